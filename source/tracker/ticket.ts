@@ -1,0 +1,57 @@
+import {z} from 'zod';
+
+// The statuses a ticket can hold. Only the engine writes merged/done (with
+// evidence); only a human's control action writes human_gated.
+export const ticketStatuses = ['todo', 'in_progress', 'blocked', 'merged', 'done', 'human_gated', 'failed'] as const;
+export const TicketStatus = z.enum(ticketStatuses);
+export type TicketStatus = z.infer<typeof TicketStatus>;
+
+export const GateRecord = z.object({
+	by: z.string().min(1),
+	at: z.string().min(1),
+	reason: z.string().min(1),
+});
+export type GateRecord = z.infer<typeof GateRecord>;
+
+const commandList = z.array(z.string().min(1));
+
+// The front matter of one ticket file. Unknown keys are kept (passthrough) so a
+// human's own fields survive the engine's writes.
+export const TicketFrontMatter = z
+	.object({
+		id: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'an id starts with a letter and holds letters, digits, "_", "." or "-"'),
+		title: z.string().min(1),
+		status: TicketStatus,
+		batch: z.string().min(1).optional(),
+		deps: z.array(z.string().min(1)).default([]),
+		locks: z.array(z.string().min(1)).default([]),
+		priority: z.number().int().min(0).max(4).default(2),
+		checks: commandList.optional(),
+		verify: commandList.optional(),
+		// The built-in demo engine's recipe (JSON lines); ignored by real agents.
+		demo: z.string().optional(),
+		// Evidence, written by the engine only.
+		merge_commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+		verify_digest: z.string().optional(),
+		done_at: z.string().optional(),
+		attempts: z.number().int().min(0).optional(),
+		failure: z.string().optional(),
+		gate: GateRecord.optional(),
+	})
+	.passthrough();
+export type TicketFrontMatter = z.infer<typeof TicketFrontMatter>;
+
+// A ticket as loaded from the tracker: front matter + where it came from.
+export type Ticket = TicketFrontMatter & {
+	/** Path of the ticket file relative to the repo root. */
+	readonly file: string;
+	/** Markdown body after the front matter. */
+	readonly body: string;
+	/** The whole file text (what an agent is shown). */
+	readonly text: string;
+};
+
+// Fields the engine may write back.
+export type TicketUpdate = Partial<
+	Pick<TicketFrontMatter, 'status' | 'merge_commit' | 'verify_digest' | 'done_at' | 'attempts' | 'failure' | 'gate'>
+>;
