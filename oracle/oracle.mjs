@@ -1,0 +1,493 @@
+#!/usr/bin/env node
+// proofloop done-oracle.
+//
+// The only authority on "is this batch done?". It reads three things: the
+// ticket files, .proofloop/config.json (+ the run manifest when given) and git.
+// It imports nothing but node built-ins so it can be audited in one sitting and
+// pinned by its sha256; the engine runs it as a separate process and an agent
+// can never edit it.
+//
+//   exit 0  every ticket of the batch is done (with evidence) or human-gated
+//   exit 1  not done: the tickets holding it back are named
+//   exit 2  cannot judge: anything unreadable, ambiguous or empty. When in
+//           doubt this program says 2, never 0.
+
+import {spawnSync} from 'node:child_process';
+import {readFileSync, readdirSync, realpathSync, statSync} from 'node:fs';
+import {join, resolve} from 'node:path';
+import {pathToFileURL} from 'node:url';
+
+// ---------------------------------------------------------------------------
+// Front matter: a strict YAML subset. The engine's tracker imports this same
+// function, so the oracle and the engine can never read a ticket differently.
+// Anything outside the subset is an error with a line and a fix, never a guess.
+// ---------------------------------------------------------------------------
+
+class FrontMatterError extends Error {
+	constructor(line, message, fix) {
+		super(message);
+		this.line = line;
+		this.fix = fix;
+	}
+}
+
+const bad = (line, message, fix) => {
+	throw new FrontMatterError(line, message, fix);
+};
+
+const KEY_LINE = /^([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+(.*))?$/;
+const FLOW_KEY = /^[A-Za-z_][A-Za-z0-9_-]*/;
+// Plain words that YAML 1.2 reads as floats, other number forms, or booleans
+// and nulls in another spelling. We refuse them rather than disagree with
+// other YAML readers about what they mean.
+const AMBIGUOUS =
+	/^(?:[-+]?(?:\.\d+|\d+(?:\.\d*)?)(?:[eE][-+]?\d+)?|[-+]?\d+(?:_\d+)+|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|True|TRUE|False|FALSE|Null|NULL)$/;
+
+const isBlank = (line) => /^[ \t]*$/.test(line);
+const skipWs = (s, pos) => {
+	while (s[pos] === ' ' || s[pos] === '\t') pos++;
+	return pos;
+};
+
+// Own-property assignment that also works for a key named "__proto__".
+function put(object, key, value) {
+	Object.defineProperty(object, key, {value, enumerable: true, writable: true, configurable: true});
+}
+
+export function parseFrontMatter(text) {
+	try {
+		return parseOrThrow(String(text));
+	} catch (error) {
+		if (error instanceof FrontMatterError) return {ok: false, line: error.line, message: error.message, fix: error.fix};
+		throw error;
+	}
+}
+
+function parseOrThrow(text) {
+	if (text.startsWith('\uFEFF')) text = text.slice(1);
+	const raw = text.split('\n');
+	const lines = raw.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+	if (lines[0] !== '---') {
+		bad(1, 'the file does not start with front matter', 'make the first line exactly ---, then key: value lines, then a closing ---');
+	}
+	const close = lines.indexOf('---', 1);
+	if (close < 0) bad(1, 'front matter is not closed', 'add a line that is exactly --- after the last key');
+
+	const data = {};
+	const keyLines = {};
+	let i = 1;
+	while (i < close) {
+		const line = lines[i];
+		const n = i + 1;
+		if (isBlank(line) || /^[ \t]*#/.test(line)) {
+			i++;
+			continue;
+		}
+		if (line[0] === '\t') bad(n, 'a tab is used for indentation', 'indent with spaces, never tabs');
+		if (line[0] === ' ') {
+			bad(n, 'unexpected indented line (nested or continued values are not supported)',
+				'start every key at column 1 and keep its value on one line, e.g. deps: [T-1, T-2]; for multi-line text use key: | followed by indented lines');
+		}
+		if (/^-(\s|$)/.test(line)) bad(n, 'a list item is not indented under its key', 'indent list items by two spaces: "  - T-1", or write the list as deps: [T-1, T-2]');
+		const match = KEY_LINE.exec(line);
+		if (!match) {
+			bad(n, `expected 'key: value', got '${line}'`,
+				'write key, colon, space, value; a key starts with a letter or _ and holds letters, digits, _ or -');
+		}
+		const key = match[1];
+		const rest = (match[2] ?? '').trim();
+		if (Object.hasOwn(data, key)) bad(n, `duplicate key '${key}' (first at line ${keyLines[key]})`, `keep one '${key}:' line and delete the other`);
+		i++;
+		let value;
+		if (rest === '' || rest.startsWith('#')) {
+			[value, i] = blockSequence(lines, i, close, key);
+		} else if (/^\|-?(?:[ \t]+#.*)?$/.test(rest)) {
+			[value, i] = blockLiteral(lines, i, close, rest.startsWith('|-'));
+		} else {
+			value = inlineValue(rest, n, key);
+		}
+		put(data, key, value);
+		put(keyLines, key, n);
+	}
+	return {ok: true, data, keyLines, body: raw.slice(close + 1).join('\n'), bodyLine: close + 2};
+}
+
+// `key:` with nothing after it: either indented `- item` lines follow, or the
+// value is null.
+function blockSequence(lines, start, close, key) {
+	const items = [];
+	let indent = -1;
+	let j = start;
+	for (; j < close; j++) {
+		const line = lines[j];
+		if (isBlank(line)) continue;
+		if (line[0] !== ' ' && line[0] !== '\t') break;
+		if (line[0] === '\t') bad(j + 1, 'a tab is used for indentation', 'indent with spaces, never tabs');
+		if (/^ +#/.test(line)) continue;
+		const item = /^( +)-(?:[ \t]+(.*))?$/.exec(line);
+		if (!item) {
+			bad(j + 1, `'${key}' holds an indented line that is not a list item (nested mappings are not supported)`,
+				`write ${key} on one line, as a list: ${key}: [a, b] or a mapping: ${key}: {a: 1, b: two}`);
+		}
+		if (indent < 0) indent = item[1].length;
+		if (item[1].length !== indent) bad(j + 1, `list items of '${key}' are not equally indented`, `indent every item of ${key} by ${indent} spaces`);
+		const text = (item[2] ?? '').trim();
+		if (text === '' || text.startsWith('#')) bad(j + 1, `empty list item in '${key}'`, 'write a value after "- " or delete the line');
+		const [value, end] = readScalar(text, 0, j + 1, false);
+		afterValue(text, end, j + 1);
+		items.push(value);
+	}
+	return [items.length > 0 ? items : null, j];
+}
+
+// `key: |` keeps one final newline, `key: |-` none. The block is every
+// following indented or blank line; its first line sets the indentation.
+function blockLiteral(lines, start, close, strip) {
+	const kept = [];
+	let indent = -1;
+	let j = start;
+	for (; j < close; j++) {
+		const line = lines[j];
+		if (isBlank(line)) {
+			kept.push(line);
+			continue;
+		}
+		if (line[0] !== ' ' && line[0] !== '\t') break;
+		const lead = /^ */.exec(line)[0].length;
+		if (lead === 0) bad(j + 1, 'a tab is used for indentation', 'indent with spaces, never tabs');
+		if (indent < 0) indent = lead;
+		if (lead < indent) bad(j + 1, 'this line is less indented than the first line of its | block', `indent every line of the block by at least ${indent} spaces`);
+		kept.push(line);
+	}
+	while (kept.length > 0 && isBlank(kept.at(-1))) kept.pop();
+	if (kept.length === 0) return ['', j];
+	const text = kept.map((line) => (line.length > indent ? line.slice(indent) : '')).join('\n');
+	return [strip ? text : `${text}\n`, j];
+}
+
+// A value on the key's own line: a scalar, [a, b] or {k: v}.
+function inlineValue(text, n, key) {
+	if (text[0] === '>') bad(n, 'folded scalars (>) are not supported', `use a literal block: ${key}: | followed by indented lines`);
+	if (text[0] === '|') bad(n, 'unsupported block scalar header', 'write | (keeps one final newline) or |- (keeps none)');
+	if (text[0] === '[' || text[0] === '{') return flowCollection(text, n, key);
+	const [value, end] = readScalar(text, 0, n, false);
+	afterValue(text, end, n);
+	return value;
+}
+
+function afterValue(text, pos, n) {
+	const rest = text.slice(pos);
+	if (!isBlank(rest) && !/^[ \t]+#/.test(rest)) {
+		bad(n, `unexpected text after the value: '${rest.trim()}'`, 'quote the whole value, e.g. title: "a value with \'quotes\' in it"');
+	}
+}
+
+// [a, "b c", 'd', 3] or {by: alice, "at": "…"}: one line, scalars only.
+function flowCollection(text, n, key) {
+	const list = text[0] === '[';
+	const close = list ? ']' : '}';
+	const example = list ? `${key}: [T-1, T-2]` : `${key}: {by: alice, reason: "why"}`;
+	const out = list ? [] : {};
+	let pos = skipWs(text, 1);
+	if (text[pos] === close) {
+		pos++;
+	} else {
+		for (;;) {
+			let name;
+			if (!list) {
+				[name, pos] = flowKey(text, pos, n, example);
+				if (Object.hasOwn(out, name)) bad(n, `duplicate key '${name}' in ${key}`, 'keep one of them');
+			}
+			let value;
+			[value, pos] = readScalar(text, pos, n, true);
+			if (list) out.push(value);
+			else put(out, name, value);
+			pos = skipWs(text, pos);
+			if (text[pos] === ',') {
+				pos++;
+				continue;
+			}
+			if (text[pos] === close) {
+				pos++;
+				break;
+			}
+			if (pos >= text.length || text[pos] === '#') bad(n, `unterminated ${list ? 'list' : 'mapping'}: missing '${close}'`, `close it on the same line, e.g. ${example}`);
+			bad(n, `unexpected '${text[pos]}' in the value of ${key}`, `write it as ${example}; quote items that hold , [ ] { } or #`);
+		}
+	}
+	afterValue(text, pos, n);
+	return out;
+}
+
+function flowKey(text, pos, n, example) {
+	pos = skipWs(text, pos);
+	let name;
+	const quoted = text[pos] === '"' || text[pos] === "'";
+	if (quoted) {
+		[name, pos] = quotedScalar(text, pos, n);
+	} else {
+		name = FLOW_KEY.exec(text.slice(pos))?.[0];
+		if (name === undefined) bad(n, 'expected a key inside { }', `write it as ${example}`);
+		pos += name.length;
+	}
+	pos = skipWs(text, pos);
+	// A plain key needs ": " (YAML reads "a:1" as one word); a quoted one may touch the colon.
+	if (text[pos] !== ':' || (!quoted && !/[ \t]/.test(text[pos + 1] ?? ''))) bad(n, "expected 'key: value' inside { }", `write it as ${example}`);
+	return [name, pos + 1];
+}
+
+// One scalar starting at pos (after blanks). In a flow collection a plain
+// scalar ends at , ] or }; elsewhere at " #" or the end of the line.
+function readScalar(text, pos, n, inFlow) {
+	pos = skipWs(text, pos);
+	if (text[pos] === '"' || text[pos] === "'") return quotedScalar(text, pos, n);
+	const stop = inFlow ? /[,\]}]|[ \t]#/g : /[ \t]#/g;
+	stop.lastIndex = pos;
+	const end = stop.exec(text)?.index ?? text.length;
+	return [plainScalar(text.slice(pos, end).trim(), n, inFlow), end];
+}
+
+function plainScalar(word, n, inFlow) {
+	if (word === '') bad(n, 'empty item', 'write a value or remove the extra comma');
+	if (/^[&*!%@`|>]/.test(word)) {
+		bad(n, `'${word[0]}' cannot start an unquoted value (anchors, aliases, tags and block scalars are not supported here)`, `quote the value: ${JSON.stringify(word)}`);
+	}
+	if (/^[-?:](\s|$)/.test(word)) bad(n, `'${word}' starts with '${word[0]}', which YAML reads as structure`, `quote the value: ${JSON.stringify(word)}`);
+	if (/:(\s|$)/.test(word)) bad(n, `'${word}' holds ': ' or ends with ':', which YAML reads as a nested key`, `quote the value: ${JSON.stringify(word)}`);
+	if (inFlow && /[[{]/.test(word)) bad(n, 'nested lists and mappings are not supported', 'keep one level: deps: [T-1, T-2], gate: {by: alice, reason: "why"}');
+	if (/^-?\d+$/.test(word)) return Number(word);
+	if (word === 'true') return true;
+	if (word === 'false') return false;
+	if (word === 'null' || word === '~') return null;
+	if (AMBIGUOUS.test(word)) bad(n, `'${word}' is read as a number, boolean or null by other YAML readers`, `quote it if you mean text: ${JSON.stringify(word)}; numbers are plain integers, booleans are true/false`);
+	return word;
+}
+
+function quotedScalar(text, pos, n) {
+	if (text[pos] === "'") {
+		let out = '';
+		for (let i = pos + 1; i < text.length; i++) {
+			if (text[i] !== "'") {
+				out += text[i];
+			} else if (text[i + 1] === "'") {
+				out += "'";
+				i++;
+			} else {
+				return [out, i + 1];
+			}
+		}
+		bad(n, 'unterminated single-quoted string', "close it with ' on the same line (write '' for a literal ')");
+	}
+	let i = pos + 1;
+	while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+	if (i >= text.length) bad(n, 'unterminated double-quoted string', 'close it with " on the same line (write \\" for a literal ")');
+	try {
+		// JSON escapes are the subset; YAML also allows a raw tab inside quotes.
+		return [JSON.parse(text.slice(pos, i + 1).replaceAll('\t', '\\t')), i + 1];
+	} catch {
+		return bad(n, 'invalid escape in a double-quoted string', 'use JSON escapes only: \\" \\\\ \\n \\t \\uXXXX');
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The verdict.
+// ---------------------------------------------------------------------------
+
+const STATUSES = ['todo', 'in_progress', 'blocked', 'merged', 'done', 'human_gated', 'failed'];
+const SHA = /^[0-9a-f]{40}$/;
+const USAGE = 'usage: node oracle.mjs --repo <dir> [--manifest <file>] [--batch <name>] [--json]';
+
+class CannotJudge extends Error {}
+const cannot = (message) => {
+	throw new CannotJudge(message);
+};
+
+export function main(argv) {
+	const json = argv.includes('--json');
+	const seen = {batch: null, base: null};
+	let result;
+	try {
+		result = judge(parseArgs(argv), seen);
+	} catch (error) {
+		// Fail closed: any surprise, even a bug in this file, is "cannot judge".
+		const message = error instanceof CannotJudge ? error.message : `internal error: ${error?.stack ?? error}`;
+		result = {verdict: 'cannot_judge', exit: 2, batch: seen.batch, base: seen.base, total: 0, passing: 0, tickets: [], error: message};
+	}
+	if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+	else if (result.exit === 2) process.stderr.write(`oracle: CANNOT JUDGE: ${result.error}\n`);
+	else process.stdout.write(humanReport(result));
+	return result.exit;
+}
+
+function parseArgs(argv) {
+	const opts = {repo: undefined, manifest: undefined, batch: undefined};
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i];
+		if (arg === '--json') continue;
+		const name = {'--repo': 'repo', '--manifest': 'manifest', '--batch': 'batch'}[arg];
+		if (name === undefined) cannot(`unknown argument '${arg}'\n${USAGE}`);
+		const value = argv[++i];
+		if (value === undefined || value.startsWith('--')) cannot(`${arg} needs a value\n${USAGE}`);
+		opts[name] = value;
+	}
+	if (opts.repo === undefined) cannot(`--repo is required\n${USAGE}`);
+	return opts;
+}
+
+function readJson(path, label) {
+	let text;
+	try {
+		text = readFileSync(path, 'utf8');
+	} catch (error) {
+		cannot(`cannot read ${label}: ${error.code ?? error.message}`);
+	}
+	try {
+		const value = JSON.parse(text);
+		if (value === null || typeof value !== 'object' || Array.isArray(value)) cannot(`${label} is not a JSON object`);
+		return value;
+	} catch (error) {
+		if (error instanceof CannotJudge) throw error;
+		return cannot(`${label} is not valid JSON: ${error.message}`);
+	}
+}
+
+const nonEmptyString = (value) => typeof value === 'string' && value.trim() !== '';
+
+function judge(opts, seen) {
+	const root = resolve(opts.repo);
+	const config = readJson(join(root, '.proofloop', 'config.json'), '.proofloop/config.json');
+	const trackerDir = config.tracker?.dir ?? '.proofloop/tickets';
+	if (!nonEmptyString(trackerDir)) cannot('tracker.dir in .proofloop/config.json is not a string');
+
+	const batch = opts.batch ?? config.batch;
+	if (!nonEmptyString(batch)) cannot('no batch: pass --batch or set "batch" in .proofloop/config.json');
+	seen.batch = batch;
+
+	const manifest = opts.manifest === undefined ? undefined : readJson(resolve(opts.manifest), opts.manifest);
+	if (manifest && manifest.batch !== batch) {
+		cannot(`batch selector changed since the run started: pinned '${manifest.batch}', now '${batch}'`);
+	}
+	const base = manifest?.base_branch ?? config.base ?? 'main';
+	if (!nonEmptyString(base) || base.startsWith('-')) cannot(`base branch ${JSON.stringify(base)} is not a branch name`);
+	seen.base = base;
+
+	const tickets = loadTickets(root, trackerDir);
+	const members = tickets.filter((t) => t.data.batch === batch);
+	if (members.length === 0) {
+		cannot(`batch '${batch}' is empty: no ticket in ${trackerDir} has 'batch: ${batch}' (a selector that matches nothing is an error, never a pass)`);
+	}
+	if (manifest) checkPinned(manifest, tickets, batch);
+
+	if (git(root, ['rev-parse', '--git-dir']).status !== 0) cannot(`${root} is not a git repository`);
+	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`]).status !== 0) {
+		cannot(`base branch '${base}' does not exist (no refs/heads/${base})`);
+	}
+
+	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data)}));
+	const passing = results.filter((r) => r.passing).length;
+	const done = passing === results.length;
+	return {verdict: done ? 'done' : 'not_done', exit: done ? 0 : 1, batch, base, total: results.length, passing, tickets: results};
+}
+
+// Every ticket pinned at run start must still be there, in the same batch:
+// deleting or moving a hard ticket must not make the batch "done".
+function checkPinned(manifest, tickets, batch) {
+	const ids = manifest.ticket_ids;
+	if (!Array.isArray(ids) || !ids.every(nonEmptyString)) cannot('manifest ticket_ids is not a list of ticket ids');
+	for (const id of ids) {
+		const ticket = tickets.find((t) => t.data.id === id);
+		if (!ticket) cannot(`pinned ticket ${id} is missing from the batch (no ticket file has id ${id})`);
+		if (ticket.data.batch !== batch) cannot(`pinned ticket ${id} is missing from the batch (${ticket.file} now has batch ${JSON.stringify(ticket.data.batch ?? null)})`);
+	}
+}
+
+// Every *.md directly in the tracker dir, all of them valid, ids unique. One
+// unreadable ticket anywhere means no verdict: we cannot know its batch.
+function loadTickets(root, trackerDir) {
+	const dir = resolve(root, trackerDir);
+	let names;
+	try {
+		names = readdirSync(dir).filter((name) => name.endsWith('.md') && statSync(join(dir, name)).isFile()).sort();
+	} catch (error) {
+		cannot(`no ticket directory at ${trackerDir} (${error.code ?? error.message})`);
+	}
+	const tickets = [];
+	const files = new Map();
+	for (const name of names) {
+		const file = `${trackerDir.replace(/\/+$/, '')}/${name}`;
+		const parsed = parseFrontMatter(readFileSync(join(dir, name), 'utf8'));
+		if (!parsed.ok) cannot(`${file}:${parsed.line}: ${parsed.message} (fix: ${parsed.fix})`);
+		const {data, keyLines} = parsed;
+		if (!nonEmptyString(data.id)) cannot(`${file}:${keyLines.id ?? 1}: missing id (fix: add a line 'id: T-1')`);
+		if (!STATUSES.includes(data.status)) {
+			const what = data.status === undefined ? 'missing status' : `unknown status ${JSON.stringify(data.status)}`;
+			cannot(`${file}:${keyLines.status ?? 1}: ${what} (fix: use one of ${STATUSES.join(', ')})`);
+		}
+		if (files.has(data.id)) cannot(`${file}:${keyLines.id}: duplicate id '${data.id}' (also in ${files.get(data.id)})`);
+		files.set(data.id, file);
+		tickets.push({file, data});
+	}
+	return tickets;
+}
+
+function judgeTicket(root, base, data) {
+	if (data.status === 'done') return judgeDone(root, base, data);
+	if (data.status === 'human_gated') {
+		const gate = data.gate;
+		const recorded = gate !== null && typeof gate === 'object' && !Array.isArray(gate) && ['by', 'at', 'reason'].every((k) => nonEmptyString(gate[k]));
+		if (!recorded) return {passing: false, reason: 'human_gated without a recorded gate (by, at, reason)'};
+		return {passing: true, reason: `human_gated by ${gate.by}: ${gate.reason}`};
+	}
+	return {passing: false, reason: data.status};
+}
+
+// done counts only with evidence: a merge commit on base that names the ticket.
+function judgeDone(root, base, {id, merge_commit: sha}) {
+	if (sha === undefined || sha === null) return {passing: false, reason: 'done without evidence: no merge_commit'};
+	if (typeof sha !== 'string' || !SHA.test(sha)) return {passing: false, reason: `done without evidence: merge_commit ${JSON.stringify(sha)} is not a 40-hex commit sha`};
+	const short = sha.slice(0, 7);
+	if (git(root, ['cat-file', '-e', `${sha}^{commit}`]).status !== 0) return {passing: false, reason: `merge commit ${short} is not in the repository`};
+	const ancestor = git(root, ['merge-base', '--is-ancestor', sha, `refs/heads/${base}`]);
+	if (ancestor.status === 1) return {passing: false, reason: `merge commit ${short} is not reachable from ${base}`};
+	if (ancestor.status !== 0) cannot(`git merge-base failed for ${id}: ${ancestor.stderr.trim()}`);
+	const log = git(root, ['log', '-1', '--format=%B', sha]);
+	if (log.status !== 0) cannot(`git log failed for ${id}: ${log.stderr.trim()}`);
+	const trailer = `Ticket: ${id}`;
+	if (!log.stdout.split('\n').some((line) => line.replace(/\r$/, '') === trailer)) {
+		return {passing: false, reason: `merge commit ${short} has no '${trailer}' trailer`};
+	}
+	return {passing: true, reason: `done: merge commit ${short} is on ${base}`};
+}
+
+// No shell. Replacement refs and a caller's GIT_DIR must not change what git
+// reports about ancestry, so both are switched off.
+function git(root, args) {
+	const env = {...process.env, GIT_NO_REPLACE_OBJECTS: '1'};
+	for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_GRAFT_FILE']) {
+		delete env[name];
+	}
+	const result = spawnSync('git', ['-C', root, '--no-replace-objects', ...args], {encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024});
+	if (result.error) cannot(`cannot run git: ${result.error.message}`);
+	return result;
+}
+
+function humanReport(result) {
+	if (result.exit === 0) {
+		return `oracle: DONE: ${result.passing}/${result.total} tickets of batch '${result.batch}' are done or human-gated (base ${result.base})\n`;
+	}
+	const failing = result.tickets.filter((t) => !t.passing);
+	const width = Math.max(...failing.map((t) => t.id.length));
+	const lines = failing.map((t) => `  ${t.id.padEnd(width)}  ${t.reason}`);
+	return `oracle: NOT DONE: ${failing.length} of ${result.total} tickets of batch '${result.batch}' hold it back:\n${lines.join('\n')}\n`;
+}
+
+// Run only when executed directly, not when imported by the engine's tracker.
+function invokedDirectly() {
+	try {
+		return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+	} catch {
+		return false;
+	}
+}
+
+if (invokedDirectly()) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,34 @@
+/**
+ * Which agent runs the attempts, as written in .proofloop/config.json. A
+ * discriminated union on `type`: a new CLI (claude, codex, gemini, ...) is one
+ * more member here and one more case in registry.ts. Members are strict, like
+ * the rest of the config: a typo'd key is an error, not a silently ignored
+ * setting.
+ */
+import {z} from 'zod';
+
+export const DemoAgentConfig = z
+	.object({
+		type: z.literal('demo'),
+	})
+	.strict()
+	.describe('The built-in demo engine: follows the `demo` recipe in each ticket. No API key, no network.');
+
+export const CommandAgentConfig = z
+	.object({
+		type: z.literal('command'),
+		command: z
+			.string()
+			.min(1)
+			.describe('Run under /bin/sh in the worktree. Placeholders (shell-quoted for you, write them bare): {prompt_file} {ticket} {attempt} {worktree} {model}.'),
+		output: z
+			.enum(['text', 'claude-stream-json'])
+			.optional()
+			.describe('How to read stdout. text (default): the exit code decides. claude-stream-json: the result event decides.'),
+		model: z.string().min(1).optional().describe('Substituted for {model} when the attempt names none.'),
+	})
+	.strict()
+	.describe('Any CLI, from a command template.');
+
+export const AgentConfig = z.discriminatedUnion('type', [DemoAgentConfig, CommandAgentConfig]);
+export type AgentConfig = z.infer<typeof AgentConfig>;

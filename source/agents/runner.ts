@@ -1,0 +1,211 @@
+/**
+ * Runs one agent attempt as a child process. Everything that is the same for
+ * every agent CLI lives here: spawning in the worktree, the raw log, line
+ * splitting, the wall-clock timeout and killing the whole process group. What
+ * differs per CLI (the command line, the meaning of its output) is the
+ * adapter's.
+ */
+import {createWriteStream, existsSync, mkdirSync, type WriteStream} from 'node:fs';
+import path from 'node:path';
+import type {Readable} from 'node:stream';
+import {finished} from 'node:stream/promises';
+import {execa} from 'execa';
+import type {AgentAdapter, AgentEvent, AttemptInput} from './adapter.js';
+import {LineSplitter} from './line-splitter.js';
+import {killProcessGroup} from './process-group.js';
+
+export {killProcessGroup, processGroupAlive} from './process-group.js';
+
+export type RunAgentOptions = {
+	adapter: AgentAdapter;
+	input: AttemptInput;
+	/** The complete environment of the child: nothing is inherited, the caller decides. */
+	env: Record<string, string>;
+	/** Raw stdout + stderr, appended as it arrives (what a pane tails). */
+	logFile: string;
+	timeoutMs: number;
+	/** Between SIGTERM and SIGKILL on a timeout. Default 3000. */
+	killGraceMs?: number;
+	/** Longest stdout line handed to the parser; longer ones are dropped. Default 1 MiB. */
+	maxLineBytes?: number;
+	onEvent?: (event: AgentEvent) => void;
+	/** Called once the child exists, so the engine can record the pgid for orphan reaping. */
+	onSpawn?: (pid: number) => void;
+};
+
+export type AgentUsage = {inputTokens: number; outputTokens: number; costUsd: number};
+
+export type AgentRunResult = {
+	ok: boolean;
+	reason: string;
+	exitCode?: number;
+	signal?: string;
+	timedOut: boolean;
+	durationMs: number;
+	usage: AgentUsage;
+	/** The agent's last words: the last text event, else the result message. */
+	lastText?: string;
+	pid?: number;
+};
+
+/**
+ * After the leader exits we kill its group, which closes the pipes of every
+ * grandchild that shared them. A grandchild that left the group (setsid) can
+ * still hold a pipe open; we stop waiting for it after this long.
+ */
+const PIPE_DRAIN_MS = 2000;
+
+export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
+	const started = Date.now();
+	const {adapter, input} = opts;
+	const usage: AgentUsage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
+	const done = (result: Omit<AgentRunResult, 'durationMs' | 'usage' | 'timedOut'> & {timedOut?: boolean}): AgentRunResult => ({
+		timedOut: false,
+		...result,
+		durationMs: Date.now() - started,
+		usage,
+	});
+
+	// Checked here because a missing cwd makes spawn report ENOENT for the
+	// program, which sends whoever reads the reason looking in the wrong place.
+	if (!existsSync(input.worktree)) {
+		return done({ok: false, reason: `worktree does not exist: ${input.worktree}`});
+	}
+
+	const command = adapter.command(input);
+	const parser = adapter.parser();
+	let lastText: string | undefined;
+	let resultMessage: string | undefined;
+	// A throwing onEvent is a bug in the caller; it must not stop us from
+	// reaping the process group, so it is rethrown only after cleanup.
+	let callbackError: unknown;
+
+	const handleLine = (line: string): void => {
+		let events: AgentEvent[];
+		try {
+			events = parser.line(line);
+		} catch {
+			// A parser choking on one odd line must not end the attempt: the
+			// verdict comes from finish(), and the raw log keeps the line.
+			return;
+		}
+		for (const event of events) {
+			if (event.type === 'text') lastText = event.text;
+			if (event.type === 'result') resultMessage = event.message;
+			if (event.type === 'usage') {
+				// One result per process for the CLIs we know; summing keeps
+				// the count honest if a CLI ever reports several turns.
+				usage.inputTokens += event.inputTokens;
+				usage.outputTokens += event.outputTokens;
+				usage.costUsd += event.costUsd ?? 0;
+			}
+			try {
+				opts.onEvent?.(event);
+			} catch (error) {
+				callbackError ??= error;
+			}
+		}
+	};
+	const splitter = new LineSplitter(handleLine, opts.maxLineBytes);
+
+	mkdirSync(path.dirname(opts.logFile), {recursive: true});
+	const log = createWriteStream(opts.logFile, {flags: 'a'});
+	let logError: Error | undefined;
+	log.on('error', error => {
+		logError ??= error;
+	});
+
+	const subprocess = execa(command.file, command.args, {
+		cwd: input.worktree,
+		env: {...opts.env, ...command.env},
+		extendEnv: false,
+		// Closed, not an open pipe: some CLIs block until stdin reaches EOF.
+		stdin: 'ignore',
+		stdout: 'pipe',
+		stderr: 'pipe',
+		// Own process group, so the group can be killed as one.
+		detached: false,
+		reject: false,
+		// Streamed to the log and the parser; never held in memory.
+		buffer: false,
+	});
+	const pid = subprocess.pid;
+	if (pid !== undefined) {
+		try {
+			opts.onSpawn?.(pid);
+		} catch (error) {
+			callbackError ??= error;
+		}
+	}
+
+	// The log is written in arrival order; if the disk falls behind, the
+	// child's pipes are paused (backpressure) instead of buffering in memory.
+	const pipe = (stream: Readable | null, onChunk?: (chunk: Buffer) => void): void => {
+		stream?.on('data', (data: Buffer | string) => {
+			const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+			if (!log.write(chunk) && !logError) {
+				stream.pause();
+				log.once('drain', () => stream.resume());
+			}
+			onChunk?.(chunk);
+		});
+	};
+	pipe(subprocess.stdout, chunk => splitter.push(chunk));
+	pipe(subprocess.stderr);
+
+	let timedOut = false;
+	let graceTimer: NodeJS.Timeout | undefined;
+	let drainTimer: NodeJS.Timeout | undefined;
+	const timeoutTimer =
+		pid === undefined
+			? undefined
+			: setTimeout(() => {
+					timedOut = true;
+					killProcessGroup(pid, 'SIGTERM');
+					graceTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 3000);
+				}, opts.timeoutMs);
+
+	let exit: {exitCode?: number; signal?: string} | undefined;
+	subprocess.once('exit', (code, signal) => {
+		exit = {exitCode: code ?? undefined, signal: signal ?? undefined};
+		clearTimeout(timeoutTimer);
+		clearTimeout(graceTimer);
+		// The leader is gone, so the attempt is over: nothing it started may
+		// outlive it, whatever the reason it ended.
+		if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+		drainTimer = setTimeout(() => {
+			subprocess.stdout?.destroy();
+			subprocess.stderr?.destroy();
+		}, PIPE_DRAIN_MS);
+	});
+
+	const result = await subprocess;
+	clearTimeout(timeoutTimer);
+	clearTimeout(graceTimer);
+	clearTimeout(drainTimer);
+	splitter.end();
+	log.end();
+	// Resolves once the log is flushed; an error was already recorded above.
+	await finished(log).catch(() => {});
+	if (callbackError !== undefined) throw callbackError;
+
+	const exitCode = exit?.exitCode ?? result.exitCode;
+	const signal = exit?.signal ?? result.signal;
+	const base = {exitCode, signal, pid, lastText: lastText ?? resultMessage, timedOut};
+
+	if (pid === undefined) {
+		// Never started (program not found, not executable, ...).
+		return done({...base, ok: false, reason: `could not start ${command.file}: ${result.originalMessage || result.shortMessage}`});
+	}
+	const verdict = parser.finish({exitCode, signal});
+	if (timedOut) {
+		const seconds = Number((opts.timeoutMs / 1000).toFixed(3));
+		return done({...base, ok: false, reason: `timed out after ${seconds}s; the process group was killed`});
+	}
+	if (logError && verdict.ok) {
+		// The log is evidence the next attempt and the human read; a run we
+		// could not record is not a clean success.
+		return done({...base, ok: false, reason: `could not write the log ${opts.logFile}: ${logError.message}`});
+	}
+	return done({...base, ok: verdict.ok, reason: verdict.reason});
+}

@@ -1,0 +1,58 @@
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {execa} from 'execa';
+import {InputError} from '../../core/start-run.js';
+import {GITIGNORE_LINES} from '../init.js';
+import {appFiles} from './app.js';
+import {demoTickets} from './tickets.js';
+
+export const DEMO_BATCH = 'demo';
+
+const demoConfig = {
+	batch: DEMO_BATCH,
+	base: 'main',
+	concurrency: 3,
+	agent: {type: 'demo'},
+	attempts: 3,
+	attemptTimeoutSeconds: 120,
+	checks: ['node --test test/'],
+	verifyRetries: 1,
+	verifyRetryDelaySeconds: 0.3,
+	locks: ['infra'],
+};
+
+function writeTree(root: string, files: Record<string, string>): void {
+	for (const [file, text] of Object.entries(files)) {
+		mkdirSync(path.dirname(path.join(root, file)), {recursive: true});
+		writeFileSync(path.join(root, file), text);
+	}
+}
+
+/** A throwaway git repo holding the textkit app and the demo batch, committed on main. */
+export async function buildDemoRepo(dir?: string): Promise<string> {
+	let root: string;
+	if (dir) {
+		root = path.resolve(dir);
+		if (existsSync(root) && readdirSync(root).length > 0) {
+			throw new InputError(`--dir ${root} is not empty\n  fix: pass a new or empty directory`);
+		}
+		mkdirSync(root, {recursive: true});
+	} else {
+		root = mkdtempSync(path.join(tmpdir(), 'proofloop-demo-'));
+	}
+	const git = (...args: string[]) => execa('git', args, {cwd: root});
+	await git('init', '-q', '-b', 'main');
+	await git('config', 'user.name', 'proofloop demo');
+	await git('config', 'user.email', 'demo@proofloop.invalid');
+	writeTree(root, {...appFiles, '.gitignore': `node_modules/\n${GITIGNORE_LINES.join('\n')}\n`});
+	await git('add', '-A');
+	await git('commit', '-q', '-m', 'textkit: initial app');
+	writeTree(root, {
+		'.proofloop/config.json': JSON.stringify(demoConfig, null, 2) + '\n',
+		...Object.fromEntries(Object.entries(demoTickets(DEMO_BATCH)).map(([name, text]) => [`.proofloop/tickets/${name}`, text])),
+	});
+	await git('add', '-A');
+	await git('commit', '-q', '-m', 'proofloop: the demo batch');
+	return root;
+}

@@ -1,0 +1,32 @@
+import type {Command} from 'commander';
+import {cliEntry} from '../../core/paths.js';
+import {reportError} from '../errors.js';
+import {runHeadless} from '../run.js';
+import {buildDemoRepo} from './build.js';
+
+export function registerDemo(program: Command): void {
+	program
+		.command('demo')
+		.description('build a throwaway repo with a small app and a batch of 8 tickets, and run it to the oracle\'s verdict with the built-in demo engine')
+		.option('--dir <dir>', 'where to create the demo repo (default: a fresh temp dir)')
+		.action(async (opts: {dir?: string}) => {
+			let root: string;
+			try {
+				root = await buildDemoRepo(opts.dir);
+			} catch (error) {
+				process.exitCode = reportError(error);
+				return;
+			}
+			process.stdout.write(`demo repo: ${root}\n`);
+			const exit = await runHeadless(root);
+			const cli = cliEntry();
+			process.stdout.write(
+				`\ndemo repo: ${root}\n` +
+					`try:\n` +
+					`  cd ${root} && git log --oneline --graph main\n` +
+					`  cd ${root} && node ${cli} oracle        # exit ${exit}\n` +
+					`  edit a done ticket back to "status: todo" and run the oracle again: exit 1, naming it\n`,
+			);
+			process.exitCode = exit;
+		});
+}

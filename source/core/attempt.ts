@@ -1,0 +1,197 @@
+import {mkdirSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {runAgent} from '../agents/runner.js';
+import type {Ticket} from '../tracker/ticket.js';
+import {runEnv, type EngineContext} from './context.js';
+import type {Stage} from './events.js';
+import {guardDiff} from './guard.js';
+import {renderWorkerPrompt} from './prompt.js';
+import {lastLines, runShell, sha256} from './shell.js';
+
+export type AttemptOutcome =
+	| {kind: 'done'}
+	| {kind: 'failed'; stage: Stage; reason: string; merged: boolean}
+	| {kind: 'interrupted'; reason: string};
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/** The commands that make up a ticket's finish line (a ticket overrides the config's defaults). */
+export function finishLine(ctx: EngineContext, ticket: Ticket): {checks: string[]; verify: string[]} {
+	const checks = ticket.checks ?? ctx.config.checks;
+	const verify = ticket.verify ?? ctx.config.verify;
+	// No verify commands: the checks, re-run on the merged base, are the live proof.
+	return {checks, verify: verify.length > 0 ? verify : checks};
+}
+
+export function protectedPaths(ctx: EngineContext): string[] {
+	return [...new Set([...ctx.config.protectedPaths, ...ctx.tracker.protectedPaths(), '.proofloop/config.json'])];
+}
+
+class StageFailure extends Error {
+	constructor(
+		readonly stage: Stage,
+		readonly reason: string,
+	) {
+		super(reason);
+	}
+}
+
+/**
+ * One attempt at the finish line: prepare worktree -> agent -> checks -> guard
+ * -> merge -> verify -> done. Any stage failing ends the attempt with a reason
+ * the next fresh worker reads. `resumeFrom` continues an attempt whose merge
+ * already landed before an engine crash, at verify.
+ */
+export async function runAttempt(
+	ctx: EngineContext,
+	ticket: Ticket,
+	attempt: number,
+	previous: string[],
+	resumeFrom?: {mergeSha: string},
+): Promise<AttemptOutcome> {
+	const id = ticket.id;
+	const base = ctx.config.base;
+	const logFile = ctx.run.logFile(id, attempt);
+	mkdirSync(path.dirname(logFile), {recursive: true});
+	const env = runEnv(ctx, id, attempt);
+	const stage = (name: Stage) => ctx.log.append({type: 'stage', ticket: id, attempt, stage: name});
+	const {checks, verify} = finishLine(ctx, ticket);
+	let merged = Boolean(resumeFrom);
+
+	try {
+		let mergeSha = resumeFrom?.mergeSha;
+		if (!mergeSha) {
+			stage('prepare');
+			const worktree = await ctx.repo.prepareWorktree(id, base);
+			const notes = [...previous];
+			if (worktree.conflict?.length) {
+				notes.push(`Your branch ${worktree.branch} conflicts with the newest ${base} in: ${worktree.conflict.join(', ')}. Run \`git merge ${base}\` in your worktree and resolve the conflicts first.`);
+			}
+			const promptFile = ctx.run.promptFile(id, attempt);
+			mkdirSync(path.dirname(promptFile), {recursive: true});
+			writeFileSync(
+				promptFile,
+				renderWorkerPrompt(ctx.repoRoot, {
+					ticket,
+					attempt,
+					maxAttempts: ctx.config.attempts,
+					branch: worktree.branch,
+					base,
+					checks,
+					verify,
+					protectedPaths: protectedPaths(ctx),
+					previous: notes,
+				}),
+			);
+
+			stage('implement');
+			const result = await runAgent({
+				adapter: ctx.adapter,
+				input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
+				env,
+				logFile,
+				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+				onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
+			});
+			if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
+			ctx.log.append({
+				type: 'agent.exited',
+				ticket: id,
+				attempt,
+				ok: result.ok,
+				reason: result.reason,
+				durationMs: result.durationMs,
+				usage: result.usage,
+			});
+			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
+			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
+			if (!result.ok) throw new StageFailure('implement', `the agent failed: ${result.reason}`);
+
+			stage('checks');
+			for (const command of checks) {
+				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check'});
+				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
+				if (!check.ok) {
+					const why = check.timedOut ? 'timed out' : `exit ${check.exitCode}`;
+					ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: false, reason: `\`${command}\` failed (${why})`});
+					throw new StageFailure('checks', `check \`${command}\` failed (${why}):\n${lastLines(check.output, 25)}`);
+				}
+			}
+			ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: true});
+
+			stage('guard');
+			const files = await ctx.repo.changedFiles(worktree.path, base);
+			const guard = guardDiff(files, protectedPaths(ctx), base);
+			ctx.log.append({type: 'guard.result', ticket: id, attempt, ok: guard.ok, files, ...(guard.ok ? {} : {reason: guard.reason})});
+			if (!guard.ok) throw new StageFailure('guard', guard.reason);
+
+			stage('merge');
+			const head = (await ctx.repo.revParse(worktree.branch)) ?? '';
+			const baseHead = (await ctx.repo.revParse(base)) ?? '';
+			ctx.log.append({type: 'merge.intent', ticket: id, attempt, head, baseHead});
+			const merge = await ctx.repo.mergeToBase({ticketId: id, attempt, title: ticket.title, base});
+			if (merge.kind === 'conflict') {
+				throw new StageFailure('merge', `merging into ${base} conflicts in: ${merge.files.join(', ')}. Merge ${base} into your branch and resolve them.`);
+			}
+			if (merge.kind === 'empty') {
+				throw new StageFailure('merge', `merging into ${base} changes nothing: the work is already there or the diff cancels out`);
+			}
+			ctx.log.append({type: 'merge.done', ticket: id, attempt, sha: merge.sha, warnings: merge.warnings});
+			for (const message of merge.warnings) ctx.log.append({type: 'warning', ticket: id, message});
+			merged = true;
+			mergeSha = merge.sha;
+			await ctx.writeTicket(id, 'merged', {status: 'merged', merge_commit: merge.sha}, `merged ${merge.sha.slice(0, 7)} into ${base}`);
+		}
+
+		stage('verify');
+		const verdict = await verifyLive(ctx, id, attempt, mergeSha, verify, env, logFile);
+		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during verify'};
+		ctx.log.append({type: 'verify.result', ticket: id, attempt, ok: verdict.ok, tries: verdict.tries, ...(verdict.ok ? {digest: verdict.digest} : {reason: verdict.reason})});
+		if (!verdict.ok) {
+			throw new StageFailure('verify', `merged as ${mergeSha.slice(0, 7)} but live verification failed (the activation gap is work): ${verdict.reason}`);
+		}
+		ctx.log.append({type: 'ticket.done', ticket: id, attempt, mergeCommit: mergeSha, verifyDigest: verdict.digest});
+		await ctx.writeTicket(
+			id,
+			'done',
+			{status: 'done', merge_commit: mergeSha, verify_digest: `sha256:${verdict.digest}`, done_at: new Date().toISOString(), failure: undefined},
+			'merged and verified live',
+		);
+		await ctx.repo.removeWorktree(id);
+		return {kind: 'done'};
+	} catch (error) {
+		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped mid-attempt'};
+		if (error instanceof StageFailure) return {kind: 'failed', stage: error.stage, reason: error.reason, merged};
+		// Our own failure (git, disk) is still reported as this attempt's, with the cause.
+		return {kind: 'failed', stage: 'prepare', reason: `proofloop error: ${(error as Error).message}`, merged};
+	}
+}
+
+async function verifyLive(
+	ctx: EngineContext,
+	id: string,
+	attempt: number,
+	sha: string,
+	commands: string[],
+	env: Record<string, string>,
+	logFile: string,
+): Promise<{ok: true; digest: string; tries: number} | {ok: false; reason: string; tries: number}> {
+	const tries = ctx.config.verifyRetries + 1;
+	let lastReason = '';
+	for (let t = 1; t <= tries; t++) {
+		const outputs: string[] = [];
+		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
+			for (const command of commands) {
+				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`});
+				outputs.push(`$ ${command}\n${result.output}`);
+				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}:\n${lastLines(result.output, 25)}`;
+			}
+			return undefined;
+		});
+		if (!failed) return {ok: true, digest: sha256(`${sha}\n${outputs.join('\n')}`), tries: t};
+		lastReason = failed;
+		if (ctx.stopping()) break;
+		if (t < tries) await sleep(ctx.config.verifyRetryDelaySeconds * 1000);
+	}
+	return {ok: false, reason: lastReason, tries};
+}

@@ -1,0 +1,87 @@
+import {readFileSync, existsSync} from 'node:fs';
+import path from 'node:path';
+import {z} from 'zod';
+import {AgentConfig} from '../agents/config.js';
+
+export const CONFIG_PATH = '.proofloop/config.json';
+
+const commands = z.array(z.string().min(1));
+
+// The project file. Every field has a default except the batch, so a config
+// that says only {"batch": "x"} is complete; a typo'd key is an error (strict),
+// because a silently ignored setting is a setting that lies.
+export const ProjectConfig = z
+	.object({
+		$schema: z.string().optional(),
+		tracker: z
+			.object({
+				type: z.literal('files').default('files'),
+				dir: z.string().min(1).default('.proofloop/tickets'),
+			})
+			.strict()
+			.default({type: 'files', dir: '.proofloop/tickets'})
+			.describe('Where tickets live. The embedded default: one Markdown file per ticket.'),
+		batch: z.string().min(1).describe('The batch to run: every ticket whose front matter says `batch: <this>`.'),
+		base: z.string().min(1).default('main').describe('The branch finished work is merged into.'),
+		concurrency: z.number().int().min(1).max(64).default(3).describe('How many agents run at once.'),
+		agent: AgentConfig.optional().describe('The worker engine. Default: the user preference, else the built-in demo engine.'),
+		attempts: z.number().int().min(1).max(20).default(3).describe('Fresh attempts per ticket before it is failed.'),
+		attemptTimeoutSeconds: z.number().positive().default(1800).describe('Wall-clock limit of one agent process; its whole process group is killed after it.'),
+		checks: commands.default([]).describe('Finish-line commands run in the worktree after the agent (a ticket may override).'),
+		checkTimeoutSeconds: z.number().positive().default(600),
+		verify: commands.default([]).describe('Live verification commands run on the merged base (a ticket may override).'),
+		verifyRetries: z.number().int().min(0).max(20).default(2).describe('Extra tries of a failing verify, for eventual consistency.'),
+		verifyRetryDelaySeconds: z.number().min(0).default(5),
+		locks: z
+			.array(z.string().min(1))
+			.default(['infra'])
+			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
+		protectedPaths: z
+			.array(z.string().min(1))
+			.default(['oracle/', '.proofloop/'])
+			.describe('Repo paths an agent diff must never touch (the tracker dir is always protected).'),
+	})
+	.strict();
+export type ProjectConfig = z.infer<typeof ProjectConfig>;
+
+export class ConfigError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'ConfigError';
+	}
+}
+
+/** Load and validate the project config; errors name the file, the field and the fix. */
+export function loadProjectConfig(repoRoot: string, prefs: {defaultAgent?: AgentConfig} = {}): ProjectConfig {
+	const file = path.join(repoRoot, CONFIG_PATH);
+	if (!existsSync(file)) {
+		throw new ConfigError(`${CONFIG_PATH}: not found in ${repoRoot}\n  fix: run \`proofloop init\` to create it`);
+	}
+	return parseProjectConfig(readFileSync(file, 'utf8'), prefs);
+}
+
+export function parseProjectConfig(text: string, prefs: {defaultAgent?: AgentConfig} = {}): ProjectConfig {
+	let raw: unknown;
+	try {
+		raw = JSON.parse(text);
+	} catch (error) {
+		throw new ConfigError(`${CONFIG_PATH}: not valid JSON (${(error as Error).message})\n  fix: correct the syntax; an editor with the $schema line completes fields`);
+	}
+	const parsed = ProjectConfig.safeParse(raw);
+	if (!parsed.success) {
+		const lines = parsed.error.issues.map(issue => {
+			const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+			return `  ${field}: ${issue.message}`;
+		});
+		throw new ConfigError(`${CONFIG_PATH}: invalid config\n${lines.join('\n')}\n  fix: correct these fields (see README "Config reference")`);
+	}
+	// The project file wins; a user's preference fills only what it leaves open.
+	const config = parsed.data;
+	if (!config.agent) config.agent = prefs.defaultAgent ?? {type: 'demo'};
+	return config;
+}
+
+/** The agent in force after defaults: parseProjectConfig always fills it. */
+export function agentOf(config: ProjectConfig): AgentConfig {
+	return config.agent ?? {type: 'demo'};
+}

@@ -1,0 +1,231 @@
+import type {Ticket, TicketUpdate} from '../tracker/ticket.js';
+import {runAttempt, type AttemptOutcome} from './attempt.js';
+import type {EngineContext} from './context.js';
+import type {EngineEvent} from './events.js';
+import {runOracle, type OracleVerdict} from './oracle.js';
+import {reapRunProcesses} from './orphans.js';
+import {readySet, type SchedulableTicket} from './scheduler.js';
+
+type Running = {attempt: number; locks: readonly string[]};
+
+// Statuses the engine may start (another) attempt from. `merged` is here on
+// purpose: merged but not verified live is unfinished work.
+const startable = new Set(['todo', 'in_progress', 'merged']);
+
+/**
+ * The spine: while the oracle would not say done, start every ready ticket and
+ * wait for the next settlement. There is no timer: an attempt ending wakes the
+ * loop at once, and the loop ends when nothing is running and nothing is ready.
+ */
+export class Engine {
+	private tickets = new Map<string, Ticket>();
+	private readonly running = new Map<string, Running>();
+	private readonly resumeVerify = new Map<string, {attempt: number; sha: string}>();
+	private readonly events: EngineEvent[];
+	private wakeUp: (() => void) | undefined;
+	private woken = false;
+	private stopRequested = false;
+
+	constructor(
+		private readonly ctx: EngineContext,
+		history: EngineEvent[],
+	) {
+		this.events = [...history];
+		ctx.log.subscribe(event => this.events.push(event));
+	}
+
+	/** Stop dispatching and end running attempts as interrupted (they do not count). */
+	requestStop(): void {
+		this.stopRequested = true;
+		reapRunProcesses(this.ctx.run.id);
+		this.wake();
+	}
+
+	get stopping(): boolean {
+		return this.stopRequested;
+	}
+
+	/** Reconcile a resumed run with what survived the crash, before any dispatch. */
+	async recover(): Promise<void> {
+		const {ctx} = this;
+		const reaped = reapRunProcesses(ctx.run.id);
+		if (reaped.length > 0) ctx.log.append({type: 'warning', message: `killed ${reaped.length} process(es) left by the previous engine: ${reaped.join(', ')}`});
+
+		// Redo tracker writes a crash may have cut off: the event came first.
+		const lastWrite = new Map<string, Extract<EngineEvent, {type: 'ticket.status'}>>();
+		for (const event of this.events) if (event.type === 'ticket.status') lastWrite.set(event.ticket, event);
+		await this.refresh();
+		for (const [id, event] of lastWrite) {
+			const ticket = this.tickets.get(id);
+			if (ticket && ticket.status !== event.status) await ctx.tracker.update(id, event.fields as TicketUpdate);
+		}
+
+		for (const open of this.openAttempts()) {
+			const {ticket: id, attempt} = open;
+			let sha = this.findEvent('merge.done', id, attempt)?.sha;
+			if (!sha && this.findEvent('merge.intent', id, attempt)) {
+				// The merge may have landed just before the crash: the trailer on base says so, exactly once.
+				sha = await ctx.repo.findMerge(id, attempt, ctx.config.base);
+				if (sha) {
+					ctx.log.append({type: 'merge.done', ticket: id, attempt, sha, warnings: []});
+					await ctx.writeTicket(id, 'merged', {status: 'merged', merge_commit: sha}, 'merge found on base after a restart');
+				}
+			}
+			if (sha) {
+				this.resumeVerify.set(id, {attempt, sha});
+			} else {
+				ctx.log.append({type: 'attempt.interrupted', ticket: id, attempt, reason: 'the engine stopped mid-attempt; the attempt is not counted'});
+			}
+		}
+		await this.refresh();
+		for (const ticket of this.batch()) {
+			if (ticket.status === 'in_progress' && !this.resumeVerify.has(ticket.id)) {
+				await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, 'resumed after an interrupted attempt');
+			}
+			if (ticket.status === 'done') await ctx.repo.removeWorktree(ticket.id);
+		}
+	}
+
+	/** Run until nothing is running and nothing is ready; then ask the oracle. */
+	async run(): Promise<OracleVerdict> {
+		for (;;) {
+			if (this.stopRequested) break;
+			await this.refresh();
+			this.dispatch();
+			if (this.running.size === 0) break;
+			await this.nextSettlement();
+		}
+		while (this.running.size > 0) await this.nextSettlement();
+		return this.judge();
+	}
+
+	async judge(): Promise<OracleVerdict> {
+		const verdict = await runOracle({repoRoot: this.ctx.repoRoot, manifestFile: this.ctx.run.manifestFile});
+		const holding = verdict.tickets.filter(t => !t.passing).map(t => ({id: t.id, status: t.status, reason: t.reason}));
+		this.ctx.log.append({
+			type: 'oracle.verdict',
+			exit: verdict.exit,
+			verdict: verdict.verdict,
+			summary: verdict.error ?? `${verdict.passing ?? 0}/${verdict.total ?? 0} tickets done or human-gated`,
+			holding,
+		});
+		return verdict;
+	}
+
+	private batch(): Ticket[] {
+		// Membership only grows: the pinned ids plus whatever carries the batch name now.
+		const pinned = new Set(this.ctx.manifest.ticket_ids);
+		return [...this.tickets.values()].filter(t => t.batch === this.ctx.manifest.batch || pinned.has(t.id));
+	}
+
+	private async refresh(): Promise<void> {
+		this.tickets = new Map((await this.ctx.tracker.load()).map(t => [t.id, t]));
+	}
+
+	private attemptsUsed(id: string): number {
+		let used = 0;
+		for (const event of this.events) {
+			if (event.type === 'attempt.started' && event.ticket === id) used++;
+			if (event.type === 'attempt.interrupted' && event.ticket === id) used--;
+		}
+		return used;
+	}
+
+	private openAttempts(): Array<{ticket: string; attempt: number}> {
+		const open = new Map<string, number>();
+		for (const event of this.events) {
+			if (event.type === 'attempt.started') open.set(event.ticket, event.attempt);
+			if ((event.type === 'attempt.failed' || event.type === 'attempt.interrupted' || event.type === 'ticket.done') && open.get(event.ticket) === event.attempt) {
+				open.delete(event.ticket);
+			}
+		}
+		return [...open].map(([ticket, attempt]) => ({ticket, attempt}));
+	}
+
+	private findEvent<T extends 'merge.done' | 'merge.intent'>(type: T, ticket: string, attempt: number): Extract<EngineEvent, {type: T}> | undefined {
+		return this.events.find((e): e is Extract<EngineEvent, {type: T}> => e.type === type && 'ticket' in e && e.ticket === ticket && e.attempt === attempt);
+	}
+
+	/** What previous attempts of this ticket left for the next fresh worker. */
+	private previousReasons(id: string): string[] {
+		return this.events
+			.filter((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === id)
+			.map(e => `Attempt ${e.attempt} failed at ${e.stage}: ${e.reason}`);
+	}
+
+	private dispatch(): void {
+		const {ctx} = this;
+		const heldLocks = new Set([...this.running.values()].flatMap(r => r.locks));
+		const schedulable = (t: Ticket): SchedulableTicket => ({id: t.id, status: t.status, deps: t.deps, locks: t.locks, priority: t.priority});
+		const ready = readySet({
+			tickets: this.batch().map(schedulable),
+			statusOf: id => this.tickets.get(id)?.status,
+			running: new Set(this.running.keys()),
+			heldLocks,
+			slots: ctx.config.concurrency - this.running.size,
+			dispatchable: t => this.resumeVerify.has(t.id) || (startable.has(t.status) && this.attemptsUsed(t.id) < ctx.config.attempts),
+		});
+		for (const picked of ready) {
+			const ticket = this.tickets.get(picked.id);
+			if (ticket) this.start(ticket);
+		}
+	}
+
+	private start(ticket: Ticket): void {
+		const {ctx} = this;
+		const resume = this.resumeVerify.get(ticket.id);
+		this.resumeVerify.delete(ticket.id);
+		const attempt = resume ? resume.attempt : this.attemptsUsed(ticket.id) + 1;
+		this.running.set(ticket.id, {attempt, locks: ticket.locks});
+		const job = (async (): Promise<void> => {
+			if (!resume) {
+				ctx.log.append({type: 'attempt.started', ticket: ticket.id, attempt, maxAttempts: ctx.config.attempts, agent: ctx.adapter.name, worktree: ctx.repo.worktreePath(ticket.id)});
+				await ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: attempt}, `attempt ${attempt}/${ctx.config.attempts}`);
+			}
+			const outcome = await runAttempt(ctx, ticket, attempt, this.previousReasons(ticket.id), resume ? {mergeSha: resume.sha} : undefined);
+			await this.settle(ticket, attempt, outcome);
+		})();
+		job
+			.catch(error => {
+				ctx.log.append({type: 'warning', ticket: ticket.id, message: `attempt ${attempt} crashed inside proofloop: ${(error as Error).stack ?? String(error)}`});
+			})
+			.finally(() => {
+				this.running.delete(ticket.id);
+				this.wake();
+			});
+	}
+
+	private async settle(ticket: Ticket, attempt: number, outcome: AttemptOutcome): Promise<void> {
+		const {ctx} = this;
+		if (outcome.kind === 'done') return;
+		if (outcome.kind === 'interrupted') {
+			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason: outcome.reason});
+			return;
+		}
+		ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: outcome.stage, reason: outcome.reason});
+		const exhausted = this.attemptsUsed(ticket.id) >= ctx.config.attempts;
+		// Merged-but-unverified stays `merged` (not done, not failed): the activation gap is visible as such.
+		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
+		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;
+		await ctx.writeTicket(ticket.id, status, {status, failure: `attempt ${attempt} (${outcome.stage}): ${summary}`}, exhausted ? `out of attempts: ${summary}` : summary);
+	}
+
+	private wake(): void {
+		this.woken = true;
+		const resolve = this.wakeUp;
+		this.wakeUp = undefined;
+		resolve?.();
+	}
+
+	private async nextSettlement(): Promise<void> {
+		// A settlement between dispatch and this wait must not be lost: `woken` remembers it.
+		if (this.woken) {
+			this.woken = false;
+			return;
+		}
+		await new Promise<void>(resolve => {
+			this.wakeUp = resolve;
+		});
+		this.woken = false;
+	}
+}

@@ -1,0 +1,72 @@
+import {z} from 'zod';
+
+// Every event the engine records. The log on disk is the truth: a resumed
+// engine, the TUI and the report all rebuild their view from these lines.
+const base = {seq: z.number().int().min(1), at: z.string()};
+const ticketRef = {ticket: z.string(), attempt: z.number().int().min(1)};
+const usage = z.object({inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number()});
+
+export const stages = ['prepare', 'implement', 'checks', 'guard', 'merge', 'verify'] as const;
+export const Stage = z.enum(stages);
+export type Stage = z.infer<typeof Stage>;
+
+export const EngineEvent = z.discriminatedUnion('type', [
+	z.object({
+		...base,
+		type: z.literal('run.started'),
+		runId: z.string(),
+		batch: z.string(),
+		base: z.string(),
+		baseCommit: z.string(),
+		ticketIds: z.array(z.string()),
+		oracleSha256: z.string(),
+		pid: z.number(),
+	}),
+	z.object({...base, type: z.literal('run.resumed'), pid: z.number()}),
+	z.object({...base, ...ticketRef, type: z.literal('attempt.started'), maxAttempts: z.number(), agent: z.string(), worktree: z.string()}),
+	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
+	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),
+	z.object({
+		...base,
+		...ticketRef,
+		type: z.literal('agent.exited'),
+		ok: z.boolean(),
+		reason: z.string(),
+		durationMs: z.number(),
+		usage,
+	}),
+	z.object({...base, ...ticketRef, type: z.literal('checks.result'), ok: z.boolean(), reason: z.string().optional()}),
+	z.object({...base, ...ticketRef, type: z.literal('guard.result'), ok: z.boolean(), reason: z.string().optional(), files: z.array(z.string())}),
+	z.object({...base, ...ticketRef, type: z.literal('merge.intent'), head: z.string(), baseHead: z.string()}),
+	z.object({...base, ...ticketRef, type: z.literal('merge.done'), sha: z.string(), warnings: z.array(z.string())}),
+	z.object({...base, ...ticketRef, type: z.literal('verify.result'), ok: z.boolean(), tries: z.number(), digest: z.string().optional(), reason: z.string().optional()}),
+	z.object({...base, ...ticketRef, type: z.literal('attempt.failed'), stage: Stage, reason: z.string()}),
+	z.object({...base, ...ticketRef, type: z.literal('attempt.interrupted'), reason: z.string()}),
+	z.object({
+		...base,
+		type: z.literal('ticket.status'),
+		ticket: z.string(),
+		status: z.string(),
+		reason: z.string().optional(),
+		// The exact fields written to the tracker, so a resumed engine can redo a write a crash cut off.
+		fields: z.record(z.string(), z.unknown()),
+	}),
+	z.object({...base, ...ticketRef, type: z.literal('ticket.done'), mergeCommit: z.string(), verifyDigest: z.string()}),
+	z.object({
+		...base,
+		type: z.literal('oracle.verdict'),
+		exit: z.number(),
+		verdict: z.string(),
+		summary: z.string(),
+		holding: z.array(z.object({id: z.string(), status: z.string(), reason: z.string()})),
+	}),
+	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional()}),
+	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error']), oracleExit: z.number().optional(), detail: z.string().optional()}),
+]);
+export type EngineEvent = z.infer<typeof EngineEvent>;
+export type EventType = EngineEvent['type'];
+export type EventOf<T extends EventType> = Extract<EngineEvent, {type: T}>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event as the engine hands it to the log, before seq and time are stamped. */
+export type NewEvent = DistributiveOmit<EngineEvent, 'seq' | 'at'>;

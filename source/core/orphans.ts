@@ -1,0 +1,43 @@
+import {readdirSync, readFileSync} from 'node:fs';
+
+/**
+ * Processes that carry this run's id in their environment. Every agent, check
+ * and verify process the engine starts gets PROOFLOOP_RUN_ID, and children
+ * inherit it, so after an engine crash this finds exactly what the run left
+ * behind (and never a stranger that merely reused a pid).
+ */
+export function findRunProcesses(runId: string): number[] {
+	const marker = `PROOFLOOP_RUN_ID=${runId}`;
+	const pids: number[] = [];
+	let entries: string[];
+	try {
+		entries = readdirSync('/proc');
+	} catch {
+		return pids;
+	}
+	for (const entry of entries) {
+		if (!/^\d+$/.test(entry)) continue;
+		const pid = Number(entry);
+		if (pid === process.pid) continue;
+		try {
+			const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+			if (environ.split('\0').includes(marker)) pids.push(pid);
+		} catch {
+			// Gone, or not ours to read.
+		}
+	}
+	return pids;
+}
+
+/** Kill every process of the run (SIGKILL: they are orphans of a dead engine). */
+export function reapRunProcesses(runId: string): number[] {
+	const pids = findRunProcesses(runId);
+	for (const pid of pids) {
+		try {
+			process.kill(pid, 'SIGKILL');
+		} catch {
+			// Already gone.
+		}
+	}
+	return pids;
+}

@@ -1,0 +1,47 @@
+import type {EngineEvent} from './events.js';
+
+const clock = (ms: number): string => {
+	const s = Math.max(0, Math.floor(ms / 1000));
+	return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+};
+
+const firstLine = (text: string): string => (text.split('\n')[0] ?? '').slice(0, 200);
+
+/** One plain, greppable line per event worth seeing (headless mode, CI, pipes). */
+export function formatEvent(event: EngineEvent, startedAt: number): string | undefined {
+	const t = `[${clock(Date.parse(event.at) - startedAt)}]`;
+	switch (event.type) {
+		case 'run.started':
+			return `${t} run ${event.runId}: batch '${event.batch}', ${event.ticketIds.length} tickets, base ${event.base} @ ${event.baseCommit.slice(0, 7)}`;
+		case 'run.resumed':
+			return `${t} run resumed (pid ${event.pid})`;
+		case 'attempt.started':
+			return `${t} ${event.ticket}  attempt ${event.attempt}/${event.maxAttempts} started (${event.agent})`;
+		case 'agent.exited':
+			return `${t} ${event.ticket}  agent ${event.ok ? 'finished' : `failed: ${firstLine(event.reason)}`} (${(event.durationMs / 1000).toFixed(1)}s)`;
+		case 'checks.result':
+			return `${t} ${event.ticket}  checks ${event.ok ? 'passed' : `failed: ${firstLine(event.reason ?? '')}`}`;
+		case 'guard.result':
+			return event.ok ? undefined : `${t} ${event.ticket}  guard refused: ${firstLine(event.reason ?? '')}`;
+		case 'merge.done':
+			return `${t} ${event.ticket}  merged ${event.sha.slice(0, 7)}`;
+		case 'verify.result':
+			return `${t} ${event.ticket}  verify ${event.ok ? 'passed' : `failed after ${event.tries} tries: ${firstLine(event.reason ?? '')}`}`;
+		case 'attempt.failed':
+			return `${t} ${event.ticket}  attempt ${event.attempt} failed at ${event.stage}: ${firstLine(event.reason)}`;
+		case 'attempt.interrupted':
+			return `${t} ${event.ticket}  attempt ${event.attempt} interrupted: ${event.reason}`;
+		case 'ticket.done':
+			return `${t} ${event.ticket}  DONE (merge ${event.mergeCommit.slice(0, 7)}, verified)`;
+		case 'ticket.status':
+			return event.status === 'failed' ? `${t} ${event.ticket}  FAILED: ${firstLine(event.reason ?? '')}` : undefined;
+		case 'oracle.verdict':
+			return `${t} oracle: exit ${event.exit} (${event.verdict}): ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
+		case 'warning':
+			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
+		case 'run.stopped':
+			return `${t} run stopped: ${event.reason}${event.detail ? ` (${firstLine(event.detail)})` : ''}`;
+		default:
+			return undefined;
+	}
+}

@@ -1,0 +1,97 @@
+import {randomBytes} from 'node:crypto';
+import {existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {z} from 'zod';
+import {readEventLog} from './event-log.js';
+import type {EngineEvent} from './events.js';
+import {runsDir} from './paths.js';
+
+// Pinned at the start of a run; snake_case because the oracle (which imports
+// nothing of ours) reads it too.
+export const Manifest = z.object({
+	run_id: z.string(),
+	batch: z.string(),
+	base_branch: z.string(),
+	base_commit: z.string(),
+	ticket_ids: z.array(z.string()),
+	oracle_sha256: z.string(),
+	config_sha256: z.string(),
+	created_at: z.string(),
+	proofloop_version: z.string(),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+export type RunDir = {
+	id: string;
+	dir: string;
+	manifestFile: string;
+	eventsFile: string;
+	logFile: (ticket: string, attempt: number) => string;
+	promptFile: (ticket: string, attempt: number) => string;
+};
+
+export function runDir(repoRoot: string, id: string): RunDir {
+	const dir = path.join(runsDir(repoRoot), id);
+	return {
+		id,
+		dir,
+		manifestFile: path.join(dir, 'manifest.json'),
+		eventsFile: path.join(dir, 'events.jsonl'),
+		logFile: (ticket, attempt) => path.join(dir, 'logs', ticket, `${attempt}.log`),
+		promptFile: (ticket, attempt) => path.join(dir, 'prompts', ticket, `${attempt}.md`),
+	};
+}
+
+export function newRunId(now = new Date()): string {
+	const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+	return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Write a file so a crash leaves either the old or the new one, never half. */
+export function writeFileAtomic(file: string, text: string): void {
+	const tmp = `${file}.${process.pid}.tmp`;
+	writeFileSync(tmp, text, {mode: 0o600});
+	const fd = openSync(tmp, 'r');
+	fsyncSync(fd);
+	closeSync(fd);
+	renameSync(tmp, file);
+	const dirFd = openSync(path.dirname(file), 'r');
+	fsyncSync(dirFd);
+	closeSync(dirFd);
+}
+
+export function createRun(repoRoot: string, manifest: Manifest): RunDir {
+	const run = runDir(repoRoot, manifest.run_id);
+	mkdirSync(run.dir, {recursive: true, mode: 0o700});
+	writeFileAtomic(run.manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+	return run;
+}
+
+export function readManifest(run: RunDir): Manifest {
+	return Manifest.parse(JSON.parse(readFileSync(run.manifestFile, 'utf8')));
+}
+
+/** Runs, newest first. */
+export function listRuns(repoRoot: string): RunDir[] {
+	const root = runsDir(repoRoot);
+	if (!existsSync(root)) return [];
+	return readdirSync(root, {withFileTypes: true})
+		.filter(entry => entry.isDirectory() && existsSync(path.join(root, entry.name, 'manifest.json')))
+		.map(entry => runDir(repoRoot, entry.name))
+		.sort((a, b) => b.id.localeCompare(a.id));
+}
+
+/** The run a plain `proofloop run` should continue: the newest one that did not stop for good. */
+export function findResumableRun(repoRoot: string): {run: RunDir; events: EngineEvent[]; repairedTail: boolean} | undefined {
+	const newest = listRuns(repoRoot)[0];
+	if (!newest) return undefined;
+	const {events, repairedTail} = readEventLog(newest.eventsFile);
+	const stopped = events.findLast(e => e.type === 'run.stopped');
+	const lastResume = events.findLast(e => e.type === 'run.resumed' || e.type === 'run.started');
+	// Finished or stuck runs are over; one killed, stopped by a signal or by an
+	// error the user can fix (disk full, a ticket edited badly) goes on.
+	if (stopped?.type === 'run.stopped' && (stopped.reason === 'finished' || stopped.reason === 'stuck')) {
+		if (!lastResume || lastResume.seq < stopped.seq) return undefined;
+	}
+	return {run: newest, events, repairedTail};
+}

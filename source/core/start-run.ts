@@ -1,0 +1,149 @@
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {createAdapter} from '../agents/registry.js';
+import {openRepo} from '../git/index.js';
+import {FileTracker} from '../tracker/files.js';
+import {selectBatch} from './batch.js';
+import {CONFIG_PATH, loadProjectConfig, agentOf} from './config.js';
+import type {EngineContext} from './context.js';
+import {Engine} from './engine.js';
+import {EventLog, readEventLog} from './event-log.js';
+import type {EngineEvent} from './events.js';
+import {tripwire, type OracleVerdict} from './oracle.js';
+import {packageRoot} from './paths.js';
+import {loadPreferences} from './preferences.js';
+import {buildReport, writeReport} from './report.js';
+import {createRun, findResumableRun, newRunId, readManifest, type Manifest, type RunDir} from './run-dir.js';
+import {acquireRunLock} from './run-lock.js';
+
+/** Bad input: the message names the problem and the fix; the exit is non-zero and nothing was written. */
+export class InputError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'InputError';
+	}
+}
+
+export type RunOutcome = {exit: number; run: RunDir; verdict: OracleVerdict; resumed: boolean; report: {md: string; json: string}};
+
+export type StartRunOptions = {
+	cwd: string;
+	env?: NodeJS.ProcessEnv;
+	/** Receives every event as it is logged (the headless printer, later the TUI server). */
+	onEvent?: (event: EngineEvent) => void;
+	/** Install SIGINT/SIGTERM handlers that stop the run cleanly (off in tests that drive stop themselves). */
+	handleSignals?: boolean;
+};
+
+const version = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
+
+function plainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+	return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+/** Start a new run of the configured batch, or resume the one a crash or a signal cut short. */
+export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
+	const env = opts.env ?? process.env;
+	const repo = await openRepo(opts.cwd);
+	const root = repo.root;
+	const config = loadProjectConfig(root, {defaultAgent: loadPreferences(env).defaultAgent});
+	if (!(await repo.revParse(`refs/heads/${config.base}`))) {
+		throw new InputError(`base branch '${config.base}' does not exist in ${root}\n  fix: create it (git branch ${config.base}) or set "base" in ${CONFIG_PATH}`);
+	}
+	const adapter = createAdapter(agentOf(config));
+	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
+	const tickets = await tracker.load();
+
+	const resumable = findResumableRun(root);
+	let manifest: Manifest;
+	let run: RunDir;
+	let history: EngineEvent[] = [];
+	if (resumable) {
+		run = resumable.run;
+		manifest = readManifest(run);
+		history = resumable.events;
+		const wire = await tripwire({pinnedSha256: manifest.oracle_sha256});
+		if (!wire.ok) throw new InputError(`the oracle tripwire failed; refusing to resume run ${run.id}:\n  ${wire.problems.join('\n  ')}`);
+	} else {
+		const batch = selectBatch(tickets, config);
+		const wire = await tripwire();
+		if (!wire.ok) throw new InputError(`the oracle tripwire failed; refusing to run:\n  ${wire.problems.join('\n  ')}\n  fix: reinstall proofloop; the oracle must match oracle/SHA256SUMS`);
+		const baseCommit = (await repo.revParse(`refs/heads/${config.base}`)) ?? '';
+		manifest = {
+			run_id: newRunId(),
+			batch: config.batch,
+			base_branch: config.base,
+			base_commit: baseCommit,
+			ticket_ids: batch.map(t => t.id),
+			oracle_sha256: wire.oracleSha256,
+			config_sha256: createHash('sha256').update(readFileSync(path.join(root, CONFIG_PATH))).digest('hex'),
+			created_at: new Date().toISOString(),
+			proofloop_version: version(),
+		};
+		run = {id: manifest.run_id} as RunDir;
+	}
+
+	const release = acquireRunLock(root, manifest.run_id);
+	try {
+		if (!resumable) run = createRun(root, manifest);
+		const log = new EventLog(run.eventsFile, history);
+		if (opts.onEvent) log.subscribe(opts.onEvent);
+		let engine: Engine | undefined;
+		const ctx: EngineContext = {
+			repoRoot: root,
+			repo,
+			tracker,
+			config,
+			adapter,
+			run,
+			manifest,
+			log,
+			baseEnv: plainEnv(env),
+			stopping: () => engine?.stopping ?? false,
+			writeTicket: async (id, status, fields, reason) => {
+				log.append({type: 'ticket.status', ticket: id, status, fields, ...(reason ? {reason} : {})});
+				await tracker.update(id, fields);
+			},
+		};
+		engine = new Engine(ctx, history);
+		if (resumable) {
+			log.append({type: 'run.resumed', pid: process.pid});
+			await engine.recover();
+		} else {
+			log.append({
+				type: 'run.started',
+				runId: manifest.run_id,
+				batch: manifest.batch,
+				base: manifest.base_branch,
+				baseCommit: manifest.base_commit,
+				ticketIds: manifest.ticket_ids,
+				oracleSha256: manifest.oracle_sha256,
+				pid: process.pid,
+			});
+		}
+
+		const onSignal = (signal: NodeJS.Signals) => {
+			log.append({type: 'warning', message: `received ${signal}: stopping; running attempts are interrupted and will be redone on resume`});
+			engine?.requestStop();
+		};
+		if (opts.handleSignals) {
+			process.on('SIGINT', onSignal);
+			process.on('SIGTERM', onSignal);
+		}
+		try {
+			const verdict = await engine.run();
+			const reason = engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
+			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit});
+			// The log file is the truth: the report is rebuilt from it, not from memory.
+			const report = writeReport(run.dir, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()));
+			log.close();
+			return {exit: verdict.exit, run, verdict, resumed: Boolean(resumable), report};
+		} finally {
+			process.off('SIGINT', onSignal);
+			process.off('SIGTERM', onSignal);
+		}
+	} finally {
+		release();
+	}
+}

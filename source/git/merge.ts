@@ -1,0 +1,111 @@
+import {GitError, briefStderr} from './errors.js';
+import {identityEnv} from './identity.js';
+import {revParse, treeOf} from './refs.js';
+import {mustGit, runGit} from './run.js';
+import {syncCheckouts} from './sync.js';
+import {marksMerge, mergeMessage} from './trailers.js';
+
+export type MergeRequest = {ticketId: string; attempt: number; title: string; base: string};
+export type MergeResult =
+	| {kind: 'merged'; sha: string; parent: string; warnings: string[]}
+	| {kind: 'conflict'; files: string[]}
+	| {kind: 'empty'};
+
+/** How often we recompute when base moved under us before giving up. */
+const maxTries = 5;
+
+/**
+ * Merges `branch` into `base` without touching any index or checkout:
+ * merge-tree computes the tree, commit-tree makes the merge commit, and
+ * update-ref moves base only if it still points where we started
+ * (compare-and-swap). If another writer moved base meanwhile, we start over
+ * from its new head, so nobody's merge is ever lost. Runs under the repo
+ * mutex; the CAS protects against writers outside it (another process, the
+ * user committing on base).
+ */
+export async function mergeToBase(root: string, branch: string, req: MergeRequest): Promise<MergeResult> {
+	const baseRef = `refs/heads/${req.base}`;
+	for (let attempt = 1; attempt <= maxTries; attempt++) {
+		const old = await revParse(root, baseRef);
+		if (old === undefined) {
+			throw new GitError(`cannot merge ${req.ticketId}: base branch '${req.base}' does not exist in ${root}; fix: create it or pass the right base`);
+		}
+		const head = await revParse(root, `refs/heads/${branch}`);
+		if (head === undefined) {
+			throw new GitError(`cannot merge ${req.ticketId}: its branch ${branch} does not exist; fix: prepare the ticket's worktree and run the attempt again`);
+		}
+
+		const tree = await mergeTree(root, old, head);
+		if (tree.kind === 'conflict') return tree;
+		// A merge whose tree is base's tree changes nothing (the work is already
+		// there, or there was none): recording it would fake progress.
+		if (tree.tree === (await treeOf(root, old))) return {kind: 'empty'};
+
+		const message = mergeMessage({ticketId: req.ticketId, attempt: req.attempt, title: req.title, workerHead: head});
+		const commit = (
+			await mustGit(root, ['commit-tree', tree.tree, '-p', old, '-p', head, '-F', '-'], `creating the merge commit for ${req.ticketId} failed`, undefined, {
+				input: message,
+				env: await identityEnv(root),
+			})
+		).trim();
+
+		const cas = await runGit(root, ['update-ref', '-m', `proofloop: merge ${req.ticketId}`, baseRef, commit, old]);
+		if (cas.exitCode === 0) {
+			const warnings = await syncCheckouts(root, req.base, old, commit);
+			return {kind: 'merged', sha: commit, parent: old, warnings};
+		}
+		// Lost the race only if base is no longer where we read it; anything
+		// else (permissions, a stale refs/heads/<base>.lock) will not fix itself.
+		if ((await revParse(root, baseRef)) === old) {
+			throw new GitError(
+				`moving ${req.base} to the merge of ${req.ticketId} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then retry`,
+			);
+		}
+	}
+	throw new GitError(
+		`could not merge ${req.ticketId}: ${req.base} moved under every one of ${maxTries} tries; fix: stop whatever keeps committing to ${req.base} during the run, then retry`,
+	);
+}
+
+type TreeResult = {kind: 'clean'; tree: string} | {kind: 'conflict'; files: string[]};
+
+/**
+ * `merge-tree --write-tree` (git >= 2.38) merges two commits in the object
+ * store only. With -z --name-only --no-messages its output is the tree sha
+ * then the conflicted paths, NUL-separated; exit 1 means conflicts.
+ */
+async function mergeTree(root: string, old: string, head: string): Promise<TreeResult> {
+	const args = ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', old, head];
+	const result = await runGit(root, args);
+	const [tree = '', ...files] = result.stdout.split('\0').filter(Boolean);
+	if (result.exitCode === 0) return {kind: 'clean', tree: tree.trim()};
+	if (result.exitCode === 1) return {kind: 'conflict', files: [...new Set(files)]};
+	throw new GitError(
+		`merging ${head} into ${old} failed (exit ${result.exitCode}): ${briefStderr(result.stderr)}; fix: git >= 2.38 is required for merge-tree --write-tree, and the branches must share history`,
+		{args, exitCode: result.exitCode, stderr: result.stderr},
+	);
+}
+
+/**
+ * The merge commit on base carrying `Ticket: <id>` and `Attempt: <n>`, if
+ * one landed: a resumed engine asks this before merging again, which makes
+ * the merge idempotent. Only base's first-parent chain is searched: that is
+ * where our merge commits sit, while commits that arrived through a ticket's
+ * branch (an agent could write any message there) are on second parents.
+ */
+export async function findMerge(root: string, ticketId: string, attempt: number, base: string): Promise<string | undefined> {
+	const baseRef = `refs/heads/${base}`;
+	if ((await revParse(root, baseRef)) === undefined) return undefined;
+	const out = await mustGit(
+		root,
+		['log', '--first-parent', '--fixed-strings', '--regexp-ignore-case', `--grep=Ticket: ${ticketId}`, '--format=%H%x00%B%x1e', baseRef, '--'],
+		`searching ${base} for the merge of ${ticketId} failed`,
+	);
+	for (const record of out.split('\x1e')) {
+		const nul = record.indexOf('\0');
+		if (nul === -1) continue;
+		const sha = record.slice(0, nul).trim();
+		if (marksMerge(record.slice(nul + 1), ticketId, attempt)) return sha;
+	}
+	return undefined;
+}

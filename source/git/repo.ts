@@ -1,0 +1,144 @@
+import {existsSync, statSync} from 'node:fs';
+import path from 'node:path';
+import {changedFiles, commitAll} from './commit.js';
+import {GitError} from './errors.js';
+import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
+import {Mutex} from './mutex.js';
+import {prepareWorktree, type Prepared} from './prepare.js';
+import {branchExists, isAncestor, revParse} from './refs.js';
+import {mustGit, runGit} from './run.js';
+import {checkName, clearCheckout, ensureExcluded, listWorktrees, worktreesDir, type WorktreeInfo} from './worktrees.js';
+
+/**
+ * Opens the repository containing `dir`, refusing early (with the fix) when
+ * there is nothing proofloop could work on: no repository, a bare one, or
+ * one without a single commit to branch from.
+ */
+export async function openRepo(dir: string): Promise<Repo> {
+	const abs = path.resolve(dir);
+	if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+		throw new GitError(`${abs} is not a directory; fix: run proofloop inside your project's git checkout`);
+	}
+	const top = await runGit(abs, ['rev-parse', '--show-toplevel']);
+	if (top.exitCode !== 0) {
+		const bare = await runGit(abs, ['rev-parse', '--is-bare-repository']);
+		if (bare.exitCode === 0 && bare.stdout.trim() === 'true') {
+			throw new GitError(`${abs} is a bare git repository; proofloop needs a working tree; fix: run it in a clone with a checkout (git clone ${abs} <dir>)`);
+		}
+		if (bare.exitCode === 0) {
+			throw new GitError(`${abs} is inside a .git directory, not a working tree; fix: run proofloop from the checkout itself`);
+		}
+		throw new GitError(`${abs} is not inside a git repository; fix: git init && git add -A && git commit -m init`);
+	}
+	const root = top.stdout.trim();
+	const anyCommit = await runGit(root, ['rev-list', '-n', '1', '--all']);
+	if (anyCommit.exitCode !== 0 || anyCommit.stdout.trim() === '') {
+		throw new GitError(`the git repository at ${root} has no commits yet; fix: commit something first (git add -A && git commit -m init)`);
+	}
+	return new Repo(root);
+}
+
+/**
+ * One repository as proofloop uses it: ticket checkouts under
+ * .proofloop/worktrees, the merge queue into base, ancestry checks. Every
+ * operation that changes shared refs or worktree metadata runs through one
+ * mutex per instance; the merge's compare-and-swap covers other writers.
+ */
+export class Repo {
+	readonly #lock = new Mutex();
+
+	/** Use openRepo(): it checks the directory is a usable repository. */
+	constructor(readonly root: string) {}
+
+	revParse(ref: string): Promise<string | undefined> {
+		return revParse(this.root, ref);
+	}
+
+	branchExists(name: string): Promise<boolean> {
+		return branchExists(this.root, name);
+	}
+
+	isAncestor(commit: string, ref: string): Promise<boolean> {
+		return isAncestor(this.root, commit, ref);
+	}
+
+	worktreePath(ticketId: string): string {
+		checkName(ticketId, 'ticket id');
+		return path.join(this.root, worktreesDir, ticketId);
+	}
+
+	branchName(ticketId: string): string {
+		checkName(ticketId, 'ticket id');
+		return `proofloop/${ticketId}`;
+	}
+
+	/** The ticket's checkout, repaired, clean and carrying the newest `base` (see prepare.ts). */
+	async prepareWorktree(ticketId: string, base: string): Promise<Prepared> {
+		const checkout = this.worktreePath(ticketId);
+		const branch = this.branchName(ticketId);
+		return this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
+	}
+
+	/** Commits everything in a checkout; the new sha, or undefined when it was clean. */
+	commitAll(checkout: string, message: string): Promise<string | undefined> {
+		// Not under the lock: it touches only that checkout's own index and its
+		// own branch, which no other operation here writes while it runs.
+		return commitAll(checkout, message);
+	}
+
+	changedFiles(checkout: string, base: string): Promise<string[]> {
+		return changedFiles(checkout, base);
+	}
+
+	async mergeToBase(req: MergeRequest): Promise<MergeResult> {
+		const branch = this.branchName(req.ticketId);
+		return this.#lock.run(() => mergeToBase(this.root, branch, req));
+	}
+
+	findMerge(ticketId: string, attempt: number, base: string): Promise<string | undefined> {
+		return findMerge(this.root, ticketId, attempt, base);
+	}
+
+	/**
+	 * Runs `fn` in a throwaway checkout detached at `sha` (e.g. to verify a
+	 * merge without touching anyone's branch), then removes it whatever
+	 * happened. `name` shares the directory namespace with ticket ids, so
+	 * pick one that cannot collide (e.g. "verify-T-3"). Only the add and the
+	 * removal hold the lock: `fn` may run for minutes.
+	 */
+	async withDetachedCheckout<T>(name: string, sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
+		checkName(name, 'checkout name');
+		const checkout = path.join(this.root, worktreesDir, name);
+		await this.#lock.run(async () => {
+			await ensureExcluded(this.root);
+			await clearCheckout(this.root, checkout);
+			await mustGit(this.root, ['worktree', 'add', '--detach', checkout, sha], `creating a checkout of ${sha} at ${checkout} failed`, `check that ${sha} is a commit of this repository`);
+		});
+		try {
+			return await fn(checkout);
+		} finally {
+			await this.#lock.run(() => clearCheckout(this.root, checkout));
+		}
+	}
+
+	/** Removes a ticket's checkout and its branch; fine if either is already gone. */
+	async removeWorktree(ticketId: string): Promise<void> {
+		const checkout = this.worktreePath(ticketId);
+		const branch = this.branchName(ticketId);
+		return this.#lock.run(async () => {
+			await clearCheckout(this.root, checkout);
+			if (await branchExists(this.root, branch)) {
+				await mustGit(
+					this.root,
+					['branch', '--quiet', '-D', branch],
+					`deleting branch ${branch} failed`,
+					`if git says it is checked out somewhere, switch that checkout to another branch, then retry`,
+				);
+			}
+		});
+	}
+
+	listWorktrees(): Promise<WorktreeInfo[]> {
+		return listWorktrees(this.root);
+	}
+}

@@ -1,0 +1,108 @@
+import {execa} from 'execa';
+import {simpleGit, type SimpleGit} from 'simple-git';
+import {GitError, briefStderr} from './errors.js';
+
+export type GitResult = {exitCode: number; stdout: string; stderr: string};
+export type GitOptions = {
+	/** Written to git's stdin (e.g. a commit message for commit-tree -F -). */
+	input?: string;
+	/** Extra environment, over the inherited one (e.g. an identity fallback). */
+	env?: Record<string, string>;
+};
+
+// Variables that make git ignore `cwd` and act on another repository or index.
+// They are set when we run under a git hook (a pre-commit hook running the
+// test suite sets GIT_INDEX_FILE), and would silently aim every command here
+// at the wrong repo. We always locate the repository from cwd.
+const locatorVars = [
+	'GIT_DIR',
+	'GIT_WORK_TREE',
+	'GIT_INDEX_FILE',
+	'GIT_COMMON_DIR',
+	'GIT_OBJECT_DIRECTORY',
+	'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+	'GIT_NAMESPACE',
+	'GIT_PREFIX',
+	'GIT_QUARANTINE_PATH',
+];
+
+/** The inherited environment minus the locator variables, plus `extra`. */
+export function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const [key, value] of Object.entries(process.env)) {
+		if (value !== undefined && !locatorVars.includes(key)) env[key] = value;
+	}
+	return {...env, ...extra};
+}
+
+/**
+ * Runs git and reports how it ended instead of throwing: callers that branch
+ * on exit codes (is-ancestor, merge-tree, update-ref) need the code itself.
+ */
+export async function runGit(cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
+	const result = await execa('git', args, {
+		cwd,
+		reject: false,
+		extendEnv: false,
+		env: gitEnv(opts.env),
+		...(opts.input === undefined ? {stdin: 'ignore' as const} : {input: opts.input}),
+	});
+	// exitCode is undefined when git could not even start (missing cwd, no git).
+	const stderr = result.exitCode === undefined ? `${result.stderr}\n${result.message}`.trim() : result.stderr;
+	return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr};
+}
+
+/**
+ * Runs git and throws a GitError saying `what` failed and `fix` unless it
+ * exits 0. For the commands whose failure is never an expected outcome.
+ */
+export async function mustGit(
+	cwd: string,
+	args: string[],
+	what: string,
+	fix = 'read git\'s message above and repair the repository, then retry',
+	opts: GitOptions = {},
+): Promise<string> {
+	const result = await runGit(cwd, args, opts);
+	if (result.exitCode !== 0) {
+		throw new GitError(`${what}: \`git ${args.join(' ')}\` in ${cwd} exited ${result.exitCode}: ${briefStderr(result.stderr)}; fix: ${fix}`, {
+			args,
+			exitCode: result.exitCode,
+			stderr: result.stderr,
+		});
+	}
+	return result.stdout;
+}
+
+// Inherited variables simple-git refuses as "unsafe" (they can make git run a
+// program). None of them matters to the local add/diff/commit -m we use it for
+// (no editor, pager, network or external diff is involved), so we drop them
+// rather than switch simple-git's protection off.
+const toolVars = [
+	'EDITOR',
+	'GIT_EDITOR',
+	'GIT_SEQUENCE_EDITOR',
+	'PAGER',
+	'GIT_PAGER',
+	'GIT_ASKPASS',
+	'SSH_ASKPASS',
+	'GIT_SSH',
+	'GIT_SSH_COMMAND',
+	'GIT_PROXY_COMMAND',
+	'GIT_EXTERNAL_DIFF',
+	'GIT_TEMPLATE_DIR',
+];
+
+/**
+ * A simple-git instance for `cwd` with the same environment rules as runGit.
+ * The user's config-location variables (GIT_CONFIG_GLOBAL, GIT_CONFIG_COUNT,
+ * ...) are kept because they decide identity and hooks; simple-git is told
+ * to accept them since they come from the user, not from input we build.
+ */
+export function simpleGitAt(cwd: string, extraEnv: Record<string, string> = {}): SimpleGit {
+	const env = gitEnv(extraEnv);
+	for (const key of Object.keys(env)) {
+		if (toolVars.includes(key.toUpperCase())) delete env[key];
+	}
+	return simpleGit({baseDir: cwd, unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true}}).env(env);
+}

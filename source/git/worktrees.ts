@@ -1,0 +1,140 @@
+import {existsSync, realpathSync} from 'node:fs';
+import {appendFile, mkdir, readFile, rm} from 'node:fs/promises';
+import path from 'node:path';
+import {GitError} from './errors.js';
+import {mustGit, runGit} from './run.js';
+
+export type WorktreeInfo = {
+	path: string;
+	/** Commit checked out; absent for a bare repository entry. */
+	head?: string;
+	/** Short branch name (e.g. "main", "proofloop/T-1"); absent when detached or bare. */
+	branch?: string;
+	/** Present when locked: the reason, or "locked" when none was given. */
+	locked?: string;
+	/** Present when git would prune it (its directory is gone): git's reason. */
+	prunable?: string;
+};
+
+/** Where every proofloop checkout lives, relative to the repository root. */
+export const worktreesDir = path.join('.proofloop', 'worktrees');
+
+/**
+ * Ticket ids and checkout names become a directory name and part of a branch
+ * name, so they must be safe as both: no separators, no "..", nothing git's
+ * ref-name rules reject. Checked before any path is built from them.
+ */
+export function checkName(name: string, what: string): void {
+	const ok =
+		/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name) && !name.includes('..') && !name.endsWith('.lock') && !name.endsWith('.');
+	if (!ok) {
+		throw new GitError(
+			`${what} ${JSON.stringify(name)} cannot name a worktree or branch; fix: use letters, digits, "_", "." or "-" (starting with a letter or digit, at most 100 characters, no "..", not ending in "." or ".lock")`,
+		);
+	}
+}
+
+/**
+ * Parses `git worktree list --porcelain -z`: records of NUL-terminated
+ * "key value" lines, a record ended by an empty line. -z keeps paths with
+ * newlines or odd characters intact.
+ */
+export function parseWorktreeList(output: string): WorktreeInfo[] {
+	const list: WorktreeInfo[] = [];
+	let current: WorktreeInfo | undefined;
+	for (const line of output.split('\0')) {
+		if (line === '') {
+			if (current) list.push(current);
+			current = undefined;
+			continue;
+		}
+		const space = line.indexOf(' ');
+		const key = space === -1 ? line : line.slice(0, space);
+		const value = space === -1 ? '' : line.slice(space + 1);
+		if (key === 'worktree') {
+			if (current) list.push(current);
+			current = {path: value};
+		} else if (current) {
+			if (key === 'HEAD') current.head = value;
+			else if (key === 'branch') current.branch = value.replace(/^refs\/heads\//, '');
+			else if (key === 'locked') current.locked = value || 'locked';
+			else if (key === 'prunable') current.prunable = value || 'prunable';
+		}
+	}
+	if (current) list.push(current);
+	return list;
+}
+
+export async function listWorktrees(root: string): Promise<WorktreeInfo[]> {
+	const out = await mustGit(root, ['worktree', 'list', '--porcelain', '-z'], 'listing worktrees failed');
+	return parseWorktreeList(out);
+}
+
+/** Path equality that sees through symlinks (/tmp vs /private/tmp on macOS). */
+export function samePath(a: string, b: string): boolean {
+	return canonical(a) === canonical(b);
+}
+
+function canonical(p: string): string {
+	const resolved = path.resolve(p);
+	try {
+		return realpathSync(resolved);
+	} catch {
+		// Missing paths: canonicalize the nearest existing parent instead.
+		const parent = path.dirname(resolved);
+		return parent === resolved ? resolved : path.join(canonical(parent), path.basename(resolved));
+	}
+}
+
+/** The private git directory of a linked worktree (holds its index and HEAD). */
+export async function gitDirOf(worktree: string): Promise<string> {
+	const out = await mustGit(worktree, ['rev-parse', '--absolute-git-dir'], `cannot find the git directory of ${worktree}`);
+	return out.trim();
+}
+
+/**
+ * Removes an index.lock left by a git process that was killed mid-command.
+ * Git never clears these itself, and every later add/commit/reset in that
+ * worktree fails on it. Callers guarantee no git process is working there
+ * (the engine only prepares a worktree when no agent runs in it).
+ */
+export async function removeStaleIndexLock(worktree: string): Promise<boolean> {
+	const lock = path.join(await gitDirOf(worktree), 'index.lock');
+	if (!existsSync(lock)) return false;
+	await rm(lock, {force: true});
+	return true;
+}
+
+/**
+ * Adds `/.proofloop/worktrees/` to the repository's local exclude file
+ * (.git/info/exclude, never committed) so the user's own checkout does not
+ * list our checkouts as untracked, and a `git add -A` there cannot turn them
+ * into embedded repositories.
+ */
+export async function ensureExcluded(root: string): Promise<void> {
+	const common = (await mustGit(root, ['rev-parse', '--path-format=absolute', '--git-common-dir'], 'cannot find the git directory')).trim();
+	const file = path.join(common, 'info', 'exclude');
+	const pattern = '/.proofloop/worktrees/';
+	const text = existsSync(file) ? await readFile(file, 'utf8') : '';
+	if (text.split('\n').some(line => line.trim() === pattern)) return;
+	await mkdir(path.dirname(file), {recursive: true});
+	const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+	await appendFile(file, `${sep}# proofloop's ticket checkouts\n${pattern}\n`);
+}
+
+/**
+ * Makes a checkout path free: unregisters it if git knows it (even locked),
+ * deletes the directory if it is still there, and prunes metadata of
+ * checkouts whose directories are gone. Only ever called on paths under
+ * .proofloop/worktrees, which proofloop owns.
+ */
+export async function clearCheckout(root: string, checkout: string): Promise<void> {
+	const known = (await listWorktrees(root)).find(w => samePath(w.path, checkout));
+	if (known) {
+		// --force twice: also removes a locked checkout or one with changes.
+		const removed = await runGit(root, ['worktree', 'remove', '--force', '--force', checkout]);
+		if (removed.exitCode !== 0 && known.locked) await runGit(root, ['worktree', 'unlock', checkout]);
+	}
+	await rm(checkout, {recursive: true, force: true});
+	await mustGit(root, ['worktree', 'prune'], 'pruning worktree metadata failed');
+}

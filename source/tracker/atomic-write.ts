@@ -1,0 +1,40 @@
+import {randomBytes} from 'node:crypto';
+import {open, rename, rm, stat} from 'node:fs/promises';
+import {basename, dirname, join} from 'node:path';
+
+/**
+ * Replace a file so that a reader (or a crash) sees the old text or the new
+ * text, never a mix: write a temp file in the same directory, fsync it, rename
+ * it over the target, fsync the directory so the rename itself is durable.
+ * The temp name starts with "." and ends in ".tmp", so ticket loaders skip it.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+	const dir = dirname(path);
+	const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+	const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o644);
+	try {
+		const handle = await open(temp, 'wx', mode);
+		try {
+			await handle.writeFile(text, 'utf8');
+			await handle.sync();
+		} finally {
+			await handle.close();
+		}
+		await rename(temp, path);
+	} catch (error) {
+		await rm(temp, {force: true});
+		throw error;
+	}
+	await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+	// Windows cannot open a directory for fsync; elsewhere a failure is real.
+	if (process.platform === 'win32') return;
+	const handle = await open(dir, 'r');
+	try {
+		await handle.sync();
+	} finally {
+		await handle.close();
+	}
+}

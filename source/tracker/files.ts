@@ -1,0 +1,84 @@
+import {readdir, readFile, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import {parseFrontMatter} from '../../oracle/oracle.mjs';
+import {writeFileAtomic} from './atomic-write.js';
+import {setFrontMatterFields} from './front-matter-write.js';
+import type {Ticket, TicketUpdate} from './ticket.js';
+import {TrackerError, type Tracker} from './tracker.js';
+import {parseTicket, validateTickets, type TicketFile} from './validate.js';
+
+/**
+ * The embedded default tracker: one Markdown file per ticket, with front
+ * matter, directly in one directory. Humans edit the files; during a run the
+ * engine is the only writer, one write at a time, each one atomic.
+ */
+export class FileTracker implements Tracker {
+	readonly location: string;
+	readonly #repoRoot: string;
+	#queue: Promise<unknown> = Promise.resolve();
+
+	constructor(opts: {repoRoot: string; dir: string /* repo-relative, e.g. ".proofloop/tickets" */}) {
+		this.#repoRoot = opts.repoRoot;
+		this.location = opts.dir.replace(/\\/g, '/').replace(/\/+$/, '');
+	}
+
+	async load(): Promise<Ticket[]> {
+		const files = await this.#readAll();
+		const {tickets, issues} = validateTickets(files);
+		if (issues.length > 0) throw new TrackerError(issues);
+		return tickets;
+	}
+
+	/** Updates are queued: each one re-reads the file, so none is lost to a race. */
+	update(id: string, fields: TicketUpdate): Promise<Ticket> {
+		const result = this.#queue.then(() => this.#update(id, fields));
+		this.#queue = result.catch(() => undefined);
+		return result;
+	}
+
+	protectedPaths(): string[] {
+		return [`${this.location}/`];
+	}
+
+	async #update(id: string, fields: TicketUpdate): Promise<Ticket> {
+		const matches = (await this.#readAll()).filter(({text}) => {
+			const parsed = parseFrontMatter(text);
+			return parsed.ok && parsed.data['id'] === id;
+		});
+		const [found] = matches;
+		if (!found) throw new Error(`no ticket with id ${id} in ${this.location}`);
+		if (matches.length > 1) throw new Error(`ticket id ${id} is in ${matches.map((m) => m.file).join(' and ')}`);
+		const text = setFrontMatterFields(found.text, fields);
+		// Never write a ticket the next load would reject.
+		const checked = parseTicket({file: found.file, text});
+		if (!checked.ok) throw new TrackerError(checked.issues);
+		await writeFileAtomic(join(this.#repoRoot, found.file), text);
+		return checked.ticket;
+	}
+
+	// Every *.md directly in the directory, by name: the same set the oracle reads.
+	async #readAll(): Promise<TicketFile[]> {
+		const dir = join(this.#repoRoot, this.location);
+		let names: string[];
+		try {
+			names = (await readdir(dir)).filter((name) => name.endsWith('.md')).sort();
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code;
+			if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+			throw new TrackerError([
+				{
+					file: this.location,
+					message: `no ticket directory at ${this.location}`,
+					fix: 'run `proofloop init` or set tracker.dir in .proofloop/config.json',
+				},
+			]);
+		}
+		const files: TicketFile[] = [];
+		for (const name of names) {
+			const path = join(dir, name);
+			if (!(await stat(path)).isFile()) continue;
+			files.push({file: `${this.location}/${name}`, text: await readFile(path, 'utf8')});
+		}
+		return files;
+	}
+}

@@ -1,0 +1,73 @@
+import {existsSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {intervals, makeRepo, overlaps, runCli, runEvents, trailerCount} from '../helpers/repo.js';
+
+const alive = (pid: number): boolean => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
+describe('a real batch with fake agents', () => {
+	it('runs independent tickets in parallel, serializes the infra lock, merges each ticket exactly once and ends at oracle 0', async () => {
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'A'}, {id: 'B'}, {id: 'C', deps: ['A']}, {id: 'I-1', locks: ['infra']}, {id: 'I-2', locks: ['infra']}],
+			config: {concurrency: 3},
+			plan: {_sleepMs: 600},
+		});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.stderr).toBe('');
+		expect(result.exitCode).toBe(0);
+		expect(result.stdout).toMatch(/oracle: exit 0/);
+
+		const events = runEvents(root);
+		const agents = intervals(events, 'attempt.started', ['agent.exited']);
+		const independent = ['A', 'B', 'I-1'].map(id => agents.get(id)!);
+		expect(independent.some((span, i) => independent.some((other, j) => i !== j && overlaps(span, other)))).toBe(true);
+
+		const held = intervals(events, 'attempt.started', ['ticket.done', 'attempt.failed']);
+		expect(overlaps(held.get('I-1')!, held.get('I-2')!)).toBe(false);
+		// C waited for A to be done.
+		expect(held.get('C')![0]).toBeGreaterThanOrEqual(held.get('A')![1]);
+
+		for (const id of ['A', 'B', 'C', 'I-1', 'I-2']) expect(await trailerCount(root, id)).toBe(1);
+		const oracle = await runCli(root, ['oracle']);
+		expect(oracle.exitCode).toBe(0);
+	});
+
+	it('refuses, by the guard, an agent that edits the tracker or the oracle: those tickets are not done', async () => {
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'OK'}, {id: 'SNEAKY'}, {id: 'ORACLE'}],
+			config: {attempts: 1},
+			plan: {SNEAKY: 'edit-tracker', ORACLE: 'edit-oracle', _sleepMs: 50},
+		});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(1);
+		const refusals = runEvents(root).filter(e => e.type === 'guard.result' && !e.ok);
+		expect(refusals.map(e => ('ticket' in e ? e.ticket : '')).sort()).toEqual(['ORACLE', 'SNEAKY']);
+		expect(await trailerCount(root, 'SNEAKY')).toBe(0);
+		expect(await trailerCount(root, 'ORACLE')).toBe(0);
+		const oracle = await runCli(root, ['oracle']);
+		expect(oracle.exitCode).toBe(1);
+		expect(oracle.stdout).toMatch(/SNEAKY\s+failed/);
+		expect(oracle.stdout).toMatch(/ORACLE\s+failed/);
+		expect(readFileSync(path.join(root, '.proofloop/tickets/SNEAKY.md'), 'utf8')).toMatch(/status: failed/);
+	});
+
+	it('kills an agent that hangs at its timeout, grandchild included', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'HANG'}], config: {attempts: 1, attemptTimeoutSeconds: 1.5}, plan: {HANG: 'hang', _sleepMs: 0}});
+		const pids = `${plan}.pids`;
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_AGENT_PIDS: pids});
+		expect(result.exitCode).toBe(1);
+		const failed = runEvents(root).find(e => e.type === 'attempt.failed');
+		expect(failed && 'reason' in failed ? failed.reason : '').toMatch(/timed out/);
+		expect(existsSync(pids)).toBe(true);
+		const [agent, grandchild] = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+		expect(alive(agent!)).toBe(false);
+		expect(alive(grandchild!)).toBe(false);
+	});
+});

@@ -1,0 +1,50 @@
+import {existsSync, readFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {execa} from 'execa';
+import {listRuns} from '../../source/core/run-dir.js';
+import {findRunProcesses} from '../../source/core/orphans.js';
+import {CLI, makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+	const until = Date.now() + timeoutMs;
+	while (!predicate()) {
+		if (Date.now() > until) throw new Error('timed out waiting');
+		await sleep(25);
+	}
+}
+
+describe('crash and resume', () => {
+	it('after kill -9 of the engine mid-batch, `proofloop run` resumes the same run and ends at oracle 0 with every merge once', async () => {
+		const ids = ['A', 'B', 'C', 'D', 'E', 'F'];
+		const {root, plan} = makeRepo({
+			tickets: ids.map((id, i) => ({id, deps: i >= 3 ? [ids[i - 3]!] : []})),
+			config: {concurrency: 2},
+			plan: {_sleepMs: 500},
+		});
+		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
+		const merges = () => {
+			const run = listRuns(root)[0];
+			if (!run || !existsSync(run.eventsFile)) return 0;
+			return readFileSync(run.eventsFile, 'utf8').split('\n').filter(line => line.includes('"type":"merge.done"')).length;
+		};
+		await waitFor(() => merges() >= 2, 30_000);
+		engine.kill('SIGKILL');
+		await engine;
+		const runId = listRuns(root)[0]!.id;
+
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.stderr).toBe('');
+		expect(resumed.exitCode).toBe(0);
+		expect(resumed.stdout).toMatch(/run resumed/);
+		expect(listRuns(root)).toHaveLength(1);
+		expect(listRuns(root)[0]!.id).toBe(runId);
+		for (const id of ids) expect(await trailerCount(root, id)).toBe(1);
+		expect(findRunProcesses(runId)).toEqual([]);
+		const events = runEvents(root);
+		expect(events.filter(e => e.type === 'run.resumed')).toHaveLength(1);
+		const worktrees = await execa('git', ['worktree', 'list', '--porcelain'], {cwd: root});
+		expect(worktrees.stdout.match(/^worktree /gm)).toHaveLength(1);
+	});
+});

@@ -1,0 +1,32 @@
+import {readFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {z} from 'zod';
+import {ConfigError, ProjectConfig, parseProjectConfig} from '../../../source/core/config.js';
+
+describe('project config', () => {
+	it('fills every default from a config that names only the batch', () => {
+		const config = parseProjectConfig('{"batch": "b1"}');
+		expect(config).toMatchObject({batch: 'b1', base: 'main', concurrency: 3, attempts: 3, tracker: {dir: '.proofloop/tickets'}, agent: {type: 'demo'}});
+	});
+
+	it('lets the project file win over a user preference, and the preference fill a gap', () => {
+		const pref = {defaultAgent: {type: 'command' as const, command: 'x {prompt_file}'}};
+		expect(parseProjectConfig('{"batch": "b", "agent": {"type": "demo"}}', pref).agent).toEqual({type: 'demo'});
+		expect(parseProjectConfig('{"batch": "b"}', pref).agent).toEqual(pref.defaultAgent);
+	});
+
+	it('names the field and the fix for bad values, unknown keys and bad JSON', () => {
+		expect(() => parseProjectConfig('{"batch": "b", "concurrency": 0}')).toThrow(/concurrency/);
+		expect(() => parseProjectConfig('{"batch": "b", "concurency": 2}')).toThrow(/concurency/);
+		expect(() => parseProjectConfig('{"batch": "b", "agent": {"type": "gpt-9"}}')).toThrow(/agent/);
+		expect(() => parseProjectConfig('{"batch": ')).toThrow(ConfigError);
+		expect(() => parseProjectConfig('{}')).toThrow(/batch/);
+	});
+
+	it('ships a JSON Schema generated from the zod schema, and it is current', async () => {
+		const shipped = JSON.parse(readFileSync('schema/config.schema.json', 'utf8'));
+		const fresh = {...z.toJSONSchema(ProjectConfig, {io: 'input', unrepresentable: 'any'}), title: shipped.title};
+		expect(shipped).toEqual(JSON.parse(JSON.stringify(fresh)));
+		expect(Object.keys(shipped.properties)).toEqual(expect.arrayContaining(['tracker', 'batch', 'base', 'concurrency', 'agent', 'attempts', 'attemptTimeoutSeconds', 'checks', 'verify', 'locks', 'protectedPaths']));
+	});
+});

@@ -1,0 +1,197 @@
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {GitError, openRepo} from '../../../source/git/index.js';
+import {cleanup, commitFiles, git, makeRepo, status, write} from './helpers.js';
+
+afterEach(cleanup);
+
+describe('prepareWorktree', () => {
+	it('creates the checkout on a new branch from base, and reuses it', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const first = await repo.prepareWorktree('T-1', 'main');
+		expect(first).toEqual({path: repo.worktreePath('T-1'), branch: 'proofloop/T-1', created: true});
+		expect(git(first.path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/proofloop/T-1');
+		expect(git(first.path, 'rev-parse', 'HEAD')).toBe(git(dir, 'rev-parse', 'main'));
+		const listed = await repo.listWorktrees();
+		expect(listed.find(w => w.path === first.path)).toMatchObject({branch: 'proofloop/T-1'});
+		expect(listed.find(w => w.path === dir)).toMatchObject({branch: 'main'});
+		// The user's checkout does not see ours as untracked files.
+		expect(status(dir)).toEqual([]);
+
+		const second = await repo.prepareWorktree('T-1', 'main');
+		expect(second).toEqual({...first, created: false});
+	});
+
+	it('keeps committed work and discards uncommitted leftovers of an interrupted attempt', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		write(wt, 'kept.txt', 'kept\n');
+		const committed = await repo.commitAll(wt, 'work');
+		write(wt, 'README.md', 'half-done edit\n');
+		write(wt, 'scratch/tmp.txt', 'untracked\n');
+		git(wt, 'add', 'scratch/tmp.txt');
+		write(wt, 'more.txt', 'untracked too\n');
+
+		const again = await repo.prepareWorktree('T-1', 'main');
+		expect(again.created).toBe(false);
+		expect(git(wt, 'rev-parse', 'HEAD')).toBe(committed);
+		expect(status(wt)).toEqual([]);
+		expect(readFileSync(path.join(wt, 'README.md'), 'utf8')).toBe('hello\n');
+		expect(existsSync(path.join(wt, 'more.txt'))).toBe(false);
+		expect(existsSync(path.join(wt, 'kept.txt'))).toBe(true);
+	});
+
+	it('repairs a checkout whose directory was deleted by hand', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		write(wt, 'work.txt', 'w\n');
+		const committed = await repo.commitAll(wt, 'work');
+		rmSync(wt, {recursive: true, force: true});
+
+		const repaired = await repo.prepareWorktree('T-1', 'main');
+		expect(repaired.created).toBe(true);
+		expect(git(wt, 'rev-parse', 'HEAD')).toBe(committed);
+		expect(readFileSync(path.join(wt, 'work.txt'), 'utf8')).toBe('w\n');
+		expect((await repo.listWorktrees()).filter(w => w.path === wt)).toHaveLength(1);
+	});
+
+	it('repairs a locked checkout whose directory is gone', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		git(repo.root, 'worktree', 'lock', '--reason', 'testing', wt);
+		rmSync(wt, {recursive: true, force: true});
+		const repaired = await repo.prepareWorktree('T-1', 'main');
+		expect(repaired.created).toBe(true);
+		expect(status(wt)).toEqual([]);
+	});
+
+	it('replaces a directory git does not know as a checkout', async () => {
+		const repo = await openRepo(makeRepo());
+		const wt = repo.worktreePath('T-1');
+		write(wt, 'junk.txt', 'left behind\n');
+		const prepared = await repo.prepareWorktree('T-1', 'main');
+		expect(prepared.created).toBe(true);
+		expect(existsSync(path.join(wt, 'junk.txt'))).toBe(false);
+		expect(git(wt, 'symbolic-ref', 'HEAD')).toBe('refs/heads/proofloop/T-1');
+	});
+
+	it('removes a stale index.lock left by a killed git', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		const lock = path.join(git(wt, 'rev-parse', '--absolute-git-dir'), 'index.lock');
+		writeFileSync(lock, '');
+		write(wt, 'x.txt', 'x\n');
+		expect(() => git(wt, 'add', '-A')).toThrow(/index\.lock/);
+
+		await repo.prepareWorktree('T-1', 'main');
+		expect(existsSync(lock)).toBe(false);
+		write(wt, 'x.txt', 'x\n');
+		expect(await repo.commitAll(wt, 'after the lock')).toBeDefined();
+	});
+
+	it('fast-forwards a branch without its own commits to the newest base', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		const newest = commitFiles(dir, {'later.txt': 'later\n'});
+		await repo.prepareWorktree('T-1', 'main');
+		expect(git(wt, 'rev-parse', 'HEAD')).toBe(newest);
+		expect(git(wt, 'symbolic-ref', 'HEAD')).toBe('refs/heads/proofloop/T-1');
+		// base itself was read, never checked out
+		expect(git(dir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
+	});
+
+	it('merges the newest base into a branch with its own commits', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		write(wt, 'mine.txt', 'mine\n');
+		const mine = await repo.commitAll(wt, 'mine');
+		const theirs = commitFiles(dir, {'theirs.txt': 'theirs\n'});
+		const prepared = await repo.prepareWorktree('T-1', 'main');
+		expect(prepared.conflict).toBeUndefined();
+		expect(git(wt, 'rev-parse', 'HEAD^1', 'HEAD^2').split('\n')).toEqual([mine, theirs]);
+		expect(existsSync(path.join(wt, 'theirs.txt'))).toBe(true);
+		expect(status(wt)).toEqual([]);
+	});
+
+	it('reports conflicting paths when base cannot be merged in, leaving the branch clean at its head', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		write(wt, 'src/a.txt', 'ticket version\n');
+		write(wt, 'README.md', 'ticket readme\n');
+		const mine = await repo.commitAll(wt, 'mine');
+		commitFiles(dir, {'src/a.txt': 'base version\n', 'README.md': 'base readme\n'});
+
+		const prepared = await repo.prepareWorktree('T-1', 'main');
+		expect(prepared.conflict?.sort()).toEqual(['README.md', 'src/a.txt']);
+		expect(git(wt, 'rev-parse', 'HEAD')).toBe(mine);
+		expect(status(wt)).toEqual([]);
+		expect(existsSync(path.join(git(wt, 'rev-parse', '--absolute-git-dir'), 'MERGE_HEAD'))).toBe(false);
+		expect(readFileSync(path.join(wt, 'src/a.txt'), 'utf8')).toBe('ticket version\n');
+	});
+
+	it('refuses when the branch is checked out somewhere else', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		git(dir, 'branch', 'proofloop/T-1');
+		git(dir, 'switch', '-q', 'proofloop/T-1');
+		await expect(repo.prepareWorktree('T-1', 'main')).rejects.toThrow(/is checked out at .*; fix:/);
+	});
+
+	it('refuses an unknown base', async () => {
+		const repo = await openRepo(makeRepo());
+		await expect(repo.prepareWorktree('T-1', 'nope')).rejects.toThrow(GitError);
+	});
+});
+
+describe('removeWorktree', () => {
+	it('removes the checkout and its branch, and is fine when both are gone', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		write(wt, 'dirty.txt', 'uncommitted\n');
+		await repo.removeWorktree('T-1');
+		expect(existsSync(wt)).toBe(false);
+		expect(await repo.branchExists('proofloop/T-1')).toBe(false);
+		expect((await repo.listWorktrees()).map(w => w.path)).toEqual([repo.root]);
+		await repo.removeWorktree('T-1');
+		await repo.removeWorktree('never-existed');
+	});
+});
+
+describe('withDetachedCheckout', () => {
+	it('runs fn in a detached checkout at sha and removes it afterwards', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const first = git(dir, 'rev-parse', 'HEAD');
+		commitFiles(dir, {'later.txt': 'later\n'});
+		const seen = await repo.withDetachedCheckout('verify-T-1', first, async checkout => {
+			expect(checkout).toBe(repo.worktreePath('verify-T-1'));
+			expect(existsSync(path.join(checkout, 'later.txt'))).toBe(false);
+			return git(checkout, 'rev-parse', 'HEAD') + (git(checkout, 'branch', '--show-current') === '' ? ' detached' : '');
+		});
+		expect(seen).toBe(`${first} detached`);
+		expect(existsSync(repo.worktreePath('verify-T-1'))).toBe(false);
+		expect((await repo.listWorktrees()).map(w => w.path)).toEqual([repo.root]);
+	});
+
+	it('cleans up when fn throws, and replaces a leftover checkout', async () => {
+		const repo = await openRepo(makeRepo());
+		const sha = git(repo.root, 'rev-parse', 'HEAD');
+		const leftover = repo.worktreePath('verify');
+		git(repo.root, 'worktree', 'add', '-q', '--detach', leftover, sha);
+		write(leftover, 'junk.txt', 'junk\n');
+
+		await expect(
+			repo.withDetachedCheckout('verify', sha, async checkout => {
+				expect(existsSync(path.join(checkout, 'junk.txt'))).toBe(false);
+				throw new Error('verify failed');
+			}),
+		).rejects.toThrow('verify failed');
+		expect(existsSync(leftover)).toBe(false);
+		expect((await repo.listWorktrees()).map(w => w.path)).toEqual([repo.root]);
+	});
+});
