@@ -364,9 +364,6 @@ function judge(opts, seen) {
 	seen.batch = batch;
 
 	const manifest = opts.manifest === undefined ? undefined : readJson(resolve(opts.manifest), opts.manifest);
-	if (manifest && manifest.batch !== batch) {
-		cannot(`batch selector changed since the run started: pinned '${manifest.batch}', now '${batch}'`);
-	}
 	const base = manifest?.base_branch ?? config.base ?? 'main';
 	if (!nonEmptyString(base) || base.startsWith('-')) cannot(`base branch ${JSON.stringify(base)} is not a branch name`);
 	seen.base = base;
@@ -375,6 +372,10 @@ function judge(opts, seen) {
 	const members = tickets.filter((t) => t.data.batch === batch);
 	if (members.length === 0) {
 		cannot(`batch '${batch}' is empty: no ticket in ${trackerDir} has 'batch: ${batch}' (a selector that matches nothing is an error, never a pass)`);
+	}
+	// After the empty check, so a selector that matches nothing is reported as exactly that.
+	if (manifest && manifest.batch !== batch) {
+		cannot(`batch selector changed since the run started: pinned '${manifest.batch}', now '${batch}'`);
 	}
 	if (manifest) checkPinned(manifest, tickets, batch);
 
@@ -407,7 +408,7 @@ function loadTickets(root, trackerDir) {
 	const dir = resolve(root, trackerDir);
 	let names;
 	try {
-		names = readdirSync(dir).filter((name) => name.endsWith('.md') && statSync(join(dir, name)).isFile()).sort();
+		names = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
 	} catch (error) {
 		cannot(`no ticket directory at ${trackerDir} (${error.code ?? error.message})`);
 	}
@@ -415,7 +416,14 @@ function loadTickets(root, trackerDir) {
 	const files = new Map();
 	for (const name of names) {
 		const file = `${trackerDir.replace(/\/+$/, '')}/${name}`;
-		const parsed = parseFrontMatter(readFileSync(join(dir, name), 'utf8'));
+		let text;
+		try {
+			if (!statSync(join(dir, name)).isFile()) continue;
+			text = readFileSync(join(dir, name), 'utf8');
+		} catch (error) {
+			cannot(`cannot read ${file} (${error.code ?? error.message})`);
+		}
+		const parsed = parseFrontMatter(text);
 		if (!parsed.ok) cannot(`${file}:${parsed.line}: ${parsed.message} (fix: ${parsed.fix})`);
 		const {data, keyLines} = parsed;
 		if (!nonEmptyString(data.id)) cannot(`${file}:${keyLines.id ?? 1}: missing id (fix: add a line 'id: T-1')`);

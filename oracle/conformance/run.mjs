@@ -11,13 +11,17 @@
 // [{name, branch, message}], args?, output_includes?: ["..."]}. Ticket texts,
 // the manifest and args may use {{commit:NAME}}; "init" is the first commit.
 
-import {spawnSync} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Cases are independent repos, so several build and run at once: the tripwire
+// runs before every engine start and must not cost seconds per case.
+const PARALLEL = 8;
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 function parseArgs(argv) {
 	let oracle = join(here, '..', 'oracle.mjs');
@@ -28,27 +32,42 @@ function parseArgs(argv) {
 	return {oracle};
 }
 
-function git(cwd, args) {
-	const result = spawnSync('git', args, {cwd, encoding: 'utf8'});
+function run(file, args, cwd, env) {
+	return new Promise((done) => {
+		execFile(file, args, {cwd, encoding: 'utf8', env: {...process.env, ...env}}, (error, stdout, stderr) => {
+			done({status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, error});
+		});
+	});
+}
+
+const identity = {
+	GIT_AUTHOR_NAME: 'Conformance',
+	GIT_AUTHOR_EMAIL: 'conformance@proofloop.invalid',
+	GIT_COMMITTER_NAME: 'Conformance',
+	GIT_COMMITTER_EMAIL: 'conformance@proofloop.invalid',
+};
+
+async function git(cwd, args) {
+	const result = await run('git', args, cwd, identity);
 	if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr || result.error}`);
 	return result.stdout.trim();
 }
 
-// Build the case's repo: commits first (all empty), then the untracked inputs.
-function buildRepo(dir, testCase) {
-	git(dir, ['init', '-q', '-b', 'main']);
-	git(dir, ['config', 'user.name', 'Conformance']);
-	git(dir, ['config', 'user.email', 'conformance@proofloop.invalid']);
-	git(dir, ['config', 'commit.gpgsign', 'false']);
-	git(dir, ['commit', '-q', '--allow-empty', '-m', 'init']);
-	const shas = {init: git(dir, ['rev-parse', 'HEAD'])};
+// Build the case's repo: empty commits made with plumbing (fast, no hooks,
+// no checkout), then the untracked inputs in the working tree.
+async function buildRepo(dir, testCase) {
+	await git(dir, ['init', '-q', '--template=', '-b', 'main']);
+	const init = await git(dir, ['commit-tree', EMPTY_TREE, '-m', 'init']);
+	await git(dir, ['update-ref', 'refs/heads/main', init]);
+	const shas = {init};
+	const heads = {main: init};
 	for (const commit of testCase.commits ?? []) {
-		const exists = spawnSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${commit.branch}`], {cwd: dir}).status === 0;
-		git(dir, exists ? ['checkout', '-q', commit.branch] : ['checkout', '-q', '-b', commit.branch, shas.init]);
-		git(dir, ['commit', '-q', '--allow-empty', '-m', commit.message]);
-		shas[commit.name] = git(dir, ['rev-parse', 'HEAD']);
+		const parent = heads[commit.branch] ?? init;
+		const sha = await git(dir, ['commit-tree', EMPTY_TREE, '-p', parent, '-m', commit.message]);
+		await git(dir, ['update-ref', `refs/heads/${commit.branch}`, sha]);
+		heads[commit.branch] = sha;
+		shas[commit.name] = sha;
 	}
-	git(dir, ['checkout', '-q', 'main']);
 
 	const fill = (text) =>
 		text.replace(/\{\{commit:([^}]+)\}\}/g, (_, name) => {
@@ -74,11 +93,11 @@ function buildRepo(dir, testCase) {
 	return args;
 }
 
-function runCase(oracle, name, testCase) {
+async function runCase(oracle, name, testCase) {
 	const dir = mkdtempSync(join(tmpdir(), `proofloop-conformance-${name}-`));
 	try {
-		const args = buildRepo(dir, testCase);
-		const result = spawnSync(process.execPath, [oracle, '--repo', dir, ...args], {encoding: 'utf8'});
+		const args = await buildRepo(dir, testCase);
+		const result = await run(process.execPath, [oracle, '--repo', dir, ...args], dir);
 		const output = `${result.stdout}${result.stderr}`;
 		const problems = [];
 		if (result.status !== testCase.expected_exit) problems.push(`expected ${testCase.expected_exit}, got ${result.status}`);
@@ -91,28 +110,39 @@ function runCase(oracle, name, testCase) {
 	}
 }
 
-function main(argv) {
+async function judgeCase(oracle, casesDir, file) {
+	const name = file.slice(0, -'.json'.length);
+	let testCase;
+	try {
+		testCase = JSON.parse(readFileSync(join(casesDir, file), 'utf8'));
+		return {name, testCase, ...(await runCase(oracle, name, testCase))};
+	} catch (error) {
+		return {name, testCase, problems: [`case could not run: ${error.message}`], output: ''};
+	}
+}
+
+async function main(argv) {
 	const {oracle} = parseArgs(argv);
 	const casesDir = join(here, 'cases');
 	const names = readdirSync(casesDir).filter((f) => f.endsWith('.json')).sort();
+	const outcomes = new Array(names.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < names.length) {
+			const index = next++;
+			outcomes[index] = await judgeCase(oracle, casesDir, names[index]);
+		}
+	};
+	await Promise.all(Array.from({length: PARALLEL}, worker));
 	let passed = 0;
 	let failed = 0;
-	for (const file of names) {
-		const name = file.slice(0, -'.json'.length);
-		let testCase;
-		let outcome;
-		try {
-			testCase = JSON.parse(readFileSync(join(casesDir, file), 'utf8'));
-			outcome = runCase(oracle, name, testCase);
-		} catch (error) {
-			outcome = {problems: [`case could not run: ${error.message}`], output: ''};
-		}
+	for (const outcome of outcomes) {
 		if (outcome.problems.length === 0) {
 			passed++;
-			console.log(`ok   ${name} (exit ${testCase.expected_exit})`);
+			console.log(`ok   ${outcome.name} (exit ${outcome.testCase.expected_exit})`);
 		} else {
 			failed++;
-			console.log(`FAIL ${name}: ${outcome.problems.join('; ')}`);
+			console.log(`FAIL ${outcome.name}: ${outcome.problems.join('; ')}`);
 			for (const line of outcome.output.trimEnd().split('\n')) console.log(`       | ${line}`);
 		}
 	}
@@ -120,4 +150,4 @@ function main(argv) {
 	return failed === 0 && passed > 0 ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -55,6 +55,12 @@ export type AgentRunResult = {
  */
 const PIPE_DRAIN_MS = 2000;
 
+/**
+ * setTimeout fires at once (1 ms) for delays above 2^31-1 ms, so a timeout of
+ * "a month" would kill the agent immediately; clamp to the longest it can wait.
+ */
+const timerMs = (ms: number): number => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
+
 export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	const started = Date.now();
 	const {adapter, input} = opts;
@@ -93,8 +99,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 			if (event.type === 'text') lastText = event.text;
 			if (event.type === 'result') resultMessage = event.message;
 			if (event.type === 'usage') {
-				// One result per process for the CLIs we know; summing keeps
-				// the count honest if a CLI ever reports several turns.
+				// Summed, though every CLI we know prints one result per -p
+				// process. (Claude's total_cost_usd is cumulative within a
+				// session, so several results from one process would over-count.)
 				usage.inputTokens += event.inputTokens;
 				usage.outputTokens += event.outputTokens;
 				usage.costUsd += event.costUsd ?? 0;
@@ -111,8 +118,17 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	mkdirSync(path.dirname(opts.logFile), {recursive: true});
 	const log = createWriteStream(opts.logFile, {flags: 'a'});
 	let logError: Error | undefined;
+	// Pipes paused while the log catches up; a failed log must release them
+	// too, or the agent would block on a full pipe until the timeout.
+	const paused = new Set<Readable>();
+	const resumeAll = (): void => {
+		for (const stream of paused) stream.resume();
+		paused.clear();
+	};
+	log.on('drain', resumeAll);
 	log.on('error', error => {
 		logError ??= error;
+		resumeAll();
 	});
 
 	const subprocess = execa(command.file, command.args, {
@@ -124,7 +140,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		stdout: 'pipe',
 		stderr: 'pipe',
 		// Own process group, so the group can be killed as one.
-		detached: false,
+		detached: true,
 		reject: false,
 		// Streamed to the log and the parser; never held in memory.
 		buffer: false,
@@ -143,9 +159,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	const pipe = (stream: Readable | null, onChunk?: (chunk: Buffer) => void): void => {
 		stream?.on('data', (data: Buffer | string) => {
 			const chunk = typeof data === 'string' ? Buffer.from(data) : data;
-			if (!log.write(chunk) && !logError) {
+			if (!logError && !log.write(chunk) && !logError) {
 				stream.pause();
-				log.once('drain', () => stream.resume());
+				paused.add(stream);
 			}
 			onChunk?.(chunk);
 		});
@@ -162,8 +178,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 			: setTimeout(() => {
 					timedOut = true;
 					killProcessGroup(pid, 'SIGTERM');
-					graceTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 3000);
-				}, opts.timeoutMs);
+					graceTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), timerMs(opts.killGraceMs ?? 3000));
+				}, timerMs(opts.timeoutMs));
 
 	let exit: {exitCode?: number; signal?: string} | undefined;
 	subprocess.once('exit', (code, signal) => {
@@ -184,7 +200,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	clearTimeout(graceTimer);
 	clearTimeout(drainTimer);
 	splitter.end();
-	log.end();
+	if (logError) log.destroy();
+	else log.end();
 	// Resolves once the log is flushed; an error was already recorded above.
 	await finished(log).catch(() => {});
 	if (callbackError !== undefined) throw callbackError;

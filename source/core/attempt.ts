@@ -6,7 +6,7 @@ import {runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
 import {renderWorkerPrompt} from './prompt.js';
-import {lastLines, runShell, sha256} from './shell.js';
+import {gist, lastLines, runShell, sha256} from './shell.js';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
@@ -114,7 +114,7 @@ export async function runAttempt(
 				if (!check.ok) {
 					const why = check.timedOut ? 'timed out' : `exit ${check.exitCode}`;
 					ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: false, reason: `\`${command}\` failed (${why})`});
-					throw new StageFailure('checks', `check \`${command}\` failed (${why}):\n${lastLines(check.output, 25)}`);
+					throw new StageFailure('checks', `check \`${command}\` failed (${why}): ${gist(check.output)}\n${lastLines(check.output, 25)}`);
 				}
 			}
 			ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: true});
@@ -184,7 +184,7 @@ async function verifyLive(
 			for (const command of commands) {
 				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`});
 				outputs.push(`$ ${command}\n${result.output}`);
-				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}:\n${lastLines(result.output, 25)}`;
+				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
 			}
 			return undefined;
 		});

@@ -64,3 +64,16 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 export const lastLines = (text: string, count: number): string => text.trimEnd().split('\n').slice(-count).join('\n');
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The one line of a failing command's output a human (or the next agent) most
+ * needs: the last line that names a failure, else the last line at all.
+ */
+export function gist(output: string): string {
+	const lines = output
+		.split('\n')
+		.map(line => line.trim())
+		.filter(line => line && !/^#\s*(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms)\b/.test(line));
+	const telling = lines.filter(line => /not ok|error|fail|missing|not switched|expected|denied|cannot|refus/i.test(line));
+	return (telling.at(-1) ?? lines.at(-1) ?? '(no output)').slice(0, 240);
+}

@@ -124,6 +124,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		}
 
 		const onSignal = (signal: NodeJS.Signals) => {
+			if (engine?.stopping) return;
 			log.append({type: 'warning', message: `received ${signal}: stopping; running attempts are interrupted and will be redone on resume`});
 			engine?.requestStop();
 		};

@@ -51,7 +51,11 @@ export async function mergeToBase(root: string, branch: string, req: MergeReques
 
 		const cas = await runGit(root, ['update-ref', '-m', `proofloop: merge ${req.ticketId}`, baseRef, commit, old]);
 		if (cas.exitCode === 0) {
-			const warnings = await syncCheckouts(root, req.base, old, commit);
+			// The merge has landed; from here on nothing may turn it into an error,
+			// or the caller would retry a merge that already happened.
+			const warnings = await syncCheckouts(root, req.base, old, commit).catch((error: unknown) => [
+				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
+			]);
 			return {kind: 'merged', sha: commit, parent: old, warnings};
 		}
 		// Lost the race only if base is no longer where we read it; anything

@@ -22,11 +22,16 @@ export async function syncCheckouts(root: string, base: string, oldSha: string, 
 			warnings.push(
 				`${checkout.path} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)}: ${failure}. ` +
 					`Its files are still at ${oldSha.slice(0, 12)}, so \`git status\` there shows the merge reversed; nothing of yours was touched. ` +
-					`fix: once your uncommitted changes there no longer collide with the merge, run: git -C "${checkout.path}" read-tree -m -u ${oldSha} ${newSha}`,
+					`fix: once your uncommitted changes there no longer collide with the merge, run: ${syncCommand(checkout.path, oldSha, newSha)}`,
 			);
 		}
 	}
 	return warnings;
+}
+
+/** The shell command that does what syncOne does, for a human to run later. */
+export function syncCommand(checkout: string, oldSha: string, newSha: string): string {
+	return `git -C "${checkout}" update-index -q --refresh; git -C "${checkout}" read-tree -m -u ${oldSha} ${newSha}`;
 }
 
 /** Returns undefined on success, else git's reason. */

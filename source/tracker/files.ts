@@ -76,8 +76,14 @@ export class FileTracker implements Tracker {
 		const files: TicketFile[] = [];
 		for (const name of names) {
 			const path = join(dir, name);
-			if (!(await stat(path)).isFile()) continue;
-			files.push({file: `${this.location}/${name}`, text: await readFile(path, 'utf8')});
+			const file = `${this.location}/${name}`;
+			try {
+				if (!(await stat(path)).isFile()) continue;
+				files.push({file, text: await readFile(path, 'utf8')});
+			} catch (error) {
+				const code = (error as NodeJS.ErrnoException).code ?? String(error);
+				throw new TrackerError([{file, message: `cannot read ${file} (${code})`, fix: 'repair or remove the file (a dangling symlink?)'}]);
+			}
 		}
 		return files;
 	}

@@ -28,12 +28,19 @@ const FIXES: Record<string, string> = {
 };
 
 /** Parse and validate one ticket file on its own (no cross-ticket checks). */
-export function parseTicket({file, text}: TicketFile): {ok: true; ticket: Ticket; keyLines: Record<string, number>} | {ok: false; issues: TrackerIssue[]} {
+export function parseTicket({file, text}: TicketFile):
+	| {ok: true; ticket: Ticket; keyLines: Record<string, number>}
+	| {ok: false; issues: TrackerIssue[]; /** The id, when the front matter at least names one. */ id?: string} {
 	const parsed = parseFrontMatter(text);
 	if (!parsed.ok) return {ok: false, issues: [{file, line: parsed.line, message: parsed.message, fix: parsed.fix}]};
 	const result = TicketFrontMatter.safeParse(parsed.data);
 	if (!result.success) {
-		return {ok: false, issues: result.error.issues.map((issue) => schemaIssue(file, issue, parsed.data, parsed.keyLines))};
+		const id = parsed.data['id'];
+		return {
+			ok: false,
+			issues: result.error.issues.map((issue) => schemaIssue(file, issue, parsed.data, parsed.keyLines)),
+			...(typeof id === 'string' ? {id} : {}),
+		};
 	}
 	return {ok: true, ticket: {...result.data, file, body: parsed.body, text}, keyLines: parsed.keyLines};
 }
@@ -59,13 +66,17 @@ function schemaIssue(file: string, issue: z.core.$ZodIssue, data: Record<string,
 export function validateTickets(files: readonly TicketFile[]): {tickets: Ticket[]; issues: TrackerIssue[]} {
 	const issues: TrackerIssue[] = [];
 	const good: Parsed[] = [];
+	// Ids of invalid tickets still count as known deps; a file without a
+	// readable id makes every id uncertain.
+	const invalidIds = new Set<string>();
 	let unreadable = false;
 	const byId = new Map<string, Parsed>();
 	for (const file of files) {
 		const result = parseTicket(file);
 		if (!result.ok) {
 			issues.push(...result.issues);
-			unreadable = true;
+			if (result.id === undefined) unreadable = true;
+			else invalidIds.add(result.id);
 			continue;
 		}
 		const entry = {file: file.file, ticket: result.ticket, keyLines: result.keyLines};
@@ -82,13 +93,13 @@ export function validateTickets(files: readonly TicketFile[]): {tickets: Ticket[
 		byId.set(entry.ticket.id, entry);
 		good.push(entry);
 	}
-	issues.push(...dependencyIssues(good, byId, unreadable));
+	issues.push(...dependencyIssues(good, byId, (id) => unreadable || invalidIds.has(id)));
 	return {tickets: good.map((entry) => entry.ticket), issues};
 }
 
-// When some file could not be read its id is unknown, so "unknown dep" would
-// be a guess; those are reported once every file reads.
-function dependencyIssues(tickets: Parsed[], byId: Map<string, Parsed>, unreadable: boolean): TrackerIssue[] {
+// "Unknown dependency" is reported only when it is certain: not while the dep
+// names an invalid ticket, nor while some file's id cannot be read at all.
+function dependencyIssues(tickets: Parsed[], byId: Map<string, Parsed>, maybeKnown: (id: string) => boolean): TrackerIssue[] {
 	const issues: TrackerIssue[] = [];
 	const edges = new Map<string, string[]>();
 	for (const {file, ticket, keyLines} of tickets) {
@@ -99,7 +110,7 @@ function dependencyIssues(tickets: Parsed[], byId: Map<string, Parsed>, unreadab
 				issues.push({file, line, message: `ticket ${dep} depends on itself`, fix: `remove ${dep} from its own deps`});
 			} else if (byId.has(dep)) {
 				deps.push(dep);
-			} else if (!unreadable) {
+			} else if (!maybeKnown(dep)) {
 				issues.push({file, line, message: `unknown dependency '${dep}'`, fix: `add a ticket with id ${dep} or remove ${dep} from deps`});
 			}
 		}

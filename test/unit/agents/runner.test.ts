@@ -1,10 +1,11 @@
+import {spawn} from 'node:child_process';
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {AgentEvent} from '../../../source/agents/adapter.js';
 import {ClaudeStreamParser} from '../../../source/agents/claude-stream.js';
 import {CommandAdapter} from '../../../source/agents/command.js';
-import {processGroupAlive, runAgent} from '../../../source/agents/runner.js';
+import {killProcessGroup, processGroupAlive, runAgent} from '../../../source/agents/runner.js';
 import {TextStreamParser} from '../../../source/agents/text-stream.js';
 import {alive, attemptInput, baseEnv, eventually, fixedAdapter, fixture, sampleLines, tempDir} from './helpers.js';
 
@@ -166,7 +167,6 @@ describe('runAgent', () => {
 		expect(readFileSync(path.join(work, 'a.log'), 'utf8')).toContain('leader: ignoring SIGTERM');
 		const grandchild = Number(readFileSync(pidFile, 'utf8'));
 		expect(await eventually(() => !alive(grandchild) && !alive(result.pid!))).toBe(true);
-		expect(await eventually(() => !processGroupAlive(result.pid!) || !alive(grandchild))).toBe(true);
 	});
 
 	it('does not wait forever on a grandchild that left the group and holds the pipe', async () => {
@@ -190,6 +190,42 @@ describe('runAgent', () => {
 			if (!grandchild && existsSync(pidFile)) grandchild = Number(readFileSync(pidFile, 'utf8'));
 			if (grandchild) process.kill(grandchild, 'SIGKILL');
 		}
+	});
+
+	it('rethrows an onEvent error only after the process group is gone', async () => {
+		const work = tempDir();
+		const pidFile = path.join(work, 'grandchild.pid');
+		let leader = 0;
+		await expect(
+			runAgent({
+				adapter: fixedAdapter({file: fixture('hang-with-grandchild.mjs'), args: [pidFile, 'ignores-term']}, text),
+				input: attemptInput(work),
+				env: baseEnv(),
+				logFile: path.join(work, 'a.log'),
+				timeoutMs: 500,
+				killGraceMs: 200,
+				onSpawn: pid => (leader = pid),
+				onEvent: () => {
+					throw new Error('bug in the caller');
+				},
+			}),
+		).rejects.toThrow('bug in the caller');
+		const grandchild = Number(readFileSync(pidFile, 'utf8'));
+		expect(await eventually(() => !alive(grandchild) && !alive(leader))).toBe(true);
+	});
+
+	it('a run whose log cannot be written is not a clean success', async () => {
+		const work = tempDir();
+		const result = await runAgent({
+			adapter: fixedAdapter({file: fixture('print-and-exit.mjs'), args: ['LONG:200000', 'done']}, text),
+			input: attemptInput(work),
+			env: baseEnv(),
+			// A directory: opening it for append fails (EISDIR).
+			logFile: work,
+			timeoutMs: 10_000,
+		});
+		expect(result).toMatchObject({ok: false, exitCode: 0, timedOut: false, lastText: 'done'});
+		expect(result.reason).toMatch(/^could not write the log .*EISDIR/);
 	});
 
 	it('reports a program that cannot start', async () => {
@@ -216,6 +252,28 @@ describe('runAgent', () => {
 			timeoutMs: 5_000,
 		});
 		expect(result).toMatchObject({ok: false, reason: `worktree does not exist: ${path.join(work, 'gone')}`});
+	});
+});
+
+describe('process groups', () => {
+	it('killProcessGroup and processGroupAlive see and end a detached group', async () => {
+		// A direct child of ours, so we reap it and the group really vanishes
+		// (an orphaned zombie would keep a group "alive" until init reaps it).
+		const child = spawn('sleep', ['30'], {detached: true, stdio: 'ignore'});
+		const exited = new Promise(resolve => child.once('exit', (_code, signal) => resolve(signal)));
+		const pgid = child.pid!;
+		expect(processGroupAlive(pgid)).toBe(true);
+		expect(killProcessGroup(pgid, 'SIGTERM')).toBe(true);
+		expect(await exited).toBe('SIGTERM');
+		expect(processGroupAlive(pgid)).toBe(false);
+		expect(killProcessGroup(pgid)).toBe(false);
+	});
+
+	it('refuses pgids that would signal our own group or every process', () => {
+		for (const bad of [0, 1, -5, 1.5, Number.NaN]) {
+			expect(() => killProcessGroup(bad)).toThrow(RangeError);
+			expect(() => processGroupAlive(bad)).toThrow(RangeError);
+		}
 	});
 });
 

@@ -4,6 +4,7 @@ import {execFileSync} from 'node:child_process';
 import {mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {afterAll} from 'vitest';
 
 // Hermetic git: no user/system config (so the identity fallback is testable
 // and nobody's hooks or signing settings leak in), and no repo-locating
@@ -15,7 +16,8 @@ const configHome = mkdtempSync(path.join(tmpdir(), 'proofloop-gitconfig-'));
 writeFileSync(path.join(configHome, 'gitconfig'), '');
 process.env.GIT_CONFIG_GLOBAL = path.join(configHome, 'gitconfig');
 process.env.GIT_CONFIG_NOSYSTEM = '1';
-process.on('exit', () => rmSync(configHome, {recursive: true, force: true}));
+// Registered from here so every test file importing the helpers cleans up.
+afterAll(() => rmSync(configHome, {recursive: true, force: true}));
 
 export function git(cwd: string, ...args: string[]): string {
 	return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim();

@@ -1,3 +1,4 @@
+import {execSync} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -95,6 +96,15 @@ describe('mergeToBase', () => {
 		expect(status(dir)).toEqual([]);
 	});
 
+	it('falls back to the proofloop identity for the merge commit', async () => {
+		const dir = makeRepo({identity: false});
+		const repo = await openRepo(dir);
+		await work(repo, 'T-1', {'x.txt': 'x\n'});
+		const result = await repo.mergeToBase({ticketId: 'T-1', attempt: 1, title: 'x', base: 'main'});
+		expect(result.kind).toBe('merged');
+		expect(git(dir, 'log', '-1', '--format=%an <%ae>|%cn <%ce>', 'main')).toBe('proofloop <proofloop@localhost>|proofloop <proofloop@localhost>');
+	});
+
 	it('refuses a missing base or ticket branch with a fix', async () => {
 		const repo = await openRepo(makeRepo());
 		await expect(repo.mergeToBase({ticketId: 'T-9', attempt: 1, title: 'x', base: 'main'})).rejects.toThrow(/proofloop\/T-9 does not exist; fix:/);
@@ -164,11 +174,13 @@ describe("syncing the user's checkout of base", () => {
 		expect(existsSync(path.join(dir, 'feature.txt'))).toBe(false);
 		expect(result.warnings).toHaveLength(1);
 		expect(result.warnings[0]).toContain(dir);
-		expect(result.warnings[0]).toContain(`git -C "${dir}" read-tree -m -u ${old} ${result.sha}`);
+		const command = `git -C "${dir}" update-index -q --refresh; git -C "${dir}" read-tree -m -u ${old} ${result.sha}`;
+		expect(result.warnings[0]).toContain(command);
 
 		// Once their edit is out of the way, the suggested command syncs them.
 		write(dir, 'src/a.txt', 'a1\na2\na3\n');
-		git(dir, 'read-tree', '-m', '-u', old, result.sha);
+		execSync(command, {stdio: 'ignore'});
 		expect(status(dir)).toEqual([]);
+		expect(readFileSync(path.join(dir, 'feature.txt'), 'utf8')).toBe('feature\n');
 	});
 });

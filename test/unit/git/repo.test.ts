@@ -1,7 +1,7 @@
 import {chmodSync, mkdirSync, readFileSync, renameSync} from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {GitError, openRepo} from '../../../source/git/index.js';
+import {GitError, marksMerge, mergeMessage, openRepo} from '../../../source/git/index.js';
 import {cleanup, commitFiles, git, makeDir, makeRepo, status, write} from './helpers.js';
 
 afterEach(cleanup);
@@ -82,6 +82,23 @@ describe('commitAll', () => {
 		expect(git(wt, 'log', '-1', '--format=%an <%ae>|%cn <%ce>')).toBe('proofloop <proofloop@localhost>|proofloop <proofloop@localhost>');
 	});
 
+	it('works with an inherited EDITOR and PAGER (which simple-git would refuse)', async () => {
+		const saved = {EDITOR: process.env.EDITOR, PAGER: process.env.PAGER};
+		process.env.EDITOR = 'vim';
+		process.env.PAGER = 'less';
+		try {
+			const repo = await openRepo(makeRepo());
+			const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+			write(wt, 'x.txt', 'x\n');
+			expect(await repo.commitAll(wt, 'work')).toBeDefined();
+		} finally {
+			for (const [key, value] of Object.entries(saved)) {
+				if (value === undefined) delete process.env[key];
+				else process.env[key] = value;
+			}
+		}
+	});
+
 	it('keeps a configured identity', async () => {
 		const repo = await openRepo(makeRepo());
 		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
@@ -100,6 +117,17 @@ describe('commitAll', () => {
 		git(wt, 'add', '-A');
 		expect(() => git(wt, 'commit', '-q', '-m', 'plain')).toThrow(); // the hook is live
 		expect(await repo.commitAll(wt, 'work')).toBeDefined();
+	});
+});
+
+describe('trailers', () => {
+	it('matches ticket and attempt exactly, in the last paragraph only', () => {
+		const message = mergeMessage({ticketId: 'T-1', attempt: 3, title: 'x', workerHead: 'abc'});
+		expect(marksMerge(message, 'T-1', 3)).toBe(true);
+		expect(marksMerge(message, 'T-1', 30)).toBe(false);
+		expect(marksMerge(message, 'T-', 3)).toBe(false);
+		expect(marksMerge('Ticket: T-1\nAttempt: 3', 'T-1', 3)).toBe(false);
+		expect(marksMerge('subject\n\nticket: T-1\nattempt: 3\n', 'T-1', 3)).toBe(true);
 	});
 });
 

@@ -134,6 +134,23 @@ describe('prepareWorktree', () => {
 		expect(readFileSync(path.join(wt, 'src/a.txt'), 'utf8')).toBe('ticket version\n');
 	});
 
+	it('brings back a checkout an agent left detached in the middle of a merge', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		write(wt, 'src/a.txt', 'mine\n');
+		const mine = await repo.commitAll(wt, 'mine');
+		git(wt, 'switch', '-q', '--detach', 'main');
+		commitFiles(wt, {'src/a.txt': 'detached\n'});
+		expect(() => git(wt, 'merge', '-q', 'proofloop/T-1')).toThrow();
+
+		const prepared = await repo.prepareWorktree('T-1', 'main');
+		expect(prepared.conflict).toBeUndefined();
+		expect(git(wt, 'symbolic-ref', 'HEAD')).toBe('refs/heads/proofloop/T-1');
+		expect(git(wt, 'rev-parse', 'HEAD')).toBe(mine);
+		expect(status(wt)).toEqual([]);
+	});
+
 	it('refuses when the branch is checked out somewhere else', async () => {
 		const dir = makeRepo();
 		const repo = await openRepo(dir);
@@ -145,6 +162,19 @@ describe('prepareWorktree', () => {
 	it('refuses an unknown base', async () => {
 		const repo = await openRepo(makeRepo());
 		await expect(repo.prepareWorktree('T-1', 'nope')).rejects.toThrow(GitError);
+	});
+});
+
+describe('listWorktrees', () => {
+	it('reports branch, head, lock reason and prunable checkouts', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: locked} = await repo.prepareWorktree('T-1', 'main');
+		git(repo.root, 'worktree', 'lock', '--reason', 'agent running', locked);
+		const {path: gone} = await repo.prepareWorktree('T-2', 'main');
+		rmSync(gone, {recursive: true, force: true});
+		const list = await repo.listWorktrees();
+		expect(list.find(w => w.path === locked)).toEqual({path: locked, branch: 'proofloop/T-1', head: git(repo.root, 'rev-parse', 'main'), locked: 'agent running'});
+		expect(list.find(w => w.path === gone)?.prunable).toMatch(/gitdir file points to non-existent location/);
 	});
 });
 

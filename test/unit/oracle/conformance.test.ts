@@ -1,0 +1,107 @@
+import {spawn, spawnSync} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, relative} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {afterAll, describe, expect, it} from 'vitest';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const oracleDir = join(root, 'oracle');
+const runner = join(oracleDir, 'conformance', 'run.mjs');
+
+const temps: string[] = [];
+afterAll(() => {
+	for (const dir of temps.splice(0)) rmSync(dir, {recursive: true, force: true});
+});
+
+// Async so the four runs (each builds ~40 git repos) can go side by side.
+function conformance(...args: string[]): Promise<{status: number | null; output: string}> {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, [runner, ...args], {cwd: root});
+		let output = '';
+		child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.on('close', (status) => resolve({status, output}));
+	});
+}
+
+// A copy of the oracle with one edit; the edit must apply, or the test proves nothing.
+function weakened(find: string, replace: string): string {
+	const source = readFileSync(join(oracleDir, 'oracle.mjs'), 'utf8');
+	expect(source).toContain(find);
+	const dir = mkdtempSync(join(tmpdir(), 'proofloop-weak-oracle-'));
+	temps.push(dir);
+	const file = join(dir, 'oracle.mjs');
+	writeFileSync(file, source.replace(find, replace));
+	return file;
+}
+
+describe.concurrent('oracle conformance', () => {
+	it('the pinned oracle passes every case', async () => {
+		const {status, output} = await conformance();
+		const summary = /conformance: (\d+) passed, (\d+) failed/.exec(output);
+		expect(summary, output).not.toBeNull();
+		expect(Number(summary?.[1])).toBeGreaterThanOrEqual(19);
+		expect(summary?.[2]).toBe('0');
+		expect(status, output).toBe(0);
+	});
+
+	it('fails an oracle that lets done pass without evidence', async () => {
+		const oracle = weakened(
+			"if (data.status === 'done') return judgeDone(root, base, data);",
+			"if (data.status === 'done') return {passing: true, reason: 'done'};",
+		);
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL done-without-merge-commit: expected 1, got 0/);
+		expect(output).toMatch(/FAIL done-commit-on-other-branch: expected 1, got 0/);
+		expect(output).toMatch(/conformance: \d+ passed, [1-9]\d* failed/);
+	});
+
+	it('fails an oracle that treats an empty batch as done', async () => {
+		const oracle = weakened('if (members.length === 0) {', 'if (members.length < 0) {');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL empty-batch: expected 2, got 0/);
+	});
+
+	it('fails an oracle that ignores the pinned ticket list', async () => {
+		const oracle = weakened('if (manifest) checkPinned(manifest, tickets, batch);', '');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL pinned-ticket-missing: expected 2, got 0/);
+	});
+});
+
+describe('oracle/SHA256SUMS', () => {
+	function filesUnder(dir: string): string[] {
+		return readdirSync(dir, {withFileTypes: true}).flatMap((entry) =>
+			entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [relative(oracleDir, join(dir, entry.name)).split('\\').join('/')],
+		);
+	}
+
+	it('pins every file under oracle/ with its current sha256 (re-pin with node scripts/pin-oracle.mjs)', () => {
+		const pinned = new Map(
+			readFileSync(join(oracleDir, 'SHA256SUMS'), 'utf8')
+				.trimEnd()
+				.split('\n')
+				.map((line) => {
+					const match = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+					expect(match, `bad SHA256SUMS line: ${line}`).not.toBeNull();
+					return [match?.[2] ?? '', match?.[1] ?? ''] as const;
+				}),
+		);
+		const files = filesUnder(oracleDir).filter((file) => file !== 'SHA256SUMS');
+		expect([...pinned.keys()].sort()).toEqual(files.sort());
+		for (const file of files) {
+			const actual = createHash('sha256').update(readFileSync(join(oracleDir, file))).digest('hex');
+			expect(actual, `${file} changed since it was pinned`).toBe(pinned.get(file));
+		}
+	});
+
+	it('the pin script agrees (--check)', () => {
+		const result = spawnSync(process.execPath, [join(root, 'scripts', 'pin-oracle.mjs'), '--check'], {encoding: 'utf8'});
+		expect(result.status, result.stderr).toBe(0);
+	});
+});
