@@ -2,7 +2,6 @@ import {appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync} from
 import path from 'node:path';
 import type {Command} from 'commander';
 import {execa} from 'execa';
-import {openRepo} from '../git/index.js';
 import {CONFIG_PATH} from '../core/config.js';
 import {packageRoot} from '../core/paths.js';
 import {InputError} from '../core/start-run.js';
@@ -34,8 +33,10 @@ async function currentBranch(root: string): Promise<string> {
 
 /** Scaffold .proofloop/ in the current repo; refuses to overwrite anything. */
 export async function initProject(cwd: string, batch: string): Promise<string[]> {
-	const repo = await openRepo(cwd);
-	const root = repo.root;
+	// Not openRepo: a repo with no commits yet is a fine place to start.
+	const top = await execa('git', ['rev-parse', '--show-toplevel'], {cwd, reject: false});
+	if (top.exitCode !== 0) throw new InputError(`${cwd} is not inside a git repository\n  fix: git init, then run proofloop init again`);
+	const root = top.stdout.trim();
 	const configFile = path.join(root, CONFIG_PATH);
 	const ticketsDir = path.join(root, '.proofloop', 'tickets');
 	// Check everything before writing anything.
