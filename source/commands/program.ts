@@ -3,6 +3,9 @@ import {registerDemo} from './demo/command.js';
 import {registerInit} from './init.js';
 import {registerOracle} from './oracle.js';
 import {registerRun} from './run.js';
+import {registerAttach} from './attach.js';
+import {registerControlVerbs} from './control-verbs.js';
+import {registerTail} from './tail.js';
 
 export function buildProgram(version: string): Command {
 	const program = new Command('proofloop')
@@ -15,6 +18,9 @@ export function buildProgram(version: string): Command {
 		.showHelpAfterError('(run `proofloop --help` for the commands)');
 	registerInit(program);
 	registerRun(program);
+	registerAttach(program);
+	registerControlVerbs(program);
+	registerTail(program);
 	registerOracle(program);
 	registerDemo(program);
 	program.addHelpText(

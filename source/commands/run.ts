@@ -1,6 +1,8 @@
 import type {Command} from 'commander';
 import {formatEvent} from '../core/progress.js';
 import {startRun} from '../core/start-run.js';
+import {attach} from './attach.js';
+import {startDaemon} from './daemon.js';
 import {reportError} from './errors.js';
 
 /** Run (or resume) the batch headless, printing one plain line per event; exits with the oracle's code. */
@@ -26,7 +28,8 @@ export function registerRun(program: Command): void {
 	program
 		.command('run')
 		.description('run the configured batch until the oracle says done (or resume the run a crash cut short)')
-		.option('--headless', 'print plain progress lines instead of the TUI (the default until the TUI lands, and always without a TTY)')
+		.option('--headless', 'run the engine in this process and print plain progress lines (always so without a TTY)')
+		.option('--detach', 'start the engine in the background and return at once; watch it with `proofloop attach`')
 		.addHelpText(
 			'after',
 			`
@@ -35,9 +38,27 @@ The run ends only with the oracle's verdict, which is also the exit code:
   1  not done: the tickets holding it back are listed
   2  cannot judge, or bad input (the message names the file and the fix)
 
+In a terminal the engine runs in the background and this command attaches to it:
+detaching (d, or closing the terminal) leaves the run going; \`proofloop attach\` comes back.
+
 Killed mid-run? Run it again: the same run resumes, no merge is applied twice.`,
 		)
-		.action(async () => {
-			process.exitCode = await runHeadless(process.cwd());
+		.action(async (opts: {headless?: boolean; detach?: boolean}) => {
+			if (opts.headless || (!opts.detach && !process.stdout.isTTY)) {
+				process.exitCode = await runHeadless(process.cwd());
+				return;
+			}
+			try {
+				const {runId, repoRoot} = await startDaemon(process.cwd());
+				if (opts.detach) {
+					process.stdout.write(`engine started in the background (run ${runId}, ${repoRoot})\nwatch it: proofloop attach    state: proofloop status    stop: proofloop stop\n`);
+					return;
+				}
+				process.exitCode = await attach(process.cwd());
+			} catch (error) {
+				const code = (error as {exitCode?: number}).exitCode;
+				const reported = reportError(error);
+				process.exitCode = code ?? reported;
+			}
 		});
 }

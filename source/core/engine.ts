@@ -25,6 +25,11 @@ export class Engine {
 	private wakeUp: (() => void) | undefined;
 	private woken = false;
 	private stopRequested = false;
+	private paused = false;
+	/** Tickets a human gated during this run: the engine does not touch them again. */
+	private readonly gatedNow = new Set<string>();
+	private judging: Promise<void> | undefined;
+	private judgeAgain = false;
 
 	constructor(
 		private readonly ctx: EngineContext,
@@ -32,6 +37,11 @@ export class Engine {
 	) {
 		this.events = [...history];
 		ctx.log.subscribe(event => this.events.push(event));
+	}
+
+	/** Whether a write to this ticket is still the engine's to make (not after a human gated it). */
+	owns(id: string): boolean {
+		return !this.gatedNow.has(id);
 	}
 
 	/** Stop dispatching and end running attempts as interrupted (they do not count). */
@@ -43,6 +53,55 @@ export class Engine {
 
 	get stopping(): boolean {
 		return this.stopRequested;
+	}
+
+	get isPaused(): boolean {
+		return this.paused;
+	}
+
+	/** Human controls. Each is an intervention in the ledger; none can mark anything done. */
+	async pause(by: string): Promise<string> {
+		if (this.paused) return 'already paused';
+		this.paused = true;
+		this.ctx.log.append({type: 'intervention', kind: 'pause', by});
+		return `paused: no new attempts start; ${this.running.size} running attempt(s) finish`;
+	}
+
+	async resume(by: string): Promise<string> {
+		if (!this.paused) return 'not paused';
+		this.paused = false;
+		this.ctx.log.append({type: 'intervention', kind: 'resume', by});
+		this.wake();
+		return 'resumed';
+	}
+
+	async stop(by: string): Promise<string> {
+		this.ctx.log.append({type: 'intervention', kind: 'stop', by});
+		this.requestStop();
+		return 'stopping: running attempts are interrupted and redone on resume';
+	}
+
+	async gate(id: string, reason: string, by: string): Promise<string> {
+		const ticket = this.tickets.get(id);
+		if (!ticket || !this.batch().some(t => t.id === id)) throw new Error(`no ticket ${id} in batch '${this.ctx.manifest.batch}'`);
+		if (ticket.status === 'done') throw new Error(`${id} is already done`);
+		if (ticket.status === 'human_gated') return `${id} is already human-gated`;
+		this.gatedNow.add(id);
+		this.ctx.log.append({type: 'intervention', kind: 'gate', by, ticket: id, reason});
+		await this.ctx.writeTicket(id, 'human_gated', {status: 'human_gated', gate: {by, at: new Date().toISOString(), reason}}, `gated by ${by}: ${reason}`);
+		const killed = this.running.has(id) ? reapRunProcesses(this.ctx.run.id, id) : [];
+		await this.refresh();
+		this.wake();
+		this.scheduleJudge();
+		return killed.length > 0 ? `${id} gated; its running attempt was stopped` : `${id} gated`;
+	}
+
+	/** The batch as clients draw it. */
+	publishTickets(): void {
+		this.ctx.log.append({
+			type: 'run.tickets',
+			tickets: this.batch().map(t => ({id: t.id, title: t.title, status: t.status, deps: t.deps, locks: t.locks, priority: t.priority})),
+		});
 	}
 
 	/** Reconcile a resumed run with what survived the crash, before any dispatch. */
@@ -88,18 +147,41 @@ export class Engine {
 
 	/** Run until nothing is running and nothing is ready; then ask the oracle. */
 	async run(): Promise<OracleVerdict> {
+		await this.refresh();
+		this.publishTickets();
+		this.scheduleJudge();
 		for (;;) {
 			if (this.stopRequested) break;
 			await this.refresh();
-			this.dispatch();
-			if (this.running.size === 0) break;
+			if (!this.paused) this.dispatch();
+			// Paused with nothing running: wait for resume (or stop), do not end the run.
+			if (this.running.size === 0 && !this.paused) break;
 			await this.nextSettlement();
 		}
 		while (this.running.size > 0) await this.nextSettlement();
-		return this.judge();
+		await this.judging;
+		return this.judge(true);
 	}
 
-	async judge(): Promise<OracleVerdict> {
+	/**
+	 * Keep the oracle bar current: ask the oracle again after a settlement,
+	 * never two at once (one more run is queued if asked while judging).
+	 */
+	private scheduleJudge(): void {
+		if (this.judging) {
+			this.judgeAgain = true;
+			return;
+		}
+		this.judging = (async () => {
+			do {
+				this.judgeAgain = false;
+				await this.judge(false).catch(() => undefined);
+			} while (this.judgeAgain && !this.stopRequested);
+			this.judging = undefined;
+		})();
+	}
+
+	async judge(final: boolean): Promise<OracleVerdict> {
 		const verdict = await runOracle({repoRoot: this.ctx.repoRoot, manifestFile: this.ctx.run.manifestFile});
 		const holding = verdict.tickets.filter(t => !t.passing).map(t => ({id: t.id, status: t.status, reason: t.reason}));
 		this.ctx.log.append({
@@ -108,6 +190,7 @@ export class Engine {
 			verdict: verdict.verdict,
 			summary: verdict.error ?? `${verdict.passing ?? 0}/${verdict.total ?? 0} tickets done or human-gated`,
 			holding,
+			final,
 		});
 		return verdict;
 	}
@@ -197,9 +280,11 @@ export class Engine {
 
 	private async settle(ticket: Ticket, attempt: number, outcome: AttemptOutcome): Promise<void> {
 		const {ctx} = this;
+		this.scheduleJudge();
 		if (outcome.kind === 'done') return;
-		if (outcome.kind === 'interrupted') {
-			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason: outcome.reason});
+		if (outcome.kind === 'interrupted' || this.gatedNow.has(ticket.id)) {
+			const reason = outcome.kind === 'interrupted' ? outcome.reason : 'a human gated the ticket during the attempt';
+			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason});
 			return;
 		}
 		ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: outcome.stage, reason: outcome.reason});

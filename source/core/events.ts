@@ -10,6 +10,20 @@ export const stages = ['prepare', 'implement', 'checks', 'guard', 'merge', 'veri
 export const Stage = z.enum(stages);
 export type Stage = z.infer<typeof Stage>;
 
+export const TicketSummary = z.object({
+	id: z.string(),
+	title: z.string(),
+	status: z.string(),
+	deps: z.array(z.string()),
+	locks: z.array(z.string()),
+	priority: z.number(),
+});
+export type TicketSummary = z.infer<typeof TicketSummary>;
+
+export const interventionKinds = ['pause', 'resume', 'gate', 'ungate', 'stop', 'restart'] as const;
+export const InterventionKind = z.enum(interventionKinds);
+export type InterventionKind = z.infer<typeof InterventionKind>;
+
 export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({
 		...base,
@@ -59,8 +73,23 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		verdict: z.string(),
 		summary: z.string(),
 		holding: z.array(z.object({id: z.string(), status: z.string(), reason: z.string()})),
+		// The verdict the run ends on (the others keep the oracle bar current).
+		final: z.boolean().default(false),
 	}),
 	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional()}),
+	// The batch as the run sees it (at start, on resume, and when a ticket joins):
+	// what a client needs to draw the ticket list without reading the tracker.
+	z.object({...base, type: z.literal('run.tickets'), tickets: z.array(TicketSummary)}),
+	// Every human action is an intervention, counted in the ledger.
+	z.object({
+		...base,
+		type: z.literal('intervention'),
+		kind: InterventionKind,
+		by: z.string(),
+		ticket: z.string().optional(),
+		reason: z.string().optional(),
+	}),
+
 	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error']), oracleExit: z.number().optional(), detail: z.string().optional()}),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;

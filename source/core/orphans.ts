@@ -6,8 +6,9 @@ import {readdirSync, readFileSync} from 'node:fs';
  * inherit it, so after an engine crash this finds exactly what the run left
  * behind (and never a stranger that merely reused a pid).
  */
-export function findRunProcesses(runId: string): number[] {
+export function findRunProcesses(runId: string, ticket?: string): number[] {
 	const marker = `PROOFLOOP_RUN_ID=${runId}`;
+	const ticketMarker = ticket === undefined ? undefined : `PROOFLOOP_TICKET=${ticket}`;
 	const pids: number[] = [];
 	let entries: string[];
 	try {
@@ -21,7 +22,8 @@ export function findRunProcesses(runId: string): number[] {
 		if (pid === process.pid) continue;
 		try {
 			const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-			if (environ.split('\0').includes(marker)) pids.push(pid);
+			const vars = environ.split('\0');
+			if (vars.includes(marker) && (!ticketMarker || vars.includes(ticketMarker))) pids.push(pid);
 		} catch {
 			// Gone, or not ours to read.
 		}
@@ -30,8 +32,8 @@ export function findRunProcesses(runId: string): number[] {
 }
 
 /** Kill every process of the run (SIGKILL: they are orphans of a dead engine). */
-export function reapRunProcesses(runId: string): number[] {
-	const pids = findRunProcesses(runId);
+export function reapRunProcesses(runId: string, ticket?: string): number[] {
+	const pids = findRunProcesses(runId, ticket);
 	for (const pid of pids) {
 		try {
 			process.kill(pid, 'SIGKILL');

@@ -36,9 +36,12 @@ export function formatEvent(event: EngineEvent, startedAt: number): string | und
 		case 'ticket.status':
 			return event.status === 'failed' ? `${t} ${event.ticket}  FAILED: ${firstLine(event.reason ?? '')}` : undefined;
 		case 'oracle.verdict':
+			if (!event.final) return undefined;
 			return `${t} oracle: exit ${event.exit} (${event.verdict}): ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
 		case 'warning':
 			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
+		case 'intervention':
+			return `${t} ${event.kind}${event.ticket ? ` ${event.ticket}` : ''} by ${event.by}${event.reason ? `: ${firstLine(event.reason)}` : ''}`;
 		case 'run.stopped':
 			return `${t} run stopped: ${event.reason}${event.detail ? ` (${firstLine(event.detail)})` : ''}`;
 		default:

@@ -34,7 +34,7 @@ export class RunLockedError extends Error {
 	constructor(readonly holder: LockInfo) {
 		super(
 			`another proofloop engine is running in this repo (pid ${holder.pid} on ${holder.host}, run ${holder.runId}, since ${holder.startedAt})\n` +
-				`  fix: wait for it, or stop it with \`kill ${holder.pid}\``,
+				`  fix: watch it with \`proofloop attach\`, or stop it with \`proofloop stop\``,
 		);
 		this.name = 'RunLockedError';
 	}

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {readFileSync} from 'node:fs';
+import {readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {createAdapter} from '../agents/registry.js';
 import {openRepo} from '../git/index.js';
@@ -14,7 +14,11 @@ import {tripwire, type OracleVerdict} from './oracle.js';
 import {packageRoot} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
-import {createRun, findResumableRun, newRunId, readManifest, type Manifest, type RunDir} from './run-dir.js';
+import {controlFile} from './control-client.js';
+import type {StatusSummary} from './control.js';
+import {ControlServer, socketPathFor} from './control-server.js';
+import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
+import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
 import {acquireRunLock} from './run-lock.js';
 
 /** Bad input: the message names the problem and the fix; the exit is non-zero and nothing was written. */
@@ -89,7 +93,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		if (!resumable) run = createRun(root, manifest);
 		const log = new EventLog(run.eventsFile, history);
 		if (opts.onEvent) log.subscribe(opts.onEvent);
-		let engine: Engine | undefined;
+		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
+		let engine: Engine;
 		const ctx: EngineContext = {
 			repoRoot: root,
 			repo,
@@ -102,6 +107,11 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			baseEnv: plainEnv(env),
 			stopping: () => engine?.stopping ?? false,
 			writeTicket: async (id, status, fields, reason) => {
+				// After a human gated a ticket, nothing the engine still had in flight may overwrite that.
+				if (status !== 'human_gated' && engine && !engine.owns(id)) {
+					log.append({type: 'warning', ticket: id, message: `not writing status ${status}: a human gated ${id} during this run`});
+					return;
+				}
 				log.append({type: 'ticket.status', ticket: id, status, fields, ...(reason ? {reason} : {})});
 				await tracker.update(id, fields);
 			},
@@ -123,6 +133,19 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			});
 		}
 
+		let state = readEventLog(run.eventsFile).events.reduce(reduce, emptyRunState(config.concurrency));
+		log.subscribe(event => {
+			state = reduce(state, event);
+		});
+		const server = await ControlServer.listen(socketPathFor(run.dir), log, {
+			pause: by => engine.pause(by),
+			resume: by => engine.resume(by),
+			gate: (ticket, reason, by) => engine.gate(ticket, reason, by),
+			stop: by => engine.stop(by),
+			status: () => summarize(state, process.pid),
+		});
+		writeFileAtomic(controlFile(run.dir), JSON.stringify({socket: server.socketPath, pid: process.pid, runId: run.id}) + '\n');
+
 		const onSignal = (signal: NodeJS.Signals) => {
 			if (engine?.stopping) return;
 			log.append({type: 'warning', message: `received ${signal}: stopping; running attempts are interrupted and will be redone on resume`});
@@ -143,8 +166,26 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		} finally {
 			process.off('SIGINT', onSignal);
 			process.off('SIGTERM', onSignal);
+			await server.close();
+			rmSync(controlFile(run.dir), {force: true});
 		}
 	} finally {
 		release();
 	}
+}
+
+function summarize(state: RunState, pid: number): StatusSummary {
+	const counts: Record<string, number> = {};
+	for (const ticket of groupTickets(state)) counts[ticket.group] = (counts[ticket.group] ?? 0) + 1;
+	return {
+		runId: state.runId,
+		batch: state.batch,
+		pid,
+		paused: state.paused,
+		stopping: state.stopping,
+		running: [...state.workers.values()].map(w => ({ticket: w.ticket, attempt: w.attempt, stage: w.stage})),
+		counts,
+		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
+		interventions: state.interventions,
+	};
 }

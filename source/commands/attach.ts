@@ -1,0 +1,41 @@
+import type {Command} from 'commander';
+import type {ControlClient} from '../core/control-client.js';
+import {formatEvent} from '../core/progress.js';
+import {connectToEngine} from './engine-client.js';
+import {reportError} from './errors.js';
+
+/**
+ * Follow a running engine as plain lines (no TTY, pipes, CI): the whole log is
+ * replayed, then live events, until the run stops; exits with the oracle's code.
+ */
+export function followPlain(client: ControlClient): Promise<number> {
+	return new Promise(resolve => {
+		let startedAt: number | undefined;
+		let exit = 2;
+		client.subscribe(event => {
+			startedAt ??= Date.parse(event.at);
+			const line = formatEvent(event, startedAt);
+			if (line) process.stdout.write(line + '\n');
+			if (event.type === 'run.stopped') exit = event.oracleExit ?? 2;
+		});
+		client.onClose(() => resolve(exit));
+	});
+}
+
+export async function attach(cwd: string): Promise<number> {
+	const {client} = await connectToEngine(cwd);
+	return followPlain(client);
+}
+
+export function registerAttach(program: Command): void {
+	program
+		.command('attach')
+		.description('watch the running engine: the TUI in a terminal, plain progress lines otherwise (any number of clients at once)')
+		.action(async () => {
+			try {
+				process.exitCode = await attach(process.cwd());
+			} catch (error) {
+				process.exitCode = reportError(error);
+			}
+		});
+}

@@ -1,0 +1,108 @@
+import type {Command} from 'commander';
+import {openRepo} from '../git/index.js';
+import {ControlClient, findEngine} from '../core/control-client.js';
+import type {StatusSummary} from '../core/control.js';
+import {readEventLog} from '../core/event-log.js';
+import {listRuns} from '../core/run-dir.js';
+import {emptyRunState, groupTickets, reduce} from '../core/run-state.js';
+import {InputError} from '../core/start-run.js';
+import {connectToEngine} from './engine-client.js';
+import {reportError} from './errors.js';
+
+/** Send one control request; an error reply becomes an error, an ok reply its message. */
+async function send(client: ControlClient, request: Parameters<ControlClient['request']>[0]): Promise<string> {
+	const reply = await client.request(request);
+	if (reply.type === 'error') throw new Error(reply.message);
+	return reply.type === 'ok' && reply.message ? reply.message : 'ok';
+}
+
+async function withEngine(action: (client: ControlClient) => Promise<string | void>): Promise<void> {
+	try {
+		const {client} = await connectToEngine(process.cwd());
+		try {
+			const message = await action(client);
+			if (message) process.stdout.write(message + '\n');
+		} finally {
+			client.close();
+		}
+	} catch (error) {
+		process.exitCode = error instanceof InputError ? reportError(error) : reportError(new InputError((error as Error).message));
+	}
+}
+
+/** The newest run's state from its log, when no engine is there to ask. */
+function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | undefined {
+	const run = listRuns(repoRoot)[0];
+	if (!run) return undefined;
+	const state = readEventLog(run.eventsFile).events.reduce(reduce, emptyRunState());
+	const counts: Record<string, number> = {};
+	for (const t of groupTickets(state)) counts[t.group] = (counts[t.group] ?? 0) + 1;
+	return {
+		engine: 'not running',
+		runId: state.runId,
+		batch: state.batch,
+		pid: 0,
+		paused: false,
+		stopping: false,
+		running: [],
+		counts,
+		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
+		interventions: state.interventions,
+	};
+}
+
+function formatStatus(status: StatusSummary & {engine: string}): string {
+	const counts = Object.entries(status.counts)
+		.map(([group, n]) => `${n} ${group}`)
+		.join(', ');
+	return [
+		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${status.paused ? ', PAUSED' : ''}${status.stopping ? ', STOPPING' : ''}`,
+		`tickets: ${counts || 'none'}`,
+		...status.running.map(r => `  running ${r.ticket}  attempt ${r.attempt}, ${r.stage}`),
+		`oracle: ${status.oracle ? `exit ${status.oracle.exit} (${status.oracle.verdict}): ${status.oracle.summary}` : 'not asked yet'}`,
+		`interventions: ${status.interventions}`,
+	].join('\n');
+}
+
+export function registerControlVerbs(program: Command): void {
+	program
+		.command('status')
+		.description("the run's state: engine, ticket counts, running attempts, the oracle's last verdict")
+		.option('--json', 'print it as JSON')
+		.action(async (opts: {json?: boolean}) => {
+			try {
+				const repo = await openRepo(process.cwd());
+				let status: (StatusSummary & {engine: string}) | undefined;
+				if (findEngine(repo.root).ok) {
+					const {client} = await connectToEngine(process.cwd());
+					status = {engine: 'running', ...(await client.status())};
+					client.close();
+				} else {
+					status = offlineStatus(repo.root);
+				}
+				if (!status) throw new InputError(`no run in ${repo.root} yet\n  fix: start one with \`proofloop run\``);
+				process.stdout.write((opts.json ? JSON.stringify(status, null, 2) : formatStatus(status)) + '\n');
+			} catch (error) {
+				process.exitCode = reportError(error);
+			}
+		});
+	program
+		.command('pause')
+		.description('stop dispatching new attempts; running attempts finish')
+		.action(() => withEngine(client => send(client, {type: 'pause', by: client.by})));
+	program
+		.command('resume')
+		.description('start dispatching again')
+		.action(() => withEngine(client => send(client, {type: 'resume', by: client.by})));
+	program
+		.command('gate <ticket>')
+		.description('mark a ticket human-gated: a human takes it; the oracle counts it as passing (an intervention, recorded with who, when and why)')
+		.requiredOption('--reason <text>', 'why a human takes it')
+		.action((ticket: string, opts: {reason: string}) =>
+			withEngine(client => send(client, {type: 'gate', by: client.by, ticket, reason: opts.reason})),
+		);
+	program
+		.command('stop')
+		.description('stop the run: running attempts are interrupted (not counted) and redone when you `proofloop run` again')
+		.action(() => withEngine(client => send(client, {type: 'stop', by: client.by})));
+}

@@ -1,0 +1,12 @@
+import {openRepo} from '../git/index.js';
+import {ControlClient, findEngine} from '../core/control-client.js';
+import {InputError} from '../core/start-run.js';
+
+/** Connect to the engine running in the repo around `cwd`, or explain why not. */
+export async function connectToEngine(cwd: string): Promise<{client: ControlClient; repoRoot: string; runId: string}> {
+	const repo = await openRepo(cwd);
+	const found = findEngine(repo.root);
+	if (!found.ok) throw new InputError(found.message);
+	const client = await ControlClient.connect(found.address.socket);
+	return {client, repoRoot: repo.root, runId: found.address.runId};
+}

@@ -1,0 +1,166 @@
+import type {EngineEvent, Stage, TicketSummary} from './events.js';
+import {compareIds, readySet, waitingOn, type SchedulableTicket} from './scheduler.js';
+
+// What a client (the TUI, `proofloop status`) knows of a run: a pure fold of
+// the event log. Attaching = replay the log through reduce(), then keep
+// reducing the live events; nothing else is needed to draw the screen.
+
+export type TicketView = TicketSummary & {attempts: number; lastFailure?: string};
+
+export type WorkerView = {
+	ticket: string;
+	attempt: number;
+	maxAttempts: number;
+	stage: Stage;
+	agent: string;
+	/** ms since the epoch. */
+	startedAt: number;
+};
+
+export type OracleView = {exit: number; verdict: string; summary: string; at: string; holding: Array<{id: string; status: string; reason: string}>};
+
+export type RunState = {
+	runId: string;
+	batch: string;
+	base: string;
+	startedAt?: number;
+	paused: boolean;
+	stopping: boolean;
+	stopped?: {reason: string; oracleExit?: number};
+	tickets: Map<string, TicketView>;
+	workers: Map<string, WorkerView>;
+	oracle?: OracleView;
+	interventions: number;
+	concurrency: number;
+	lastSeq: number;
+	warnings: string[];
+};
+
+export function emptyRunState(concurrency = 0): RunState {
+	return {
+		runId: '',
+		batch: '',
+		base: '',
+		paused: false,
+		stopping: false,
+		tickets: new Map(),
+		workers: new Map(),
+		interventions: 0,
+		concurrency,
+		lastSeq: 0,
+		warnings: [],
+	};
+}
+
+const MAX_WARNINGS = 20;
+
+/** Fold one event into the state (returns a new top-level object; maps are copied when they change). */
+export function reduce(state: RunState, event: EngineEvent): RunState {
+	const next: RunState = {...state, lastSeq: event.seq};
+	const ticket = (id: string, update: (t: TicketView) => TicketView): void => {
+		const current = next.tickets.get(id);
+		if (!current) return;
+		next.tickets = new Map(next.tickets).set(id, update(current));
+	};
+	switch (event.type) {
+		case 'run.started':
+			return {...next, runId: event.runId, batch: event.batch, base: event.base, startedAt: Date.parse(event.at), stopped: undefined};
+		case 'run.resumed':
+			return {...next, stopped: undefined, stopping: false, workers: new Map()};
+		case 'run.tickets': {
+			const tickets = new Map(next.tickets);
+			for (const summary of event.tickets) tickets.set(summary.id, {attempts: 0, ...tickets.get(summary.id), ...summary});
+			return {...next, tickets};
+		}
+		case 'attempt.started':
+			ticket(event.ticket, t => ({...t, attempts: event.attempt}));
+			next.workers = new Map(next.workers).set(event.ticket, {
+				ticket: event.ticket,
+				attempt: event.attempt,
+				maxAttempts: event.maxAttempts,
+				stage: 'prepare',
+				agent: event.agent,
+				startedAt: Date.parse(event.at),
+			});
+			return next;
+		case 'stage': {
+			const worker = next.workers.get(event.ticket);
+			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stage: event.stage});
+			return next;
+		}
+		case 'attempt.failed':
+			ticket(event.ticket, t => ({...t, lastFailure: `attempt ${event.attempt} (${event.stage}): ${event.reason.split('\n')[0]}`}));
+			next.workers = without(next.workers, event.ticket);
+			return next;
+		case 'attempt.interrupted':
+		case 'ticket.done':
+			next.workers = without(next.workers, event.ticket);
+			return next;
+		case 'ticket.status':
+			ticket(event.ticket, t => ({...t, status: event.status}));
+			return next;
+		case 'oracle.verdict':
+			return {...next, oracle: {exit: event.exit, verdict: event.verdict, summary: event.summary, at: event.at, holding: event.holding}};
+		case 'intervention':
+			next.interventions = state.interventions + 1;
+			if (event.kind === 'pause') next.paused = true;
+			if (event.kind === 'resume') next.paused = false;
+			if (event.kind === 'stop') next.stopping = true;
+			return next;
+		case 'warning':
+			return {...next, warnings: [...state.warnings, event.message].slice(-MAX_WARNINGS)};
+		case 'run.stopped':
+			return {...next, stopped: {reason: event.reason, ...(event.oracleExit === undefined ? {} : {oracleExit: event.oracleExit})}, workers: new Map(), paused: false};
+		default:
+			return next;
+	}
+}
+
+function without<V>(map: Map<string, V>, key: string): Map<string, V> {
+	if (!map.has(key)) return map;
+	const copy = new Map(map);
+	copy.delete(key);
+	return copy;
+}
+
+export const ticketGroups = ['running', 'ready', 'waiting', 'blocked', 'done', 'gated', 'failed'] as const;
+export type TicketGroup = (typeof ticketGroups)[number];
+
+export type GroupedTicket = TicketView & {group: TicketGroup; waitingOn?: {deps: string[]; locks: string[]}};
+
+/**
+ * Where each ticket belongs on screen. `ready` uses the engine's own scheduler
+ * (deps done, locks free), ignoring the concurrency cap: a ready ticket shown
+ * here is one the engine would start as soon as a slot frees.
+ */
+export function groupTickets(state: RunState, maxAttempts = Number.POSITIVE_INFINITY): GroupedTicket[] {
+	const tickets = [...state.tickets.values()];
+	const statusOf = (id: string) => state.tickets.get(id)?.status;
+	const heldLocks = new Set([...state.workers.keys()].flatMap(id => state.tickets.get(id)?.locks ?? []));
+	const schedulable = tickets.filter(t => !state.workers.has(t.id)) as SchedulableTicket[];
+	const ready = new Set(
+		readySet({
+			tickets: schedulable,
+			statusOf,
+			running: new Set(state.workers.keys()),
+			heldLocks,
+			slots: Number.POSITIVE_INFINITY,
+			dispatchable: t => ['todo', 'in_progress', 'merged'].includes(t.status) && (state.tickets.get(t.id)?.attempts ?? 0) < maxAttempts,
+		}).map(t => t.id),
+	);
+	const groupOf = (t: TicketView): TicketGroup => {
+		if (state.workers.has(t.id)) return 'running';
+		if (t.status === 'done') return 'done';
+		if (t.status === 'human_gated') return 'gated';
+		if (t.status === 'failed') return 'failed';
+		if (t.status === 'blocked') return 'blocked';
+		if (ready.has(t.id)) return 'ready';
+		return 'waiting';
+	};
+	return tickets
+		.map(t => {
+			const group = groupOf(t);
+			return group === 'waiting' ? {...t, group, waitingOn: waitingOn(t, statusOf, heldLocks)} : {...t, group};
+		})
+		.sort((a, b) => ticketGroups.indexOf(a.group) - ticketGroups.indexOf(b.group) || compareIds(a.id, b.id));
+}
