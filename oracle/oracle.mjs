@@ -294,6 +294,7 @@ function quotedScalar(text, pos, n) {
 // ---------------------------------------------------------------------------
 
 const STATUSES = ['todo', 'in_progress', 'blocked', 'merged', 'done', 'human_gated', 'failed'];
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const SHA = /^[0-9a-f]{40}$/;
 const USAGE = 'usage: node oracle.mjs --repo <dir> [--manifest <file>] [--batch <name>] [--json]';
 
@@ -450,21 +451,42 @@ function judgeTicket(root, base, data) {
 }
 
 // done counts only with evidence: a merge commit on base that names the ticket.
-function judgeDone(root, base, {id, merge_commit: sha}) {
+function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}) {
 	if (sha === undefined || sha === null) return {passing: false, reason: 'done without evidence: no merge_commit'};
 	if (typeof sha !== 'string' || !SHA.test(sha)) return {passing: false, reason: `done without evidence: merge_commit ${JSON.stringify(sha)} is not a 40-hex commit sha`};
+	if (typeof digest !== 'string' || !DIGEST.test(digest)) return {passing: false, reason: 'done without evidence: no verify_digest (merged is not shipped)'};
 	const short = sha.slice(0, 7);
 	if (git(root, ['cat-file', '-e', `${sha}^{commit}`]).status !== 0) return {passing: false, reason: `merge commit ${short} is not in the repository`};
 	const ancestor = git(root, ['merge-base', '--is-ancestor', sha, `refs/heads/${base}`]);
 	if (ancestor.status === 1) return {passing: false, reason: `merge commit ${short} is not reachable from ${base}`};
 	if (ancestor.status !== 0) cannot(`git merge-base failed for ${id}: ${ancestor.stderr.trim()}`);
+	// Merges land on base itself: a commit that only reached base through some
+	// branch's history (an agent's own commit with a forged trailer) is no merge.
+	if (!firstParentChain(root, base).has(sha)) return {passing: false, reason: `commit ${short} is not a merge on ${base}'s own history (first-parent chain)`};
 	const log = git(root, ['log', '-1', '--format=%B', sha]);
 	if (log.status !== 0) cannot(`git log failed for ${id}: ${log.stderr.trim()}`);
 	const trailer = `Ticket: ${id}`;
-	if (!log.stdout.split('\n').some((line) => line.replace(/\r$/, '') === trailer)) {
+	if (!trailerBlock(log.stdout).includes(trailer)) {
 		return {passing: false, reason: `merge commit ${short} has no '${trailer}' trailer`};
 	}
 	return {passing: true, reason: `done: merge commit ${short} is on ${base}`};
+}
+
+const chains = new Map();
+function firstParentChain(root, base) {
+	const key = `${root}\0${base}`;
+	if (!chains.has(key)) {
+		const list = git(root, ['rev-list', '--first-parent', `refs/heads/${base}`]);
+		if (list.status !== 0) cannot(`git rev-list failed for ${base}: ${list.stderr.trim()}`);
+		chains.set(key, new Set(list.stdout.split('\n').filter(Boolean)));
+	}
+	return chains.get(key);
+}
+
+// Trailers live in the message's last paragraph; a "Ticket:" line in the body does not count.
+function trailerBlock(message) {
+	const paragraphs = message.replace(/\r/g, '').trim().split(/\n\s*\n/);
+	return (paragraphs.at(-1) ?? '').split('\n').map((line) => line.trim());
 }
 
 // No shell. Replacement refs and a caller's GIT_DIR must not change what git

@@ -8,7 +8,7 @@
 //
 // Case file: {description, expected_exit, config (null = no config file),
 // manifest?, tickets: {"T-1.md": "..."} (absent = no ticket dir), commits:
-// [{name, branch, message}], args?, output_includes?: ["..."]}. Ticket texts,
+// [{name, branch, message, merge?}], args?, output_includes?: ["..."]}. Ticket texts,
 // the manifest and args may use {{commit:NAME}}; "init" is the first commit.
 
 import {execFile} from 'node:child_process';
@@ -63,7 +63,9 @@ async function buildRepo(dir, testCase) {
 	const heads = {main: init};
 	for (const commit of testCase.commits ?? []) {
 		const parent = heads[commit.branch] ?? init;
-		const sha = await git(dir, ['commit-tree', EMPTY_TREE, '-p', parent, '-m', commit.message]);
+		// `merge: <branch>` makes a two-parent commit: that branch's head becomes the second parent.
+		const second = commit.merge ? ['-p', heads[commit.merge] ?? init] : [];
+		const sha = await git(dir, ['commit-tree', EMPTY_TREE, '-p', parent, ...second, '-m', commit.message]);
 		await git(dir, ['update-ref', `refs/heads/${commit.branch}`, sha]);
 		heads[commit.branch] = sha;
 		shas[commit.name] = sha;

@@ -5,13 +5,15 @@ import type {Ticket} from '../tracker/ticket.js';
 import {runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
+import {reapRunProcesses} from './orphans.js';
 import {renderWorkerPrompt} from './prompt.js';
 import {gist, lastLines, runShell, sha256} from './shell.js';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
 	| {kind: 'failed'; stage: Stage; reason: string; merged: boolean}
-	| {kind: 'interrupted'; reason: string};
+	/** Cut short by a stop. `afterMerge`: the merge landed, so the attempt stays open and a resume continues at verify. */
+	| {kind: 'interrupted'; reason: string; afterMerge?: boolean};
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -103,9 +105,14 @@ export async function runAttempt(
 				durationMs: result.durationMs,
 				usage: result.usage,
 			});
+			// Nothing the agent started may outlive it and keep changing the branch (a setsid'd
+			// grandchild escapes the group kill, but not the run marker in its environment).
+			reapRunProcesses(ctx.run.id, id);
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
 			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
 			if (!result.ok) throw new StageFailure('implement', `the agent failed: ${result.reason}`);
+			// The commit the finish line judges, and exactly the one that gets merged.
+			const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';
 
 			stage('checks');
 			for (const command of checks) {
@@ -117,6 +124,10 @@ export async function runAttempt(
 					throw new StageFailure('checks', `check \`${command}\` failed (${why}): ${gist(check.output)}\n${lastLines(check.output, 25)}`);
 				}
 			}
+			reapRunProcesses(ctx.run.id, id);
+			if ((await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) !== head) {
+				throw new StageFailure('checks', `the branch ${worktree.branch} moved while the checks ran; checks must not commit`);
+			}
 			ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: true});
 
 			stage('guard');
@@ -126,10 +137,9 @@ export async function runAttempt(
 			if (!guard.ok) throw new StageFailure('guard', guard.reason);
 
 			stage('merge');
-			const head = (await ctx.repo.revParse(worktree.branch)) ?? '';
-			const baseHead = (await ctx.repo.revParse(base)) ?? '';
+			const baseHead = (await ctx.repo.revParse(`refs/heads/${base}`)) ?? '';
 			ctx.log.append({type: 'merge.intent', ticket: id, attempt, head, baseHead});
-			const merge = await ctx.repo.mergeToBase({ticketId: id, attempt, title: ticket.title, base});
+			const merge = await ctx.repo.mergeToBase({ticketId: id, attempt, title: ticket.title, base, head});
 			if (merge.kind === 'conflict') {
 				throw new StageFailure('merge', `merging into ${base} conflicts in: ${merge.files.join(', ')}. Merge ${base} into your branch and resolve them.`);
 			}
@@ -145,7 +155,7 @@ export async function runAttempt(
 
 		stage('verify');
 		const verdict = await verifyLive(ctx, id, attempt, mergeSha, verify, env, logFile);
-		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during verify'};
+		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during verify', afterMerge: true};
 		ctx.log.append({type: 'verify.result', ticket: id, attempt, ok: verdict.ok, tries: verdict.tries, ...(verdict.ok ? {digest: verdict.digest} : {reason: verdict.reason})});
 		if (!verdict.ok) {
 			throw new StageFailure('verify', `merged as ${mergeSha.slice(0, 7)} but live verification failed (the activation gap is work): ${verdict.reason}`);
@@ -160,7 +170,7 @@ export async function runAttempt(
 		await ctx.repo.removeWorktree(id);
 		return {kind: 'done'};
 	} catch (error) {
-		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped mid-attempt'};
+		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped mid-attempt', afterMerge: merged};
 		if (error instanceof StageFailure) return {kind: 'failed', stage: error.stage, reason: error.reason, merged};
 		// Our own failure (git, disk) is still reported as this attempt's, with the cause.
 		return {kind: 'failed', stage: 'prepare', reason: `proofloop error: ${(error as Error).message}`, merged};

@@ -2,7 +2,8 @@ import type {Ticket, TicketUpdate} from '../tracker/ticket.js';
 import {runAttempt, type AttemptOutcome} from './attempt.js';
 import type {EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
-import {runOracle, type OracleVerdict} from './oracle.js';
+import {runOracle, sha256File, type OracleVerdict} from './oracle.js';
+import {oracleFile} from './paths.js';
 import {reapRunProcesses} from './orphans.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 
@@ -29,6 +30,9 @@ export class Engine {
 	/** Tickets a human gated during this run: the engine does not touch them again. */
 	private readonly gatedNow = new Set<string>();
 	private judging: Promise<void> | undefined;
+	private trackerProblem: string | undefined;
+	/** Each batch ticket's status when this engine first read it (what a foreign write is measured against). */
+	private readonly initialStatus = new Map<string, string>();
 	private judgeAgain = false;
 
 	constructor(
@@ -110,13 +114,24 @@ export class Engine {
 		const reaped = reapRunProcesses(ctx.run.id);
 		if (reaped.length > 0) ctx.log.append({type: 'warning', message: `killed ${reaped.length} process(es) left by the previous engine: ${reaped.join(', ')}`});
 
-		// Redo tracker writes a crash may have cut off: the event came first.
+		// Redo tracker writes a crash may have cut off: the event came first. A
+		// ticket.done logged after the ticket's last status write is the truth.
 		const lastWrite = new Map<string, Extract<EngineEvent, {type: 'ticket.status'}>>();
-		for (const event of this.events) if (event.type === 'ticket.status') lastWrite.set(event.ticket, event);
-		await this.refresh();
+		const doneAfter = new Map<string, Extract<EngineEvent, {type: 'ticket.done'}>>();
+		for (const event of this.events) {
+			if (event.type === 'ticket.status') {
+				lastWrite.set(event.ticket, event);
+				doneAfter.delete(event.ticket);
+			}
+			if (event.type === 'ticket.done') doneAfter.set(event.ticket, event);
+		}
+		this.tickets = new Map((await ctx.tracker.load()).map(t => [t.id, t]));
 		for (const [id, event] of lastWrite) {
 			const ticket = this.tickets.get(id);
-			if (ticket && ticket.status !== event.status) await ctx.tracker.update(id, event.fields as TicketUpdate);
+			if (ticket && ticket.status !== event.status && !doneAfter.has(id)) await ctx.tracker.update(id, event.fields as TicketUpdate);
+		}
+		for (const [id, done] of doneAfter) {
+			await ctx.writeTicket(id, 'done', {status: 'done', merge_commit: done.mergeCommit, verify_digest: `sha256:${done.verifyDigest}`, done_at: done.at}, 'done (recorded before a crash)');
 		}
 
 		for (const open of this.openAttempts()) {
@@ -126,7 +141,11 @@ export class Engine {
 				// The merge may have landed just before the crash: the trailer on base says so, exactly once.
 				sha = await ctx.repo.findMerge(id, attempt, ctx.config.base);
 				if (sha) {
-					ctx.log.append({type: 'merge.done', ticket: id, attempt, sha, warnings: []});
+					// The crash may have come between the ref update and the checkout sync.
+					const parent = await ctx.repo.revParse(`${sha}^1`);
+					const warnings = parent ? await ctx.repo.syncCheckouts(ctx.config.base, parent, sha) : [];
+					ctx.log.append({type: 'merge.done', ticket: id, attempt, sha, warnings});
+					for (const message of warnings) ctx.log.append({type: 'warning', ticket: id, message});
 					await ctx.writeTicket(id, 'merged', {status: 'merged', merge_commit: sha}, 'merge found on base after a restart');
 				}
 			}
@@ -147,19 +166,29 @@ export class Engine {
 
 	/** Run until nothing is running and nothing is ready; then ask the oracle. */
 	async run(): Promise<OracleVerdict> {
-		await this.refresh();
-		this.publishTickets();
-		this.scheduleJudge();
-		for (;;) {
-			if (this.stopRequested) break;
+		try {
 			await this.refresh();
-			if (!this.paused) this.dispatch();
-			// Paused with nothing running: wait for resume (or stop), do not end the run.
-			if (this.running.size === 0 && !this.paused) break;
-			await this.nextSettlement();
+			this.publishTickets();
+			this.scheduleJudge();
+			for (;;) {
+				if (this.stopRequested) break;
+				await this.refresh();
+				if (!this.paused && !this.trackerProblem) this.dispatch();
+				// Paused with nothing running: wait for resume (or stop), do not end the run.
+				if (this.running.size === 0 && !this.paused) break;
+				await this.nextSettlement();
+			}
+		} catch (error) {
+			// Never leave attempts running (and merging) behind an engine that is giving up.
+			this.ctx.log.append({type: 'warning', message: `the engine hit an error and stops: ${(error as Error).message}`});
+			this.requestStop();
+			while (this.running.size > 0) await this.nextSettlement();
+			throw error;
 		}
 		while (this.running.size > 0) await this.nextSettlement();
 		await this.judging;
+		// Whatever a check or an agent left running dies with the run.
+		reapRunProcesses(this.ctx.run.id);
 		return this.judge(true);
 	}
 
@@ -182,7 +211,12 @@ export class Engine {
 	}
 
 	async judge(final: boolean): Promise<OracleVerdict> {
-		const verdict = await runOracle({repoRoot: this.ctx.repoRoot, manifestFile: this.ctx.run.manifestFile});
+		// The oracle asked must be the oracle pinned: a swapped file cannot judge this run.
+		const sha = sha256File(oracleFile);
+		const verdict: OracleVerdict =
+			sha === this.ctx.manifest.oracle_sha256
+				? await runOracle({repoRoot: this.ctx.repoRoot, manifestFile: this.ctx.run.manifestFile})
+				: {verdict: 'cannot_judge', exit: 2, tickets: [], error: `the oracle's sha256 ${sha.slice(0, 12)} is not the run's pin ${this.ctx.manifest.oracle_sha256.slice(0, 12)}`};
 		const holding = verdict.tickets.filter(t => !t.passing).map(t => ({id: t.id, status: t.status, reason: t.reason}));
 		this.ctx.log.append({
 			type: 'oracle.verdict',
@@ -201,10 +235,48 @@ export class Engine {
 		return [...this.tickets.values()].filter(t => t.batch === this.ctx.manifest.batch || pinned.has(t.id));
 	}
 
+	/**
+	 * Re-read the tracker. A ticket a human is mid-way editing (invalid for a
+	 * moment) must not kill the run: keep the last good snapshot, say so once,
+	 * and start nothing new until it reads clean again.
+	 */
 	private async refresh(): Promise<void> {
-		this.tickets = new Map((await this.ctx.tracker.load()).map(t => [t.id, t]));
+		let loaded: Ticket[];
+		try {
+			loaded = await this.ctx.tracker.load();
+		} catch (error) {
+			const message = `the tracker does not read cleanly; no new attempts start until it does:\n${(error as Error).message}`;
+			if (message !== this.trackerProblem) this.ctx.log.append({type: 'warning', message});
+			this.trackerProblem = message;
+			return;
+		}
+		if (this.trackerProblem) this.ctx.log.append({type: 'warning', message: 'the tracker reads cleanly again'});
+		this.trackerProblem = undefined;
+		this.tickets = new Map(loaded.map(t => [t.id, t]));
+		for (const ticket of this.batch()) if (!this.initialStatus.has(ticket.id)) this.initialStatus.set(ticket.id, ticket.status);
+		await this.revertForeignWrites();
 	}
 
+	/**
+	 * During a run the engine is the only writer of a ticket's status. A status
+	 * that claims progress the engine never recorded (an agent writing the main
+	 * checkout's tracker, say) is put back, and said out loud.
+	 */
+	private async revertForeignWrites(): Promise<void> {
+		const claims = new Set(['done', 'merged', 'human_gated']);
+		const lastWritten = new Map<string, Extract<EngineEvent, {type: 'ticket.status'}>>();
+		for (const event of this.events) if (event.type === 'ticket.status') lastWritten.set(event.ticket, event);
+		for (const ticket of this.batch()) {
+			const ours = lastWritten.get(ticket.id);
+			const expected = ours?.status ?? this.initialStatus.get(ticket.id);
+			if (expected === undefined || ticket.status === expected || !claims.has(ticket.status)) continue;
+			this.ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.file} says status ${ticket.status}, which the engine never wrote: put back to ${expected}`});
+			await this.ctx.tracker.update(ticket.id, {status: expected as TicketUpdate['status'], ...(ours ? {} : {merge_commit: undefined, verify_digest: undefined, gate: undefined})});
+			this.tickets.set(ticket.id, {...ticket, status: expected as Ticket['status']});
+		}
+	}
+
+	/** Attempts that count against the budget: an interrupted one (a stop, a crash) does not. */
 	private attemptsUsed(id: string): number {
 		let used = 0;
 		for (const event of this.events) {
@@ -212,6 +284,11 @@ export class Engine {
 			if (event.type === 'attempt.interrupted' && event.ticket === id) used--;
 		}
 		return used;
+	}
+
+	/** Attempt numbers are never reused, so logs, prompts and merge trailers of two attempts never mix. */
+	private nextAttemptNumber(id: string): number {
+		return this.events.filter(e => e.type === 'attempt.started' && e.ticket === id).length + 1;
 	}
 
 	private openAttempts(): Array<{ticket: string; attempt: number}> {
@@ -258,12 +335,13 @@ export class Engine {
 		const {ctx} = this;
 		const resume = this.resumeVerify.get(ticket.id);
 		this.resumeVerify.delete(ticket.id);
-		const attempt = resume ? resume.attempt : this.attemptsUsed(ticket.id) + 1;
+		const attempt = resume ? resume.attempt : this.nextAttemptNumber(ticket.id);
 		this.running.set(ticket.id, {attempt, locks: ticket.locks});
 		const job = (async (): Promise<void> => {
 			if (!resume) {
 				ctx.log.append({type: 'attempt.started', ticket: ticket.id, attempt, maxAttempts: ctx.config.attempts, agent: ctx.adapter.name, worktree: ctx.repo.worktreePath(ticket.id)});
-				await ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: attempt}, `attempt ${attempt}/${ctx.config.attempts}`);
+				const used = this.attemptsUsed(ticket.id);
+				await ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: used}, `attempt ${used}/${ctx.config.attempts}`);
 			}
 			const outcome = await runAttempt(ctx, ticket, attempt, this.previousReasons(ticket.id), resume ? {mergeSha: resume.sha} : undefined);
 			await this.settle(ticket, attempt, outcome);
@@ -282,6 +360,10 @@ export class Engine {
 		const {ctx} = this;
 		this.scheduleJudge();
 		if (outcome.kind === 'done') return;
+		if (outcome.kind === 'interrupted' && outcome.afterMerge) {
+			// The merge landed: the attempt stays open so a resume continues it at verify.
+			return;
+		}
 		if (outcome.kind === 'interrupted' || this.gatedNow.has(ticket.id)) {
 			const reason = outcome.kind === 'interrupted' ? outcome.reason : 'a human gated the ticket during the attempt';
 			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason});

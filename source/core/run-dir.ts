@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
+import {writeFileAtomicSync as writeFileAtomic} from '../tracker/atomic-write.js';
 import path from 'node:path';
 import {z} from 'zod';
 import {readEventLog} from './event-log.js';
@@ -47,18 +48,7 @@ export function newRunId(now = new Date()): string {
 	return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Write a file so a crash leaves either the old or the new one, never half. */
-export function writeFileAtomic(file: string, text: string): void {
-	const tmp = `${file}.${process.pid}.tmp`;
-	writeFileSync(tmp, text, {mode: 0o600});
-	const fd = openSync(tmp, 'r');
-	fsyncSync(fd);
-	closeSync(fd);
-	renameSync(tmp, file);
-	const dirFd = openSync(path.dirname(file), 'r');
-	fsyncSync(dirFd);
-	closeSync(dirFd);
-}
+export {writeFileAtomic};
 
 export function createRun(repoRoot: string, manifest: Manifest): RunDir {
 	const run = runDir(repoRoot, manifest.run_id);

@@ -2,10 +2,13 @@ import {appendFileSync, mkdirSync} from 'node:fs';
 import {createHash} from 'node:crypto';
 import path from 'node:path';
 import {execa} from 'execa';
+import {killProcessGroup} from '../agents/process-group.js';
 
 export type ShellResult = {ok: boolean; exitCode?: number; timedOut: boolean; output: string};
 
 const MAX_KEEP = 64 * 1024;
+/** How long to keep reading output after the shell exited. */
+const PIPE_DRAIN_MS = 500;
 
 /**
  * Run one finish-line command (a check or a verify) in `cwd` through the shell,
@@ -39,26 +42,28 @@ export async function runShell(opts: {
 		kept = (kept + chunk.toString('utf8')).slice(-MAX_KEEP);
 	});
 	let timedOut = false;
+	const pid = child.pid;
 	const timer = setTimeout(() => {
 		timedOut = true;
-		killGroup(child.pid, 'SIGKILL');
-	}, opts.timeoutMs);
-	const result = await child;
+		if (pid) killProcessGroup(pid, 'SIGKILL');
+	}, Math.min(opts.timeoutMs, 2 ** 31 - 1));
+	// The shell's own exit decides, not the pipes: a background process the
+	// command left (`server &`) may hold them open. Its group dies with the
+	// shell, and a process that escaped the group (setsid) is cut loose.
+	let drain: NodeJS.Timeout | undefined;
+	const exit = new Promise<{code: number | null; signal: NodeJS.Signals | null}>(resolve => {
+		child.once('exit', (code, signal) => {
+			if (pid) killProcessGroup(pid, 'SIGKILL');
+			drain = setTimeout(() => child.all?.destroy(), PIPE_DRAIN_MS);
+			resolve({code, signal});
+		});
+	});
+	const [{code}] = await Promise.all([exit, child]);
 	clearTimeout(timer);
-	// Whatever the command left behind in its group dies with it.
-	killGroup(child.pid, 'SIGKILL');
-	const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
-	appendFileSync(opts.logFile, `[proofloop] ${opts.label}: ${timedOut ? 'timed out' : `exit ${exitCode ?? result.signal}`}\n`);
+	clearTimeout(drain);
+	const exitCode = typeof code === 'number' ? code : undefined;
+	appendFileSync(opts.logFile, `[proofloop] ${opts.label}: ${timedOut ? 'timed out' : `exit ${exitCode ?? 'by signal'}`}\n`);
 	return {ok: !timedOut && exitCode === 0, exitCode, timedOut, output: kept};
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-	if (!pid) return;
-	try {
-		process.kill(-pid, signal);
-	} catch {
-		// Already gone.
-	}
 }
 
 export const lastLines = (text: string, count: number): string => text.trimEnd().split('\n').slice(-count).join('\n');

@@ -67,6 +67,13 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		run = resumable.run;
 		manifest = readManifest(run);
 		history = resumable.events;
+		// A resumed run keeps what it pinned: the batch and the base are not the config's to change mid-run.
+		if (manifest.batch !== config.batch || manifest.base_branch !== config.base) {
+			throw new InputError(
+				`run ${run.id} pinned batch '${manifest.batch}' onto '${manifest.base_branch}', but ${CONFIG_PATH} now says batch '${config.batch}' onto '${config.base}'\n` +
+					`  fix: put the config back to finish that run, or end it first (\`proofloop run\` refuses to mix them)`,
+			);
+		}
 		const wire = await tripwire({pinnedSha256: manifest.oracle_sha256});
 		if (!wire.ok) throw new InputError(`the oracle tripwire failed; refusing to resume run ${run.id}:\n  ${wire.problems.join('\n  ')}`);
 	} else {

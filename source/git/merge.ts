@@ -5,7 +5,14 @@ import {mustGit, runGit} from './run.js';
 import {syncCheckouts} from './sync.js';
 import {marksMerge, mergeMessage} from './trailers.js';
 
-export type MergeRequest = {ticketId: string; attempt: number; title: string; base: string};
+export type MergeRequest = {
+	ticketId: string;
+	attempt: number;
+	title: string;
+	base: string;
+	/** The exact commit the checks and the guard passed: merged as it is, whatever the branch says now. */
+	head?: string;
+};
 export type MergeResult =
 	| {kind: 'merged'; sha: string; parent: string; warnings: string[]}
 	| {kind: 'conflict'; files: string[]}
@@ -30,7 +37,7 @@ export async function mergeToBase(root: string, branch: string, req: MergeReques
 		if (old === undefined) {
 			throw new GitError(`cannot merge ${req.ticketId}: base branch '${req.base}' does not exist in ${root}; fix: create it or pass the right base`);
 		}
-		const head = await revParse(root, `refs/heads/${branch}`);
+		const head = req.head ?? (await revParse(root, `refs/heads/${branch}`));
 		if (head === undefined) {
 			throw new GitError(`cannot merge ${req.ticketId}: its branch ${branch} does not exist; fix: prepare the ticket's worktree and run the attempt again`);
 		}

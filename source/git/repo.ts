@@ -1,6 +1,7 @@
 import {existsSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {changedFiles, commitAll} from './commit.js';
+import {syncCheckouts} from './sync.js';
 import {GitError} from './errors.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
 import {Mutex} from './mutex.js';
@@ -93,6 +94,11 @@ export class Repo {
 	async mergeToBase(req: MergeRequest): Promise<MergeResult> {
 		const branch = this.branchName(req.ticketId);
 		return this.#lock.run(() => mergeToBase(this.root, branch, req));
+	}
+
+	/** Bring every checkout of `base` from `oldSha` to `newSha` (after a merge found on resume); returns warnings. */
+	syncCheckouts(base: string, oldSha: string, newSha: string): Promise<string[]> {
+		return this.#lock.run(() => syncCheckouts(this.root, base, oldSha, newSha));
 	}
 
 	findMerge(ticketId: string, attempt: number, base: string): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import {open, rename, rm, stat} from 'node:fs/promises';
+import {closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 
 /**
@@ -36,5 +37,31 @@ async function syncDirectory(dir: string): Promise<void> {
 		await handle.sync();
 	} finally {
 		await handle.close();
+	}
+}
+
+/** The same, synchronously, for the few writes that happen before anything async may run (a run's manifest). */
+export function writeFileAtomicSync(path: string, text: string, mode = 0o600): void {
+	const dir = dirname(path);
+	const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+	try {
+		const fd = openSync(temp, 'wx', mode);
+		try {
+			writeFileSync(fd, text, 'utf8');
+			fsyncSync(fd);
+		} finally {
+			closeSync(fd);
+		}
+		renameSync(temp, path);
+	} catch (error) {
+		rmSync(temp, {force: true});
+		throw error;
+	}
+	if (process.platform === 'win32') return;
+	const dirFd = openSync(dir, 'r');
+	try {
+		fsyncSync(dirFd);
+	} finally {
+		closeSync(dirFd);
 	}
 }

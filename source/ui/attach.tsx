@@ -1,0 +1,144 @@
+import {render} from 'ink';
+import {useEffect, useMemo, useRef} from 'react';
+import type {Control} from '../core/control.js';
+import {runDir} from '../core/run-dir.js';
+import {App} from './App.js';
+import {canShowTui, enterFullScreen} from './terminal.js';
+import {createRunStateStore, useRunState, type RunSource, type RunStateStore} from './use-run-state.js';
+
+/** What the TUI needs of a client: ControlClient has this shape (and more, which the screen never sees). */
+export type AttachClient = RunSource & Control;
+
+export type AttachResult = {
+	reason: 'detached' | 'finished';
+	/** The oracle's exit when the run stopped with a verdict. */
+	oracleExit?: number;
+	/** What was printed after leaving the screen (detach, lost connection, finish). */
+	message?: string;
+};
+
+export type AttachOptions = {
+	client: AttachClient;
+	repoRoot: string;
+	runId: string;
+	maxAttempts: number;
+	/** How long the final verdict stays on screen once the run stops (default 1000 ms). */
+	finalMs?: number;
+	/** Do not print the closing line (the caller prints its own). */
+	quiet?: boolean;
+	/** Streams (default: the process's; tests pass fakes). */
+	stdin?: NodeJS.ReadStream;
+	stdout?: NodeJS.WriteStream;
+	stderr?: NodeJS.WriteStream;
+};
+
+export const detachedMessage = 'detached: the run goes on · `proofloop attach` comes back, `proofloop status` shows where it is';
+export const lostMessage =
+	'lost the connection to the engine (it exited or crashed) · `proofloop status` tells whether the run goes on, `proofloop attach` comes back';
+
+type AttachedProps = {
+	store: RunStateStore;
+	control: Control;
+	logFileOf: (ticket: string, attempt: number) => string;
+	maxAttempts: number;
+	finalMs: number;
+	onDone: (result: AttachResult) => void;
+};
+
+/** App fed by the engine's events; ends the session when the run stops or the connection drops. */
+function Attached({store, control, logFileOf, maxAttempts, finalMs, onDone}: AttachedProps) {
+	const {state, closed} = useRunState(store);
+	const done = useRef(onDone);
+	done.current = onDone;
+	const stopped = state.stopped;
+	useEffect(() => {
+		if (!stopped) return;
+		// Leave the final verdict on screen for a moment. A replay can pass a
+		// run.stopped that a later run.resumed undoes: that clears the timer.
+		const timer = setTimeout(() => {
+			const exit = stopped.oracleExit;
+			const message = `the run stopped (${stopped.reason})${exit === undefined ? '' : `: oracle exit ${exit}`}`;
+			done.current({reason: 'finished', ...(exit === undefined ? {} : {oracleExit: exit}), message});
+		}, finalMs);
+		return () => clearTimeout(timer);
+	}, [stopped, finalMs]);
+	useEffect(() => {
+		if (closed && !stopped) done.current({reason: 'detached', message: lostMessage});
+	}, [closed, stopped]);
+	const onDetach = useMemo(() => () => done.current({reason: 'detached', message: detachedMessage}), []);
+	return <App state={state} control={control} logFileOf={logFileOf} maxAttempts={maxAttempts} onDetach={onDetach} />;
+}
+
+/**
+ * Show the TUI over a running engine until the user detaches (`d`, Ctrl+C),
+ * the run stops (the final verdict stays ~1 s) or the connection closes.
+ * The terminal is left as it was found: main screen, cursor visible, raw mode off.
+ * The caller still owns the client (and closes it).
+ */
+export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
+	const stdin = opts.stdin ?? process.stdin;
+	const stdout = opts.stdout ?? process.stdout;
+	const stderr = opts.stderr ?? process.stderr;
+	if (!canShowTui(stdin, stdout)) {
+		throw new Error('the TUI needs a terminal (stdin and stdout a TTY)\n  fix: run with --headless, or `proofloop status` / `proofloop tail <id> -f`');
+	}
+	const {client} = opts;
+	// The screen gets exactly the four control verbs, not the client (which can send raw lines).
+	const control: Control = {
+		pause: () => client.pause(),
+		resume: () => client.resume(),
+		gate: (ticket, reason) => client.gate(ticket, reason),
+		stop: () => client.stop(),
+	};
+	const run = runDir(opts.repoRoot, opts.runId);
+	const logFileOf = (ticket: string, attempt: number): string => run.logFile(ticket, attempt);
+	// Subscribe before the first frame so the replay is already streaming in.
+	const store = createRunStateStore(client);
+
+	return new Promise<AttachResult>(resolve => {
+		let finished = false;
+		let instance: ReturnType<typeof render> | undefined;
+		const finish = (result: AttachResult): void => {
+			if (finished) return;
+			finished = true;
+			try {
+				// Unmount first: Ink restores raw mode and the cursor, then the main screen comes back.
+				instance?.unmount();
+			} finally {
+				store.dispose();
+				terminal.restore();
+			}
+			if (result.message && !opts.quiet) stdout.write(`${result.message}\n`);
+			resolve(result);
+		};
+		const terminal = enterFullScreen({stdout, onSignal: () => finish({reason: 'detached', message: detachedMessage})});
+		try {
+			instance = render(
+				<Attached store={store} control={control} logFileOf={logFileOf} maxAttempts={opts.maxAttempts} finalMs={opts.finalMs ?? 1000} onDone={finish} />,
+				{
+					stdin,
+					stdout,
+					stderr,
+					// Ctrl+C reaches the app as a key and detaches; it never ends the run.
+					exitOnCtrlC: false,
+					// The engine is another process; nothing here should print around Ink.
+					patchConsole: false,
+					// Log panes poll at 4 Hz and the store publishes at 10 Hz: 15 fps is plenty.
+					maxFps: 15,
+					// Rewrite only the lines that changed: small diffs, no full repaints (tmux).
+					incrementalRendering: true,
+				},
+			);
+		} catch (error) {
+			store.dispose();
+			terminal.restore();
+			throw error;
+		}
+		if (finished) instance.unmount();
+		// Ink unmounts itself when a component throws: the run is not ours to end, so that is a detach too.
+		instance.waitUntilExit().then(
+			() => finish({reason: 'detached', message: detachedMessage}),
+			(error: unknown) => finish({reason: 'detached', message: `the screen failed (${error instanceof Error ? error.message : String(error)}); the run goes on · \`proofloop attach\` comes back`}),
+		);
+	});
+}
