@@ -1,3 +1,5 @@
+import {watch, type FSWatcher} from 'node:fs';
+import path from 'node:path';
 import type {Ticket, TicketUpdate} from '../tracker/ticket.js';
 import {runAttempt, type AttemptOutcome} from './attempt.js';
 import type {EngineContext} from './context.js';
@@ -174,8 +176,10 @@ export class Engine {
 				if (this.stopRequested) break;
 				await this.refresh();
 				if (!this.paused && !this.trackerProblem) this.dispatch();
-				// Paused with nothing running: wait for resume (or stop), do not end the run.
-				if (this.running.size === 0 && !this.paused) break;
+				// Paused, or waiting for a broken ticket file to be fixed, with nothing
+				// running: wait (for resume, a fix, or stop); do not end the run.
+				if (this.running.size === 0 && !this.paused && !this.trackerProblem) break;
+				this.watchTrackerWhileBroken();
 				await this.nextSettlement();
 			}
 		} catch (error) {
@@ -185,6 +189,7 @@ export class Engine {
 			while (this.running.size > 0) await this.nextSettlement();
 			throw error;
 		}
+		this.trackerWatch?.close();
 		while (this.running.size > 0) await this.nextSettlement();
 		await this.judging;
 		// Whatever a check or an agent left running dies with the run.
@@ -255,6 +260,18 @@ export class Engine {
 		this.tickets = new Map(loaded.map(t => [t.id, t]));
 		for (const ticket of this.batch()) if (!this.initialStatus.has(ticket.id)) this.initialStatus.set(ticket.id, ticket.status);
 		await this.revertForeignWrites();
+	}
+
+	private trackerWatch: FSWatcher | undefined;
+
+	/** While the tracker is broken, a change to its files wakes the loop (no polling). */
+	private watchTrackerWhileBroken(): void {
+		if (this.trackerProblem && !this.trackerWatch) {
+			this.trackerWatch = watch(path.join(this.ctx.repoRoot, this.ctx.config.tracker.dir), () => this.wake());
+		} else if (!this.trackerProblem && this.trackerWatch) {
+			this.trackerWatch.close();
+			this.trackerWatch = undefined;
+		}
 	}
 
 	/**
