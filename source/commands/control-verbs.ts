@@ -102,6 +102,10 @@ export function registerControlVerbs(program: Command): void {
 			withEngine(client => send(client, {type: 'gate', by: client.by, ticket, reason: opts.reason})),
 		);
 	program
+		.command('ungate <ticket>')
+		.description('take a human gate back: the ticket runs again (an intervention)')
+		.action((ticket: string) => withEngine(client => send(client, {type: 'ungate', by: client.by, ticket})));
+	program
 		.command('stop')
 		.description('stop the run: running attempts are interrupted (not counted) and redone when you `proofloop run` again')
 		.action(() => withEngine(client => send(client, {type: 'stop', by: client.by})));

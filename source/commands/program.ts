@@ -6,6 +6,8 @@ import {registerRun} from './run.js';
 import {registerAttach} from './attach.js';
 import {registerControlVerbs} from './control-verbs.js';
 import {registerTail} from './tail.js';
+import {registerTicket} from './ticket.js';
+import {registerReport} from './report.js';
 
 export function buildProgram(version: string): Command {
 	const program = new Command('proofloop')
@@ -21,7 +23,9 @@ export function buildProgram(version: string): Command {
 	registerAttach(program);
 	registerControlVerbs(program);
 	registerTail(program);
+	registerTicket(program);
 	registerOracle(program);
+	registerReport(program);
 	registerDemo(program);
 	program.addHelpText(
 		'after',

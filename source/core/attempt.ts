@@ -13,7 +13,11 @@ export type AttemptOutcome =
 	| {kind: 'done'}
 	| {kind: 'failed'; stage: Stage; reason: string; merged: boolean}
 	/** Cut short by a stop. `afterMerge`: the merge landed, so the attempt stays open and a resume continues at verify. */
-	| {kind: 'interrupted'; reason: string; afterMerge?: boolean};
+	| {kind: 'interrupted'; reason: string; afterMerge?: boolean}
+	/** The worker filed a ticket that blocks its own: wait for it; not counted against the budget. */
+	| {kind: 'parked'; reason: string}
+	/** The worker's blocked claim stands (named wall, evidence, what it tried). */
+	| {kind: 'blocked'; wall: string; tried: string; evidence: string};
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -110,6 +114,11 @@ export async function runAttempt(
 			reapRunProcesses(ctx.run.id, id);
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
 			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
+			// What the worker told the engine while it ran decides before its exit code does.
+			const claim = ctx.claimAfterAgent(id, attempt);
+			if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
+			if (claim?.kind === 'blocked') return claim;
+			if (claim?.kind === 'challenged') throw new StageFailure('implement', claim.reason);
 			if (!result.ok) throw new StageFailure('implement', `the agent failed: ${result.reason}`);
 			// The commit the finish line judges, and exactly the one that gets merged.
 			const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';

@@ -36,6 +36,10 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['infra'])
 			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
+		challengeFirstBlock: z
+			.boolean()
+			.default(true)
+			.describe("A worker's blocked claim on a ticket's first attempt is challenged: the next fresh attempt must look for another path before the block stands."),
 		protectedPaths: z
 			.array(z.string().min(1))
 			.default(['oracle/', '.proofloop/'])

@@ -20,9 +20,16 @@ export type EngineContext = {
 	baseEnv: Record<string, string>;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
+	/** What the worker claimed through `proofloop ticket` during its run (read once, after it exits). */
+	claimAfterAgent: (ticket: string, attempt: number) => AgentClaim | undefined;
 	/** The only way the engine writes the tracker: the event first, then the file. */
 	writeTicket: (id: string, status: string, fields: TicketUpdate, reason?: string) => Promise<void>;
 };
+
+export type AgentClaim =
+	| {kind: 'parked'; reason: string}
+	| {kind: 'blocked'; wall: string; tried: string; evidence: string}
+	| {kind: 'challenged'; reason: string};
 
 /** The environment every process of the run carries (the marker lets a resumed engine find orphans). */
 export function runEnv(ctx: EngineContext, ticket: string, attempt: number): Record<string, string> {

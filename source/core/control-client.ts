@@ -115,6 +115,10 @@ export class ControlClient implements Control {
 		return this.expectOk({type: 'stop', by: this.by});
 	}
 
+	ungate(ticket: string): Promise<void> {
+		return this.expectOk({type: 'ungate', by: this.by, ticket});
+	}
+
 	close(): void {
 		this.socket.end();
 	}

@@ -12,7 +12,11 @@ export type ControlHandlers = {
 	pause(by: string): Promise<string | void>;
 	resume(by: string): Promise<string | void>;
 	gate(ticket: string, reason: string, by: string): Promise<string | void>;
+	ungate(ticket: string, by: string): Promise<string | void>;
 	stop(by: string): Promise<string | void>;
+	file(request: Extract<ControlRequest, {type: 'file'}>): Promise<string | void>;
+	note(ticket: string, text: string): Promise<string | void>;
+	blocked(request: Extract<ControlRequest, {type: 'blocked'}>): Promise<string | void>;
 	status(): StatusSummary;
 };
 
@@ -120,8 +124,16 @@ export class ControlServer {
 					return this.ok(socket, id, await this.handlers.resume(request.by));
 				case 'gate':
 					return this.ok(socket, id, await this.handlers.gate(request.ticket, request.reason, request.by));
+				case 'ungate':
+					return this.ok(socket, id, await this.handlers.ungate(request.ticket, request.by));
 				case 'stop':
 					return this.ok(socket, id, await this.handlers.stop(request.by));
+				case 'file':
+					return this.ok(socket, id, await this.handlers.file(request));
+				case 'note':
+					return this.ok(socket, id, await this.handlers.note(request.from, request.text));
+				case 'blocked':
+					return this.ok(socket, id, await this.handlers.blocked(request));
 			}
 		} catch (error) {
 			this.send(socket, {type: 'error', ...id, message: (error as Error).message});

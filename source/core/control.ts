@@ -15,7 +15,32 @@ export const ControlRequest = z.discriminatedUnion('type', [
 	z.object({type: z.literal('pause'), id: requestId, by: who}).strict(),
 	z.object({type: z.literal('resume'), id: requestId, by: who}).strict(),
 	z.object({type: z.literal('gate'), id: requestId, by: who, ticket: z.string().min(1), reason: z.string().trim().min(1, 'a gate needs a reason')}).strict(),
+	z.object({type: z.literal('ungate'), id: requestId, by: who, ticket: z.string().min(1)}).strict(),
 	z.object({type: z.literal('stop'), id: requestId, by: who}).strict(),
+	// From a worker (its ticket comes from the PROOFLOOP_TICKET the engine gave it).
+	z
+		.object({
+			type: z.literal('file'),
+			id: requestId,
+			from: z.string().min(1),
+			title: z.string().trim().min(1, 'a filed ticket needs a title (--title)'),
+			body: z.string().trim().min(1, 'a filed ticket needs a body saying scope and acceptance (--body-file)'),
+			deps: z.array(z.string().min(1)).default([]),
+			locks: z.array(z.string().min(1)).default([]),
+			blocks: z.string().min(1).optional(),
+		})
+		.strict(),
+	z.object({type: z.literal('note'), id: requestId, from: z.string().min(1), text: z.string().trim().min(1, 'a note needs text')}).strict(),
+	z
+		.object({
+			type: z.literal('blocked'),
+			id: requestId,
+			from: z.string().min(1),
+			wall: z.string().trim().min(1, 'name the external wall (--wall): what outside this repo stops you'),
+			evidence: z.string().trim().min(1, 'a blocked claim needs evidence (--evidence-file): the error, the response, the log'),
+			tried: z.string().trim().min(1, 'say what you tried (--tried) before calling it a wall'),
+		})
+		.strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 export type ControlRequestType = ControlRequest['type'];

@@ -1,8 +1,12 @@
 import {watch, type FSWatcher} from 'node:fs';
 import path from 'node:path';
 import type {Ticket, TicketUpdate} from '../tracker/ticket.js';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import {runAttempt, type AttemptOutcome} from './attempt.js';
-import type {EngineContext} from './context.js';
+import type {ControlRequest} from './control.js';
+import {checkFiling, nextTicketId, type FileRequest} from './filing.js';
+import {writeManifest} from './run-dir.js';
+import type {AgentClaim, EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
 import {runOracle, sha256File, type OracleVerdict} from './oracle.js';
 import {oracleFile} from './paths.js';
@@ -298,7 +302,7 @@ export class Engine {
 		let used = 0;
 		for (const event of this.events) {
 			if (event.type === 'attempt.started' && event.ticket === id) used++;
-			if (event.type === 'attempt.interrupted' && event.ticket === id) used--;
+			if ((event.type === 'attempt.interrupted' || event.type === 'attempt.parked') && event.ticket === id) used--;
 		}
 		return used;
 	}
@@ -312,7 +316,10 @@ export class Engine {
 		const open = new Map<string, number>();
 		for (const event of this.events) {
 			if (event.type === 'attempt.started') open.set(event.ticket, event.attempt);
-			if ((event.type === 'attempt.failed' || event.type === 'attempt.interrupted' || event.type === 'ticket.done') && open.get(event.ticket) === event.attempt) {
+			if (
+				(event.type === 'attempt.failed' || event.type === 'attempt.interrupted' || event.type === 'attempt.parked' || event.type === 'ticket.done') &&
+				open.get(event.ticket) === event.attempt
+			) {
 				open.delete(event.ticket);
 			}
 		}
@@ -325,9 +332,111 @@ export class Engine {
 
 	/** What previous attempts of this ticket left for the next fresh worker. */
 	private previousReasons(id: string): string[] {
-		return this.events
-			.filter((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === id)
-			.map(e => `Attempt ${e.attempt} failed at ${e.stage}: ${e.reason}`);
+		return this.events.flatMap(e => {
+			if (!('ticket' in e) || e.ticket !== id) return [];
+			if (e.type === 'attempt.failed') return [`Attempt ${e.attempt} failed at ${e.stage}: ${e.reason}`];
+			if (e.type === 'attempt.parked') return [`Attempt ${e.attempt} was parked: ${e.reason}. Its work is on your branch; continue from it.`];
+			if (e.type === 'ticket.note') return [`Note${e.attempt ? ` from attempt ${e.attempt}` : ''}: ${e.text}`];
+			return [];
+		});
+	}
+
+	// ---- what workers say through `proofloop ticket` ----
+
+	private readonly claims = new Map<string, AgentClaim>();
+
+	/** Read once when the worker exits: what it claimed during its run. */
+	claimAfterAgent(id: string, attempt: number): AgentClaim | undefined {
+		const key = `${id}#${attempt}`;
+		const claim = this.claims.get(key);
+		this.claims.delete(key);
+		return claim;
+	}
+
+	private runningAttempt(id: string): number {
+		const running = this.running.get(id);
+		if (!running) throw new Error(`${id} has no attempt running: \`proofloop ticket\` is for the worker of a running ticket`);
+		return running.attempt;
+	}
+
+	/** A worker files discovered work: it joins the batch (membership only grows), optionally blocking a ticket. */
+	async file(request: FileRequest): Promise<string> {
+		const {ctx} = this;
+		await this.refresh();
+		const newId = nextTicketId(request.from, this.tickets.keys());
+		const problem = checkFiling({
+			request,
+			newId,
+			tickets: this.tickets,
+			inBatch: id => this.batch().some(t => t.id === id),
+			declaredLocks: ctx.config.locks,
+		});
+		if (problem) throw new Error(problem);
+		// Validate the new file fully before anything is written: a refusal leaves the tracker byte for byte.
+		const prepared = await ctx.tracker.prepareCreate({
+			id: newId,
+			title: request.title,
+			batch: ctx.manifest.batch,
+			deps: request.deps,
+			locks: request.locks,
+			discovered_from: request.from,
+			filed_by_run: ctx.run.id,
+			body: request.body,
+		});
+		ctx.log.append({type: 'ticket.filed', ticket: newId, from: request.from, title: request.title, file: prepared.file, ...(request.blocks ? {blocks: request.blocks} : {})});
+		await ctx.tracker.create(prepared);
+		ctx.manifest.ticket_ids = [...new Set([...ctx.manifest.ticket_ids, newId])];
+		writeManifest(ctx.run, ctx.manifest);
+		if (request.blocks !== undefined) {
+			const blocked = this.tickets.get(request.blocks);
+			if (blocked) await ctx.writeTicket(blocked.id, blocked.status, {deps: [...blocked.deps, newId]}, `now waits on ${newId}`);
+			const attempt = this.running.get(request.blocks)?.attempt;
+			if (attempt !== undefined) {
+				this.claims.set(`${request.blocks}#${attempt}`, {kind: 'parked', reason: `it filed ${newId} (${request.title}) as a blocker; it resumes on its branch once ${newId} is done`});
+			}
+		}
+		await this.refresh();
+		this.publishTickets();
+		this.wake();
+		return `filed ${newId}${request.blocks ? `; ${request.blocks} now waits on it` : ''}`;
+	}
+
+	async note(id: string, text: string): Promise<string> {
+		const attempt = this.running.get(id)?.attempt;
+		this.ctx.log.append({type: 'ticket.note', ticket: id, text, ...(attempt === undefined ? {} : {attempt})});
+		return 'noted for later attempts';
+	}
+
+	/** A blocked claim: it stands only with a wall, evidence and what was tried, and not on a first attempt (configurable). */
+	async blocked(request: Extract<ControlRequest, {type: 'blocked'}>): Promise<string> {
+		const attempt = this.runningAttempt(request.from);
+		const challenged = this.ctx.config.challengeFirstBlock && this.attemptsUsed(request.from) <= 1;
+		const evidenceFile = path.join(this.ctx.run.dir, 'evidence', `${request.from}-${attempt}.txt`);
+		mkdirSync(path.dirname(evidenceFile), {recursive: true});
+		writeFileSync(evidenceFile, request.evidence);
+		this.ctx.log.append({type: 'ticket.blocked', ticket: request.from, attempt, wall: request.wall, evidence: request.evidence, tried: request.tried, challenged});
+		const evidence = path.relative(this.ctx.repoRoot, evidenceFile);
+		this.claims.set(
+			`${request.from}#${attempt}`,
+			challenged
+				? {kind: 'challenged', reason: `this attempt claimed an external wall (${request.wall}; tried: ${request.tried}). A first claim is challenged: look for another path before calling it blocked. Evidence it gave: ${evidence}`}
+				: {kind: 'blocked', wall: request.wall, tried: request.tried, evidence},
+		);
+		return challenged
+			? 'recorded; on a first attempt a blocked claim is challenged: the next fresh attempt is asked to find another path'
+			: 'recorded: the ticket is marked blocked when you exit';
+	}
+
+	async ungate(id: string, by: string): Promise<string> {
+		const ticket = this.tickets.get(id);
+		if (!ticket || ticket.status !== 'human_gated') throw new Error(`${id} is not human-gated`);
+		this.gatedNow.delete(id);
+		this.ctx.log.append({type: 'intervention', kind: 'ungate', by, ticket: id});
+		await this.ctx.writeTicket(id, 'todo', {status: 'todo', gate: undefined}, `ungated by ${by}`);
+		await this.refresh();
+		this.wake();
+		this.scheduleJudge();
+		return `${id} is no longer gated; it runs again`;
 	}
 
 	private dispatch(): void {
@@ -384,6 +493,17 @@ export class Engine {
 		if (outcome.kind === 'interrupted' || this.gatedNow.has(ticket.id)) {
 			const reason = outcome.kind === 'interrupted' ? outcome.reason : 'a human gated the ticket during the attempt';
 			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason});
+			return;
+		}
+		if (outcome.kind === 'parked') {
+			ctx.log.append({type: 'attempt.parked', ticket: ticket.id, attempt, reason: outcome.reason});
+			await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, outcome.reason);
+			return;
+		}
+		if (outcome.kind === 'blocked') {
+			ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: 'implement', reason: `blocked by an external wall: ${outcome.wall}`});
+			const block = {wall: outcome.wall, tried: outcome.tried, evidence: outcome.evidence, at: new Date().toISOString()};
+			await ctx.writeTicket(ticket.id, 'blocked', {status: 'blocked', block}, `blocked: ${outcome.wall}`);
 			return;
 		}
 		ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: outcome.stage, reason: outcome.reason});

@@ -77,6 +77,21 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		final: z.boolean().default(false),
 	}),
 	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional()}),
+	// Work the loop discovered: a worker filed a ticket (it joins the batch; membership only grows).
+	z.object({...base, type: z.literal('ticket.filed'), ticket: z.string(), from: z.string(), title: z.string(), blocks: z.string().optional(), file: z.string()}),
+	z.object({...base, type: z.literal('ticket.note'), ticket: z.string(), attempt: z.number().optional(), text: z.string()}),
+	z.object({
+		...base,
+		type: z.literal('ticket.blocked'),
+		ticket: z.string(),
+		attempt: z.number(),
+		wall: z.string(),
+		evidence: z.string(),
+		tried: z.string(),
+		// First-attempt claims are challenged: the next fresh attempt must look for another path.
+		challenged: z.boolean(),
+	}),
+	z.object({...base, ...ticketRef, type: z.literal('attempt.parked'), reason: z.string()}),
 	// The batch as the run sees it (at start, on resume, and when a ticket joins):
 	// what a client needs to draw the ticket list without reading the tracker.
 	z.object({...base, type: z.literal('run.tickets'), tickets: z.array(TicketSummary)}),

@@ -13,6 +13,12 @@ export type TicketReport = {
 	mergeCommit?: string;
 	failures: string[];
 	costUsd: number;
+	/** What each stage of the finish line caught, by stage (checks, guard, review, merge, verify...). */
+	caught: Record<string, number>;
+	/** Tickets this one's workers filed. */
+	filed: string[];
+	/** Who filed this one, when the loop did. */
+	discoveredFrom?: string;
 };
 
 export type RunReport = {
@@ -24,6 +30,11 @@ export type RunReport = {
 	makespanSeconds: number;
 	oracle: {exit: number; verdict: string; summary: string} | undefined;
 	interventions: number;
+	interventionsByKind: Record<string, number>;
+	heals: number;
+	/** Tickets the loop filed itself (discovered work). */
+	filedByLoop: string[];
+	costUsd: number;
 	tickets: TicketReport[];
 };
 
@@ -34,6 +45,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 	const verdict = events.findLast(e => e.type === 'oracle.verdict');
 	const ids = [...new Set([...manifest.ticket_ids, ...tickets.filter(t => t.batch === manifest.batch).map(t => t.id)])];
 	const byId = new Map(tickets.map(t => [t.id, t]));
+	const filedFrom = new Map(events.flatMap(e => (e.type === 'ticket.filed' ? [[e.ticket, e.from] as const] : [])));
 	const perTicket = ids.map((id): TicketReport => {
 		const mine = events.filter(e => 'ticket' in e && e.ticket === id);
 		const started = mine.filter(e => e.type === 'attempt.started').length;
@@ -50,8 +62,13 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 			...(ticket?.merge_commit ? {mergeCommit: ticket.merge_commit} : {}),
 			failures: mine.flatMap(e => (e.type === 'attempt.failed' ? [`attempt ${e.attempt} (${e.stage}): ${e.reason.split('\n')[0]}`] : [])),
 			costUsd: mine.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : 0), 0),
+			caught: mine.reduce<Record<string, number>>((acc, e) => (e.type === 'attempt.failed' ? {...acc, [e.stage]: (acc[e.stage] ?? 0) + 1} : acc), {}),
+			filed: events.flatMap(e => (e.type === 'ticket.filed' && e.from === id ? [e.ticket] : [])),
+			...(filedFrom.has(id) ? {discoveredFrom: filedFrom.get(id)} : {}),
 		};
 	});
+	const interventionsByKind: Record<string, number> = {};
+	for (const e of events) if (e.type === 'intervention') interventionsByKind[e.kind] = (interventionsByKind[e.kind] ?? 0) + 1;
 	return {
 		runId: manifest.run_id,
 		batch: manifest.batch,
@@ -60,15 +77,21 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		endedAt: last?.at ?? manifest.created_at,
 		makespanSeconds: first && last ? (Date.parse(last.at) - Date.parse(first.at)) / 1000 : 0,
 		oracle: verdict?.type === 'oracle.verdict' ? {exit: verdict.exit, verdict: verdict.verdict, summary: verdict.summary} : undefined,
-		interventions: 0,
+		interventions: Object.values(interventionsByKind).reduce((a, b) => a + b, 0),
+		interventionsByKind,
+		heals: 0,
+		filedByLoop: [...filedFrom.keys()],
+		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
 		tickets: perTicket,
 	};
 }
 
 export function renderReportMarkdown(report: RunReport): string {
 	const rows = report.tickets.map(
-		t => `| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | ${t.mergeCommit?.slice(0, 7) ?? ''} |`,
+		t =>
+			`| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | $${t.costUsd.toFixed(2)} | ${t.mergeCommit?.slice(0, 7) ?? ''} | ${t.discoveredFrom ? `filed by ${t.discoveredFrom}'s worker` : ''} |`,
 	);
+	const kinds = Object.entries(report.interventionsByKind).map(([kind, n]) => `${kind} ${n}`);
 	const failures = report.tickets.flatMap(t => t.failures.map(f => `- ${t.id}: ${f}`));
 	return [
 		`# proofloop run ${report.runId}`,
@@ -76,10 +99,13 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- batch: \`${report.batch}\` onto \`${report.base}\``,
 		`- oracle: ${report.oracle ? `exit ${report.oracle.exit} (${report.oracle.verdict}): ${report.oracle.summary}` : 'not judged yet'}`,
 		`- makespan: ${report.makespanSeconds.toFixed(1)}s`,
-		`- interventions: ${report.interventions}`,
+		`- interventions: ${report.interventions}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
+		`- heals: ${report.heals}`,
+		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
+		`- cost: $${report.costUsd.toFixed(2)}`,
 		'',
-		'| ticket | title | status | attempts | time | merge |',
-		'| --- | --- | --- | --- | --- | --- |',
+		'| ticket | title | status | attempts | time | cost | merge | discovered |',
+		'| --- | --- | --- | --- | --- | --- | --- | --- |',
 		...rows,
 		'',
 		'## What the finish line caught',

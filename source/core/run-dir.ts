@@ -57,6 +57,11 @@ export function createRun(repoRoot: string, manifest: Manifest): RunDir {
 	return run;
 }
 
+/** Rewrite the manifest: only a filing does, and only ever to grow the membership. */
+export function writeManifest(run: RunDir, manifest: Manifest): void {
+	writeFileAtomic(run.manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+}
+
 export function readManifest(run: RunDir): Manifest {
 	return Manifest.parse(JSON.parse(readFileSync(run.manifestFile, 'utf8')));
 }

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {createAdapter} from '../agents/registry.js';
 import {openRepo} from '../git/index.js';
@@ -11,10 +11,10 @@ import {Engine} from './engine.js';
 import {EventLog, readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
-import {packageRoot} from './paths.js';
+import {cliEntry, packageRoot} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
-import {controlFile} from './control-client.js';
+import {actor, controlFile} from './control-client.js';
 import type {StatusSummary} from './control.js';
 import {ControlServer, socketPathFor} from './control-server.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
@@ -111,8 +111,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			run,
 			manifest,
 			log,
-			baseEnv: plainEnv(env),
+			baseEnv: workerEnv(env, run),
 			stopping: () => engine?.stopping ?? false,
+			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
 			writeTicket: async (id, status, fields, reason) => {
 				// After a human gated a ticket, nothing the engine still had in flight may overwrite that.
 				if (status !== 'human_gated' && engine && !engine.owns(id)) {
@@ -126,6 +127,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		engine = new Engine(ctx, history);
 		if (resumable) {
 			log.append({type: 'run.resumed', pid: process.pid});
+			// Someone started it again: a human action, counted like any other.
+			log.append({type: 'intervention', kind: 'restart', by: actor()});
 			await engine.recover();
 		} else {
 			log.append({
@@ -149,6 +152,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			resume: by => engine.resume(by),
 			gate: (ticket, reason, by) => engine.gate(ticket, reason, by),
 			stop: by => engine.stop(by),
+			ungate: (ticket, by) => engine.ungate(ticket, by),
+			file: request => engine.file(request),
+			note: (ticket, text) => engine.note(ticket, text),
+			blocked: request => engine.blocked(request),
 			status: () => summarize(state, process.pid),
 		});
 		writeFileAtomic(controlFile(run.dir), JSON.stringify({socket: server.socketPath, pid: process.pid, runId: run.id}) + '\n');
@@ -179,6 +186,19 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	} finally {
 		release();
 	}
+}
+
+/**
+ * What a worker's environment adds to the engine's: how to reach the engine
+ * (PROOFLOOP_CONTROL) and a `proofloop` on PATH that is this very install.
+ */
+function workerEnv(env: NodeJS.ProcessEnv, run: RunDir): Record<string, string> {
+	const binDir = path.join(run.dir, 'bin');
+	mkdirSync(binDir, {recursive: true});
+	const shim = path.join(binDir, 'proofloop');
+	writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cliEntry())} "$@"\n`, {mode: 0o755});
+	const base = plainEnv(env);
+	return {...base, PATH: `${binDir}${path.delimiter}${base.PATH ?? ''}`, PROOFLOOP_CONTROL: socketPathFor(run.dir)};
 }
 
 function summarize(state: RunState, pid: number): StatusSummary {

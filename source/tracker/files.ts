@@ -1,9 +1,10 @@
+import {existsSync} from 'node:fs';
 import {readdir, readFile, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {parseFrontMatter} from '../../oracle/oracle.mjs';
 import {writeFileAtomic} from './atomic-write.js';
 import {setFrontMatterFields} from './front-matter-write.js';
-import type {Ticket, TicketUpdate} from './ticket.js';
+import type {NewTicket, Ticket, TicketUpdate} from './ticket.js';
 import {TrackerError, type Tracker} from './tracker.js';
 import {parseTicket, validateTickets, type TicketFile} from './validate.js';
 
@@ -32,6 +33,24 @@ export class FileTracker implements Tracker {
 	/** Updates are queued: each one re-reads the file, so none is lost to a race. */
 	update(id: string, fields: TicketUpdate): Promise<Ticket> {
 		const result = this.#queue.then(() => this.#update(id, fields));
+		this.#queue = result.catch(() => undefined);
+		return result;
+	}
+
+	async prepareCreate(ticket: NewTicket): Promise<{file: string; text: string}> {
+		const file = `${this.location}/${ticket.id}.md`;
+		if (existsSync(join(this.#repoRoot, file))) {
+			throw new TrackerError([{file, message: `${file} already exists`, fix: 'file the ticket under another id'}]);
+		}
+		const {body, ...fields} = ticket;
+		const text = setFrontMatterFields(`---\n---\n${body.trimEnd()}\n`, {...fields, status: 'todo'});
+		const checked = parseTicket({file, text});
+		if (!checked.ok) throw new TrackerError(checked.issues);
+		return {file, text};
+	}
+
+	create(prepared: {file: string; text: string}): Promise<void> {
+		const result = this.#queue.then(() => writeFileAtomic(join(this.#repoRoot, prepared.file), prepared.text));
 		this.#queue = result.catch(() => undefined);
 		return result;
 	}

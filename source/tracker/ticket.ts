@@ -37,6 +37,11 @@ export const TicketFrontMatter = z
 		attempts: z.number().int().min(0).optional(),
 		failure: z.string().optional(),
 		gate: GateRecord.optional(),
+		// Discovered work: the ticket a worker filed this one from, and the run it happened in.
+		discovered_from: z.string().optional(),
+		filed_by_run: z.string().optional(),
+		// A blocked claim that stood: the external wall, what was tried, where the evidence is.
+		block: z.object({wall: z.string(), tried: z.string(), evidence: z.string(), at: z.string()}).optional(),
 	})
 	.passthrough();
 export type TicketFrontMatter = z.infer<typeof TicketFrontMatter>;
@@ -53,5 +58,17 @@ export type Ticket = TicketFrontMatter & {
 
 // Fields the engine may write back.
 export type TicketUpdate = Partial<
-	Pick<TicketFrontMatter, 'status' | 'merge_commit' | 'verify_digest' | 'done_at' | 'attempts' | 'failure' | 'gate'>
+	Pick<TicketFrontMatter, 'status' | 'merge_commit' | 'verify_digest' | 'done_at' | 'attempts' | 'failure' | 'gate' | 'deps' | 'block'>
 >;
+
+/** A new ticket, as the engine files it for a worker. */
+export type NewTicket = {
+	id: string;
+	title: string;
+	batch: string;
+	deps: string[];
+	locks: string[];
+	discovered_from: string;
+	filed_by_run: string;
+	body: string;
+};

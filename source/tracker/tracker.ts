@@ -1,4 +1,4 @@
-import type {Ticket, TicketUpdate} from './ticket.js';
+import type {NewTicket, Ticket, TicketUpdate} from './ticket.js';
 
 /** One problem found in the tracker, pointing at the place to fix it. */
 export type TrackerIssue = {
@@ -36,6 +36,10 @@ export interface Tracker {
 	load(): Promise<Ticket[]>;
 	/** Atomically write fields of one ticket. Only the engine calls this. */
 	update(id: string, fields: TicketUpdate): Promise<Ticket>;
+	/** Check a new ticket would load cleanly, without writing anything; returns its file. Throws TrackerError. */
+	prepareCreate(ticket: NewTicket): Promise<{file: string; text: string}>;
+	/** Atomically create a ticket prepared by prepareCreate. Only the engine calls this. */
+	create(prepared: {file: string; text: string}): Promise<void>;
 	/** Repo-relative paths an agent's diff must never touch. */
 	protectedPaths(): string[];
 }

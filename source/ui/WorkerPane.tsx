@@ -47,6 +47,7 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile,
 			flexDirection="column"
 			flexShrink={0}
 			overflow="hidden"
+			paddingX={1}
 			// Without colour the selected pane still stands out by its double border.
 			borderStyle={selected ? 'double' : 'round'}
 			borderColor={theme.color(selected ? 'accent' : 'muted')}

@@ -72,6 +72,10 @@ describe('the engine as a daemon, driven over its control channel', () => {
 		const gate = await runCli(root, ['gate', 'D', '--reason', 'needs a human login'], env);
 		expect(gate.exitCode).toBe(0);
 		expect(readFileSync(path.join(root, '.proofloop/tickets/D.md'), 'utf8')).toMatch(/status: human_gated/);
+		// Ungate takes it back (its own intervention); gate again for the rest of the run.
+		expect((await runCli(root, ['ungate', 'D'], env)).exitCode).toBe(0);
+		expect(readFileSync(path.join(root, '.proofloop/tickets/D.md'), 'utf8')).toMatch(/status: todo/);
+		expect((await runCli(root, ['gate', 'D', '--reason', 'needs a human login'], env)).exitCode).toBe(0);
 		expect((await runCli(root, ['resume'], env)).exitCode).toBe(0);
 		client.close();
 
@@ -82,12 +86,15 @@ describe('the engine as a daemon, driven over its control channel', () => {
 		await waitFor(() => !findEngine(root).ok);
 
 		const final = runEvents(root);
-		expect(final.filter(e => e.type === 'intervention').map(e => (e.type === 'intervention' ? e.kind : ''))).toEqual(['pause', 'gate', 'resume']);
+		expect(final.filter(e => e.type === 'intervention').map(e => (e.type === 'intervention' ? e.kind : ''))).toEqual(['pause', 'gate', 'ungate', 'gate', 'resume']);
 		expect(final.some(e => e.type === 'attempt.started' && e.ticket === 'D')).toBe(false);
 		const oracle = await runCli(root, ['oracle', '--json']);
 		expect(oracle.exitCode).toBe(0);
 		expect(JSON.parse(oracle.stdout).tickets.find((t: {id: string}) => t.id === 'D')).toMatchObject({status: 'human_gated', passing: true});
 		const after = await runCli(root, ['status', '--json'], env);
-		expect(JSON.parse(after.stdout)).toMatchObject({engine: 'not running', interventions: 3});
+		expect(JSON.parse(after.stdout)).toMatchObject({engine: 'not running', interventions: 5});
+		const report = JSON.parse((await runCli(root, ['report', '--json'], env)).stdout);
+		expect(report.interventionsByKind).toEqual({pause: 1, gate: 2, ungate: 1, resume: 1});
+		expect(readFileSync(path.join(root, '.proofloop/runs', report.runId, 'report.md'), 'utf8')).toMatch(/interventions: 5 \(pause 1, gate 2, ungate 1, resume 1\)/);
 	});
 });

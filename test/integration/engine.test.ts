@@ -38,6 +38,8 @@ describe('a real batch with fake agents', () => {
 		for (const id of ['A', 'B', 'C', 'I-1', 'I-2']) expect(await trailerCount(root, id)).toBe(1);
 		const oracle = await runCli(root, ['oracle']);
 		expect(oracle.exitCode).toBe(0);
+		// A run nobody touched: zero interventions in its ledger.
+		expect(JSON.parse((await runCli(root, ['report', '--json'])).stdout)).toMatchObject({interventions: 0, interventionsByKind: {}});
 	});
 
 	it('refuses, by the guard, an agent that edits the tracker or the oracle: those tickets are not done', async () => {

@@ -1,0 +1,73 @@
+import {EventEmitter} from 'node:events';
+import {describe, expect, it, vi} from 'vitest';
+import {ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_HIDE, CURSOR_SHOW, canShowTui, enterFullScreen, type ProcessLike} from '../../../source/ui/terminal.js';
+import {makeTheme, noColorRequested} from '../../../source/ui/theme.js';
+import {cleanLine} from '../../../source/ui/text.js';
+
+function fakes() {
+	const written: string[] = [];
+	const stdout = {write: (chunk: string) => written.push(chunk), isTTY: true};
+	const proc = Object.assign(new EventEmitter(), {pid: 4242, kill: vi.fn()});
+	return {written, stdout, proc, process: proc as unknown as ProcessLike, output: () => written.join('')};
+}
+
+describe('terminal', () => {
+	it('enters the alternate screen with the cursor hidden, and restore() undoes it exactly once', () => {
+		const {stdout, process, proc, output} = fakes();
+		const session = enterFullScreen({stdout, process});
+		expect(output()).toContain(ALT_SCREEN_ON);
+		expect(output()).toContain(CURSOR_HIDE);
+		expect(proc.listenerCount('SIGTERM')).toBe(1);
+		session.restore();
+		session.restore();
+		const out = output();
+		expect(out.split(ALT_SCREEN_OFF)).toHaveLength(2);
+		expect(out.indexOf(CURSOR_SHOW)).toBeGreaterThan(out.indexOf(CURSOR_HIDE));
+		expect(session.active).toBe(false);
+		for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'uncaughtExceptionMonitor']) expect(proc.listenerCount(event)).toBe(0);
+	});
+
+	it('restores on process exit and on an uncaught error', () => {
+		for (const event of ['exit', 'uncaughtExceptionMonitor']) {
+			const {stdout, process, proc, output} = fakes();
+			enterFullScreen({stdout, process});
+			proc.emit(event, new Error('boom'));
+			expect(output().endsWith(ALT_SCREEN_OFF)).toBe(true);
+		}
+	});
+
+	it('a signal tears the UI down through onSignal (never ending the engine), or restores and re-raises', () => {
+		const withHandler = fakes();
+		const onSignal = vi.fn();
+		enterFullScreen({stdout: withHandler.stdout, process: withHandler.process, onSignal});
+		withHandler.proc.emit('SIGHUP', 'SIGHUP');
+		expect(onSignal).toHaveBeenCalledWith('SIGHUP');
+		expect(withHandler.output().endsWith(ALT_SCREEN_OFF)).toBe(true);
+		expect(withHandler.proc.kill).not.toHaveBeenCalled();
+
+		const without = fakes();
+		enterFullScreen({stdout: without.stdout, process: without.process});
+		without.proc.emit('SIGTERM', 'SIGTERM');
+		expect(without.output().endsWith(ALT_SCREEN_OFF)).toBe(true);
+		expect(without.proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+		expect(without.proc.listenerCount('SIGTERM')).toBe(0);
+	});
+
+	it('only shows the TUI when both stdin and stdout are terminals', () => {
+		expect(canShowTui({isTTY: true}, {isTTY: true})).toBe(true);
+		expect(canShowTui({isTTY: false}, {isTTY: true})).toBe(false);
+		expect(canShowTui({isTTY: true}, {})).toBe(false);
+	});
+
+	it('honours NO_COLOR (set and not empty), as no-color.org says', () => {
+		expect(noColorRequested({NO_COLOR: '1'})).toBe(true);
+		expect(noColorRequested({NO_COLOR: ''})).toBe(false);
+		expect(noColorRequested({})).toBe(false);
+		expect(makeTheme(true).color('bad')).toBeUndefined();
+		expect(makeTheme(false).color('bad')).toBe('red');
+	});
+
+	it('cleans log lines of anything that could move the cursor or switch modes', () => {
+		expect(cleanLine('\u001B[?1049l\u001B[?25h\u001B(Bok\u001B7\u001B8\u001BPdcs\u001B\\\u0007\u0008')).toBe('ok');
+	});
+});
