@@ -1,14 +1,14 @@
 /**
  * Reads Claude Code's `--output-format stream-json --verbose` output (also
  * spoken by the built-in demo engine). Shapes verified against real claude
- * 2.1.330 output; see test/fixtures/agents/claude/.
+ * 2.1.330 output; see test/fixtures/agents/claude/. The same shape, with small
+ * differences this parser also accepts, is printed by qwen (qwen-stream.ts),
+ * amp (`error` string on an error result, no cost) and cursor (`tool_call`
+ * lines, camelCase usage).
  */
-import type {AgentEvent, StreamParser} from './adapter.js';
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+import type {AgentEvent, AgentLimit, AgentVerdict, StreamParser} from './adapter.js';
+import {detectLimit, fromEpoch} from './limits.js';
+import {errorMessage, exitContradicts, howItEnded, isObject, jsonLine, maybeNum, num, StderrTail, str, type Json} from './stream-util.js';
 
 /** Keeps a tool's detail to one short line: a pane shows one row per tool call. */
 export function oneLine(text: string, max = 120): string {
@@ -29,7 +29,7 @@ export function toolDetail(name: string, input: unknown): string | undefined {
 	let detail: string | undefined;
 	switch (name) {
 		case 'Bash':
-			detail = pick('command');
+			detail = pick('command', 'cmd');
 			break;
 		case 'Grep':
 		case 'Glob': {
@@ -44,38 +44,55 @@ export function toolDetail(name: string, input: unknown): string | undefined {
 		default:
 			// Read, Write, Edit, NotebookEdit, WebFetch, WebSearch, Task, ...:
 			// the first of the usual "what" fields, else the first string.
+			// Other CLIs' tools (run_shell_command, bash, read_file, edit, ...) too.
 			detail =
-				pick('file_path', 'notebook_path', 'path', 'url', 'query', 'description', 'prompt') ??
+				pick('command', 'cmd', 'file_path', 'filePath', 'absolute_path', 'notebook_path', 'path', 'url', 'query', 'pattern', 'description', 'prompt') ??
 				Object.values(input).find((value): value is string => typeof value === 'string' && value.trim() !== '');
 	}
 	return detail === undefined ? undefined : oneLine(detail);
 }
 
-type ResultSummary = {ok: boolean; message: string; denials: string[]};
+type ResultSummary = {ok: boolean; message: string; denials: string[]; apiErrorStatus?: number};
+
+export type ClaudeStreamOptions = {
+	/** Who is talking, for reasons: "claude" (default), "amp", "cursor", "qwen". */
+	name?: string;
+	/** The clock for "resets 9am"-style limits. */
+	now?: () => Date;
+};
 
 export class ClaudeStreamParser implements StreamParser {
-	private sessionId: string | undefined;
+	protected readonly name: string;
+	protected readonly now: () => Date;
+	protected sessionId: string | undefined;
 	/** The last result event seen: claude emits one per turn, the last one is the verdict. */
-	private result: ResultSummary | undefined;
+	protected result: ResultSummary | undefined;
+	protected readonly stderr = new StderrTail();
+	/** A `rate_limit_event` with status "rejected", or a synthetic `error: "rate_limit"` message. */
+	private rejected: AgentLimit | undefined;
+
+	constructor(options: ClaudeStreamOptions = {}) {
+		this.name = options.name ?? 'claude';
+		this.now = options.now ?? (() => new Date());
+	}
 
 	line(line: string): AgentEvent[] {
-		const trimmed = line.trim();
 		// stderr-ish noise, warnings or a banner on stdout is not fatal.
-		if (!trimmed.startsWith('{')) return [];
-		let message: unknown;
-		try {
-			message = JSON.parse(trimmed);
-		} catch {
-			return [];
-		}
-		if (!isObject(message)) return [];
+		const message = jsonLine(line);
+		if (!message) return [];
 		if (typeof message['session_id'] === 'string') this.sessionId = message['session_id'];
 
 		switch (message['type']) {
 			case 'assistant':
+				if (message['error'] === 'rate_limit') this.rejected ??= {};
 				return this.assistant(message);
 			case 'result':
 				return this.resultEvent(message);
+			case 'rate_limit_event':
+				this.rateLimitEvent(message);
+				return [];
+			case 'tool_call':
+				return this.cursorToolCall(message);
 			default:
 				// system (init, api_retry, status, ...), user (tool results),
 				// stream_event (partial deltas: the full assistant line follows).
@@ -83,21 +100,34 @@ export class ClaudeStreamParser implements StreamParser {
 		}
 	}
 
-	finish(exit: {exitCode?: number; signal?: string}): {ok: boolean; reason: string} {
+	stderrLine(line: string): void {
+		this.stderr.push(line);
+	}
+
+	finish(exit: {exitCode?: number; signal?: string}): AgentVerdict {
 		const result = this.result;
-		if (!result) {
-			const how = exit.signal ? ` (killed by ${exit.signal})` : exit.exitCode !== undefined ? ` (exit code ${exit.exitCode})` : '';
-			return {ok: false, reason: `agent ended without a result event${how}`};
+		if (!result) return this.withSession(this.noResult(exit));
+		if (!result.ok) {
+			const limit = detectLimit([result.message], {status: result.apiErrorStatus, force: this.rejected !== undefined, known: this.rejected, now: this.now()});
+			return this.withSession(limit ? {ok: false, reason: result.message, limit} : {ok: false, reason: result.message});
 		}
-		if (!result.ok) return {ok: false, reason: result.message};
 		// A permission denial means the agent could not do what it set out to:
 		// its "success" describes work that did not happen.
-		if (result.denials.length > 0) return {ok: false, reason: `tools were denied: ${result.denials.join(', ')}`};
-		if (exit.signal) return {ok: false, reason: `agent reported success but was killed by ${exit.signal}`};
-		if (exit.exitCode !== undefined && exit.exitCode !== 0) {
-			return {ok: false, reason: `agent reported success but exited with code ${exit.exitCode}`};
-		}
-		return {ok: true, reason: result.message || 'agent reported success'};
+		if (result.denials.length > 0) return this.withSession({ok: false, reason: `tools were denied: ${result.denials.join(', ')}`});
+		const contradiction = exitContradicts(exit);
+		if (contradiction) return this.withSession({ok: false, reason: contradiction});
+		return this.withSession({ok: true, reason: result.message || 'agent reported success'});
+	}
+
+	/** No result event: crashed, killed, refused to start, or stopped early. */
+	protected noResult(exit: {exitCode?: number; signal?: string}): AgentVerdict {
+		const reason = `agent ended without a result event${howItEnded(exit)}${this.stderr.suffix()}`;
+		const limit = detectLimit([...this.stderr.all()], {force: this.rejected !== undefined, known: this.rejected, now: this.now()});
+		return limit ? {ok: false, reason, limit} : {ok: false, reason};
+	}
+
+	protected withSession(verdict: AgentVerdict): AgentVerdict {
+		return this.sessionId === undefined ? verdict : {...verdict, sessionId: this.sessionId};
 	}
 
 	private assistant(message: Json): AgentEvent[] {
@@ -109,12 +139,27 @@ export class ClaudeStreamParser implements StreamParser {
 			if (block['type'] === 'text' && typeof block['text'] === 'string' && block['text'] !== '') {
 				events.push({type: 'text', text: block['text']});
 			} else if (block['type'] === 'tool_use' && typeof block['name'] === 'string') {
-				const detail = toolDetail(block['name'], block['input']);
-				events.push(detail === undefined ? {type: 'tool', name: block['name']} : {type: 'tool', name: block['name'], detail});
+				events.push(toolEvent(block['name'], block['input']));
 			}
 			// thinking blocks are not shown: they are not what the agent did.
 		}
 		return events;
+	}
+
+	private rateLimitEvent(message: Json): void {
+		const info = message['rate_limit_info'];
+		if (!isObject(info) || info['status'] !== 'rejected') return;
+		const resetsAt = maybeNum(info['resetsAt']);
+		this.rejected = resetsAt === undefined ? {} : {resetAt: fromEpoch(resetsAt)};
+	}
+
+	/** cursor: `{"type":"tool_call","subtype":"started","tool_call":{"shellToolCall":{"args":{...}}}}`. */
+	private cursorToolCall(message: Json): AgentEvent[] {
+		if (message['subtype'] !== 'started' || !isObject(message['tool_call'])) return [];
+		const entry = Object.entries(message['tool_call']).find(([key, value]) => key.endsWith('ToolCall') && isObject(value));
+		if (!entry) return [];
+		const [key, call] = entry as [string, Json];
+		return [toolEvent(key.slice(0, -'ToolCall'.length), call['args'])];
 	}
 
 	private resultEvent(message: Json): AgentEvent[] {
@@ -122,28 +167,36 @@ export class ClaudeStreamParser implements StreamParser {
 		// so both must agree before a result counts as a success.
 		const ok = message['subtype'] === 'success' && message['is_error'] !== true;
 		const errors = Array.isArray(message['errors']) ? message['errors'].filter((e): e is string => typeof e === 'string') : [];
-		let text = typeof message['result'] === 'string' ? message['result'] : errors.join('; ');
+		// claude: `result` text or `errors`; amp: `error` string; qwen: `error.message`.
+		let text = str(message['result']) ?? (errors.length > 0 ? errors.join('; ') : (errorMessage(message['error']) ?? ''));
+		if (!ok && text.trim() === '') text = errorMessage(message['error']) ?? '';
 		if (!ok && text.trim() === '') {
 			const why = [message['subtype'], message['terminal_reason']].filter(value => typeof value === 'string').join(', ');
-			text = `claude reported an error${why ? ` (${why})` : ''}`;
+			text = `${this.name} reported an error${why ? ` (${why})` : ''}`;
 		}
 		const denials = Array.isArray(message['permission_denials']) ? message['permission_denials'].map(describeDenial) : [];
-		this.result = {ok, message: text, denials};
+		const apiErrorStatus = maybeNum(message['api_error_status']);
+		this.result = apiErrorStatus === undefined ? {ok, message: text, denials} : {ok, message: text, denials, apiErrorStatus};
 
-		const usage = isObject(message['usage']) ? message['usage'] : {};
+		// claude/qwen/amp: snake_case `usage`; cursor: camelCase, in `usage` or at the top level.
+		const usage = isObject(message['usage']) ? message['usage'] : message;
+		const inputTokens = num(usage['input_tokens'] ?? usage['inputTokens']);
+		const outputTokens = num(usage['output_tokens'] ?? usage['outputTokens']);
+		const costUsd = maybeNum(message['total_cost_usd']);
 		const events: AgentEvent[] = [
-			{
-				type: 'usage',
-				inputTokens: num(usage['input_tokens']),
-				outputTokens: num(usage['output_tokens']),
-				costUsd: num(message['total_cost_usd']),
-			},
+			costUsd === undefined ? {type: 'usage', inputTokens, outputTokens} : {type: 'usage', inputTokens, outputTokens, costUsd},
 		];
 		events.push(
 			this.sessionId === undefined ? {type: 'result', ok, message: text} : {type: 'result', ok, message: text, sessionId: this.sessionId},
 		);
 		return events;
 	}
+}
+
+/** A tool event, with the one detail worth showing when there is one. */
+export function toolEvent(name: string, input: unknown): AgentEvent {
+	const detail = toolDetail(name, input);
+	return detail === undefined ? {type: 'tool', name} : {type: 'tool', name, detail};
 }
 
 /** `{tool_name, tool_use_id, tool_input}` in the SDK types; be lenient about the rest. */

@@ -11,6 +11,7 @@
  * JSON lines, one action each (blank lines and lines starting with # skipped):
  *   {"write": "path", "content": "..."}   {"append": "path", "content": "..."}
  *   {"delete": "path"}   {"say": "text"}   {"sleep_ms": 300}   {"fail": "message"}
+ *   {"file": {"title": "...", "body": "...", "blocks": "self"}}   (files discovered work via `proofloop ticket file`)
  * Any action may carry "attempt": 1 or "attempt": [2, 3] to apply only then.
  * Then it commits what changed, like a worker finishing its ticket.
  *
@@ -20,6 +21,7 @@
 import {spawnSync} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 // Types only (oracle/oracle.d.mts); the module itself is loaded by loadParser().
@@ -31,6 +33,7 @@ type ActionBody = {attempts?: number[]} & (
 	| {kind: 'say'; text: string}
 	| {kind: 'sleep'; ms: number}
 	| {kind: 'fail'; message: string}
+	| {kind: 'file'; title: string; body: string; blocks?: string}
 );
 /** An action and its line in the recipe, for error messages. */
 type Action = ActionBody & {line: number};
@@ -156,7 +159,7 @@ async function loadParser(): Promise<Oracle['parseFrontMatter']> {
 	}
 }
 
-const verbs = ['write', 'append', 'delete', 'say', 'sleep_ms', 'fail'] as const;
+const verbs = ['write', 'append', 'delete', 'say', 'sleep_ms', 'fail', 'file'] as const;
 
 /** One recipe line -> an action, or a message saying what is wrong with it. */
 function parseAction(text: string): ActionBody | string {
@@ -201,6 +204,14 @@ function parseAction(text: string): ActionBody | string {
 			return typeof value === 'string' ? {kind: 'say', text: value, attempts} : needString('a string');
 		case 'fail':
 			return typeof value === 'string' ? {kind: 'fail', message: value, attempts} : needString('a string');
+		case 'file': {
+			// Discovered work, filed through the engine like a real worker would: {"file": {"title", "body", "blocks"?}}.
+			const spec = value as {title?: unknown; body?: unknown; blocks?: unknown} | null;
+			if (typeof spec !== 'object' || spec === null || typeof spec.title !== 'string' || typeof spec.body !== 'string') {
+				return needString('an object {"title": "...", "body": "...", "blocks"?: "<id>" or "self"}');
+			}
+			return {kind: 'file', title: spec.title, body: spec.body, ...(typeof spec.blocks === 'string' ? {blocks: spec.blocks} : {}), attempts};
+		}
 		case 'sleep_ms':
 			return typeof value === 'number' && Number.isFinite(value) && value >= 0
 				? {kind: 'sleep', ms: value, attempts}
@@ -307,7 +318,10 @@ async function main(): Promise<void> {
 	const keyLine = front.keyLines['demo'];
 	const where = (line: number): string =>
 		typeof keyLine === 'number' ? `${ticket.file}:${keyLine + line}: demo recipe line ${line}` : `${ticket.file}: demo recipe line ${line}`;
-	const all = parseRecipe(recipe ?? '', where);
+	// A ticket filed mid-run has no front matter of its author's: its recipe may
+	// sit in the body instead, as a fenced ```demo block.
+	const fenced = recipe === undefined ? /^```demo[ \t]*\n([\s\S]*?)^```/m.exec(front.body) : null;
+	const all = parseRecipe(recipe ?? fenced?.[1] ?? '', where);
 
 	const attempt = Number.parseInt(process.env['PROOFLOOP_ATTEMPT'] ?? '', 10) || 1;
 	const actions = all.filter(action => !action.attempts || action.attempts.includes(attempt));
@@ -360,6 +374,20 @@ async function main(): Promise<void> {
 				});
 				did.push(`appended to ${action.path}`);
 				break;
+			case 'file': {
+				// The same `proofloop ticket file` any worker runs; the engine put it on PATH.
+				const bodyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'proofloop-demo-')), 'body.md');
+				fs.writeFileSync(bodyFile, action.body);
+				const blocks = action.blocks === 'self' ? id : action.blocks;
+				const args = ['ticket', 'file', '--title', action.title, '--body-file', bodyFile, ...(blocks ? ['--blocks', blocks] : [])];
+				tool('Bash', {command: `proofloop ${args.map(shq).join(' ')}`, description: 'File the missing work as its own ticket'}, () => {
+					const filed = spawnSync('proofloop', args, {encoding: 'utf8'});
+					if (filed.status !== 0) throw new Error(`${filed.stdout}${filed.stderr}`.trim() || `proofloop exited ${filed.status}`);
+					return filed.stdout.trim();
+				});
+				did.push(`filed "${action.title}"`);
+				break;
+			}
 			case 'delete': {
 				const isDir = fs.lstatSync(target, {throwIfNoEntry: false})?.isDirectory() ?? false;
 				tool('Bash', {command: `rm ${isDir ? '-r ' : ''}-- ${shq(action.path)}`, description: `Delete ${action.path}`}, () => {

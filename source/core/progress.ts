@@ -40,6 +40,12 @@ export function formatEvent(event: EngineEvent, startedAt: number): string | und
 			return `${t} oracle: exit ${event.exit} (${event.verdict}): ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
 		case 'warning':
 			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
+		case 'ticket.filed':
+			return `${t} ${event.ticket}  filed by ${event.from}'s worker: ${event.title}${event.blocks ? ` (blocks ${event.blocks})` : ''}`;
+		case 'attempt.parked':
+			return `${t} ${event.ticket}  attempt ${event.attempt} parked: ${firstLine(event.reason)}`;
+		case 'ticket.blocked':
+			return `${t} ${event.ticket}  claims a wall: ${firstLine(event.wall)}${event.challenged ? ' (first attempt: challenged)' : ''}`;
 		case 'intervention':
 			return `${t} ${event.kind}${event.ticket ? ` ${event.ticket}` : ''} by ${event.by}${event.reason ? `: ${firstLine(event.reason)}` : ''}`;
 		case 'run.stopped':

@@ -5,20 +5,26 @@ import {describe, expect, it} from 'vitest';
 import {runCli, runEvents, trailerCount} from '../helpers/repo.js';
 
 describe('the demo batch', () => {
-	it('runs 8 tickets to oracle 0; then the oracle answers 1 for a ticket set back to todo and 2 for an empty batch', async () => {
+	it('runs 9 tickets (and the one a worker files mid-run) to oracle 0; then the oracle answers 1 for a ticket set back to todo and 2 for an empty batch', async () => {
 		const dir = path.join(mkdtempSync(path.join(tmpdir(), 'pl-demo-')), 'repo');
 		const result = await runCli(process.cwd(), ['demo', '--dir', dir]);
 		expect(result.stderr).toBe('');
 		expect(result.exitCode).toBe(0);
-		expect(result.stdout).toMatch(/oracle: exit 0 \(done\): 8\/8/);
+		expect(result.stdout).toMatch(/oracle: exit 0 \(done\): 10\/10/);
 		expect(result.stdout).toMatch(/report: .*report\.md/);
 
 		const events = runEvents(dir);
 		// The scripted failures happened, and the next attempts fixed them.
 		expect(events.some(e => e.type === 'attempt.failed' && e.ticket === 'T-5' && e.stage === 'checks')).toBe(true);
 		expect(events.some(e => e.type === 'attempt.failed' && e.ticket === 'T-4' && e.stage === 'verify')).toBe(true);
-		expect(events.filter(e => e.type === 'ticket.done')).toHaveLength(8);
-		for (const id of ['T-1', 'T-2', 'T-3', 'T-5', 'T-6', 'T-7', 'T-8']) expect(await trailerCount(dir, id)).toBe(1);
+		expect(events.filter(e => e.type === 'ticket.done')).toHaveLength(10);
+		// T-9's worker discovered missing work, filed it blocking itself, and finished after it.
+		expect(events.some(e => e.type === 'ticket.filed' && e.ticket === 'T-10' && e.from === 'T-9' && e.blocks === 'T-9')).toBe(true);
+		expect(events.some(e => e.type === 'attempt.parked' && e.ticket === 'T-9')).toBe(true);
+		const report = JSON.parse((await runCli(dir, ['report', '--json'])).stdout);
+		expect(report.filedByLoop).toEqual(['T-10']);
+		expect(readFileSync(path.join(dir, '.proofloop/runs', report.runId, 'report.md'), 'utf8')).toMatch(/filed by the loop itself: T-10/);
+		for (const id of ['T-1', 'T-2', 'T-3', 'T-5', 'T-6', 'T-7', 'T-8', 'T-9', 'T-10']) expect(await trailerCount(dir, id)).toBe(1);
 		// The activation gap: merged once without effect, merged again with the flag.
 		expect(await trailerCount(dir, 'T-4')).toBe(2);
 

@@ -6,6 +6,7 @@ type Action = {attempt?: number | number[]} & (
 	| {write: string; content: string}
 	| {say: string}
 	| {sleep_ms: number}
+	| {file: {title: string; body: string; blocks?: string}}
 );
 
 type DemoTicket = {
@@ -23,6 +24,21 @@ const test = (name: string, body: string) =>
 	`import test from 'node:test';\nimport assert from 'node:assert/strict';\n${body}\n`.replace('__NAME__', name);
 
 const feature = (name: string): Action => ({write: `features/${name}.on`, content: ''});
+
+// The work T-9's worker discovers mid-run and files as a ticket of its own
+// (its recipe travels in the body, as a fenced demo block).
+const statsRecipe: Action[] = [
+	{write: 'src/stats.js', content: "import {words} from './words.js';\n\nexport const stats = text => {\n\tconst all = words(text.toLowerCase());\n\treturn {words: all.length, unique: new Set(all).size};\n};\nexport const selfCheck = () => stats('a b A').unique === 2;\n"},
+	{write: 'test/stats.test.js', content: test('stats', "import {stats} from '../src/stats.js';\n\ntest('counts words and distinct words', () => assert.deepEqual(stats('to be or not to be'), {words: 6, unique: 4}));")},
+];
+const statsBody = [
+	'Add `src/stats.js` exporting `stats(text)` = `{words, unique}`, built on `words()`.',
+	"Filed by T-9's worker: the report cannot be finished without it.",
+	'',
+	'```demo',
+	...statsRecipe.map(action => JSON.stringify(action)),
+	'```',
+].join('\n');
 
 const tickets: DemoTicket[] = [
 	{
@@ -124,6 +140,21 @@ const tickets: DemoTicket[] = [
 			{say: 'Applying infrastructure: holding the infra lock.'},
 			{sleep_ms: 400},
 			{write: 'infra/writer-role.json', content: JSON.stringify({resource: 'role-binding', role: 'metrics.writer', applied: true}, null, 2) + '\n'},
+		],
+	},
+	{
+		id: 'T-9',
+		title: 'A word-statistics report',
+		deps: ['T-1'],
+		verify: ['node scripts/smoke.mjs report'],
+		body: 'Add `src/report.js` exporting `report(text)`: "N words, M unique". (Nobody has written the statistics it needs yet.)',
+		recipe: [
+			{attempt: 1, write: 'src/report.js', content: "import {stats} from './stats.js';\n\nexport const report = text => {\n\tconst {words, unique} = stats(text);\n\treturn `${words} words, ${unique} unique`;\n};\nexport const selfCheck = () => report('a b a') === '3 words, 2 unique';\n"},
+			{attempt: 1, say: 'report.js needs a word-statistics module that nobody has built: filing it as its own ticket, blocking this one until it is done.'},
+			{attempt: 1, file: {title: 'Word statistics module', body: statsBody, blocks: 'self'}},
+			{attempt: 2, say: 'The statistics module is on main now; finishing the report on the same branch.'},
+			{attempt: 2, write: 'test/report.test.js', content: test('report', "import {report} from '../src/report.js';\n\ntest('reports words and unique words', () => assert.equal(report('to be or not to be'), '6 words, 4 unique'));")},
+			{attempt: 2, ...feature('report')},
 		],
 	},
 ];

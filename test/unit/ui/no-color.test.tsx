@@ -7,6 +7,7 @@ import {fixtureState, RecordingControl, settle, T0} from './helpers.js';
 process.env.FORCE_COLOR = '1';
 const {render, cleanup} = await import('ink-testing-library');
 const {App} = await import('../../../source/ui/App.js');
+delete process.env.FORCE_COLOR;
 
 // eslint-disable-next-line no-control-regex
 const colourCode = /\u001B\[(?:3[0-79]|9[0-7]|4[0-79]|10[0-7])m/;

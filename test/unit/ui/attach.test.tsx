@@ -1,0 +1,192 @@
+import {EventEmitter} from 'node:events';
+import {afterEach, describe, expect, it, vi} from 'vitest';
+import type {EngineEvent} from '../../../source/core/events.js';
+import {attachTui, type AttachClient} from '../../../source/ui/attach.js';
+import {ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_SHOW} from '../../../source/ui/terminal.js';
+import {fixtureEvents, keys, RUN_ID, settle, stamp} from './helpers.js';
+
+/** A terminal: what Ink needs of stdout/stdin, recording what is written and the raw-mode switches. */
+class FakeStdout extends EventEmitter {
+	isTTY = true;
+	columns = 120;
+	rows = 30;
+	chunks: string[] = [];
+	write = (chunk: string, callback?: () => void): boolean => {
+		this.chunks.push(chunk);
+		callback?.();
+		return true;
+	};
+	output = (): string => this.chunks.join('');
+}
+
+class FakeStdin extends EventEmitter {
+	isTTY = true;
+	rawMode: boolean[] = [];
+	private data: string | null = null;
+	write(data: string): void {
+		this.data = data;
+		this.emit('readable');
+	}
+	read(): string | null {
+		const {data} = this;
+		this.data = null;
+		return data;
+	}
+	setRawMode(on: boolean): void {
+		this.rawMode.push(on);
+	}
+	setEncoding(): void {}
+	ref(): void {}
+	unref(): void {}
+	resume(): void {}
+	pause(): void {}
+}
+
+/** ControlClient's shape: replays the given events on subscribe, records control calls. */
+class FakeClient implements AttachClient {
+	calls: string[] = [];
+	private listener: ((event: EngineEvent) => void) | undefined;
+	private closeListener: (() => void) | undefined;
+	constructor(private readonly replay: EngineEvent[]) {}
+	subscribe(listener: (event: EngineEvent) => void): void {
+		this.listener = listener;
+		setImmediate(() => this.emit(...this.replay));
+	}
+	onClose(listener: () => void): void {
+		this.closeListener = listener;
+	}
+	emit(...events: EngineEvent[]): void {
+		for (const event of events) this.listener?.(event);
+	}
+	close(): void {
+		this.closeListener?.();
+	}
+	async pause(): Promise<void> {
+		this.calls.push('pause');
+	}
+	async resume(): Promise<void> {
+		this.calls.push('resume');
+	}
+	async gate(ticket: string, reason: string): Promise<void> {
+		this.calls.push(`gate ${ticket} ${reason}`);
+	}
+	async stop(): Promise<void> {
+		this.calls.push('stop');
+	}
+}
+
+function start(replay = fixtureEvents(), finalMs = 50) {
+	const stdout = new FakeStdout();
+	const stdin = new FakeStdin();
+	const client = new FakeClient(replay);
+	const signalListeners = process.listenerCount('SIGTERM');
+	const result = attachTui({
+		client,
+		repoRoot: '/nonexistent-repo',
+		runId: RUN_ID,
+		maxAttempts: 3,
+		finalMs,
+		stdout: stdout as unknown as NodeJS.WriteStream,
+		stdin: stdin as unknown as NodeJS.ReadStream,
+		stderr: new FakeStdout() as unknown as NodeJS.WriteStream,
+	});
+	return {stdout, stdin, client, result, signalListeners};
+}
+
+/** The terminal was left as found: main screen after the last frame, cursor shown, raw mode off, no signal handlers left. */
+function expectTerminalRestored(stdout: FakeStdout, stdin: FakeStdin, signalListeners: number): void {
+	const out = stdout.output();
+	expect(out.startsWith(ALT_SCREEN_ON)).toBe(true);
+	const off = out.lastIndexOf(ALT_SCREEN_OFF);
+	expect(off).toBeGreaterThan(out.lastIndexOf('RUNNING') === -1 ? 0 : out.lastIndexOf('RUNNING'));
+	expect(out.lastIndexOf(CURSOR_SHOW)).toBeGreaterThan(out.lastIndexOf('\u001B[?25l'));
+	expect(stdin.rawMode.at(-1)).toBe(false);
+	expect(process.listenerCount('SIGTERM')).toBe(signalListeners);
+}
+
+const waitForScreen = (stdout: FakeStdout, pattern: RegExp): Promise<void> => vi.waitFor(() => expect(stdout.output()).toMatch(pattern), {timeout: 3000});
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+describe('attachTui', () => {
+	it('d detaches: resolves "detached", sends nothing to the engine and leaves the terminal as it found it', async () => {
+		const {stdout, stdin, client, result, signalListeners} = start();
+		await waitForScreen(stdout, /RUNNING/);
+		stdin.write('d');
+		await expect(result).resolves.toMatchObject({reason: 'detached'});
+		expect(client.calls).toEqual([]);
+		expectTerminalRestored(stdout, stdin, signalListeners);
+		expect(stdout.output()).toMatch(/detached: the run goes on/);
+	});
+
+	it('Ctrl+C detaches too (it never stops the run)', async () => {
+		const {stdout, stdin, client, result} = start();
+		await waitForScreen(stdout, /RUNNING/);
+		stdin.write(keys.ctrlC);
+		await expect(result).resolves.toMatchObject({reason: 'detached'});
+		expect(client.calls).toEqual([]);
+	});
+
+	it('keys reach the engine through the client: p pauses', async () => {
+		const {stdout, stdin, client, result} = start();
+		await waitForScreen(stdout, /RUNNING/);
+		stdin.write('p');
+		await settle();
+		expect(client.calls).toEqual(['pause']);
+		stdin.write('d');
+		await result;
+	});
+
+	it('when the run stops, shows the final verdict for a moment, then resolves "finished" with the oracle exit', async () => {
+		const {stdout, stdin, client, result, signalListeners} = start(fixtureEvents(), 150);
+		await waitForScreen(stdout, /RUNNING/);
+		const started = Date.now();
+		client.emit(...stamp([{type: 'run.stopped', reason: 'finished', oracleExit: 0}], 100));
+		await expect(result).resolves.toMatchObject({reason: 'finished', oracleExit: 0});
+		expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+		expect(stdout.output()).toMatch(/FINISHED/);
+		expectTerminalRestored(stdout, stdin, signalListeners);
+	});
+
+	it('a stop replayed from the log and undone by a later resume does not end the session', async () => {
+		const events = fixtureEvents();
+		const replay = [...events, ...stamp([{type: 'run.stopped', reason: 'signal'}, {type: 'run.resumed', pid: 5}], events.length + 1)];
+		const {stdout, stdin, result} = start(replay, 100);
+		await waitForScreen(stdout, /RUNNING/);
+		await new Promise(resolve => setTimeout(resolve, 250));
+		let settled = false;
+		void result.then(() => (settled = true));
+		await settle();
+		expect(settled).toBe(false);
+		stdin.write('d');
+		await expect(result).resolves.toMatchObject({reason: 'detached'});
+	});
+
+	it('when the connection drops, resolves "detached" with a message saying how to come back', async () => {
+		const {stdout, stdin, client, result, signalListeners} = start();
+		await waitForScreen(stdout, /RUNNING/);
+		client.close();
+		const outcome = await result;
+		expect(outcome.reason).toBe('detached');
+		expect(outcome.message).toMatch(/lost the connection.*proofloop attach/);
+		expectTerminalRestored(stdout, stdin, signalListeners);
+	});
+
+	it('refuses without a terminal, writing nothing', async () => {
+		const stdout = new FakeStdout();
+		stdout.isTTY = false;
+		await expect(
+			attachTui({
+				client: new FakeClient([]),
+				repoRoot: '/x',
+				runId: RUN_ID,
+				maxAttempts: 3,
+				stdout: stdout as unknown as NodeJS.WriteStream,
+				stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
+			}),
+		).rejects.toThrow(/needs a terminal/);
+		expect(stdout.chunks).toEqual([]);
+	});
+});
