@@ -1,9 +1,20 @@
 // The agents layer's public face: the engine imports from here.
-export type {AgentAdapter, AgentCommand, AgentEvent, AttemptInput, StreamParser} from './adapter.js';
+export type {AgentAdapter, AgentCommand, AgentEvent, AgentLimit, AgentVerdict, AttemptInput, StreamParser} from './adapter.js';
 export {runAgent, killProcessGroup, processGroupAlive, type AgentRunResult, type AgentUsage, type RunAgentOptions} from './runner.js';
 export {ClaudeStreamParser, toolDetail} from './claude-stream.js';
+export {CodexStreamParser} from './codex-stream.js';
+export {GeminiStreamParser} from './gemini-stream.js';
+export {OpencodeStreamParser} from './opencode-stream.js';
+export {QwenStreamParser} from './qwen-stream.js';
+export {CopilotStreamParser} from './copilot-stream.js';
+export {ClaudeAdapter} from './claude.js';
+export {CodexAdapter} from './codex.js';
+export {GeminiAdapter} from './gemini.js';
+export {OpencodeAdapter} from './opencode.js';
+export {detectLimit, isLimitText, limitWhen} from './limits.js';
+export {doctor, type DoctorCheck, type DoctorReport} from './doctor.js';
 export {TextStreamParser} from './text-stream.js';
 export {CommandAdapter, renderCommand, shellQuote, type CommandAdapterOptions, type CommandOutput} from './command.js';
 export {DemoAdapter, demoEnginePath} from './demo.js';
-export {AgentConfig, CommandAgentConfig, DemoAgentConfig} from './config.js';
+export {AgentConfig, ClaudeAgentConfig, CodexAgentConfig, CommandAgentConfig, DemoAgentConfig, GeminiAgentConfig, OpencodeAgentConfig} from './config.js';
 export {createAdapter} from './registry.js';

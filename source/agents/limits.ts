@@ -19,7 +19,10 @@
  *   23.5s", "Resource has been exhausted (e.g. check quota)", RESOURCE_EXHAUSTED,
  *   HTTP 429.
  * - opencode: an `error` event with `statusCode: 429` (and a retry-after header).
- * - qwen / copilot: "[API Error: 429 …]", "rate limit", statusCode 429.
+ * - copilot: "Sorry, you've hit a rate limit that restricts the number of Copilot
+ *   model requests … Please try again in 2 hours.", "Sorry, you have been
+ *   rate-limited. Please wait 2 minutes before trying again", statusCode 429.
+ * - qwen: "[API Error: 429 …]" on an error result.
  */
 import type {AgentLimit} from './adapter.js';
 
@@ -83,10 +86,10 @@ export function retryAfterHeader(value: string, now: Date = new Date()): AgentLi
 	return date > now.getTime() ? {resetAt: new Date(date).toISOString()} : {retryAfterSeconds: 0};
 }
 
-// --- "try again in 2 days 3 hours", "reset after 2h52m39s", "retry in 250ms" ---
+// --- "try again in 2 days 3 hours", "reset after 2h52m39s", "retry in 250ms", "wait 2 minutes" ---
 
 const UNIT = String.raw`(?:milliseconds?|ms|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])`;
-const WAIT = new RegExp(String.raw`\b(?:try again|retry|resets?)\s+(?:in|after)\s+((?:\d+(?:\.\d+)?\s*${UNIT}[\s,]*(?:and\s+)?)+)`, 'i');
+const WAIT = new RegExp(String.raw`\b(?:(?:try again|retry|resets?)\s+(?:in|after)|wait)\s+((?:\d+(?:\.\d+)?\s*${UNIT}[\s,]*(?:and\s+)?)+)`, 'i');
 const PART = new RegExp(String.raw`(\d+(?:\.\d+)?)\s*(${UNIT})`, 'gi');
 
 function unitSeconds(unit: string): number {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {finished} from 'node:stream/promises';
 import {execa} from 'execa';
-import type {AgentAdapter, AgentEvent, AttemptInput} from './adapter.js';
+import type {AgentAdapter, AgentCommand, AgentEvent, AgentLimit, AttemptInput} from './adapter.js';
 import {LineSplitter} from './line-splitter.js';
 import {killProcessGroup} from './process-group.js';
 
@@ -46,6 +46,14 @@ export type AgentRunResult = {
 	/** The agent's last words: the last text event, else the result message. */
 	lastText?: string;
 	pid?: number;
+	/**
+	 * Set when a usage or rate limit ended the run (never on a success): park
+	 * the ticket until then, or back off when neither field is set, instead of
+	 * counting the attempt.
+	 */
+	limit?: AgentLimit;
+	/** The CLI's session id, when it printed one (for a resume). */
+	sessionId?: string;
 };
 
 /**
@@ -78,10 +86,17 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		return done({ok: false, reason: `worktree does not exist: ${input.worktree}`});
 	}
 
-	const command = adapter.command(input);
+	let command: AgentCommand;
+	try {
+		command = adapter.command(input);
+	} catch (error) {
+		// e.g. an unreadable prompt file: this attempt cannot start, the engine goes on.
+		return done({ok: false, reason: `could not build the ${adapter.name} command: ${error instanceof Error ? error.message : String(error)}`});
+	}
 	const parser = adapter.parser();
 	let lastText: string | undefined;
 	let resultMessage: string | undefined;
+	let resultSession: string | undefined;
 	// A throwing onEvent is a bug in the caller; it must not stop us from
 	// reaping the process group, so it is rethrown only after cleanup.
 	let callbackError: unknown;
@@ -97,7 +112,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		}
 		for (const event of events) {
 			if (event.type === 'text') lastText = event.text;
-			if (event.type === 'result') resultMessage = event.message;
+			if (event.type === 'result') {
+				resultMessage = event.message;
+				resultSession = event.sessionId ?? resultSession;
+			}
 			if (event.type === 'usage') {
 				// Summed, though every CLI we know prints one result per -p
 				// process. (Claude's total_cost_usd is cumulative within a
@@ -114,6 +132,14 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		}
 	};
 	const splitter = new LineSplitter(handleLine, opts.maxLineBytes);
+	// stderr lines go to parsers that listen: some failures are explained only there.
+	const stderrSplitter = new LineSplitter(line => {
+		try {
+			parser.stderrLine?.(line);
+		} catch {
+			// As for stdout: one odd line must not end the attempt.
+		}
+	}, opts.maxLineBytes);
 
 	mkdirSync(path.dirname(opts.logFile), {recursive: true});
 	const log = createWriteStream(opts.logFile, {flags: 'a'});
@@ -167,7 +193,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		});
 	};
 	pipe(subprocess.stdout, chunk => splitter.push(chunk));
-	pipe(subprocess.stderr);
+	pipe(subprocess.stderr, chunk => stderrSplitter.push(chunk));
 
 	let timedOut = false;
 	let graceTimer: NodeJS.Timeout | undefined;
@@ -200,6 +226,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	clearTimeout(graceTimer);
 	clearTimeout(drainTimer);
 	splitter.end();
+	stderrSplitter.end();
 	if (logError) log.destroy();
 	else log.end();
 	// Resolves once the log is flushed; an error was already recorded above.
@@ -208,13 +235,21 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 
 	const exitCode = exit?.exitCode ?? result.exitCode;
 	const signal = exit?.signal ?? result.signal;
-	const base = {exitCode, signal, pid, lastText: lastText ?? resultMessage, timedOut};
+	const base: Pick<AgentRunResult, 'exitCode' | 'signal' | 'pid' | 'lastText' | 'timedOut' | 'sessionId'> = {
+		exitCode,
+		signal,
+		pid,
+		lastText: lastText ?? resultMessage,
+		timedOut,
+	};
 
 	if (pid === undefined) {
 		// Never started (program not found, not executable, ...).
 		return done({...base, ok: false, reason: `could not start ${command.file}: ${result.originalMessage || result.shortMessage}`});
 	}
 	const verdict = parser.finish({exitCode, signal});
+	const sessionId = verdict.sessionId ?? resultSession;
+	if (sessionId !== undefined) base.sessionId = sessionId;
 	if (timedOut) {
 		const seconds = Number((opts.timeoutMs / 1000).toFixed(3));
 		return done({...base, ok: false, reason: `timed out after ${seconds}s; the process group was killed`});
@@ -224,5 +259,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		// could not record is not a clean success.
 		return done({...base, ok: false, reason: `could not write the log ${opts.logFile}: ${logError.message}`});
 	}
+	// A limit only ever explains a failure.
+	if (!verdict.ok && verdict.limit) return done({...base, ok: false, reason: verdict.reason, limit: verdict.limit});
 	return done({...base, ok: verdict.ok, reason: verdict.reason});
 }

@@ -464,12 +464,16 @@ export class Engine {
 		const attempt = resume ? resume.attempt : this.nextAttemptNumber(ticket.id);
 		this.running.set(ticket.id, {attempt, locks: ticket.locks});
 		const job = (async (): Promise<void> => {
+			let marked: Promise<void> = Promise.resolve();
 			if (!resume) {
 				ctx.log.append({type: 'attempt.started', ticket: ticket.id, attempt, maxAttempts: ctx.config.attempts, agent: ctx.adapter.name, worktree: ctx.repo.worktreePath(ticket.id)});
 				const used = this.attemptsUsed(ticket.id);
-				await ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: used}, `attempt ${used}/${ctx.config.attempts}`);
+				// The status write and the worktree are independent: do not make the agent wait for the file.
+				// (Tracker writes are queued, so the attempt's later writes still land after this one.)
+				marked = ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: used}, `attempt ${used}/${ctx.config.attempts}`);
 			}
 			const outcome = await runAttempt(ctx, ticket, attempt, this.previousReasons(ticket.id), resume ? {mergeSha: resume.sha} : undefined);
+			await marked;
 			await this.settle(ticket, attempt, outcome);
 		})();
 		job

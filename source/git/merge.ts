@@ -30,7 +30,13 @@ const maxTries = 5;
  * mutex; the CAS protects against writers outside it (another process, the
  * user committing on base).
  */
-export async function mergeToBase(root: string, branch: string, req: MergeRequest): Promise<MergeResult> {
+export async function mergeToBase(
+	root: string,
+	branch: string,
+	req: MergeRequest,
+	/** Run once the CAS landed, instead of syncing checkouts inline (the caller may sync outside its lock). */
+	afterCas?: (old: string, commit: string) => Promise<string[]>,
+): Promise<MergeResult> {
 	const baseRef = `refs/heads/${req.base}`;
 	for (let attempt = 1; attempt <= maxTries; attempt++) {
 		const old = await revParse(root, baseRef);
@@ -60,7 +66,7 @@ export async function mergeToBase(root: string, branch: string, req: MergeReques
 		if (cas.exitCode === 0) {
 			// The merge has landed; from here on nothing may turn it into an error,
 			// or the caller would retry a merge that already happened.
-			const warnings = await syncCheckouts(root, req.base, old, commit).catch((error: unknown) => [
+			const warnings = await (afterCas ? afterCas(old, commit) : syncCheckouts(root, req.base, old, commit)).catch((error: unknown) => [
 				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
 			]);
 			return {kind: 'merged', sha: commit, parent: old, warnings};

@@ -47,6 +47,7 @@ export async function openRepo(dir: string): Promise<Repo> {
  */
 export class Repo {
 	readonly #lock = new Mutex();
+	readonly #syncLock = new Mutex();
 
 	/** Use openRepo(): it checks the directory is a usable repository. */
 	constructor(readonly root: string) {}
@@ -93,12 +94,27 @@ export class Repo {
 
 	async mergeToBase(req: MergeRequest): Promise<MergeResult> {
 		const branch = this.branchName(req.ticketId);
-		return this.#lock.run(() => mergeToBase(this.root, branch, req));
+		// The checkout sync (read-tree in the user's checkout) runs under its own
+		// lock, after the ref lock is released: worktree creation for the next
+		// dispatch need not wait for it. Queued in merge order, so syncs apply in order.
+		let sync: Promise<string[]> | undefined;
+		const result = await this.#lock.run(() =>
+			mergeToBase(this.root, branch, req, async (old, commit) => {
+				sync = this.#syncLock.run(() => syncCheckouts(this.root, req.base, old, commit));
+				return [];
+			}),
+		);
+		if (result.kind === 'merged' && sync) {
+			result.warnings = await sync.catch((error: unknown) => [
+				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
+			]);
+		}
+		return result;
 	}
 
 	/** Bring every checkout of `base` from `oldSha` to `newSha` (after a merge found on resume); returns warnings. */
 	syncCheckouts(base: string, oldSha: string, newSha: string): Promise<string[]> {
-		return this.#lock.run(() => syncCheckouts(this.root, base, oldSha, newSha));
+		return this.#syncLock.run(() => syncCheckouts(this.root, base, oldSha, newSha));
 	}
 
 	findMerge(ticketId: string, attempt: number, base: string): Promise<string | undefined> {

@@ -111,15 +111,23 @@ export async function removeStaleIndexLock(worktree: string): Promise<boolean> {
  * list our checkouts as untracked, and a `git add -A` there cannot turn them
  * into embedded repositories.
  */
+const excluded = new Set<string>();
+
 export async function ensureExcluded(root: string): Promise<void> {
+	// Once per repo per process: it sits on the path of every dispatch.
+	if (excluded.has(root)) return;
 	const common = (await mustGit(root, ['rev-parse', '--path-format=absolute', '--git-common-dir'], 'cannot find the git directory')).trim();
 	const file = path.join(common, 'info', 'exclude');
 	const pattern = '/.proofloop/worktrees/';
 	const text = existsSync(file) ? await readFile(file, 'utf8') : '';
-	if (text.split('\n').some(line => line.trim() === pattern)) return;
+	if (text.split('\n').some(line => line.trim() === pattern)) {
+		excluded.add(root);
+		return;
+	}
 	await mkdir(path.dirname(file), {recursive: true});
 	const sep = text === '' || text.endsWith('\n') ? '' : '\n';
 	await appendFile(file, `${sep}# proofloop's ticket checkouts\n${pattern}\n`);
+	excluded.add(root);
 }
 
 /**

@@ -92,18 +92,20 @@ export class FileTracker implements Tracker {
 				},
 			]);
 		}
-		const files: TicketFile[] = [];
-		for (const name of names) {
-			const path = join(dir, name);
-			const file = `${this.location}/${name}`;
-			try {
-				if (!(await stat(path)).isFile()) continue;
-				files.push({file, text: await readFile(path, 'utf8')});
-			} catch (error) {
-				const code = (error as NodeJS.ErrnoException).code ?? String(error);
-				throw new TrackerError([{file, message: `cannot read ${file} (${code})`, fix: 'repair or remove the file (a dangling symlink?)'}]);
-			}
-		}
-		return files;
+		// Read in parallel: this runs on every settlement of a run.
+		const read = await Promise.all(
+			names.map(async (name): Promise<TicketFile | undefined> => {
+				const path = join(dir, name);
+				const file = `${this.location}/${name}`;
+				try {
+					if (!(await stat(path)).isFile()) return undefined;
+					return {file, text: await readFile(path, 'utf8')};
+				} catch (error) {
+					const code = (error as NodeJS.ErrnoException).code ?? String(error);
+					throw new TrackerError([{file, message: `cannot read ${file} (${code})`, fix: 'repair or remove the file (a dangling symlink?)'}]);
+				}
+			}),
+		);
+		return read.filter((file): file is TicketFile => file !== undefined);
 	}
 }

@@ -63,6 +63,22 @@ function schemaIssue(file: string, issue: z.core.$ZodIssue, data: Record<string,
  * Validate a whole tracker: every file, then ids, deps and cycles across
  * files. Returns every issue found, not just the first.
  */
+// The engine re-reads the tracker on every settlement; a file whose text has
+// not changed parses to the same result, so keep it (bounded: a long run with
+// many filings must not grow this without limit).
+const parsedCache = new Map<string, ReturnType<typeof parseTicket>>();
+const PARSED_CACHE_MAX = 10_000;
+
+function parseTicketCached(file: TicketFile): ReturnType<typeof parseTicket> {
+	const key = `${file.file}\0${file.text}`;
+	const hit = parsedCache.get(key);
+	if (hit) return hit;
+	const result = parseTicket(file);
+	if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.clear();
+	parsedCache.set(key, result);
+	return result;
+}
+
 export function validateTickets(files: readonly TicketFile[]): {tickets: Ticket[]; issues: TrackerIssue[]} {
 	const issues: TrackerIssue[] = [];
 	const good: Parsed[] = [];
@@ -72,7 +88,7 @@ export function validateTickets(files: readonly TicketFile[]): {tickets: Ticket[
 	let unreadable = false;
 	const byId = new Map<string, Parsed>();
 	for (const file of files) {
-		const result = parseTicket(file);
+		const result = parseTicketCached(file);
 		if (!result.ok) {
 			issues.push(...result.issues);
 			if (result.id === undefined) unreadable = true;

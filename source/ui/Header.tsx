@@ -8,6 +8,8 @@ export function runStatus(state: RunState): {label: string; tone: Tone} {
 		return state.stopped.reason === 'finished' ? {label: 'FINISHED', tone: state.stopped.oracleExit === 0 ? 'ok' : 'warn'} : {label: `STOPPED (${state.stopped.reason})`, tone: 'bad'};
 	}
 	if (state.stopping) return {label: 'STOPPING', tone: 'bad'};
+	// Nothing replayed yet (the log streams in right after attaching).
+	if (!state.runId) return {label: 'ATTACHING', tone: 'muted'};
 	if (state.paused) return {label: 'PAUSED', tone: 'warn'};
 	return {label: 'RUNNING', tone: 'ok'};
 }

@@ -3,7 +3,7 @@ import {useEffect, useMemo, useRef} from 'react';
 import type {Control} from '../core/control.js';
 import {runDir} from '../core/run-dir.js';
 import {App} from './App.js';
-import {canShowTui, enterFullScreen} from './terminal.js';
+import {canShowTui, enterFullScreen, inPlaceFrames} from './terminal.js';
 import {createRunStateStore, useRunState, type RunSource, type RunStateStore} from './use-run-state.js';
 
 /** What the TUI needs of a client: ControlClient has this shape (and more, which the screen never sees). */
@@ -117,7 +117,8 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 				<Attached store={store} control={control} logFileOf={logFileOf} maxAttempts={opts.maxAttempts} finalMs={opts.finalMs ?? 1000} onDone={finish} />,
 				{
 					stdin,
-					stdout,
+					// Frames drawn over each other in place, never erased first (see terminal.ts).
+					stdout: inPlaceFrames(stdout),
 					stderr,
 					// Ctrl+C reaches the app as a key and detaches; it never ends the run.
 					exitOnCtrlC: false,
@@ -125,8 +126,9 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 					patchConsole: false,
 					// Log panes poll at 4 Hz and the store publishes at 10 Hz: 15 fps is plenty.
 					maxFps: 15,
-					// Rewrite only the lines that changed: small diffs, no full repaints (tmux).
-					incrementalRendering: true,
+					// Not Ink 6.8's incrementalRendering: it draws a frame shorter than the
+					// terminal one row too low. inPlaceFrames gives the same no-flicker result.
+					incrementalRendering: false,
 				},
 			);
 		} catch (error) {

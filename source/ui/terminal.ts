@@ -89,6 +89,57 @@ export function enterFullScreen(options: FullScreenOptions = {}): TerminalSessio
 	};
 }
 
+// Ink's standard renderer draws a frame as "erase the previous N lines, then
+// write the new ones" (ansi-escapes eraseLines). Between the erase and the
+// write the screen is blank, and a terminal without synchronized output
+// (tmux 3.3 among them) can show that: every frame flickers. Ink 6.8's
+// `incrementalRendering` avoids the erase but misplaces the frame by one row
+// whenever the frame does not fill the terminal (checked in tmux: the first
+// line repeats and the last one falls off), and a frame that fills the
+// terminal makes Ink clear the whole screen on every render. So the frames
+// stay one line shorter than the terminal, the standard renderer is used, and
+// its output is rewritten on the way out: on the alternate screen a frame
+// always starts at the top left, so "erase N lines" becomes "cursor home", each
+// line ends with erase-to-end-of-line, and the frame ends with erase-below.
+// Every frame overwrites the last in place; nothing is ever blank.
+
+const ERASE_LINES = /^(?:\u001B\[2K|\u001B\[1A|\u001B\[G)+/;
+const MODE_SWITCH = /^(?:\u001B\[\?\d+[hl])+$/;
+const ERASE_LINE_END = '\u001B[K';
+const ERASE_BELOW = '\u001B[J';
+const CURSOR_HOME = '\u001B[H';
+
+/**
+ * One chunk Ink writes, as it goes to the terminal: mode switches (cursor,
+ * synchronized output) pass through; an erase with nothing after it (Ink
+ * clearing before a redraw) is dropped; a frame is drawn over the previous one.
+ */
+export function overwriteFrame(chunk: string): string {
+	if (chunk === '' || MODE_SWITCH.test(chunk)) return chunk;
+	const erased = ERASE_LINES.exec(chunk);
+	const frame = erased ? chunk.slice(erased[0].length) : chunk;
+	if (frame === '') return '';
+	const lines = frame.endsWith('\n') ? frame.slice(0, -1).split('\n') : frame.split('\n');
+	return CURSOR_HOME + lines.map(line => line + ERASE_LINE_END).join('\n') + '\n' + ERASE_BELOW;
+}
+
+/** `stdout` as Ink should see it on the alternate screen: the same stream, with frames drawn in place (see overwriteFrame). */
+export function inPlaceFrames<T extends {write: (...args: never[]) => unknown}>(stdout: T): T {
+	const write = (chunk: unknown, ...rest: unknown[]): unknown => {
+		const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+		const out = overwriteFrame(text);
+		// An empty write still carries its callback (Ink uses one as a flush barrier on exit).
+		return (stdout.write as (...args: unknown[]) => unknown).call(stdout, out, ...rest);
+	};
+	return new Proxy(stdout, {
+		get(target, property) {
+			if (property === 'write') return write;
+			const value = Reflect.get(target, property, target) as unknown;
+			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+		},
+	});
+}
+
 /** Whether this process can show the TUI at all (else: plain progress lines). */
 export function canShowTui(stdin: {isTTY?: boolean} = process.stdin, stdout: {isTTY?: boolean} = process.stdout): boolean {
 	return stdin.isTTY === true && stdout.isTTY === true;

@@ -10,9 +10,9 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixtures = path.join(repoRoot, 'test/fixtures/agents');
 export const fixture = (...parts: string[]): string => path.join(fixtures, ...parts);
 
-/** Lines of a recorded sample, minus any `_sample_source` marker line. */
-export function sampleLines(name: string): string[] {
-	return readFileSync(fixture('claude', name), 'utf8')
+/** Lines of a recorded sample (claude's unless another CLI is named), minus any `_sample_source` marker line. */
+export function sampleLines(name: string, cli = 'claude'): string[] {
+	return readFileSync(fixture(cli, name), 'utf8')
 		.split('\n')
 		.filter(line => line.trim() !== '' && !line.startsWith('{"_sample_source"'));
 }

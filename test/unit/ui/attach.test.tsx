@@ -79,7 +79,7 @@ function start(replay = fixtureEvents(), finalMs = 50) {
 	const stdout = new FakeStdout();
 	const stdin = new FakeStdin();
 	const client = new FakeClient(replay);
-	const signalListeners = process.listenerCount('SIGTERM');
+	const signalListeners = new Set(process.listeners('SIGTERM'));
 	const result = attachTui({
 		client,
 		repoRoot: '/nonexistent-repo',
@@ -94,14 +94,18 @@ function start(replay = fixtureEvents(), finalMs = 50) {
 }
 
 /** The terminal was left as found: main screen after the last frame, cursor shown, raw mode off, no signal handlers left. */
-function expectTerminalRestored(stdout: FakeStdout, stdin: FakeStdin, signalListeners: number): void {
+function expectTerminalRestored(stdout: FakeStdout, stdin: FakeStdin, signalListeners: Set<unknown>): void {
 	const out = stdout.output();
 	expect(out.startsWith(ALT_SCREEN_ON)).toBe(true);
 	const off = out.lastIndexOf(ALT_SCREEN_OFF);
-	expect(off).toBeGreaterThan(out.lastIndexOf('RUNNING') === -1 ? 0 : out.lastIndexOf('RUNNING'));
+	// After Ink's last frame (which has the header in it).
+	expect(out.lastIndexOf('batch observability')).toBeGreaterThan(0);
+	expect(off).toBeGreaterThan(out.lastIndexOf('batch observability'));
 	expect(out.lastIndexOf(CURSOR_SHOW)).toBeGreaterThan(out.lastIndexOf('\u001B[?25l'));
 	expect(stdin.rawMode.at(-1)).toBe(false);
-	expect(process.listenerCount('SIGTERM')).toBe(signalListeners);
+	// Ink's signal-exit may stay hooked; the UI's own handler (terminal.ts `onSignal`) must be gone.
+	const added = process.listeners('SIGTERM').filter(listener => !signalListeners.has(listener));
+	expect(added.map(listener => listener.name)).not.toContain('onSignal');
 }
 
 const waitForScreen = (stdout: FakeStdout, pattern: RegExp): Promise<void> => vi.waitFor(() => expect(stdout.output()).toMatch(pattern), {timeout: 3000});
@@ -113,7 +117,8 @@ afterEach(() => {
 describe('attachTui', () => {
 	it('d detaches: resolves "detached", sends nothing to the engine and leaves the terminal as it found it', async () => {
 		const {stdout, stdin, client, result, signalListeners} = start();
-		await waitForScreen(stdout, /RUNNING/);
+		await waitForScreen(stdout, /batch observability/);
+		expect(process.listeners('SIGTERM').map(listener => listener.name)).toContain('onSignal');
 		stdin.write('d');
 		await expect(result).resolves.toMatchObject({reason: 'detached'});
 		expect(client.calls).toEqual([]);
@@ -123,7 +128,7 @@ describe('attachTui', () => {
 
 	it('Ctrl+C detaches too (it never stops the run)', async () => {
 		const {stdout, stdin, client, result} = start();
-		await waitForScreen(stdout, /RUNNING/);
+		await waitForScreen(stdout, /batch observability/);
 		stdin.write(keys.ctrlC);
 		await expect(result).resolves.toMatchObject({reason: 'detached'});
 		expect(client.calls).toEqual([]);
@@ -131,7 +136,7 @@ describe('attachTui', () => {
 
 	it('keys reach the engine through the client: p pauses', async () => {
 		const {stdout, stdin, client, result} = start();
-		await waitForScreen(stdout, /RUNNING/);
+		await waitForScreen(stdout, /batch observability/);
 		stdin.write('p');
 		await settle();
 		expect(client.calls).toEqual(['pause']);
@@ -141,7 +146,7 @@ describe('attachTui', () => {
 
 	it('when the run stops, shows the final verdict for a moment, then resolves "finished" with the oracle exit', async () => {
 		const {stdout, stdin, client, result, signalListeners} = start(fixtureEvents(), 150);
-		await waitForScreen(stdout, /RUNNING/);
+		await waitForScreen(stdout, /batch observability/);
 		const started = Date.now();
 		client.emit(...stamp([{type: 'run.stopped', reason: 'finished', oracleExit: 0}], 100));
 		await expect(result).resolves.toMatchObject({reason: 'finished', oracleExit: 0});
@@ -154,7 +159,7 @@ describe('attachTui', () => {
 		const events = fixtureEvents();
 		const replay = [...events, ...stamp([{type: 'run.stopped', reason: 'signal'}, {type: 'run.resumed', pid: 5}], events.length + 1)];
 		const {stdout, stdin, result} = start(replay, 100);
-		await waitForScreen(stdout, /RUNNING/);
+		await waitForScreen(stdout, /batch observability/);
 		await new Promise(resolve => setTimeout(resolve, 250));
 		let settled = false;
 		void result.then(() => (settled = true));
@@ -166,7 +171,7 @@ describe('attachTui', () => {
 
 	it('when the connection drops, resolves "detached" with a message saying how to come back', async () => {
 		const {stdout, stdin, client, result, signalListeners} = start();
-		await waitForScreen(stdout, /RUNNING/);
+		await waitForScreen(stdout, /batch observability/);
 		client.close();
 		const outcome = await result;
 		expect(outcome.reason).toBe('detached');

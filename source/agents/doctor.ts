@@ -1,0 +1,201 @@
+/**
+ * `proofloop doctor`'s checks: git, each configured agent CLI (found, its
+ * version, the flags the adapter relies on present in its --help), and the
+ * sandbox tool. Returns a report; printing it is the command's job.
+ *
+ * A flag missing from --help is how a CLI update shows up before it costs a
+ * batch: codex removed --full-auto, gemini grew --skip-trust, and a missing
+ * flag either fails at once or, worse, is silently ignored.
+ */
+import {constants} from 'node:fs';
+import {access, stat} from 'node:fs/promises';
+import path from 'node:path';
+import {execa} from 'execa';
+import {CLAUDE_FLAGS} from './claude.js';
+import {CODEX_FLAGS} from './codex.js';
+import type {AgentConfig} from './config.js';
+import {GEMINI_FLAGS} from './gemini.js';
+import {OPENCODE_FLAGS} from './opencode.js';
+
+export type DoctorCheck = {
+	name: string;
+	ok: boolean;
+	/** What was found: a version, a path, what is missing. */
+	detail: string;
+	/** What to do about a failed check. */
+	fix?: string;
+	/** A failed optional check is a warning, not a reason to refuse a run. */
+	optional?: boolean;
+};
+
+export type DoctorReport = {
+	/** Every check that is not optional passed. */
+	ok: boolean;
+	checks: DoctorCheck[];
+};
+
+export type DoctorOptions = {
+	/** The environment to look in and run with (PATH above all). Default: process.env. */
+	env?: Record<string, string | undefined>;
+	/** Per command (--version, --help). Default 20 s. */
+	timeoutMs?: number;
+	/** Whose uid the agents run as (claude refuses root). Default: ours. */
+	uid?: number;
+};
+
+type CliType = 'claude' | 'codex' | 'gemini' | 'opencode';
+
+type CliSpec = {
+	/** The executable's usual name. */
+	bin: string;
+	/** npm package (agent-clis.md §0). */
+	npm: string;
+	/** Where the flags we use are documented: codex and opencode document them on the subcommand. */
+	helpArgs: string[];
+	flags: readonly string[];
+};
+
+export const CLI_SPECS: Record<CliType, CliSpec> = {
+	claude: {bin: 'claude', npm: '@anthropic-ai/claude-code', helpArgs: ['--help'], flags: CLAUDE_FLAGS},
+	codex: {bin: 'codex', npm: '@openai/codex', helpArgs: ['exec', '--help'], flags: CODEX_FLAGS},
+	gemini: {bin: 'gemini', npm: '@google/gemini-cli', helpArgs: ['--help'], flags: GEMINI_FLAGS},
+	opencode: {bin: 'opencode', npm: 'opencode-ai', helpArgs: ['run', '--help'], flags: OPENCODE_FLAGS},
+};
+
+const isCli = (config: AgentConfig): config is Extract<AgentConfig, {type: CliType}> => config.type in CLI_SPECS;
+
+export async function doctor(configs: AgentConfig[], options: DoctorOptions = {}): Promise<DoctorReport> {
+	const env = cleanEnv(options.env ?? process.env);
+	const timeoutMs = options.timeoutMs ?? 20_000;
+	const uid = options.uid ?? process.getuid?.();
+
+	// The worker and the reviewer may be the same CLI: check each executable once.
+	const clis = new Map<string, {type: CliType; bin: string | undefined}>();
+	for (const config of configs) {
+		if (!isCli(config)) continue;
+		const key = `${config.type}\0${config.bin ?? ''}`;
+		if (!clis.has(key)) clis.set(key, {type: config.type, bin: config.bin});
+	}
+	const types = [...clis.values()].map(cli => cli.type);
+	const groups = await Promise.all([
+		checkGit(env, timeoutMs),
+		...[...clis.values()].map(cli => {
+			const twice = types.filter(type => type === cli.type).length > 1;
+			return checkCli(cli.type, cli.bin, twice, env, timeoutMs, uid);
+		}),
+		checkSandbox(env, timeoutMs),
+	]);
+	const checks = groups.flat();
+	return {ok: checks.every(check => check.ok || check.optional === true), checks};
+}
+
+async function checkGit(env: Record<string, string>, timeoutMs: number): Promise<DoctorCheck[]> {
+	const fix = 'install git (Debian/Ubuntu: apt-get install git)';
+	const found = await findExecutable('git', env);
+	if (!found) return [{name: 'git', ok: false, detail: 'git not found on PATH', fix}];
+	const version = await run(found, ['--version'], env, timeoutMs);
+	if (!version.ok) return [{name: 'git', ok: false, detail: `${found} --version failed: ${version.text}`, fix}];
+	return [{name: 'git', ok: true, detail: `${firstLine(version.text)} (${found})`}];
+}
+
+async function checkCli(
+	type: CliType,
+	bin: string | undefined,
+	named: boolean,
+	env: Record<string, string>,
+	timeoutMs: number,
+	uid: number | undefined,
+): Promise<DoctorCheck[]> {
+	const spec = CLI_SPECS[type];
+	const wanted = bin ?? spec.bin;
+	const name = named && bin ? `${type} (${bin})` : type;
+	const install = `npm install -g ${spec.npm}`;
+	const found = await findExecutable(wanted, env);
+	if (!found) {
+		const where = wanted.includes('/') ? `${wanted} does not exist or is not executable` : `${wanted} not found on PATH`;
+		return [{name, ok: false, detail: where, fix: bin ? `fix "bin" in the agent config, or install it: ${install}` : `install it: ${install}`}];
+	}
+
+	const [version, help] = await Promise.all([run(found, ['--version'], env, timeoutMs), run(found, spec.helpArgs, env, timeoutMs)]);
+	const checks: DoctorCheck[] = [];
+	checks.push(
+		version.ok
+			? {name, ok: true, detail: `${firstLine(version.text)} (${found})`}
+			: {name, ok: false, detail: `${found} --version failed: ${firstLine(version.text)}`, fix: `reinstall it: ${install}`},
+	);
+
+	const helpCommand = [type, ...spec.helpArgs].join(' ');
+	if (!help.ok && help.text.trim() === '') {
+		checks.push({name: `${name} flags`, ok: false, detail: `\`${helpCommand}\` failed and printed nothing`, fix: `reinstall it: ${install}`});
+	} else {
+		const missing = spec.flags.filter(flag => !mentions(help.text, flag));
+		checks.push(
+			missing.length === 0
+				? {name: `${name} flags`, ok: true, detail: `\`${helpCommand}\` lists ${spec.flags.join(' ')}`}
+				: {
+						name: `${name} flags`,
+						ok: false,
+						detail: `\`${helpCommand}\` does not list ${missing.join(' ')}; proofloop runs ${type} with them`,
+						fix: `update it: npm install -g ${spec.npm}@latest`,
+					},
+		);
+	}
+
+	// agent-clis.md §2: as root claude refuses --dangerously-skip-permissions
+	// (stderr only, exit 1) unless told it runs in a sandbox.
+	if (type === 'claude' && uid === 0 && !env['IS_SANDBOX'] && !env['CLAUDE_CODE_BUBBLEWRAP']) {
+		checks.push({
+			name: `${name} as root`,
+			ok: false,
+			detail: 'running as root: claude refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1 is set',
+			fix: 'run proofloop as a non-root user, or, if this machine is a disposable sandbox, set IS_SANDBOX=1 in its environment',
+		});
+	}
+	return checks;
+}
+
+async function checkSandbox(env: Record<string, string>, timeoutMs: number): Promise<DoctorCheck[]> {
+	const fix = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)';
+	const found = await findExecutable('bwrap', env);
+	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: 'bwrap (bubblewrap) not found on PATH: attempts run unsandboxed', fix}];
+	const version = await run(found, ['--version'], env, timeoutMs);
+	if (!version.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${found} --version failed: ${firstLine(version.text)}`, fix}];
+	return [{name: 'sandbox', ok: true, optional: true, detail: `${firstLine(version.text)} (${found})`}];
+}
+
+/** `--flag` as a word of its own in help text: not a prefix of `--flag-other`. */
+export function mentions(help: string, flag: string): boolean {
+	const escaped = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+	return new RegExp(`(^|[^\\w-])${escaped}(?![\\w-])`, 'm').test(help);
+}
+
+/** A name searched on the environment's PATH, or a path; only an executable regular file counts. */
+export async function findExecutable(name: string, env: Record<string, string>): Promise<string | undefined> {
+	const candidates = name.includes('/') ? [path.resolve(name)] : (env['PATH'] ?? '').split(path.delimiter).filter(Boolean).map(dir => path.join(dir, name));
+	for (const candidate of candidates) {
+		try {
+			if (!(await stat(candidate)).isFile()) continue;
+			await access(candidate, constants.X_OK);
+			return candidate;
+		} catch {
+			// Not here.
+		}
+	}
+	return undefined;
+}
+
+async function run(file: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ok: boolean; text: string}> {
+	const result = await execa(file, args, {env, extendEnv: false, stdin: 'ignore', all: true, reject: false, timeout: timeoutMs, forceKillAfterDelay: 2000});
+	const text = typeof result.all === 'string' ? result.all : '';
+	if (result.timedOut) return {ok: false, text: `timed out after ${timeoutMs / 1000}s`};
+	if (result.exitCode !== 0) return {ok: false, text: text.trim() || (result.shortMessage ?? `exit code ${String(result.exitCode)}`)};
+	return {ok: true, text};
+}
+
+const firstLine = (text: string): string => text.split('\n').find(line => line.trim() !== '')?.trim() ?? '';
+
+function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
+	const clean: Record<string, string> = {};
+	for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
+	return clean;
+}

@@ -1,0 +1,137 @@
+/**
+ * The command line each CLI adapter builds: the full-autonomy flags (including
+ * the ones whose absence degrades silently), the model, extra args, the prompt
+ * passed intact as argv (no shell), and nothing read from stdin.
+ */
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import type {AgentAdapter} from '../../../source/agents/adapter.js';
+import {ClaudeAdapter} from '../../../source/agents/claude.js';
+import {PROMPT_ARG_MAX_BYTES} from '../../../source/agents/cli-adapter.js';
+import {CodexAdapter} from '../../../source/agents/codex.js';
+import {GeminiAdapter} from '../../../source/agents/gemini.js';
+import {OpencodeAdapter} from '../../../source/agents/opencode.js';
+import {attemptInput, tempDir} from './helpers.js';
+
+/** Starts with "-" (an option, if passed carelessly), and holds quotes, $( ), newlines, doubled spaces. */
+const PROMPT = `---\nid: T-1\n---\nSay "hi" and don't run $(rm -rf /) or \`x\`.\n\n  Indented,  two  spaces.\tTab.\n`;
+
+function promptFile(text = PROMPT): {file: string; worktree: string} {
+	const worktree = tempDir();
+	const file = path.join(worktree, 'prompt.md');
+	writeFileSync(file, text);
+	return {file, worktree};
+}
+
+const build = (adapter: AgentAdapter, text = PROMPT, model?: string) => {
+	const {file, worktree} = promptFile(text);
+	return adapter.command(attemptInput(worktree, {promptFile: file, ...(model ? {model} : {})}));
+};
+
+describe('ClaudeAdapter', () => {
+	it('claude -p stream-json --verbose --dangerously-skip-permissions, model, extra args, then -- and the prompt', () => {
+		const command = build(new ClaudeAdapter({model: 'opus', args: ['--max-turns', '40']}));
+		expect(command).toEqual({
+			file: 'claude',
+			args: ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', 'opus', '--max-turns', '40', '--', PROMPT],
+		});
+	});
+
+	it('the attempt\'s model wins; no model means no --model; bin overrides the executable', () => {
+		expect(build(new ClaudeAdapter({model: 'opus'}), PROMPT, 'sonnet').args).toEqual(expect.arrayContaining(['--model', 'sonnet']));
+		expect(build(new ClaudeAdapter({model: 'opus'}), PROMPT, 'sonnet').args).not.toContain('opus');
+		const bare = build(new ClaudeAdapter({bin: '/opt/claude/bin/claude'}));
+		expect(bare.file).toBe('/opt/claude/bin/claude');
+		expect(bare.args).not.toContain('--model');
+	});
+});
+
+describe('CodexAdapter', () => {
+	it('codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check, model, extra args, -- prompt', () => {
+		const command = build(new CodexAdapter({model: 'gpt-5.1-codex', args: ['-c', 'model_reasoning_effort="high"']}));
+		expect(command).toEqual({
+			file: 'codex',
+			args: [
+				'exec',
+				'--json',
+				'--dangerously-bypass-approvals-and-sandbox',
+				'--skip-git-repo-check',
+				'--model',
+				'gpt-5.1-codex',
+				'-c',
+				'model_reasoning_effort="high"',
+				'--',
+				PROMPT,
+			],
+		});
+	});
+
+	it('never the removed --full-auto, nor -a (not accepted by exec), nor a read-only default', () => {
+		const {args} = build(new CodexAdapter());
+		for (const gone of ['--full-auto', '-a', '--ask-for-approval', '-s', '--sandbox']) expect(args).not.toContain(gone);
+		// A prompt that is a subcommand name stays a prompt.
+		expect(build(new CodexAdapter(), 'resume').args.slice(-2)).toEqual(['--', 'resume']);
+	});
+});
+
+describe('GeminiAdapter', () => {
+	it('--yolo AND --skip-trust (else yolo is silently dropped), the trust env too, the prompt as --prompt=', () => {
+		const command = build(new GeminiAdapter({model: 'gemini-2.5-pro', args: ['--include-directories', '../shared']}));
+		expect(command).toEqual({
+			file: 'gemini',
+			args: ['--output-format', 'stream-json', '--yolo', '--skip-trust', '--model', 'gemini-2.5-pro', '--include-directories', '../shared', `--prompt=${PROMPT}`],
+			env: {GEMINI_CLI_TRUST_WORKSPACE: 'true'},
+		});
+	});
+});
+
+describe('OpencodeAdapter', () => {
+	it('opencode run --format json --auto, model, extra args, then -- and the prompt one word per argument', () => {
+		const command = build(new OpencodeAdapter({model: 'anthropic/claude-sonnet-4-5', args: ['--variant', 'high']}));
+		const separator = command.args.indexOf('--');
+		expect(command.file).toBe('opencode');
+		expect(command.args.slice(0, separator)).toEqual(['run', '--format', 'json', '--auto', '--model', 'anthropic/claude-sonnet-4-5', '--variant', 'high']);
+		expect(command.env).toEqual({OPENCODE_DISABLE_AUTOUPDATE: '1'});
+		// opencode quotes any argument holding a space; none does, and its join is the prompt.
+		const words = command.args.slice(separator + 1);
+		expect(words.some(word => word.includes(' '))).toBe(false);
+		expect(words.join(' ')).toBe(PROMPT);
+	});
+});
+
+describe('every CLI adapter', () => {
+	const adapters = [new ClaudeAdapter(), new CodexAdapter(), new GeminiAdapter(), new OpencodeAdapter()];
+
+	it('never reads stdin: the prompt is in argv, no "-" prompt, no stdin input format', () => {
+		for (const adapter of adapters) {
+			const {args} = build(adapter);
+			const joined = args.join(' ');
+			expect(joined, adapter.name).toContain('Say "hi" and don\'t run $(rm -rf /)');
+			expect(args.at(-1), adapter.name).not.toBe('-');
+			expect(args, adapter.name).not.toContain('--input-format');
+		}
+	});
+
+	it('a prompt too long for argv (or holding NUL) becomes a pointer to the prompt file', () => {
+		for (const adapter of adapters) {
+			for (const text of ['x'.repeat(PROMPT_ARG_MAX_BYTES + 1), 'a\0b']) {
+				const {file, worktree} = promptFile(text);
+				const {args} = adapter.command(attemptInput(worktree, {promptFile: file}));
+				const joined = args.join(' ');
+				expect(joined, adapter.name).toContain(`Your full instructions are in the file ${file}`);
+				expect(Buffer.byteLength(joined), adapter.name).toBeLessThan(2000);
+			}
+		}
+		// Just under the limit still goes whole.
+		const {args} = build(new ClaudeAdapter(), 'y'.repeat(PROMPT_ARG_MAX_BYTES));
+		expect(args.at(-1)).toHaveLength(PROMPT_ARG_MAX_BYTES);
+	});
+
+	it('an unreadable prompt file is an error naming it', () => {
+		for (const adapter of adapters) {
+			const worktree = tempDir();
+			expect(() => adapter.command(attemptInput(worktree, {promptFile: path.join(worktree, 'missing.md')}))).toThrow(/cannot read the prompt file .*missing\.md/);
+		}
+	});
+});
