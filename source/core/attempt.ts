@@ -7,6 +7,7 @@ import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
 import {reapRunProcesses} from './orphans.js';
 import {renderWorkerPrompt} from './prompt.js';
+import {reviewChange} from './review.js';
 import {gist, lastLines, runShell, sha256} from './shell.js';
 
 export type AttemptOutcome =
@@ -144,6 +145,19 @@ export async function runAttempt(
 			const guard = guardDiff(files, protectedPaths(ctx), base);
 			ctx.log.append({type: 'guard.result', ticket: id, attempt, ok: guard.ok, files, ...(guard.ok ? {} : {reason: guard.reason})});
 			if (!guard.ok) throw new StageFailure('guard', guard.reason);
+
+			if (ctx.reviewer) {
+				stage('review');
+				const round = ctx.reviewRounds(id) + 1;
+				const review = await reviewChange({ctx, reviewer: ctx.reviewer, ticket, attempt, round, head, checks});
+				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during review'};
+				const findings = review.kind === 'changes' ? review.findings : review.kind === 'failed' ? [review.reason] : [];
+				ctx.log.append({type: 'review.result', ticket: id, attempt, round, verdict: review.kind, findings});
+				if (review.kind === 'changes') {
+					throw new StageFailure('review', `the reviewer asked for changes (round ${round}/${ctx.config.reviewRounds}):\n${review.findings.map(f => `- ${f}`).join('\n')}`);
+				}
+				if (review.kind === 'failed') throw new StageFailure('review', review.reason);
+			}
 
 			stage('merge');
 			const baseHead = (await ctx.repo.revParse(`refs/heads/${base}`)) ?? '';

@@ -25,6 +25,8 @@ export const ProjectConfig = z
 		base: z.string().min(1).default('main').describe('The branch finished work is merged into.'),
 		concurrency: z.number().int().min(1).max(64).default(3).describe('How many agents run at once.'),
 		agent: AgentConfig.optional().describe('The worker engine. Default: the user preference, else the built-in demo engine.'),
+		reviewer: AgentConfig.optional().describe('A second, different model that reviews each change between the guard and the merge. Absent: no review stage.'),
+		reviewRounds: z.number().int().min(1).max(10).default(2).describe('Review verdicts of "changes" a ticket may get before it is failed.'),
 		attempts: z.number().int().min(1).max(20).default(3).describe('Fresh attempts per ticket before it is failed.'),
 		attemptTimeoutSeconds: z.number().positive().default(1800).describe('Wall-clock limit of one agent process; its whole process group is killed after it.'),
 		checks: commands.default([]).describe('Finish-line commands run in the worktree after the agent (a ticket may override).'),
@@ -56,7 +58,9 @@ export class ConfigError extends Error {
 }
 
 /** Load and validate the project config; errors name the file, the field and the fix. */
-export function loadProjectConfig(repoRoot: string, prefs: {defaultAgent?: AgentConfig} = {}): ProjectConfig {
+type Prefs = {defaultAgent?: AgentConfig; defaultReviewer?: AgentConfig};
+
+export function loadProjectConfig(repoRoot: string, prefs: Prefs = {}): ProjectConfig {
 	const file = path.join(repoRoot, CONFIG_PATH);
 	if (!existsSync(file)) {
 		throw new ConfigError(`${CONFIG_PATH}: not found in ${repoRoot}\n  fix: run \`proofloop init\` to create it`);
@@ -64,7 +68,7 @@ export function loadProjectConfig(repoRoot: string, prefs: {defaultAgent?: Agent
 	return parseProjectConfig(readFileSync(file, 'utf8'), prefs);
 }
 
-export function parseProjectConfig(text: string, prefs: {defaultAgent?: AgentConfig} = {}): ProjectConfig {
+export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConfig {
 	let raw: unknown;
 	try {
 		raw = JSON.parse(text);
@@ -82,6 +86,7 @@ export function parseProjectConfig(text: string, prefs: {defaultAgent?: AgentCon
 	// The project file wins; a user's preference fills only what it leaves open.
 	const config = parsed.data;
 	if (!config.agent) config.agent = prefs.defaultAgent ?? {type: 'demo'};
+	if (!config.reviewer && prefs.defaultReviewer) config.reviewer = prefs.defaultReviewer;
 	return config;
 }
 

@@ -13,6 +13,8 @@ export type EngineContext = {
 	tracker: Tracker;
 	config: ProjectConfig;
 	adapter: AgentAdapter;
+	/** The second model, when the config names one: reviews each change before it merges. */
+	reviewer?: AgentAdapter;
 	run: RunDir;
 	manifest: Manifest;
 	log: EventLog;
@@ -20,6 +22,8 @@ export type EngineContext = {
 	baseEnv: Record<string, string>;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
+	/** Review rounds this ticket has had in this run. */
+	reviewRounds: (ticket: string) => number;
 	/** What the worker claimed through `proofloop ticket` during its run (read once, after it exits). */
 	claimAfterAgent: (ticket: string, attempt: number) => AgentClaim | undefined;
 	/** The only way the engine writes the tracker: the event first, then the file. */

@@ -307,6 +307,11 @@ export class Engine {
 		return used;
 	}
 
+	/** Review verdicts this ticket has had in this run (capped by reviewRounds). */
+	reviewRounds(id: string): number {
+		return this.events.filter(e => e.type === 'review.result' && e.ticket === id && e.verdict === 'changes').length;
+	}
+
 	/** Attempt numbers are never reused, so logs, prompts and merge trailers of two attempts never mix. */
 	private nextAttemptNumber(id: string): number {
 		return this.events.filter(e => e.type === 'attempt.started' && e.ticket === id).length + 1;
@@ -511,7 +516,8 @@ export class Engine {
 			return;
 		}
 		ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: outcome.stage, reason: outcome.reason});
-		const exhausted = this.attemptsUsed(ticket.id) >= ctx.config.attempts;
+		const reviewsSpent = outcome.stage === 'review' && this.reviewRounds(ticket.id) >= ctx.config.reviewRounds;
+		const exhausted = this.attemptsUsed(ticket.id) >= ctx.config.attempts || reviewsSpent;
 		// Merged-but-unverified stays `merged` (not done, not failed): the activation gap is visible as such.
 		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
 		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;

@@ -6,7 +6,7 @@ const base = {seq: z.number().int().min(1), at: z.string()};
 const ticketRef = {ticket: z.string(), attempt: z.number().int().min(1)};
 const usage = z.object({inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number()});
 
-export const stages = ['prepare', 'implement', 'checks', 'guard', 'merge', 'verify'] as const;
+export const stages = ['prepare', 'implement', 'checks', 'guard', 'review', 'merge', 'verify'] as const;
 export const Stage = z.enum(stages);
 export type Stage = z.infer<typeof Stage>;
 
@@ -51,6 +51,7 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	}),
 	z.object({...base, ...ticketRef, type: z.literal('checks.result'), ok: z.boolean(), reason: z.string().optional()}),
 	z.object({...base, ...ticketRef, type: z.literal('guard.result'), ok: z.boolean(), reason: z.string().optional(), files: z.array(z.string())}),
+	z.object({...base, ...ticketRef, type: z.literal('review.result'), round: z.number(), verdict: z.enum(['approve', 'changes', 'failed']), findings: z.array(z.string())}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.intent'), head: z.string(), baseHead: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.done'), sha: z.string(), warnings: z.array(z.string())}),
 	z.object({...base, ...ticketRef, type: z.literal('verify.result'), ok: z.boolean(), tries: z.number(), digest: z.string().optional(), reason: z.string().optional()}),

@@ -51,11 +51,13 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const env = opts.env ?? process.env;
 	const repo = await openRepo(opts.cwd);
 	const root = repo.root;
-	const config = loadProjectConfig(root, {defaultAgent: loadPreferences(env).defaultAgent});
+	const prefs = loadPreferences(env);
+	const config = loadProjectConfig(root, {defaultAgent: prefs.defaultAgent, defaultReviewer: prefs.defaultReviewer});
 	if (!(await repo.revParse(`refs/heads/${config.base}`))) {
 		throw new InputError(`base branch '${config.base}' does not exist in ${root}\n  fix: create it (git branch ${config.base}) or set "base" in ${CONFIG_PATH}`);
 	}
 	const adapter = createAdapter(agentOf(config));
+	const reviewer = config.reviewer ? createAdapter(config.reviewer) : undefined;
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
 
@@ -108,12 +110,14 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			tracker,
 			config,
 			adapter,
+			...(reviewer ? {reviewer} : {}),
 			run,
 			manifest,
 			log,
 			baseEnv: workerEnv(env, run),
 			stopping: () => engine?.stopping ?? false,
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
+			reviewRounds: ticket => engine.reviewRounds(ticket),
 			writeTicket: async (id, status, fields, reason) => {
 				// After a human gated a ticket, nothing the engine still had in flight may overwrite that.
 				if (status !== 'human_gated' && engine && !engine.owns(id)) {

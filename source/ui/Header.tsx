@@ -59,16 +59,18 @@ export function fitSegments(segments: Segment[], width: number): Segment[] {
 export function Header({state, now, width}: {state: RunState; now: number; width: number}) {
 	const theme = useTheme();
 	const segments = fitSegments(headerSegments(state, now), width);
+	// One Text per piece, not one line: Ink caches every text it lays out and
+	// never forgets, so the clock that changes every second stays a short string.
 	return (
-		<Box width={width} height={1}>
-			<Text wrap="truncate-end">
-				{segments.map((s, i) => (
-					<Text key={i} bold={s.bold} color={s.tone ? theme.color(s.tone) : undefined}>
+		<Box width={width} height={1} overflow="hidden">
+			{segments.map((s, i) => (
+				<Box key={i} flexShrink={s.drop > 0 ? 1 : 0}>
+					<Text wrap="truncate-end" bold={s.bold} color={s.tone ? theme.color(s.tone) : undefined}>
 						{i > 0 ? SEPARATOR : ''}
 						{s.text}
 					</Text>
-				))}
-			</Text>
+				</Box>
+			))}
 		</Box>
 	);
 }

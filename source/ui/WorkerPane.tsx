@@ -4,6 +4,7 @@ import {memo} from 'react';
 import type {TicketView, WorkerView} from '../core/run-state.js';
 import {cleanText, formatDuration} from './text.js';
 import {useTheme} from './theme.js';
+import {LogLines} from './LogLines.js';
 import {useLogTail} from './use-log-tail.js';
 
 type Props = {
@@ -37,8 +38,10 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile,
 	if (height < 3 || width < 6) return null;
 	const shown = lines.slice(-logLines);
 	const title = cleanText(ticket?.title ?? '', 200);
+	// Border (2) and padding (2).
+	const inner = Math.max(1, width - 4);
 	const stage = worker
-		? `${worker.stage} · attempt ${worker.attempt}/${worker.maxAttempts} · ${formatDuration(now - worker.startedAt)} · ${cleanText(worker.agent, 30)}`
+		? `${worker.stage} · attempt ${worker.attempt}/${worker.maxAttempts} · ${cleanText(worker.agent, 30)}`
 		: `not running · attempt ${attempt ?? ticket?.attempts ?? 0}/${maxAttempts} · ${cleanText(ticket?.status ?? '', 20)}${ticket?.lastFailure ? ` · ${cleanText(ticket.lastFailure, 200)}` : ''}`;
 	return (
 		<Box
@@ -63,24 +66,26 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile,
 				{cleanText(id, 40)}
 				{title ? `  ${title}` : ''}
 			</Text>
-			<Text wrap="truncate-end" color={theme.color(worker ? 'info' : 'muted')}>
-				{stage}
-			</Text>
-			<Box flexDirection="column" height={logLines} overflow="hidden">
-				{shown.length === 0 && logLines > 0 ? (
+			<Box height={1} width={inner}>
+				{/* The clock is its own Text: Ink caches every text it lays out, so keep the ever-changing part small. */}
+				{worker ? (
+					<Box flexShrink={0}>
+						<Text color={theme.color('info')}>{`${formatDuration(now - worker.startedAt)} `}</Text>
+					</Box>
+				) : null}
+				<Text wrap="truncate-end" color={theme.color(worker ? 'info' : 'muted')}>
+					{stage}
+				</Text>
+			</Box>
+			{shown.length === 0 && logLines > 0 ? (
+				<Box height={logLines}>
 					<Text color={theme.color('muted')} wrap="truncate-end">
 						{logFile ? '(no output yet)' : '(no log)'}
 					</Text>
-				) : (
-					shown.map((line, index) => (
-						// Lines have no identity of their own; position is what is drawn.
-						// eslint-disable-next-line react/no-array-index-key
-						<Text key={index} wrap="truncate-end">
-							{line || ' '}
-						</Text>
-					))
-				)}
-			</Box>
+				</Box>
+			) : (
+				<LogLines lines={shown} width={inner} height={logLines} />
+			)}
 		</Box>
 	);
 });

@@ -97,10 +97,12 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 
 	return new Promise<AttachResult>(resolve => {
 		let finished = false;
+		let trimTimer: ReturnType<typeof setInterval> | undefined;
 		let instance: ReturnType<typeof render> | undefined;
 		const finish = (result: AttachResult): void => {
 			if (finished) return;
 			finished = true;
+			if (trimTimer) clearInterval(trimTimer);
 			try {
 				// Unmount first: Ink restores raw mode and the cursor, then the main screen comes back.
 				instance?.unmount();
@@ -112,6 +114,14 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 			resolve(result);
 		};
 		const terminal = enterFullScreen({stdout, onSignal: () => finish({reason: 'detached', message: detachedMessage})});
+		// React's development build records a performance measure per component
+		// render (its "performance tracks"), kept by Node until cleared: hours of
+		// 15 fps frames would pile up. The CLI should load React with
+		// NODE_ENV=production; until it does, do not let them accumulate.
+		if (process.env.NODE_ENV !== 'production') {
+			trimTimer = setInterval(() => performance.clearMeasures(), 5000);
+			trimTimer.unref();
+		}
 		try {
 			instance = render(
 				<Attached store={store} control={control} logFileOf={logFileOf} maxAttempts={opts.maxAttempts} finalMs={opts.finalMs ?? 1000} onDone={finish} />,

@@ -1,0 +1,123 @@
+import {mkdirSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {z} from 'zod';
+import type {AgentAdapter} from '../agents/adapter.js';
+import {runAgent} from '../agents/runner.js';
+import {runGit} from '../git/index.js';
+import type {Ticket} from '../tracker/ticket.js';
+import {runEnv, type EngineContext} from './context.js';
+import {loadTemplate, renderTemplate} from './prompt.js';
+
+// The second model's verdict: validated, never guessed at.
+export const ReviewVerdict = z.discriminatedUnion('verdict', [
+	z.object({verdict: z.literal('approve'), findings: z.array(z.string()).optional()}),
+	z.object({verdict: z.literal('changes'), findings: z.array(z.string().min(1)).min(1, 'a "changes" verdict lists at least one finding')}),
+]);
+export type ReviewVerdict = z.infer<typeof ReviewVerdict>;
+
+/** The last JSON object in a reviewer's answer that is a valid verdict, or why there is none. */
+export function extractVerdict(text: string): {ok: true; verdict: ReviewVerdict} | {ok: false; reason: string} {
+	const candidates: string[] = [];
+	// Every balanced {...} span, scanning from each '{' (answers often wrap the JSON in prose or fences).
+	for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
+		let depth = 0;
+		let inString = false;
+		for (let i = start; i < text.length; i++) {
+			const c = text[i];
+			if (inString) {
+				if (c === '\\') i++;
+				else if (c === '"') inString = false;
+				continue;
+			}
+			if (c === '"') inString = true;
+			else if (c === '{') depth++;
+			else if (c === '}' && --depth === 0) {
+				candidates.push(text.slice(start, i + 1));
+				break;
+			}
+		}
+	}
+	let lastProblem = 'the answer holds no JSON object';
+	for (const candidate of candidates.reverse()) {
+		let raw: unknown;
+		try {
+			raw = JSON.parse(candidate);
+		} catch {
+			continue;
+		}
+		const parsed = ReviewVerdict.safeParse(raw);
+		if (parsed.success) return {ok: true, verdict: parsed.data};
+		lastProblem = `its JSON is not a verdict: ${parsed.error.issues[0]?.message ?? 'wrong shape'}`;
+	}
+	return {ok: false, reason: lastProblem};
+}
+
+const MAX_DIFF = 200_000;
+const MAX_ANSWER = 64 * 1024;
+
+export type ReviewOutcome = {kind: 'approve'} | {kind: 'changes'; findings: string[]} | {kind: 'failed'; reason: string};
+
+/**
+ * Ask the reviewer (a different adapter or model) about the exact commit that
+ * passed the checks and the guard, in a detached checkout of it so the
+ * reviewer cannot change what merges. An answer without a valid verdict is
+ * asked once more, then the attempt fails.
+ */
+export async function reviewChange(opts: {
+	ctx: EngineContext;
+	reviewer: AgentAdapter;
+	ticket: Ticket;
+	attempt: number;
+	round: number;
+	head: string;
+	checks: string[];
+}): Promise<ReviewOutcome> {
+	const {ctx, ticket, attempt, head} = opts;
+	const base = ctx.config.base;
+	const diff = await runGit(ctx.repoRoot, ['diff', `refs/heads/${base}...${head}`]);
+	const text = diff.stdout.length > MAX_DIFF ? `${diff.stdout.slice(0, MAX_DIFF)}\n... (diff cut at ${MAX_DIFF} characters)` : diff.stdout;
+	const prompt = renderTemplate(loadTemplate(ctx.repoRoot, 'reviewer'), {
+		attempt: String(attempt),
+		max_attempts: String(ctx.config.attempts),
+		round: String(opts.round),
+		max_rounds: String(ctx.config.reviewRounds),
+		ticket_file: ticket.file,
+		ticket_text: ticket.text.trimEnd(),
+		base,
+		diff: text,
+		checks: opts.checks.map(c => `- \`${c}\``).join('\n') || '- (none)',
+	});
+	const promptFile = ctx.run.promptFile(ticket.id, attempt).replace(/\.md$/, '.review.md');
+	mkdirSync(path.dirname(promptFile), {recursive: true});
+	writeFileSync(promptFile, prompt);
+	const logFile = ctx.run.logFile(ticket.id, attempt).replace(/\.log$/, '.review.log');
+	let lastProblem = '';
+	for (let ask = 1; ask <= 2; ask++) {
+		// Everything the reviewer said, bounded: the verdict may span several lines.
+		let said = '';
+		const answer = await ctx.repo.withDetachedCheckout(`${ticket.id}.review`, head, checkout =>
+			runAgent({
+				onEvent: event => {
+					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
+				},
+				adapter: opts.reviewer,
+				input: {ticketId: ticket.id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: checkout},
+				env: {...runEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'reviewer'},
+				logFile,
+				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+			}),
+		);
+		if (ctx.stopping()) return {kind: 'failed', reason: 'the engine stopped during review'};
+		if (!answer.ok) {
+			lastProblem = `the reviewer failed: ${answer.reason}`;
+			continue;
+		}
+		const verdict = extractVerdict(said);
+		if (!verdict.ok) {
+			lastProblem = `the reviewer answered no valid verdict JSON (${verdict.reason})`;
+			continue;
+		}
+		return verdict.verdict.verdict === 'approve' ? {kind: 'approve'} : {kind: 'changes', findings: verdict.verdict.findings};
+	}
+	return {kind: 'failed', reason: `${lastProblem}; asked twice`};
+}
