@@ -10,7 +10,7 @@ import {howItEnded} from './stream-util.js';
 
 /** qwen's documented fatal exit codes that come without a result event. */
 const QWEN_EXITS: Record<number, string> = {
-	
+	53: 'qwen reached its session turn limit',
 	55: 'qwen exceeded its budget (wall time or tool calls)',
 };
 

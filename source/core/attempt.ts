@@ -18,7 +18,9 @@ export type AttemptOutcome =
 	/** The worker filed a ticket that blocks its own: wait for it; not counted against the budget. */
 	| {kind: 'parked'; reason: string}
 	/** The worker's blocked claim stands (named wall, evidence, what it tried). */
-	| {kind: 'blocked'; wall: string; tried: string; evidence: string};
+	| {kind: 'blocked'; wall: string; tried: string; evidence: string}
+	/** A usage or rate limit stopped the agent: not its fault, not counted; the ticket waits until `until` (ms). */
+	| {kind: 'limited'; until: number; reason: string};
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -120,6 +122,12 @@ export async function runAttempt(
 			if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
 			if (claim?.kind === 'blocked') return claim;
 			if (claim?.kind === 'challenged') throw new StageFailure('implement', claim.reason);
+			if (!result.ok && result.limit) {
+				const until = result.limit.resetAt
+					? Date.parse(result.limit.resetAt)
+					: Date.now() + 1000 * (result.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
+				return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: result.reason};
+			}
 			if (!result.ok) throw new StageFailure('implement', `the agent failed: ${result.reason}`);
 			// The commit the finish line judges, and exactly the one that gets merged.
 			const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';

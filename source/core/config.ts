@@ -38,6 +38,11 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['infra'])
 			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
+		limitBackoffSeconds: z
+			.number()
+			.positive()
+			.default(300)
+			.describe('How long a ticket waits after a usage or rate limit when the CLI names no reset time (it spends no attempt).'),
 		challengeFirstBlock: z
 			.boolean()
 			.default(true)

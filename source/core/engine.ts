@@ -182,7 +182,7 @@ export class Engine {
 				if (!this.paused && !this.trackerProblem) this.dispatch();
 				// Paused, or waiting for a broken ticket file to be fixed, with nothing
 				// running: wait (for resume, a fix, or stop); do not end the run.
-				if (this.running.size === 0 && !this.paused && !this.trackerProblem) break;
+				if (this.running.size === 0 && !this.paused && !this.trackerProblem && this.wakeTimers.size === 0) break;
 				this.watchTrackerWhileBroken();
 				await this.nextSettlement();
 			}
@@ -194,6 +194,7 @@ export class Engine {
 			throw error;
 		}
 		this.trackerWatch?.close();
+		for (const timer of this.wakeTimers.values()) clearTimeout(timer);
 		while (this.running.size > 0) await this.nextSettlement();
 		await this.judging;
 		// Whatever a check or an agent left running dies with the run.
@@ -302,7 +303,7 @@ export class Engine {
 		let used = 0;
 		for (const event of this.events) {
 			if (event.type === 'attempt.started' && event.ticket === id) used++;
-			if ((event.type === 'attempt.interrupted' || event.type === 'attempt.parked') && event.ticket === id) used--;
+			if ((event.type === 'attempt.interrupted' || event.type === 'attempt.parked' || event.type === 'attempt.limited') && event.ticket === id) used--;
 		}
 		return used;
 	}
@@ -322,7 +323,11 @@ export class Engine {
 		for (const event of this.events) {
 			if (event.type === 'attempt.started') open.set(event.ticket, event.attempt);
 			if (
-				(event.type === 'attempt.failed' || event.type === 'attempt.interrupted' || event.type === 'attempt.parked' || event.type === 'ticket.done') &&
+				(event.type === 'attempt.failed' ||
+					event.type === 'attempt.interrupted' ||
+					event.type === 'attempt.parked' ||
+					event.type === 'attempt.limited' ||
+					event.type === 'ticket.done') &&
 				open.get(event.ticket) === event.attempt
 			) {
 				open.delete(event.ticket);
@@ -454,7 +459,8 @@ export class Engine {
 			running: new Set(this.running.keys()),
 			heldLocks,
 			slots: ctx.config.concurrency - this.running.size,
-			dispatchable: t => this.resumeVerify.has(t.id) || (startable.has(t.status) && this.attemptsUsed(t.id) < ctx.config.attempts),
+			dispatchable: t =>
+				this.resumeVerify.has(t.id) || (startable.has(t.status) && this.attemptsUsed(t.id) < ctx.config.attempts && !this.limitedNow(t.id)),
 		});
 		for (const picked of ready) {
 			const ticket = this.tickets.get(picked.id);
@@ -504,6 +510,12 @@ export class Engine {
 			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason});
 			return;
 		}
+		if (outcome.kind === 'limited') {
+			ctx.log.append({type: 'attempt.limited', ticket: ticket.id, attempt, until: new Date(outcome.until).toISOString(), reason: outcome.reason});
+			await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, `waits for a usage limit to lift (${new Date(outcome.until).toISOString()})`);
+			this.wakeAt(outcome.until);
+			return;
+		}
 		if (outcome.kind === 'parked') {
 			ctx.log.append({type: 'attempt.parked', ticket: ticket.id, attempt, reason: outcome.reason});
 			await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, outcome.reason);
@@ -522,6 +534,28 @@ export class Engine {
 		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
 		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;
 		await ctx.writeTicket(ticket.id, status, {status, failure: `attempt ${attempt} (${outcome.stage}): ${summary}`}, exhausted ? `out of attempts: ${summary}` : summary);
+	}
+
+	/** Whether a usage limit still holds this ticket back (from the log, so it survives a restart). */
+	private limitedNow(id: string): boolean {
+		const last = this.events.findLast(e => e.type === 'attempt.limited' && e.ticket === id);
+		if (last?.type !== 'attempt.limited') return false;
+		const until = Date.parse(last.until);
+		if (until <= Date.now()) return false;
+		this.wakeAt(until);
+		return true;
+	}
+
+	private readonly wakeTimers = new Map<number, NodeJS.Timeout>();
+
+	/** One timer per reset instant: the loop wakes when a limit lifts (a timer, not a poll). */
+	private wakeAt(until: number): void {
+		if (this.wakeTimers.has(until)) return;
+		const timer = setTimeout(() => {
+			this.wakeTimers.delete(until);
+			this.wake();
+		}, Math.max(0, Math.min(until - Date.now() + 10, 2 ** 31 - 1)));
+		this.wakeTimers.set(until, timer);
 	}
 
 	private wake(): void {

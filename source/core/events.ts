@@ -93,6 +93,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		challenged: z.boolean(),
 	}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.parked'), reason: z.string()}),
+	// A usage or rate limit: the ticket waits until the reset, without spending an attempt.
+	z.object({...base, ...ticketRef, type: z.literal('attempt.limited'), until: z.string(), reason: z.string()}),
 	// The batch as the run sees it (at start, on resume, and when a ticket joins):
 	// what a client needs to draw the ticket list without reading the tracker.
 	z.object({...base, type: z.literal('run.tickets'), tickets: z.array(TicketSummary)}),

@@ -8,6 +8,8 @@
 export const NARROW_COLUMNS = 100;
 /** Border (2) + title line + stage line + at least one log line. */
 export const MIN_PANE_HEIGHT = 5;
+/** Three log lines: fewer, taller panes beat many one-line slivers (the rest are a tab away). */
+export const COMFORTABLE_PANE_HEIGHT = 7;
 /** Panes go side by side only when each can be at least this wide. */
 export const MIN_PANE_WIDTH = 44;
 /** Under this the screen only says to enlarge the terminal. */
@@ -64,9 +66,15 @@ function grid(width: number, height: number, count: number, maxColumns: number):
 	const rowsWanted = Math.ceil(count / columns);
 	let rows = rowsWanted;
 	let moreLine = 0;
-	if (rowsWanted * MIN_PANE_HEIGHT > height) {
+	if (rowsWanted * COMFORTABLE_PANE_HEIGHT > height) {
 		moreLine = 1;
-		rows = Math.floor((height - moreLine) / MIN_PANE_HEIGHT);
+		const fit = (paneHeight: number): number => Math.floor((height - moreLine) / paneHeight);
+		rows = fit(COMFORTABLE_PANE_HEIGHT) >= 1 ? fit(COMFORTABLE_PANE_HEIGHT) : fit(MIN_PANE_HEIGHT);
+		if (rows >= rowsWanted) {
+			// They all fit after all, just not comfortably: no "+k more" line needed.
+			moreLine = 0;
+			rows = rowsWanted;
+		}
 	}
 	if (rows < 1) return {width, height, columns, paneWidth: width, paneHeight: 0, visible: 0, moreLine: 1};
 	return {
