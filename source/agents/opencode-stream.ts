@@ -91,7 +91,7 @@ export class OpencodeStreamParser implements StreamParser {
 			const limit = detectLimit([...this.stderr.all()], {now: this.now()});
 			return session(limit ? {ok: false, reason, limit} : {ok: false, reason});
 		}
-		if (false) {
+		if (!this.done && this.lastStepReason !== 'stop') {
 			const where = this.lastStepReason ? ` (its last step ended with "${this.lastStepReason}")` : ' (no step finished)';
 			return session({ok: false, reason: `opencode ended without finishing its turn${where}${howItEnded(exit)}${this.stderr.suffix()}`});
 		}

@@ -94,7 +94,16 @@ export async function runAttempt(
 			);
 
 			stage('implement');
+			// Silence is shown, not punished: one event when the worker has said nothing for stallMinutes.
+			const stallMs = ctx.config.stallMinutes * 60_000;
+			let stallTimer: NodeJS.Timeout | undefined;
+			const armStall = () => {
+				clearTimeout(stallTimer);
+				stallTimer = setTimeout(() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}), Math.min(stallMs, 2 ** 31 - 1));
+			};
+			armStall();
 			const result = await runAgent({
+				onEvent: armStall,
 				adapter: ctx.adapter,
 				input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
 				env,
@@ -102,6 +111,7 @@ export async function runAttempt(
 				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
 				onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
 			});
+			clearTimeout(stallTimer);
 			if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			ctx.log.append({
 				type: 'agent.exited',

@@ -38,6 +38,8 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['infra'])
 			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
+		stallMinutes: z.number().positive().default(10).describe('A worker silent this long is shown as stalled (it is still killed only at its timeout).'),
+		costBudgetUsd: z.number().positive().optional().describe('Stop starting attempts once the agents of this run have reported this much cost (USD); running ones finish.'),
 		limitBackoffSeconds: z
 			.number()
 			.positive()

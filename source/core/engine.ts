@@ -449,8 +449,22 @@ export class Engine {
 		return `${id} is no longer gated; it runs again`;
 	}
 
+	/** What the agents of this run have reported spending, in USD. */
+	private spentUsd(): number {
+		return this.events.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : 0), 0);
+	}
+
+	private budgetSpent = false;
+
 	private dispatch(): void {
 		const {ctx} = this;
+		if (ctx.config.costBudgetUsd !== undefined && this.spentUsd() >= ctx.config.costBudgetUsd) {
+			if (!this.budgetSpent) {
+				ctx.log.append({type: 'warning', message: `the cost budget of $${ctx.config.costBudgetUsd} is spent ($${this.spentUsd().toFixed(2)}): no new attempts start`});
+			}
+			this.budgetSpent = true;
+			return;
+		}
 		const heldLocks = new Set([...this.running.values()].flatMap(r => r.locks));
 		const schedulable = (t: Ticket): SchedulableTicket => ({id: t.id, status: t.status, deps: t.deps, locks: t.locks, priority: t.priority});
 		const ready = readySet({

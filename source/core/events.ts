@@ -40,6 +40,7 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, ...ticketRef, type: z.literal('attempt.started'), maxAttempts: z.number(), agent: z.string(), worktree: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),
+	z.object({...base, ...ticketRef, type: z.literal('agent.stalled'), silentSeconds: z.number()}),
 	z.object({
 		...base,
 		...ticketRef,

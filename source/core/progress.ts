@@ -42,6 +42,8 @@ export function formatEvent(event: EngineEvent, startedAt: number): string | und
 			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
 		case 'ticket.filed':
 			return `${t} ${event.ticket}  filed by ${event.from}'s worker: ${event.title}${event.blocks ? ` (blocks ${event.blocks})` : ''}`;
+		case 'agent.stalled':
+			return `${t} ${event.ticket}  stalled: no output for ${event.silentSeconds}s`;
 		case 'attempt.limited':
 			return `${t} ${event.ticket}  hit a usage limit; waits until ${event.until} (no attempt spent): ${firstLine(event.reason)}`;
 		case 'attempt.parked':

@@ -13,6 +13,8 @@ export type WorkerView = {
 	maxAttempts: number;
 	stage: Stage;
 	agent: string;
+	/** Set when the worker has been silent for stallMinutes. */
+	stalled?: boolean;
 	/** ms since the epoch. */
 	startedAt: number;
 };
@@ -31,6 +33,8 @@ export type RunState = {
 	workers: Map<string, WorkerView>;
 	oracle?: OracleView;
 	interventions: number;
+	/** Tokens and cost the agents reported so far. */
+	usage: {inputTokens: number; outputTokens: number; costUsd: number};
 	concurrency: number;
 	lastSeq: number;
 	warnings: string[];
@@ -46,6 +50,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		tickets: new Map(),
 		workers: new Map(),
 		interventions: 0,
+		usage: {inputTokens: 0, outputTokens: 0, costUsd: 0},
 		concurrency,
 		lastSeq: 0,
 		warnings: [],
@@ -85,7 +90,21 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			return next;
 		case 'stage': {
 			const worker = next.workers.get(event.ticket);
-			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stage: event.stage});
+			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stage: event.stage, stalled: false});
+			return next;
+		}
+		case 'agent.exited':
+			return {
+				...next,
+				usage: {
+					inputTokens: state.usage.inputTokens + event.usage.inputTokens,
+					outputTokens: state.usage.outputTokens + event.usage.outputTokens,
+					costUsd: state.usage.costUsd + event.usage.costUsd,
+				},
+			};
+		case 'agent.stalled': {
+			const worker = next.workers.get(event.ticket);
+			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stalled: true});
 			return next;
 		}
 		case 'attempt.failed':

@@ -147,7 +147,7 @@ export function App(props: AppProps) {
 
 	const onKey = useCallback(
 		(input: string, key: Key) => {
-			const result = step(uiRef.current, normalizeKey(input, key), viewRef.current);
+			const result = step(uiRef.current, normalizeKey(input, key), {...viewRef.current, pauseInFlight: pauseInFlight.current});
 			if (result.ui !== uiRef.current) update(result.ui);
 			if (result.effect) perform(result.effect);
 		},
@@ -166,9 +166,14 @@ export function App(props: AppProps) {
 			<ThemeContext.Provider value={theme}>
 				<Box width={width} height={Math.min(layout.height, 2)} flexDirection="column">
 					<Header state={state} now={now} width={width} />
-					<Text wrap="truncate-end" color={theme.color('warn')}>
-						{`terminal too small (${columns}x${rows}): enlarge it · d detaches`}
-					</Text>
+					{ui.mode.kind === 'normal' || ui.mode.kind === 'help' ? (
+						<Text wrap="truncate-end" color={theme.color('warn')}>
+							{`terminal too small (${columns}x${rows}): enlarge it · d detaches`}
+						</Text>
+					) : (
+						// A prompt must stay visible whatever the size: keys are answering it.
+						<Footer state={state} mode={ui.mode} message={ui.message} zoomed={false} width={width} lines={1} />
+					)}
 				</Box>
 			</ThemeContext.Provider>
 		);

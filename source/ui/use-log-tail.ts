@@ -114,13 +114,15 @@ export class LogTail {
 			this.dropUntilNewline = false;
 			start = newline + 1;
 		}
+		const fresh: string[] = [];
 		let newline: number;
 		while ((newline = text.indexOf('\n', start)) >= 0) {
-			const line = this.pending + text.slice(start, newline);
+			fresh.push(this.pending + text.slice(start, newline));
 			this.pending = '';
-			this.complete.push(cleanLine(line, this.maxLineLength));
 			start = newline + 1;
 		}
+		// Clean only what can still be shown: a burst of thousands of lines costs a split, not thousands of regexes.
+		for (const line of fresh.length > this.maxLines ? fresh.slice(-this.maxLines) : fresh) this.complete.push(cleanLine(line, this.maxLineLength));
 		this.pending += text.slice(start);
 		// A line with no end in sight stays bounded too (keep its newest part: a \r progress bar redraws at the end).
 		if (this.pending.length > this.maxLineLength * 8) this.pending = this.pending.slice(-this.maxLineLength * 4);

@@ -137,10 +137,17 @@ describe('each parser reports a limit as such, with the reset time', () => {
 		expect(run(new ClaudeStreamParser({now: clock}), lines).limit).toEqual({resetAt: '2026-09-21T14:13:20.000Z'});
 	});
 
-	it('claude: a 429 result alone is a limit; a 401 is not', () => {
-		const result = (status: number, text: string) =>
+	it('claude: api_error_status 429 alone, or a rejected rate_limit_event alone, is a limit; a 401 is not', () => {
+		const result = (status: number | null, text: string) =>
 			JSON.stringify({type: 'result', subtype: 'success', is_error: true, api_error_status: status, result: text, total_cost_usd: 0, usage: {}});
-		expect(run(new ClaudeStreamParser({now: clock}), [result(429, 'API Error: 429 {"type":"error"}')]).limit).toEqual({});
+		// Wording no pattern knows: only the structured signals say "limit".
+		expect(isLimitText('Request failed')).toBe(false);
+		expect(run(new ClaudeStreamParser({now: clock}), [result(429, 'Request failed')]).limit).toEqual({});
+		expect(run(new ClaudeStreamParser({now: clock}), [result(500, 'Request failed')]).limit).toBeUndefined();
+		const rejected = JSON.stringify({type: 'rate_limit_event', rate_limit_info: {status: 'rejected', resetsAt: 1790000000}});
+		expect(run(new ClaudeStreamParser({now: clock}), [rejected, result(null, 'Request failed')]).limit).toEqual({resetAt: '2026-09-21T14:13:20.000Z'});
+		const allowed = JSON.stringify({type: 'rate_limit_event', rate_limit_info: {status: 'allowed', resetsAt: 1790000000}});
+		expect(run(new ClaudeStreamParser({now: clock}), [allowed, result(null, 'Request failed')]).limit).toBeUndefined();
 		expect(run(new ClaudeStreamParser({now: clock}), sampleLines('api_error_401_after_10_retries.jsonl')).limit).toBeUndefined();
 	});
 

@@ -62,6 +62,31 @@ describe('App keys', () => {
 		expect(control.calls).toEqual([{method: 'gate', args: ['T-1', 'waiting on legal']}]);
 	});
 
+	it('in the reason prompt the command letters are just text: d, p, q and ? do nothing but type', async () => {
+		const {stdin, control, frame, onDetach} = setup();
+		await settle();
+		await press(stdin, 'g');
+		await type(stdin, 'dpq?g');
+		expect(frame()).toMatch(/reason> dpq\?g/);
+		await press(stdin, keys.enter, 'y');
+		expect(onDetach).not.toHaveBeenCalled();
+		expect(control.calls).toEqual([{method: 'gate', args: ['T-1', 'dpq?g']}]);
+	});
+
+	it('tab jumps between running panes; zoomed, tab switches the zoomed pane', async () => {
+		const {stdin, frame} = setup();
+		await settle();
+		await press(stdin, keys.tab);
+		expect(frame()).toMatch(/› T-2 /);
+		await press(stdin, keys.tab);
+		expect(frame()).toMatch(/› T-1 /);
+		await press(stdin, keys.enter);
+		expect(frame()).toMatch(/T-1 {2}Export job metrics/);
+		await press(stdin, keys.tab);
+		expect(frame()).toMatch(/T-2 {2}Grant the metrics writer role/);
+		expect(frame()).not.toMatch(/T-1 {2}Export job metrics/);
+	});
+
 	it('esc in the reason prompt, or anything but y at the confirmation, cancels without calling anything', async () => {
 		const {stdin, control, frame} = setup();
 		await settle();

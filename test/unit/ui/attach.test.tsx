@@ -103,6 +103,9 @@ function expectTerminalRestored(stdout: FakeStdout, stdin: FakeStdin, signalList
 	expect(off).toBeGreaterThan(out.lastIndexOf('batch observability'));
 	expect(out.lastIndexOf(CURSOR_SHOW)).toBeGreaterThan(out.lastIndexOf('\u001B[?25l'));
 	expect(stdin.rawMode.at(-1)).toBe(false);
+	// No frame was drawn by erasing first (flicker without synchronized output), and the screen was cleared only on entering.
+	expect(out).not.toContain('\u001B[2K');
+	expect(out.split('\u001B[2J')).toHaveLength(2);
 	// Ink's signal-exit may stay hooked; the UI's own handler (terminal.ts `onSignal`) must be gone.
 	const added = process.listeners('SIGTERM').filter(listener => !signalListeners.has(listener));
 	expect(added.map(listener => listener.name)).not.toContain('onSignal');

@@ -64,6 +64,7 @@ export function fixtureEvents(): EngineEvent[] {
 			exit: 1,
 			verdict: 'not_done',
 			summary: '2/9 tickets done or human-gated',
+			final: false,
 			holding: [
 				{id: 'T-1', status: 'in_progress', reason: 'not done'},
 				{id: 'T-3', status: 'todo', reason: 'not done'},

@@ -1,8 +1,8 @@
 import {EventEmitter} from 'node:events';
 import {describe, expect, it, vi} from 'vitest';
-import {ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_HIDE, CURSOR_SHOW, canShowTui, enterFullScreen, type ProcessLike} from '../../../source/ui/terminal.js';
+import {ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_HIDE, CURSOR_SHOW, canShowTui, enterFullScreen, inPlaceFrames, overwriteFrame, type ProcessLike} from '../../../source/ui/terminal.js';
 import {makeTheme, noColorRequested} from '../../../source/ui/theme.js';
-import {cleanLine} from '../../../source/ui/text.js';
+import {cleanLine, fitWidth} from '../../../source/ui/text.js';
 
 function fakes() {
 	const written: string[] = [];
@@ -69,5 +69,63 @@ describe('terminal', () => {
 
 	it('cleans log lines of anything that could move the cursor or switch modes', () => {
 		expect(cleanLine('\u001B[?1049l\u001B[?25h\u001B(Bok\u001B7\u001B8\u001BPdcs\u001B\\\u0007\u0008')).toBe('ok');
+	});
+});
+
+describe('frames drawn in place', () => {
+	// What Ink 6.8's standard renderer writes for a 3-line frame after a 3-line frame (ansi-escapes eraseLines(4)).
+	const inkFrame = '\u001B[2K\u001B[1A\u001B[2K\u001B[1A\u001B[2K\u001B[1A\u001B[2K\u001B[Gone\ntwo\nthree\n';
+
+	it('turns "erase the last frame, then write" into "go home, overwrite each line, erase what is left"', () => {
+		const out = overwriteFrame(inkFrame);
+		expect(out).toBe('\u001B[Hone\u001B[K\ntwo\u001B[K\nthree\u001B[K\n\u001B[J');
+		// Nothing on screen is erased before it is redrawn.
+		expect(out).not.toContain('\u001B[2K');
+		expect(overwriteFrame('first frame\n')).toBe('\u001B[Hfirst frame\u001B[K\n\u001B[J');
+	});
+
+	it('passes mode switches through and drops a bare erase (Ink clearing before a redraw)', () => {
+		expect(overwriteFrame('\u001B[?2026h')).toBe('\u001B[?2026h');
+		expect(overwriteFrame('\u001B[?25l')).toBe('\u001B[?25l');
+		expect(overwriteFrame('\u001B[2K\u001B[1A\u001B[2K\u001B[G')).toBe('');
+		expect(overwriteFrame('')).toBe('');
+	});
+
+	it('wraps a stream: rewrites writes, keeps callbacks (Ink flushes with an empty write) and everything else', () => {
+		const written: string[] = [];
+		const target = Object.assign(new EventEmitter(), {
+			columns: 77,
+			write(chunk: string, callback?: () => void): boolean {
+				written.push(chunk);
+				callback?.();
+				return true;
+			},
+		});
+		const stream = inPlaceFrames(target);
+		const flushed = vi.fn();
+		stream.write(inkFrame);
+		stream.write('', flushed);
+		expect(written[0]!.startsWith('\u001B[H')).toBe(true);
+		expect(flushed).toHaveBeenCalled();
+		expect(stream.columns).toBe(77);
+		const onResize = vi.fn();
+		stream.on('resize', onResize);
+		target.emit('resize');
+		expect(onResize).toHaveBeenCalled();
+	});
+});
+
+describe('fitting a line to a width', () => {
+	it('cuts at the width in cells, counting wide characters twice, and marks the cut', () => {
+		expect(fitWidth('hello', 10)).toBe('hello');
+		expect(fitWidth('hello world', 5)).toBe('hell…');
+		expect(fitWidth('日本語のテキスト', 6)).toBe('日本…');
+		expect(fitWidth('ab日本', 4)).toBe('ab…');
+		expect(fitWidth('ab日', 4)).toBe('ab日');
+		expect(fitWidth('x', 0)).toBe('');
+	});
+
+	it('drops zero-width characters so widths add up', () => {
+		expect(cleanLine('e\u0301 a\u200Bb')).toBe('é ab');
 	});
 });
