@@ -8,6 +8,7 @@ import {registerControlVerbs} from './control-verbs.js';
 import {registerTail} from './tail.js';
 import {registerTicket} from './ticket.js';
 import {registerReport} from './report.js';
+import {registerDoctor} from './doctor.js';
 
 export function buildProgram(version: string): Command {
 	const program = new Command('proofloop')
@@ -26,6 +27,7 @@ export function buildProgram(version: string): Command {
 	registerTicket(program);
 	registerOracle(program);
 	registerReport(program);
+	registerDoctor(program);
 	registerDemo(program);
 	program.addHelpText(
 		'after',

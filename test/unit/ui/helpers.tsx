@@ -144,6 +144,8 @@ export async function press(stdin: {write(data: string): void}, ...sequence: str
 	for (const key of sequence) {
 		stdin.write(key);
 		await settle();
+		// A lone ESC is held back a tick by Ink's parser (it may start a sequence): give it one more.
+		if (key === '\u001B') await settle();
 	}
 }
 
