@@ -1,6 +1,7 @@
 import type {Command} from 'commander';
 import type {ControlClient} from '../core/control-client.js';
 import {formatEvent} from '../core/progress.js';
+import {loadProjectConfig} from '../core/config.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -23,8 +24,23 @@ export function followPlain(client: ControlClient): Promise<number> {
 }
 
 export async function attach(cwd: string): Promise<number> {
-	const {client} = await connectToEngine(cwd);
-	return followPlain(client);
+	const {client, repoRoot, runId} = await connectToEngine(cwd);
+	if (!(process.stdout.isTTY && process.stdin.isTTY)) return followPlain(client);
+	// React's development build keeps performance entries forever: a long watch must not leak.
+	process.env.NODE_ENV ??= 'production';
+	const {attachTui} = await import('../ui/attach.js');
+	let maxAttempts = 3;
+	try {
+		maxAttempts = loadProjectConfig(repoRoot).attempts;
+	} catch {
+		// The engine validated the config when it started; a client only draws.
+	}
+	try {
+		const outcome = await attachTui({client, repoRoot, runId, maxAttempts});
+		return outcome.reason === 'finished' ? (outcome.oracleExit ?? 2) : 0;
+	} finally {
+		client.close();
+	}
 }
 
 export function registerAttach(program: Command): void {

@@ -1,10 +1,11 @@
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
-import {memo} from 'react';
+import {memo, useMemo} from 'react';
 import type {TicketView, WorkerView} from '../core/run-state.js';
 import {cleanText, formatDuration} from './text.js';
 import {useTheme} from './theme.js';
 import {LogLines} from './LogLines.js';
+import {formatLogTail} from './format-log-line.js';
 import {useLogTail} from './use-log-tail.js';
 
 type Props = {
@@ -34,7 +35,9 @@ export const PANE_CHROME_LINES = 4;
 export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile, attempt, maxAttempts, width, height, selected, now, pollMs}: Props) {
 	const theme = useTheme();
 	const logLines = Math.max(0, height - PANE_CHROME_LINES);
-	const lines = useLogTail(logFile, {intervalMs: pollMs});
+	const raw = useLogTail(logFile, {intervalMs: pollMs});
+	// What the agent is doing, in words, not its JSON stream (recomputed only when the tail changes).
+	const lines = useMemo(() => formatLogTail(raw), [raw]);
 	if (height < 3 || width < 6) return null;
 	const shown = lines.slice(-logLines);
 	const title = cleanText(ticket?.title ?? '', 200);

@@ -1,6 +1,8 @@
 import type {Command} from 'commander';
 import {cliEntry} from '../../core/paths.js';
 import {reportError} from '../errors.js';
+import {attach} from '../attach.js';
+import {startDaemon} from '../daemon.js';
 import {runHeadless} from '../run.js';
 import {buildDemoRepo} from './build.js';
 
@@ -9,7 +11,8 @@ export function registerDemo(program: Command): void {
 		.command('demo')
 		.description('build a throwaway repo with a small app and a batch of 8 tickets, and run it to the oracle\'s verdict with the built-in demo engine')
 		.option('--dir <dir>', 'where to create the demo repo (default: a fresh temp dir)')
-		.action(async (opts: {dir?: string}) => {
+		.option('--headless', 'plain progress lines instead of the TUI (always so without a TTY)')
+		.action(async (opts: {dir?: string; headless?: boolean}) => {
 			let root: string;
 			try {
 				root = await buildDemoRepo(opts.dir);
@@ -18,13 +21,24 @@ export function registerDemo(program: Command): void {
 				return;
 			}
 			process.stdout.write(`demo repo: ${root}\n`);
-			const exit = await runHeadless(root);
+			let exit: number;
+			if (opts.headless || !process.stdout.isTTY || !process.stdin.isTTY) {
+				exit = await runHeadless(root);
+			} else {
+				try {
+					await startDaemon(root);
+					exit = await attach(root);
+				} catch (error) {
+					exit = reportError(error);
+				}
+			}
 			const cli = cliEntry();
 			process.stdout.write(
 				`\ndemo repo: ${root}\n` +
 					`try:\n` +
 					`  cd ${root} && git log --oneline --graph main\n` +
 					`  cd ${root} && node ${cli} oracle        # exit ${exit}\n` +
+					`  cd ${root} && node ${cli} report       # the ledger\n` +
 					`  edit a done ticket back to "status: todo" and run the oracle again: exit 1, naming it\n`,
 			);
 			process.exitCode = exit;
