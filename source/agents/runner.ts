@@ -13,6 +13,7 @@ import {execa} from 'execa';
 import type {AgentAdapter, AgentCommand, AgentEvent, AgentLimit, AttemptInput} from './adapter.js';
 import {LineSplitter} from './line-splitter.js';
 import {killProcessGroup} from './process-group.js';
+import {sandboxCommand, type SandboxPolicy} from './sandbox.js';
 
 export {killProcessGroup, processGroupAlive} from './process-group.js';
 
@@ -31,6 +32,18 @@ export type RunAgentOptions = {
 	onEvent?: (event: AgentEvent) => void;
 	/** Called once the child exists, so the engine can record the pgid for orphan reaping. */
 	onSpawn?: (pid: number) => void;
+	/**
+	 * Run the agent inside bubblewrap under this policy (see sandbox.ts). Absent:
+	 * unsandboxed. The pid reported is bwrap's; its group and the sandbox's pid
+	 * namespace end together (--die-with-parent), so the group kill still ends all.
+	 */
+	sandbox?: SandboxPolicy;
+	/**
+	 * The log keeps this many bytes, then only the last LOG_TAIL_BYTES, with a
+	 * line saying how much was left out: an agent printing a gigabyte must not
+	 * fill the disk. Default 64 MiB.
+	 */
+	maxLogBytes?: number;
 };
 
 export type AgentUsage = {inputTokens: number; outputTokens: number; costUsd: number};
@@ -69,6 +82,34 @@ const PIPE_DRAIN_MS = 2000;
  */
 const timerMs = (ms: number): number => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
 
+const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+/** What a capped log keeps of the end of the output (where the result usually is). */
+export const LOG_TAIL_BYTES = 1024 * 1024;
+
+/** The last `max` bytes of a stream, in a bounded number of buffers. */
+class Tail {
+	private chunks: Buffer[] = [];
+	private size = 0;
+	/** Bytes that went past the cap, kept or not. */
+	seen = 0;
+
+	constructor(private readonly max: number) {}
+
+	push(chunk: Buffer): void {
+		this.seen += chunk.length;
+		const piece = chunk.length > this.max ? chunk.subarray(chunk.length - this.max) : chunk;
+		// Copied: the stream may reuse its buffer.
+		this.chunks.push(Buffer.from(piece));
+		this.size += piece.length;
+		while (this.size - (this.chunks[0]?.length ?? 0) >= this.max) this.size -= this.chunks.shift()!.length;
+	}
+
+	bytes(): Buffer {
+		const all = Buffer.concat(this.chunks);
+		return all.subarray(Math.max(0, all.length - this.max));
+	}
+}
+
 export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	const started = Date.now();
 	const {adapter, input} = opts;
@@ -89,6 +130,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	let command: AgentCommand;
 	try {
 		command = adapter.command(input);
+		if (opts.sandbox) {
+			const boxed = sandboxCommand(opts.sandbox, {worktree: input.worktree, agent: adapter.name, file: command.file, args: command.args});
+			command = {file: boxed.file, args: boxed.args, env: {...command.env, ...boxed.env}};
+		}
 	} catch (error) {
 		// e.g. an unreadable prompt file: this attempt cannot start, the engine goes on.
 		return done({ok: false, reason: `could not build the ${adapter.name} command: ${error instanceof Error ? error.message : String(error)}`});
@@ -144,6 +189,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	mkdirSync(path.dirname(opts.logFile), {recursive: true});
 	const log = createWriteStream(opts.logFile, {flags: 'a'});
 	let logError: Error | undefined;
+	const maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+	let logged = 0;
+	const tail = new Tail(LOG_TAIL_BYTES);
 	// Pipes paused while the log catches up; a failed log must release them
 	// too, or the agent would block on a full pipe until the timeout.
 	const paused = new Set<Readable>();
@@ -185,7 +233,12 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	const pipe = (stream: Readable | null, onChunk?: (chunk: Buffer) => void): void => {
 		stream?.on('data', (data: Buffer | string) => {
 			const chunk = typeof data === 'string' ? Buffer.from(data) : data;
-			if (!logError && !log.write(chunk) && !logError) {
+			// Up to the cap the log gets everything; past it only the tail is kept (in memory, bounded).
+			const room = Math.max(0, maxLogBytes - logged);
+			const head = room >= chunk.length ? chunk : chunk.subarray(0, room);
+			if (head.length < chunk.length) tail.push(chunk.subarray(head.length));
+			logged += head.length;
+			if (head.length > 0 && !logError && !log.write(head) && !logError) {
 				stream.pause();
 				paused.add(stream);
 			}
@@ -227,6 +280,11 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	clearTimeout(drainTimer);
 	splitter.end();
 	stderrSplitter.end();
+	if (tail.seen > 0 && !logError) {
+		const kept = tail.bytes();
+		log.write(`\n[proofloop: the output passed ${maxLogBytes} bytes; ${tail.seen - kept.length} bytes left out, the last ${kept.length} follow]\n`);
+		log.write(kept);
+	}
 	if (logError) log.destroy();
 	else log.end();
 	// Resolves once the log is flushed; an error was already recorded above.

@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runAgent} from '../agents/runner.js';
 import type {Ticket} from '../tracker/ticket.js';
-import {runEnv, type EngineContext} from './context.js';
+import {agentEnv, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
 import {reapRunProcesses} from './orphans.js';
@@ -106,7 +106,9 @@ export async function runAttempt(
 				onEvent: armStall,
 				adapter: ctx.adapter,
 				input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
-				env,
+				// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
+				env: agentEnv(ctx, id, attempt),
+				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 				logFile,
 				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
 				onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),

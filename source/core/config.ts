@@ -2,6 +2,7 @@ import {readFileSync, existsSync} from 'node:fs';
 import path from 'node:path';
 import {z} from 'zod';
 import {AgentConfig} from '../agents/config.js';
+import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
 
 export const CONFIG_PATH = '.proofloop/config.json';
 
@@ -53,6 +54,33 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['oracle/', '.proofloop/'])
 			.describe('Repo paths an agent diff must never touch (the tracker dir is always protected).'),
+		sandbox: z
+			.enum(SANDBOX_SETTINGS)
+			.default('auto')
+			.describe(
+				'Run every agent inside bubblewrap: the filesystem read-only except its worktree, a private /tmp and its CLI\'s config home. auto (default): bwrap when it works here, else unsandboxed with a loud warning. bwrap: refuse to run without it (fix: apt-get install bubblewrap). none: unsandboxed.',
+			),
+		sandboxPaths: z
+			.object({
+				writable: z.array(z.string().min(1)).default([]).describe('Extra paths sandboxed agents may write (e.g. "~/.cache", "~/.npm"); "~/" is the home directory.'),
+				readable: z.array(z.string().min(1)).default([]).describe('Extra paths under /tmp sandboxed agents may read (the sandbox gives them a private /tmp).'),
+			})
+			.strict()
+			.default({writable: [], readable: []})
+			.describe('What the sandbox opens beyond its defaults. A writable path covering the repository, its .git, the tracker or the run directory is refused.'),
+		agentEnv: z
+			.object({
+				pass: z
+					.array(z.string().min(1))
+					.default([])
+					.describe('More variables agents receive, by name, or by prefix when the entry ends in "_" or "*" (e.g. "AWS_PROFILE", "MY_TOOL_").'),
+				set: z.record(z.string(), z.string()).default({}).describe('Variables set for agents (over whatever is passed).'),
+			})
+			.strict()
+			.default({pass: [], set: {}})
+			.describe(
+				"Agents get an allow-listed environment, not the engine's: PATH, HOME, USER, LANG/LC_*, TERM, TMPDIR, proxies, the known CLIs' auth and base-URL variables (ANTHROPIC_*, CLAUDE_*, OPENAI_*, CODEX_*, GEMINI_*, GOOGLE_*, OPENCODE_*, ...), proofloop's PROOFLOOP_*, plus these.",
+			),
 	})
 	.strict();
 export type ProjectConfig = z.infer<typeof ProjectConfig>;

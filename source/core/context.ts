@@ -1,4 +1,5 @@
 import type {AgentAdapter} from '../agents/adapter.js';
+import type {SandboxPolicy} from '../agents/sandbox.js';
 import type {Repo} from '../git/index.js';
 import type {Tracker} from '../tracker/tracker.js';
 import type {TicketUpdate} from '../tracker/ticket.js';
@@ -18,8 +19,10 @@ export type EngineContext = {
 	run: RunDir;
 	manifest: Manifest;
 	log: EventLog;
-	/** Environment handed to agents, checks and verify commands (before our own variables). */
+	/** Environment handed to checks and verify commands (before our own variables); agents get an allow-listed part of it. */
 	baseEnv: Record<string, string>;
+	/** Every agent process runs inside bubblewrap under this policy; absent: unsandboxed. */
+	sandbox?: SandboxPolicy;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
 	/** Review rounds this ticket has had in this run. */
@@ -35,13 +38,81 @@ export type AgentClaim =
 	| {kind: 'blocked'; wall: string; tried: string; evidence: string}
 	| {kind: 'challenged'; reason: string};
 
+const runMarkers = (ctx: EngineContext, ticket: string, attempt: number): Record<string, string> => ({
+	PROOFLOOP_RUN_ID: ctx.run.id,
+	PROOFLOOP_RUN_DIR: ctx.run.dir,
+	PROOFLOOP_TICKET: ticket,
+	PROOFLOOP_ATTEMPT: String(attempt),
+});
+
 /** The environment every process of the run carries (the marker lets a resumed engine find orphans). */
 export function runEnv(ctx: EngineContext, ticket: string, attempt: number): Record<string, string> {
+	return {...ctx.baseEnv, ...runMarkers(ctx, ticket, attempt)};
+}
+
+/**
+ * What an agent may see of the engine's environment: what a CLI needs to run
+ * and to reach its model, never the rest (cloud credentials, tokens, whatever
+ * the engine's shell happened to export). A name, or a prefix ending in "_".
+ */
+export const AGENT_ENV_ALLOW: readonly string[] = [
+	'PATH',
+	'HOME',
+	'USER',
+	'LOGNAME',
+	'SHELL',
+	'LANG',
+	'LANGUAGE',
+	'LC_',
+	'TERM',
+	'COLORTERM',
+	'NO_COLOR',
+	'TMPDIR',
+	'TZ',
+	'XDG_',
+	'HTTP_PROXY',
+	'HTTPS_PROXY',
+	'NO_PROXY',
+	'ALL_PROXY',
+	'http_proxy',
+	'https_proxy',
+	'no_proxy',
+	'all_proxy',
+	'NODE_EXTRA_CA_CERTS',
+	'SSL_CERT_FILE',
+	'SSL_CERT_DIR',
+	// The known CLIs' auth, base-URL and behaviour variables.
+	'ANTHROPIC_',
+	'CLAUDE_',
+	'DISABLE_AUTOUPDATER',
+	'IS_SANDBOX',
+	'OPENAI_',
+	'CODEX_',
+	'GEMINI_',
+	'GOOGLE_',
+	'OPENCODE_',
+	'COPILOT_',
+	'QWEN_',
+	'PROOFLOOP_',
+];
+
+/** Whether `name` is allowed by an entry: exact, or a prefix when the entry ends in "_" or "*". */
+export function envAllowed(name: string, allow: readonly string[]): boolean {
+	return allow.some(entry => {
+		if (entry.endsWith('*')) return name.startsWith(entry.slice(0, -1));
+		if (entry.endsWith('_')) return name.startsWith(entry);
+		return name === entry;
+	});
+}
+
+/** An agent's environment: the allow-listed part of the run's, the config's additions, then the run markers. */
+export function agentEnv(ctx: EngineContext, ticket: string, attempt: number): Record<string, string> {
+	const allow = [...AGENT_ENV_ALLOW, ...ctx.config.agentEnv.pass];
+	const passed = Object.fromEntries(Object.entries(ctx.baseEnv).filter(([name]) => envAllowed(name, allow)));
 	return {
-		...ctx.baseEnv,
-		PROOFLOOP_RUN_ID: ctx.run.id,
-		PROOFLOOP_RUN_DIR: ctx.run.dir,
-		PROOFLOOP_TICKET: ticket,
-		PROOFLOOP_ATTEMPT: String(attempt),
+		...passed,
+		...ctx.config.agentEnv.set,
+		PROOFLOOP_SANDBOX: ctx.sandbox ? 'bwrap' : 'none',
+		...runMarkers(ctx, ticket, attempt),
 	};
 }

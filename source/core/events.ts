@@ -35,8 +35,10 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		ticketIds: z.array(z.string()),
 		oracleSha256: z.string(),
 		pid: z.number(),
+		/** Whether this engine's agents run inside bubblewrap (absent in logs written before it was recorded). */
+		sandbox: z.enum(['bwrap', 'none']).optional(),
 	}),
-	z.object({...base, type: z.literal('run.resumed'), pid: z.number()}),
+	z.object({...base, type: z.literal('run.resumed'), pid: z.number(), sandbox: z.enum(['bwrap', 'none']).optional()}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.started'), maxAttempts: z.number(), agent: z.string(), worktree: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),

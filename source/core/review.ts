@@ -5,7 +5,7 @@ import type {AgentAdapter} from '../agents/adapter.js';
 import {runAgent} from '../agents/runner.js';
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
-import {runEnv, type EngineContext} from './context.js';
+import {agentEnv, type EngineContext} from './context.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 
 // The second model's verdict: validated, never guessed at.
@@ -102,7 +102,8 @@ export async function reviewChange(opts: {
 				},
 				adapter: opts.reviewer,
 				input: {ticketId: ticket.id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: checkout},
-				env: {...runEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'reviewer'},
+				env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'reviewer'},
+				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 				logFile,
 				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
 			}),

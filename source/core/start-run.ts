@@ -2,16 +2,17 @@ import {createHash} from 'node:crypto';
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {createAdapter} from '../agents/registry.js';
+import {checkWritable, expandHome, resolveSandbox, SandboxError, type SandboxDecision, type SandboxPolicy} from '../agents/sandbox.js';
 import {openRepo} from '../git/index.js';
 import {FileTracker} from '../tracker/files.js';
 import {selectBatch} from './batch.js';
-import {CONFIG_PATH, loadProjectConfig, agentOf} from './config.js';
+import {CONFIG_PATH, loadProjectConfig, agentOf, type ProjectConfig} from './config.js';
 import type {EngineContext} from './context.js';
 import {Engine} from './engine.js';
 import {EventLog, readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
-import {cliEntry, packageRoot} from './paths.js';
+import {cliEntry, oracleDir, packageRoot} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
 import {actor, controlFile} from './control-client.js';
@@ -60,6 +61,15 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const reviewer = config.reviewer ? createAdapter(config.reviewer) : undefined;
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
+	// Decided before anything is written: a required sandbox that cannot run is bad input.
+	let sandbox: SandboxDecision;
+	try {
+		sandbox = resolveSandbox(config.sandbox, env);
+		checkWritable(sandboxWritable(config.sandboxPaths.writable, env), protectedDirs(root, config.tracker.dir));
+	} catch (error) {
+		if (error instanceof SandboxError) throw new InputError(error.message);
+		throw error;
+	}
 
 	const resumable = findResumableRun(root);
 	let manifest: Manifest;
@@ -115,6 +125,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			manifest,
 			log,
 			baseEnv: workerEnv(env, run),
+			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
 			stopping: () => engine?.stopping ?? false,
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
 			reviewRounds: ticket => engine.reviewRounds(ticket),
@@ -130,7 +141,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		};
 		engine = new Engine(ctx, history);
 		if (resumable) {
-			log.append({type: 'run.resumed', pid: process.pid});
+			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode});
 			// Someone started it again: a human action, counted like any other.
 			log.append({type: 'intervention', kind: 'restart', by: actor()});
 			await engine.recover();
@@ -144,8 +155,11 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				ticketIds: manifest.ticket_ids,
 				oracleSha256: manifest.oracle_sha256,
 				pid: process.pid,
+				sandbox: sandbox.mode,
 			});
 		}
+		// Said once per engine start, loudly: a run without the sandbox is a different kind of run.
+		if (sandbox.mode === 'none' && sandbox.warning) log.append({type: 'warning', message: sandbox.warning});
 
 		let state = readEventLog(run.eventsFile).events.reduce(reduce, emptyRunState(config.concurrency));
 		log.subscribe(event => {
@@ -203,6 +217,29 @@ function workerEnv(env: NodeJS.ProcessEnv, run: RunDir): Record<string, string> 
 	writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cliEntry())} "$@"\n`, {mode: 0o755});
 	const base = plainEnv(env);
 	return {...base, PATH: `${binDir}${path.delimiter}${base.PATH ?? ''}`, PROOFLOOP_CONTROL: socketPathFor(run.dir)};
+}
+
+/** The directories no agent may write, whatever the config opens. */
+function protectedDirs(root: string, trackerDir: string): string[] {
+	return [root, path.join(root, '.git'), path.resolve(root, trackerDir), path.join(root, '.proofloop', 'runs'), packageRoot(), oracleDir];
+}
+
+function sandboxWritable(paths: string[], env: NodeJS.ProcessEnv): string[] {
+	return paths.map(p => expandHome(p, env['HOME']));
+}
+
+/** What the sandbox of this run's agents needs to know (per attempt it adds the worktree and its git metadata). */
+function sandboxPolicy(decision: Extract<SandboxDecision, {mode: 'bwrap'}>, root: string, config: ProjectConfig, run: RunDir, env: NodeJS.ProcessEnv): SandboxPolicy {
+	return {
+		bwrap: decision.bwrap,
+		userns: decision.userns,
+		repoRoot: root,
+		protect: protectedDirs(root, config.tracker.dir),
+		readable: [packageRoot(), path.dirname(process.execPath), ...config.sandboxPaths.readable.map(p => expandHome(p, env['HOME']))],
+		writable: sandboxWritable(config.sandboxPaths.writable, env),
+		socket: socketPathFor(run.dir),
+		env: plainEnv(env),
+	};
 }
 
 function summarize(state: RunState, pid: number): StatusSummary {

@@ -5,7 +5,7 @@ import {groupTickets, type RunState} from '../core/run-state.js';
 import {Footer} from './Footer.js';
 import {Header} from './Header.js';
 import {HelpOverlay} from './HelpOverlay.js';
-import {normalizeKey} from './keys.js';
+import {keyPresses} from './keys.js';
 import {computeLayout} from './layout.js';
 import {OracleBar} from './OracleBar.js';
 import {PaneGrid} from './PaneGrid.js';
@@ -147,9 +147,12 @@ export function App(props: AppProps) {
 
 	const onKey = useCallback(
 		(input: string, key: Key) => {
-			const result = step(uiRef.current, normalizeKey(input, key), {...viewRef.current, pauseInFlight: pauseInFlight.current});
-			if (result.ui !== uiRef.current) update(result.ui);
-			if (result.effect) perform(result.effect);
+			for (const press of keyPresses(input, key)) {
+				const result = step(uiRef.current, press, {...viewRef.current, pauseInFlight: pauseInFlight.current});
+				// update() moves uiRef at once, so later presses of the same chunk build on this one.
+				if (result.ui !== uiRef.current) update(result.ui);
+				if (result.effect) perform(result.effect);
+			}
 		},
 		[update, perform],
 	);

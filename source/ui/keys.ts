@@ -33,3 +33,19 @@ export function normalizeKey(input: string, key: Key): KeyPress {
 	const text = input.replace(nonPrintable, '');
 	return text ? {kind: 'text', text} : {kind: 'other'};
 }
+
+/**
+ * Keys in the order they were typed. A terminal delivers fast typing or a
+ * paste as one chunk ("a reason\r"): its Enter must still be an Enter, not a
+ * control character dropped from the text.
+ */
+export function keyPresses(input: string, key: Key): KeyPress[] {
+	if (input.length <= 1 || !/[\r\n]/.test(input) || key.ctrl || key.meta) return [normalizeKey(input, key)];
+	const presses: KeyPress[] = [];
+	for (const [index, part] of input.split(/\r\n|\r|\n/).entries()) {
+		if (index > 0) presses.push({kind: 'enter'});
+		const text = part.replace(nonPrintable, '');
+		if (text) presses.push({kind: 'text', text});
+	}
+	return presses;
+}

@@ -27,9 +27,17 @@ export function ticketText(t: TicketSpec): string {
 	].join('\n');
 }
 
-/** A real git repo in a temp dir with a proofloop config and tickets, committed on main. */
-export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, unknown>; plan?: Record<string, unknown>}): {root: string; plan: string} {
+/**
+ * A real git repo in a temp dir with a proofloop config and tickets, committed
+ * on main. The fake agents' plan and whatever they record live in a directory
+ * beside it (`io`), which the config opens to sandboxed agents (they get a
+ * private /tmp) and whose FAKE_* variables it passes through the allow-listed
+ * agent environment.
+ */
+export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, unknown>; plan?: Record<string, unknown>}): {root: string; plan: string; io: string} {
 	const root = mkdtempSync(path.join(tmpdir(), 'pl-it-'));
+	const io = `${root}-io`;
+	mkdirSync(io);
 	const git = (...args: string[]) => execaSync('git', args, {cwd: root});
 	git('init', '-q', '-b', 'main');
 	git('config', 'user.name', 'test');
@@ -45,15 +53,17 @@ export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, u
 		agent: {type: 'command', command: `node ${FAKE_AGENT} {ticket} {attempt}`},
 		checks: ['test -e README.md'],
 		verifyRetries: 0,
+		agentEnv: {pass: ['FAKE_']},
+		sandboxPaths: {writable: [io]},
 		...opts.config,
 	};
 	writeFileSync(path.join(root, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));
 	for (const t of opts.tickets) writeFileSync(path.join(root, '.proofloop', 'tickets', `${t.id}.md`), ticketText(t));
 	git('add', '-A');
 	git('commit', '-q', '-m', 'init');
-	const plan = path.join(root, '..', `${path.basename(root)}-plan.json`);
+	const plan = path.join(io, 'plan.json');
 	writeFileSync(plan, JSON.stringify(opts.plan ?? {}));
-	return {root, plan};
+	return {root, plan, io};
 }
 
 export function runCli(root: string, args: string[], env: Record<string, string> = {}) {

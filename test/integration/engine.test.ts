@@ -62,7 +62,9 @@ describe('a real batch with fake agents', () => {
 	});
 
 	it('kills an agent that hangs at its timeout, grandchild included', async () => {
-		const {root, plan} = makeRepo({tickets: [{id: 'HANG'}], config: {attempts: 1, attemptTimeoutSeconds: 1.5}, plan: {HANG: 'hang', _sleepMs: 0}});
+		// Unsandboxed: the agent records its own pids, which inside the sandbox's pid namespace
+		// are not the host's (the sandboxed hang is in faults.test.ts, found by the run marker).
+		const {root, plan} = makeRepo({tickets: [{id: 'HANG'}], config: {attempts: 1, attemptTimeoutSeconds: 1.5, sandbox: 'none'}, plan: {HANG: 'hang', _sleepMs: 0}});
 		const pids = `${plan}.pids`;
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_AGENT_PIDS: pids});
 		expect(result.exitCode).toBe(1);

@@ -25,7 +25,8 @@ const eventsText = (root: string) => {
 
 describe('what a hostile or unlucky night does', () => {
 	it('an agent that writes another ticket done in the main checkout is put back, and that ticket still runs', async () => {
-		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B', deps: ['A']}], config: {concurrency: 1}, plan: {A: 'forge-other', _forgeTarget: 'B', _sleepMs: 50}});
+		// Unsandboxed, the write lands and the engine must catch it (sandboxed it fails with EROFS: sandbox.test.ts).
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B', deps: ['A']}], config: {concurrency: 1, sandbox: 'none'}, plan: {A: 'forge-other', _forgeTarget: 'B', _sleepMs: 50}});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_MAIN_CHECKOUT: root});
 		expect(result.exitCode).toBe(0);
 		const events = runEvents(root);

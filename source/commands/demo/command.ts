@@ -1,4 +1,5 @@
 import type {Command} from 'commander';
+import {findEngine} from '../../core/control-client.js';
 import {cliEntry} from '../../core/paths.js';
 import {reportError} from '../errors.js';
 import {attach} from '../attach.js';
@@ -33,6 +34,12 @@ export function registerDemo(program: Command): void {
 				}
 			}
 			const cli = cliEntry();
+			if (findEngine(root).ok) {
+				// Detached: the run goes on without this terminal.
+				process.stdout.write(`\nthe demo run goes on in the background:\n  cd ${root} && node ${cli} attach     # watch it again\n  cd ${root} && node ${cli} status\n`);
+				process.exitCode = 0;
+				return;
+			}
 			process.stdout.write(
 				`\ndemo repo: ${root}\n` +
 					`try:\n` +

@@ -1,0 +1,363 @@
+/**
+ * The agent sandbox: every agent process (worker, reviewer) runs inside
+ * bubblewrap with the whole filesystem read-only except what its work needs.
+ *
+ * What is writable, and why (everything else is read-only, or hidden when it
+ * lives under /tmp):
+ * - its own worktree (the work);
+ * - a private /tmp (tmpfs, size-capped, gone with the sandbox);
+ * - of the repository's git metadata only what `git commit` on its own branch
+ *   writes: the linked worktree's gitdir (`.git/worktrees/<id>`: index, logs,
+ *   COMMIT_EDITMSG), the object store (new loose objects; its `pack/` and
+ *   `info/` stay read-only), and the directory of its branch ref and of that
+ *   ref's reflog (`refs/heads/proofloop/`, `logs/refs/heads/proofloop/`: git
+ *   writes `<ref>.lock` next to the ref and renames it, so the directory is the
+ *   smallest unit). Inside those, the files that steer where git looks are
+ *   read-only again: the worktree's `.git` file, the gitdir's `HEAD`,
+ *   `commondir` and `gitdir`. Otherwise an agent could point its worktree at a
+ *   repository of its own (hooks, `core.fsmonitor`), or its HEAD at the base
+ *   branch, and the engine's own git commands in that worktree (unsandboxed)
+ *   would run its code or commit onto base. The host never replaces those
+ *   files while the agent runs, so a file-level bind holds (the known way to
+ *   lose one is a rename by the host, see trackers-reliability.md D).
+ * - its CLI's config home (~/.claude, ~/.codex, ...): the real directory, not
+ *   a copy. It holds the credentials the CLI refreshes and writes back and the
+ *   session store a resume reads; a copy would lose a refreshed token and
+ *   duplicate secrets on disk, and buys no secrecy since the agent may read
+ *   its own credentials anyway.
+ * - paths the project config adds (`sandboxPaths.writable`).
+ *
+ * Protected (read-only, outside every writable bind, at directory
+ * granularity): the tracker, the run directory (the control socket stays
+ * reachable: connecting to a socket is not a write), the rest of `.git`
+ * (config, hooks, other refs, packed-refs), other tickets' worktrees, the
+ * oracle and proofloop's install dir. A configured writable path that would
+ * cover one of them is refused.
+ *
+ * Capabilities: bwrap started by root keeps every capability unless told
+ * otherwise, and with them the agent can remount "read-only" binds writable;
+ * so always --cap-drop ALL, plus a user namespace with nested ones disabled
+ * where the kernel allows it. --new-session (no TIOCSTI into our terminal),
+ * --die-with-parent (an engine killed with SIGKILL takes its agents along),
+ * --unshare-pid (nothing the agent starts outlives the sandbox's init).
+ * The network stays: agents need their model API.
+ */
+import {execFileSync} from 'node:child_process';
+import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs';
+import {homedir} from 'node:os';
+import path from 'node:path';
+
+export const SANDBOX_SETTINGS = ['auto', 'bwrap', 'none'] as const;
+export type SandboxSetting = (typeof SANDBOX_SETTINGS)[number];
+
+export const INSTALL_FIX = 'apt-get install bubblewrap';
+
+/** What `bwrap` can do here, found by running it once. */
+export type SandboxProbe = {ok: true; bwrap: string; version: string; userns: boolean} | {ok: false; reason: string};
+
+/** The engine's decision for a run: bwrap (with what it needs), or none (and why). */
+export type SandboxDecision = {mode: 'bwrap'; bwrap: string; version: string; userns: boolean} | {mode: 'none'; reason: string; warning?: string};
+
+/** Everything a run's sandbox needs to know besides the attempt's worktree. */
+export type SandboxPolicy = {
+	bwrap: string;
+	/** Whether --unshare-user works here (it may not where user namespaces are off). */
+	userns: boolean;
+	repoRoot: string;
+	/** Directories no writable bind may cover (tracker, run dir, .git, oracle, install dir). */
+	protect: string[];
+	/** Extra read-only paths (needed when they are under /tmp, which the sandbox replaces). */
+	readable: string[];
+	/** Extra writable paths from the config. */
+	writable: string[];
+	/** The engine's control socket (`proofloop ticket` must reach it). */
+	socket?: string;
+	/** Size cap of the private /tmp. */
+	tmpBytes?: number;
+	/** Where HOME and the CLIs' own variables (CODEX_HOME, XDG_*) point. */
+	env: Record<string, string | undefined>;
+};
+
+export class SandboxError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'SandboxError';
+	}
+}
+
+const DEFAULT_TMP_BYTES = 1024 * 1024 * 1024;
+
+const namespaceFlags = (userns: boolean): string[] => [
+	...(userns ? ['--unshare-user', '--disable-userns'] : []),
+	'--unshare-pid',
+	'--unshare-ipc',
+	'--new-session',
+	'--die-with-parent',
+	'--cap-drop',
+	'ALL',
+];
+
+/** `bwrap` on PATH (or PROOFLOOP_BWRAP, which names the executable to use). */
+export function findBwrap(env: Record<string, string | undefined> = process.env): string | undefined {
+	const named = env['PROOFLOOP_BWRAP'];
+	if (named) return named;
+	for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+		if (!dir) continue;
+		const candidate = path.join(dir, 'bwrap');
+		try {
+			if (statSync(candidate).isFile()) return candidate;
+		} catch {
+			// Not here.
+		}
+	}
+	return undefined;
+}
+
+const probes = new Map<string, SandboxProbe>();
+
+/**
+ * Whether bubblewrap really works here: found is not enough (user namespaces
+ * may be off, an AppArmor profile may refuse a copied binary). Runs the exact
+ * flags an attempt uses around `true`, once per process and executable.
+ */
+export function probeBwrap(env: Record<string, string | undefined> = process.env): SandboxProbe {
+	const bwrap = findBwrap(env);
+	if (!bwrap) return {ok: false, reason: 'bwrap (bubblewrap) is not installed (not found on PATH)'};
+	const cached = probes.get(bwrap);
+	if (cached) return cached;
+	const run = (args: string[]): {ok: true; out: string} | {ok: false; out: string} => {
+		try {
+			return {ok: true, out: execFileSync(bwrap, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000})};
+		} catch (error) {
+			const e = error as {stderr?: string; message: string};
+			return {ok: false, out: (e.stderr || e.message).trim().split('\n')[0] ?? ''};
+		}
+	};
+	const version = run(['--version']);
+	let probe: SandboxProbe;
+	if (!version.ok) {
+		probe = {ok: false, reason: `${bwrap} --version failed: ${version.out}`};
+	} else {
+		const base = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+		const full = run([...base, ...namespaceFlags(true), '--', 'true']);
+		if (full.ok) probe = {ok: true, bwrap, version: version.out.trim(), userns: true};
+		else {
+			const noUserns = run([...base, ...namespaceFlags(false), '--', 'true']);
+			probe = noUserns.ok
+				? {ok: true, bwrap, version: version.out.trim(), userns: false}
+				: {ok: false, reason: `${bwrap} cannot create a sandbox here: ${full.out}`};
+		}
+	}
+	probes.set(bwrap, probe);
+	return probe;
+}
+
+/**
+ * The config's `sandbox` setting, decided: `auto` is bwrap when it works here
+ * and none (with a loud warning) when not; `bwrap` that cannot run is an
+ * error naming the fix; `none` is none.
+ */
+export function resolveSandbox(setting: SandboxSetting, env: Record<string, string | undefined> = process.env): SandboxDecision {
+	if (setting === 'none') return {mode: 'none', reason: 'the config says "sandbox": "none"'};
+	const probe = probeBwrap(env);
+	if (probe.ok) return {mode: 'bwrap', bwrap: probe.bwrap, version: probe.version, userns: probe.userns};
+	if (setting === 'bwrap') {
+		throw new SandboxError(
+			`the config says "sandbox": "bwrap", but ${probe.reason}\n  fix: ${INSTALL_FIX} (then \`proofloop doctor\` says whether it runs here), or set "sandbox": "none" in .proofloop/config.json to run agents unsandboxed`,
+		);
+	}
+	return {
+		mode: 'none',
+		reason: probe.reason,
+		warning: `UNSANDBOXED: ${probe.reason}; agents run with full access to this machine (the guard and the oracle still judge their work). fix: ${INSTALL_FIX}, or set "sandbox": "none" in .proofloop/config.json to say this is intended`,
+	};
+}
+
+const isWithin = (child: string, parent: string): boolean => {
+	const rel = path.relative(parent, child);
+	return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+/** `~` and `~/x` in config paths mean the user's home. */
+export function expandHome(p: string, home: string | undefined): string {
+	if (home && (p === '~' || p.startsWith('~/'))) return path.join(home, p.slice(1));
+	return path.resolve(p);
+}
+
+/** A writable path that would cover a protected one, or undefined. */
+export function coveredProtected(writable: string, protect: string[]): string | undefined {
+	return protect.find(p => isWithin(path.resolve(p), path.resolve(writable)));
+}
+
+/** Refuse configured writable paths that would open up what must stay read-only. */
+export function checkWritable(writable: string[], protect: string[]): void {
+	for (const w of writable) {
+		const hit = coveredProtected(w, protect);
+		if (hit) {
+			throw new SandboxError(
+				`sandboxPaths.writable: ${w} contains ${hit}, which agents must not write\n  fix: name a narrower directory (outside the repository, its .git, the tracker, the run directory and proofloop's install dir)`,
+			);
+		}
+	}
+}
+
+type Home = {dir: string; kind: 'dir' | 'file'};
+
+/**
+ * Each known CLI's config home(s): where it keeps credentials, settings and
+ * sessions, which it must be able to write.
+ */
+export function configHomes(agent: string, env: Record<string, string | undefined>): Home[] {
+	const home = env['HOME'] || homedir();
+	const xdg = (name: string, fallback: string) => env[name] || path.join(home, fallback);
+	const dir = (d: string): Home => ({dir: d, kind: 'dir'});
+	switch (agent) {
+		case 'claude':
+			return [
+				dir(env['CLAUDE_CONFIG_DIR'] || path.join(home, '.claude')),
+				// Claude's global state file lives beside the directory. Bound as a file it is
+				// written in place (its atomic rename falls back to a direct write).
+				{dir: path.join(home, '.claude.json'), kind: 'file'},
+				dir(path.join(xdg('XDG_STATE_HOME', '.local/state'), 'claude')),
+				dir(path.join(xdg('XDG_CACHE_HOME', '.cache'), 'claude')),
+			];
+		case 'codex':
+			return [dir(env['CODEX_HOME'] || path.join(home, '.codex'))];
+		case 'gemini':
+			return [dir(path.join(env['GEMINI_CLI_HOME'] || home, '.gemini'))];
+		case 'opencode':
+			return ['XDG_CONFIG_HOME:.config', 'XDG_DATA_HOME:.local/share', 'XDG_STATE_HOME:.local/state', 'XDG_CACHE_HOME:.cache'].map(spec => {
+				const [name, fallback] = spec.split(':') as [string, string];
+				return dir(path.join(xdg(name, fallback), 'opencode'));
+			});
+		case 'copilot':
+			return [dir(env['COPILOT_HOME'] || path.join(home, '.copilot'))];
+		case 'qwen':
+			return [dir(path.join(home, '.qwen'))];
+		default:
+			// demo and command: nothing of their own (a command names its paths in sandboxPaths).
+			return [];
+	}
+}
+
+/** The git metadata a linked worktree's commits write, found from its `.git` file. */
+export type GitWrites = {
+	/** The worktree's `.git` file (read-only: it says where the gitdir is). */
+	dotGit: string;
+	/** The linked worktree's private gitdir, e.g. <repo>/.git/worktrees/<id>. */
+	gitDir?: string;
+	commonDir?: string;
+	/** Directory of the checked-out branch's ref, and of its reflog; absent on a detached HEAD. */
+	refDir?: string;
+	logDir?: string;
+	/** Set when `.git` is a directory (not a linked worktree): it stays read-only as a whole. */
+	ownRepo?: boolean;
+};
+
+export function gitWrites(worktree: string): GitWrites {
+	const dotGit = path.join(worktree, '.git');
+	let stat;
+	try {
+		stat = statSync(dotGit);
+	} catch {
+		return {dotGit};
+	}
+	if (stat.isDirectory()) return {dotGit, ownRepo: true};
+	const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+	if (!pointer?.[1]) return {dotGit};
+	const gitDir = path.resolve(worktree, pointer[1]);
+	let commonDir = gitDir;
+	try {
+		commonDir = path.resolve(gitDir, readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
+	} catch {
+		// A gitdir without commondir is its own common dir.
+	}
+	const writes: GitWrites = {dotGit, gitDir, commonDir};
+	let head = '';
+	try {
+		head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
+	} catch {
+		return writes;
+	}
+	const ref = /^ref:\s*(refs\/heads\/\S+)$/.exec(head)?.[1];
+	// Only a branch in a namespace (refs/heads/proofloop/<id>): its directory holds
+	// no base branch. A top-level branch would need all of refs/heads: not given.
+	if (ref && ref.split('/').length >= 4) {
+		writes.refDir = path.dirname(path.join(commonDir, ref));
+		writes.logDir = path.dirname(path.join(commonDir, 'logs', ref));
+	}
+	return writes;
+}
+
+export type SandboxedCommand = {file: string; args: string[]; env: Record<string, string>};
+
+/**
+ * The bwrap command line that runs `file args` in `worktree` under `policy`.
+ * Mount order matters: later binds sit on top of earlier ones, so the
+ * read-only root comes first, the private /tmp and what must stay visible in
+ * it next, the writable binds after, and the read-only files inside writable
+ * binds last.
+ */
+export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; agent: string; file: string; args: string[]}): SandboxedCommand {
+	const worktree = path.resolve(opts.worktree);
+	const tmp = '/tmp';
+	const underTmp = (p: string) => isWithin(p, tmp);
+	const args: string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--size', String(policy.tmpBytes ?? DEFAULT_TMP_BYTES), '--tmpfs', tmp];
+
+	// What the private /tmp would hide but the agent must read: the repository (its
+	// prompt, the tracker to read, the `proofloop` shim), proofloop itself, node, HOME.
+	const pathDirs = (policy.env['PATH'] ?? '').split(path.delimiter).filter(d => path.isAbsolute(d));
+	const readable = [policy.repoRoot, ...policy.readable, ...pathDirs, policy.env['HOME'] ?? '']
+		.filter(p => p && path.isAbsolute(p) && underTmp(p) && p !== tmp && existsSync(p))
+		.map(p => path.resolve(p));
+	// Parents first; a child of a path already bound is visible through it.
+	const bound: string[] = [];
+	for (const p of [...new Set(readable)].sort((a, b) => a.length - b.length)) {
+		if (bound.some(parent => isWithin(p, parent))) continue;
+		bound.push(p);
+		args.push('--ro-bind', p, p);
+	}
+	if (policy.socket && underTmp(policy.socket) && existsSync(policy.socket)) args.push('--bind', policy.socket, policy.socket);
+
+	const git = gitWrites(worktree);
+	const writable: string[] = [worktree];
+	const readOnlyInside: string[] = [];
+	if (git.ownRepo) {
+		readOnlyInside.push(git.dotGit);
+	} else if (git.gitDir && git.commonDir) {
+		readOnlyInside.push(git.dotGit);
+		writable.push(git.gitDir);
+		for (const file of ['HEAD', 'commondir', 'gitdir']) readOnlyInside.push(path.join(git.gitDir, file));
+		const objects = path.join(git.commonDir, 'objects');
+		writable.push(objects);
+		readOnlyInside.push(path.join(objects, 'pack'), path.join(objects, 'info'));
+		for (const dir of [git.refDir, git.logDir]) {
+			if (!dir) continue;
+			// A branch whose ref is packed may have no loose directory yet; git would create it.
+			mkdirSync(dir, {recursive: true});
+			writable.push(dir);
+		}
+	}
+	for (const home of configHomes(opts.agent, policy.env)) {
+		if (home.kind === 'dir') {
+			try {
+				mkdirSync(home.dir, {recursive: true});
+			} catch {
+				continue;
+			}
+		}
+		if (existsSync(home.dir) && !coveredProtected(home.dir, policy.protect)) writable.push(home.dir);
+	}
+	for (const w of policy.writable) if (existsSync(w)) writable.push(path.resolve(w));
+	for (const w of writable) {
+		// The worktree and git's dirs sit inside protected dirs (the repo, .git), which is
+		// fine; a writable bind that covers a protected dir is what must never happen.
+		const hit = coveredProtected(w, policy.protect);
+		if (hit) throw new SandboxError(`refusing to sandbox: the writable path ${w} would cover ${hit}, which agents must not write`);
+		args.push('--bind', w, w);
+	}
+	for (const p of readOnlyInside) if (existsSync(p)) args.push('--ro-bind', p, p);
+
+	args.push('--chdir', worktree, ...namespaceFlags(policy.userns), '--', opts.file, ...opts.args);
+	return {file: policy.bwrap, args, env: {TMPDIR: tmp}};
+}
