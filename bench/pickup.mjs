@@ -24,7 +24,7 @@ export async function run() {
 	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
 	writeFileSync(
 		path.join(repo, '.proofloop/config.json'),
-		JSON.stringify({batch: 'b', concurrency: 16, attempts: 1, agent: {type: 'command', command: `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`}, checks: ['test -e README.md'], verifyRetries: 0}),
+		JSON.stringify({batch: 'b', concurrency: 16, attempts: 1, agent: {type: 'command', command: `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`}, checks: ['test -e README.md'], verifyRetries: 0, agentEnv: {pass: ['FAKE_']}, sandbox: 'none'}),
 	);
 	writeFileSync(path.join(repo, '.proofloop/tickets/T-1.md'), '---\nid: T-1\ntitle: The filer\nstatus: todo\nbatch: b\n---\nFiles work.\n');
 	git('add', '-A');
