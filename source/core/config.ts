@@ -41,6 +41,14 @@ export const ProjectConfig = z
 			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
 		stallMinutes: z.number().positive().default(10).describe('A worker silent this long is shown as stalled (it is still killed only at its timeout).'),
 		costBudgetUsd: z.number().positive().optional().describe('Stop starting attempts once the agents of this run have reported this much cost (USD); running ones finish.'),
+		selfHeal: z
+			.object({
+				max: z.number().int().min(0).max(10).default(2).describe('Heals per run at most (0 turns self-heal off).'),
+				healer: AgentConfig.optional().describe('The healer agent. Default: the worker (not the built-in demo engine, which cannot heal).'),
+			})
+			.strict()
+			.default({max: 2})
+			.describe('When the run would stop without oracle 0, a healer may fix the harness (prompts, config, hooks), never the verifier.'),
 		limitBackoffSeconds: z
 			.number()
 			.positive()

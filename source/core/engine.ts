@@ -5,6 +5,8 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {runAttempt, type AttemptOutcome} from './attempt.js';
 import type {ControlRequest} from './control.js';
 import {checkFiling, nextTicketId, type FileRequest} from './filing.js';
+import {runHeal, stopReport, type HealOutcome} from './heal.js';
+import {createAdapter} from '../agents/registry.js';
 import {writeManifest} from './run-dir.js';
 import type {AgentClaim, EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
@@ -177,14 +179,12 @@ export class Engine {
 			this.publishTickets();
 			this.scheduleJudge();
 			for (;;) {
+				await this.loop();
 				if (this.stopRequested) break;
-				await this.refresh();
-				if (!this.paused && !this.trackerProblem) this.dispatch();
-				// Paused, or waiting for a broken ticket file to be fixed, with nothing
-				// running: wait (for resume, a fix, or stop); do not end the run.
-				if (this.running.size === 0 && !this.paused && !this.trackerProblem && this.wakeTimers.size === 0) break;
-				this.watchTrackerWhileBroken();
-				await this.nextSettlement();
+				// About to stop: if the oracle is not at 0, a healer may fix the harness (never the verifier).
+				await this.judging;
+				const verdict = await this.judge(false);
+				if (verdict.exit === 0 || !(await this.tryHeal(verdict))) break;
 			}
 		} catch (error) {
 			// Never leave attempts running (and merging) behind an engine that is giving up.
@@ -200,6 +200,62 @@ export class Engine {
 		// Whatever a check or an agent left running dies with the run.
 		reapRunProcesses(this.ctx.run.id);
 		return this.judge(true);
+	}
+
+	/** Dispatch until nothing runs and nothing is ready (or a stop). */
+	private async loop(): Promise<void> {
+		for (;;) {
+			if (this.stopRequested) return;
+			await this.refresh();
+			if (!this.paused && !this.trackerProblem) this.dispatch();
+			// Paused, waiting for a broken ticket file to be fixed, or for a usage limit to lift,
+			// with nothing running: wait (for resume, a fix, the reset, or stop); do not end the run.
+			if (this.running.size === 0 && !this.paused && !this.trackerProblem && this.wakeTimers.size === 0) return;
+			this.watchTrackerWhileBroken();
+			await this.nextSettlement();
+		}
+	}
+
+	private healsDone(): number {
+		return this.events.filter(e => e.type === 'heal.result').length;
+	}
+
+	/** Extra attempts a ticket earned from an applied heal (one per heal). */
+	private readonly bonusAttempts = new Map<string, number>();
+
+	private attemptBudget(id: string): number {
+		return this.ctx.config.attempts + (this.bonusAttempts.get(id) ?? 0);
+	}
+
+	/** One heal, if any is left and a healer exists; true when it was applied and the loop goes on. */
+	private async tryHeal(verdict: OracleVerdict): Promise<boolean> {
+		const {ctx} = this;
+		const heal = this.healsDone() + 1;
+		const healerConfig = ctx.config.selfHeal.healer ?? (ctx.config.agent?.type === 'demo' ? undefined : ctx.config.agent);
+		if (heal > ctx.config.selfHeal.max || !healerConfig) return false;
+		// A blocked ticket or a human gate waits for a human, not for a healer.
+		if (verdict.exit === 2 || verdict.tickets.every(t => t.passing || t.status === 'blocked')) return false;
+		const report = stopReport(ctx, verdict, this.events);
+		ctx.log.append({type: 'heal.started', heal, report});
+		let outcome: HealOutcome;
+		try {
+			outcome = await runHeal(ctx, createAdapter(healerConfig), heal, report);
+		} catch (error) {
+			outcome = {outcome: 'failed', reason: `proofloop error during the heal: ${(error as Error).message}`, files: [], diff: ''};
+		}
+		ctx.log.append({type: 'heal.result', heal, ...outcome});
+		if (outcome.outcome !== 'applied') return false;
+		// The heal changed the harness: every ticket it failed gets one more attempt.
+		await this.refresh();
+		for (const ticket of this.batch()) {
+			const used = this.attemptsUsed(ticket.id);
+			const stuck = ticket.status === 'failed' || ((ticket.status === 'merged' || ticket.status === 'todo') && used >= this.attemptBudget(ticket.id));
+			if (!stuck) continue;
+			// Budget = what it used + 1: exactly one more attempt.
+			this.bonusAttempts.set(ticket.id, used + 1 - ctx.config.attempts);
+			if (ticket.status === 'failed') await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, `one more attempt after heal ${heal}`);
+		}
+		return true;
 	}
 
 	/**
@@ -474,7 +530,7 @@ export class Engine {
 			heldLocks,
 			slots: ctx.config.concurrency - this.running.size,
 			dispatchable: t =>
-				this.resumeVerify.has(t.id) || (startable.has(t.status) && this.attemptsUsed(t.id) < ctx.config.attempts && !this.limitedNow(t.id)),
+				this.resumeVerify.has(t.id) || (startable.has(t.status) && this.attemptsUsed(t.id) < this.attemptBudget(t.id) && !this.limitedNow(t.id)),
 		});
 		for (const picked of ready) {
 			const ticket = this.tickets.get(picked.id);
@@ -543,7 +599,7 @@ export class Engine {
 		}
 		ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: outcome.stage, reason: outcome.reason});
 		const reviewsSpent = outcome.stage === 'review' && this.reviewRounds(ticket.id) >= ctx.config.reviewRounds;
-		const exhausted = this.attemptsUsed(ticket.id) >= ctx.config.attempts || reviewsSpent;
+		const exhausted = this.attemptsUsed(ticket.id) >= this.attemptBudget(ticket.id) || reviewsSpent;
 		// Merged-but-unverified stays `merged` (not done, not failed): the activation gap is visible as such.
 		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
 		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;

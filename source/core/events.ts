@@ -81,6 +81,17 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		final: z.boolean().default(false),
 	}),
 	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional()}),
+	// Self-heal: the loop was about to stop without oracle 0; a healer looked at the harness.
+	z.object({...base, type: z.literal('heal.started'), heal: z.number(), report: z.string()}),
+	z.object({
+		...base,
+		type: z.literal('heal.result'),
+		heal: z.number(),
+		outcome: z.enum(['applied', 'refused', 'external-wall', 'failed']),
+		reason: z.string(),
+		files: z.array(z.string()),
+		diff: z.string(),
+	}),
 	// Work the loop discovered: a worker filed a ticket (it joins the batch; membership only grows).
 	z.object({...base, type: z.literal('ticket.filed'), ticket: z.string(), from: z.string(), title: z.string(), blocks: z.string().optional(), file: z.string()}),
 	z.object({...base, type: z.literal('ticket.note'), ticket: z.string(), attempt: z.number().optional(), text: z.string()}),

@@ -50,6 +50,10 @@ export function formatEvent(event: EngineEvent, startedAt: number): string | und
 			return `${t} ${event.ticket}  attempt ${event.attempt} parked: ${firstLine(event.reason)}`;
 		case 'ticket.blocked':
 			return `${t} ${event.ticket}  claims a wall: ${firstLine(event.wall)}${event.challenged ? ' (first attempt: challenged)' : ''}`;
+		case 'heal.started':
+			return `${t} heal ${event.heal}: the run would stop short of oracle 0; asking the healer`;
+		case 'heal.result':
+			return `${t} heal ${event.heal} ${event.outcome}: ${firstLine(event.reason)}${event.files.length > 0 ? ` (${event.files.join(', ')})` : ''}`;
 		case 'intervention':
 			return `${t} ${event.kind}${event.ticket ? ` ${event.ticket}` : ''} by ${event.by}${event.reason ? `: ${firstLine(event.reason)}` : ''}`;
 		case 'run.stopped':

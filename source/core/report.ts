@@ -32,6 +32,7 @@ export type RunReport = {
 	interventions: number;
 	interventionsByKind: Record<string, number>;
 	heals: number;
+	healList: Array<{heal: number; outcome: string; reason: string; files: string[]; diff: string}>;
 	/** Tickets the loop filed itself (discovered work). */
 	filedByLoop: string[];
 	costUsd: number;
@@ -79,7 +80,8 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		oracle: verdict?.type === 'oracle.verdict' ? {exit: verdict.exit, verdict: verdict.verdict, summary: verdict.summary} : undefined,
 		interventions: Object.values(interventionsByKind).reduce((a, b) => a + b, 0),
 		interventionsByKind,
-		heals: 0,
+		heals: events.filter(e => e.type === 'heal.result').length,
+		healList: events.flatMap(e => (e.type === 'heal.result' ? [{heal: e.heal, outcome: e.outcome, reason: e.reason, files: e.files, diff: e.diff}] : [])),
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
 		tickets: perTicket,
@@ -108,6 +110,13 @@ export function renderReportMarkdown(report: RunReport): string {
 		'| --- | --- | --- | --- | --- | --- | --- | --- |',
 		...rows,
 		'',
+		...(report.healList.length > 0
+			? [
+					'## Heals',
+					'',
+					...report.healList.flatMap(h => [`### Heal ${h.heal}: ${h.outcome}`, '', h.reason, '', ...(h.diff ? ['```diff', h.diff.trimEnd(), '```', ''] : [])]),
+				]
+			: []),
 		'## What the finish line caught',
 		'',
 		...(failures.length > 0 ? failures : ['Nothing: every attempt passed on its first try.']),

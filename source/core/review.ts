@@ -15,8 +15,8 @@ export const ReviewVerdict = z.discriminatedUnion('verdict', [
 ]);
 export type ReviewVerdict = z.infer<typeof ReviewVerdict>;
 
-/** The last JSON object in a reviewer's answer that is a valid verdict, or why there is none. */
-export function extractVerdict(text: string): {ok: true; verdict: ReviewVerdict} | {ok: false; reason: string} {
+/** The last JSON object in an agent's answer that `schema` accepts, or why there is none. */
+export function extractLastJson<T>(text: string, schema: z.ZodType<T>): {ok: true; value: T} | {ok: false; reason: string} {
 	const candidates: string[] = [];
 	// Every balanced {...} span, scanning from each '{' (answers often wrap the JSON in prose or fences).
 	for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
@@ -45,11 +45,17 @@ export function extractVerdict(text: string): {ok: true; verdict: ReviewVerdict}
 		} catch {
 			continue;
 		}
-		const parsed = ReviewVerdict.safeParse(raw);
-		if (parsed.success) return {ok: true, verdict: parsed.data};
+		const parsed = schema.safeParse(raw);
+		if (parsed.success) return {ok: true, value: parsed.data};
 		lastProblem = `its JSON is not a verdict: ${parsed.error.issues[0]?.message ?? 'wrong shape'}`;
 	}
 	return {ok: false, reason: lastProblem};
+}
+
+/** The reviewer's verdict in its answer. */
+export function extractVerdict(text: string): {ok: true; verdict: ReviewVerdict} | {ok: false; reason: string} {
+	const found = extractLastJson(text, ReviewVerdict);
+	return found.ok ? {ok: true, verdict: found.value} : found;
 }
 
 const MAX_DIFF = 200_000;

@@ -33,6 +33,8 @@ export type RunState = {
 	workers: Map<string, WorkerView>;
 	oracle?: OracleView;
 	interventions: number;
+	/** Self-heals tried in this run (applied or not). */
+	heals: number;
 	/** Tokens and cost the agents reported so far. */
 	usage: {inputTokens: number; outputTokens: number; costUsd: number};
 	concurrency: number;
@@ -50,6 +52,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		tickets: new Map(),
 		workers: new Map(),
 		interventions: 0,
+		heals: 0,
 		usage: {inputTokens: 0, outputTokens: 0, costUsd: 0},
 		concurrency,
 		lastSeq: 0,
@@ -93,6 +96,8 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stage: event.stage, stalled: false});
 			return next;
 		}
+		case 'heal.result':
+			return {...next, heals: state.heals + 1};
 		case 'agent.exited':
 			return {
 				...next,

@@ -38,6 +38,10 @@ export function headerSegments(state: RunState, now: number): Segment[] {
 		{text: `done ${done}/${tickets.length}${gated > 0 ? ` +${gated} gated` : ''}`, bold: true, drop: 0},
 		{text: plural(state.interventions, 'intervention'), drop: 0},
 	);
+	if (state.heals > 0) segments.push({text: plural(state.heals, 'heal'), tone: 'warn', drop: 2});
+	if (state.usage.costUsd > 0 || state.usage.inputTokens > 0) {
+		segments.push({text: `$${state.usage.costUsd.toFixed(2)} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`, tone: 'muted', drop: 3});
+	}
 	if (state.runId) segments.push({text: `run ${cleanText(state.runId, 40)}`, tone: 'muted', drop: 4});
 	return segments;
 }

@@ -33,11 +33,14 @@
  * scripts did not foresee is recorded in `problems` for the test to assert on.
  *
  * Bounded: it listens on loopback only, refuses non-loopback peers, and closes
- * itself after `maxLifetimeMs` even if the test forgets to.
+ * itself after `maxLifetimeMs` even if the test forgets to. Used as the CLIs'
+ * proxy (`proxyUrl`) it also refuses, and records, anything they would send
+ * off loopback.
  */
 import {randomUUID} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import type {Duplex} from 'node:stream';
 import {brotliDecompressSync, gunzipSync, inflateSync} from 'node:zlib';
 
 export type Protocol = 'anthropic' | 'responses' | 'gemini';
@@ -172,6 +175,24 @@ export class ScriptedModelServer {
 		return `http://127.0.0.1:${this.port}`;
 	}
 
+	/**
+	 * Give this to the CLIs as HTTP_PROXY / HTTPS_PROXY / ALL_PROXY, with
+	 * NO_PROXY=127.0.0.1,localhost: whatever a CLI would send off loopback
+	 * (telemetry, update checks, a provider it was not pointed at) comes here
+	 * instead, is refused, and lands in `outbound` and `problems`.
+	 */
+	get proxyUrl(): string {
+		return this.url;
+	}
+
+	/** Requests a CLI tried to send off loopback, all refused. */
+	readonly outbound: string[] = [];
+
+	private refuseOutbound(what: string, userAgent: string): void {
+		this.outbound.push(`${what} (${userAgent || 'no user-agent'})`);
+		this.problems.push(`refused a request off loopback: ${what} (${userAgent || 'no user-agent'})`);
+	}
+
 	/** Set (or replace) the sessions of a script. */
 	script(key: string, sessions: Session[]): void {
 		this.scripts.set(key, sessions);
@@ -216,6 +237,13 @@ export class ScriptedModelServer {
 		});
 		// Codex may hold a keep-alive connection open; it must not keep the test alive.
 		server.keepAliveTimeout = 1000;
+		// As the CLIs' HTTPS proxy, it turns every tunnel off loopback down (and records it).
+		server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+			this.requests.push({at: Date.now(), method: 'CONNECT', path: req.url ?? '', userAgent: str(req.headers['user-agent']), kind: 'refused', status: 403});
+			this.refuseOutbound(`CONNECT ${req.url ?? ''}`, str(req.headers['user-agent']));
+			socket.on('error', () => {});
+			socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+		});
 		this.server = server;
 		await new Promise<void>((resolve, reject) => {
 			server.once('error', reject);
@@ -228,7 +256,7 @@ export class ScriptedModelServer {
 
 	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const method = req.method ?? 'GET';
-		const path = req.url ?? '/';
+		let path = req.url ?? '/';
 		const userAgent = str(req.headers['user-agent']);
 		const entry: RequestLogEntry = {at: Date.now(), method, path, userAgent, kind: 'meta', status: 200};
 		this.requests.push(entry);
@@ -237,6 +265,19 @@ export class ScriptedModelServer {
 			entry.status = 403;
 			res.writeHead(403).end();
 			return;
+		}
+		if (/^https?:\/\//i.test(path)) {
+			// Absolute form: a client that uses this server as its HTTP proxy (see `proxyUrl`).
+			const target = new URL(path);
+			if (target.host !== `127.0.0.1:${this.port}` && target.host !== `localhost:${this.port}`) {
+				this.refuseOutbound(`${method} ${path}`, userAgent);
+				entry.kind = 'refused';
+				entry.status = 403;
+				res.writeHead(403, {'content-type': 'text/plain'}).end('the e2e model server refuses requests off loopback\n');
+				return;
+			}
+			path = `${target.pathname}${target.search}`;
+			entry.path = path;
 		}
 		const raw = await readBody(req);
 		const pathname = path.split('?')[0] ?? path;

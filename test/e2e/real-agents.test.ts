@@ -1,8 +1,8 @@
 /**
- * Real CLIs, really run: pinned `claude` and `codex` (installed on demand by
- * scripts/install-agent-clis.mjs into .cache/agent-clis/) run a ticket batch
- * headless through `proofloop run --headless`, one as the worker and the
- * other as the reviewer, against the scripted model server in
+ * Real CLIs, really run: pinned `claude`, `codex` and `gemini` (installed on
+ * demand by scripts/install-agent-clis.mjs into .cache/agent-clis/) run ticket
+ * batches headless through `proofloop run --headless`, one as the worker and
+ * another as the reviewer, against the scripted model server in
  * ./model-server.ts. The model is scripted; everything else is real: the CLIs
  * read the prompt proofloop gives them, call the server over their own wire
  * protocol, edit files with their own tools in their worktrees, and proofloop
@@ -24,6 +24,10 @@
  *   GEMINI_CLI_HOME holding .gemini/settings.json with
  *   security.auth.selectedType "gemini-api-key" (without it a base URL makes
  *   the auth type "gateway" and gemini exits 41, "Invalid auth method").
+ * - all: HTTP(S)_PROXY / ALL_PROXY = the server, NO_PROXY = loopback. Whatever
+ *   a CLI would send elsewhere (telemetry, plugin sync, update checks) reaches
+ *   the server instead, is refused and fails the test; the settings that stop
+ *   each pinned CLI from trying are below.
  *
  * A CLI that cannot install or start here is skipped with a loud reason,
  * unless PROOFLOOP_E2E_STRICT=1 (CI), where that is a failure.
@@ -31,6 +35,7 @@
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {execa, execaSync} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {EngineEvent} from '../../source/core/events.js';
@@ -53,8 +58,9 @@ const USER_AGENT = {claude: /^claude-cli\/2\.1\.330 /, codex: /^codex_exec\/0\.1
 
 /** Why each CLI cannot run here, if it cannot. */
 const unavailable = new Map<CliName, string>();
-/** Scratch outside /tmp (CODEX_HOME must not be under it); removed after a passing file. */
-const scratchRoot = path.resolve('.cache', 'e2e');
+/** Scratch outside /tmp (CODEX_HOME must not be under it), git-ignored; removed unless a test failed. */
+const scratchRoot = fileURLToPath(new URL('../../.cache/e2e/', import.meta.url));
+const scratchDirs: string[] = [];
 let keepScratch = KEEP;
 
 beforeAll(() => {
@@ -75,7 +81,7 @@ beforeAll(() => {
 }, 900_000);
 
 afterAll(() => {
-	if (!keepScratch) rmSync(scratchRoot, {recursive: true, force: true});
+	if (!keepScratch) for (const dir of scratchDirs) rmSync(dir, {recursive: true, force: true});
 });
 
 /** Skip (loudly, in beforeAll) or fail when a CLI the test needs cannot run. */
@@ -145,6 +151,7 @@ function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketS
 	const root = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'));
 	mkdirSync(scratchRoot, {recursive: true});
 	const scratch = mkdtempSync(path.join(scratchRoot, 'run-'));
+	scratchDirs.push(scratch);
 	const git = (...args: string[]) => execaSync('git', args, {cwd: root});
 	git('init', '-q', '-b', 'main');
 	git('config', 'user.name', 'e2e');
@@ -186,18 +193,30 @@ function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketS
 			'request_max_retries = 0',
 			'stream_max_retries = 0',
 			'',
+			// Without these codex 0.169 reaches out on its own: plugins (github.com by git, api.github.com,
+			// chatgpt.com), analytics (ab.chatgpt.com). The proxy below would refuse them and fail the test.
+			'[features]',
+			'plugins = false',
+			'',
+			'[analytics]',
+			'enabled = false',
+			'',
 		].join('\n'),
 	);
 	const claudeConfig = path.join(scratch, 'claude-config');
 	mkdirSync(claudeConfig, {recursive: true});
 	const geminiHome = path.join(scratch, 'gemini-home');
 	mkdirSync(path.join(geminiHome, '.gemini'), {recursive: true});
-	writeFileSync(path.join(geminiHome, '.gemini', 'settings.json'), `${JSON.stringify({security: {auth: {selectedType: 'gemini-api-key'}}}, null, 2)}\n`);
+	// usageStatisticsEnabled: otherwise gemini 0.61 sends usage statistics to play.googleapis.com.
+	writeFileSync(
+		path.join(geminiHome, '.gemini', 'settings.json'),
+		`${JSON.stringify({security: {auth: {selectedType: 'gemini-api-key'}}, privacy: {usageStatisticsEnabled: false}}, null, 2)}\n`,
+	);
 
 	// Nothing of the outer agents' or models' settings may leak in: dummy keys only.
 	const env: Record<string, string> = {};
 	for (const [key, value] of Object.entries(process.env)) {
-		if (value === undefined || /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|PROOFLOOP_|VITEST|IS_SANDBOX$)/.test(key)) continue;
+		if (value === undefined || /^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|GEMINI_|GOOGLE_|PROOFLOOP_|VITEST|IS_SANDBOX$|(HTTPS?|ALL|NO)_PROXY$)/i.test(key)) continue;
 		env[key] = value;
 	}
 	Object.assign(env, {
@@ -206,6 +225,7 @@ function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketS
 		ANTHROPIC_BASE_URL: opts.server.url,
 		ANTHROPIC_API_KEY: 'sk-ant-e2e-dummy',
 		CLAUDE_CONFIG_DIR: claudeConfig,
+		// Otherwise claude 2.1.330 calls api.anthropic.com itself (besides the base URL).
 		CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
 		DISABLE_AUTOUPDATER: '1',
 		CODEX_HOME: codexHome,
@@ -213,6 +233,15 @@ function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketS
 		GOOGLE_GEMINI_BASE_URL: opts.server.url,
 		GEMINI_API_KEY: 'gemini-e2e-dummy',
 		GEMINI_CLI_HOME: geminiHome,
+		// Nothing leaves loopback: whatever a CLI would send elsewhere goes to the server, which refuses it.
+		HTTP_PROXY: opts.server.proxyUrl,
+		HTTPS_PROXY: opts.server.proxyUrl,
+		ALL_PROXY: opts.server.proxyUrl,
+		http_proxy: opts.server.proxyUrl,
+		https_proxy: opts.server.proxyUrl,
+		all_proxy: opts.server.proxyUrl,
+		NO_PROXY: '127.0.0.1,localhost,::1',
+		no_proxy: '127.0.0.1,localhost,::1',
 	});
 	return {root, scratch, env};
 }
@@ -283,10 +312,13 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 		const ADD = 'export function add(a, b) {\n\treturn a + b;\n}\n';
 		const GREET = 'export function greet(name) {\n\treturn `Hello, ${name}!`;\n}\n';
 		const USAGE = "# Usage\n\n```js\nimport {add} from './src/add.mjs';\nimport {greet} from './src/greet.mjs';\nadd(2, 3); // 5\ngreet('Ada'); // 'Hello, Ada!'\n```\n";
-		const approve = (what: string): Session => [
-			// The reviewer looks at the change with its own shell tool, then answers the verdict JSON last.
+		const approve = (what: string, content: string): Session => [
+			// The reviewer looks at the change with its own shell tool in its checkout, then ends with the verdict JSON.
 			{shell: `git log --oneline -1 && cat ${what}`},
-			request => ({text: `I read ${what} (${request.toolResults.length} tool result). It does what the ticket asks and nothing else.\n\n{"verdict": "approve"}`}),
+			request =>
+				request.toolResults[0]?.includes(content.split('\n')[0]!)
+					? {text: `I read ${what}: it does what the ticket asks and nothing else.\n\n{"verdict": "approve"}`}
+					: {text: JSON.stringify({verdict: 'changes', findings: [`the reviewer's checkout does not hold ${what}: ${request.toolResults[0] ?? '(no tool result)'}`]})},
 		];
 		const server = await ScriptedModelServer.start({
 			route: router('claude'),
@@ -296,9 +328,9 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 				'worker:E2E-GREET': [[{write: 'src/greet.mjs', content: GREET}, {text: 'Added src/greet.mjs.'}]],
 				// The file written through the shell this time.
 				'worker:E2E-DOCS': [[{shell: `mkdir -p docs && cat > docs/USAGE.md <<'EOF'\n${USAGE}EOF\nnode check.mjs add greet docs`}, {text: 'Wrote docs/USAGE.md.'}]],
-				'reviewer:E2E-ADD': [approve('src/add.mjs')],
-				'reviewer:E2E-GREET': [approve('src/greet.mjs')],
-				'reviewer:E2E-DOCS': [approve('docs/USAGE.md')],
+				'reviewer:E2E-ADD': [approve('src/add.mjs', ADD)],
+				'reviewer:E2E-GREET': [approve('src/greet.mjs', GREET)],
+				'reviewer:E2E-DOCS': [approve('docs/USAGE.md', USAGE)],
 			},
 		});
 		try {
@@ -341,8 +373,8 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 			expect(await showOnMain(project.root, 'src/add.mjs')).toBe(ADD.trimEnd());
 			expect(await showOnMain(project.root, 'src/greet.mjs')).toBe(GREET.trimEnd());
 			expect(await showOnMain(project.root, 'docs/USAGE.md')).toBe(USAGE.trimEnd());
-			// The agents' usage reached the event log (claude reports cost, codex tokens only).
-			expect(events.some(e => e.type === 'attempt.started' && e.agent === 'claude')).toBe(true);
+			// claude's own accounting reached the event log: tokens and its cost estimate.
+			for (const e of events) if (e.type === 'agent.exited') expect(e.usage.inputTokens > 0 && e.usage.costUsd > 0, JSON.stringify(e)).toBe(true);
 
 			const oracle = await proofloop(project, ['oracle']);
 			expect(oracle.exitCode, `${oracle.stdout}\n${oracle.stderr}`).toBe(0);
@@ -409,6 +441,11 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 			for (const r of server.mainRequests('worker:E2E-SLUG')) expect(r.userAgent).toMatch(USER_AGENT.codex);
 			for (const r of server.mainRequests('reviewer:E2E-SLUG')) expect(r.userAgent).toMatch(USER_AGENT.claude);
 			expect(server.sessionCount('worker:E2E-SLUG')).toBe(2);
+			// codex reports tokens, never a cost.
+			const exits = events.filter(e => e.type === 'agent.exited');
+			expect(exits).toHaveLength(2);
+			for (const e of exits) if (e.type === 'agent.exited') expect(e.usage).toMatchObject({inputTokens: expect.any(Number), costUsd: 0});
+			for (const e of exits) if (e.type === 'agent.exited') expect(e.usage.inputTokens).toBeGreaterThan(0);
 			expect(server.sessionCount('reviewer:E2E-SLUG')).toBe(2);
 
 			expect(await trailerCount(project.root, 'E2E-SLUG')).toBe(1);
@@ -445,6 +482,8 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 			expect(server.problems).toEqual([]);
 			const events = runEvents(project.root);
 			expect(reviewResults(events, 'E2E-SHOUT')).toEqual([{verdict: 'approve', findings: []}]);
+			const exit = events.find(e => e.type === 'agent.exited');
+			expect(exit?.type === 'agent.exited' && exit.ok && exit.usage.inputTokens > 0, JSON.stringify(exit)).toBe(true);
 			const work = server.mainRequests('worker:E2E-SHOUT');
 			expect(work.map(r => r.turn)).toEqual([1, 2, 3]);
 			for (const r of work) expect(r.userAgent).toMatch(USER_AGENT.gemini);
