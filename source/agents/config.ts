@@ -65,7 +65,7 @@ export const ClaudeAgentConfig = cliAgent(
 export const CodexAgentConfig = cliAgent(
 	'codex',
 	'OpenAI Codex CLI (npm @openai/codex), headless: codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check.',
-	'"gpt-5.1-codex"',
+	'"gpt-5.5"',
 	'codex',
 );
 

@@ -171,8 +171,12 @@ export async function runAttempt(
 				const round = ctx.reviewRounds(id) + 1;
 				const review = await reviewChange({ctx, reviewer: ctx.reviewer, ticket, attempt, round, head, checks});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during review'};
+				if (review.kind === 'limited') {
+					ctx.log.append({type: 'review.result', ticket: id, attempt, round, verdict: 'failed', findings: [review.reason], usage: review.usage});
+					return {kind: 'limited', until: review.until, reason: review.reason};
+				}
 				const findings = review.kind === 'changes' ? review.findings : review.kind === 'failed' ? [review.reason] : [];
-				ctx.log.append({type: 'review.result', ticket: id, attempt, round, verdict: review.kind, findings});
+				ctx.log.append({type: 'review.result', ticket: id, attempt, round, verdict: review.kind, findings, usage: review.usage});
 				if (review.kind === 'changes') {
 					throw new StageFailure('review', `the reviewer asked for changes (round ${round}/${ctx.config.reviewRounds}):\n${review.findings.map(f => `- ${f}`).join('\n')}`);
 				}

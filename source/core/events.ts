@@ -54,7 +54,16 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	}),
 	z.object({...base, ...ticketRef, type: z.literal('checks.result'), ok: z.boolean(), reason: z.string().optional()}),
 	z.object({...base, ...ticketRef, type: z.literal('guard.result'), ok: z.boolean(), reason: z.string().optional(), files: z.array(z.string())}),
-	z.object({...base, ...ticketRef, type: z.literal('review.result'), round: z.number(), verdict: z.enum(['approve', 'changes', 'failed']), findings: z.array(z.string())}),
+	z.object({
+		...base,
+		...ticketRef,
+		type: z.literal('review.result'),
+		round: z.number(),
+		verdict: z.enum(['approve', 'changes', 'failed']),
+		findings: z.array(z.string()),
+		// What the reviewer's runs reported spending (counted with the workers' in costs and the budget).
+		usage: usage.optional(),
+	}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.intent'), head: z.string(), baseHead: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.done'), sha: z.string(), warnings: z.array(z.string())}),
 	z.object({...base, ...ticketRef, type: z.literal('verify.result'), ok: z.boolean(), tries: z.number(), digest: z.string().optional(), reason: z.string().optional()}),

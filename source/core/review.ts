@@ -61,7 +61,11 @@ export function extractVerdict(text: string): {ok: true; verdict: ReviewVerdict}
 const MAX_DIFF = 200_000;
 const MAX_ANSWER = 64 * 1024;
 
-export type ReviewOutcome = {kind: 'approve'} | {kind: 'changes'; findings: string[]} | {kind: 'failed'; reason: string};
+type Usage = {inputTokens: number; outputTokens: number; costUsd: number};
+export type ReviewOutcome = ({kind: 'approve'} | {kind: 'changes'; findings: string[]} | {kind: 'failed'; reason: string} | {kind: 'limited'; until: number; reason: string}) & {
+	/** What the reviewer's runs cost (every ask counts). */
+	usage: Usage;
+};
 
 /**
  * Ask the reviewer (a different adapter or model) about the exact commit that
@@ -98,6 +102,7 @@ export async function reviewChange(opts: {
 	writeFileSync(promptFile, prompt);
 	const logFile = ctx.run.logFile(ticket.id, attempt).replace(/\.log$/, '.review.log');
 	let lastProblem = '';
+	const usage: Usage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
 	for (let ask = 1; ask <= 2; ask++) {
 		// Everything the reviewer said, bounded: the verdict may span several lines.
 		let said = '';
@@ -114,7 +119,15 @@ export async function reviewChange(opts: {
 				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
 			}),
 		);
-		if (ctx.stopping()) return {kind: 'failed', reason: 'the engine stopped during review'};
+		usage.inputTokens += answer.usage.inputTokens;
+		usage.outputTokens += answer.usage.outputTokens;
+		usage.costUsd += answer.usage.costUsd;
+		if (ctx.stopping()) return {kind: 'failed', reason: 'the engine stopped during review', usage};
+		// A usage limit is not the change's fault: the ticket waits, like a worker's would.
+		if (!answer.ok && answer.limit) {
+			const until = answer.limit.resetAt ? Date.parse(answer.limit.resetAt) : Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
+			return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: `the reviewer hit a usage limit: ${answer.reason}`, usage};
+		}
 		if (!answer.ok) {
 			lastProblem = `the reviewer failed: ${answer.reason}`;
 			continue;
@@ -124,7 +137,7 @@ export async function reviewChange(opts: {
 			lastProblem = `the reviewer answered no valid verdict JSON (${verdict.reason})`;
 			continue;
 		}
-		return verdict.verdict.verdict === 'approve' ? {kind: 'approve'} : {kind: 'changes', findings: verdict.verdict.findings};
+		return verdict.verdict.verdict === 'approve' ? {kind: 'approve', usage} : {kind: 'changes', findings: verdict.verdict.findings, usage};
 	}
-	return {kind: 'failed', reason: `${lastProblem}; asked twice`};
+	return {kind: 'failed', reason: `${lastProblem}; asked twice`, usage};
 }

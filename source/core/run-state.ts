@@ -96,6 +96,16 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stage: event.stage, stalled: false});
 			return next;
 		}
+		case 'review.result':
+			if (!event.usage) return next;
+			return {
+				...next,
+				usage: {
+					inputTokens: state.usage.inputTokens + event.usage.inputTokens,
+					outputTokens: state.usage.outputTokens + event.usage.outputTokens,
+					costUsd: state.usage.costUsd + event.usage.costUsd,
+				},
+			};
 		case 'heal.result':
 			return {...next, heals: state.heals + 1};
 		case 'agent.exited':
