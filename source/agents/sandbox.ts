@@ -359,5 +359,7 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 	for (const p of readOnlyInside) if (existsSync(p)) args.push('--ro-bind', p, p);
 
 	args.push('--chdir', worktree, ...namespaceFlags(policy.userns), '--', opts.file, ...opts.args);
-	return {file: policy.bwrap, args, env: {TMPDIR: tmp}};
+	// IS_SANDBOX: what Claude Code asks of a root user before it skips permission prompts;
+	// inside this box, with every capability dropped, it is true.
+	return {file: policy.bwrap, args, env: {TMPDIR: tmp, IS_SANDBOX: '1'}};
 }

@@ -5,8 +5,11 @@ import {createHash, randomBytes} from 'node:crypto';
 import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
+import {findRunProcesses, reapRunProcesses} from '../../source/core/orphans.js';
 import {listRuns} from '../../source/core/run-dir.js';
-import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
+import {CLI, makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 const probe = probeBwrap();
 if (!probe.ok) {
@@ -124,6 +127,31 @@ describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, u
 		// And what nothing catches, the sandbox is for: another ticket's merge carries A's file.
 		expect((await execa('git', ['cat-file', '-e', 'main:from-A.txt'], {cwd: batch.root, reject: false})).exitCode).toBe(0);
 		expect(existsSync(path.join(listRuns(batch.root)[0]!.dir, 'agent.txt'))).toBe(true);
+	});
+
+	it('an engine killed with SIGKILL takes its sandboxed agents along at once (--die-with-parent); unsandboxed they outlive it until the next engine reaps them', async () => {
+		const survivors: Record<string, number> = {};
+		for (const sandbox of ['auto', 'none'] as const) {
+			const {root, plan} = makeRepo({tickets: [{id: 'H'}], config: {sandbox}, plan: {H: 'hang', _sleepMs: 0}});
+			const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
+			const until = Date.now() + 30_000;
+			const eventsFile = () => listRuns(root)[0]?.eventsFile;
+			while (!(eventsFile() && existsSync(eventsFile()!) && readFileSync(eventsFile()!, 'utf8').includes('"type":"agent.spawned"'))) {
+				if (Date.now() > until) throw new Error('the agent never started');
+				await sleep(20);
+			}
+			// The hanging agent and its SIGTERM-proof grandchild are up.
+			await sleep(500);
+			const runId = listRuns(root)[0]!.id;
+			expect(findRunProcesses(runId).length).toBeGreaterThanOrEqual(2);
+			engine.kill('SIGKILL');
+			await engine;
+			await sleep(1000);
+			survivors[sandbox] = findRunProcesses(runId).length;
+			reapRunProcesses(runId);
+		}
+		expect(survivors['auto']).toBe(0);
+		expect(survivors['none']).toBeGreaterThanOrEqual(2);
 	});
 
 	it('a sandboxed reviewer runs boxed too: it cannot write the tracker', async () => {

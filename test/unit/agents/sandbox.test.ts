@@ -69,7 +69,17 @@ describe('the bwrap command line', () => {
 		expect(flags).not.toContain('--unshare-net');
 		expect(flags[flags.indexOf('--cap-drop') + 1]).toBe('ALL');
 		expect(command.args.slice(command.args.indexOf('--') + 1)).toEqual(['/bin/sh', '-c', 'true']);
-		expect(command.env).toEqual({TMPDIR: '/tmp'});
+		expect(command.env).toEqual({TMPDIR: '/tmp', IS_SANDBOX: '1'});
+	});
+
+	it('a control socket under /tmp (a deep run dir) is bound into the private /tmp, so `proofloop ticket` still reaches the engine', () => {
+		const {root, worktree} = repoWithWorktree();
+		const socket = path.join(tempDir('pl-sock-'), 'proofloop-0123.sock');
+		writeFileSync(socket, '');
+		const list = binds(sandboxCommand(policy(root, {socket}), {worktree, agent: 'command', file: 'x', args: []}).args);
+		expect(list).toContainEqual(['--bind', socket, socket]);
+		const args = sandboxCommand(policy(root, {socket}), {worktree, agent: 'command', file: 'x', args: []}).args;
+		expect(args.indexOf(socket)).toBeGreaterThan(args.indexOf('--tmpfs'));
 	});
 
 	it('never opens a top-level branch ref dir (it would hold the base branch), nor a detached checkout\'s refs', () => {
