@@ -35,6 +35,8 @@ let seed = Number(option('seed', Date.now() % 2 ** 31));
 const initialSeed = seed;
 const out = path.resolve(root, option('out', 'bench/results/chaos.json'));
 const quiet = args.includes('--quiet');
+/** auto (bwrap when it works here) or none. Unsandboxed, an agent outlives a SIGKILLed engine until the next engine reaps it: counted, not failed. */
+const sandbox = option('sandbox', 'auto');
 /** No single engine may run longer than this between kills (a hang is a failure, not a wait). */
 const ENGINE_LIMIT_MS = Number(option('engine-limit-seconds', 180)) * 1000;
 
@@ -87,6 +89,7 @@ function makeBatch() {
 		verifyRetries: 0,
 		agentEnv: {pass: ['FAKE_']},
 		sandboxPaths: {writable: [io]},
+		sandbox,
 	};
 	writeFileSync(path.join(repo, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));
 	for (const t of TICKETS) {
@@ -306,7 +309,7 @@ while (stats.kills < totalKills || stats.batches === 0) {
 						return String(pid);
 					}
 				});
-				stats.problems.push(`batch ${stats.batches}: ${left.length} process(es) of the run outlived the engine killed after ${life.after} by 2 s: ${what.join(' | ')}`);
+				if (sandbox !== 'none') stats.problems.push(`batch ${stats.batches}: ${left.length} process(es) of the run outlived the engine killed after ${life.after} by 2 s: ${what.join(' | ')}`);
 			}
 		}
 		// Now and then, leave what a kill mid-write leaves: half a line.
@@ -333,6 +336,7 @@ const result = {
 	at: new Date().toISOString(),
 	node: process.version,
 	seed: initialSeed,
+	sandbox,
 	kills: stats.kills,
 	restarts: stats.restarts,
 	batches: stats.batches,
@@ -361,6 +365,7 @@ const rows = [
 	['survivors', `${result.survivors} (kills after which a process of the run outlived the engine by 2 s)`],
 	['seconds', seconds],
 	['seed', result.seed],
+	['sandbox', sandbox],
 ];
 console.log('\nchaos');
 for (const [key, value] of rows) console.log(`  ${String(key).padEnd(10)}  ${value}`);

@@ -16,6 +16,7 @@ import {CODEX_FLAGS} from './codex.js';
 import type {AgentConfig} from './config.js';
 import {GEMINI_FLAGS} from './gemini.js';
 import {OPENCODE_FLAGS} from './opencode.js';
+import {probeBwrap} from './sandbox.js';
 
 export type DoctorCheck = {
 	name: string;
@@ -160,7 +161,10 @@ async function checkSandbox(env: Record<string, string>, timeoutMs: number): Pro
 	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: 'bwrap (bubblewrap) not found on PATH: attempts run unsandboxed', fix}];
 	const version = await run(found, ['--version'], env, timeoutMs);
 	if (!version.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${found} --version failed: ${firstLine(version.text)}`, fix}];
-	return [{name: 'sandbox', ok: true, optional: true, detail: `${firstLine(version.text)} (${found})`}];
+	// Found is not enough: user namespaces may be off, or a profile may refuse it. Try the flags an attempt uses.
+	const probe = probeBwrap({...env, PROOFLOOP_BWRAP: found});
+	if (!probe.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${probe.reason}: attempts run unsandboxed`, fix: 'allow unprivileged user namespaces (or run as root), then run `proofloop doctor` again'}];
+	return [{name: 'sandbox', ok: true, optional: true, detail: `${firstLine(version.text)} (${found}): sandboxes work here${probe.userns ? '' : ' (without a user namespace)'}`}];
 }
 
 /** `--flag` as a word of its own in help text: not a prefix of `--flag-other`. */

@@ -5,7 +5,7 @@ import type {AgentAdapter} from '../agents/adapter.js';
 import {runAgent} from '../agents/runner.js';
 import {runGit} from '../git/index.js';
 import {CONFIG_PATH, parseProjectConfig} from './config.js';
-import {runEnv, type EngineContext} from './context.js';
+import {agentEnv, type EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
@@ -79,7 +79,9 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 		const answer = await runAgent({
 			adapter: healer,
 			input: {ticketId: `heal-${heal}`, attempt: heal, maxAttempts: ctx.config.selfHeal.max, promptFile, worktree: dir},
-			env: {...runEnv(ctx, `heal-${heal}`, heal), PROOFLOOP_ROLE: 'healer'},
+			// Like every agent: an allow-listed environment, boxed when the run has a sandbox.
+			env: {...agentEnv(ctx, `heal-${heal}`, heal), PROOFLOOP_ROLE: 'healer'},
+			...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 			logFile,
 			timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
 			onEvent: event => {
