@@ -111,7 +111,7 @@ function expectTerminalRestored(stdout: FakeStdout, stdin: FakeStdin, signalList
 	expect(added.map(listener => listener.name)).not.toContain('onSignal');
 }
 
-const waitForScreen = (stdout: FakeStdout, pattern: RegExp): Promise<void> => vi.waitFor(() => expect(stdout.output()).toMatch(pattern), {timeout: 3000});
+const waitForScreen = (stdout: FakeStdout, pattern: RegExp): Promise<void> => vi.waitFor(() => expect(stdout.output()).toMatch(pattern), {timeout: 20_000});
 
 afterEach(() => {
 	vi.restoreAllMocks();
