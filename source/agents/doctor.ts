@@ -157,8 +157,9 @@ async function checkCli(
 
 async function checkSandbox(env: Record<string, string>, timeoutMs: number): Promise<DoctorCheck[]> {
 	const fix = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)';
-	const found = await findExecutable('bwrap', env);
-	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: 'bwrap (bubblewrap) not found on PATH: attempts run unsandboxed', fix}];
+	// PROOFLOOP_BWRAP names the bwrap the engine uses, as in sandbox.ts.
+	const found = await findExecutable(env['PROOFLOOP_BWRAP'] || 'bwrap', env);
+	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: `${env['PROOFLOOP_BWRAP'] || 'bwrap (bubblewrap)'} not found${env['PROOFLOOP_BWRAP'] ? '' : ' on PATH'}: attempts run unsandboxed`, fix}];
 	const version = await run(found, ['--version'], env, timeoutMs);
 	if (!version.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${found} --version failed: ${firstLine(version.text)}`, fix}];
 	// Found is not enough: user namespaces may be off, or a profile may refuse it. Try the flags an attempt uses.

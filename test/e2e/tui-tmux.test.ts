@@ -84,10 +84,13 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 		await waitForScreen(t => /detached/i.test(t), 'the detach message');
 		const status = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json'], {cwd: repo, encoding: 'utf8'}));
 		expect(status.engine).toBe('running');
+		// Hold the run (from another terminal's CLI) so it is still there to re-attach to, whatever the machine's speed.
+		execFileSync(process.execPath, [CLI, 'pause'], {cwd: repo, encoding: 'utf8'});
 		// Re-attach from the same terminal.
 		await waitForScreen(t => existsSync(exitFile) && /\$ ?$/m.test(t), 'the shell prompt', 20_000).catch(() => screen());
 		keys(`cd ${repo} && node ${CLI} attach; echo ATTACH_EXIT=$?`, 'Enter');
-		await waitForScreen(t => /proofloop\s+batch demo/.test(t), 'the TUI again');
+		await waitForScreen(t => /proofloop\s+batch demo/.test(t) && /PAUSED/.test(t), 'the TUI again, paused');
+		keys('p');
 		text = await waitForScreen(t => /ATTACH_EXIT=\d+/.test(t), 'the run to finish', 120_000);
 		expect(text).toMatch(/ATTACH_EXIT=0/);
 		expect(text).toMatch(/oracle exit 0/);
