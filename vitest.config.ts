@@ -6,5 +6,7 @@ export default defineConfig({
 		testTimeout: 60_000,
 		hookTimeout: 60_000,
 		pool: 'forks',
+		// Ink draws only a final frame under CI=true; the TUI tests read live frames.
+		env: {CI: 'false'},
 	},
 });

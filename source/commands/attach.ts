@@ -28,6 +28,9 @@ export async function attach(cwd: string): Promise<number> {
 	if (!(process.stdout.isTTY && process.stdin.isTTY)) return followPlain(client);
 	// React's development build keeps performance entries forever: a long watch must not leak.
 	process.env.NODE_ENV ??= 'production';
+	// Ink renders only a final frame when it believes it runs in CI (CI=true in the environment);
+	// we get here only with a real terminal on both ends, so it is interactive whatever CI says.
+	process.env.CI = 'false';
 	const {attachTui} = await import('../ui/attach.js');
 	let maxAttempts = 3;
 	try {
