@@ -98,25 +98,11 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 		}
 		case 'review.result':
 			if (!event.usage) return next;
-			return {
-				...next,
-				usage: {
-					inputTokens: state.usage.inputTokens + event.usage.inputTokens,
-					outputTokens: state.usage.outputTokens + event.usage.outputTokens,
-					costUsd: state.usage.costUsd + event.usage.costUsd,
-				},
-			};
+			return {...next, usage: addUsage(state.usage, event.usage)};
 		case 'heal.result':
 			return {...next, heals: state.heals + 1};
 		case 'agent.exited':
-			return {
-				...next,
-				usage: {
-					inputTokens: state.usage.inputTokens + event.usage.inputTokens,
-					outputTokens: state.usage.outputTokens + event.usage.outputTokens,
-					costUsd: state.usage.costUsd + event.usage.costUsd,
-				},
-			};
+			return {...next, usage: addUsage(state.usage, event.usage)};
 		case 'agent.stalled': {
 			const worker = next.workers.get(event.ticket);
 			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stalled: true});
@@ -149,6 +135,10 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			return next;
 	}
 }
+
+type Usage = RunState['usage'];
+/** Workers' and reviewers' spending add up the same way. */
+const addUsage = (a: Usage, b: Usage): Usage => ({inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costUsd: a.costUsd + b.costUsd});
 
 function without<V>(map: Map<string, V>, key: string): Map<string, V> {
 	if (!map.has(key)) return map;
