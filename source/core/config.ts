@@ -45,9 +45,18 @@ export const ProjectConfig = z
 			.object({
 				max: z.number().int().min(0).max(10).default(2).describe('Heals per run at most (0 turns self-heal off).'),
 				healer: AgentConfig.optional().describe('The healer agent. Default: the worker (not the built-in demo engine, which cannot heal).'),
+				repeatLimit: z
+					.number()
+					.int()
+					.min(0)
+					.max(50)
+					.default(3)
+					.describe(
+						'Stop dispatching when this many failed attempts in a row, of at least two tickets, end with the same harness error (an agent timeout, a CLI that cannot start, a check command not found); a healer or a human looks first. 0 turns it off.',
+					),
 			})
 			.strict()
-			.default({max: 2})
+			.default({max: 2, repeatLimit: 3})
 			.describe('When the run would stop without oracle 0, a healer may fix the harness (prompts, config, hooks), never the verifier.'),
 		limitBackoffSeconds: z
 			.number()

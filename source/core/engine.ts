@@ -5,7 +5,9 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {runAttempt, type AttemptOutcome} from './attempt.js';
 import type {ControlRequest} from './control.js';
 import {checkFiling, nextTicketId, type FileRequest} from './filing.js';
-import {runHeal, stopReport, type HealOutcome} from './heal.js';
+import {runHeal, type HealOutcome} from './heal.js';
+import {RepeatDetector} from './harness-errors.js';
+import {stopReport} from './stop-report.js';
 import {createAdapter} from '../agents/registry.js';
 import {writeManifest} from './run-dir.js';
 import type {AgentClaim, EngineContext} from './context.js';
@@ -42,12 +44,16 @@ export class Engine {
 	/** Each batch ticket's status when this engine first read it (what a foreign write is measured against). */
 	private readonly initialStatus = new Map<string, string>();
 	private judgeAgain = false;
+	/** Set when one harness error keeps ending attempts: dispatch stops until a heal changes the harness. */
+	private harnessHalt: string | undefined;
+	private readonly repeats: RepeatDetector;
 
 	constructor(
 		private readonly ctx: EngineContext,
 		history: EngineEvent[],
 	) {
 		this.events = [...history];
+		this.repeats = new RepeatDetector(ctx.config.selfHeal.repeatLimit);
 		ctx.log.subscribe(event => this.events.push(event));
 	}
 
@@ -207,7 +213,9 @@ export class Engine {
 		for (;;) {
 			if (this.stopRequested) return;
 			await this.refresh();
-			if (!this.paused && !this.trackerProblem) this.dispatch();
+			if (!this.paused && !this.trackerProblem && !this.harnessHalt) this.dispatch();
+			// Halted on a repeating harness error: let the running attempts finish, then stop (and heal).
+			if (this.running.size === 0 && this.harnessHalt) return;
 			// Paused, waiting for a broken ticket file to be fixed, or for a usage limit to lift,
 			// with nothing running: wait (for resume, a fix, the reset, or stop); do not end the run.
 			if (this.running.size === 0 && !this.paused && !this.trackerProblem && this.wakeTimers.size === 0) return;
@@ -225,6 +233,11 @@ export class Engine {
 
 	private attemptBudget(id: string): number {
 		return this.ctx.config.attempts + (this.bonusAttempts.get(id) ?? 0);
+	}
+
+	/** Why the run stops short of the oracle's exit 0 (written to the run's stop-report.md). */
+	stopReport(verdict: OracleVerdict): string {
+		return stopReport(this.ctx, verdict, this.events);
 	}
 
 	/** One heal, if any is left and a healer exists; true when it was applied and the loop goes on. */
@@ -245,7 +258,10 @@ export class Engine {
 		}
 		ctx.log.append({type: 'heal.result', heal, ...outcome});
 		if (outcome.outcome !== 'applied') return false;
-		// The heal changed the harness: every ticket it failed gets one more attempt.
+		// The heal changed the harness: the old streak says nothing about the new one, and
+		// every ticket it failed gets one more attempt.
+		this.harnessHalt = undefined;
+		this.repeats.reset();
 		await this.refresh();
 		for (const ticket of this.batch()) {
 			const used = this.attemptsUsed(ticket.id);
@@ -598,6 +614,15 @@ export class Engine {
 			return;
 		}
 		ctx.log.append({type: 'attempt.failed', ticket: ticket.id, attempt, stage: outcome.stage, reason: outcome.reason});
+		const repeated = this.repeats.add(ticket.id, outcome.stage, outcome.reason);
+		if (repeated && !this.harnessHalt) {
+			this.harnessHalt = repeated.signature;
+			ctx.log.append({type: 'harness.repeated', ...repeated});
+			ctx.log.append({
+				type: 'warning',
+				message: `the same harness error ended ${repeated.count} attempts in a row (${repeated.tickets.join(', ')}): "${repeated.signature}"; no new attempts start until the harness is fixed (a heal, or you: fix it, then \`proofloop run\` resumes)`,
+			});
+		}
 		const reviewsSpent = outcome.stage === 'review' && this.reviewRounds(ticket.id) >= ctx.config.reviewRounds;
 		const exhausted = this.attemptsUsed(ticket.id) >= this.attemptBudget(ticket.id) || reviewsSpent;
 		// Merged-but-unverified stays `merged` (not done, not failed): the activation gap is visible as such.

@@ -90,6 +90,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		final: z.boolean().default(false),
 	}),
 	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional()}),
+	// Stop detection: one harness error ended attempt after attempt of different tickets; dispatch stops.
+	z.object({...base, type: z.literal('harness.repeated'), signature: z.string(), tickets: z.array(z.string()), count: z.number()}),
 	// Self-heal: the loop was about to stop without oracle 0; a healer looked at the harness.
 	z.object({...base, type: z.literal('heal.started'), heal: z.number(), report: z.string()}),
 	z.object({

@@ -6,12 +6,10 @@ import {runAgent} from '../agents/runner.js';
 import {runGit} from '../git/index.js';
 import {CONFIG_PATH, parseProjectConfig} from './config.js';
 import {agentEnv, type EngineContext} from './context.js';
-import type {EngineEvent} from './events.js';
-import {tripwire, type OracleVerdict} from './oracle.js';
+import {tripwire} from './oracle.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {extractLastJson} from './review.js';
 import {readManifest} from './run-dir.js';
-import {lastLines} from './shell.js';
 
 // Self-heal may improve everything about how the loop works, except the thing
 // that decides whether it worked: only these paths, never the batch, the base
@@ -27,23 +25,6 @@ export const HealVerdict = z.discriminatedUnion('verdict', [
 export type HealOutcome = {outcome: 'applied' | 'refused' | 'external-wall' | 'failed'; reason: string; files: string[]; diff: string};
 
 const inHarness = (file: string): boolean => HARNESS_PATHS.some(entry => (entry.endsWith('/') ? file.startsWith(entry) : file === entry));
-
-/** What the healer (and later a human) reads: the verdict, each stuck ticket's last reasons and log tail, the warnings. */
-export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: readonly EngineEvent[]): string {
-	const lines = [`Oracle: exit ${verdict.exit} (${verdict.verdict})${verdict.error ? `: ${verdict.error}` : ''}`, ''];
-	for (const held of verdict.tickets.filter(t => !t.passing)) {
-		lines.push(`### ${held.id} (${held.status})`);
-		const failures = events.filter((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === held.id).slice(-3);
-		for (const failure of failures) lines.push(`- attempt ${failure.attempt} failed at ${failure.stage}: ${failure.reason.split('\n').slice(0, 6).join(' / ')}`);
-		const last = failures.at(-1);
-		const log = last ? ctx.run.logFile(held.id, last.attempt) : undefined;
-		if (log && existsSync(log)) lines.push('', 'Log tail:', '```', lastLines(readFileSync(log, 'utf8'), 30), '```');
-		lines.push('');
-	}
-	const warnings = events.filter(e => e.type === 'warning').slice(-10);
-	if (warnings.length > 0) lines.push('### Harness warnings', ...warnings.map(w => `- ${w.type === 'warning' ? w.message.split('\n')[0] : ''}`));
-	return lines.join('\n');
-}
 
 function copyHarness(from: string, to: string): void {
 	for (const entry of HARNESS_PATHS) {

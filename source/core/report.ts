@@ -33,6 +33,8 @@ export type RunReport = {
 	interventionsByKind: Record<string, number>;
 	heals: number;
 	healList: Array<{heal: number; outcome: string; reason: string; files: string[]; diff: string}>;
+	/** Harness errors that repeated across tickets and stopped dispatch (stop detection). */
+	harnessRepeats: Array<{signature: string; tickets: string[]; count: number}>;
 	/** Tickets the loop filed itself (discovered work). */
 	filedByLoop: string[];
 	costUsd: number;
@@ -82,6 +84,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		interventionsByKind,
 		heals: events.filter(e => e.type === 'heal.result').length,
 		healList: events.flatMap(e => (e.type === 'heal.result' ? [{heal: e.heal, outcome: e.outcome, reason: e.reason, files: e.files, diff: e.diff}] : [])),
+		harnessRepeats: events.flatMap(e => (e.type === 'harness.repeated' ? [{signature: e.signature, tickets: e.tickets, count: e.count}] : [])),
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
 		tickets: perTicket,
@@ -103,6 +106,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- makespan: ${report.makespanSeconds.toFixed(1)}s`,
 		`- interventions: ${report.interventions}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
 		`- heals: ${report.heals}`,
+		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
 		`- cost: $${report.costUsd.toFixed(2)}`,
 		'',

@@ -190,7 +190,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		try {
 			const verdict = await engine.run();
 			const reason = engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
-			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit});
+			// Stuck: say why where the morning reader looks (the healer read the same text).
+			const stopFile = path.join(run.dir, 'stop-report.md');
+			if (reason === 'stuck') writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n`);
+			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(reason === 'stuck' ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeReport(run.dir, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()));
 			log.close();

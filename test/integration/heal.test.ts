@@ -1,6 +1,7 @@
 import {readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {listRuns} from '../../source/core/run-dir.js';
 import {makeRepo, runCli, runEvents} from '../helpers/repo.js';
 
 const healer = {type: 'command', command: `node ${path.resolve('test/fixtures/agents/fake-healer.mjs')} {prompt_file}`};
@@ -72,5 +73,53 @@ describe('self-heal: the harness may change, the verifier never', () => {
 		const result = await runCli(root, ['oracle', '--self-test']);
 		expect(result.exitCode).toBe(0);
 		expect(result.stdout).toMatch(/tripwire: ok/);
+	});
+});
+
+describe('stop detection: the same harness error repeating across attempts', () => {
+	/** Four tickets, one at a time, each attempt timing out the same way. */
+	const repeatingRepo = (selfHeal: Record<string, unknown>) =>
+		makeRepo({
+			tickets: ['A', 'B', 'C', 'D'].map(id => ({id})),
+			config: {concurrency: 1, attempts: 3, attemptTimeoutSeconds: 1, selfHeal},
+			plan: {_sleepMs: 2000},
+		});
+
+	it('stops dispatching after two tickets fail alike, spends no more attempts, and writes the stop report', async () => {
+		const {root, plan} = repeatingRepo({max: 0, repeatLimit: 2});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(1);
+		const events = runEvents(root);
+		// A spent its attempts (one ticket failing alike is its own cap's business); B's first
+		// attempt failed the same way: two tickets, so dispatch stopped. C and D were not burned.
+		expect(events.filter(e => e.type === 'attempt.started').map(e => ('ticket' in e ? e.ticket : ''))).toEqual(['A', 'A', 'A', 'B']);
+		const repeated = events.find(e => e.type === 'harness.repeated');
+		expect(repeated).toMatchObject({count: 4, tickets: ['A', 'B'], signature: 'the agent failed: timed out after #s; the process group was killed'});
+		expect(result.stdout + result.stderr).toMatch(/same harness error ended 4 attempts in a row \(A, B\)/);
+		const stopped = events.findLast(e => e.type === 'run.stopped');
+		expect(stopped).toMatchObject({reason: 'stuck', oracleExit: 1, detail: expect.stringMatching(/stop-report\.md$/)});
+		const stopReport = readFileSync(path.join(listRuns(root)[0]!.dir, 'stop-report.md'), 'utf8');
+		expect(stopReport).toMatch(/The same harness error keeps ending attempts/);
+		expect(stopReport).toMatch(/timed out after #s/);
+		const report = JSON.parse((await runCli(root, ['report', '--json'])).stdout);
+		expect(report.harnessRepeats).toEqual([expect.objectContaining({tickets: ['A', 'B'], count: 4})]);
+		// B, C and D are still startable: a resume after the fix has their budgets.
+		const status = (id: string) => /^status: (\S+)$/m.exec(readFileSync(path.join(root, `.proofloop/tickets/${id}.md`), 'utf8'))?.[1];
+		expect(['A', 'B', 'C', 'D'].map(status)).toEqual(['failed', 'todo', 'todo', 'todo']);
+	});
+
+	it('heals early: the healer raises the timeout after the repeat, and every ticket then passes on its first attempt budget', async () => {
+		const {root, plan} = repeatingRepo({max: 1, repeatLimit: 2, healer});
+		const healPlan = `${plan}.heal.json`;
+		writeFileSync(healPlan, JSON.stringify({mode: 'raise-timeout'}));
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_HEAL_PLAN: healPlan});
+		expect(result.exitCode).toBe(0);
+		const events = runEvents(root);
+		const healAt = events.findIndex(e => e.type === 'heal.started');
+		expect(events.findIndex(e => e.type === 'harness.repeated')).toBeLessThan(healAt);
+		// C and D never ran before the heal: the repeat stopped dispatch, not the attempt caps.
+		expect(events.slice(0, healAt).filter(e => e.type === 'attempt.started').map(e => ('ticket' in e ? e.ticket : ''))).toEqual(['A', 'A', 'A', 'B']);
+		expect(events.filter(e => e.type === 'heal.result')).toEqual([expect.objectContaining({outcome: 'applied'})]);
+		expect((await runCli(root, ['oracle'])).exitCode).toBe(0);
 	});
 });
