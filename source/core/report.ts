@@ -35,6 +35,8 @@ export type RunReport = {
 	healList: Array<{heal: number; outcome: string; reason: string; files: string[]; diff: string}>;
 	/** Harness errors that repeated across tickets and stopped dispatch (stop detection). */
 	harnessRepeats: Array<{signature: string; tickets: string[]; count: number}>;
+	/** How the agents ran: boxed by bwrap on every engine start, unsandboxed on every one, or mixed across restarts. */
+	sandbox: 'bwrap' | 'unsandboxed' | 'mixed';
 	/** Tickets the loop filed itself (discovered work). */
 	filedByLoop: string[];
 	costUsd: number;
@@ -84,11 +86,19 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		interventionsByKind,
 		heals: events.filter(e => e.type === 'heal.result').length,
 		healList: events.flatMap(e => (e.type === 'heal.result' ? [{heal: e.heal, outcome: e.outcome, reason: e.reason, files: e.files, diff: e.diff}] : [])),
+		sandbox: sandboxOf(manifest, events),
 		harnessRepeats: events.flatMap(e => (e.type === 'harness.repeated' ? [{signature: e.signature, tickets: e.tickets, count: e.count}] : [])),
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
 		tickets: perTicket,
 	};
+}
+
+function sandboxOf(manifest: Manifest, events: EngineEvent[]): RunReport['sandbox'] {
+	const modes = new Set(events.flatMap(e => ((e.type === 'run.started' || e.type === 'run.resumed') && e.sandbox ? [e.sandbox] : [])));
+	if (modes.size === 0 && manifest.sandbox) modes.add(manifest.sandbox);
+	if (modes.size > 1) return 'mixed';
+	return modes.has('bwrap') ? 'bwrap' : 'unsandboxed';
 }
 
 export function renderReportMarkdown(report: RunReport): string {
@@ -106,6 +116,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- makespan: ${report.makespanSeconds.toFixed(1)}s`,
 		`- interventions: ${report.interventions}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
 		`- heals: ${report.heals}`,
+		`- sandbox: ${report.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : report.sandbox === 'mixed' ? 'MIXED: some engine starts ran agents unsandboxed' : 'UNSANDBOXED: agents ran with the full filesystem access of the user'}`,
 		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
 		`- cost: $${report.costUsd.toFixed(2)}`,

@@ -19,6 +19,8 @@ export const Manifest = z.object({
 	config_sha256: z.string(),
 	created_at: z.string(),
 	proofloop_version: z.string(),
+	/** How the agents of this run were boxed when it started: `none` is an unsandboxed run, said in the report too. */
+	sandbox: z.enum(['bwrap', 'none']).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

@@ -103,6 +103,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			config_sha256: createHash('sha256').update(readFileSync(path.join(root, CONFIG_PATH))).digest('hex'),
 			created_at: new Date().toISOString(),
 			proofloop_version: version(),
+			sandbox: sandbox.mode,
 		};
 		run = {id: manifest.run_id} as RunDir;
 	}

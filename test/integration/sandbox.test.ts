@@ -192,6 +192,11 @@ describe('choosing the sandbox', () => {
 		const events = runEvents(root);
 		expect(events.find(e => e.type === 'run.started')).toMatchObject({sandbox: 'none'});
 		expect(events.filter(e => e.type === 'warning' && /UNSANDBOXED.*apt-get install bubblewrap/.test(e.message))).toHaveLength(1);
+		// The morning reader sees it without reading the log: in the manifest and the report.
+		const run = listRuns(root)[0]!;
+		expect(JSON.parse(readFileSync(path.join(run.dir, 'manifest.json'), 'utf8'))).toMatchObject({sandbox: 'none'});
+		expect(JSON.parse(readFileSync(path.join(run.dir, 'report.json'), 'utf8'))).toMatchObject({sandbox: 'unsandboxed'});
+		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/- sandbox: UNSANDBOXED/);
 	});
 
 	it('a configured writable path that covers the tracker or .git is refused', async () => {
