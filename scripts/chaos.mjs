@@ -88,7 +88,8 @@ function makeBatch() {
 		checks: ['test -e README.md'],
 		verifyRetries: 0,
 		agentEnv: {pass: ['FAKE_']},
-		sandboxPaths: {writable: [io]},
+		// A checkout under the temp dir is hidden by the sandbox's private /tmp: open it (the fake agent lives there).
+		sandboxPaths: {writable: [io], readable: root.startsWith(`${tmpdir()}${path.sep}`) ? [path.resolve(root)] : []},
 		sandbox,
 	};
 	writeFileSync(path.join(repo, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));

@@ -9,6 +9,14 @@ import {listRuns} from '../../source/core/run-dir.js';
 export const CLI = path.resolve('dist/cli.js');
 export const FAKE_AGENT = path.resolve('test/fixtures/agents/fake-agent.mjs');
 
+/**
+ * The fake agents run from this checkout. Sandboxed agents get a private /tmp,
+ * so a checkout under the temp dir (a CI clone, say) must be opened to them,
+ * the way a user opens a tool installed under /tmp (`sandboxPaths.readable`).
+ */
+const CHECKOUT = path.resolve('.');
+export const CHECKOUT_READABLE = CHECKOUT.startsWith(`${tmpdir()}${path.sep}`) ? [CHECKOUT] : [];
+
 export type TicketSpec = {id: string; deps?: string[]; locks?: string[]; batch?: string; status?: string; extra?: string};
 
 export function ticketText(t: TicketSpec): string {
@@ -54,7 +62,7 @@ export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, u
 		checks: ['test -e README.md'],
 		verifyRetries: 0,
 		agentEnv: {pass: ['FAKE_']},
-		sandboxPaths: {writable: [io]},
+		sandboxPaths: {writable: [io], readable: CHECKOUT_READABLE},
 		...opts.config,
 	};
 	writeFileSync(path.join(root, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));
