@@ -147,6 +147,7 @@ export class Engine {
 		for (const [id, done] of doneAfter) {
 			await ctx.writeTicket(id, 'done', {status: 'done', merge_commit: done.mergeCommit, verify_digest: `sha256:${done.verifyDigest}`, done_at: done.at}, 'done (recorded before a crash)');
 		}
+		await this.reconcileFilings();
 
 		for (const open of this.openAttempts()) {
 			const {ticket: id, attempt} = open;
@@ -481,6 +482,32 @@ export class Engine {
 		this.publishTickets();
 		this.wake();
 		return `filed ${newId}${request.blocks ? `; ${request.blocks} now waits on it` : ''}`;
+	}
+
+	/**
+	 * A filing is three writes after its event (the ticket file, the manifest,
+	 * the blocker edge); a crash can cut it anywhere. Finish what the event
+	 * promised: membership only grows, and a worker that said `--blocks` on its
+	 * own ticket must not see it dispatched before the blocker is done.
+	 */
+	private async reconcileFilings(): Promise<void> {
+		const {ctx} = this;
+		for (const event of this.events) {
+			if (event.type !== 'ticket.filed') continue;
+			const filed = this.tickets.get(event.ticket);
+			if (!filed) {
+				ctx.log.append({type: 'warning', ticket: event.from, message: `${event.from}'s filing of ${event.ticket} (${event.title}) was cut by a crash before its file was written; its next attempt may file it again`});
+				continue;
+			}
+			if (!ctx.manifest.ticket_ids.includes(filed.id)) {
+				ctx.manifest.ticket_ids = [...ctx.manifest.ticket_ids, filed.id];
+				writeManifest(ctx.run, ctx.manifest);
+			}
+			const blocked = event.blocks === undefined ? undefined : this.tickets.get(event.blocks);
+			if (blocked && !blocked.deps.includes(filed.id) && filed.status !== 'done') {
+				await ctx.writeTicket(blocked.id, blocked.status, {deps: [...blocked.deps, filed.id]}, `now waits on ${filed.id} (a filing finished after a restart)`);
+			}
+		}
 	}
 
 	async note(id: string, text: string): Promise<string> {

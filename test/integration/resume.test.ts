@@ -1,4 +1,5 @@
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {execa} from 'execa';
 import {listRuns} from '../../source/core/run-dir.js';
@@ -46,5 +47,30 @@ describe('crash and resume', () => {
 		expect(events.filter(e => e.type === 'run.resumed')).toHaveLength(1);
 		const worktrees = await execa('git', ['worktree', 'list', '--porcelain'], {cwd: root});
 		expect(worktrees.stdout.match(/^worktree /gm)).toHaveLength(1);
+	});
+
+	it('a filing cut by a crash after its event (no manifest entry, no blocker edge) is finished on resume: the filer still waits for its blocker', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], plan: {'T-1': 'file-blocker', _sleepMs: 50, '_sleepMs:T-2': 60_000}});
+		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
+		await waitFor(() => existsSync(path.join(root, '.proofloop/tickets/T-2.md')) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-2'), 30_000);
+		engine.kill('SIGKILL');
+		await engine;
+		// Put the tracker and the manifest back to the moment right after the ticket.filed event.
+		const t1 = path.join(root, '.proofloop/tickets/T-1.md');
+		writeFileSync(t1, readFileSync(t1, 'utf8').replace(/^deps: \[T-2\]$/m, 'deps: []'));
+		expect(readFileSync(t1, 'utf8')).toMatch(/^deps: \[\]$/m);
+		const manifestFile = path.join(listRuns(root)[0]!.dir, 'manifest.json');
+		const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+		writeFileSync(manifestFile, JSON.stringify({...manifest, ticket_ids: ['T-1']}, null, 2));
+
+		writeFileSync(plan, JSON.stringify({'T-1': 'file-blocker', _sleepMs: 50}));
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode).toBe(0);
+		expect(readFileSync(t1, 'utf8')).toMatch(/^deps: \[T-2\]$/m);
+		expect(JSON.parse(readFileSync(manifestFile, 'utf8')).ticket_ids).toEqual(['T-1', 'T-2']);
+		const events = runEvents(root);
+		const after = events.slice(events.findIndex(e => e.type === 'run.resumed'));
+		const at = (pred: (e: (typeof events)[number]) => boolean) => after.findIndex(pred);
+		expect(at(e => e.type === 'attempt.started' && e.ticket === 'T-1')).toBeGreaterThan(at(e => e.type === 'ticket.done' && e.ticket === 'T-2'));
 	});
 });
