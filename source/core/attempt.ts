@@ -127,6 +127,12 @@ export async function runAttempt(
 			// Nothing the agent started may outlive it and keep changing the branch (a setsid'd
 			// grandchild escapes the group kill, but not the run marker in its environment).
 			reapRunProcesses(ctx.run.id, id);
+			// An agent that switched its worktree to another branch (or detached it) must not have
+			// its leftovers committed there: that could be main, or another ticket's branch.
+			const onBranch = await ctx.repo.currentBranch(worktree.path);
+			if (onBranch !== worktree.branch) {
+				throw new StageFailure('implement', `the agent left its worktree on ${onBranch ? `branch ${onBranch}` : 'a detached HEAD'} instead of ${worktree.branch}; nothing it left there is committed or merged (the next attempt starts on ${worktree.branch} again)`);
+			}
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
 			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
 			// What the worker told the engine while it ran decides before its exit code does.

@@ -81,6 +81,12 @@ export class Repo {
 		return this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
 	}
 
+	/** The branch a checkout has checked out (`proofloop/T-1`), or undefined on a detached HEAD. */
+	async currentBranch(checkout: string): Promise<string | undefined> {
+		const result = await runGit(checkout, ['symbolic-ref', '-q', '--short', 'HEAD']);
+		return result.exitCode === 0 ? result.stdout.trim() : undefined;
+	}
+
 	/** Commits everything in a checkout; the new sha, or undefined when it was clean. */
 	commitAll(checkout: string, message: string): Promise<string | undefined> {
 		// Not under the lock: it touches only that checkout's own index and its

@@ -36,6 +36,19 @@ describe('what a hostile or unlucky night does', () => {
 		expect(await trailerCount(root, 'B')).toBeGreaterThanOrEqual(1);
 	});
 
+	it('an agent that leaves its worktree on another branch fails the attempt: its leftovers are not committed there, and the next attempt works on its own branch', async () => {
+		// Unsandboxed: in bwrap the worktree's HEAD and other branches' refs are read-only, so the switch itself fails.
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {sandbox: 'none'}, plan: {A: 'switch-branch', _sleepMs: 50}});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(0);
+		const failed = runEvents(root).filter(e => e.type === 'attempt.failed');
+		expect(failed).toEqual([expect.objectContaining({attempt: 1, stage: 'implement', reason: expect.stringMatching(/left its worktree on branch rogue-A instead of proofloop\/A/)})]);
+		// proofloop committed nothing onto the branch the agent wandered to.
+		const rogue = await execa('git', ['log', '--format=%s', 'rogue-A'], {cwd: root});
+		expect(rogue.stdout).not.toMatch(/work left uncommitted/);
+		expect(await trailerCount(root, 'A')).toBe(1);
+	});
+
 	it('a stop during verify, after the merge landed, resumes at verify: one merge, not a second attempt', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {verify: ['sleep 2 && test -e work/A.txt']}, plan: {_sleepMs: 50}});
 		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
