@@ -36,6 +36,14 @@ export async function prepareWorktree(root: string, checkout: string, branch: st
 
 /** Makes sure a registered checkout of `branch` exists at `checkout`; true when it had to be made. */
 async function ensureCheckout(root: string, checkout: string, branch: string, baseSha: string): Promise<boolean> {
+	// A ticket's first attempt (no directory, no branch) is the hot path of pickup latency:
+	// try the one git call that makes it; anything unusual (stale metadata for the path)
+	// makes it fail, and the careful path below repairs and retries.
+	if (!existsSync(checkout) && !(await branchExists(root, branch))) {
+		const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, baseSha]);
+		if (added.exitCode === 0) return true;
+		if (await branchExists(root, branch)) await runGit(root, ['branch', '-D', branch]);
+	}
 	// Forget checkouts whose directories were deleted by hand (`rm -rf`);
 	// locked ones survive this and are handled below.
 	await mustGit(root, ['worktree', 'prune'], 'pruning worktree metadata failed');
