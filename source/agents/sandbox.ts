@@ -70,6 +70,8 @@ export type SandboxPolicy = {
 	readable: string[];
 	/** Extra writable paths from the config. */
 	writable: string[];
+	/** Kept read-only even inside a writable path (the tripwire cache inside a writable ~/.cache). */
+	readOnly?: string[];
 	/** The engine's control socket (`proofloop ticket` must reach it). */
 	socket?: string;
 	/** Size cap of the private /tmp. */
@@ -357,6 +359,7 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 		args.push('--bind', w, w);
 	}
 	for (const p of readOnlyInside) if (existsSync(p)) args.push('--ro-bind', p, p);
+	for (const p of policy.readOnly ?? []) if (existsSync(p)) args.push('--ro-bind', p, p);
 
 	args.push('--chdir', worktree, ...namespaceFlags(policy.userns), '--', opts.file, ...opts.args);
 	// IS_SANDBOX: what Claude Code asks of a root user before it skips permission prompts;

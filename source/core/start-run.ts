@@ -12,6 +12,7 @@ import {Engine} from './engine.js';
 import {EventLog, readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
+import {ensureTripwireCacheDir} from './tripwire-cache.js';
 import {cliEntry, oracleDir, packageRoot} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
@@ -86,11 +87,11 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 					`  fix: put the config back to finish that run, or end it first (\`proofloop run\` refuses to mix them)`,
 			);
 		}
-		const wire = await tripwire({pinnedSha256: manifest.oracle_sha256});
+		const wire = await tripwire({pinnedSha256: manifest.oracle_sha256, useCache: true});
 		if (!wire.ok) throw new InputError(`the oracle tripwire failed; refusing to resume run ${run.id}:\n  ${wire.problems.join('\n  ')}`);
 	} else {
 		const batch = selectBatch(tickets, config);
-		const wire = await tripwire();
+		const wire = await tripwire({useCache: true});
 		if (!wire.ok) throw new InputError(`the oracle tripwire failed; refusing to run:\n  ${wire.problems.join('\n  ')}\n  fix: reinstall proofloop; the oracle must match oracle/SHA256SUMS`);
 		const baseCommit = (await repo.revParse(`refs/heads/${config.base}`)) ?? '';
 		manifest = {
@@ -241,6 +242,8 @@ function sandboxPolicy(decision: Extract<SandboxDecision, {mode: 'bwrap'}>, root
 		protect: protectedDirs(root, config.tracker.dir),
 		readable: [packageRoot(), path.dirname(process.execPath), ...config.sandboxPaths.readable.map(p => expandHome(p, env['HOME']))],
 		writable: sandboxWritable(config.sandboxPaths.writable, env),
+		// The tripwire's memory of a passing oracle is the engine's (tripwire() reads process.env too).
+		readOnly: [ensureTripwireCacheDir(process.env)],
 		socket: socketPathFor(run.dir),
 		env: plainEnv(env),
 	};

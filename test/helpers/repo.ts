@@ -62,8 +62,12 @@ export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, u
 		checks: ['test -e README.md'],
 		verifyRetries: 0,
 		agentEnv: {pass: ['FAKE_']},
-		sandboxPaths: {writable: [io], readable: CHECKOUT_READABLE},
 		...opts.config,
+		// The io dir and the checkout are always open to sandboxed agents; a test's own paths add to them.
+		sandboxPaths: {
+			writable: [io, ...((opts.config?.['sandboxPaths'] as {writable?: string[]} | undefined)?.writable ?? [])],
+			readable: [...CHECKOUT_READABLE, ...((opts.config?.['sandboxPaths'] as {readable?: string[]} | undefined)?.readable ?? [])],
+		},
 	};
 	writeFileSync(path.join(root, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));
 	for (const t of opts.tickets) writeFileSync(path.join(root, '.proofloop', 'tickets', `${t.id}.md`), ticketText(t));

@@ -1,4 +1,4 @@
-import {cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {createHash, randomBytes} from 'node:crypto';
@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
 import {findRunProcesses, reapRunProcesses} from '../../source/core/orphans.js';
 import {listRuns} from '../../source/core/run-dir.js';
+import {tripwireCacheDir} from '../../source/core/tripwire-cache.js';
 import {CLI, makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -40,9 +41,11 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 	const install = installCopy();
 	const {root, plan, io} = makeRepo({
 		tickets: [{id: 'A'}, {id: 'B'}],
-		config: {sandbox, attempts: 1, concurrency: 2},
+		// ~/.cache writable, as a user opens it for npm or pip: the tripwire's cache inside stays read-only.
+		config: {sandbox, attempts: 1, concurrency: 2, sandboxPaths: {writable: ['~/.cache']}},
 		plan: {A: 'escape', _sleepMs: 0, '_sleepMs:B': 4000},
 	});
+	const forged = path.join(tripwireCacheDir(), `forged-${randomBytes(4).toString('hex')}`);
 	const hostTmpProbe = `/tmp/pl-sandbox-probe-${randomBytes(4).toString('hex')}`;
 	const homeProbe = path.join(process.env['HOME'] ?? '/root', `.pl-sandbox-probe-${randomBytes(4).toString('hex')}`);
 	const oracle = path.join(install, 'dist', 'oracle', 'oracle.mjs');
@@ -55,13 +58,15 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 		{name: 'main-checkout', path: path.join(root, 'README.md'), how: 'append'},
 		{name: 'git-hooks', path: path.join(root, '.git/hooks/post-merge'), how: 'create'},
 		...(opts.home ? [{name: 'home', path: homeProbe, how: 'create'}] : []),
+		{name: 'tripwire-cache', path: forged, how: 'create'},
 		{name: 'host-tmp', path: hostTmpProbe, how: 'create'},
 	];
 	const targetsFile = path.join(io, 'targets.json');
 	writeFileSync(targetsFile, JSON.stringify(targets));
 	const out = path.join(io, 'probes.jsonl');
 	const env = {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: out, FAKE_TARGETS: targetsFile, FAKE_ESCAPE_GIT: opts.git ? '1' : '0', FAKE_ESCAPE_DELAY_MS: '1000', NO_COLOR: '1'};
-	const run = () => execa(process.execPath, [path.join(install, 'dist', 'cli.js'), 'run', '--headless'], {cwd: root, reject: false, env, stdin: 'ignore'});
+	// Unsandboxed, the agent's write lands in the user's real cache: never leave it there.
+	const run = () => execa(process.execPath, [path.join(install, 'dist', 'cli.js'), 'run', '--headless'], {cwd: root, reject: false, env, stdin: 'ignore'}).finally(() => rmSync(forged, {force: true}));
 	return {install, root, out, oracle, oracleSha: sha(oracle), hostTmpProbe, homeProbe, run};
 }
 
@@ -77,7 +82,7 @@ describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, u
 
 		const said = probes(batch.out);
 		const of = (target: string) => said.find(p => p.target === target);
-		for (const target of ['tracker', 'oracle', 'oracle-dir', 'run-dir', 'other-worktree', 'main-checkout', 'git-hooks', 'home']) {
+		for (const target of ['tracker', 'oracle', 'oracle-dir', 'run-dir', 'other-worktree', 'main-checkout', 'git-hooks', 'home', 'tripwire-cache']) {
 			expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
 		}
 		for (const target of ['git-base-ref', 'git-head', 'git-config']) expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
