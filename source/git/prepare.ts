@@ -5,7 +5,7 @@ import {GitError} from './errors.js';
 import {identityEnv} from './identity.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
-import {ensureExcluded, gitDirOf, listWorktrees, removeStaleIndexLock, samePath} from './worktrees.js';
+import {ensureExcluded, gitDirOf, listWorktrees, removeStaleLocks, samePath} from './worktrees.js';
 
 export type Prepared = {
 	path: string;
@@ -84,7 +84,7 @@ async function ensureCheckout(root: string, checkout: string, branch: string, ba
  * switched branch, edits and untracked files. Committed work is kept.
  */
 async function discardLeftovers(checkout: string, branch: string, baseSha: string): Promise<void> {
-	await removeStaleIndexLock(checkout);
+	await removeStaleLocks(checkout, branch);
 	const gitDir = await gitDirOf(checkout);
 	if (existsSync(path.join(gitDir, 'rebase-merge')) || existsSync(path.join(gitDir, 'rebase-apply'))) {
 		// --quit drops the rebase state without moving anything; the reset below cleans up.

@@ -1,4 +1,4 @@
-import {existsSync, realpathSync} from 'node:fs';
+import {existsSync, readdirSync, realpathSync} from 'node:fs';
 import {appendFile, mkdir, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {GitError} from './errors.js';
@@ -93,16 +93,28 @@ export async function gitDirOf(worktree: string): Promise<string> {
 }
 
 /**
- * Removes an index.lock left by a git process that was killed mid-command.
- * Git never clears these itself, and every later add/commit/reset in that
- * worktree fails on it. Callers guarantee no git process is working there
- * (the engine only prepares a worktree when no agent runs in it).
+ * Removes the lock files a git process killed mid-command leaves in a
+ * worktree's own git dir (index.lock, HEAD.lock, ORIG_HEAD.lock, ...) and on
+ * its branch's ref. Git never clears these itself, and every later
+ * add/commit/reset there fails on them (a chaos run found HEAD.lock blocking
+ * `reset --hard` for good). Callers guarantee no git process is working there
+ * (the engine only prepares a worktree when no agent runs in it, under the
+ * repo mutex, and the branch is this ticket's alone). Returns what it removed.
  */
-export async function removeStaleIndexLock(worktree: string): Promise<boolean> {
-	const lock = path.join(await gitDirOf(worktree), 'index.lock');
-	if (!existsSync(lock)) return false;
-	await rm(lock, {force: true});
-	return true;
+export async function removeStaleLocks(worktree: string, branch: string): Promise<string[]> {
+	const gitDir = await gitDirOf(worktree);
+	const common = (await runGit(worktree, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
+	const candidates = [
+		...(existsSync(gitDir) ? readdirSync(gitDir).filter(name => name.endsWith('.lock')).map(name => path.join(gitDir, name)) : []),
+		...(common ? [path.join(common, 'refs', 'heads', `${branch}.lock`), path.join(common, 'logs', 'refs', 'heads', `${branch}.lock`)] : []),
+	];
+	const removed: string[] = [];
+	for (const lock of candidates) {
+		if (!existsSync(lock)) continue;
+		await rm(lock, {force: true});
+		removed.push(lock);
+	}
+	return removed;
 }
 
 /**

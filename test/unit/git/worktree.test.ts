@@ -91,6 +91,22 @@ describe('prepareWorktree', () => {
 		expect(await repo.commitAll(wt, 'after the lock')).toBeDefined();
 	});
 
+	it('removes the HEAD.lock and branch ref lock a git killed mid-update leaves', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		const gitDir = git(wt, 'rev-parse', '--absolute-git-dir');
+		const common = git(wt, 'rev-parse', '--path-format=absolute', '--git-common-dir');
+		const locks = [path.join(gitDir, 'HEAD.lock'), path.join(common, 'refs/heads/proofloop/T-1.lock')];
+		for (const lock of locks) writeFileSync(lock, '');
+		write(wt, 'x.txt', 'x\n');
+		expect(() => git(wt, 'reset', '--hard', 'HEAD')).toThrow(/HEAD\.lock/);
+
+		await repo.prepareWorktree('T-1', 'main');
+		for (const lock of locks) expect(existsSync(lock)).toBe(false);
+		write(wt, 'x.txt', 'x\n');
+		expect(await repo.commitAll(wt, 'after the locks')).toBeDefined();
+	});
+
 	it('fast-forwards a branch without its own commits to the newest base', async () => {
 		const dir = makeRepo();
 		const repo = await openRepo(dir);
