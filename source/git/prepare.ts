@@ -34,16 +34,28 @@ export async function prepareWorktree(root: string, checkout: string, branch: st
 	return conflict ? {path: checkout, branch, created, conflict} : {path: checkout, branch, created};
 }
 
+/**
+ * A ticket's first checkout (no directory, no branch yet): one `git worktree
+ * add`, and nothing to repair. This is the hot path of pickup latency, so it
+ * runs outside the repo mutex rather than queueing behind merges: git itself
+ * makes it safe (a new branch's ref has its own lock; a worktree being added
+ * is locked "initializing" against a concurrent prune). Undefined when the
+ * case is not that simple or git refuses: the careful path takes over.
+ */
+export async function tryFreshWorktree(root: string, checkout: string, branch: string, base: string): Promise<Prepared | undefined> {
+	if (existsSync(checkout) || (await branchExists(root, branch))) return undefined;
+	const baseSha = await revParse(root, base);
+	if (baseSha === undefined) return undefined;
+	await ensureExcluded(root);
+	const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, baseSha]);
+	if (added.exitCode === 0) return {path: checkout, branch, created: true};
+	// Half made (the branch, but no checkout): leave nothing the careful path would trip on.
+	if (!existsSync(checkout) && (await branchExists(root, branch))) await runGit(root, ['branch', '-D', branch]);
+	return undefined;
+}
+
 /** Makes sure a registered checkout of `branch` exists at `checkout`; true when it had to be made. */
 async function ensureCheckout(root: string, checkout: string, branch: string, baseSha: string): Promise<boolean> {
-	// A ticket's first attempt (no directory, no branch) is the hot path of pickup latency:
-	// try the one git call that makes it; anything unusual (stale metadata for the path)
-	// makes it fail, and the careful path below repairs and retries.
-	if (!existsSync(checkout) && !(await branchExists(root, branch))) {
-		const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, baseSha]);
-		if (added.exitCode === 0) return true;
-		if (await branchExists(root, branch)) await runGit(root, ['branch', '-D', branch]);
-	}
 	// Forget checkouts whose directories were deleted by hand (`rm -rf`);
 	// locked ones survive this and are handled below.
 	await mustGit(root, ['worktree', 'prune'], 'pruning worktree metadata failed');

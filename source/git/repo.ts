@@ -5,7 +5,7 @@ import {syncCheckouts} from './sync.js';
 import {GitError} from './errors.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
 import {Mutex} from './mutex.js';
-import {prepareWorktree, type Prepared} from './prepare.js';
+import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
 import {checkName, clearCheckout, ensureExcluded, listWorktrees, worktreesDir, type WorktreeInfo} from './worktrees.js';
@@ -78,7 +78,7 @@ export class Repo {
 	async prepareWorktree(ticketId: string, base: string): Promise<Prepared> {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
-		return this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
+		return (await tryFreshWorktree(this.root, checkout, branch, base)) ?? this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
 	}
 
 	/** The branch a checkout has checked out (`proofloop/T-1`), or undefined on a detached HEAD. */
