@@ -46,6 +46,12 @@ export class EventLog {
 	private fd: number;
 	private seq: number;
 	private readonly listeners = new Set<(event: EngineEvent) => void>();
+	/**
+	 * What to do when the log cannot be written (a full disk, a file size
+	 * limit). The engine must not act on what it cannot record, so the run's
+	 * owner ends the process here (see start-run); the default rethrows.
+	 */
+	onWriteError: ((error: NodeJS.ErrnoException) => never) | undefined;
 
 	constructor(
 		readonly file: string,
@@ -62,8 +68,13 @@ export class EventLog {
 
 	append(event: NewEvent): EngineEvent {
 		const full = EngineEvent.parse({...event, seq: this.seq + 1, at: new Date().toISOString()});
-		writeSync(this.fd, JSON.stringify(full) + '\n');
-		fsyncSync(this.fd);
+		try {
+			writeSync(this.fd, JSON.stringify(full) + '\n');
+			fsyncSync(this.fd);
+		} catch (error) {
+			if (this.onWriteError) this.onWriteError(error as NodeJS.ErrnoException);
+			throw error;
+		}
 		this.seq = full.seq;
 		for (const listener of this.listeners) listener(full);
 		return full;

@@ -22,6 +22,7 @@ import {ControlServer, socketPathFor} from './control-server.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
 import {acquireRunLock} from './run-lock.js';
+import {reapRunProcesses} from './orphans.js';
 
 /** Bad input: the message names the problem and the fix; the exit is non-zero and nothing was written. */
 export class InputError extends Error {
@@ -113,6 +114,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	try {
 		if (!resumable) run = createRun(root, manifest);
 		const log = new EventLog(run.eventsFile, history);
+		log.onWriteError = error => eventLogUnwritable(error, log.file, run.id);
 		if (opts.onEvent) log.subscribe(opts.onEvent);
 		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
 		let engine: Engine;
@@ -209,6 +211,29 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	} finally {
 		release();
 	}
+}
+
+/**
+ * The event log is the run's memory: an engine that cannot record must not
+ * act. Stop the way a crash stops (which resume is built for), but say why
+ * and how to fix it instead of a stack trace, and take the agents along.
+ */
+function eventLogUnwritable(error: NodeJS.ErrnoException, file: string, runId: string): never {
+	const why =
+		error.code === 'ENOSPC'
+			? 'the disk is full (ENOSPC)'
+			: error.code === 'EFBIG'
+				? 'the file reached the size this process may write (EFBIG: a `ulimit -f` or filesystem limit)'
+				: error.code === 'EDQUOT'
+					? 'the disk quota is used up (EDQUOT)'
+					: `${error.code ?? 'error'}: ${error.message}`;
+	process.stderr.write(
+		`proofloop: cannot write the event log ${file}: ${why}.\n` +
+			'  The run stops here, before acting on anything it could not record; what was recorded is kept (a torn last line is repaired on resume).\n' +
+			`  fix: free space where it lives (df -h ${path.dirname(file)}), then run \`proofloop run\` to resume the same run.\n`,
+	);
+	reapRunProcesses(runId);
+	process.exit(2);
 }
 
 /**

@@ -1,0 +1,102 @@
+import {execFileSync} from 'node:child_process';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {hostname, tmpdir} from 'node:os';
+import path from 'node:path';
+import {execa} from 'execa';
+import {describe, expect, it} from 'vitest';
+import {readEventLog} from '../../source/core/event-log.js';
+import {findRunProcesses} from '../../source/core/orphans.js';
+import {listRuns} from '../../source/core/run-dir.js';
+import {CLI, makeRepo, runCli, runEvents, ticketText} from '../helpers/repo.js';
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, {cwd, encoding: 'utf8'}).trim();
+const status = (root: string, id: string) => /^status: (\S+)$/m.exec(readFileSync(path.join(root, `.proofloop/tickets/${id}.md`), 'utf8'))?.[1];
+
+describe('the bad-input rows that need a repository in a particular state', () => {
+	it('a repository with no commits is refused with the fix, and nothing is written', async () => {
+		const root = mkdtempSync(path.join(tmpdir(), 'pl-nocommit-'));
+		git(root, 'init', '-q', '-b', 'main');
+		mkdirSync(path.join(root, '.proofloop/tickets'), {recursive: true});
+		writeFileSync(path.join(root, '.proofloop/config.json'), JSON.stringify({batch: 'b', checks: ['true']}));
+		writeFileSync(path.join(root, '.proofloop/tickets/A.md'), ticketText({id: 'A'}));
+		const result = await runCli(root, ['run', '--headless']);
+		expect(result.exitCode).toBe(2);
+		expect(result.stderr).toMatch(/has no commits yet; fix: commit something first \(git add -A && git commit -m init\)/);
+		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
+		expect(git(root, 'status', '--porcelain')).toBe('?? .proofloop/');
+	});
+
+	it("a dirty user checkout: the merges land on base, the user's unrelated edit rides along, and a colliding untracked file is left alone with the command to sync later", async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}]});
+		writeFileSync(path.join(root, 'README.md'), '# test repo\n\nmy notes, not committed\n');
+		mkdirSync(path.join(root, 'work'));
+		writeFileSync(path.join(root, 'work/B.txt'), 'my own B, untracked\n');
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(0);
+		// Nothing of the user's was touched.
+		expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toBe('# test repo\n\nmy notes, not committed\n');
+		expect(readFileSync(path.join(root, 'work/B.txt'), 'utf8')).toBe('my own B, untracked\n');
+		// Base has both merges; the collision is said, with the command that syncs the checkout later.
+		expect(git(root, 'show', 'main:work/A.txt')).toMatch(/done by attempt 1/);
+		expect(git(root, 'show', 'main:work/B.txt')).toMatch(/done by attempt 1/);
+		const warning = runEvents(root).find(e => e.type === 'warning' && /was not updated to the merge/.test(e.message));
+		expect(warning?.type === 'warning' ? warning.message : '').toMatch(/nothing of yours was touched.*fix: .*read-tree -m -u/s);
+	});
+
+	it('a stale run lock from a dead engine is recovered; a live one is refused with the attach command', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}]});
+		mkdirSync(path.join(root, '.proofloop/runs'), {recursive: true});
+		const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'});
+		const lock = path.join(root, '.proofloop/runs/engine.lock');
+		writeFileSync(lock, JSON.stringify({pid: Number(dead), host: hostname(), runId: 'old', startedAt: new Date().toISOString()}));
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(0);
+		expect(existsSync(lock)).toBe(false);
+
+		const live = makeRepo({tickets: [{id: 'A'}]});
+		mkdirSync(path.join(live.root, '.proofloop/runs'), {recursive: true});
+		writeFileSync(path.join(live.root, '.proofloop/runs/engine.lock'), JSON.stringify({pid: process.pid, host: hostname(), runId: 'r1', startedAt: new Date().toISOString()}));
+		const refused = await runCli(live.root, ['run', '--headless'], {FAKE_AGENT_PLAN: live.plan});
+		expect(refused.exitCode).toBe(2);
+		expect(refused.stderr).toMatch(new RegExp(`another proofloop engine is running in this repo \\(pid ${process.pid}[\\s\\S]*fix: watch it with \`proofloop attach\``));
+	});
+
+	it('a ticket branch checked out in a checkout of the user\'s is refused with the exact command, and the run goes on once it is run', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1}});
+		const mine = `${root}-mine`;
+		git(root, 'worktree', 'add', '-q', '-b', 'proofloop/A', mine);
+		const first = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(first.exitCode).toBe(1);
+		const failed = runEvents(root).find(e => e.type === 'attempt.failed');
+		const reason = failed?.type === 'attempt.failed' ? failed.reason : '';
+		expect(reason).toContain(`branch proofloop/A is checked out at ${mine}`);
+		expect(reason).toContain(`fix: git -C "${mine}" switch --detach`);
+		// The human runs the command the reason names, and the ticket gets another go.
+		git(mine, 'switch', '--detach');
+		writeFileSync(path.join(root, '.proofloop/tickets/A.md'), ticketText({id: 'A'}));
+		const second = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(second.exitCode).toBe(0);
+		expect(status(root, 'A')).toBe('done');
+	});
+});
+
+describe('a full disk while writing the event log', () => {
+	it('stops with the file, the cause and the fix, leaves no agent running, and the run resumes to oracle 0 once there is room', async () => {
+		const {root, plan} = makeRepo({tickets: ['A', 'B', 'C', 'D'].map(id => ({id})), config: {sandbox: 'none'}});
+		// A file size limit (RLIMIT_FSIZE): every write past 8 KiB fails with EFBIG, as a full disk fails with ENOSPC.
+		const limited = await execa('bash', ['-c', `ulimit -f 8; exec "${process.execPath}" "${CLI}" run --headless`], {cwd: root, reject: false, stdin: 'ignore', env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'}});
+		expect(limited.exitCode).toBe(2);
+		expect(limited.stderr).toMatch(/cannot write the event log .*events\.jsonl: the file reached the size this process may write \(EFBIG/);
+		expect(limited.stderr).toMatch(/fix: free space where it lives \(df -h .*\), then run `proofloop run` to resume the same run/);
+		expect(limited.stderr).not.toMatch(/\n\s+at /);
+		const run = listRuns(root)[0]!;
+		expect(findRunProcesses(run.id)).toEqual([]);
+		// What was recorded is readable (a torn tail is repaired, not fatal).
+		expect(() => readEventLog(run.eventsFile)).not.toThrow();
+
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode).toBe(0);
+		expect(listRuns(root)).toHaveLength(1);
+		expect(['A', 'B', 'C', 'D'].map(id => status(root, id))).toEqual(['done', 'done', 'done', 'done']);
+	});
+});
