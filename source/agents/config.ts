@@ -92,3 +92,6 @@ export const AgentConfig = z.discriminatedUnion('type', [
 	OpencodeAgentConfig,
 ]);
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** Every agent type a config may name (demo, command, claude, ...), from the union itself. */
+export const AGENT_TYPES = AgentConfig.options.map(option => option.shape.type.value) as [AgentConfig['type'], ...Array<AgentConfig['type']>];

@@ -2,6 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runAgent} from '../agents/runner.js';
 import type {Ticket} from '../tracker/ticket.js';
+import {withAgentSlot} from './agent-slots.js';
 import {agentEnv, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
@@ -101,20 +102,24 @@ export async function runAttempt(
 				clearTimeout(stallTimer);
 				stallTimer = setTimeout(() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}), Math.min(stallMs, 2 ** 31 - 1));
 			};
-			armStall();
-			const result = await runAgent({
-				onEvent: armStall,
-				adapter: ctx.adapter,
-				input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
-				// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
-				env: agentEnv(ctx, id, attempt),
-				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
-				logFile,
-				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
-				onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
+			// Within the agent type's cap (config agentCaps); waiting for a slot is not silence.
+			const result = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: id, attempt}, async () => {
+				if (ctx.stopping()) return undefined;
+				armStall();
+				return runAgent({
+					onEvent: armStall,
+					adapter: ctx.adapter,
+					input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
+					// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
+					env: agentEnv(ctx, id, attempt),
+					...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
+					logFile,
+					timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+					onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
+				});
 			});
 			clearTimeout(stallTimer);
-			if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
+			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			ctx.log.append({
 				type: 'agent.exited',
 				ticket: id,

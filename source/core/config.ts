@@ -1,7 +1,7 @@
 import {readFileSync, existsSync} from 'node:fs';
 import path from 'node:path';
 import {z} from 'zod';
-import {AgentConfig} from '../agents/config.js';
+import {AGENT_TYPES, AgentConfig} from '../agents/config.js';
 import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
 
 export const CONFIG_PATH = '.proofloop/config.json';
@@ -25,6 +25,12 @@ export const ProjectConfig = z
 		batch: z.string().min(1).describe('The batch to run: every ticket whose front matter says `batch: <this>`.'),
 		base: z.string().min(1).default('main').describe('The branch finished work is merged into.'),
 		concurrency: z.number().int().min(1).max(64).default(3).describe('How many agents run at once.'),
+		agentCaps: z
+			.partialRecord(z.enum(AGENT_TYPES), z.number().int().min(1).max(64))
+			.default({})
+			.describe(
+				`At most this many processes of one agent type at once, across workers, reviewers and healers (an account's rate limit), e.g. {"claude": 2, "codex": 4}. Types: ${AGENT_TYPES.join(', ')}. An attempt over the cap waits for a slot; it spends nothing while it waits.`,
+			),
 		agent: AgentConfig.optional().describe('The worker engine. Default: the user preference, else the built-in demo engine.'),
 		reviewer: AgentConfig.optional().describe('A second, different model that reviews each change between the guard and the merge. Absent: no review stage.'),
 		reviewRounds: z.number().int().min(1).max(10).default(2).describe('Review verdicts of "changes" a ticket may get before it is failed.'),

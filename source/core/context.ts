@@ -1,5 +1,6 @@
 import type {AgentAdapter} from '../agents/adapter.js';
 import type {SandboxPolicy} from '../agents/sandbox.js';
+import type {AgentSlots} from './agent-slots.js';
 import type {Repo} from '../git/index.js';
 import type {Tracker} from '../tracker/tracker.js';
 import type {TicketUpdate} from '../tracker/ticket.js';
@@ -23,6 +24,8 @@ export type EngineContext = {
 	baseEnv: Record<string, string>;
 	/** Every agent process runs inside bubblewrap under this policy; absent: unsandboxed. */
 	sandbox?: SandboxPolicy;
+	/** The per-agent-type caps (config agentCaps): every agent process takes a slot first. */
+	slots: AgentSlots;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
 	/** Review rounds this ticket has had in this run. */

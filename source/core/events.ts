@@ -43,6 +43,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.stalled'), silentSeconds: z.number()}),
+	// The agent type is at its cap (config agentCaps): this process waits for a slot before it starts.
+	z.object({...base, ...ticketRef, type: z.literal('agent.waiting'), agent: z.string(), role: z.enum(['worker', 'reviewer', 'healer']), cap: z.number()}),
 	z.object({
 		...base,
 		...ticketRef,

@@ -6,6 +6,7 @@ import {runAgent} from '../agents/runner.js';
 import {runGit} from '../git/index.js';
 import {CONFIG_PATH, parseProjectConfig} from './config.js';
 import {agentEnv, type EngineContext} from './context.js';
+import {withAgentSlot} from './agent-slots.js';
 import {tripwire} from './oracle.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {extractLastJson} from './review.js';
@@ -57,7 +58,7 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 		await ctx.repo.commitAll(dir, 'proofloop: the harness as the run uses it');
 		const baseline = (await runGit(dir, ['rev-parse', 'HEAD'])).stdout.trim();
 		let said = '';
-		const answer = await runAgent({
+		const answer = await withAgentSlot(ctx, {agent: healer.name, role: 'healer', ticket: `heal-${heal}`, attempt: heal}, () => runAgent({
 			adapter: healer,
 			input: {ticketId: `heal-${heal}`, attempt: heal, maxAttempts: ctx.config.selfHeal.max, promptFile, worktree: dir},
 			// Like every agent: an allow-listed environment, boxed when the run has a sandbox.
@@ -68,7 +69,7 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 			onEvent: event => {
 				if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-65_536);
 			},
-		});
+		}));
 		await ctx.repo.commitAll(dir, 'proofloop: the healer\'s change');
 		const files = (await runGit(dir, ['diff', '--name-only', '--no-renames', baseline, 'HEAD'])).stdout.split('\n').filter(Boolean);
 		const diff = (await runGit(dir, ['diff', baseline, 'HEAD'])).stdout;

@@ -6,6 +6,7 @@ import {runAgent} from '../agents/runner.js';
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {agentEnv, type EngineContext} from './context.js';
+import {withAgentSlot} from './agent-slots.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 
 // The second model's verdict: validated, never guessed at.
@@ -107,7 +108,7 @@ export async function reviewChange(opts: {
 		// Everything the reviewer said, bounded: the verdict may span several lines.
 		let said = '';
 		const answer = await ctx.repo.withDetachedCheckout(`${ticket.id}.review`, head, checkout =>
-			runAgent({
+			withAgentSlot(ctx, {agent: opts.reviewer.name, role: 'reviewer', ticket: ticket.id, attempt}, () => runAgent({
 				onEvent: event => {
 					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
 				},
@@ -117,7 +118,7 @@ export async function reviewChange(opts: {
 				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 				logFile,
 				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
-			}),
+			})),
 		);
 		usage.inputTokens += answer.usage.inputTokens;
 		usage.outputTokens += answer.usage.outputTokens;

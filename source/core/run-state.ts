@@ -15,6 +15,8 @@ export type WorkerView = {
 	agent: string;
 	/** Set when the worker has been silent for stallMinutes. */
 	stalled?: boolean;
+	/** Set while the worker waits for a slot of its agent type (config agentCaps). */
+	waitingForSlot?: string;
 	/** ms since the epoch. */
 	startedAt: number;
 };
@@ -103,6 +105,16 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			return {...next, heals: state.heals + 1};
 		case 'agent.exited':
 			return {...next, usage: addUsage(state.usage, event.usage)};
+		case 'agent.waiting': {
+			const worker = event.role === 'worker' ? next.workers.get(event.ticket) : undefined;
+			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, waitingForSlot: `${event.agent} (cap ${event.cap})`});
+			return next;
+		}
+		case 'agent.spawned': {
+			const worker = next.workers.get(event.ticket);
+			if (worker?.waitingForSlot) next.workers = new Map(next.workers).set(event.ticket, {...worker, waitingForSlot: undefined});
+			return next;
+		}
 		case 'agent.stalled': {
 			const worker = next.workers.get(event.ticket);
 			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stalled: true});

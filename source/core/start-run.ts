@@ -22,6 +22,7 @@ import {ControlServer, socketPathFor} from './control-server.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
 import {acquireRunLock} from './run-lock.js';
+import {AgentSlots} from './agent-slots.js';
 import {reapRunProcesses} from './orphans.js';
 
 /** Bad input: the message names the problem and the fix; the exit is non-zero and nothing was written. */
@@ -130,6 +131,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			log,
 			baseEnv: workerEnv(env, run),
 			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
+			slots: new AgentSlots(config.agentCaps),
 			stopping: () => engine?.stopping ?? false,
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
 			reviewRounds: ticket => engine.reviewRounds(ticket),

@@ -76,3 +76,43 @@ describe('a real batch with fake agents', () => {
 		expect(alive(grandchild!)).toBe(false);
 	});
 });
+
+describe('the per-agent concurrency cap', () => {
+	/** The most agent processes of the run alive at one moment, from the spawn and exit events. */
+	const peakLive = (events: ReturnType<typeof runEvents>) => {
+		let live = 0;
+		let peak = 0;
+		for (const e of events) {
+			if (e.type === 'agent.spawned') peak = Math.max(peak, ++live);
+			if (e.type === 'agent.exited') live--;
+		}
+		return peak;
+	};
+	const batch = (config: Record<string, unknown>) => makeRepo({tickets: ['A', 'B', 'C', 'D'].map(id => ({id})), config: {concurrency: 4, ...config}, plan: {_sleepMs: 1500}});
+
+	it('agentCaps {"command": 2} keeps two command agents at most while concurrency allows four; the others wait and all finish', async () => {
+		const capped = batch({agentCaps: {command: 2}});
+		const result = await runCli(capped.root, ['run', '--headless'], {FAKE_AGENT_PLAN: capped.plan});
+		expect(result.exitCode).toBe(0);
+		const events = runEvents(capped.root);
+		expect(peakLive(events)).toBe(2);
+		expect(events.filter(e => e.type === 'agent.waiting')).toEqual([
+			expect.objectContaining({agent: 'command', role: 'worker', cap: 2}),
+			expect.objectContaining({agent: 'command', role: 'worker', cap: 2}),
+		]);
+		// Waiting spent nothing: one attempt each.
+		expect(events.filter(e => e.type === 'attempt.started')).toHaveLength(4);
+
+		// The same batch without the cap really runs more at once (the measure above can see a breach).
+		const free = batch({});
+		expect((await runCli(free.root, ['run', '--headless'], {FAKE_AGENT_PLAN: free.plan})).exitCode).toBe(0);
+		expect(peakLive(runEvents(free.root))).toBeGreaterThan(2);
+	});
+
+	it('an unknown agent type in agentCaps is a config error naming the field', async () => {
+		const {root} = batch({agentCaps: {gpt: 2}});
+		const result = await runCli(root, ['run', '--headless']);
+		expect(result.exitCode).toBe(2);
+		expect(result.stderr).toMatch(/agentCaps: Unrecognized key: "gpt"/);
+	});
+});

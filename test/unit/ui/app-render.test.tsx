@@ -29,6 +29,28 @@ describe('App: what is on screen', () => {
 		});
 	});
 
+	it("a worker's pane says when it waits for a slot of its agent type, and when it has gone silent", async () => {
+		const events = [
+			...fixtureEvents(),
+			...stamp(
+				[
+					{type: 'agent.waiting', ticket: 'T-1', attempt: 1, agent: 'claude', role: 'worker', cap: 2},
+					{type: 'agent.stalled', ticket: 'T-2', attempt: 2, silentSeconds: 600},
+				],
+				500,
+			),
+		];
+		const {lastFrame, stdout} = render(<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		resize(stdout, 160, 40);
+		await settle();
+		const frame = strip(lastFrame());
+		expect(frame).toMatch(/implement · queued for claude \(cap 2\)/);
+		expect(frame).toMatch(/checks · STALLED \(silent\)/);
+		// Once its agent is spawned, the wait is over.
+		const spawned = fold([...events, ...stamp([{type: 'agent.spawned', ticket: 'T-1', attempt: 1, pid: 99}], 600)]);
+		expect(spawned.workers.get('T-1')?.waitingForSlot).toBeUndefined();
+	});
+
 	it('says what each waiting ticket waits on: an unfinished dep, a lock another attempt holds', async () => {
 		const {lastFrame, stdout} = render(<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
 		resize(stdout, 120, 40);
