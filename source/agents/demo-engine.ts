@@ -344,6 +344,15 @@ async function main(): Promise<void> {
 	const title = typeof front.data['title'] === 'string' ? front.data['title'] : '';
 	const did: string[] = [];
 
+	// Plan review: as the planner the demo engine only says what its recipe will do.
+	if (process.env['PROOFLOOP_ROLE'] === 'planner') {
+		const steps = actions.map(action => ('path' in action ? `${action.kind} ${action.path}` : action.kind));
+		const plan = `Plan for ${id}${title ? ` (${title})` : ''}: ${steps.length > 0 ? steps.join(', ') : 'nothing to change'}; the checks prove it.`;
+		say(plan);
+		result({subtype: 'success', is_error: false, result: plan, terminal_reason: 'completed'});
+		return;
+	}
+
 	if (all.length === 0) say(`${id} has no demo recipe, so there is nothing for the demo engine to do.`);
 	for (const [index, action] of actions.entries()) {
 		if (index > 0) await pause();

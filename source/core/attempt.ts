@@ -8,6 +8,7 @@ import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
 import {reapRunProcesses} from './orphans.js';
 import {renderWorkerPrompt} from './prompt.js';
+import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
 import {gist, lastLines, runShell, sha256} from './shell.js';
 
@@ -76,6 +77,15 @@ export async function runAttempt(
 			const notes = [...previous];
 			if (worktree.conflict?.length) {
 				notes.push(`Your branch ${worktree.branch} conflicts with the newest ${base} in: ${worktree.conflict.join(', ')}. Run \`git merge ${base}\` in your worktree and resolve the conflicts first.`);
+			}
+			if (ctx.config.planReview && ctx.reviewer) {
+				stage('plan');
+				const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';
+				const planned = await planAndReview({ctx, reviewer: ctx.reviewer, ticket, attempt, worktree: {path: worktree.path, branch: worktree.branch, head}, previous: notes, checks, verify});
+				if (planned.kind === 'interrupted') return {kind: 'interrupted', reason: 'the engine stopped during planning'};
+				if (planned.kind === 'limited') return {kind: 'limited', until: planned.until, reason: planned.reason};
+				if (planned.kind === 'failed') throw new StageFailure('plan', planned.reason);
+				notes.push(`The plan the reviewer approved for this attempt (build this):\n${planned.plan}`);
 			}
 			const promptFile = ctx.run.promptFile(id, attempt);
 			mkdirSync(path.dirname(promptFile), {recursive: true});

@@ -33,7 +33,11 @@ export const ProjectConfig = z
 			),
 		agent: AgentConfig.optional().describe('The worker engine. Default: the user preference, else the built-in demo engine.'),
 		reviewer: AgentConfig.optional().describe('A second, different model that reviews each change between the guard and the merge. Absent: no review stage.'),
-		reviewRounds: z.number().int().min(1).max(10).default(2).describe('Review verdicts of "changes" a ticket may get before it is failed.'),
+		reviewRounds: z.number().int().min(1).max(10).default(2).describe('Review verdicts of "changes" a ticket may get before it is failed (and, with planReview, plan rounds per attempt).'),
+		planReview: z
+			.boolean()
+			.default(false)
+			.describe('The worker first writes a plan (prompts/plan.md) that the reviewer must approve (prompts/plan-review.md) before it implements; needs a reviewer.'),
 		attempts: z.number().int().min(1).max(20).default(3).describe('Fresh attempts per ticket before it is failed.'),
 		attemptTimeoutSeconds: z.number().positive().default(1800).describe('Wall-clock limit of one agent process; its whole process group is killed after it.'),
 		checks: commands.default([]).describe('Finish-line commands run in the worktree after the agent (a ticket may override).'),
@@ -145,6 +149,9 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	const config = parsed.data;
 	if (!config.agent) config.agent = prefs.defaultAgent ?? {type: 'demo'};
 	if (!config.reviewer && prefs.defaultReviewer) config.reviewer = prefs.defaultReviewer;
+	if (config.planReview && !config.reviewer) {
+		throw new ConfigError(`${CONFIG_PATH}: invalid config\n  planReview: true needs a reviewer to approve the plans, and none is set\n  fix: set "reviewer" (e.g. {"type": "codex"}), or turn planReview off`);
+	}
 	return config;
 }
 

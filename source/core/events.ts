@@ -6,7 +6,7 @@ const base = {seq: z.number().int().min(1), at: z.string()};
 const ticketRef = {ticket: z.string(), attempt: z.number().int().min(1)};
 const usage = z.object({inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number()});
 
-export const stages = ['prepare', 'implement', 'checks', 'guard', 'review', 'merge', 'verify'] as const;
+export const stages = ['prepare', 'plan', 'implement', 'checks', 'guard', 'review', 'merge', 'verify'] as const;
 export const Stage = z.enum(stages);
 export type Stage = z.infer<typeof Stage>;
 
@@ -64,6 +64,18 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		verdict: z.enum(['approve', 'changes', 'failed']),
 		findings: z.array(z.string()),
 		// What the reviewer's runs reported spending (counted with the workers' in costs and the budget).
+		usage: usage.optional(),
+	}),
+	// Plan review (config planReview): the worker's plan, and the reviewer's verdict on it, per round.
+	z.object({
+		...base,
+		...ticketRef,
+		type: z.literal('plan.result'),
+		round: z.number(),
+		verdict: z.enum(['approve', 'changes', 'failed']),
+		findings: z.array(z.string()),
+		plan: z.string(),
+		/** What the planner and the reviewer spent on this round. */
 		usage: usage.optional(),
 	}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.intent'), head: z.string(), baseHead: z.string()}),

@@ -98,7 +98,7 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 	for (const field of FROZEN_CONFIG_FIELDS) {
 		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which defines what done means`);
 	}
-	for (const name of ['worker', 'reviewer', 'heal'] as const) {
+	for (const name of ['worker', 'reviewer', 'heal', 'plan', 'plan-review'] as const) {
 		const file = `.proofloop/prompts/${name}.md`;
 		const text = work.contents.get(file);
 		if (text === undefined) continue;
@@ -143,4 +143,5 @@ const KNOWN_PLACEHOLDERS = new Set([
 	'max_rounds',
 	'diff',
 	'stop_report',
+	'plan',
 ]);

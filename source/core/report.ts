@@ -66,7 +66,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 			seconds: begin && end ? (Date.parse(end.at) - Date.parse(begin.at)) / 1000 : 0,
 			...(ticket?.merge_commit ? {mergeCommit: ticket.merge_commit} : {}),
 			failures: mine.flatMap(e => (e.type === 'attempt.failed' ? [`attempt ${e.attempt} (${e.stage}): ${e.reason.split('\n')[0]}`] : [])),
-			costUsd: mine.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' ? (e.usage?.costUsd ?? 0) : 0), 0),
+			costUsd: mine.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' || e.type === 'plan.result' ? (e.usage?.costUsd ?? 0) : 0), 0),
 			caught: mine.reduce<Record<string, number>>((acc, e) => (e.type === 'attempt.failed' ? {...acc, [e.stage]: (acc[e.stage] ?? 0) + 1} : acc), {}),
 			filed: events.flatMap(e => (e.type === 'ticket.filed' && e.from === id ? [e.ticket] : [])),
 			...(filedFrom.has(id) ? {discoveredFrom: filedFrom.get(id)} : {}),

@@ -98,10 +98,20 @@ export async function reviewChange(opts: {
 		diff: text,
 		checks: opts.checks.map(c => `- \`${c}\``).join('\n') || '- (none)',
 	});
-	const promptFile = ctx.run.promptFile(ticket.id, attempt).replace(/\.md$/, '.review.md');
+	return askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head, prompt, suffix: 'review'});
+}
+
+/**
+ * Ask the reviewer once about `prompt` (a change or a plan), in a detached
+ * checkout of `head`, within its agent type's cap; an answer without a valid
+ * verdict is asked once more, then it is a failure.
+ */
+export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdapter; ticket: Ticket; attempt: number; head: string; prompt: string; suffix: string}): Promise<ReviewOutcome> {
+	const {ctx, ticket, attempt, head, prompt} = opts;
+	const promptFile = ctx.run.promptFile(ticket.id, attempt).replace(/\.md$/, `.${opts.suffix}.md`);
 	mkdirSync(path.dirname(promptFile), {recursive: true});
 	writeFileSync(promptFile, prompt);
-	const logFile = ctx.run.logFile(ticket.id, attempt).replace(/\.log$/, '.review.log');
+	const logFile = ctx.run.logFile(ticket.id, attempt).replace(/\.log$/, `.${opts.suffix}.log`);
 	let lastProblem = '';
 	const usage: Usage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
 	for (let ask = 1; ask <= 2; ask++) {

@@ -99,6 +99,7 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			return next;
 		}
 		case 'review.result':
+		case 'plan.result':
 			if (!event.usage) return next;
 			return {...next, usage: addUsage(state.usage, event.usage)};
 		case 'heal.result':

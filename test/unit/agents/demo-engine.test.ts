@@ -70,7 +70,7 @@ function prompt(recipe: string[], extraFrontMatter = ''): string {
 }
 
 /** Runs the demo through the real adapter and runner, like the engine does. */
-async function runDemo(worktree: string, promptText: string, attempt = 1) {
+async function runDemo(worktree: string, promptText: string, attempt = 1, role?: string) {
 	const promptFile = path.join(path.dirname(worktree), 'prompt.md');
 	writeFileSync(promptFile, promptText);
 	const logFile = path.join(path.dirname(worktree), 'logs', `${attempt}.log`);
@@ -78,7 +78,7 @@ async function runDemo(worktree: string, promptText: string, attempt = 1) {
 	const result = await runAgent({
 		adapter: new DemoAdapter(),
 		input: attemptInput(worktree, {promptFile, attempt}),
-		env: {...baseEnv(), HOME: process.env['HOME'] ?? '/tmp', PROOFLOOP_DEMO_STEP_MS: '0'},
+		env: {...baseEnv(), HOME: process.env['HOME'] ?? '/tmp', PROOFLOOP_DEMO_STEP_MS: '0', ...(role ? {PROOFLOOP_ROLE: role} : {})},
 		logFile,
 		timeoutMs: 30_000,
 		onEvent: event => events.push(event),
@@ -100,6 +100,15 @@ const recipe = [
 describe('demo engine', () => {
 	it('resolves its built JS from the TS sources (the vitest case)', () => {
 		expect(demoEnginePath()).toBe(builtEngine);
+	});
+
+	it('as the planner (plan review) it says what its recipe will do and touches nothing', async () => {
+		const worktree = repo();
+		const {result, events} = await runDemo(worktree, prompt(recipe), 1, 'planner');
+		expect(result).toMatchObject({ok: true, exitCode: 0});
+		expect(events.find(e => e.type === 'result')).toMatchObject({ok: true, message: 'Plan for T-1 (Say hello): write hello.txt, say, append docs/notes.md; the checks prove it.'});
+		expect(existsSync(path.join(worktree, 'hello.txt'))).toBe(false);
+		expect(gitOut(worktree, 'log', '--format=%s')).toBe('seed');
 	});
 
 	it('attempt 1: writes the files, commits them, ends with a success result', async () => {

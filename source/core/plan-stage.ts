@@ -1,0 +1,113 @@
+/**
+ * Plan review (config planReview, off by default): before it builds, the
+ * worker writes a plan and the reviewer must approve it. A plan that misses the
+ * ticket is cheaper to catch than a change that does. Rounds are capped by
+ * reviewRounds; the approved plan goes into the implement prompt.
+ */
+import {mkdirSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import type {AgentAdapter} from '../agents/adapter.js';
+import {runAgent} from '../agents/runner.js';
+import {runGit} from '../git/index.js';
+import type {Ticket} from '../tracker/ticket.js';
+import {withAgentSlot} from './agent-slots.js';
+import {agentEnv, type EngineContext} from './context.js';
+import {loadTemplate, renderTemplate} from './prompt.js';
+import {askReviewer} from './review.js';
+
+const MAX_PLAN = 16 * 1024;
+
+export type PlanOutcome =
+	| {kind: 'approved'; plan: string}
+	| {kind: 'failed'; reason: string}
+	| {kind: 'limited'; until: number; reason: string}
+	| {kind: 'interrupted'};
+
+type Where = {path: string; branch: string; head: string};
+
+const bullets = (items: string[], none: string): string => (items.length > 0 ? items.map(item => `- \`${item}\``).join('\n') : `- ${none}`);
+
+export async function planAndReview(opts: {
+	ctx: EngineContext;
+	reviewer: AgentAdapter;
+	ticket: Ticket;
+	attempt: number;
+	worktree: Where;
+	previous: string[];
+	checks: string[];
+	verify: string[];
+}): Promise<PlanOutcome> {
+	const {ctx, ticket, attempt, worktree} = opts;
+	const notes = [...opts.previous];
+	const rounds = ctx.config.reviewRounds;
+	let findings: string[] = [];
+	for (let round = 1; round <= rounds; round++) {
+		if (findings.length > 0) notes.push(`Plan round ${round - 1} was not approved; the reviewer's findings: ${findings.join(' | ')}`);
+		const vars = {
+			ticket_id: ticket.id,
+			ticket_file: ticket.file,
+			ticket_text: ticket.text.trimEnd(),
+			attempt: String(attempt),
+			max_attempts: String(ctx.config.attempts),
+			round: String(round),
+			max_rounds: String(rounds),
+			branch: worktree.branch,
+			base: ctx.config.base,
+			checks: bullets(opts.checks, '(none)'),
+			verify: bullets(opts.verify, '(none: the checks re-run on the merged base)'),
+		};
+		const promptFile = ctx.run.promptFile(ticket.id, attempt).replace(/\.md$/, `.plan-${round}.md`);
+		mkdirSync(path.dirname(promptFile), {recursive: true});
+		writeFileSync(
+			promptFile,
+			renderTemplate(loadTemplate(ctx.repoRoot, 'plan'), {
+				...vars,
+				previous_attempts: notes.length > 0 ? notes.map(line => `- ${line}`).join('\n') : 'Nothing: this is the first plan.',
+			}),
+		);
+
+		let said = '';
+		const answer = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: ticket.id, attempt}, async () =>
+			ctx.stopping()
+				? undefined
+				: runAgent({
+						adapter: ctx.adapter,
+						input: {ticketId: ticket.id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
+						env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'planner'},
+						...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
+						logFile: ctx.run.logFile(ticket.id, attempt),
+						timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+						onEvent: event => {
+							if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_PLAN);
+						},
+					}),
+		);
+		// A plan is words: whatever the planner changed in the worktree is put back.
+		await runGit(worktree.path, ['reset', '--quiet', '--hard', worktree.head]);
+		await runGit(worktree.path, ['clean', '-ffdq']);
+		if (!answer || ctx.stopping()) return {kind: 'interrupted'};
+		if (!answer.ok && answer.limit) {
+			const until = answer.limit.resetAt ? Date.parse(answer.limit.resetAt) : Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
+			return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: answer.reason};
+		}
+		const plan = said.trim();
+		if (!answer.ok) return {kind: 'failed', reason: `the planner failed: ${answer.reason}`};
+		if (plan === '') return {kind: 'failed', reason: 'the planner ended without a plan (its final message was empty)'};
+
+		const prompt = renderTemplate(loadTemplate(ctx.repoRoot, 'plan-review'), {...vars, plan});
+		const review = await askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head: worktree.head, prompt, suffix: `plan-review-${round}`});
+		const verdict = review.kind === 'approve' ? 'approve' : review.kind === 'changes' ? 'changes' : 'failed';
+		findings = review.kind === 'changes' ? review.findings : review.kind === 'approve' ? [] : [review.reason];
+		const usage = {
+			inputTokens: answer.usage.inputTokens + review.usage.inputTokens,
+			outputTokens: answer.usage.outputTokens + review.usage.outputTokens,
+			costUsd: answer.usage.costUsd + review.usage.costUsd,
+		};
+		ctx.log.append({type: 'plan.result', ticket: ticket.id, attempt, round, verdict, findings, plan: plan.slice(0, 4000), usage});
+		if (ctx.stopping()) return {kind: 'interrupted'};
+		if (review.kind === 'limited') return {kind: 'limited', until: review.until, reason: review.reason};
+		if (review.kind === 'failed') return {kind: 'failed', reason: `the plan review failed: ${review.reason}`};
+		if (review.kind === 'approve') return {kind: 'approved', plan};
+	}
+	return {kind: 'failed', reason: `the plan was not approved in ${rounds} round(s); last findings: ${findings.join(' | ')}`};
+}
