@@ -55,6 +55,15 @@ export async function run() {
 	const shellPid = tmux('list-panes', '-t', session, '-F', '#{pane_pid}').trim();
 	const tuiPid = execFileSync('pgrep', ['-P', shellPid, '-f', 'cli.js attach'], {encoding: 'utf8'}).trim().split('\n')[0];
 	const rssStart = rssMb(tuiPid);
+	// RSS once a second: a leak climbs all along; a heap settling in climbs, then levels off.
+	const rssSamples = [rssStart];
+	const sampler = setInterval(() => {
+		try {
+			rssSamples.push(rssMb(tuiPid));
+		} catch {
+			// the TUI is gone
+		}
+	}, 1000);
 	const latencies = [];
 	const deadline = Date.now() + (seconds - 4) * 1000;
 	while (Date.now() < deadline) {
@@ -70,6 +79,12 @@ export async function run() {
 		}
 	}
 	const rssEnd = rssMb(tuiPid);
+	clearInterval(sampler);
+	rssSamples.push(rssEnd);
+	// Flat = the second half of the run adds less than 10% over the first half's peak.
+	const half = Math.floor(rssSamples.length / 2);
+	const firstHalfPeak = Math.max(...rssSamples.slice(0, half));
+	const secondHalfPeak = Math.max(...rssSamples.slice(half));
 	tmux('send-keys', '-t', session, 'd');
 	await sleep(300);
 	spawnSync('tmux', ['kill-session', '-t', session]);
@@ -86,6 +101,10 @@ export async function run() {
 		key_to_screen_max_ms: Math.round(latencies.at(-1)),
 		rss_start_mb: Math.round(rssStart),
 		rss_end_mb: Math.round(rssEnd),
+		rss_first_half_peak_mb: Math.round(firstHalfPeak),
+		rss_second_half_peak_mb: Math.round(secondHalfPeak),
+		rss_flat: secondHalfPeak <= firstHalfPeak * 1.1,
+		rss_samples_mb: rssSamples.map(Math.round).join(' '),
 		goal_key_ms: 200,
 	};
 }
