@@ -19,6 +19,9 @@ import {readySet, type SchedulableTicket} from './scheduler.js';
 
 type Running = {attempt: number; locks: readonly string[]};
 
+/** At most one live (non-final) oracle verdict per this many ms; the final verdict is never delayed. */
+const LIVE_JUDGE_GAP_MS = 1000;
+
 // Statuses the engine may start (another) attempt from. `merged` is here on
 // purpose: merged but not verified live is unfinished work.
 const startable = new Set(['todo', 'in_progress', 'merged']);
@@ -286,8 +289,13 @@ export class Engine {
 		}
 		this.judging = (async () => {
 			do {
+				const began = Date.now();
 				this.judgeAgain = false;
 				await this.judge(false).catch(() => undefined);
+				// The live bar need not be fresher than this: back to back, the oracle (a process
+				// that reads every ticket and git) would keep a core busy while agents wait for it.
+				const rest = LIVE_JUDGE_GAP_MS - (Date.now() - began);
+				if (this.judgeAgain && rest > 0 && !this.stopRequested) await new Promise(resolve => setTimeout(resolve, rest));
 			} while (this.judgeAgain && !this.stopRequested);
 			this.judging = undefined;
 		})();
