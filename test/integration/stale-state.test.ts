@@ -61,6 +61,18 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		expect(refused.stderr).toMatch(new RegExp(`another proofloop engine is running in this repo \\(pid ${process.pid}[\\s\\S]*fix: watch it with \`proofloop attach\``));
 	});
 
+	it('a lock whose pid now belongs to another process (reused after a crash) is stale too; two engines racing for a stale lock: exactly one runs', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], plan: {_sleepMs: 1500}});
+		mkdirSync(path.join(root, '.proofloop/runs'), {recursive: true});
+		const lock = path.join(root, '.proofloop/runs/engine.lock');
+		// This very test process is alive, but it is not the process that wrote the lock.
+		writeFileSync(lock, JSON.stringify({pid: process.pid, host: hostname(), runId: 'old', startedAt: new Date().toISOString(), pidStart: '1'}));
+		const [one, two] = await Promise.all([runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan}), runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan})]);
+		expect([one.exitCode, two.exitCode].sort()).toEqual([0, 2]);
+		expect((one.exitCode === 2 ? one : two).stderr).toMatch(/another proofloop engine is running in this repo/);
+		expect(listRuns(root)).toHaveLength(1);
+	});
+
 	it('a ticket branch checked out in a checkout of the user\'s is refused with the exact command, and the run goes on once it is run', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1}});
 		const mine = `${root}-mine`;
