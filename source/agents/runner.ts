@@ -67,6 +67,8 @@ export type AgentRunResult = {
 	limit?: AgentLimit;
 	/** The CLI's session id, when it printed one (for a resume). */
 	sessionId?: string;
+	/** Writing the log failed (a full disk, say): the caller decides whether that is the agent's failure or the machine's. */
+	logError?: Error;
 };
 
 /**
@@ -293,7 +295,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 
 	const exitCode = exit?.exitCode ?? result.exitCode;
 	const signal = exit?.signal ?? result.signal;
-	const base: Pick<AgentRunResult, 'exitCode' | 'signal' | 'pid' | 'lastText' | 'timedOut' | 'sessionId'> = {
+	const base: Pick<AgentRunResult, 'exitCode' | 'signal' | 'pid' | 'lastText' | 'timedOut' | 'sessionId' | 'logError'> = {
+		...(logError ? {logError} : {}),
 		exitCode,
 		signal,
 		pid,

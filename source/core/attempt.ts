@@ -7,6 +7,7 @@ import {agentEnv, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardDiff} from './guard.js';
 import {reapRunProcesses} from './orphans.js';
+import {naming, stopIfDiskFull} from './disk-full.js';
 import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
@@ -89,20 +90,18 @@ export async function runAttempt(
 			}
 			const promptFile = ctx.run.promptFile(id, attempt);
 			mkdirSync(path.dirname(promptFile), {recursive: true});
-			writeFileSync(
-				promptFile,
-				renderWorkerPrompt(ctx.repoRoot, {
-					ticket,
-					attempt,
-					maxAttempts: ctx.config.attempts,
-					branch: worktree.branch,
-					base,
-					checks,
-					verify,
-					protectedPaths: protectedPaths(ctx),
-					previous: notes,
-				}),
-			);
+			const prompt = renderWorkerPrompt(ctx.repoRoot, {
+				ticket,
+				attempt,
+				maxAttempts: ctx.config.attempts,
+				branch: worktree.branch,
+				base,
+				checks,
+				verify,
+				protectedPaths: protectedPaths(ctx),
+				previous: notes,
+			});
+			naming(promptFile, () => writeFileSync(promptFile, prompt));
 
 			stage('implement');
 			// Silence is shown, not punished: one event when the worker has said nothing for stallMinutes.
@@ -130,6 +129,8 @@ export async function runAttempt(
 			});
 			clearTimeout(stallTimer);
 			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
+			// An agent whose log the disk had no room for did not fail: the machine did (this ends the run, to resume later).
+			if (result.logError) stopIfDiskFull(result.logError, logFile);
 			ctx.log.append({
 				type: 'agent.exited',
 				ticket: id,
@@ -240,6 +241,8 @@ export async function runAttempt(
 	} catch (error) {
 		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped mid-attempt', afterMerge: merged};
 		if (error instanceof StageFailure) return {kind: 'failed', stage: error.stage, reason: error.reason, merged};
+		// A full disk is not this ticket's failure: spending its attempts on it would mark it failed for nothing. This ends the run, to resume later.
+		stopIfDiskFull(error);
 		// Our own failure (git, disk) is still reported as this attempt's, with the cause.
 		return {kind: 'failed', stage: 'prepare', reason: `proofloop error: ${(error as Error).message}`, merged};
 	}

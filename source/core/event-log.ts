@@ -1,4 +1,4 @@
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, truncateSync, writeSync} from 'node:fs';
 import {EngineEvent, type NewEvent} from './events.js';
 
 export type ReadResult = {events: EngineEvent[]; repairedTail: boolean};
@@ -68,10 +68,29 @@ export class EventLog {
 
 	append(event: NewEvent): EngineEvent {
 		const full = EngineEvent.parse({...event, seq: this.seq + 1, at: new Date().toISOString()});
+		const line = Buffer.from(JSON.stringify(full) + '\n', 'utf8');
+		let start: number | undefined;
 		try {
-			writeSync(this.fd, JSON.stringify(full) + '\n');
+			start = fstatSync(this.fd).size;
+			// A disk that fills up mid-line makes write() return short instead of
+			// failing, and writeSync does not retry: write the rest, which either
+			// completes the line or fails with the real error (ENOSPC, EFBIG).
+			for (let done = 0; done < line.length; ) {
+				const n = writeSync(this.fd, line, done, line.length - done);
+				if (n <= 0) throw Object.assign(new Error(`write to ${this.file} made no progress`), {code: 'EIO'});
+				done += n;
+			}
 			fsyncSync(this.fd);
 		} catch (error) {
+			// Take back the part of the line that landed: half an event followed
+			// later by a whole one would read as a corrupt log, not a torn tail.
+			if (start !== undefined) {
+				try {
+					ftruncateSync(this.fd, start);
+				} catch {
+					// Best effort; a torn last line is still repaired on the next open.
+				}
+			}
 			if (this.onWriteError) this.onWriteError(error as NodeJS.ErrnoException);
 			throw error;
 		}

@@ -118,7 +118,8 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 		// Everything the reviewer said, bounded: the verdict may span several lines.
 		let said = '';
 		const answer = await ctx.repo.withDetachedCheckout(`${ticket.id}.review`, head, checkout =>
-			withAgentSlot(ctx, {agent: opts.reviewer.name, role: 'reviewer', ticket: ticket.id, attempt}, () => runAgent({
+			// A stop that came while it waited for a slot: start nothing (the stop's reaping is over).
+			withAgentSlot(ctx, {agent: opts.reviewer.name, role: 'reviewer', ticket: ticket.id, attempt}, async () => ctx.stopping() ? undefined : runAgent({
 				onEvent: event => {
 					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
 				},
@@ -130,6 +131,7 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
 			})),
 		);
+		if (!answer) return {kind: 'failed', reason: 'the engine stopped during review', usage};
 		usage.inputTokens += answer.usage.inputTokens;
 		usage.outputTokens += answer.usage.outputTokens;
 		usage.costUsd += answer.usage.costUsd;

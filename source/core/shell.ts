@@ -1,4 +1,5 @@
 import {appendFileSync, mkdirSync} from 'node:fs';
+import {naming} from './disk-full.js';
 import {createHash} from 'node:crypto';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -25,7 +26,7 @@ export async function runShell(opts: {
 	label: string;
 }): Promise<ShellResult> {
 	mkdirSync(path.dirname(opts.logFile), {recursive: true});
-	appendFileSync(opts.logFile, `\n[proofloop] ${opts.label}: $ ${opts.command}\n`);
+	naming(opts.logFile, () => appendFileSync(opts.logFile, `\n[proofloop] ${opts.label}: $ ${opts.command}\n`));
 	const child = execa('/bin/sh', ['-c', opts.command], {
 		cwd: opts.cwd,
 		env: opts.env,
@@ -37,8 +38,18 @@ export async function runShell(opts: {
 		buffer: false,
 	});
 	let kept = '';
+	// A throw in a stream listener would be an uncaught exception (a crash with
+	// the command still running): remember the first failed write (a full
+	// disk, say) and throw it once the command is over.
+	let logError: unknown;
 	child.all?.on('data', (chunk: Buffer) => {
-		appendFileSync(opts.logFile, chunk);
+		if (logError === undefined) {
+			try {
+				naming(opts.logFile, () => appendFileSync(opts.logFile, chunk));
+			} catch (error) {
+				logError = error;
+			}
+		}
 		kept = (kept + chunk.toString('utf8')).slice(-MAX_KEEP);
 	});
 	let timedOut = false;
@@ -62,7 +73,8 @@ export async function runShell(opts: {
 	clearTimeout(timer);
 	clearTimeout(drain);
 	const exitCode = typeof code === 'number' ? code : undefined;
-	appendFileSync(opts.logFile, `[proofloop] ${opts.label}: ${timedOut ? 'timed out' : `exit ${exitCode ?? 'by signal'}`}\n`);
+	if (logError !== undefined) throw logError;
+	naming(opts.logFile, () => appendFileSync(opts.logFile, `[proofloop] ${opts.label}: ${timedOut ? 'timed out' : `exit ${exitCode ?? 'by signal'}`}\n`));
 	return {ok: !timedOut && exitCode === 0, exitCode, timedOut, output: kept};
 }
 

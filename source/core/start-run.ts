@@ -24,6 +24,7 @@ import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js
 import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
 import {reapRunProcesses} from './orphans.js';
+import {diskFullCause, DiskFullError, setDiskFullStop} from './disk-full.js';
 
 /** Bad input: the message names the problem and the fix; the exit is non-zero and nothing was written. */
 export class InputError extends Error {
@@ -115,7 +116,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	try {
 		if (!resumable) run = createRun(root, manifest);
 		const log = new EventLog(run.eventsFile, history);
-		log.onWriteError = error => eventLogUnwritable(error, log.file, run.id);
+		log.onWriteError = error => stopUnwritable(`the event log ${log.file}`, path.dirname(log.file), diskFullCause(error) ?? `${error.code ?? 'error'}: ${error.message}`, run.id);
+		// Any other write of the run that finds the disk full (a prompt, an agent's log, a check's output) stops it the same way, instead of failing the attempt.
+		setDiskFullStop((cause, file) => stopUnwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause, run.id));
 		if (opts.onEvent) log.subscribe(opts.onEvent);
 		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
 		let engine: Engine;
@@ -201,7 +204,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			if (reason === 'stuck') writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n`);
 			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(reason === 'stuck' ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
-			const report = writeReport(run.dir, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()));
+			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);
 			log.close();
 			return {exit: verdict.exit, run, verdict, resumed: Boolean(resumable), report};
 		} finally {
@@ -211,31 +214,40 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			rmSync(controlFile(run.dir), {force: true});
 		}
 	} finally {
+		setDiskFullStop(undefined);
 		release();
 	}
 }
 
 /**
  * The event log is the run's memory: an engine that cannot record must not
- * act. Stop the way a crash stops (which resume is built for), but say why
- * and how to fix it instead of a stack trace, and take the agents along.
+ * act, and a run that cannot write its prompts and logs cannot work. Stop the
+ * way a crash stops (which resume is built for), but say what, why and how to
+ * fix it instead of a stack trace, and take the agents along.
  */
-function eventLogUnwritable(error: NodeJS.ErrnoException, file: string, runId: string): never {
-	const why =
-		error.code === 'ENOSPC'
-			? 'the disk is full (ENOSPC)'
-			: error.code === 'EFBIG'
-				? 'the file reached the size this process may write (EFBIG: a `ulimit -f` or filesystem limit)'
-				: error.code === 'EDQUOT'
-					? 'the disk quota is used up (EDQUOT)'
-					: `${error.code ?? 'error'}: ${error.message}`;
+function stopUnwritable(what: string, dir: string, why: string, runId: string): never {
+	setDiskFullStop(undefined);
 	process.stderr.write(
-		`proofloop: cannot write the event log ${file}: ${why}.\n` +
+		`proofloop: cannot write ${what}: ${why}.\n` +
 			'  The run stops here, before acting on anything it could not record; what was recorded is kept (a torn last line is repaired on resume).\n' +
-			`  fix: free space where it lives (df -h ${path.dirname(file)}), then run \`proofloop run\` to resume the same run.\n`,
+			`  fix: free space where it lives (df -h ${dir}), then run \`proofloop run\` to resume the same run.\n`,
 	);
 	reapRunProcesses(runId);
 	process.exit(2);
+}
+
+/** The run is over and recorded; a report the disk has no room for is said with the command that writes it again. */
+function writeFinalReport(run: RunDir, report: Parameters<typeof writeReport>[1], oracleExit: number): ReturnType<typeof writeReport> {
+	try {
+		return writeReport(run.dir, report);
+	} catch (error) {
+		const cause = diskFullCause(error);
+		if (cause === undefined) throw error;
+		throw new DiskFullError(
+			`run ${run.id} is over (oracle exit ${oracleExit}, recorded in ${run.eventsFile}), but its report could not be written: ${cause}\n` +
+				`  fix: free space (df -h ${run.dir}), then \`proofloop report ${run.id}\` writes it again`,
+		);
+	}
 }
 
 /**

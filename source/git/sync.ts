@@ -20,7 +20,7 @@ export async function syncCheckouts(root: string, base: string, oldSha: string, 
 		const failure = await syncOne(checkout.path, oldSha, newSha);
 		if (failure !== undefined) {
 			warnings.push(
-				`${checkout.path} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)}: ${failure}. ` +
+				`${checkout.path} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)}: ${failure.replace(/\.+$/, '')}. ` +
 					`Its files are still at ${oldSha.slice(0, 12)}, so \`git status\` there shows the merge reversed; nothing of yours was touched. ` +
 					`fix: once your uncommitted changes there no longer collide with the merge, run: ${syncCommand(checkout.path, oldSha, newSha)}`,
 			);

@@ -19,11 +19,42 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		mkdirSync(path.join(root, '.proofloop/tickets'), {recursive: true});
 		writeFileSync(path.join(root, '.proofloop/config.json'), JSON.stringify({batch: 'b', checks: ['true']}));
 		writeFileSync(path.join(root, '.proofloop/tickets/A.md'), ticketText({id: 'A'}));
+		const files = ['.proofloop/config.json', '.proofloop/tickets/A.md'].map(f => readFileSync(path.join(root, f)));
 		const result = await runCli(root, ['run', '--headless']);
 		expect(result.exitCode).toBe(2);
 		expect(result.stderr).toMatch(/has no commits yet; fix: commit something first \(git add -A && git commit -m init\)/);
 		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
 		expect(git(root, 'status', '--porcelain')).toBe('?? .proofloop/');
+		// The config and the tracker byte for byte; base still unborn, no ticket branch, no worktree.
+		expect(['.proofloop/config.json', '.proofloop/tickets/A.md'].map(f => readFileSync(path.join(root, f)))).toEqual(files);
+		expect(git(root, 'for-each-ref')).toBe('');
+		expect(git(root, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
+		expect(existsSync(path.join(root, '.proofloop/worktrees'))).toBe(false);
+	});
+
+	it("a dirty user checkout with an uncommitted edit to a file a ticket changes: the edit is kept byte for byte, base gets the merge, and the warning's exact command syncs the checkout once the edit is out of the way", async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B', deps: ['A']}]});
+		mkdirSync(path.join(root, 'work'));
+		writeFileSync(path.join(root, 'work/A.txt'), 'committed before the run\n');
+		git(root, 'add', '-A');
+		git(root, 'commit', '-q', '-m', 'seed work/A.txt');
+		writeFileSync(path.join(root, 'work/A.txt'), 'my edit, not committed\n');
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(0);
+		// The user's edit is untouched; both merges are on base; B's merge (which does not touch the edit) reached the checkout.
+		expect(readFileSync(path.join(root, 'work/A.txt'), 'utf8')).toBe('my edit, not committed\n');
+		expect(git(root, 'show', 'main:work/A.txt')).toMatch(/done by attempt 1/);
+		expect(readFileSync(path.join(root, 'work/B.txt'), 'utf8')).toMatch(/done by attempt 1/);
+		const warning = runEvents(root).find(e => e.type === 'warning' && /was not updated to the merge/.test(e.message));
+		const message = warning?.type === 'warning' ? warning.message : '';
+		expect(message).toMatch(/'work\/A\.txt' not uptodate.*nothing of yours was touched.*fix: /s);
+		// The human puts the edit aside and runs the command the warning names, verbatim.
+		git(root, 'checkout', '--', 'work/A.txt');
+		execFileSync('sh', ['-c', message.slice(message.indexOf('run: ') + 'run: '.length)], {cwd: root});
+		expect(readFileSync(path.join(root, 'work/A.txt'), 'utf8')).toMatch(/done by attempt 1/);
+		// Only the tracker's status lines differ from base: the checkout no longer shows the merge reversed.
+		const porcelain = execFileSync('git', ['status', '--porcelain'], {cwd: root, encoding: 'utf8'});
+		expect(porcelain.split('\n').filter(Boolean).sort()).toEqual([' M .proofloop/tickets/A.md', ' M .proofloop/tickets/B.md']);
 	});
 
 	it("a dirty user checkout: the merges land on base, the user's unrelated edit rides along, and a colliding untracked file is left alone with the command to sync later", async () => {
@@ -62,7 +93,8 @@ describe('the bad-input rows that need a repository in a particular state', () =
 	});
 
 	it('a lock whose pid now belongs to another process (reused after a crash) is stale too; two engines racing for a stale lock: exactly one runs', async () => {
-		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], plan: {_sleepMs: 1500}});
+		// Agents slow enough that the second engine surely arrives while the first still runs.
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], plan: {_sleepMs: 3000}});
 		mkdirSync(path.join(root, '.proofloop/runs'), {recursive: true});
 		const lock = path.join(root, '.proofloop/runs/engine.lock');
 		// This very test process is alive, but it is not the process that wrote the lock.
@@ -71,6 +103,22 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		expect([one.exitCode, two.exitCode].sort()).toEqual([0, 2]);
 		expect((one.exitCode === 2 ? one : two).stderr).toMatch(/another proofloop engine is running in this repo/);
 		expect(listRuns(root)).toHaveLength(1);
+	});
+
+	it("a killed agent's stale index.lock and a ticket checkout deleted by hand are repaired by the run itself", async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], config: {attempts: 1}});
+		// What a crashed engine leaves: A's checkout with the index lock its killed agent held, B's checkout registered but gone.
+		git(root, 'worktree', 'add', '-q', '-b', 'proofloop/A', path.join(root, '.proofloop/worktrees/A'), 'main');
+		const lock = path.join(git(path.join(root, '.proofloop/worktrees/A'), 'rev-parse', '--absolute-git-dir'), 'index.lock');
+		writeFileSync(lock, '');
+		git(root, 'worktree', 'add', '-q', '-b', 'proofloop/B', path.join(root, '.proofloop/worktrees/B'), 'main');
+		execFileSync('rm', ['-rf', path.join(root, '.proofloop/worktrees/B')]);
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode, result.stdout).toBe(0);
+		expect([status(root, 'A'), status(root, 'B')]).toEqual(['done', 'done']);
+		// Nothing leaked: the lock is gone, and only the user's checkout is left.
+		expect(existsSync(lock)).toBe(false);
+		expect(git(root, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
 	});
 
 	it('a ticket branch checked out in a checkout of the user\'s is refused with the exact command, and the run goes on once it is run', async () => {
@@ -110,5 +158,43 @@ describe('a full disk while writing the event log', () => {
 		expect(resumed.exitCode).toBe(0);
 		expect(listRuns(root)).toHaveLength(1);
 		expect(['A', 'B', 'C', 'D'].map(id => status(root, id))).toEqual(['done', 'done', 'done', 'done']);
+	});
+
+	// A real ENOSPC: the run directory on a tmpfs of this many bytes (bwrap --size). Measured on this batch,
+	// the disk fills up at a different write for each size: a worker's prompt (24 KiB), an agent's log
+	// (40 KiB), the event log (48 KiB), the report after the oracle said 0 (64 KiB). The assertions hold
+	// wherever it lands.
+	it.each([24_576, 40_960, 49_152, 65_536])('a %i-byte disk under the run directory: stopped with the file, ENOSPC and the fix, no ticket failed for it, and the run resumes to oracle 0', async size => {
+		const ids = ['A', 'B', 'C', 'D'];
+		const {root, plan, io} = makeRepo({tickets: ids.map(id => ({id})), config: {sandbox: 'none'}});
+		const runs = path.join(root, '.proofloop/runs');
+		mkdirSync(runs, {recursive: true});
+		// The tmpfs goes when bwrap exits: keep what the engine left there, as the disk would.
+		const saved = path.join(io, 'saved');
+		const script = `"${process.execPath}" "${CLI}" run --headless; rc=$?; mkdir -p "${saved}"; cp -a "${runs}/." "${saved}/"; exit $rc`;
+		const full = await execa('bwrap', ['--dev-bind', '/', '/', '--size', String(size), '--tmpfs', runs, '--', 'bash', '-c', script], {
+			cwd: root,
+			reject: false,
+			stdin: 'ignore',
+			env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1', PATH: process.env['PATH'] ?? ''},
+		});
+		expect(full.exitCode, full.stderr).toBe(2);
+		expect(full.stderr).toMatch(/proofloop: (cannot write .*\.proofloop\/runs\/\S+: the disk is full \(ENOSPC\)|run \S+ is over .* but its report could not be written: the disk is full \(ENOSPC\))/);
+		expect(full.stderr).toMatch(/fix: free space[^\n]*\(df -h .*\.proofloop\/runs/);
+		expect(full.stderr).not.toMatch(/internal error|\n\s+at /);
+		execFileSync('cp', ['-a', `${saved}/.`, `${runs}/`]);
+		const run = listRuns(root)[0]!;
+		expect(findRunProcesses(run.id)).toEqual([]);
+		const {events} = readEventLog(run.eventsFile);
+		// The full disk was the machine's failure, not a ticket's: no attempt was spent on it.
+		expect(events.filter(e => e.type === 'attempt.failed')).toEqual([]);
+		expect(ids.map(id => status(root, id))).not.toContain('failed');
+
+		const over = /its report could not be written/.test(full.stderr);
+		const again = await runCli(root, over ? ['report'] : ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(again.exitCode, again.stderr).toBe(0);
+		expect(listRuns(root)).toHaveLength(1);
+		expect(ids.map(id => status(root, id))).toEqual(['done', 'done', 'done', 'done']);
+		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/oracle: exit 0/);
 	});
 });

@@ -1,0 +1,65 @@
+/**
+ * A full disk (or a used-up quota, or a `ulimit -f`) is the machine's problem,
+ * not a ticket's: an attempt that cannot write its prompt, its log or its
+ * checks' output must not be counted as the ticket failing (three of those and
+ * a ticket is marked failed for nothing). The run stops the way a crash stops,
+ * which resume is built for, and says which file, why, and how to fix it.
+ */
+
+const CAUSES: Record<string, string> = {
+	ENOSPC: 'the disk is full (ENOSPC)',
+	EDQUOT: 'the disk quota is used up (EDQUOT)',
+	EFBIG: 'the file reached the size this process may write (EFBIG: a `ulimit -f` or filesystem limit)',
+};
+
+/** What git and other child processes print for the same causes (they reach us as text, not as an errno). */
+const TEXT = /no space left on device|disk quota exceeded|file too large/i;
+
+/** Why `error` is a no-room-to-write failure, or undefined when it is something else. */
+export function diskFullCause(error: unknown): string | undefined {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	if (code !== undefined && CAUSES[code]) return CAUSES[code];
+	const message = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+	const match = TEXT.exec(message);
+	return match ? `the disk is full (${match[0]})` : undefined;
+}
+
+/** The file a failed write names, when the error carries one. */
+export function failedPath(error: unknown): string | undefined {
+	const file = (error as NodeJS.ErrnoException | undefined)?.path;
+	return typeof file === 'string' ? file : undefined;
+}
+
+type Stop = (cause: string, file: string | undefined, error: unknown) => never;
+let stop: Stop | undefined;
+
+/** The running engine says how to stop (start-run); undefined again once the run is over. */
+export function setDiskFullStop(handler: Stop | undefined): void {
+	stop = handler;
+}
+
+/** Ends the run if `error` is a full disk and a run is going; otherwise returns and the caller goes on. */
+export function stopIfDiskFull(error: unknown, file?: string): void {
+	const cause = diskFullCause(error);
+	if (cause === undefined || stop === undefined) return;
+	stop(cause, file ?? failedPath(error), error);
+}
+
+/** A full disk outside a run's attempts (the report, a manifest): said as bad input is, exit 2, no stack trace. */
+export class DiskFullError extends Error {
+	override readonly name = 'DiskFullError';
+}
+
+/**
+ * Runs a write and, when it fails, makes sure the error names `file`: a write
+ * that fails after the open (ENOSPC mostly does) carries no path, and "cannot
+ * write" without the file is no help.
+ */
+export function naming<T>(file: string, write: () => T): T {
+	try {
+		return write();
+	} catch (error) {
+		if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) (error as NodeJS.ErrnoException).path = file;
+		throw error;
+	}
+}
