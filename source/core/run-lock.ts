@@ -59,9 +59,11 @@ function breakStale(file: string, stale: LockInfo): boolean {
 		return false;
 	}
 	try {
+		// Only the very lock found stale: one that is gone or half-written now may be a new engine's.
 		const current = readLockFile(file);
-		if (current && (current.pid !== stale.pid || current.startedAt !== stale.startedAt)) return false;
-		if (existsSync(file)) unlinkSync(file);
+		if (!current) return !existsSync(file);
+		if (current.pid !== stale.pid || current.startedAt !== stale.startedAt) return false;
+		unlinkSync(file);
 		return true;
 	} finally {
 		unlinkSync(breaker);
