@@ -13,7 +13,9 @@ const CAUSES: Record<string, string> = {
 };
 
 /** What git and other child processes print for the same causes (they reach us as text, not as an errno). */
-const TEXT = /no space left on device|disk quota exceeded|file too large/i;
+// Only as the system's strerror ends a line ("...: No space left on device"): an agent chooses file names that
+// appear in git's messages, and a file called "file too large" must not stop the run as a full disk.
+const TEXT = /: (No space left on device|Disk quota exceeded|File too large)$/m;
 
 /** Why `error` is a no-room-to-write failure, or undefined when it is something else. */
 export function diskFullCause(error: unknown): string | undefined {
@@ -21,7 +23,7 @@ export function diskFullCause(error: unknown): string | undefined {
 	if (code !== undefined && CAUSES[code]) return CAUSES[code];
 	const message = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
 	const match = TEXT.exec(message);
-	return match ? `the disk is full (${match[0]})` : undefined;
+	return match ? `the disk is full (${match[1]})` : undefined;
 }
 
 /** The file a failed write names, when the error carries one. */

@@ -558,7 +558,7 @@ export class Engine {
 
 	/** What the agents of this run have reported spending, in USD. */
 	private spentUsd(): number {
-		return this.events.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' ? (e.usage?.costUsd ?? 0) : 0), 0);
+		return this.events.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' || e.type === 'plan.result' ? (e.usage?.costUsd ?? 0) : 0), 0);
 	}
 
 	private budgetSpent = false;

@@ -29,7 +29,11 @@ function isHarnessError(stage: Stage, first: string): boolean {
 		// A finish-line command that cannot run (not found, not executable) or outlives its timeout.
 		case 'checks':
 		case 'verify':
-			return /\b(exit|exited) 12[67]\b|\btimed out\b/.test(first);
+			// Only the verdict proofloop wrote ("failed (exit 127)", "`cmd` timed out"), not the output summary after it.
+			return /failed \((exit 12[67]|timed out)\)|` (exited 12[67]|timed out):/.test(first);
+		// A planner that cannot run fails every attempt at the plan stage.
+		case 'plan':
+			return first.startsWith('the planner failed:');
 		default:
 			return false;
 	}

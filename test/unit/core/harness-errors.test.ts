@@ -14,6 +14,9 @@ describe('harness signatures', () => {
 		expect(harnessSignature('A', 'checks', 'check `npx jest` failed (exit 127): sh: npx-jest: not found')).toBeDefined();
 		expect(harnessSignature('A', 'checks', 'check `npm test` failed (timed out): ...')).toBeDefined();
 		expect(harnessSignature('A', 'checks', 'check `npm test` failed (exit 1): 1 failing')).toBeUndefined();
+		// A failing test whose own output says "timed out" is still the work's failure.
+		expect(harnessSignature('A', 'checks', 'check `npm test` failed (exit 1): Error: Test timed out in 5000ms')).toBeUndefined();
+		expect(harnessSignature('A', 'plan', 'the planner failed: exited with code 127')).toBeDefined();
 		expect(harnessSignature('A', 'review', 'the reviewer asked for changes')).toBeUndefined();
 		expect(harnessSignature('A', 'guard', 'the diff touches oracle/oracle.mjs')).toBeUndefined();
 	});
