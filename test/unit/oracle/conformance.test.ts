@@ -49,7 +49,7 @@ describe.concurrent('oracle conformance', () => {
 
 	it('fails an oracle that lets done pass without evidence', async () => {
 		const oracle = weakened(
-			"if (data.status === 'done') return judgeDone(root, base, data);",
+			"if (data.status === 'done') return judgeDone(root, base, data, messages);",
 			"if (data.status === 'done') return {passing: true, reason: 'done'};",
 		);
 		const {status, output} = await conformance('--oracle', oracle);
