@@ -51,6 +51,8 @@ export async function run() {
 		p90_ms: pct(90),
 		p99_ms: pct(99),
 		max_ms: samples.at(-1),
+		// The engine's own tracker writes must never read as foreign ones (a race once made every done ticket warn).
+		false_reverts: events.filter(e => e.type === 'warning' && /which the engine never wrote/.test(e.message)).length,
 		run_exit: result.status,
 		run_seconds: wall,
 		goal_p99_ms: 250,

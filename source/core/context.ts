@@ -34,6 +34,12 @@ export type EngineContext = {
 	claimAfterAgent: (ticket: string, attempt: number) => AgentClaim | undefined;
 	/** The only way the engine writes the tracker: the event first, then the file. */
 	writeTicket: (id: string, status: string, fields: TicketUpdate, reason?: string) => Promise<void>;
+	/**
+	 * Per ticket, a count that goes up when a writeTicket starts and again when
+	 * it ends: a tracker read that saw it change (or odd, mid-write) may hold
+	 * the file from before the event it already logged.
+	 */
+	ticketWrites: Map<string, number>;
 };
 
 export type AgentClaim =

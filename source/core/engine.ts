@@ -333,6 +333,7 @@ export class Engine {
 	 */
 	private async refresh(): Promise<void> {
 		let loaded: Ticket[];
+		const writesBefore = new Map(this.ctx.ticketWrites);
 		try {
 			loaded = await this.ctx.tracker.load();
 		} catch (error) {
@@ -345,7 +346,7 @@ export class Engine {
 		this.trackerProblem = undefined;
 		this.tickets = new Map(loaded.map(t => [t.id, t]));
 		for (const ticket of this.batch()) if (!this.initialStatus.has(ticket.id)) this.initialStatus.set(ticket.id, ticket.status);
-		await this.revertForeignWrites();
+		await this.revertForeignWrites(writesBefore);
 	}
 
 	private trackerWatch: FSWatcher | undefined;
@@ -365,11 +366,14 @@ export class Engine {
 	 * that claims progress the engine never recorded (an agent writing the main
 	 * checkout's tracker, say) is put back, and said out loud.
 	 */
-	private async revertForeignWrites(): Promise<void> {
+	private async revertForeignWrites(writesBefore: Map<string, number>): Promise<void> {
 		const claims = new Set(['done', 'merged', 'human_gated']);
 		const lastWritten = new Map<string, Extract<EngineEvent, {type: 'ticket.status'}>>();
 		for (const event of this.events) if (event.type === 'ticket.status') lastWritten.set(event.ticket, event);
 		for (const ticket of this.batch()) {
+			// Our own write raced the read (the event is logged, the file may be older): not foreign; the next read judges it.
+			const writes = this.ctx.ticketWrites.get(ticket.id) ?? 0;
+			if (writes % 2 === 1 || writes !== (writesBefore.get(ticket.id) ?? 0)) continue;
 			const ours = lastWritten.get(ticket.id);
 			const expected = ours?.status ?? this.initialStatus.get(ticket.id);
 			if (expected === undefined || ticket.status === expected || !claims.has(ticket.status)) continue;

@@ -26,13 +26,9 @@ import {AgentSlots} from './agent-slots.js';
 import {reapRunProcesses} from './orphans.js';
 import {diskFullCause, DiskFullError, setDiskFullStop} from './disk-full.js';
 
-/** Bad input: the message names the problem and the fix; the exit is non-zero and nothing was written. */
-export class InputError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = 'InputError';
-	}
-}
+import {InputError} from './input-error.js';
+
+export {InputError} from './input-error.js';
 
 export type RunOutcome = {exit: number; run: RunDir; verdict: OracleVerdict; resumed: boolean; report: {md: string; json: string}};
 
@@ -145,8 +141,15 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 					return;
 				}
 				log.append({type: 'ticket.status', ticket: id, status, fields, ...(reason ? {reason} : {})});
-				await tracker.update(id, fields);
+				const bump = () => ctx.ticketWrites.set(id, (ctx.ticketWrites.get(id) ?? 0) + 1);
+				bump();
+				try {
+					await tracker.update(id, fields);
+				} finally {
+					bump();
+				}
 			},
+			ticketWrites: new Map(),
 		};
 		engine = new Engine(ctx, history);
 		if (resumable) {
