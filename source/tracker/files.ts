@@ -1,12 +1,10 @@
-import {existsSync} from 'node:fs';
-import {readdir, readFile, stat} from 'node:fs/promises';
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
-import {parseFrontMatter} from '../../oracle/oracle.mjs';
 import {writeFileAtomic} from './atomic-write.js';
 import {setFrontMatterFields} from './front-matter-write.js';
 import type {NewTicket, Ticket, TicketUpdate} from './ticket.js';
 import {TrackerError, type Tracker} from './tracker.js';
-import {parseTicket, validateTickets, type TicketFile} from './validate.js';
+import {parseTicket, parseTicketCached, validateTickets, type TicketFile} from './validate.js';
 
 /**
  * The embedded default tracker: one Markdown file per ticket, with front
@@ -60,9 +58,10 @@ export class FileTracker implements Tracker {
 	}
 
 	async #update(id: string, fields: TicketUpdate): Promise<Ticket> {
-		const matches = (await this.#readAll()).filter(({text}) => {
-			const parsed = parseFrontMatter(text);
-			return parsed.ok && parsed.data['id'] === id;
+		const matches = (await this.#readAll()).filter((file) => {
+			// Cached by text: a run writes often, and most files have not changed since the last load.
+			const parsed = parseTicketCached(file);
+			return (parsed.ok ? parsed.ticket.id : parsed.id) === id;
 		});
 		const [found] = matches;
 		if (!found) throw new Error(`no ticket with id ${id} in ${this.location}`);
@@ -76,11 +75,16 @@ export class FileTracker implements Tracker {
 	}
 
 	// Every *.md directly in the directory, by name: the same set the oracle reads.
+	// Synchronous on purpose: the engine reads the whole tracker several times
+	// per settlement, and a few hundred small files read in one go cost about
+	// a millisecond, where as many async stat/read round trips through libuv's
+	// thread pool cost tens of milliseconds on a busy machine (measured by
+	// `npm run bench -- pickup`: dispatch latency grew with the batch size).
 	async #readAll(): Promise<TicketFile[]> {
 		const dir = join(this.#repoRoot, this.location);
 		let names: string[];
 		try {
-			names = (await readdir(dir)).filter((name) => name.endsWith('.md')).sort();
+			names = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code;
 			if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
@@ -92,20 +96,18 @@ export class FileTracker implements Tracker {
 				},
 			]);
 		}
-		// Read in parallel: this runs on every settlement of a run.
-		const read = await Promise.all(
-			names.map(async (name): Promise<TicketFile | undefined> => {
-				const path = join(dir, name);
-				const file = `${this.location}/${name}`;
-				try {
-					if (!(await stat(path)).isFile()) return undefined;
-					return {file, text: await readFile(path, 'utf8')};
-				} catch (error) {
-					const code = (error as NodeJS.ErrnoException).code ?? String(error);
-					throw new TrackerError([{file, message: `cannot read ${file} (${code})`, fix: 'repair or remove the file (a dangling symlink?)'}]);
-				}
-			}),
-		);
-		return read.filter((file): file is TicketFile => file !== undefined);
+		const read: TicketFile[] = [];
+		for (const name of names) {
+			const path = join(dir, name);
+			const file = `${this.location}/${name}`;
+			try {
+				if (!statSync(path).isFile()) continue;
+				read.push({file, text: readFileSync(path, 'utf8')});
+			} catch (error) {
+				const code = (error as NodeJS.ErrnoException).code ?? String(error);
+				throw new TrackerError([{file, message: `cannot read ${file} (${code})`, fix: 'repair or remove the file (a dangling symlink?)'}]);
+			}
+		}
+		return read;
 	}
 }

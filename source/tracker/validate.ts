@@ -69,7 +69,7 @@ function schemaIssue(file: string, issue: z.core.$ZodIssue, data: Record<string,
 const parsedCache = new Map<string, ReturnType<typeof parseTicket>>();
 const PARSED_CACHE_MAX = 10_000;
 
-function parseTicketCached(file: TicketFile): ReturnType<typeof parseTicket> {
+export function parseTicketCached(file: TicketFile): ReturnType<typeof parseTicket> {
 	const key = `${file.file}\0${file.text}`;
 	const hit = parsedCache.get(key);
 	if (hit) return hit;
