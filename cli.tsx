@@ -5,4 +5,4 @@ import {buildProgram} from './source/commands/program.js';
 import {packageRoot} from './source/core/paths.js';
 
 const {version} = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as {version: string};
-await buildProgram(version).parseAsync(process.argv);
+await (await buildProgram(version, process.argv)).parseAsync(process.argv);

@@ -1,8 +1,7 @@
 import {readFileSync} from 'node:fs';
 import type {Command} from 'commander';
 import {ControlClient} from '../core/control-client.js';
-import {InputError} from '../core/start-run.js';
-import {reportError} from './errors.js';
+import {InputError} from '../core/input-error.js';
 
 /**
  * The worker's side: an agent inside a run reaches its engine through the
@@ -26,8 +25,15 @@ function readArgFile(file: string, flag: string): string {
 	}
 }
 
-/** Every refusal a worker gets is input to fix (exit 2), worded by the engine. */
-const refuse = (error: unknown): number => reportError(error instanceof Error && !(error instanceof InputError) ? new InputError(error.message) : error);
+/**
+ * Every refusal a worker gets is input to fix (exit 2), worded by the engine.
+ * The error printer loads lazily: a worker calls these verbs inside a busy
+ * run, and every module this file pulls in is CPU taken from the engine.
+ */
+async function refuse(error: unknown): Promise<number> {
+	const {reportError} = await import('./errors.js');
+	return reportError(error instanceof Error && !(error instanceof InputError) ? new InputError(error.message) : error);
+}
 
 const list = (value?: string): string[] => (value ? value.split(',').map(item => item.trim()).filter(Boolean) : []);
 
@@ -66,7 +72,7 @@ export function registerTicket(program: Command): void {
 					...(opts.blocks ? {blocks: opts.blocks} : {}),
 				});
 			} catch (error) {
-				process.exitCode = refuse(error);
+				process.exitCode = await refuse(error);
 			}
 		});
 	ticket
@@ -76,7 +82,7 @@ export function registerTicket(program: Command): void {
 			try {
 				await send({type: 'note', from: workerContext().ticket, text});
 			} catch (error) {
-				process.exitCode = refuse(error);
+				process.exitCode = await refuse(error);
 			}
 		});
 	ticket
@@ -89,7 +95,7 @@ export function registerTicket(program: Command): void {
 			try {
 				await send({type: 'blocked', from: workerContext().ticket, wall: opts.wall, evidence: readArgFile(opts.evidenceFile, '--evidence-file'), tried: opts.tried});
 			} catch (error) {
-				process.exitCode = refuse(error);
+				process.exitCode = await refuse(error);
 			}
 		});
 }
