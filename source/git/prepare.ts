@@ -43,11 +43,10 @@ export async function prepareWorktree(root: string, checkout: string, branch: st
  * case is not that simple or git refuses: the careful path takes over.
  */
 export async function tryFreshWorktree(root: string, checkout: string, branch: string, base: string): Promise<Prepared | undefined> {
-	if (existsSync(checkout) || (await branchExists(root, branch))) return undefined;
-	const baseSha = await revParse(root, base);
-	if (baseSha === undefined) return undefined;
+	if (existsSync(checkout) || base === '' || base.startsWith('-') || (await branchExists(root, branch))) return undefined;
 	await ensureExcluded(root);
-	const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, baseSha]);
+	// git resolves base itself (one process fewer on the hot path); a base that names no commit fails the add.
+	const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, `${base}^{commit}`]);
 	if (added.exitCode === 0) return {path: checkout, branch, created: true};
 	// Half made (the branch, but no checkout): leave nothing the careful path would trip on.
 	if (!existsSync(checkout) && (await branchExists(root, branch))) await runGit(root, ['branch', '-D', branch]);

@@ -8,7 +8,7 @@ import {Mutex} from './mutex.js';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
-import {checkName, clearCheckout, ensureExcluded, listWorktrees, worktreesDir, type WorktreeInfo} from './worktrees.js';
+import {checkName, checkoutPathFree, clearCheckout, ensureExcluded, listWorktrees, removeCheckout, worktreesDir, type WorktreeInfo} from './worktrees.js';
 
 /**
  * Opens the repository containing `dir`, refusing early (with the fix) when
@@ -137,15 +137,18 @@ export class Repo {
 	async withDetachedCheckout<T>(name: string, sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
 		checkName(name, 'checkout name');
 		const checkout = path.join(this.root, worktreesDir, name);
+		const add = ['worktree', 'add', '--detach', checkout, sha];
 		await this.#lock.run(async () => {
 			await ensureExcluded(this.root);
+			// A free path (the usual case) needs no listing and pruning first; a leftover does.
+			if ((await checkoutPathFree(this.root, checkout)) && (await runGit(this.root, add)).exitCode === 0) return;
 			await clearCheckout(this.root, checkout);
-			await mustGit(this.root, ['worktree', 'add', '--detach', checkout, sha], `creating a checkout of ${sha} at ${checkout} failed`, `check that ${sha} is a commit of this repository`);
+			await mustGit(this.root, add, `creating a checkout of ${sha} at ${checkout} failed`, `check that ${sha} is a commit of this repository`);
 		});
 		try {
 			return await fn(checkout);
 		} finally {
-			await this.#lock.run(() => clearCheckout(this.root, checkout));
+			await this.#lock.run(() => removeCheckout(this.root, checkout));
 		}
 	}
 
@@ -154,7 +157,9 @@ export class Repo {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
 		return this.#lock.run(async () => {
-			await clearCheckout(this.root, checkout);
+			await removeCheckout(this.root, checkout);
+			// Delete first and ask only when that fails: a done ticket's branch is nearly always there.
+			if ((await runGit(this.root, ['branch', '--quiet', '-D', branch])).exitCode === 0) return;
 			if (await branchExists(this.root, branch)) {
 				await mustGit(
 					this.root,

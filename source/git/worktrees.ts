@@ -128,7 +128,7 @@ const excluded = new Set<string>();
 export async function ensureExcluded(root: string): Promise<void> {
 	// Once per repo per process: it sits on the path of every dispatch.
 	if (excluded.has(root)) return;
-	const common = (await mustGit(root, ['rev-parse', '--path-format=absolute', '--git-common-dir'], 'cannot find the git directory')).trim();
+	const common = await commonDir(root);
 	const file = path.join(common, 'info', 'exclude');
 	const pattern = '/.proofloop/worktrees/';
 	const text = existsSync(file) ? await readFile(file, 'utf8') : '';
@@ -157,4 +157,43 @@ export async function clearCheckout(root: string, checkout: string): Promise<voi
 	}
 	await rm(checkout, {recursive: true, force: true});
 	await mustGit(root, ['worktree', 'prune'], 'pruning worktree metadata failed');
+}
+
+/**
+ * clearCheckout for the common case, in one git call instead of three: a
+ * checkout git knows and that is still whole is removed by `worktree remove`
+ * alone (directory and metadata). Anything odd (locked, half deleted, never
+ * registered) takes the full path. Every ticket pays this twice (its verify
+ * checkout, then its own), and each git process forked from a busy engine
+ * delays the next ticket's pickup.
+ */
+export async function removeCheckout(root: string, checkout: string): Promise<void> {
+	if (existsSync(path.join(checkout, '.git'))) {
+		const removed = await runGit(root, ['worktree', 'remove', '--force', '--force', checkout]);
+		if (removed.exitCode === 0 && !existsSync(checkout)) return;
+	}
+	await clearCheckout(root, checkout);
+}
+
+/**
+ * Whether a checkout path is certainly free: no directory, and no metadata
+ * under the name git would give it. Git may have suffixed the name of a
+ * stale registration (T-1, T-11, ...); then `worktree add` refuses the path
+ * and the caller clears it the full way and retries.
+ */
+export async function checkoutPathFree(root: string, checkout: string): Promise<boolean> {
+	if (existsSync(checkout)) return false;
+	const common = await commonDir(root);
+	return !existsSync(path.join(common, 'worktrees', path.basename(checkout)));
+}
+
+const commonDirs = new Map<string, string>();
+
+/** The repository's shared git dir (.git), asked once per root: it never moves under a running engine. */
+export async function commonDir(root: string): Promise<string> {
+	const known = commonDirs.get(root);
+	if (known) return known;
+	const common = (await mustGit(root, ['rev-parse', '--path-format=absolute', '--git-common-dir'], 'cannot find the git directory')).trim();
+	commonDirs.set(root, common);
+	return common;
 }

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {GitError, openRepo} from '../../../source/git/index.js';
@@ -206,6 +206,20 @@ describe('removeWorktree', () => {
 		await repo.removeWorktree('T-1');
 		await repo.removeWorktree('never-existed');
 	});
+
+	it('removes a checkout deleted by hand, and a locked one, leaving no metadata behind', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: gone} = await repo.prepareWorktree('T-1', 'main');
+		rmSync(gone, {recursive: true, force: true});
+		const {path: locked} = await repo.prepareWorktree('T-2', 'main');
+		git(repo.root, 'worktree', 'lock', '--reason', 'agent running', locked);
+		await repo.removeWorktree('T-1');
+		await repo.removeWorktree('T-2');
+		expect(existsSync(locked)).toBe(false);
+		expect((await repo.listWorktrees()).map(w => w.path)).toEqual([repo.root]);
+		expect(await repo.branchExists('proofloop/T-1')).toBe(false);
+		expect(await repo.branchExists('proofloop/T-2')).toBe(false);
+	});
 });
 
 describe('withDetachedCheckout', () => {
@@ -238,6 +252,23 @@ describe('withDetachedCheckout', () => {
 			}),
 		).rejects.toThrow('verify failed');
 		expect(existsSync(leftover)).toBe(false);
+		expect((await repo.listWorktrees()).map(w => w.path)).toEqual([repo.root]);
+	});
+
+	it('replaces a stale registration whose directory is gone, also one git filed under a suffixed name', async () => {
+		const repo = await openRepo(makeRepo());
+		const sha = git(repo.root, 'rev-parse', 'HEAD');
+		const target = repo.worktreePath('T-1.verify');
+		// A crash left the path registered (locked, so a prune keeps it) with no directory...
+		git(repo.root, 'worktree', 'add', '-q', '--detach', target, sha);
+		git(repo.root, 'worktree', 'lock', target);
+		rmSync(target, {recursive: true, force: true});
+		// ...and its metadata sits under a suffixed name, so the cheap "path is free" look sees nothing.
+		const admin = path.join(repo.root, '.git', 'worktrees');
+		renameSync(path.join(admin, 'T-1.verify'), path.join(admin, 'T-1.verify1'));
+		const seen = await repo.withDetachedCheckout('T-1.verify', sha, async checkout => git(checkout, 'rev-parse', 'HEAD'));
+		expect(seen).toBe(sha);
+		expect(existsSync(target)).toBe(false);
 		expect((await repo.listWorktrees()).map(w => w.path)).toEqual([repo.root]);
 	});
 });
