@@ -36,6 +36,8 @@ describe('a real batch with fake agents', () => {
 		expect(held.get('C')![0]).toBeGreaterThanOrEqual(held.get('A')![1]);
 
 		for (const id of ['A', 'B', 'C', 'I-1', 'I-2']) expect(await trailerCount(root, id)).toBe(1);
+		// Nobody else wrote the tracker: the engine must not mistake its own writes for foreign ones.
+		expect(events.filter(e => e.type === 'warning').map(e => (e as {message: string}).message)).toEqual([]);
 		const oracle = await runCli(root, ['oracle']);
 		expect(oracle.exitCode).toBe(0);
 		// A run nobody touched: zero interventions in its ledger.
