@@ -31,9 +31,12 @@ function isHarnessError(stage: Stage, first: string): boolean {
 		case 'verify':
 			// Only the verdict proofloop wrote ("failed (exit 127)", "`cmd` timed out"), not the output summary after it.
 			return /failed \((exit 12[67]|timed out)\)|` (exited 12[67]|timed out):/.test(first);
-		// A planner that cannot run fails every attempt at the plan stage.
+		// A planner, or the reviewer of its plan, that cannot run fails every attempt at the plan stage.
 		case 'plan':
-			return first.startsWith('the planner failed:');
+			return first.startsWith('the planner failed:') || first.startsWith('the plan review failed: the reviewer failed:');
+		// A reviewer CLI that cannot run (not a verdict, not missing JSON: those are the model's answer).
+		case 'review':
+			return first.startsWith('the reviewer failed:');
 		default:
 			return false;
 	}

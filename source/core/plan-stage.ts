@@ -8,7 +8,6 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {AgentAdapter} from '../agents/adapter.js';
 import {runAgent} from '../agents/runner.js';
-import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {withAgentSlot} from './agent-slots.js';
 import {agentEnv, type EngineContext} from './context.js';
@@ -77,22 +76,38 @@ export async function planAndReview(opts: {
 						...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 						logFile: ctx.run.logFile(ticket.id, attempt),
 						timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+						// The pane leaves "queued for …" once the planner runs.
+						onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: ticket.id, attempt, pid}),
 						onEvent: event => {
 							if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_PLAN);
 						},
 					}),
 		);
 		// A plan is words: whatever the planner changed in the worktree is put back.
-		await runGit(worktree.path, ['reset', '--quiet', '--hard', worktree.head]);
-		await runGit(worktree.path, ['clean', '-ffdq']);
-		if (!answer || ctx.stopping()) return {kind: 'interrupted'};
+		// Checked: if this failed silently, the planner's edits would be committed as the worker's.
+		await ctx.repo.restoreCheckout(worktree.path, worktree.branch, worktree.head);
+		const plan = said.trim();
+		// A planner that ends early still cost what it cost: log it before returning.
+		const unplanned = (verdict: string) => {
+			if (answer) ctx.log.append({type: 'plan.result', ticket: ticket.id, attempt, round, verdict: 'failed', findings: [verdict], plan: plan.slice(0, 4000), usage: answer.usage});
+		};
+		if (!answer || ctx.stopping()) {
+			unplanned('the engine stopped during planning');
+			return {kind: 'interrupted'};
+		}
 		if (!answer.ok && answer.limit) {
+			unplanned(`the planner hit a usage limit: ${answer.reason}`);
 			const until = answer.limit.resetAt ? Date.parse(answer.limit.resetAt) : Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
 			return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: answer.reason};
 		}
-		const plan = said.trim();
-		if (!answer.ok) return {kind: 'failed', reason: `the planner failed: ${answer.reason}`};
-		if (plan === '') return {kind: 'failed', reason: 'the planner ended without a plan (its final message was empty)'};
+		if (!answer.ok) {
+			unplanned(`the planner failed: ${answer.reason}`);
+			return {kind: 'failed', reason: `the planner failed: ${answer.reason}`};
+		}
+		if (plan === '') {
+			unplanned('the planner ended without a plan');
+			return {kind: 'failed', reason: 'the planner ended without a plan (its final message was empty)'};
+		}
 
 		const prompt = renderTemplate(loadTemplate(ctx.repoRoot, 'plan-review'), {...vars, plan});
 		const review = await askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head: worktree.head, prompt, suffix: `plan-review-${round}`});

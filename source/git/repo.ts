@@ -8,7 +8,7 @@ import {Mutex} from './mutex.js';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
-import {checkName, checkoutPathFree, clearCheckout, ensureExcluded, listWorktrees, removeCheckout, worktreesDir, type WorktreeInfo} from './worktrees.js';
+import {checkName, checkoutPathFree, clearCheckout, ensureExcluded, listWorktrees, removeCheckout, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
 
 /**
  * Opens the repository containing `dir`, refusing early (with the fix) when
@@ -79,6 +79,17 @@ export class Repo {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
 		return (await tryFreshWorktree(this.root, checkout, branch, base)) ?? this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
+	}
+
+	/**
+	 * Puts a ticket's checkout back on `branch` at `head`, exactly: no edits, no
+	 * untracked files, no stale lock from a process killed there. For an
+	 * agent that only had to talk (a planner) and may have touched files.
+	 */
+	async restoreCheckout(checkout: string, branch: string, head: string): Promise<void> {
+		await removeStaleLocks(checkout, branch);
+		await mustGit(checkout, ['checkout', '--quiet', '--force', '-B', branch, head], `putting ${checkout} back at ${head.slice(0, 7)} failed`);
+		await mustGit(checkout, ['clean', '-ffdq'], `removing untracked files in ${checkout} failed`);
 	}
 
 	/** The branch a checkout has checked out (`proofloop/T-1`), or undefined on a detached HEAD. */

@@ -18,6 +18,10 @@ describe('harness signatures', () => {
 		expect(harnessSignature('A', 'checks', 'check `npm test` failed (exit 1): Error: Test timed out in 5000ms')).toBeUndefined();
 		expect(harnessSignature('A', 'plan', 'the planner failed: exited with code 127')).toBeDefined();
 		expect(harnessSignature('A', 'review', 'the reviewer asked for changes')).toBeUndefined();
+		// A reviewer CLI that cannot run fails every ticket alike; a reviewer that answers badly is the model's doing.
+		expect(harnessSignature('A', 'review', 'the reviewer failed: spawn /usr/bin/codex ENOENT; asked twice')).toBe('the reviewer failed: spawn <path> ENOENT; asked twice');
+		expect(harnessSignature('A', 'plan', 'the plan review failed: the reviewer failed: timed out after 5s; asked twice')).toBeDefined();
+		expect(harnessSignature('A', 'review', 'the reviewer answered no valid verdict JSON (no JSON object); asked twice')).toBeUndefined();
 		expect(harnessSignature('A', 'guard', 'the diff touches oracle/oracle.mjs')).toBeUndefined();
 	});
 });
