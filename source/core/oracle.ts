@@ -85,7 +85,7 @@ export async function tripwire(opts: {pinnedSha256?: string; useCache?: boolean}
 		problems.push(`the oracle's sha256 ${oracleSha256.slice(0, 12)} differs from the run's pin ${opts.pinnedSha256.slice(0, 12)}`);
 	}
 	// Every file matched its pin: the cache may answer for the fixtures (see tripwire-cache.ts).
-	const key = sumsText === undefined ? undefined : tripwireKey(sumsText);
+	const key = sumsText === undefined ? undefined : tripwireKey(sumsText, await gitIdentity());
 	if (opts.useCache && key && problems.length === 0 && passedBefore(key)) return {ok: true, problems, oracleSha256, cached: true};
 	const conformance = await execa(process.execPath, [conformanceRunner, '--oracle', oracleFile], {reject: false, stdin: 'ignore'});
 	if (conformance.exitCode !== 0) {
@@ -94,4 +94,14 @@ export async function tripwire(opts: {pinnedSha256?: string; useCache?: boolean}
 	}
 	if (key && problems.length === 0) rememberPass(key);
 	return {ok: problems.length === 0, problems, oracleSha256};
+}
+
+/**
+ * Which git the fixtures ran against (they judge through it): its version and
+ * the binary PATH finds. A different git is a new tripwire key.
+ */
+export async function gitIdentity(): Promise<string> {
+	const version = await execa('git', ['--version'], {reject: false, stdin: 'ignore'});
+	const where = (process.env['PATH'] ?? '').split(path.delimiter).map(dir => path.join(dir, 'git')).find(file => existsSync(file)) ?? '?';
+	return `${version.stdout.trim()} ${where}`;
 }

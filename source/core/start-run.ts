@@ -285,7 +285,7 @@ function sandboxPolicy(decision: Extract<SandboxDecision, {mode: 'bwrap'}>, root
 		readable: [packageRoot(), path.dirname(process.execPath), ...config.sandboxPaths.readable.map(p => expandHome(p, env['HOME']))],
 		writable: sandboxWritable(config.sandboxPaths.writable, env),
 		// The tripwire's memory of a passing oracle is the engine's (tripwire() reads process.env too).
-		readOnly: [ensureTripwireCacheDir(process.env)],
+		readOnly: [path.dirname(ensureTripwireCacheDir(process.env))],
 		socket: socketPathFor(run.dir),
 		env: plainEnv(env),
 	};

@@ -5,10 +5,11 @@
  *
  * The key covers everything the answer depends on: SHA256SUMS (which pins the
  * oracle, the fixtures and their runner, each checked against its pin before
- * the cache is consulted) and the Node runtime. Any edit to any of them is a
+ * the cache is consulted), the Node runtime and git. Any edit to any of them is a
  * new key and a fresh run. `proofloop oracle --self-test` and the check after
  * a heal never use the cache. Sandboxed agents cannot write here: the sandbox
- * keeps this directory read-only even inside a writable ~/.cache.
+ * keeps proofloop's whole cache directory read-only even inside a writable
+ * ~/.cache (the directory itself, so it cannot be renamed away and replaced).
  */
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
@@ -31,8 +32,9 @@ export function ensureTripwireCacheDir(env: NodeJS.ProcessEnv = process.env): st
 	return dir;
 }
 
-export function tripwireKey(sumsText: string): string {
-	return createHash('sha256').update(`${sumsText}\n${process.version}\n${process.execPath}`).digest('hex');
+/** `git`: the version and path of the git the fixtures judge through. */
+export function tripwireKey(sumsText: string, git: string): string {
+	return createHash('sha256').update(`${sumsText}\n${process.version}\n${process.execPath}\n${git}`).digest('hex');
 }
 
 export function passedBefore(key: string, env: NodeJS.ProcessEnv = process.env): boolean {

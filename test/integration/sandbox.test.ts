@@ -59,6 +59,8 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 		{name: 'git-hooks', path: path.join(root, '.git/hooks/post-merge'), how: 'create'},
 		...(opts.home ? [{name: 'home', path: homeProbe, how: 'create'}] : []),
 		{name: 'tripwire-cache', path: forged, how: 'create'},
+		// Moving the cache away to plant a fresh one (only boxed: unboxed it would move the real one).
+		...(sandbox === 'auto' ? [{name: 'tripwire-cache-move', path: path.dirname(tripwireCacheDir()), how: 'rename'}] : []),
 		{name: 'host-tmp', path: hostTmpProbe, how: 'create'},
 	];
 	const targetsFile = path.join(io, 'targets.json');
@@ -66,7 +68,13 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 	const out = path.join(io, 'probes.jsonl');
 	const env = {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: out, FAKE_TARGETS: targetsFile, FAKE_ESCAPE_GIT: opts.git ? '1' : '0', FAKE_ESCAPE_DELAY_MS: '1000', NO_COLOR: '1'};
 	// Unsandboxed, the agent's write lands in the user's real cache: never leave it there.
-	const run = () => execa(process.execPath, [path.join(install, 'dist', 'cli.js'), 'run', '--headless'], {cwd: root, reject: false, env, stdin: 'ignore'}).finally(() => rmSync(forged, {force: true}));
+	const cacheDir = path.dirname(tripwireCacheDir());
+	const run = () =>
+		execa(process.execPath, [path.join(install, 'dist', 'cli.js'), 'run', '--headless'], {cwd: root, reject: false, env, stdin: 'ignore'}).finally(() => {
+			rmSync(forged, {force: true});
+			// A sandbox that failed to hold would have moved the user's real cache: never leave it moved.
+			if (existsSync(`${cacheDir}.moved`)) rmSync(`${cacheDir}.moved`, {recursive: true, force: true});
+		});
 	return {install, root, out, oracle, oracleSha: sha(oracle), hostTmpProbe, homeProbe, run};
 }
 
@@ -82,7 +90,7 @@ describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, u
 
 		const said = probes(batch.out);
 		const of = (target: string) => said.find(p => p.target === target);
-		for (const target of ['tracker', 'oracle', 'oracle-dir', 'run-dir', 'other-worktree', 'main-checkout', 'git-hooks', 'home', 'tripwire-cache']) {
+		for (const target of ['tracker', 'oracle', 'oracle-dir', 'run-dir', 'other-worktree', 'main-checkout', 'git-hooks', 'home', 'tripwire-cache', 'tripwire-cache-move']) {
 			expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
 		}
 		for (const target of ['git-base-ref', 'git-head', 'git-config']) expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);

@@ -6,6 +6,7 @@ import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {tripwire} from '../../source/core/oracle.js';
 import {tripwireCacheDir, tripwireKey} from '../../source/core/tripwire-cache.js';
+import {gitIdentity} from '../../source/core/oracle.js';
 import {makeRepo} from '../helpers/repo.js';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -44,7 +45,7 @@ describe('the tripwire remembers a passing oracle, and nothing else', () => {
 		writeFileSync(sumsFile, sums);
 		// The cache holds a pass for the genuine oracle's key (a previous honest start).
 		const cache = mkdtempSync(path.join(tmpdir(), 'pl-twcache-'));
-		const genuineKey = tripwireKey(readFileSync('dist/oracle/SHA256SUMS', 'utf8'));
+		const genuineKey = tripwireKey(readFileSync('dist/oracle/SHA256SUMS', 'utf8'), await gitIdentity());
 		const dir = tripwireCacheDir({PROOFLOOP_CACHE_HOME: cache});
 		mkdirSync(dir, {recursive: true});
 		writeFileSync(path.join(dir, genuineKey), `pass ${genuineKey}\n`);
