@@ -113,7 +113,8 @@ export async function runAttempt(
 			};
 			// Within the agent type's cap (config agentCaps); waiting for a slot is not silence.
 			const result = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: id, attempt}, async () => {
-				if (ctx.stopping()) return undefined;
+				// A stop, or a human gate, that came while it waited for a slot: start nothing.
+				if (ctx.stopping() || !ctx.owns(id)) return undefined;
 				armStall();
 				return runAgent({
 					onEvent: armStall,
@@ -128,6 +129,7 @@ export async function runAttempt(
 				});
 			});
 			clearTimeout(stallTimer);
+			if (!result && !ctx.owns(id)) return {kind: 'interrupted', reason: 'a human gated the ticket while it waited for an agent slot'};
 			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			// An agent whose log the disk had no room for did not fail: the machine did (this ends the run, to resume later).
 			if (result.logError) stopIfDiskFull(result.logError, logFile);
@@ -143,16 +145,19 @@ export async function runAttempt(
 			// Nothing the agent started may outlive it and keep changing the branch (a setsid'd
 			// grandchild escapes the group kill, but not the run marker in its environment).
 			reapRunProcesses(ctx.run.id, id);
+			// What the worker told the engine while it ran decides before its exit code does (read once, now).
+			const claim = ctx.claimAfterAgent(id, attempt);
 			// An agent that switched its worktree to another branch (or detached it) must not have
 			// its leftovers committed there: that could be main, or another ticket's branch.
 			const onBranch = await ctx.repo.currentBranch(worktree.path);
 			if (onBranch !== worktree.branch) {
+				// Its claim still stands (the next attempt starts on its branch again); nothing from the wrong branch is kept.
+				if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
+				if (claim?.kind === 'blocked') return claim;
 				throw new StageFailure('implement', `the agent left its worktree on ${onBranch ? `branch ${onBranch}` : 'a detached HEAD'} instead of ${worktree.branch}; nothing it left there is committed or merged (the next attempt starts on ${worktree.branch} again)`);
 			}
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
 			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
-			// What the worker told the engine while it ran decides before its exit code does.
-			const claim = ctx.claimAfterAgent(id, attempt);
 			if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
 			if (claim?.kind === 'blocked') return claim;
 			if (claim?.kind === 'challenged') throw new StageFailure('implement', claim.reason);

@@ -56,9 +56,22 @@ export class ControlServer {
 		return control;
 	}
 
-	async close(): Promise<void> {
+	#closed: Promise<void> | undefined;
+
+	/** Idempotent: the engine closes it before its log, and again on every way out. */
+	close(): Promise<void> {
+		this.#closed ??= this.#close();
+		return this.#closed;
+	}
+
+	async #close(): Promise<void> {
 		for (const socket of this.clients) socket.end();
+		// A client that does not read (a stuck terminal) must not keep the engine from exiting.
+		const stuck = setTimeout(() => {
+			for (const socket of this.clients) socket.destroy();
+		}, 1000);
 		await new Promise<void>(resolve => this.server.close(() => resolve()));
+		clearTimeout(stuck);
 		if (existsSync(this.socketPath)) unlinkSync(this.socketPath);
 	}
 

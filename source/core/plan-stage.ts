@@ -67,7 +67,7 @@ export async function planAndReview(opts: {
 
 		let said = '';
 		const answer = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: ticket.id, attempt}, async () =>
-			ctx.stopping()
+			ctx.stopping() || !ctx.owns(ticket.id)
 				? undefined
 				: runAgent({
 						adapter: ctx.adapter,

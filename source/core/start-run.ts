@@ -132,6 +132,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
 			slots: new AgentSlots(config.agentCaps),
 			stopping: () => engine?.stopping ?? false,
+			owns: id => engine?.owns(id) ?? true,
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
 			reviewRounds: ticket => engine.reviewRounds(ticket),
 			writeTicket: async (id, status, fields, reason) => {
@@ -208,6 +209,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(reason === 'stuck' ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);
+			// No control request may reach a closed log (a gate arriving now would fail to write and end a finished run at exit 2).
+			await server.close();
 			log.close();
 			return {exit: verdict.exit, run, verdict, resumed: Boolean(resumable), report};
 		} finally {

@@ -94,8 +94,10 @@ export class Repo {
 
 	/** The branch a checkout has checked out (`proofloop/T-1`), or undefined on a detached HEAD. */
 	async currentBranch(checkout: string): Promise<string | undefined> {
-		const result = await runGit(checkout, ['symbolic-ref', '-q', '--short', 'HEAD']);
-		return result.exitCode === 0 ? result.stdout.trim() : undefined;
+		// The full ref, not --short: that prints "heads/x" when a tag or remote ref shares the name.
+		const result = await runGit(checkout, ['symbolic-ref', '-q', 'HEAD']);
+		const ref = result.stdout.trim();
+		return result.exitCode === 0 && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
 	}
 
 	/** Commits everything in a checkout; the new sha, or undefined when it was clean. */

@@ -17,6 +17,20 @@ async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 30_000
 }
 
 describe('the engine as a daemon, driven over its control channel', () => {
+	it('a ticket gated while it waits for an agent slot never starts its agent', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], config: {concurrency: 2, agentCaps: {command: 1}}, plan: {_sleepMs: 2500}});
+		const env = {FAKE_AGENT_PLAN: plan};
+		expect((await runCli(root, ['run', '--detach'], env)).exitCode).toBe(0);
+		const waiting = await waitFor(() => runEvents(root).find(e => e.type === 'agent.waiting'));
+		const gated = waiting.type === 'agent.waiting' ? waiting.ticket : '';
+		expect((await runCli(root, ['gate', gated, '--reason', 'a human takes it'], env)).exitCode).toBe(0);
+		await waitFor(() => runEvents(root).find(e => e.type === 'run.stopped'), 60_000);
+		const events = runEvents(root);
+		expect(events.filter(e => e.type === 'agent.spawned' && e.ticket === gated)).toHaveLength(0);
+		expect(events.find(e => e.type === 'attempt.interrupted' && e.ticket === gated)).toMatchObject({reason: expect.stringMatching(/gated the ticket while it waited for an agent slot/)});
+		expect(events.find(e => e.type === 'run.stopped')).toMatchObject({oracleExit: 0});
+	});
+
 	it('detaches, reports status, pauses without new dispatch, resumes, gates, refuses bad messages and a second engine, and finishes at oracle 0', async () => {
 		const {root, plan} = makeRepo({
 			tickets: [{id: 'A'}, {id: 'B'}, {id: 'C'}, {id: 'D'}, {id: 'E'}],

@@ -36,6 +36,16 @@ describe('what a hostile or unlucky night does', () => {
 		expect(await trailerCount(root, 'B')).toBeGreaterThanOrEqual(1);
 	});
 
+	it('a worker that parks itself (files its blocker) and then leaves its branch stays parked, and resumes on its branch', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {sandbox: 'none', attempts: 1}, plan: {A: 'file-blocker', '_detach:A': true, _sleepMs: 50}});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode, result.stdout).toBe(0);
+		const events = runEvents(root);
+		expect(events.filter(e => e.type === 'attempt.failed')).toEqual([]);
+		expect(events.find(e => e.type === 'attempt.parked' && e.ticket === 'A')).toMatchObject({attempt: 1});
+		expect(events.find(e => e.type === 'ticket.done' && e.ticket === 'A')).toMatchObject({attempt: 2});
+	});
+
 	it('an agent that leaves its worktree on another branch fails the attempt: its leftovers are not committed there, and the next attempt works on its own branch', async () => {
 		// Unsandboxed: in bwrap the worktree's HEAD and other branches' refs are read-only, so the switch itself fails.
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {sandbox: 'none'}, plan: {A: 'switch-branch', _sleepMs: 50}});
