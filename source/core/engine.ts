@@ -490,6 +490,7 @@ export class Engine {
 				this.claims.set(`${request.blocks}#${attempt}`, {kind: 'parked', reason: `it filed ${newId} (${request.title}) as a blocker; it resumes on its branch once ${newId} is done`});
 			}
 		}
+		ctx.log.append({type: 'ticket.filing.done', ticket: newId});
 		await this.refresh();
 		this.publishTickets();
 		this.wake();
@@ -504,11 +505,14 @@ export class Engine {
 	 */
 	private async reconcileFilings(): Promise<void> {
 		const {ctx} = this;
-		for (const event of this.events) {
-			if (event.type !== 'ticket.filed') continue;
+		const finished = new Set(this.events.flatMap(e => (e.type === 'ticket.filing.done' ? [e.ticket] : [])));
+		for (const event of [...this.events]) {
+			// Finished before the crash: whatever differs now (an edge a human removed) is not ours to put back.
+			if (event.type !== 'ticket.filed' || finished.has(event.ticket)) continue;
 			const filed = this.tickets.get(event.ticket);
 			if (!filed) {
 				ctx.log.append({type: 'warning', ticket: event.from, message: `${event.from}'s filing of ${event.ticket} (${event.title}) was cut by a crash before its file was written; its next attempt may file it again`});
+				ctx.log.append({type: 'ticket.filing.done', ticket: event.ticket});
 				continue;
 			}
 			if (!ctx.manifest.ticket_ids.includes(filed.id)) {
@@ -519,6 +523,7 @@ export class Engine {
 			if (blocked && !blocked.deps.includes(filed.id) && filed.status !== 'done') {
 				await ctx.writeTicket(blocked.id, blocked.status, {deps: [...blocked.deps, filed.id]}, `now waits on ${filed.id} (a filing finished after a restart)`);
 			}
+			ctx.log.append({type: 'ticket.filing.done', ticket: filed.id});
 		}
 	}
 

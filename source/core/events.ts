@@ -119,6 +119,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	}),
 	// Work the loop discovered: a worker filed a ticket (it joins the batch; membership only grows).
 	z.object({...base, type: z.literal('ticket.filed'), ticket: z.string(), from: z.string(), title: z.string(), blocks: z.string().optional(), file: z.string()}),
+	/** Every write the filing promised (file, manifest, blocker edge) landed: a resume leaves it alone, human edits included. */
+	z.object({...base, type: z.literal('ticket.filing.done'), ticket: z.string()}),
 	z.object({...base, type: z.literal('ticket.note'), ticket: z.string(), attempt: z.number().optional(), text: z.string()}),
 	z.object({
 		...base,

@@ -62,6 +62,10 @@ describe('crash and resume', () => {
 		const manifestFile = path.join(listRuns(root)[0]!.dir, 'manifest.json');
 		const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
 		writeFileSync(manifestFile, JSON.stringify({...manifest, ticket_ids: ['T-1']}, null, 2));
+		// And the log: it ends with the ticket.filed event.
+		const eventsFile = path.join(listRuns(root)[0]!.dir, 'events.jsonl');
+		const lines = readFileSync(eventsFile, 'utf8').split('\n');
+		writeFileSync(eventsFile, `${lines.slice(0, lines.findIndex(line => line.includes('"type":"ticket.filed"')) + 1).join('\n')}\n`);
 
 		writeFileSync(plan, JSON.stringify({'T-1': 'file-blocker', _sleepMs: 50}));
 		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
@@ -72,5 +76,24 @@ describe('crash and resume', () => {
 		const after = events.slice(events.findIndex(e => e.type === 'run.resumed'));
 		const at = (pred: (e: (typeof events)[number]) => boolean) => after.findIndex(pred);
 		expect(at(e => e.type === 'attempt.started' && e.ticket === 'T-1')).toBeGreaterThan(at(e => e.type === 'ticket.done' && e.ticket === 'T-2'));
+	});
+
+	it('a filing that finished before the crash is left alone on resume: a blocker edge a human removed stays removed', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], plan: {'T-1': 'file-blocker', _sleepMs: 50, '_sleepMs:T-2': 60_000}});
+		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
+		await waitFor(() => existsSync(path.join(root, '.proofloop/tickets/T-2.md')) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-2'), 30_000);
+		engine.kill('SIGKILL');
+		await engine;
+		expect(runEvents(root).some(e => e.type === 'ticket.filing.done' && e.ticket === 'T-2')).toBe(true);
+		// A human decides T-1 need not wait after all.
+		const t1 = path.join(root, '.proofloop/tickets/T-1.md');
+		writeFileSync(t1, readFileSync(t1, 'utf8').replace(/^deps: \[T-2\]$/m, 'deps: []'));
+
+		writeFileSync(plan, JSON.stringify({'T-1': 'file-blocker', _sleepMs: 50}));
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode, resumed.stdout).toBe(0);
+		expect(readFileSync(t1, 'utf8')).toMatch(/^deps: \[\]$/m);
+		const after = runEvents(root).slice(runEvents(root).findIndex(e => e.type === 'run.resumed'));
+		expect(after.filter(e => e.type === 'ticket.status' && e.ticket === 'T-1' && /a filing finished after a restart/.test(e.reason ?? ''))).toEqual([]);
 	});
 });
