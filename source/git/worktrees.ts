@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, realpathSync} from 'node:fs';
+import {existsSync, readdirSync, realpathSync, statSync} from 'node:fs';
 import {appendFile, mkdir, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {GitError} from './errors.js';
@@ -101,20 +101,43 @@ export async function gitDirOf(worktree: string): Promise<string> {
  * (the engine only prepares a worktree when no agent runs in it, under the
  * repo mutex, and the branch is this ticket's alone). Returns what it removed.
  */
-export async function removeStaleLocks(worktree: string, branch: string): Promise<string[]> {
+export async function removeStaleLocks(worktree: string, branch: string, settleMs = REF_LOCK_SETTLE_MS): Promise<string[]> {
 	const gitDir = await gitDirOf(worktree);
 	const common = (await runGit(worktree, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
-	const candidates = [
-		...(existsSync(gitDir) ? readdirSync(gitDir).filter(name => name.endsWith('.lock')).map(name => path.join(gitDir, name)) : []),
-		...(common ? [path.join(common, 'refs', 'heads', `${branch}.lock`), path.join(common, 'logs', 'refs', 'heads', `${branch}.lock`)] : []),
-	];
+	const own = existsSync(gitDir) ? readdirSync(gitDir).filter(name => name.endsWith('.lock')).map(name => path.join(gitDir, name)) : [];
+	const shared = common ? [path.join(common, 'refs', 'heads', `${branch}.lock`), path.join(common, 'logs', 'refs', 'heads', `${branch}.lock`)] : [];
 	const removed: string[] = [];
-	for (const lock of candidates) {
+	for (const lock of own) {
 		if (!existsSync(lock)) continue;
 		await rm(lock, {force: true});
 		removed.push(lock);
 	}
+	// The branch's ref lock lives in the shared git dir, where another git (a
+	// `gc --auto` packing refs after some agent's commit) may hold it for an
+	// instant. A lock that is still there, unchanged, after settleMs is stale.
+	for (const lock of shared) {
+		const seen = lockStamp(lock);
+		if (seen === undefined) continue;
+		const young = settleMs - (Date.now() - seen.mtimeMs);
+		if (young > 0) await new Promise(resolve => setTimeout(resolve, young));
+		const now = lockStamp(lock);
+		if (now === undefined || now.ino !== seen.ino || now.mtimeMs !== seen.mtimeMs) continue;
+		await rm(lock, {force: true});
+		removed.push(lock);
+	}
 	return removed;
+}
+
+/** How old a ref lock must be before we call it stale: far longer than any git holds one. */
+const REF_LOCK_SETTLE_MS = 2000;
+
+function lockStamp(file: string): {ino: number; mtimeMs: number} | undefined {
+	try {
+		const stat = statSync(file);
+		return {ino: stat.ino, mtimeMs: stat.mtimeMs};
+	} catch {
+		return undefined;
+	}
 }
 
 /**

@@ -2,6 +2,7 @@ import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {GitError, openRepo} from '../../../source/git/index.js';
+import {removeStaleLocks} from '../../../source/git/worktrees.js';
 import {cleanup, commitFiles, git, makeRepo, status, write} from './helpers.js';
 
 afterEach(cleanup);
@@ -105,6 +106,24 @@ describe('prepareWorktree', () => {
 		for (const lock of locks) expect(existsSync(lock)).toBe(false);
 		write(wt, 'x.txt', 'x\n');
 		expect(await repo.commitAll(wt, 'after the locks')).toBeDefined();
+	});
+
+	it('leaves a branch ref lock that another git takes and gives back meanwhile: only one unchanged for the whole settle time is stale', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		const common = git(wt, 'rev-parse', '--path-format=absolute', '--git-common-dir');
+		const lock = path.join(common, 'refs/heads/proofloop/T-1.lock');
+		writeFileSync(lock, '');
+		// Mid-wait, "gc" releases that lock and takes a new one (a new file).
+		setTimeout(() => {
+			rmSync(lock);
+			writeFileSync(`${lock}.new`, '');
+			renameSync(`${lock}.new`, lock);
+		}, 100);
+		expect(await removeStaleLocks(wt, 'proofloop/T-1', 400)).toEqual([]);
+		expect(existsSync(lock)).toBe(true);
+		// Unchanged for the settle time: stale, removed.
+		expect(await removeStaleLocks(wt, 'proofloop/T-1', 400)).toEqual([lock]);
 	});
 
 	it('fast-forwards a branch without its own commits to the newest base', async () => {
