@@ -3,6 +3,7 @@ import path from 'node:path';
 import {z} from 'zod';
 import type {AgentAdapter} from '../agents/adapter.js';
 import {runAgent} from '../agents/runner.js';
+import {stopIfDiskFull} from './disk-full.js';
 import {runGit} from '../git/index.js';
 import {CONFIG_PATH, parseProjectConfig} from './config.js';
 import {agentEnv, type EngineContext} from './context.js';
@@ -78,6 +79,7 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 	});
 
 	const {files, diff} = work;
+	if (work.answer.logError) stopIfDiskFull(work.answer.logError, logFile);
 	if (!work.answer.ok) return {outcome: 'failed', reason: `the healer failed: ${work.answer.reason}`, files, diff};
 	const verdict = extractLastJson(work.said, HealVerdict);
 	if (!verdict.ok) return {outcome: 'failed', reason: `the healer answered no valid verdict JSON (${verdict.reason})`, files, diff};

@@ -7,6 +7,7 @@ import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {agentEnv, type EngineContext} from './context.js';
 import {withAgentSlot} from './agent-slots.js';
+import {stopIfDiskFull} from './disk-full.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 
 // The second model's verdict: validated, never guessed at.
@@ -132,6 +133,8 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 			})),
 		);
 		if (!answer) return {kind: 'failed', reason: 'the engine stopped during review', usage};
+		// No room for the reviewer's log is the machine's failure, not the change's: the run stops, to resume later.
+		if (answer.logError) stopIfDiskFull(answer.logError, logFile);
 		usage.inputTokens += answer.usage.inputTokens;
 		usage.outputTokens += answer.usage.outputTokens;
 		usage.costUsd += answer.usage.costUsd;

@@ -202,4 +202,31 @@ describe('a full disk while writing the event log', () => {
 		expect(ids.map(id => status(root, id))).toEqual(['done', 'done', 'done', 'done']);
 		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/oracle: exit 0/);
 	});
+
+	it.skipIf(!tmpfsDisk)("a reviewer's log that finds no room stops the run like a worker's would: named, no attempt spent, resumed to oracle 0", async () => {
+		const reviewer = {type: 'command', command: `node ${path.resolve('test/fixtures/agents/fake-reviewer.mjs')} {prompt_file}`};
+		const {root, plan, io} = makeRepo({tickets: [{id: 'A'}], config: {sandbox: 'none', reviewer}, plan: {_sleepMs: 20}});
+		const reviews = path.join(io, 'reviews.json');
+		writeFileSync(reviews, JSON.stringify({A: ['flood']}));
+		const runs = path.join(root, '.proofloop/runs');
+		mkdirSync(runs, {recursive: true});
+		const saved = path.join(io, 'saved');
+		const script = `"${process.execPath}" "${CLI}" run --headless; rc=$?; mkdir -p "${saved}"; cp -a "${runs}/." "${saved}/"; exit $rc`;
+		const full = await execa('bwrap', ['--dev-bind', '/', '/', '--size', '65536', '--tmpfs', runs, '--', 'bash', '-c', script], {
+			cwd: root,
+			reject: false,
+			stdin: 'ignore',
+			env: {FAKE_AGENT_PLAN: plan, FAKE_REVIEW_PLAN: reviews, NO_COLOR: '1', PATH: process.env['PATH'] ?? ''},
+		});
+		expect(full.exitCode, full.stderr).toBe(2);
+		expect(full.stderr).toMatch(/proofloop: cannot write \S+\.review\.log: the disk is full \(ENOSPC\)/);
+		execFileSync('cp', ['-a', `${saved}/.`, `${runs}/`]);
+		const run = listRuns(root)[0]!;
+		expect(readEventLog(run.eventsFile).events.filter(e => e.type === 'attempt.failed' || e.type === 'review.result')).toEqual([]);
+
+		writeFileSync(reviews, JSON.stringify({A: ['approve']}));
+		const again = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_REVIEW_PLAN: reviews});
+		expect(again.exitCode, again.stderr).toBe(0);
+		expect(status(root, 'A')).toBe('done');
+	});
 });
