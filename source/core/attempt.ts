@@ -241,7 +241,8 @@ export async function runAttempt(
 			{status: 'done', merge_commit: mergeSha, verify_digest: `sha256:${verdict.digest}`, done_at: new Date().toISOString(), failure: undefined},
 			'merged and verified live',
 		);
-		await ctx.repo.removeWorktree(id);
+		// Done is done: the dependents start now, the checkout goes meanwhile.
+		ctx.chore(`removing ${id}'s checkout`, ctx.repo.removeWorktree(id));
 		return {kind: 'done'};
 	} catch (error) {
 		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped mid-attempt', afterMerge: merged};

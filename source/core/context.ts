@@ -26,6 +26,8 @@ export type EngineContext = {
 	sandbox?: SandboxPolicy;
 	/** The per-agent-type caps (config agentCaps): every agent process takes a slot first. */
 	slots: AgentSlots;
+	/** Housekeeping no ticket waits for; the run ends only once it is finished; a failure is a warning. */
+	chore: (what: string, work: Promise<unknown>) => void;
 	/** Whether the ticket is still the engine's to work on (false once a human gated it during the run). */
 	owns: (ticket: string) => boolean;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */

@@ -21,6 +21,13 @@ type Running = {attempt: number; locks: readonly string[]};
 
 /** At most one live (non-final) oracle verdict per this many ms; the final verdict is never delayed. */
 const LIVE_JUDGE_GAP_MS = 1000;
+/**
+ * A live verdict waits this long after the settlement that asked for it: the
+ * settlement usually makes the next ticket ready, and its agent should start
+ * before the oracle process (a node start, every ticket read, git) takes a
+ * core of a small machine. Measured by `npm run bench -- pickup`.
+ */
+const LIVE_JUDGE_SETTLE_MS = 250;
 
 // Statuses the engine may start (another) attempt from. `merged` is here on
 // purpose: merged but not verified live is unfinished work.
@@ -58,6 +65,23 @@ export class Engine {
 		this.events = [...history];
 		this.repeats = new RepeatDetector(ctx.config.selfHeal.repeatLimit);
 		ctx.log.subscribe(event => this.events.push(event));
+	}
+
+	private readonly chores = new Set<Promise<void>>();
+
+	/**
+	 * Housekeeping that no ticket waits for (removing a done ticket's
+	 * checkout): off the dispatch path, finished before the run ends, and a
+	 * failure is a warning, never the ticket's.
+	 */
+	chore(what: string, work: Promise<unknown>): void {
+		const tracked: Promise<void> = work
+			.then(() => undefined)
+			.catch((error: unknown) => {
+				this.ctx.log.append({type: 'warning', message: `${what} failed: ${(error as Error).message}`});
+			})
+			.finally(() => this.chores.delete(tracked));
+		this.chores.add(tracked);
 	}
 
 	/** Whether a write to this ticket is still the engine's to make (not after a human gated it). */
@@ -201,11 +225,13 @@ export class Engine {
 			this.ctx.log.append({type: 'warning', message: `the engine hit an error and stops: ${(error as Error).message}`});
 			this.requestStop();
 			while (this.running.size > 0) await this.nextSettlement();
+			await Promise.all(this.chores);
 			throw error;
 		}
 		this.trackerWatch?.close();
 		for (const timer of this.wakeTimers.values()) clearTimeout(timer);
 		while (this.running.size > 0) await this.nextSettlement();
+		await Promise.all(this.chores);
 		await this.judging;
 		// Whatever a check or an agent left running dies with the run.
 		reapRunProcesses(this.ctx.run.id);
@@ -288,6 +314,7 @@ export class Engine {
 			return;
 		}
 		this.judging = (async () => {
+			await new Promise(resolve => setTimeout(resolve, LIVE_JUDGE_SETTLE_MS));
 			do {
 				const began = Date.now();
 				this.judgeAgain = false;

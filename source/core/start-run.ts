@@ -133,6 +133,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			slots: new AgentSlots(config.agentCaps),
 			stopping: () => engine?.stopping ?? false,
 			owns: id => engine?.owns(id) ?? true,
+			chore: (what, work) => (engine ? engine.chore(what, work) : void work.catch(() => undefined)),
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
 			reviewRounds: ticket => engine.reviewRounds(ticket),
 			writeTicket: async (id, status, fields, reason) => {
