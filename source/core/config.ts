@@ -40,6 +40,15 @@ export const ProjectConfig = z
 			.describe('The worker first writes a plan (prompts/plan.md) that the reviewer must approve (prompts/plan-review.md) before it implements; needs a reviewer.'),
 		attempts: z.number().int().min(1).max(20).default(3).describe('Fresh attempts per ticket before it is failed.'),
 		attemptTimeoutSeconds: z.number().positive().default(1800).describe('Wall-clock limit of one agent process; its whole process group is killed after it.'),
+		spareCheckouts: z
+			.number()
+			.int()
+			.min(0)
+			.max(8)
+			.default(1)
+			.describe(
+				"Checkouts of base kept ready (in .proofloop/worktrees/.spare/) so a ticket that becomes ready starts its agent without waiting for a whole checkout to be written. Each costs one checkout's disk space; 0 turns them off.",
+			),
 		checks: commands.default([]).describe('Finish-line commands run in the worktree after the agent (a ticket may override).'),
 		checkTimeoutSeconds: z.number().positive().default(600),
 		verify: commands.default([]).describe('Live verification commands run on the merged base (a ticket may override).'),

@@ -202,6 +202,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			process.on('SIGTERM', onSignal);
 		}
 		try {
+			// Before the first dispatch: a crash's leftovers go, and the first spare starts being made.
+			await repo.keepSpares(config.spareCheckouts, config.base);
 			const verdict = await engine.run();
 			const reason = engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
 			// Stuck: say why where the morning reader looks (the healer read the same text).
@@ -217,6 +219,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		} finally {
 			process.off('SIGINT', onSignal);
 			process.off('SIGTERM', onSignal);
+			await repo.dropSpares();
 			await server.close();
 			rmSync(controlFile(run.dir), {force: true});
 		}

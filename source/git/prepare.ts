@@ -5,6 +5,7 @@ import {GitError} from './errors.js';
 import {identityEnv} from './identity.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
+import type {SpareCheckouts} from './spares.js';
 import {ensureExcluded, gitDirOf, listWorktrees, removeStaleLocks, samePath} from './worktrees.js';
 
 export type Prepared = {
@@ -42,9 +43,14 @@ export async function prepareWorktree(root: string, checkout: string, branch: st
  * is locked "initializing" against a concurrent prune). Undefined when the
  * case is not that simple or git refuses: the careful path takes over.
  */
-export async function tryFreshWorktree(root: string, checkout: string, branch: string, base: string): Promise<Prepared | undefined> {
+export async function tryFreshWorktree(root: string, checkout: string, branch: string, base: string, spares?: SpareCheckouts): Promise<Prepared | undefined> {
 	if (existsSync(checkout) || base === '' || base.startsWith('-') || (await branchExists(root, branch))) return undefined;
 	await ensureExcluded(root);
+	// A spare checkout made ahead of time: only what base changed since is written now.
+	if (spares && (await spares.claim(checkout, branch, base))) {
+		spares.refill(base);
+		return {path: checkout, branch, created: true};
+	}
 	// git resolves base itself (one process fewer on the hot path); a base that names no commit fails the add.
 	const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, `${base}^{commit}`]);
 	if (added.exitCode === 0) return {path: checkout, branch, created: true};

@@ -6,6 +6,7 @@ import {GitError} from './errors.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
 import {Mutex} from './mutex.js';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
+import {SpareCheckouts} from './spares.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
 import {checkName, checkoutPathFree, clearCheckout, ensureExcluded, listWorktrees, removeCheckout, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
@@ -78,7 +79,29 @@ export class Repo {
 	async prepareWorktree(ticketId: string, base: string): Promise<Prepared> {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
-		return (await tryFreshWorktree(this.root, checkout, branch, base)) ?? this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
+		return (await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ?? this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
+	}
+
+	#spares: SpareCheckouts | undefined;
+
+	/**
+	 * Keeps `count` spare checkouts of `base` ready for tickets' first
+	 * attempts (see spares.ts), after removing any a previous engine left.
+	 * 0 turns them off.
+	 */
+	async keepSpares(count: number, base: string): Promise<void> {
+		const spares = new SpareCheckouts(this.root, count);
+		await spares.clearLeftovers();
+		if (count === 0) return;
+		this.#spares = spares;
+		spares.refill(base);
+	}
+
+	/** Removes every spare checkout (the run is over). */
+	async dropSpares(): Promise<void> {
+		const spares = this.#spares;
+		this.#spares = undefined;
+		await spares?.drain();
 	}
 
 	/**
