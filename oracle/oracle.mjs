@@ -488,7 +488,8 @@ function mergeMessages(root, base, shas) {
 	const chain = firstParentChain(root, base);
 	const wanted = [...new Set(shas.filter((sha) => typeof sha === 'string' && chain.has(sha)))];
 	for (let i = 0; i < wanted.length; i += 500) {
-		const out = git(root, ['log', '--no-walk=unsorted', '--format=%H%n%B%x00', ...wanted.slice(i, i + 500)]);
+		// --no-show-signature: with log.showSignature set, git prints a signature check before each record.
+		const out = git(root, ['log', '--no-show-signature', '--no-walk=unsorted', '--format=%H%n%B%x00', ...wanted.slice(i, i + 500)]);
 		if (out.status !== 0) cannot(`git log failed reading merge messages: ${out.stderr.trim()}`);
 		for (const record of out.stdout.split('\0')) {
 			const text = record.replace(/^\n/, '');

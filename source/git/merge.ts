@@ -55,8 +55,11 @@ export async function mergeToBase(
 		if (tree.tree === (await treeOf(root, old))) return {kind: 'empty'};
 
 		const message = mergeMessage({ticketId: req.ticketId, attempt: req.attempt, title: req.title, workerHead: head});
+		// A user who signs every commit (commit.gpgSign) gets signed merges too: commit-tree, being
+		// plumbing, does not read that setting itself (git 2.39), and a branch rule may require it.
+		const sign = (await runGit(root, ['config', '--type=bool', 'commit.gpgSign'])).stdout.trim() === 'true' ? ['-S'] : [];
 		const commit = (
-			await mustGit(root, ['commit-tree', tree.tree, '-p', old, '-p', head, '-F', '-'], `creating the merge commit for ${req.ticketId} failed`, undefined, {
+			await mustGit(root, ['commit-tree', ...sign, tree.tree, '-p', old, '-p', head, '-F', '-'], `creating the merge commit for ${req.ticketId} failed`, sign.length > 0 ? 'check your signing setup (commit.gpgSign is on: user.signingkey, gpg.format, the agent), or turn signing off for this repository' : undefined, {
 				input: message,
 				env: await identityEnv(root),
 			})
