@@ -57,6 +57,18 @@ export class ControlServer {
 	}
 
 	#closed: Promise<void> | undefined;
+	#ended = false;
+	readonly #inFlight = new Set<Promise<void>>();
+
+	/**
+	 * The run is over: refuse every request that would act (status still
+	 * answers), and wait for those already being handled, so none writes
+	 * after the final verdict or into a closed log.
+	 */
+	async end(): Promise<void> {
+		this.#ended = true;
+		await Promise.all(this.#inFlight);
+	}
 
 	/** Idempotent: the engine closes it before its log, and again on every way out. */
 	close(): Promise<void> {
@@ -102,7 +114,13 @@ export class ControlServer {
 					this.send(socket, {type: 'ok', ...(parsed.request.id ? {id: parsed.request.id} : {})});
 					continue;
 				}
-				void this.handle(socket, parsed.request);
+				if (this.#ended && parsed.request.type !== 'status') {
+					// The run is over: nothing may change the tracker or the log after the final verdict.
+					this.send(socket, {type: 'error', message: 'the run has ended; nothing more can be changed in it', ...(parsed.request.id ? {id: parsed.request.id} : {})});
+					continue;
+				}
+				const handled = this.handle(socket, parsed.request).finally(() => this.#inFlight.delete(handled));
+				this.#inFlight.add(handled);
 			}
 		});
 		const drop = () => {

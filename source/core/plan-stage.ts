@@ -11,6 +11,7 @@ import {runAgent} from '../agents/runner.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {withAgentSlot} from './agent-slots.js';
 import {stopIfDiskFull} from './disk-full.js';
+import {reapRunProcesses} from './orphans.js';
 import {agentEnv, type EngineContext} from './context.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {askReviewer} from './review.js';
@@ -86,6 +87,8 @@ export async function planAndReview(opts: {
 		);
 		// A plan is words: whatever the planner changed in the worktree is put back.
 		// Checked: if this failed silently, the planner's edits would be committed as the worker's.
+		// Nothing the planner started (a setsid'd child) may edit the worktree after it is put back.
+		reapRunProcesses(ctx.run.id, ticket.id);
 		await ctx.repo.restoreCheckout(worktree.path, worktree.branch, worktree.head);
 		// No room for the planner's log: the machine failed, not the plan; the run stops, to resume later.
 		if (answer?.logError) stopIfDiskFull(answer.logError, ctx.run.logFile(ticket.id, attempt));

@@ -205,6 +205,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// Before the first dispatch: a crash's leftovers go, and the first spare starts being made.
 			await repo.keepSpares(config.spareCheckouts, config.base);
 			const verdict = await engine.run();
+			// Before the run is recorded as over: no gate or pause lands after this verdict.
+			await server.end();
 			const reason = engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
 			// Stuck: say why where the morning reader looks (the healer read the same text).
 			const stopFile = path.join(run.dir, 'stop-report.md');

@@ -1,7 +1,7 @@
 import {existsSync, readdirSync, rmdirSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from './run.js';
-import {clearCheckout, worktreesDir} from './worktrees.js';
+import {clearCheckout, listWorktrees, samePath, worktreesDir} from './worktrees.js';
 
 /**
  * Spare checkouts of base, made ahead of need, so a ticket that becomes
@@ -35,8 +35,10 @@ export class SpareCheckouts {
 
 	/** Removes spares a previous engine left behind (a crash, a kill). */
 	async clearLeftovers(): Promise<void> {
-		if (!existsSync(this.dir)) return;
-		for (const name of readdirSync(this.dir)) await clearCheckout(this.root, path.join(this.dir, name));
+		// What git still knows (a locked spare survives prune even with its directory gone), and what is on disk.
+		const known = (await listWorktrees(this.root)).map(w => w.path).filter(p => samePath(path.dirname(p), this.dir));
+		const onDisk = existsSync(this.dir) ? readdirSync(this.dir).map(name => path.join(this.dir, name)) : [];
+		for (const spare of new Set([...known, ...onDisk])) await clearCheckout(this.root, spare);
 	}
 
 	/** Makes spares at base's newest commit until `count` are ready; in the background, one at a time. */

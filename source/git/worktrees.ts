@@ -118,7 +118,8 @@ export async function removeStaleLocks(worktree: string, branch: string, settleM
 	for (const lock of shared) {
 		const seen = lockStamp(lock);
 		if (seen === undefined) continue;
-		const young = settleMs - (Date.now() - seen.mtimeMs);
+		// Clamped: a lock dated in the future (an agent can write this directory) must not hold the repo mutex for long.
+		const young = Math.min(settleMs, settleMs - (Date.now() - seen.mtimeMs));
 		if (young > 0) await new Promise(resolve => setTimeout(resolve, young));
 		const now = lockStamp(lock);
 		if (now === undefined || now.ino !== seen.ino || now.mtimeMs !== seen.mtimeMs) continue;

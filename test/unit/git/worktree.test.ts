@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {GitError, openRepo} from '../../../source/git/index.js';
@@ -124,6 +124,19 @@ describe('prepareWorktree', () => {
 		expect(existsSync(lock)).toBe(true);
 		// Unchanged for the settle time: stale, removed.
 		expect(await removeStaleLocks(wt, 'proofloop/T-1', 400)).toEqual([lock]);
+	});
+
+	it('a ref lock dated in the future (an agent can write there) is waited on for the settle time at most', async () => {
+		const repo = await openRepo(makeRepo());
+		const {path: wt} = await repo.prepareWorktree('T-1', 'main');
+		const common = git(wt, 'rev-parse', '--path-format=absolute', '--git-common-dir');
+		const lock = path.join(common, 'refs/heads/proofloop/T-1.lock');
+		writeFileSync(lock, '');
+		const future = new Date(Date.now() + 3_600_000);
+		utimesSync(lock, future, future);
+		const began = Date.now();
+		expect(await removeStaleLocks(wt, 'proofloop/T-1', 300)).toEqual([lock]);
+		expect(Date.now() - began).toBeLessThan(3000);
 	});
 
 	it('fast-forwards a branch without its own commits to the newest base', async () => {
