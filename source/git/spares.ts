@@ -77,7 +77,7 @@ export class SpareCheckouts {
 		// --force twice: the spare is locked (against a concurrent prune) until it is in place.
 		const moved = await runGit(this.root, ['worktree', 'move', '--force', '--force', spare, checkout]);
 		if (moved.exitCode !== 0) {
-			// E.g. a repository with submodules, which git cannot move: spares cannot help here.
+			// Git refuses to move some worktrees (e.g. one with submodules checked out, which a spare never has): take the usual path from now on.
 			this.#disabled = true;
 			await clearCheckout(this.root, spare).catch(() => undefined);
 			if (existsSync(checkout)) await clearCheckout(this.root, checkout).catch(() => undefined);

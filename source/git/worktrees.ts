@@ -103,7 +103,7 @@ export async function gitDirOf(worktree: string): Promise<string> {
  */
 export async function removeStaleLocks(worktree: string, branch: string, settleMs = REF_LOCK_SETTLE_MS): Promise<string[]> {
 	const gitDir = await gitDirOf(worktree);
-	const common = (await runGit(worktree, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
+	const common = await commonDir(worktree);
 	const own = existsSync(gitDir) ? readdirSync(gitDir).filter(name => name.endsWith('.lock')).map(name => path.join(gitDir, name)) : [];
 	const shared = common ? [path.join(common, 'refs', 'heads', `${branch}.lock`), path.join(common, 'logs', 'refs', 'heads', `${branch}.lock`)] : [];
 	const removed: string[] = [];
