@@ -5,7 +5,7 @@ import type {Ticket} from '../tracker/ticket.js';
 import {withAgentSlot} from './agent-slots.js';
 import {agentEnv, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
-import {guardDiff} from './guard.js';
+import {guardAttempt} from './finish-line-guard.js';
 import {reapRunProcesses} from './orphans.js';
 import {naming, stopIfDiskFull} from './disk-full.js';
 import {renderWorkerPrompt} from './prompt.js';
@@ -189,7 +189,7 @@ export async function runAttempt(
 
 			stage('guard');
 			const files = await ctx.repo.changedFiles(worktree.path, base);
-			const guard = guardDiff(files, protectedPaths(ctx), base);
+			const guard = await guardAttempt(ctx, ticket, worktree.path, files, protectedPaths(ctx));
 			ctx.log.append({type: 'guard.result', ticket: id, attempt, ok: guard.ok, files, ...(guard.ok ? {} : {reason: guard.reason})});
 			if (!guard.ok) throw new StageFailure('guard', guard.reason);
 

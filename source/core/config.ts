@@ -90,6 +90,12 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['oracle/', '.proofloop/'])
 			.describe('Repo paths an agent diff must never touch (the tracker dir is always protected).'),
+		protect: z
+			.array(z.string().min(1))
+			.default([])
+			.describe(
+				'More repo paths the guard refuses an agent\'s diff to touch unless a person allows them in the ticket (`allow: [path]`): "dir/" a folder, a plain path a file or folder, `*`, `**` and `?` globs. The files the checks and verify run, and existing tests, are refused without being listed.',
+			),
 		sandbox: z
 			.enum(SANDBOX_SETTINGS)
 			.default('auto')

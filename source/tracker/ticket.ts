@@ -37,6 +37,8 @@ export const TicketFrontMatter = z
 		attempts: z.number().int().min(0).optional(),
 		failure: z.string().optional(),
 		gate: GateRecord.optional(),
+		// Paths a person lets this ticket's diff change although the guard protects them (a verify script, a test).
+		allow: z.array(z.string().min(1)).optional(),
 		// Discovered work: the ticket a worker filed this one from, and the run it happened in.
 		discovered_from: z.string().optional(),
 		filed_by_run: z.string().optional(),

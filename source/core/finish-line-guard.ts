@@ -1,0 +1,130 @@
+import {runGit} from '../git/index.js';
+import type {Ticket} from '../tracker/ticket.js';
+import type {EngineContext} from './context.js';
+import {countTests, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
+import {guardDiff, type GuardVerdict} from './guard.js';
+
+// The checks and verify run the repository's own scripts and tests: a diff
+// that edits them moves the finish line as surely as one that edits the
+// oracle. This refuses it, unless a person allowed the path in the ticket.
+
+const MAX_READ = 1_000_000;
+
+/** Every finish-line command of the run: the config's, this ticket's and every other ticket's (one ticket must not gut another's verify). */
+export async function runCommands(ctx: EngineContext, ticket: Ticket): Promise<string[]> {
+	const commands = [...ctx.config.checks, ...ctx.config.verify, ...(ticket.checks ?? []), ...(ticket.verify ?? [])];
+	const all = await ctx.tracker.load().catch(() => [] as Ticket[]);
+	for (const other of all) commands.push(...(other.checks ?? []), ...(other.verify ?? []));
+	return [...new Set(commands)];
+}
+
+async function show(checkout: string, commit: string, file: string): Promise<string | undefined> {
+	const result = await runGit(checkout, ['cat-file', 'blob', `${commit}:${file}`]);
+	return result.exitCode === 0 && result.stdout.length <= MAX_READ ? result.stdout : undefined;
+}
+
+async function baseTree(checkout: string, fork: string): Promise<BaseTree & {texts: Map<string, string | undefined>}> {
+	const listed = await runGit(checkout, ['ls-tree', '-r', '-z', '--name-only', fork]);
+	const files = new Set(listed.stdout.split('\0').filter(Boolean));
+	const texts = new Map<string, string | undefined>();
+	// Reads are few (package.json, the shell scripts named): fetch them up front, then resolve synchronously.
+	return {files, texts, read: file => texts.get(file)};
+}
+
+/** Resolve the commands against base, reading each file the resolution asks for (a fixed point: scripts name scripts). */
+async function resolve(checkout: string, fork: string, commands: string[]) {
+	const tree = await baseTree(checkout, fork);
+	for (let round = 0; round < 8; round++) {
+		const named = namedFiles(commands, tree);
+		const wanted = ['package.json', ...named.files.keys()].filter(file => tree.files.has(file) && !tree.texts.has(file));
+		if (wanted.length === 0) return {tree, named};
+		for (const file of wanted) tree.texts.set(file, await show(checkout, fork, file));
+	}
+	return {tree, named: namedFiles(commands, tree)};
+}
+
+function scriptsOf(text: string | undefined): Record<string, unknown> {
+	try {
+		const parsed = text === undefined ? undefined : (JSON.parse(text) as {scripts?: unknown});
+		return parsed && typeof parsed.scripts === 'object' && parsed.scripts !== null ? (parsed.scripts as Record<string, unknown>) : {};
+	} catch {
+		return {};
+	}
+}
+
+export type FinishLineCheck = {
+	checkout: string;
+	base: string;
+	/** Files the diff changes (three-dot, renames as delete + add). */
+	files: readonly string[];
+	commands: readonly string[];
+	/** The config's `protect` list. */
+	protect: readonly string[];
+	/** The ticket's `allow` list, written by a person. */
+	allow: readonly string[];
+	/** Told each file the allow list let through (said out loud: a person's exception, not the rule). */
+	onAllowed?: (file: string) => void;
+};
+
+/** Each refused file with the rule that refuses it (empty: the diff leaves the finish line alone). */
+export async function finishLineFindings(check: FinishLineCheck): Promise<string[]> {
+	const fork = (await runGit(check.checkout, ['merge-base', check.base, 'HEAD'])).stdout.trim();
+	if (!fork) return [`cannot find where the branch forked from ${check.base}, so the finish line cannot be checked`];
+	const {tree, named} = await resolve(check.checkout, fork, [...check.commands]);
+	const findings: string[] = [];
+	for (const file of check.files) {
+		if (check.allow.some(rule => matchesPathRule(file, rule))) {
+			check.onAllowed?.(file);
+			continue;
+		}
+		const rule = check.protect.find(entry => matchesPathRule(file, entry));
+		if (rule !== undefined) {
+			findings.push(`${file}: on the config's protect list ("${rule}")`);
+			continue;
+		}
+		if (!tree.files.has(file)) continue; // New files stay free to add.
+		const head = await show(check.checkout, 'HEAD', file);
+		const how = head === undefined ? 'deletes' : 'changes';
+		if (file === 'package.json') {
+			if (named.scripts.size === 0) continue;
+			const before = scriptsOf(tree.read(file));
+			const after = scriptsOf(head);
+			for (const [script, origin] of named.scripts) {
+				if (head === undefined || JSON.stringify(before[script]) !== JSON.stringify(after[script])) {
+					findings.push(`package.json: ${head === undefined ? 'deleted' : `changes the script "${script}"`}, which the finish line runs (\`${origin}\`)`);
+				}
+			}
+			continue;
+		}
+		const origin = named.files.get(file);
+		if (origin !== undefined) {
+			findings.push(`${file}: ${how} a file the finish line runs (\`${origin}\`)`);
+			continue;
+		}
+		if (isTestFile(file)) {
+			const was = countTests((await show(check.checkout, fork, file)) ?? '');
+			if (head === undefined) findings.push(`${file}: deletes an existing test file`);
+			else if (head.trim() === '') findings.push(`${file}: empties an existing test file`);
+			else if (countTests(head) < was) findings.push(`${file}: removes existing tests (${was} test cases on ${check.base}, ${countTests(head)} after)`);
+		}
+	}
+	return findings;
+}
+
+/** The guard stage: a diff that does something, touches no protected path, and leaves the finish line alone. */
+export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout: string, files: string[], protectedPaths: string[]): Promise<GuardVerdict> {
+	const base = ctx.config.base;
+	const plain = guardDiff(files, protectedPaths, base);
+	if (!plain.ok) return plain;
+	const findings = await finishLineFindings({checkout, base, files, commands: await runCommands(ctx, ticket), protect: ctx.config.protect, allow: ticket.allow ?? [],
+		onAllowed: file => ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${(ticket.allow ?? []).join(', ')}])`}),
+	});
+	if (findings.length === 0) return plain;
+	const paths = findings.map(finding => finding.slice(0, finding.indexOf(':')));
+	return {
+		ok: false,
+		reason:
+			`the diff moves the finish line (the checks and verify run these files):\n${findings.map(f => `- ${f}`).join('\n')}\n` +
+			`Revert those changes and do the work itself. (Only a person may allow them, in ${ticket.file}: allow: [${[...new Set(paths)].join(', ')}])`,
+	};
+}

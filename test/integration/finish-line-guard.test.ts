@@ -1,0 +1,74 @@
+import {mkdirSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {execaSync} from 'execa';
+import {describe, expect, it} from 'vitest';
+import {probeBwrap} from '../../source/agents/sandbox.js';
+import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
+
+// An agent that guts the verify script and empties the existing tests, with no
+// real work, must not be counted done, boxed or not; a person's `allow:` in
+// the ticket lets the same change merge.
+
+const TAMPER_AGENT = path.resolve('test/fixtures/agents/tamper-agent.mjs');
+const sandboxed = probeBwrap().ok;
+
+function gutRepo(sandbox: 'auto' | 'none', extra?: string) {
+	const {root, plan} = makeRepo({
+		tickets: [{id: 'A', ...(extra ? {extra} : {})}],
+		config: {
+			sandbox,
+			attempts: 1,
+			agent: {type: 'command', command: `node ${TAMPER_AGENT}`},
+			// The finish line lives in the repository: npm scripts, a smoke script, a test file.
+			checks: ['npm test'],
+			verify: ['npm run smoke'],
+		},
+	});
+	writeFileSync(path.join(root, 'package.json'), JSON.stringify({name: 'x', private: true, scripts: {test: 'node --test test/', smoke: 'node scripts/smoke.mjs'}}, null, 2));
+	mkdirSync(path.join(root, 'scripts'));
+	mkdirSync(path.join(root, 'test'));
+	// Without the feature, both fail: only real work (feature.txt) passes them.
+	writeFileSync(path.join(root, 'scripts/smoke.mjs'), "import {existsSync} from 'node:fs';\nprocess.exit(existsSync('feature.txt') ? 0 : 1);\n");
+	writeFileSync(
+		path.join(root, 'test/feature.test.mjs'),
+		"import {test} from 'node:test';\nimport assert from 'node:assert';\nimport {existsSync} from 'node:fs';\ntest('the feature exists', () => assert.ok(existsSync('feature.txt')));\n",
+	);
+	execaSync('git', ['add', '-A'], {cwd: root});
+	execaSync('git', ['commit', '-q', '-m', 'the finish line'], {cwd: root});
+	return {root, plan};
+}
+
+const env = (plan: string) => ({FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'gut'});
+
+describe('the guard keeps the finish line that lives in the repository', () => {
+	for (const mode of ['none', 'auto'] as const) {
+		it.skipIf(mode === 'auto' && !sandboxed)(`refuses a diff that guts the verify script and empties the tests (${mode === 'none' ? 'unsandboxed' : 'sandboxed'})`, {timeout: 120_000}, async () => {
+			const {root, plan} = gutRepo(mode);
+			const result = await runCli(root, ['run', '--headless'], env(plan));
+			expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+			const events = runEvents(root);
+			// The agent's own checks passed: the gutted scripts agree with anything.
+			expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A')).toMatchObject({ok: true});
+			const guard = events.find(e => e.type === 'guard.result' && e.ticket === 'A');
+			expect(guard).toMatchObject({ok: false});
+			const reason = guard?.type === 'guard.result' ? (guard.reason ?? '') : '';
+			expect(reason).toMatch(/scripts\/smoke\.mjs: changes a file the finish line runs \(`npm run smoke`\)/);
+			expect(reason).toMatch(/test\/feature\.test\.mjs: empties an existing test file/);
+			expect(reason).toMatch(/allow: \[scripts\/smoke\.mjs, test\/feature\.test\.mjs\]/);
+			expect(result.stdout).toMatch(/A {2}guard refused: the diff moves the finish line/);
+			expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+			expect(await trailerCount(root, 'A')).toBe(0);
+		});
+	}
+
+	it('merges the same change when a person allowed it in the ticket', {timeout: 120_000}, async () => {
+		const {root, plan} = gutRepo('none', 'allow: [scripts/smoke.mjs, test/]');
+		const result = await runCli(root, ['run', '--headless'], env(plan));
+		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A')).toMatchObject({ok: true});
+		expect(events.some(e => e.type === 'ticket.done' && e.ticket === 'A')).toBe(true);
+		// The exception is said out loud.
+		expect(events.some(e => e.type === 'warning' && /lets scripts\/smoke\.mjs change because .*A\.md allows it/.test(e.message))).toBe(true);
+	});
+});
