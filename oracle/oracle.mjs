@@ -7,6 +7,12 @@
 // pinned by its sha256; the engine runs it as a separate process and an agent
 // can never edit it.
 //
+// done's evidence: a merge commit on base's first-parent chain with a
+// `Ticket: <id>` trailer, AND a record of that merge (and its verify digest)
+// in the merge queue's ledger: merges.jsonl at the tip of the branch
+// proofloop-ledger (refs/heads/proofloop-ledger, or in a fresh clone
+// refs/remotes/origin/proofloop-ledger), which only the engine appends to.
+//
 //   exit 0  every ticket of the batch is done (with evidence) or human-gated
 //   exit 1  not done: the tickets holding it back are named
 //   exit 2  cannot judge: anything unreadable, ambiguous or empty. When in
@@ -388,8 +394,11 @@ function judge(opts, seen) {
 	// Every done ticket's merge message in one git process: a live engine asks
 	// every second, and a process per ticket made a batch of hundreds the
 	// busiest thing on the machine.
-	const messages = mergeMessages(root, base, members.filter((t) => t.data.status === 'done').map((t) => t.data.merge_commit));
-	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data, messages)}));
+	const doneTickets = members.filter((t) => t.data.status === 'done');
+	const messages = mergeMessages(root, base, doneTickets.map((t) => t.data.merge_commit));
+	// The ledger is read only when some ticket claims done: one git process either way.
+	const ledger = doneTickets.length > 0 ? readLedger(root) : undefined;
+	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data, messages, ledger)}));
 	const passing = results.filter((r) => r.passing).length;
 	const done = passing === results.length;
 	return {verdict: done ? 'done' : 'not_done', exit: done ? 0 : 1, batch, base, total: results.length, passing, tickets: results};
@@ -443,8 +452,8 @@ function loadTickets(root, trackerDir) {
 	return tickets;
 }
 
-function judgeTicket(root, base, data, messages) {
-	if (data.status === 'done') return judgeDone(root, base, data, messages);
+function judgeTicket(root, base, data, messages, ledger) {
+	if (data.status === 'done') return judgeDone(root, base, data, messages, ledger);
 	if (data.status === 'human_gated') {
 		const gate = data.gate;
 		const recorded = gate !== null && typeof gate === 'object' && !Array.isArray(gate) && ['by', 'at', 'reason'].every((k) => nonEmptyString(gate[k]));
@@ -455,7 +464,7 @@ function judgeTicket(root, base, data, messages) {
 }
 
 // done counts only with evidence: a merge commit on base that names the ticket.
-function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, messages) {
+function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, messages, ledger) {
 	if (sha === undefined || sha === null) return {passing: false, reason: 'done without evidence: no merge_commit'};
 	if (typeof sha !== 'string' || !SHA.test(sha)) return {passing: false, reason: `done without evidence: merge_commit ${JSON.stringify(sha)} is not a 40-hex commit sha`};
 	if (typeof digest !== 'string' || !DIGEST.test(digest)) return {passing: false, reason: 'done without evidence: no verify_digest (merged is not shipped)'};
@@ -476,7 +485,12 @@ function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, m
 	if (!trailerBlock(message).includes(trailer)) {
 		return {passing: false, reason: `merge commit ${short} has no '${trailer}' trailer`};
 	}
-	return {passing: true, reason: `done: merge commit ${short} is on ${base}`};
+	// A trailer anyone can write; the ledger only the merge queue appends to.
+	if (ledger.ref === undefined) return {passing: false, reason: `merge ${short} is not in the merge queue's record: there is no ledger (neither ${LEDGER_REFS.join(' nor ')} exists)`};
+	const digests = ledger.records.get(`${id}\0${sha}`);
+	if (digests === undefined) return {passing: false, reason: `merge ${short} is not in the merge queue's record (${ledger.ref}) for ${id}`};
+	if (!digests.has(digest)) return {passing: false, reason: `verify_digest ${digest.slice(0, 19)}… is not the one the merge queue recorded for merge ${short} (${ledger.ref})`};
+	return {passing: true, reason: `done: merge commit ${short} is on ${base} and in the merge queue's record`};
 }
 
 // The full messages of the given commits that are on base's first-parent
@@ -500,6 +514,52 @@ function mergeMessages(root, base, shas) {
 	return messages;
 }
 
+// The merge queue's ledger: the local branch, else (a fresh clone) origin's.
+const LEDGER_REFS = ['refs/heads/proofloop-ledger', 'refs/remotes/origin/proofloop-ledger'];
+
+// One git process: cat-file --batch answers both refs (a missing one says
+// "missing"). Returns the ref used and a Map "<ticket>\0<merge sha>" -> the
+// set of verify digests recorded for it. A line that is not a record is
+// "cannot judge": the ledger is written by the engine only.
+function readLedger(root) {
+	const input = LEDGER_REFS.map((ref) => `${ref}:merges.jsonl\n`).join('');
+	const out = git(root, ['cat-file', '--batch'], {input: Buffer.from(input), encoding: 'buffer'});
+	if (out.status !== 0) cannot(`git cat-file failed reading the ledger: ${String(out.stderr).trim()}`);
+	const buffer = out.stdout;
+	let pos = 0;
+	for (const ref of LEDGER_REFS) {
+		const newline = buffer.indexOf(10, pos);
+		if (newline < 0) cannot(`git cat-file gave no answer for ${ref}`);
+		const header = buffer.subarray(pos, newline).toString('utf8');
+		pos = newline + 1;
+		const match = / blob (\d+)$/.exec(header);
+		if (!match) continue;
+		const size = Number(match[1]);
+		return {ref, records: parseLedger(buffer.subarray(pos, pos + size).toString('utf8'), ref)};
+	}
+	return {ref: undefined, records: new Map()};
+}
+
+function parseLedger(text, ref) {
+	const records = new Map();
+	const lines = text.split('\n');
+	for (const [index, line] of lines.entries()) {
+		if (line === '' && index === lines.length - 1) break;
+		let record;
+		try {
+			record = JSON.parse(line);
+		} catch {
+			record = undefined;
+		}
+		const valid = record !== null && typeof record === 'object' && nonEmptyString(record.ticket) && typeof record.merge === 'string' && SHA.test(record.merge) && typeof record.verify_digest === 'string' && DIGEST.test(record.verify_digest);
+		if (!valid) cannot(`${ref}:merges.jsonl line ${index + 1} is not a merge record (only the engine writes this ledger; fix: restore the branch from a clone or its reflog)`);
+		const key = `${record.ticket}\0${record.merge}`;
+		if (!records.has(key)) records.set(key, new Set());
+		records.get(key).add(record.verify_digest);
+	}
+	return records;
+}
+
 const chains = new Map();
 function firstParentChain(root, base) {
 	const key = `${root}\0${base}`;
@@ -519,12 +579,12 @@ function trailerBlock(message) {
 
 // No shell. Replacement refs and a caller's GIT_DIR must not change what git
 // reports about ancestry, so both are switched off.
-function git(root, args) {
+function git(root, args, extra = {}) {
 	const env = {...process.env, GIT_NO_REPLACE_OBJECTS: '1'};
 	for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_GRAFT_FILE']) {
 		delete env[name];
 	}
-	const result = spawnSync('git', ['-C', root, '--no-replace-objects', ...args], {encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024});
+	const result = spawnSync('git', ['-C', root, '--no-replace-objects', ...args], {encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024, ...extra});
 	if (result.error) cannot(`cannot run git: ${result.error.message}`);
 	return result;
 }

@@ -229,6 +229,20 @@ function checkBatch(batch, final) {
 		if (n > 1) duplicates += n - 1;
 	}
 	if (new Set(pairs).size !== pairs.length) problems.push(`a Ticket + Attempt trailer pair appears twice: ${pairs.join(', ')}`);
+	// The merge queue's ledger: exactly one record per ticket, however the kills fell.
+	const ledger = (() => {
+		try {
+			return execFileSync('git', ['show', 'refs/heads/proofloop-ledger:merges.jsonl'], {cwd: batch.repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+		} catch {
+			return '';
+		}
+	})();
+	const recorded = ledger.split('\n').filter(Boolean).map(line => JSON.parse(line).ticket);
+	for (const t of TICKETS) {
+		const n = recorded.filter(id => id === t.id).length;
+		if (n !== 1) problems.push(`${t.id} has ${n} record(s) in the merge queue's ledger`);
+		if (n > 1) duplicates += n - 1;
+	}
 
 	const processes = run ? findRunProcesses(run.id) : [];
 	if (processes.length > 0) problems.push(`processes of run ${run.id} outlived the engine: ${processes.join(', ')}`);

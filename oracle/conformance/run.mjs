@@ -8,8 +8,11 @@
 //
 // Case file: {description, expected_exit, config (null = no config file),
 // manifest?, tickets: {"T-1.md": "..."} (absent = no ticket dir), commits:
-// [{name, branch, message, merge?}], args?, output_includes?: ["..."]}. Ticket texts,
-// the manifest and args may use {{commit:NAME}}; "init" is the first commit.
+// [{name, branch, message, merge?}], ledger?: {ref?, records: [{ticket, merge,
+// verify_digest}] | lines: ["..."]}, args?, output_includes?: ["..."]}. Ticket
+// texts, the manifest, ledger records and args may use {{commit:NAME}}; "init"
+// is the first commit. The ledger is the merge queue's record: merges.jsonl at
+// the tip of ref (default refs/heads/proofloop-ledger).
 
 import {execFile} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
@@ -32,11 +35,12 @@ function parseArgs(argv) {
 	return {oracle};
 }
 
-function run(file, args, cwd, env) {
+function run(file, args, cwd, env, input) {
 	return new Promise((done) => {
-		execFile(file, args, {cwd, encoding: 'utf8', env: {...process.env, ...env}}, (error, stdout, stderr) => {
+		const child = execFile(file, args, {cwd, encoding: 'utf8', env: {...process.env, ...env}}, (error, stdout, stderr) => {
 			done({status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, error});
 		});
+		if (input !== undefined) child.stdin.end(input);
 	});
 }
 
@@ -47,8 +51,8 @@ const identity = {
 	GIT_COMMITTER_EMAIL: 'conformance@proofloop.invalid',
 };
 
-async function git(cwd, args) {
-	const result = await run('git', args, cwd, identity);
+async function git(cwd, args, input) {
+	const result = await run('git', args, cwd, identity, input);
 	if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr || result.error}`);
 	return result.stdout.trim();
 }
@@ -84,6 +88,13 @@ async function buildRepo(dir, testCase) {
 		const ticketDir = join(dir, testCase.config?.tracker?.dir ?? '.proofloop/tickets');
 		mkdirSync(ticketDir, {recursive: true});
 		for (const [name, text] of Object.entries(testCase.tickets)) writeFileSync(join(ticketDir, name), fill(text));
+	}
+	if (testCase.ledger) {
+		const {ref = 'refs/heads/proofloop-ledger', records = [], lines} = testCase.ledger;
+		const text = (lines ?? records.map((record) => JSON.stringify(record))).map((line) => `${fill(line)}\n`).join('');
+		const blob = await git(dir, ['hash-object', '-w', '--stdin'], text);
+		const tree = await git(dir, ['mktree'], `100644 blob ${blob}\tmerges.jsonl\n`);
+		await git(dir, ['update-ref', ref, await git(dir, ['commit-tree', tree, '-m', 'proofloop ledger'])]);
 	}
 	const args = (testCase.args ?? []).map(fill);
 	if (testCase.manifest) {

@@ -12,6 +12,7 @@ import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
 import {gist, lastLines, runShell, sha256} from './shell.js';
+import {recordDone} from './record-done.js';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
@@ -235,6 +236,7 @@ export async function runAttempt(
 			throw new StageFailure('verify', `merged as ${mergeSha.slice(0, 7)} but live verification failed (the activation gap is work): ${verdict.reason}`);
 		}
 		ctx.log.append({type: 'ticket.done', ticket: id, attempt, mergeCommit: mergeSha, verifyDigest: verdict.digest});
+		await recordDone(ctx, {ticket: id, attempt, merge: mergeSha, digest: verdict.digest});
 		await ctx.writeTicket(
 			id,
 			'done',

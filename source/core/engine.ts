@@ -15,6 +15,7 @@ import type {EngineEvent} from './events.js';
 import {runOracle, sha256File, type OracleVerdict} from './oracle.js';
 import {oracleFile} from './paths.js';
 import {reapRunProcesses} from './orphans.js';
+import {recordDone} from './record-done.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 
 type Running = {attempt: number; locks: readonly string[]};
@@ -172,6 +173,7 @@ export class Engine {
 			if (ticket && ticket.status !== event.status && !doneAfter.has(id)) await ctx.tracker.update(id, event.fields as TicketUpdate);
 		}
 		for (const [id, done] of doneAfter) {
+			await recordDone(ctx, {ticket: id, attempt: done.attempt, merge: done.mergeCommit, digest: done.verifyDigest});
 			await ctx.writeTicket(id, 'done', {status: 'done', merge_commit: done.mergeCommit, verify_digest: `sha256:${done.verifyDigest}`, done_at: done.at}, 'done (recorded before a crash)');
 		}
 		await this.reconcileFilings();

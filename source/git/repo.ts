@@ -3,6 +3,7 @@ import path from 'node:path';
 import {changedFiles, commitAll} from './commit.js';
 import {syncCheckouts} from './sync.js';
 import {GitError} from './errors.js';
+import {appendLedger, type LedgerAppend, type LedgerRecord} from './ledger.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
 import {Mutex} from './mutex.js';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
@@ -157,6 +158,11 @@ export class Repo {
 	/** Bring every checkout of `base` from `oldSha` to `newSha` (after a merge found on resume); returns warnings. */
 	syncCheckouts(base: string, oldSha: string, newSha: string): Promise<string[]> {
 		return this.#syncLock.run(() => syncCheckouts(this.root, base, oldSha, newSha));
+	}
+
+	/** Append a finished ticket to the merge queue's ledger (idempotent), under the merge queue's lock. */
+	recordMerge(record: LedgerRecord): Promise<LedgerAppend> {
+		return this.#lock.run(() => appendLedger(this.root, record));
 	}
 
 	findMerge(ticketId: string, attempt: number, base: string): Promise<string | undefined> {

@@ -37,7 +37,8 @@ function weakened(find: string, replace: string): string {
 	return file;
 }
 
-describe.concurrent('oracle conformance', () => {
+// Seven full conformance runs side by side: slow on a busy machine.
+describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 	it('the pinned oracle passes every case', async () => {
 		const {status, output} = await conformance();
 		const summary = /conformance: (\d+) passed, (\d+) failed/.exec(output);
@@ -49,7 +50,7 @@ describe.concurrent('oracle conformance', () => {
 
 	it('fails an oracle that lets done pass without evidence', async () => {
 		const oracle = weakened(
-			"if (data.status === 'done') return judgeDone(root, base, data, messages);",
+			"if (data.status === 'done') return judgeDone(root, base, data, messages, ledger);",
 			"if (data.status === 'done') return {passing: true, reason: 'done'};",
 		);
 		const {status, output} = await conformance('--oracle', oracle);
@@ -57,6 +58,29 @@ describe.concurrent('oracle conformance', () => {
 		expect(output).toMatch(/FAIL done-without-merge-commit: expected 1, got 0/);
 		expect(output).toMatch(/FAIL done-commit-on-other-branch: expected 1, got 0/);
 		expect(output).toMatch(/conformance: \d+ passed, [1-9]\d* failed/);
+	});
+
+	it("fails an oracle that skips the merge queue's record (a forged trailered merge would count)", async () => {
+		const oracle = weakened('if (ledger.ref === undefined)', "if (ledger.ref !== 'checked') return {passing: true, reason: 'done'}; if (false)");
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL ledger-forged-merge-not-recorded: expected 1, got 0/);
+		expect(output).toMatch(/FAIL ledger-missing: expected 1, got 0/);
+		expect(output).toMatch(/FAIL ledger-verify-digest-differs: expected 1, got 0/);
+	});
+
+	it('fails an oracle that matches the merge but not its verify digest', async () => {
+		const oracle = weakened('if (!digests.has(digest))', 'if (false)');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL ledger-verify-digest-differs: expected 1, got 0/);
+	});
+
+	it('fails an oracle that drops the trailer check now that the ledger exists', async () => {
+		const oracle = weakened('if (!trailerBlock(message).includes(trailer)) {', 'if (false) {');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL done-commit-without-trailer: expected 1, got/);
 	});
 
 	it('fails an oracle that treats an empty batch as done', async () => {

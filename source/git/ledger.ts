@@ -1,0 +1,86 @@
+/**
+ * The merge queue's ledger: the only evidence of done that an agent cannot
+ * make by writing a commit message or a ticket file. Every ticket the engine
+ * finishes gets one line in merges.jsonl at the tip of the branch
+ * proofloop-ledger (outside refs/heads/proofloop/, the one ref directory a
+ * sandboxed agent may write), so it travels with a clone and the oracle reads
+ * it. Appended with plumbing (no checkout) and a compare-and-swap of the ref,
+ * under the repo mutex the merge queue holds.
+ */
+import {GitError, briefStderr} from './errors.js';
+import {identityEnv} from './identity.js';
+import {revParse} from './refs.js';
+import {mustGit, runGit} from './run.js';
+
+export const LEDGER_BRANCH = 'proofloop-ledger';
+export const LEDGER_REF = `refs/heads/${LEDGER_BRANCH}`;
+/** What a fresh clone has until the engine writes the local branch (the oracle reads it too). */
+export const REMOTE_LEDGER_REF = `refs/remotes/origin/${LEDGER_BRANCH}`;
+const LEDGER_FILE = 'merges.jsonl';
+const ZERO = '0'.repeat(40);
+// Objects and the ref reach the disk before update-ref returns: the ticket's `done` is written after.
+const FSYNC = ['-c', 'core.fsync=committed', '-c', 'core.fsyncMethod=fsync'];
+
+export type LedgerRecord = {ticket: string; attempt: number; merge: string; verify_digest: string; run: string; at: string};
+export type LedgerAppend = {kind: 'appended' | 'present'; sha: string; foreignTip?: string};
+
+/** The ledger's text as of this engine's last append, so an append reads git once, not the whole file. */
+const known = new Map<string, {tip: string; text: string}>();
+
+async function ledgerText(root: string, tip: string | undefined): Promise<string> {
+	if (tip === undefined) return '';
+	const cached = known.get(root);
+	if (cached?.tip === tip) return cached.text;
+	const blob = await runGit(root, ['cat-file', 'blob', `${tip}:${LEDGER_FILE}`]);
+	return blob.exitCode === 0 ? blob.stdout + (blob.stdout === '' ? '' : '\n') : '';
+}
+
+/** A record with the same ticket, merge and digest (a resume redoing an append cut by a crash). */
+function holds(text: string, record: LedgerRecord): boolean {
+	if (!text.includes(record.merge)) return false;
+	return text.split('\n').some(line => {
+		if (!line.includes(record.merge)) return false;
+		try {
+			const old = JSON.parse(line) as Partial<LedgerRecord>;
+			return old.ticket === record.ticket && old.merge === record.merge && old.verify_digest === record.verify_digest;
+		} catch {
+			return false;
+		}
+	});
+}
+
+/**
+ * Append `record` unless an equal one is there (idempotent, so a resume may
+ * redo it). The caller holds the repo mutex. `foreignTip` is set when the
+ * branch is not where this engine last left it: someone else wrote it.
+ */
+export async function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {
+	for (let attempt = 1; attempt <= 5; attempt++) {
+		const old = await revParse(root, LEDGER_REF);
+		const last = known.get(root)?.tip;
+		const foreignTip = last !== undefined && old !== last ? old ?? '(deleted)' : undefined;
+		// A fresh clone continues the ledger it was cloned with.
+		const parent = old ?? (await revParse(root, REMOTE_LEDGER_REF));
+		const text = await ledgerText(root, parent);
+		if (holds(text, record)) return {kind: 'present', sha: parent ?? '', ...(foreignTip ? {foreignTip} : {})};
+		const next = `${text}${JSON.stringify(record)}\n`;
+		const blob = (await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: next})).trim();
+		const tree = (await mustGit(root, [...FSYNC, 'mktree'], 'writing the ledger tree failed', undefined, {input: `100644 blob ${blob}\t${LEDGER_FILE}\n`})).trim();
+		const message = `proofloop: ledger ${record.ticket} attempt ${record.attempt}\n\nmerge ${record.merge}\nverify ${record.verify_digest}\nrun ${record.run}\n`;
+		const commit = (
+			await mustGit(root, [...FSYNC, 'commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'], 'writing the ledger commit failed', undefined, {
+				input: message,
+				env: await identityEnv(root),
+			})
+		).trim();
+		const cas = await runGit(root, [...FSYNC, 'update-ref', '-m', `proofloop: ledger ${record.ticket}`, LEDGER_REF, commit, old ?? ZERO]);
+		if (cas.exitCode === 0) {
+			known.set(root, {tip: commit, text: next});
+			return {kind: 'appended', sha: commit, ...(foreignTip ? {foreignTip} : {})};
+		}
+		if ((await revParse(root, LEDGER_REF)) === old) {
+			throw new GitError(`recording ${record.ticket}'s merge in ${LEDGER_REF} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`);
+		}
+	}
+	throw new GitError(`could not record ${record.ticket}'s merge: ${LEDGER_REF} moved under every try; fix: stop whatever writes that branch during the run, then resume`);
+}

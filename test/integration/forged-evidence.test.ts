@@ -1,0 +1,54 @@
+import {spawn} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {describe, expect, it} from 'vitest';
+import type {EngineEvent} from '../../source/core/events.js';
+import {makeRepo, runCli, runEvents} from '../helpers/repo.js';
+
+const FORGER = path.resolve('test/fixtures/agents/forge-evidence.mjs');
+
+// A process that left the run's process group and environment, as an orphan would.
+function orphan(args: string[], out: string): Promise<number | null> {
+	return new Promise(resolve => {
+		const child = spawn('setsid', ['env', '-i', `PATH=${process.env['PATH'] ?? ''}`, `FAKE_FORGE_OUT=${out}`, process.execPath, FORGER, ...args], {stdio: 'ignore'});
+		child.on('exit', code => resolve(code));
+	});
+}
+
+const finalVerdict = (events: EngineEvent[]) => events.findLast((e): e is Extract<EngineEvent, {type: 'oracle.verdict'}> => e.type === 'oracle.verdict' && e.final);
+
+describe("done's evidence is what the merge queue recorded, not a trailer anyone can write", () => {
+	it('an unsandboxed agent that forges a trailered merge on base and rewrites its ticket to done is not counted; nor is a forger after the run', async () => {
+		const {root, plan, io} = makeRepo({
+			tickets: [{id: 'T-1'}, {id: 'T-2'}],
+			config: {sandbox: 'none', attempts: 1, concurrency: 1, agent: {type: 'command', command: `node ${FORGER} {ticket} {attempt}`}},
+			plan: {'T-2': 'forge'},
+		});
+		const forgeries = path.join(io, 'forged.txt');
+		await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_FORGE_OUT: forgeries});
+
+		// The forgery really happened: a commit with T-2's trailer on main.
+		const [, forged = ''] = readFileSync(forgeries, 'utf8').trim().split(' ');
+		expect(forged).toMatch(/^[0-9a-f]{40}$/);
+		const verdict = finalVerdict(runEvents(root));
+		expect(verdict?.exit).not.toBe(0);
+		const held = verdict?.holding.find(t => t.id === 'T-2');
+		expect(held, JSON.stringify(verdict)).toBeDefined();
+		// Whether the engine put the status back first or not, a forged done is never counted.
+		if (held?.status === 'done') expect(held.reason).toContain(`merge ${forged.slice(0, 7)} is not in the merge queue's record`);
+
+		// T-1's merge is in the ledger, on its branch, one line.
+		const ledger = (await execa('git', ['show', 'refs/heads/proofloop-ledger:merges.jsonl'], {cwd: root})).stdout.trim().split('\n');
+		expect(ledger.map(line => (JSON.parse(line) as {ticket: string}).ticket)).toEqual(['T-1']);
+
+		// After the run: a process outside the run's group and environment forges again.
+		expect(await orphan(['--forge', root, 'T-2'], forgeries)).toBe(0);
+		expect(readFileSync(path.join(root, '.proofloop', 'tickets', 'T-2.md'), 'utf8')).toMatch(/status: done/);
+		const again = readFileSync(forgeries, 'utf8').trim().split('\n').at(-1)?.split(' ')[1] ?? '';
+		const oracle = await runCli(root, ['oracle']);
+		expect(oracle.exitCode, oracle.stdout + oracle.stderr).toBe(1);
+		expect(oracle.stdout).toMatch(new RegExp(`T-2 +merge ${again.slice(0, 7)} is not in the merge queue's record`));
+		expect(oracle.stdout).not.toMatch(/T-1 /);
+	});
+});
