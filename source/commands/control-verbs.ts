@@ -51,6 +51,21 @@ function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | u
 	};
 }
 
+/** The engine's own answer; undefined when it ended between finding it and asking (then its log answers). */
+async function liveStatus(repoRoot: string): Promise<(StatusSummary & {engine: string}) | undefined> {
+	try {
+		const {client} = await connectToEngine(repoRoot);
+		try {
+			return {engine: 'running', ...(await client.status())};
+		} finally {
+			client.close();
+		}
+	} catch (error) {
+		if (!findEngine(repoRoot).ok) return undefined;
+		throw error;
+	}
+}
+
 function formatStatus(status: StatusSummary & {engine: string}): string {
 	const counts = Object.entries(status.counts)
 		.map(([group, n]) => `${n} ${group}`)
@@ -73,13 +88,8 @@ export function registerControlVerbs(program: Command): void {
 			try {
 				const repo = await openRepo(process.cwd());
 				let status: (StatusSummary & {engine: string}) | undefined;
-				if (findEngine(repo.root).ok) {
-					const {client} = await connectToEngine(process.cwd());
-					status = {engine: 'running', ...(await client.status())};
-					client.close();
-				} else {
-					status = offlineStatus(repo.root);
-				}
+				if (findEngine(repo.root).ok) status = await liveStatus(repo.root);
+				status ??= offlineStatus(repo.root);
 				if (!status) throw new InputError(`no run in ${repo.root} yet\n  fix: start one with \`proofloop run\``);
 				process.stdout.write((opts.json ? JSON.stringify(status, null, 2) : formatStatus(status)) + '\n');
 			} catch (error) {

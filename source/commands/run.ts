@@ -2,22 +2,24 @@ import type {Command} from 'commander';
 import {formatEvent} from '../core/progress.js';
 import {startRun} from '../core/start-run.js';
 import {attach} from './attach.js';
+import {keepRunningWithoutOutput} from './closed-output.js';
 import {startDaemon} from './daemon.js';
 import {reportError} from './errors.js';
 
 /** Run (or resume) the batch headless, printing one plain line per event; exits with the oracle's code. */
 export async function runHeadless(cwd: string): Promise<number> {
 	const startedAt = Date.now();
+	const output = keepRunningWithoutOutput();
 	try {
 		const outcome = await startRun({
 			cwd,
 			handleSignals: true,
 			onEvent: event => {
 				const line = formatEvent(event, startedAt);
-				if (line) process.stdout.write(line + '\n');
+				if (line && !output.closed()) process.stdout.write(line + '\n');
 			},
 		});
-		process.stdout.write(`report: ${outcome.report.md}\n`);
+		if (!output.closed()) process.stdout.write(`report: ${outcome.report.md}\n`);
 		return outcome.exit;
 	} catch (error) {
 		return reportError(error);

@@ -34,11 +34,21 @@ export async function openRepo(dir: string): Promise<Repo> {
 		throw new GitError(`${abs} is not inside a git repository; fix: git init && git add -A && git commit -m init`);
 	}
 	const root = top.stdout.trim();
-	const anyCommit = await runGit(root, ['rev-list', '-n', '1', '--all']);
-	if (anyCommit.exitCode !== 0 || anyCommit.stdout.trim() === '') {
+	if (!(await hasCommits(root))) {
 		throw new GitError(`the git repository at ${root} has no commits yet; fix: commit something first (git add -A && git commit -m init)`);
 	}
 	return new Repo(root);
+}
+
+/**
+ * Whether any branch (or a detached HEAD) holds a commit. Not `rev-list --all`:
+ * that also walks every worktree's HEAD, and fails while a worktree is half
+ * made or half removed (`bad object worktrees/T-4.verify/HEAD`) during a run.
+ */
+async function hasCommits(root: string): Promise<boolean> {
+	const branch = await runGit(root, ['for-each-ref', '--count=1', '--format=%(objectname)', 'refs/heads']);
+	if (branch.exitCode === 0 && branch.stdout.trim() !== '') return true;
+	return (await runGit(root, ['rev-parse', '-q', '--verify', 'HEAD^{commit}'])).exitCode === 0;
 }
 
 /**
