@@ -22,7 +22,7 @@ describe('output that goes away', () => {
 		expect(again.exitCode, again.stderr).toBe(0);
 		expect(again.stderr).not.toMatch(/stale|left by/);
 		expect(worktrees(root)).toBe(1);
-	});
+	}, 240_000);
 
 	it('a closed terminal (SIGHUP, then nobody reading): the foreground engine finishes the run and cleans up', async () => {
 		const {root, plan} = makeRepo({tickets: ['A', 'B', 'C'].map(id => ({id})), config: {spareCheckouts: 1}, plan: {_sleepMs: 300}});
@@ -37,5 +37,5 @@ describe('output that goes away', () => {
 		expect(stopped?.type === 'run.stopped' && [stopped.reason, stopped.oracleExit]).toEqual(['finished', 0]);
 		expect(existsSync(lockFile(root))).toBe(false);
 		expect(worktrees(root)).toBe(1);
-	});
+	}, 240_000);
 });
