@@ -72,8 +72,10 @@ export type SandboxPolicy = {
 	writable: string[];
 	/** Kept read-only even inside a writable path (the tripwire cache inside a writable ~/.cache). */
 	readOnly?: string[];
-	/** The engine's control socket (`proofloop ticket` must reach it). */
+	/** This attempt's worker channel (`proofloop ticket` must reach it): bound in alone. Absent: no channel (reviewers, planners, healers). */
 	socket?: string;
+	/** Directories replaced by an empty read-only mount in the box: the run's channels (the human channel, other attempts' sockets). */
+	hide?: string[];
 	/** Size cap of the private /tmp. */
 	tmpBytes?: number;
 	/** Where HOME and the CLIs' own variables (CODEX_HOME, XDG_*) point. */
@@ -155,24 +157,21 @@ export function probeBwrap(env: Record<string, string | undefined> = process.env
 }
 
 /**
- * The config's `sandbox` setting, decided: `auto` is bwrap when it works here
- * and none (with a loud warning) when not; `bwrap` that cannot run is an
- * error naming the fix; `none` is none.
+ * The config's `sandbox` setting, decided: `auto` and `bwrap` are bwrap, and
+ * refused (with the fix) where it cannot run; `none`, or a run given
+ * `--unsandboxed`, is none: unsandboxed is a choice someone wrote down, never
+ * a fallback (the demo passes `unsandboxed` where bwrap is missing).
  */
-export function resolveSandbox(setting: SandboxSetting, env: Record<string, string | undefined> = process.env): SandboxDecision {
+export function resolveSandbox(setting: SandboxSetting, env: Record<string, string | undefined> = process.env, opts: {unsandboxed?: boolean} = {}): SandboxDecision {
 	if (setting === 'none') return {mode: 'none', reason: 'the config says "sandbox": "none"'};
+	if (opts.unsandboxed) return {mode: 'none', reason: 'the run was started with --unsandboxed'};
 	const probe = probeBwrap(env);
 	if (probe.ok) return {mode: 'bwrap', bwrap: probe.bwrap, version: probe.version, userns: probe.userns};
-	if (setting === 'bwrap') {
-		throw new SandboxError(
-			`the config says "sandbox": "bwrap", but ${probe.reason}\n  fix: ${INSTALL_FIX} (then \`proofloop doctor\` says whether it runs here), or set "sandbox": "none" in .proofloop/config.json to run agents unsandboxed`,
-		);
-	}
-	return {
-		mode: 'none',
-		reason: probe.reason,
-		warning: `UNSANDBOXED: ${probe.reason}; agents run with full access to this machine (the guard and the oracle still judge their work). fix: ${INSTALL_FIX}, or set "sandbox": "none" in .proofloop/config.json to say this is intended`,
-	};
+	const said = setting === 'bwrap' ? 'the config says "sandbox": "bwrap"' : 'no working sandbox here';
+	throw new SandboxError(
+		`${said}: ${probe.reason}; proofloop does not run agents unsandboxed unless told to\n` +
+			`  fix: ${INSTALL_FIX} (then \`proofloop doctor\` says whether it runs here), or set "sandbox": "none" in .proofloop/config.json (or run with --unsandboxed) to run agents unsandboxed on purpose`,
+	);
 }
 
 const isWithin = (child: string, parent: string): boolean => {
@@ -319,7 +318,6 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 		bound.push(p);
 		args.push('--ro-bind', p, p);
 	}
-	if (policy.socket && underTmp(policy.socket) && existsSync(policy.socket)) args.push('--bind', policy.socket, policy.socket);
 
 	const git = gitWrites(worktree);
 	const writable: string[] = [worktree];
@@ -360,6 +358,10 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 	}
 	for (const p of readOnlyInside) if (existsSync(p)) args.push('--ro-bind', p, p);
 	for (const p of policy.readOnly ?? []) if (existsSync(p)) args.push('--ro-bind', p, p);
+	// Last: the channels' directory goes empty (and read-only) in the box, with only this attempt's socket put back.
+	for (const p of policy.hide ?? []) args.push('--size', '65536', '--tmpfs', p);
+	if (policy.socket && existsSync(policy.socket)) args.push('--bind', policy.socket, policy.socket);
+	for (const p of policy.hide ?? []) args.push('--remount-ro', p);
 
 	args.push('--chdir', worktree, ...namespaceFlags(policy.userns), '--', opts.file, ...opts.args);
 	// IS_SANDBOX: what Claude Code asks of a root user before it skips permission prompts;

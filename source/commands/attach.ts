@@ -1,6 +1,6 @@
 import type {Command} from 'commander';
 import type {ControlClient} from '../core/control-client.js';
-import {formatEvent} from '../core/progress.js';
+import {plainPrinter} from '../core/progress.js';
 import {loadProjectConfig} from '../core/config.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
@@ -11,11 +11,10 @@ import {reportError} from './errors.js';
  */
 export function followPlain(client: ControlClient): Promise<number> {
 	return new Promise(resolve => {
-		let startedAt: number | undefined;
+		const print = plainPrinter();
 		let exit = 2;
 		client.subscribe(event => {
-			startedAt ??= Date.parse(event.at);
-			const line = formatEvent(event, startedAt);
+			const line = print(event);
 			if (line) process.stdout.write(line + '\n');
 			if (event.type === 'run.stopped') exit = event.oracleExit ?? 2;
 		});

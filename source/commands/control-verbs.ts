@@ -48,6 +48,8 @@ function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | u
 		counts,
 		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
 		interventions: state.interventions,
+		...(state.sandbox ? {sandbox: state.sandbox} : {}),
+		tampers: state.tampers,
 	};
 }
 
@@ -71,11 +73,13 @@ function formatStatus(status: StatusSummary & {engine: string}): string {
 		.map(([group, n]) => `${n} ${group}`)
 		.join(', ');
 	return [
-		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${status.paused ? ', PAUSED' : ''}${status.stopping ? ', STOPPING' : ''}`,
+		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${status.paused ? ', PAUSED' : ''}${status.stopping ? ', STOPPING' : ''}${status.sandbox === 'none' ? ', UNSANDBOXED' : ''}`,
 		`tickets: ${counts || 'none'}`,
 		...status.running.map(r => `  running ${r.ticket}  attempt ${r.attempt}, ${r.stage}`),
-		`oracle: ${status.oracle ? `exit ${status.oracle.exit} (${status.oracle.verdict}): ${status.oracle.summary}` : 'not asked yet'}`,
+		`oracle: ${status.oracle ? `exit ${status.oracle.exit} (${status.oracle.verdict})${status.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ${status.oracle.summary}` : 'not asked yet'}`,
+		`sandbox: ${status.sandbox === 'none' ? 'UNSANDBOXED: agents run with the full access of this user' : status.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : 'unknown'}`,
 		`interventions: ${status.interventions}`,
+		...(status.tampers ? [`tamper attempts refused: ${status.tampers} (proofloop report lists them)`] : []),
 	].join('\n');
 }
 
@@ -99,24 +103,24 @@ export function registerControlVerbs(program: Command): void {
 	program
 		.command('pause')
 		.description('stop dispatching new attempts; running attempts finish')
-		.action(() => withEngine(client => send(client, {type: 'pause', by: client.by})));
+		.action(() => withEngine(client => send(client, {type: 'pause'})));
 	program
 		.command('resume')
 		.description('start dispatching again')
-		.action(() => withEngine(client => send(client, {type: 'resume', by: client.by})));
+		.action(() => withEngine(client => send(client, {type: 'resume'})));
 	program
 		.command('gate <ticket>')
 		.description('mark a ticket human-gated: a human takes it; the oracle counts it as passing (an intervention, recorded with who, when and why)')
 		.requiredOption('--reason <text>', 'why a human takes it')
 		.action((ticket: string, opts: {reason: string}) =>
-			withEngine(client => send(client, {type: 'gate', by: client.by, ticket, reason: opts.reason})),
+			withEngine(client => send(client, {type: 'gate', ticket, reason: opts.reason})),
 		);
 	program
 		.command('ungate <ticket>')
 		.description('take a human gate back: the ticket runs again (an intervention)')
-		.action((ticket: string) => withEngine(client => send(client, {type: 'ungate', by: client.by, ticket})));
+		.action((ticket: string) => withEngine(client => send(client, {type: 'ungate', ticket})));
 	program
 		.command('stop')
 		.description('stop the run: running attempts are interrupted (not counted) and redone when you `proofloop run` again')
-		.action(() => withEngine(client => send(client, {type: 'stop', by: client.by})));
+		.action(() => withEngine(client => send(client, {type: 'stop'})));
 }

@@ -5,8 +5,11 @@ import {InputError} from '../core/start-run.js';
 /** Connect to the engine running in the repo around `cwd`, or explain why not. */
 export async function connectToEngine(cwd: string): Promise<{client: ControlClient; repoRoot: string; runId: string}> {
 	const repo = await openRepo(cwd);
+	// Inside an attempt: a human verb goes to its worker channel, which refuses it and logs the try.
+	const worker = process.env['PROOFLOOP_CONTROL'];
+	if (worker) return {client: await ControlClient.connect(worker), repoRoot: repo.root, runId: process.env['PROOFLOOP_RUN_ID'] ?? ''};
 	const found = findEngine(repo.root);
 	if (!found.ok) throw new InputError(found.message);
-	const client = await ControlClient.connect(found.address.socket);
+	const client = await ControlClient.connectHuman(found.address.socket);
 	return {client, repoRoot: repo.root, runId: found.address.runId};
 }

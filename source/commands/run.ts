@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {formatEvent} from '../core/progress.js';
+import {plainPrinter} from '../core/progress.js';
 import {startRun} from '../core/start-run.js';
 import {attach} from './attach.js';
 import {keepRunningWithoutOutput} from './closed-output.js';
@@ -7,15 +7,16 @@ import {startDaemon} from './daemon.js';
 import {reportError} from './errors.js';
 
 /** Run (or resume) the batch headless, printing one plain line per event; exits with the oracle's code. */
-export async function runHeadless(cwd: string): Promise<number> {
-	const startedAt = Date.now();
+export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean} = {}): Promise<number> {
+	const print = plainPrinter(Date.now());
 	const output = keepRunningWithoutOutput();
 	try {
 		const outcome = await startRun({
 			cwd,
 			handleSignals: true,
+			...(opts.unsandboxed ? {unsandboxed: true} : {}),
 			onEvent: event => {
-				const line = formatEvent(event, startedAt);
+				const line = print(event);
 				if (line && !output.closed()) process.stdout.write(line + '\n');
 			},
 		});
@@ -32,6 +33,7 @@ export function registerRun(program: Command): void {
 		.description('run the configured batch until the oracle says done (or resume the run a crash cut short)')
 		.option('--headless', 'run the engine in this process and print plain progress lines (always so without a TTY)')
 		.option('--detach', 'start the engine in the background and return at once; watch it with `proofloop attach`')
+		.option('--unsandboxed', 'run the agents without the bubblewrap sandbox this time (as "sandbox": "none" in the config); the run says UNSANDBOXED everywhere')
 		.addHelpText(
 			'after',
 			`
@@ -45,13 +47,14 @@ detaching (d, or closing the terminal) leaves the run going; \`proofloop attach\
 
 Killed mid-run? Run it again: the same run resumes, no merge is applied twice.`,
 		)
-		.action(async (opts: {headless?: boolean; detach?: boolean}) => {
+		.action(async (opts: {headless?: boolean; detach?: boolean; unsandboxed?: boolean}) => {
+			const unsandboxed = {unsandboxed: Boolean(opts.unsandboxed)};
 			if (opts.headless || (!opts.detach && !process.stdout.isTTY)) {
-				process.exitCode = await runHeadless(process.cwd());
+				process.exitCode = await runHeadless(process.cwd(), unsandboxed);
 				return;
 			}
 			try {
-				const {runId, repoRoot} = await startDaemon(process.cwd());
+				const {runId, repoRoot} = await startDaemon(process.cwd(), unsandboxed);
 				if (opts.detach) {
 					process.stdout.write(`engine started in the background (run ${runId}, ${repoRoot})\nwatch it: proofloop attach    state: proofloop status    stop: proofloop stop\n`);
 					return;

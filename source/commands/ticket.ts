@@ -4,8 +4,9 @@ import {ControlClient} from '../core/control-client.js';
 import {InputError} from '../core/input-error.js';
 
 /**
- * The worker's side: an agent inside a run reaches its engine through the
- * socket and ticket id the engine put in its environment. Outside a run these
+ * The worker's side: an agent inside a run reaches its engine through its
+ * attempt's worker channel, the socket the engine put in its environment
+ * (the ticket is the channel's: nothing here names it). Outside a run these
  * verbs say so instead of guessing.
  */
 function workerContext(): {socket: string; ticket: string} {
@@ -39,7 +40,7 @@ const list = (value?: string): string[] => (value ? value.split(',').map(item =>
 
 async function send(request: Parameters<ControlClient['request']>[0]): Promise<void> {
 	const {socket} = workerContext();
-	const client = await ControlClient.connect(socket, `worker:${process.env.PROOFLOOP_TICKET ?? '?'}`);
+	const client = await ControlClient.connect(socket);
 	try {
 		const reply = await client.request(request);
 		if (reply.type === 'error') throw new InputError(reply.message);
@@ -61,10 +62,8 @@ export function registerTicket(program: Command): void {
 		.option('--locks <names>', 'comma-separated locks it holds (e.g. infra)')
 		.action(async (opts: {title: string; bodyFile: string; deps?: string; blocks?: string; locks?: string}) => {
 			try {
-				const {ticket: from} = workerContext();
 				await send({
 					type: 'file',
-					from,
 					title: opts.title,
 					body: readArgFile(opts.bodyFile, '--body-file'),
 					deps: list(opts.deps),
@@ -80,7 +79,7 @@ export function registerTicket(program: Command): void {
 		.description("leave a note on your ticket for later attempts")
 		.action(async (text: string) => {
 			try {
-				await send({type: 'note', from: workerContext().ticket, text});
+				await send({type: 'note', text});
 			} catch (error) {
 				process.exitCode = await refuse(error);
 			}
@@ -93,7 +92,7 @@ export function registerTicket(program: Command): void {
 		.requiredOption('--tried <text>', 'what you tried before calling it a wall')
 		.action(async (opts: {wall: string; evidenceFile: string; tried: string}) => {
 			try {
-				await send({type: 'blocked', from: workerContext().ticket, wall: opts.wall, evidence: readArgFile(opts.evidenceFile, '--evidence-file'), tried: opts.tried});
+				await send({type: 'blocked', wall: opts.wall, evidence: readArgFile(opts.evidenceFile, '--evidence-file'), tried: opts.tried});
 			} catch (error) {
 				process.exitCode = await refuse(error);
 			}

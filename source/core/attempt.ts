@@ -117,17 +117,23 @@ export async function runAttempt(
 				// A stop, or a human gate, that came while it waited for a slot: start nothing.
 				if (ctx.stopping() || !ctx.owns(id)) return undefined;
 				armStall();
-				return runAgent({
-					onEvent: armStall,
-					adapter: ctx.adapter,
-					input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
-					// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
-					env: agentEnv(ctx, id, attempt),
-					...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
-					logFile,
-					timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
-					onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
-				});
+				// Its own worker channel, alive while the agent runs (its requests answered before it closes).
+				const channel = await ctx.workerChannel(id, attempt);
+				try {
+					return await runAgent({
+						onEvent: armStall,
+						adapter: ctx.adapter,
+						input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
+						// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
+						env: {...agentEnv(ctx, id, attempt), PROOFLOOP_CONTROL: channel.socket},
+						...(ctx.sandbox ? {sandbox: {...ctx.sandbox, socket: channel.socket}} : {}),
+						logFile,
+						timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+						onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
+					});
+				} finally {
+					await channel.close();
+				}
 			});
 			clearTimeout(stallTimer);
 			if (!result && !ctx.owns(id)) return {kind: 'interrupted', reason: 'a human gated the ticket while it waited for an agent slot'};

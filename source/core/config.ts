@@ -100,7 +100,7 @@ export const ProjectConfig = z
 			.enum(SANDBOX_SETTINGS)
 			.default('auto')
 			.describe(
-				'Run every agent inside bubblewrap: the filesystem read-only except its worktree, a private /tmp and its CLI\'s config home. auto (default): bwrap when it works here, else unsandboxed with a loud warning. bwrap: refuse to run without it (fix: apt-get install bubblewrap). none: unsandboxed.',
+				'Run every agent inside bubblewrap: the filesystem read-only except its worktree, a private /tmp and its CLI\'s config home. auto (default) and bwrap: a run refuses to start where bwrap cannot run (fix: apt-get install bubblewrap). none: unsandboxed on purpose (as `proofloop run --unsandboxed`), said as UNSANDBOXED in the header, status, the report and the verdict line.',
 			),
 		sandboxPaths: z
 			.object({

@@ -7,6 +7,7 @@ import type {TicketUpdate} from '../tracker/ticket.js';
 import type {ProjectConfig} from './config.js';
 import type {EventLog} from './event-log.js';
 import type {Manifest, RunDir} from './run-dir.js';
+import type {WorkerChannel} from './worker-channel.js';
 
 /** Everything one run's parts share. */
 export type EngineContext = {
@@ -44,6 +45,8 @@ export type EngineContext = {
 	 * the file from before the event it already logged.
 	 */
 	ticketWrites: Map<string, number>;
+	/** Open an attempt's worker channel (its agent's PROOFLOOP_CONTROL, bound into its box alone); closed when the agent is over. */
+	workerChannel: (ticket: string, attempt: number) => Promise<WorkerChannel>;
 };
 
 export type AgentClaim =

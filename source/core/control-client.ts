@@ -3,7 +3,8 @@ import {hostname, userInfo} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import {z} from 'zod';
-import {ControlReply, type Control, type ControlRequest, type StatusSummary} from './control.js';
+import {ControlReply, type Control, type StatusSummary, type WireRequest} from './control.js';
+import {readKey} from './channel-dir.js';
 import type {EngineEvent} from './events.js';
 import {runDir} from './run-dir.js';
 import {isStale, readLock} from './run-lock.js';
@@ -37,9 +38,9 @@ export function actor(): string {
 }
 
 type Pending = {resolve: (reply: ControlReply) => void; reject: (error: Error) => void};
-type Request = ControlRequest extends infer R ? (R extends {id?: string} ? Omit<R, 'id'> : never) : never;
+type Request = WireRequest extends infer R ? (R extends {id?: string} ? Omit<R, 'id'> : never) : never;
 
-/** A client of the engine's control socket. */
+/** A client of one of the engine's channels: the human one (`connectHuman`, with the run's key) or a worker's (`connect`). */
 export class ControlClient implements Control {
 	private buffer = '';
 	private nextId = 1;
@@ -47,10 +48,7 @@ export class ControlClient implements Control {
 	private readonly eventListeners = new Set<(event: EngineEvent) => void>();
 	private readonly closeListeners = new Set<() => void>();
 
-	private constructor(
-		private readonly socket: net.Socket,
-		readonly by: string,
-	) {
+	private constructor(private readonly socket: net.Socket) {
 		socket.setEncoding('utf8');
 		socket.on('data', (chunk: string) => this.receive(chunk));
 		socket.on('close', () => {
@@ -63,12 +61,30 @@ export class ControlClient implements Control {
 		});
 	}
 
-	static connect(socketPath: string, by = actor()): Promise<ControlClient> {
+	static connect(socketPath: string): Promise<ControlClient> {
 		return new Promise((resolve, reject) => {
 			const socket = net.createConnection(socketPath);
-			socket.once('connect', () => resolve(new ControlClient(socket, by)));
+			socket.once('connect', () => resolve(new ControlClient(socket)));
 			socket.once('error', error => reject(new Error(`cannot reach the engine at ${socketPath}: ${error.message}`)));
 		});
+	}
+
+	/** The human channel: present the run's key (from its 0600 file beside the socket) before anything else. */
+	static async connectHuman(socketPath: string): Promise<ControlClient> {
+		const dir = path.dirname(socketPath);
+		let key: string;
+		try {
+			key = readKey({dir, socket: socketPath, keyFile: path.join(dir, 'key')});
+		} catch (error) {
+			throw new Error(`cannot read the run's key in ${dir}: ${(error as Error).message}\n  fix: run this as the user who started the run, on the same machine`);
+		}
+		const client = await ControlClient.connect(socketPath);
+		const reply = await client.request({type: 'auth', key});
+		if (reply.type === 'error') {
+			client.close();
+			throw new Error(reply.message);
+		}
+		return client;
 	}
 
 	/** Replay the run's whole event log, then every new event, to `listener`. */
@@ -100,23 +116,23 @@ export class ControlClient implements Control {
 	}
 
 	pause(): Promise<void> {
-		return this.expectOk({type: 'pause', by: this.by});
+		return this.expectOk({type: 'pause'});
 	}
 
 	resume(): Promise<void> {
-		return this.expectOk({type: 'resume', by: this.by});
+		return this.expectOk({type: 'resume'});
 	}
 
 	gate(ticket: string, reason: string): Promise<void> {
-		return this.expectOk({type: 'gate', by: this.by, ticket, reason});
+		return this.expectOk({type: 'gate', ticket, reason});
 	}
 
 	stop(): Promise<void> {
-		return this.expectOk({type: 'stop', by: this.by});
+		return this.expectOk({type: 'stop'});
 	}
 
 	ungate(ticket: string): Promise<void> {
-		return this.expectOk({type: 'ungate', by: this.by, ticket});
+		return this.expectOk({type: 'ungate', ticket});
 	}
 
 	close(): void {
@@ -139,7 +155,13 @@ export class ControlClient implements Control {
 			const line = this.buffer.slice(0, newline);
 			this.buffer = this.buffer.slice(newline + 1);
 			if (!line.trim()) continue;
-			const parsed = ControlReply.safeParse(JSON.parse(line));
+			let raw: unknown;
+			try {
+				raw = JSON.parse(line);
+			} catch {
+				continue;
+			}
+			const parsed = ControlReply.safeParse(raw);
 			if (!parsed.success) continue;
 			const reply = parsed.data;
 			if (reply.type === 'event') {

@@ -149,6 +149,17 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		reason: z.string().optional(),
 	}),
 
+	// A human verb (or a wrong key) refused: on a worker channel it names the ticket and attempt that tried it.
+	z.object({
+		...base,
+		type: z.literal('tamper.refused'),
+		channel: z.enum(['worker', 'human']),
+		verb: z.string(),
+		detail: z.string(),
+		ticket: z.string().optional(),
+		attempt: z.number().optional(),
+	}),
+
 	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error']), oracleExit: z.number().optional(), detail: z.string().optional()}),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;

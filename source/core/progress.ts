@@ -1,4 +1,5 @@
 import type {EngineEvent} from './events.js';
+import {tamperLine} from './run-state.js';
 
 const clock = (ms: number): string => {
 	const s = Math.max(0, Math.floor(ms / 1000));
@@ -8,13 +9,15 @@ const clock = (ms: number): string => {
 const firstLine = (text: string): string => (text.split('\n')[0] ?? '').slice(0, 200);
 
 /** One plain, greppable line per event worth seeing (headless mode, CI, pipes). */
-export function formatEvent(event: EngineEvent, startedAt: number): string | undefined {
+export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bwrap' | 'none'): string | undefined {
 	const t = `[${clock(Date.parse(event.at) - startedAt)}]`;
 	switch (event.type) {
 		case 'run.started':
-			return `${t} run ${event.runId}: batch '${event.batch}', ${event.ticketIds.length} tickets, base ${event.base} @ ${event.baseCommit.slice(0, 7)}`;
+			return `${t} run ${event.runId}: batch '${event.batch}', ${event.ticketIds.length} tickets, base ${event.base} @ ${event.baseCommit.slice(0, 7)}${event.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}`;
 		case 'run.resumed':
-			return `${t} run resumed (pid ${event.pid})`;
+			return `${t} run resumed (pid ${event.pid})${event.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}`;
+		case 'tamper.refused':
+			return `${t} ${tamperLine(event)}`;
 		case 'attempt.started':
 			return `${t} ${event.ticket}  attempt ${event.attempt}/${event.maxAttempts} started (${event.agent})`;
 		case 'agent.exited':
@@ -37,7 +40,7 @@ export function formatEvent(event: EngineEvent, startedAt: number): string | und
 			return event.status === 'failed' ? `${t} ${event.ticket}  FAILED: ${firstLine(event.reason ?? '')}` : undefined;
 		case 'oracle.verdict':
 			if (!event.final) return undefined;
-			return `${t} oracle: exit ${event.exit} (${event.verdict}): ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
+			return `${t} oracle: exit ${event.exit} (${event.verdict})${sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
 		case 'warning':
 			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
 		case 'ticket.filed':
@@ -61,4 +64,15 @@ export function formatEvent(event: EngineEvent, startedAt: number): string | und
 		default:
 			return undefined;
 	}
+}
+
+/** A printer for one stream of events: remembers when the run started and how its agents run (the verdict line says UNSANDBOXED). */
+export function plainPrinter(startedAt?: number): (event: EngineEvent) => string | undefined {
+	let start = startedAt;
+	let sandbox: 'bwrap' | 'none' | undefined;
+	return event => {
+		start ??= Date.parse(event.at);
+		if ((event.type === 'run.started' || event.type === 'run.resumed') && event.sandbox) sandbox = event.sandbox;
+		return formatEvent(event, start, sandbox);
+	};
 }

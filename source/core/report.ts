@@ -39,6 +39,8 @@ export type RunReport = {
 	sandbox: 'bwrap' | 'unsandboxed' | 'mixed';
 	/** Tickets the loop filed itself (discovered work). */
 	filedByLoop: string[];
+	/** Human verbs refused on a worker channel, or sent to the human channel without its key. */
+	tampers: Array<{channel: string; verb: string; detail: string; ticket?: string; attempt?: number; at: string}>;
 	costUsd: number;
 	tickets: TicketReport[];
 };
@@ -87,6 +89,11 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		heals: events.filter(e => e.type === 'heal.result').length,
 		healList: events.flatMap(e => (e.type === 'heal.result' ? [{heal: e.heal, outcome: e.outcome, reason: e.reason, files: e.files, diff: e.diff}] : [])),
 		sandbox: sandboxOf(manifest, events),
+		tampers: events.flatMap(e =>
+			e.type === 'tamper.refused'
+				? [{channel: e.channel, verb: e.verb, detail: e.detail, at: e.at, ...(e.ticket === undefined ? {} : {ticket: e.ticket}), ...(e.attempt === undefined ? {} : {attempt: e.attempt})}]
+				: [],
+		),
 		harnessRepeats: events.flatMap(e => (e.type === 'harness.repeated' ? [{signature: e.signature, tickets: e.tickets, count: e.count}] : [])),
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
@@ -117,6 +124,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- interventions: ${report.interventions}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
 		`- heals: ${report.heals}`,
 		`- sandbox: ${report.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : report.sandbox === 'mixed' ? 'MIXED: some engine starts ran agents unsandboxed' : 'UNSANDBOXED: agents ran with the full filesystem access of the user'}`,
+		`- tamper attempts refused: ${report.tampers.length === 0 ? 'none' : `${report.tampers.length} (${[...new Set(report.tampers.map(t => t.ticket ?? 'no key'))].join(', ')}): see below`}`,
 		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
 		`- cost: $${report.costUsd.toFixed(2)}`,
@@ -130,6 +138,14 @@ export function renderReportMarkdown(report: RunReport): string {
 					'## Heals',
 					'',
 					...report.healList.flatMap(h => [`### Heal ${h.heal}: ${h.outcome}`, '', h.reason, '', ...(h.diff ? ['```diff', h.diff.trimEnd(), '```', ''] : [])]),
+				]
+			: []),
+		...(report.tampers.length > 0
+			? [
+					'## Tamper attempts (refused, never counted)',
+					'',
+					...report.tampers.map(t => `- ${t.at} ${t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client without the key'}: \`${t.verb}\` on the ${t.channel} channel (${t.detail})`),
+					'',
 				]
 			: []),
 		'## What the finish line caught',

@@ -42,6 +42,11 @@ export type RunState = {
 	concurrency: number;
 	lastSeq: number;
 	warnings: string[];
+	/** How the agents run, from the latest engine start: `none` is said in the header. */
+	sandbox?: 'bwrap' | 'none';
+	/** Human verbs refused on a worker channel (or without the key), and the latest, for the footer. */
+	tampers: number;
+	lastTamper?: string;
 };
 
 export function emptyRunState(concurrency = 0): RunState {
@@ -59,6 +64,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		concurrency,
 		lastSeq: 0,
 		warnings: [],
+		tampers: 0,
 	};
 }
 
@@ -74,9 +80,11 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 	};
 	switch (event.type) {
 		case 'run.started':
-			return {...next, runId: event.runId, batch: event.batch, base: event.base, startedAt: Date.parse(event.at), stopped: undefined};
+			return {...next, runId: event.runId, batch: event.batch, base: event.base, startedAt: Date.parse(event.at), stopped: undefined, ...(event.sandbox ? {sandbox: event.sandbox} : {})};
 		case 'run.resumed':
-			return {...next, stopped: undefined, stopping: false, workers: new Map()};
+			return {...next, stopped: undefined, stopping: false, workers: new Map(), ...(event.sandbox ? {sandbox: event.sandbox} : {})};
+		case 'tamper.refused':
+			return {...next, tampers: state.tampers + 1, lastTamper: tamperLine(event)};
 		case 'run.tickets': {
 			const tickets = new Map(next.tickets);
 			for (const summary of event.tickets) tickets.set(summary.id, {attempts: 0, ...tickets.get(summary.id), ...summary});
@@ -147,6 +155,12 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 		default:
 			return next;
 	}
+}
+
+/** One line for the footer and the headless output: who tried what, refused. */
+export function tamperLine(event: Extract<EngineEvent, {type: 'tamper.refused'}>): string {
+	const who = event.ticket ? `${event.ticket}${event.attempt === undefined ? '' : ` attempt ${event.attempt}`}` : 'a client without the key';
+	return `TAMPER refused: ${who} sent \`${event.verb}\` on the ${event.channel} channel (${event.detail})`;
 }
 
 type Usage = RunState['usage'];

@@ -18,7 +18,10 @@ import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
 import {actor, controlFile} from './control-client.js';
 import type {StatusSummary} from './control.js';
-import {ControlServer, socketPathFor} from './control-server.js';
+import {ControlServer} from './control-server.js';
+import {channelDirFor, channelsRoot, prepareChannelDir, removeChannelDir} from './channel-dir.js';
+import {TamperLog} from './tamper-log.js';
+import {openWorkerChannel} from './worker-channel.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
 import {acquireRunLock} from './run-lock.js';
@@ -39,6 +42,8 @@ export type StartRunOptions = {
 	onEvent?: (event: EngineEvent) => void;
 	/** Install SIGINT/SIGTERM handlers that stop the run cleanly (off in tests that drive stop themselves). */
 	handleSignals?: boolean;
+	/** `run --unsandboxed` (and the demo where bwrap is missing): run agents unsandboxed on purpose. */
+	unsandboxed?: boolean;
 };
 
 const version = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
@@ -64,7 +69,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	// Decided before anything is written: a required sandbox that cannot run is bad input.
 	let sandbox: SandboxDecision;
 	try {
-		sandbox = resolveSandbox(config.sandbox, env);
+		sandbox = resolveSandbox(config.sandbox, env, {unsandboxed: Boolean(opts.unsandboxed)});
 		checkWritable(sandboxWritable(config.sandboxPaths.writable, env), protectedDirs(root, config.tracker.dir));
 	} catch (error) {
 		if (error instanceof SandboxError) throw new InputError(error.message);
@@ -118,6 +123,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		if (opts.onEvent) log.subscribe(opts.onEvent);
 		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
 		let engine: Engine;
+		// The run's channels: the human one (key, 0700 dir, hidden from every box) and one per attempt for its worker.
+		const channels = channelDirFor(run.dir, env);
+		const tamper = new TamperLog(log);
 		const ctx: EngineContext = {
 			repoRoot: root,
 			repo,
@@ -152,6 +160,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				}
 			},
 			ticketWrites: new Map(),
+			workerChannel: (ticket, attempt) =>
+				openWorkerChannel({channels, ticket, attempt, tamper, handlers: {file: request => engine.file(request), note: (id, text) => engine.note(id, text), blocked: request => engine.blocked(request)}}),
 		};
 		engine = new Engine(ctx, history);
 		if (resumable) {
@@ -179,16 +189,21 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		log.subscribe(event => {
 			state = reduce(state, event);
 		});
-		const server = await ControlServer.listen(socketPathFor(run.dir), log, {
-			pause: by => engine.pause(by),
-			resume: by => engine.resume(by),
-			gate: (ticket, reason, by) => engine.gate(ticket, reason, by),
-			stop: by => engine.stop(by),
-			ungate: (ticket, by) => engine.ungate(ticket, by),
-			file: request => engine.file(request),
-			note: (ticket, text) => engine.note(ticket, text),
-			blocked: request => engine.blocked(request),
-			status: () => summarize(state, process.pid),
+		const server = await ControlServer.listen({
+			socket: channels.socket,
+			log,
+			key: prepareChannelDir(channels),
+			// Whoever holds the key is the user who started the run: recorded as that user, whatever a message claims.
+			by: actor(),
+			tamper,
+			handlers: {
+				pause: (_, by) => engine.pause(by),
+				resume: (_, by) => engine.resume(by),
+				gate: (request, by) => engine.gate(request.ticket, request.reason, by),
+				stop: (_, by) => engine.stop(by),
+				ungate: (request, by) => engine.ungate(request.ticket, by),
+				status: () => ({...summarize(state, process.pid), sandbox: sandbox.mode}),
+			},
 		});
 		writeFileAtomic(controlFile(run.dir), JSON.stringify({socket: server.socketPath, pid: process.pid, runId: run.id}) + '\n');
 
@@ -207,6 +222,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			const verdict = await engine.run();
 			// Before the run is recorded as over: no gate or pause lands after this verdict.
 			await server.end();
+			tamper.end();
 			const reason = engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
 			// Stuck: say why where the morning reader looks (the healer read the same text).
 			const stopFile = path.join(run.dir, 'stop-report.md');
@@ -223,7 +239,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			process.off('SIGTERM', onSignal);
 			await repo.dropSpares();
 			await server.close();
+			tamper.end();
 			rmSync(controlFile(run.dir), {force: true});
+			removeChannelDir(channels);
 		}
 	} finally {
 		setDiskFullStop(undefined);
@@ -263,16 +281,17 @@ function writeFinalReport(run: RunDir, report: Parameters<typeof writeReport>[1]
 }
 
 /**
- * What a worker's environment adds to the engine's: how to reach the engine
- * (PROOFLOOP_CONTROL) and a `proofloop` on PATH that is this very install.
+ * What a worker's environment adds to the engine's: a `proofloop` on PATH that
+ * is this very install. How to reach the engine (PROOFLOOP_CONTROL) is each
+ * attempt's own worker channel, set per agent; one inherited is dropped.
  */
 function workerEnv(env: NodeJS.ProcessEnv, run: RunDir): Record<string, string> {
 	const binDir = path.join(run.dir, 'bin');
 	mkdirSync(binDir, {recursive: true});
 	const shim = path.join(binDir, 'proofloop');
 	writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cliEntry())} "$@"\n`, {mode: 0o755});
-	const base = plainEnv(env);
-	return {...base, PATH: `${binDir}${path.delimiter}${base.PATH ?? ''}`, PROOFLOOP_CONTROL: socketPathFor(run.dir)};
+	const {PROOFLOOP_CONTROL: _inherited, ...base} = plainEnv(env);
+	return {...base, PATH: `${binDir}${path.delimiter}${base.PATH ?? ''}`};
 }
 
 /** The directories no agent may write, whatever the config opens. */
@@ -295,7 +314,8 @@ function sandboxPolicy(decision: Extract<SandboxDecision, {mode: 'bwrap'}>, root
 		writable: sandboxWritable(config.sandboxPaths.writable, env),
 		// The tripwire's memory of a passing oracle is the engine's (tripwire() reads process.env too).
 		readOnly: [path.dirname(ensureTripwireCacheDir(process.env))],
-		socket: socketPathFor(run.dir),
+		// Every run's channels are out of sight; an attempt's policy adds its own socket back.
+		hide: [channelsRoot(env)],
 		env: plainEnv(env),
 	};
 }
@@ -313,5 +333,6 @@ function summarize(state: RunState, pid: number): StatusSummary {
 		counts,
 		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
 		interventions: state.interventions,
+		tampers: state.tampers,
 	};
 }

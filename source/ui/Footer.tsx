@@ -42,6 +42,13 @@ export function Footer({state, mode, message, zoomed, width, lines}: {state: Run
 				{stoppedNote(state)}
 			</Text>
 		);
+	} else if (state.lastTamper) {
+		// A refused tamper attempt outranks a warning: the human should know an agent tried.
+		status = (
+			<Text wrap="truncate-end" color={theme.color('bad')} bold>
+				{`${state.tampers > 1 ? `${state.tampers} tamper attempts refused; latest: ` : ''}${cleanText(state.lastTamper, 400)}`}
+			</Text>
+		);
 	} else if (warning) {
 		status = (
 			<Text wrap="truncate-end" color={theme.color('warn')}>

@@ -31,6 +31,8 @@ export function headerSegments(state: RunState, now: number): Segment[] {
 		{text: state.startedAt === undefined ? '--:--' : formatDuration(now - state.startedAt), drop: 2},
 		{text: status.label, tone: status.tone, bold: true, drop: 0},
 	];
+	// Never dropped: a run whose agents are not boxed is a different kind of run.
+	if (state.sandbox === 'none') segments.push({text: 'UNSANDBOXED', tone: 'bad', bold: true, drop: 0});
 	if (state.paused && !state.stopped) {
 		segments.push({text: running > 0 ? `${plural(running, 'attempt')} still running` : 'nothing running', tone: 'warn', drop: 0});
 	}

@@ -5,6 +5,7 @@ import {execa, execaSync} from 'execa';
 import {readEventLog} from '../../source/core/event-log.js';
 import type {EngineEvent} from '../../source/core/events.js';
 import {listRuns} from '../../source/core/run-dir.js';
+import {probeBwrap} from '../../source/agents/sandbox.js';
 
 export const CLI = path.resolve('dist/cli.js');
 export const FAKE_AGENT = path.resolve('test/fixtures/agents/fake-agent.mjs');
@@ -63,6 +64,8 @@ export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, u
 		verifyRetries: 0,
 		agentEnv: {pass: ['FAKE_']},
 		...opts.config,
+		// Without a working bwrap "auto" refuses to run: on such a machine the suite runs its agents unsandboxed on purpose.
+		...(!probeBwrap().ok && (opts.config?.['sandbox'] ?? 'auto') === 'auto' ? {sandbox: 'none'} : {}),
 		// The io dir and the checkout are always open to sandboxed agents; a test's own paths add to them.
 		sandboxPaths: {
 			writable: [io, ...((opts.config?.['sandboxPaths'] as {writable?: string[]} | undefined)?.writable ?? [])],

@@ -58,8 +58,8 @@ describe('the engine as a daemon, driven over its control channel', () => {
 		// A malformed message gets an error reply and changes nothing.
 		const found = findEngine(root);
 		if (!found.ok) throw new Error(found.message);
-		const client = await ControlClient.connect(found.address.socket, 'test@host');
-		const reply = await client.request({type: 'gate', by: 'test@host', ticket: 'A', reason: ''} as never);
+		const client = await ControlClient.connectHuman(found.address.socket);
+		const reply = await client.request({type: 'gate', ticket: 'A', reason: ''} as never);
 		expect(reply).toMatchObject({type: 'error', message: expect.stringMatching(/reason/)});
 		const raw = new Promise<string>(resolve => {
 			const socket = (client as unknown as {socket: import('node:net').Socket}).socket;

@@ -191,19 +191,28 @@ describe('choosing the sandbox', () => {
 		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
 	});
 
-	it('"auto" without bwrap runs unsandboxed, says so loudly once, and records sandbox none', async () => {
+	it('"auto" without a working bwrap refuses to start with the fix, and nothing is written', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}]});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, PROOFLOOP_BWRAP: '/nonexistent/bwrap'});
+		expect(result.exitCode).toBe(2);
+		expect(result.stderr).toMatch(/no working sandbox here: .*\n.*fix: apt-get install bubblewrap.*"sandbox": "none".*--unsandboxed/);
+		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
+	});
+
+	it('--unsandboxed runs without bwrap on purpose, and says so in the start line, the verdict line, status and the report', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}]});
+		const result = await runCli(root, ['run', '--headless', '--unsandboxed'], {FAKE_AGENT_PLAN: plan, PROOFLOOP_BWRAP: '/nonexistent/bwrap'});
 		expect(result.exitCode).toBe(0);
-		expect(result.stdout).toMatch(/UNSANDBOXED/);
-		const events = runEvents(root);
-		expect(events.find(e => e.type === 'run.started')).toMatchObject({sandbox: 'none'});
-		expect(events.filter(e => e.type === 'warning' && /UNSANDBOXED.*apt-get install bubblewrap/.test(e.message))).toHaveLength(1);
-		// The morning reader sees it without reading the log: in the manifest and the report.
+		expect(result.stdout).toMatch(/run .*: batch 'b'.* — UNSANDBOXED run/);
+		expect(result.stdout).toMatch(/oracle: exit 0 \(done\) — UNSANDBOXED run:/);
+		expect(runEvents(root).find(e => e.type === 'run.started')).toMatchObject({sandbox: 'none'});
+		// The morning reader sees it without reading the log: in the manifest, the report and status.
 		const run = listRuns(root)[0]!;
 		expect(JSON.parse(readFileSync(path.join(run.dir, 'manifest.json'), 'utf8'))).toMatchObject({sandbox: 'none'});
 		expect(JSON.parse(readFileSync(path.join(run.dir, 'report.json'), 'utf8'))).toMatchObject({sandbox: 'unsandboxed'});
 		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/- sandbox: UNSANDBOXED/);
+		const status = await runCli(root, ['status']);
+		expect(status.stdout).toMatch(/UNSANDBOXED/);
 	});
 
 	it('a configured writable path that covers the tracker or .git is refused', async () => {

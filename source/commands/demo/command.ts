@@ -1,5 +1,6 @@
 import type {Command} from 'commander';
 import {findEngine} from '../../core/control-client.js';
+import {probeBwrap} from '../../agents/sandbox.js';
 import {cliEntry} from '../../core/paths.js';
 import {reportError} from '../errors.js';
 import {attach} from '../attach.js';
@@ -23,11 +24,13 @@ export function registerDemo(program: Command): void {
 			}
 			process.stdout.write(`demo repo: ${root}\n`);
 			let exit: number;
+			// The demo runs where bwrap does not (a first look needs nothing installed); the run says UNSANDBOXED then.
+			const unsandboxed = {unsandboxed: !probeBwrap().ok};
 			if (opts.headless || !process.stdout.isTTY || !process.stdin.isTTY) {
-				exit = await runHeadless(root);
+				exit = await runHeadless(root, unsandboxed);
 			} else {
 				try {
-					await startDaemon(root);
+					await startDaemon(root, unsandboxed);
 					exit = await attach(root);
 				} catch (error) {
 					exit = reportError(error);

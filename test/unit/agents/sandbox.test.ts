@@ -72,6 +72,23 @@ describe('the bwrap command line', () => {
 		expect(command.env).toEqual({TMPDIR: '/tmp', IS_SANDBOX: '1'});
 	});
 
+	it("the run's channel directory is emptied in the box, and only the attempt's own worker socket is put back, after every other mount", () => {
+		const {root, worktree} = repoWithWorktree();
+		const channels = tempDir('pl-chan-');
+		const socket = path.join(channels, 'run', 'w-0123.sock');
+		mkdirSync(path.dirname(socket));
+		writeFileSync(socket, '');
+		const args = sandboxCommand(policy(root, {socket, hide: [channels]}), {worktree, agent: 'command', file: 'x', args: []}).args;
+		const hideAt = args.findIndex((a, i) => a === '--tmpfs' && args[i + 1] === channels);
+		expect(hideAt).toBeGreaterThan(args.lastIndexOf('--ro-bind'));
+		expect(args.indexOf(socket)).toBeGreaterThan(hideAt);
+		expect(args.findIndex((a, i) => a === '--remount-ro' && args[i + 1] === channels)).toBeGreaterThan(args.indexOf(socket));
+		// A reviewer's box (no socket): the directory is still emptied, nothing put back.
+		const reviewer = sandboxCommand(policy(root, {hide: [channels]}), {worktree, agent: 'command', file: 'x', args: []}).args;
+		expect(reviewer).toContain(channels);
+		expect(reviewer).not.toContain(socket);
+	});
+
 	it('a control socket under /tmp (a deep run dir) is bound into the private /tmp, so `proofloop ticket` still reaches the engine', () => {
 		const {root, worktree} = repoWithWorktree();
 		const socket = path.join(tempDir('pl-sock-'), 'proofloop-0123.sock');
@@ -119,11 +136,12 @@ describe('the bwrap command line', () => {
 });
 
 describe('choosing the sandbox', () => {
-	it('"none" is none; "bwrap" without bwrap names the fix; "auto" without it warns', () => {
+	it('"none" is none; "bwrap" or "auto" without bwrap is refused naming the fix; --unsandboxed is none on purpose', () => {
 		expect(resolveSandbox('none')).toMatchObject({mode: 'none'});
 		const missing = {PROOFLOOP_BWRAP: '/nonexistent/bwrap', PATH: '/usr/bin:/bin'};
 		expect(() => resolveSandbox('bwrap', missing)).toThrow(/fix: apt-get install bubblewrap/);
-		expect(resolveSandbox('auto', missing)).toMatchObject({mode: 'none', warning: expect.stringMatching(/^UNSANDBOXED: .*apt-get install bubblewrap/)});
+		expect(() => resolveSandbox('auto', missing)).toThrow(/no working sandbox here: .*\n  fix: apt-get install bubblewrap .*"sandbox": "none".*--unsandboxed/);
+		expect(resolveSandbox('auto', missing, {unsandboxed: true})).toMatchObject({mode: 'none', reason: expect.stringMatching(/--unsandboxed/)});
 	});
 });
 

@@ -1,0 +1,80 @@
+import type net from 'node:net';
+import {HUMAN_TYPES, parseRequest, WORKER_TYPES, WorkerRequest} from './control.js';
+import {workerSocketPath, type ChannelDir} from './channel-dir.js';
+import {LineServer} from './line-server.js';
+import type {TamperLog} from './tamper-log.js';
+
+/** What a worker may ask; the ticket (`from`) is the channel's, never the message's. */
+export type WorkerHandlers = {
+	file(request: Extract<WorkerRequest, {type: 'file'}> & {from: string}): Promise<string | void>;
+	note(ticket: string, text: string): Promise<string | void>;
+	blocked(request: Extract<WorkerRequest, {type: 'blocked'}> & {from: string}): Promise<string | void>;
+};
+
+const READS = new Set(['status', 'subscribe']);
+
+export type WorkerChannel = {socket: string; close(): Promise<void>};
+
+/**
+ * One attempt's channel: a socket of its own, bound into that attempt's box
+ * alone, serving `ticket file|note|blocked` for exactly that ticket. A human
+ * verb sent here is refused, saying so, and logged as a tamper attempt with
+ * the ticket and attempt. Closed (the file removed) when the attempt's agent
+ * is over, after the requests it sent are answered.
+ */
+export async function openWorkerChannel(opts: {channels: ChannelDir; ticket: string; attempt: number; handlers: WorkerHandlers; tamper: TamperLog}): Promise<WorkerChannel> {
+	const {ticket, attempt, handlers, tamper} = opts;
+	const inFlight = new Set<Promise<void>>();
+	let ended = false;
+	const server: LineServer<null> = await LineServer.listen<null>(workerSocketPath(opts.channels), {
+		open: () => null,
+		line: (socket, line) => {
+			const parsed = parseRequest(line, WorkerRequest);
+			if (!parsed.ok) {
+				const id = parsed.id ? {id: parsed.id} : {};
+				if (parsed.type !== undefined && !WORKER_TYPES.has(parsed.type)) {
+					const human = HUMAN_TYPES.has(parsed.type);
+					// Reading the run (status, the event stream) changes nothing: refused, not a tamper attempt.
+					if (!READS.has(parsed.type)) tamper.refused({channel: 'worker', ticket, attempt, verb: parsed.type, detail: human ? `a human verb on ${ticket}'s worker channel` : `an unknown verb on ${ticket}'s worker channel`});
+					server.send(socket, {
+						type: 'error',
+						...id,
+						message: `refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ${human ? `\`${parsed.type}\` is a human's verb, served only on the human channel` : `\`${parsed.type}\` is no verb`}.${READS.has(parsed.type) ? '' : ' Logged as a tamper attempt.'}`,
+					});
+					return;
+				}
+				server.send(socket, {type: 'error', ...id, message: parsed.message});
+				return;
+			}
+			const request = parsed.request;
+			const id = request.id ? {id: request.id} : {};
+			if (ended) {
+				server.send(socket, {type: 'error', ...id, message: `the attempt ${attempt} of ${ticket} is over; its channel takes nothing more`});
+				return;
+			}
+			const handled = answer(server, socket, id, () => {
+				if (request.type === 'note') return handlers.note(ticket, request.text);
+				if (request.type === 'file') return handlers.file({...request, from: ticket});
+				return handlers.blocked({...request, from: ticket});
+			}).finally(() => inFlight.delete(handled));
+			inFlight.add(handled);
+		},
+	});
+	return {
+		socket: server.socketPath,
+		close: async () => {
+			ended = true;
+			await Promise.all(inFlight);
+			await server.close();
+		},
+	};
+}
+
+async function answer(server: LineServer<null>, socket: net.Socket, id: {id?: string}, work: () => Promise<string | void>): Promise<void> {
+	try {
+		const message = await work();
+		server.send(socket, {type: 'ok', ...id, ...(message ? {message} : {})});
+	} catch (error) {
+		server.send(socket, {type: 'error', ...id, message: (error as Error).message});
+	}
+}
