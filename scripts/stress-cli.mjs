@@ -40,7 +40,7 @@ function run(cmd, argv, opts = {}) {
 
 // What each verb may answer mid-run: the oracle says 0 or 1 (2 is "cannot judge");
 // a note may find the engine gone or done, which it must say, not fail on.
-const endedRun = /no engine is running|no proofloop engine|cannot reach the engine|run has ended|not running|closed the connection/i;
+const endedRun = /no engine is running|no proofloop engine|cannot reach the engine|run has ended|not running|closed the connection|attempt \d+ of \S+ is over/i;
 const verbs = [
 	{name: 'status', argv: ['status'], ok: r => r.code === 0},
 	{name: 'oracle', argv: ['oracle'], ok: r => r.code === 0 || r.code === 1},
@@ -68,10 +68,14 @@ while (calls < total) {
 	const runsDir = path.join(dir, '.proofloop', 'runs');
 	const t1Log = () => existsSync(runsDir) && readdirSync(runsDir).some(id => existsSync(path.join(runsDir, id, 'logs', 'T-1', '1.log')));
 	while (!t1Log() && !demoDone) await new Promise(resolve => setTimeout(resolve, 50));
+	// A worker note needs a worker channel: one of a running attempt's sockets, beside the human channel's (this user may list that private directory).
 	const control = () => {
 		try {
 			const id = readdirSync(runsDir).find(name => existsSync(path.join(runsDir, name, 'control.json')));
-			return id ? JSON.parse(readFileSync(path.join(runsDir, id, 'control.json'), 'utf8')).socket : undefined;
+			if (!id) return undefined;
+			const channels = path.dirname(JSON.parse(readFileSync(path.join(runsDir, id, 'control.json'), 'utf8')).socket);
+			const worker = readdirSync(channels).find(name => /^w-.*\.sock$/.test(name));
+			return worker ? path.join(channels, worker) : undefined;
 		} catch {
 			return undefined;
 		}
