@@ -600,7 +600,10 @@ function humanReport(result) {
 }
 
 // Run only when executed directly, not when imported by the engine's tracker.
+// The engine runs the bytes it checked against the pin from stdin
+// (`node --input-type=module - <args>`): there is no file to swap.
 function invokedDirectly() {
+	if (process.argv[1] === '-' && !import.meta.url.endsWith('/oracle.mjs')) return true;
 	try {
 		return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 	} catch {

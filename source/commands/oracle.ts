@@ -3,6 +3,7 @@ import type {Command} from 'commander';
 import {openRepo} from '../git/index.js';
 import {tripwire} from '../core/oracle.js';
 import {oracleFile} from '../core/paths.js';
+import {oracleFix, readPinnedOracle} from '../core/pinned-oracle.js';
 import {listRuns, runDir} from '../core/run-dir.js';
 import {reportError} from './errors.js';
 
@@ -24,19 +25,47 @@ ticket missing, an empty batch).`,
 		.action(async (opts: {json?: boolean; batch?: string; run?: string; selfTest?: boolean}) => {
 			try {
 				if (opts.selfTest) {
+					// A replaced or broken oracle is named with the fix, not run against the fixtures.
+					const oracle = readPinnedOracle();
+					if (!oracle.ok) {
+						if (opts.json) process.stdout.write(JSON.stringify({ok: false, problems: [oracle.message], oracleSha256: oracle.actual}, null, 2) + '\n');
+						else process.stderr.write(`tripwire: FAILED\n  ${oracle.message}\n`);
+						process.exitCode = 2;
+						return;
+					}
 					const wire = await tripwire();
 					if (opts.json) process.stdout.write(JSON.stringify(wire, null, 2) + '\n');
 					else process.stdout.write(wire.ok ? `tripwire: ok (oracle sha256 ${wire.oracleSha256})\n` : `tripwire: FAILED\n${wire.problems.map(p => `  ${p}`).join('\n')}\n`);
+					if (!wire.ok) process.stderr.write(`  the oracle ${oracleFile} fails its own fixtures\n  fix: ${oracleFix()}\n`);
 					process.exitCode = wire.ok ? 0 : 1;
 					return;
 				}
 				const repo = await openRepo(process.cwd());
 				const run = opts.run ? runDir(repo.root, opts.run) : listRuns(repo.root)[0];
-				const args = [oracleFile, '--repo', repo.root];
+				// The pin is checked on the bytes that then run (from stdin): a file swapped in between never runs.
+				const oracle = readPinnedOracle();
+				if (!oracle.ok) {
+					process.stderr.write(`oracle: CANNOT JUDGE: ${oracle.message}\n`);
+					process.exitCode = 2;
+					return;
+				}
+				const args = ['--input-type=module', '-', '--repo', repo.root];
 				if (run) args.push('--manifest', run.manifestFile);
 				if (opts.batch) args.push('--batch', opts.batch);
 				if (opts.json) args.push('--json');
-				const result = spawnSync(process.execPath, args, {stdio: 'inherit'});
+				const result = spawnSync(process.execPath, args, {input: oracle.source, maxBuffer: 256 * 1024 * 1024});
+				const out = result.stdout?.toString() ?? '';
+				const err = result.stderr?.toString() ?? '';
+				// Only a verdict the oracle printed is passed on: a crash (a file that does not parse) is "cannot judge".
+				const judged = opts.json ? /^\{"verdict":/.test(out) : /^oracle: (DONE|NOT DONE|CANNOT JUDGE)/.test(out + err);
+				if (!judged || ![0, 1, 2].includes(result.status ?? -1)) {
+					const why = err.split('\n').find(line => /Error/.test(line)) ?? `exit ${result.status ?? result.signal}`;
+					process.stderr.write(`oracle: CANNOT JUDGE: the oracle ${oracleFile} printed no verdict (${why.trim()})\n  fix: ${oracleFix()}\n`);
+					process.exitCode = 2;
+					return;
+				}
+				process.stdout.write(out);
+				process.stderr.write(err);
 				process.exitCode = result.status ?? 2;
 			} catch (error) {
 				process.exitCode = reportError(error);

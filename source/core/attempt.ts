@@ -218,6 +218,8 @@ export async function runAttempt(
 			}
 
 			stage('merge');
+			const halt = ctx.mergeHalt?.();
+			if (halt) return {kind: 'interrupted', reason: `not merged: ${halt.split('\n')[0]}`};
 			const baseHead = (await ctx.repo.revParse(`refs/heads/${base}`)) ?? '';
 			ctx.log.append({type: 'merge.intent', ticket: id, attempt, head, baseHead});
 			const merge = await ctx.repo.mergeToBase({ticketId: id, attempt, title: ticket.title, base, head});

@@ -33,6 +33,8 @@ export type EngineContext = {
 	owns: (ticket: string) => boolean;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
+	/** Why nothing may merge now (the oracle on disk no longer matches the run's pin), if so. */
+	mergeHalt?: () => string | undefined;
 	/** Review rounds this ticket has had in this run. */
 	reviewRounds: (ticket: string) => number;
 	/** What the worker claimed through `proofloop ticket` during its run (read once, after it exits). */

@@ -12,8 +12,8 @@ import {createAdapter} from '../agents/registry.js';
 import {writeManifest} from './run-dir.js';
 import type {AgentClaim, EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
-import {runOracle, sha256File, type OracleVerdict} from './oracle.js';
-import {oracleFile} from './paths.js';
+import {runOracle, type OracleVerdict} from './oracle.js';
+import {OracleTamper} from './oracle-tamper.js';
 import {reapRunProcesses} from './orphans.js';
 import {recordDone} from './record-done.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
@@ -66,6 +66,15 @@ export class Engine {
 		this.events = [...history];
 		this.repeats = new RepeatDetector(ctx.config.selfHeal.repeatLimit);
 		ctx.log.subscribe(event => this.events.push(event));
+		this.oracleTamper = new OracleTamper(ctx.manifest.oracle_sha256, ctx.log, () => this.wake());
+	}
+
+	/** Set when the oracle file stops matching the run's pin: nothing new starts, nothing merges. */
+	private readonly oracleTamper: OracleTamper;
+
+	/** Why nothing may merge now (asked by an attempt just before its merge). */
+	get mergeHalt(): string | undefined {
+		return this.oracleTamper.check();
 	}
 
 	private readonly chores = new Set<Promise<void>>();
@@ -226,11 +235,13 @@ export class Engine {
 			// Never leave attempts running (and merging) behind an engine that is giving up.
 			this.ctx.log.append({type: 'warning', message: `the engine hit an error and stops: ${(error as Error).message}`});
 			this.requestStop();
+			this.oracleTamper.close();
 			while (this.running.size > 0) await this.nextSettlement();
 			await Promise.all(this.chores);
 			throw error;
 		}
 		this.trackerWatch?.close();
+		this.oracleTamper.close();
 		for (const timer of this.wakeTimers.values()) clearTimeout(timer);
 		while (this.running.size > 0) await this.nextSettlement();
 		await Promise.all(this.chores);
@@ -245,9 +256,10 @@ export class Engine {
 		for (;;) {
 			if (this.stopRequested) return;
 			await this.refresh();
-			if (!this.paused && !this.trackerProblem && !this.harnessHalt) this.dispatch();
-			// Halted on a repeating harness error: let the running attempts finish, then stop (and heal).
-			if (this.running.size === 0 && this.harnessHalt) return;
+			const halted = this.harnessHalt ?? this.oracleTamper.check();
+			if (!this.paused && !this.trackerProblem && !halted) this.dispatch();
+			// Halted on a repeating harness error or a changed oracle: let the running attempts finish, then stop.
+			if (this.running.size === 0 && halted) return;
 			// Paused, waiting for a broken ticket file to be fixed, or for a usage limit to lift,
 			// with nothing running: wait (for resume, a fix, the reset, or stop); do not end the run.
 			if (this.running.size === 0 && !this.paused && !this.trackerProblem && this.wakeTimers.size === 0) return;
@@ -331,12 +343,11 @@ export class Engine {
 	}
 
 	async judge(final: boolean): Promise<OracleVerdict> {
-		// The oracle asked must be the oracle pinned: a swapped file cannot judge this run.
-		const sha = sha256File(oracleFile);
-		const verdict: OracleVerdict =
-			sha === this.ctx.manifest.oracle_sha256
-				? await runOracle({repoRoot: this.ctx.repoRoot, manifestFile: this.ctx.run.manifestFile})
-				: {verdict: 'cannot_judge', exit: 2, tickets: [], error: `the oracle's sha256 ${sha.slice(0, 12)} is not the run's pin ${this.ctx.manifest.oracle_sha256.slice(0, 12)}`};
+		// The oracle asked must be the oracle pinned: the bytes checked are the bytes run.
+		const oracle = this.oracleTamper.read();
+		const verdict: OracleVerdict = oracle.ok
+			? await runOracle({repoRoot: this.ctx.repoRoot, manifestFile: this.ctx.run.manifestFile, source: oracle.source})
+			: {verdict: 'cannot_judge', exit: 2, tickets: [], error: oracle.message};
 		const holding = verdict.tickets.filter(t => !t.passing).map(t => ({id: t.id, status: t.status, reason: t.reason}));
 		this.ctx.log.append({
 			type: 'oracle.verdict',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {z} from 'zod';
 import {conformanceRunner, oracleDir, oracleFile} from './paths.js';
+import {runOracleSource} from './pinned-oracle.js';
 import {passedBefore, rememberPass, tripwireKey} from './tripwire-cache.js';
 
 export const OracleVerdict = z.object({
@@ -24,11 +25,12 @@ export const sha256File = (file: string): string => createHash('sha256').update(
  * Ask the oracle, always as a separate process: the engine never judges done
  * itself, and nothing in this process can influence the answer.
  */
-export async function runOracle(opts: {repoRoot: string; manifestFile?: string; batch?: string}): Promise<OracleVerdict> {
-	const args = [oracleFile, '--repo', opts.repoRoot, '--json'];
+export async function runOracle(opts: {repoRoot: string; manifestFile?: string; batch?: string; source: Buffer}): Promise<OracleVerdict> {
+	const args = ['--repo', opts.repoRoot, '--json'];
 	if (opts.manifestFile) args.push('--manifest', opts.manifestFile);
 	if (opts.batch) args.push('--batch', opts.batch);
-	const result = await execa(process.execPath, args, {reject: false, stdin: 'ignore'});
+	// The bytes the caller checked against the pin (readPinnedOracle), never the file again.
+	const result = await runOracleSource(opts.source, args);
 	try {
 		return OracleVerdict.parse(JSON.parse(result.stdout));
 	} catch {

@@ -140,6 +140,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
 			slots: new AgentSlots(config.agentCaps),
 			stopping: () => engine?.stopping ?? false,
+			mergeHalt: () => engine?.mergeHalt,
 			owns: id => engine?.owns(id) ?? true,
 			chore: (what, work) => (engine ? engine.chore(what, work) : void work.catch(() => undefined)),
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
