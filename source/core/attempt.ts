@@ -12,6 +12,7 @@ import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
 import {gist, lastLines, runShell, sha256} from './shell.js';
+import {checkBox} from './check-box.js';
 import {recordDone} from './record-done.js';
 
 export type AttemptOutcome =
@@ -180,7 +181,7 @@ export async function runAttempt(
 
 			stage('checks');
 			for (const command of checks) {
-				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check'});
+				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox)});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
 				if (!check.ok) {
 					const why = check.timedOut ? 'timed out' : `exit ${check.exitCode}`;
@@ -279,7 +280,7 @@ async function verifyLive(
 		const outputs: string[] = [];
 		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
 			for (const command of commands) {
-				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`});
+				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`, box: checkBox(ctx.sandbox)});
 				outputs.push(`$ ${command}\n${result.output}`);
 				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
 			}

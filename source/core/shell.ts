@@ -24,10 +24,13 @@ export async function runShell(opts: {
 	timeoutMs: number;
 	logFile: string;
 	label: string;
+	/** A command line the shell runs inside (check-box.ts), ending in `--`; absent: run as is. */
+	box?: string[] | undefined;
 }): Promise<ShellResult> {
 	mkdirSync(path.dirname(opts.logFile), {recursive: true});
 	naming(opts.logFile, () => appendFileSync(opts.logFile, `\n[proofloop] ${opts.label}: $ ${opts.command}\n`));
-	const child = execa('/bin/sh', ['-c', opts.command], {
+	const [file, ...prefix] = opts.box?.length ? opts.box : ['/bin/sh'];
+	const child = execa(file!, [...(opts.box?.length ? [...prefix, '/bin/sh'] : []), '-c', opts.command], {
 		cwd: opts.cwd,
 		env: opts.env,
 		extendEnv: false,

@@ -16,9 +16,10 @@ const probe = probeBwrap();
 
 async function tamperRun(sandbox: 'auto' | 'none', extraEnv: Record<string, string> = {}) {
 	// B waits on A: it starts after A's attempt (and A's worker channel) is over.
+	// The check runs whatever check scripts the agents left (FAKE_TAMPER_CHECK), outside their boxes.
 	const {root, plan, io} = makeRepo({
 		tickets: [{id: 'A'}, {id: 'B', deps: ['A']}],
-		config: {sandbox, attempts: 1, concurrency: 2},
+		config: {sandbox, attempts: 1, concurrency: 2, checks: ['for f in work/*-check.mjs; do [ -e "$f" ] && node "$f"; done; test -e README.md']},
 		plan: {A: 'channel-tamper', B: 'channel-tamper', _sleepMs: 0},
 	});
 	const out = path.join(io, 'probes.jsonl');
@@ -49,7 +50,7 @@ function expectTampersLogged(events: EngineEvent[], ticket: string) {
 
 describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => {
 	it('over its worker channel and over everything else it can find, every pause, resume, gate, ungate and stop is refused, logged and reported; the run ends on the tickets\' own work', async () => {
-		const {root, result, of, events, run} = await tamperRun('auto', {FAKE_TAMPER_CLI_STRIPPED: '1'});
+		const {root, result, of, events, run} = await tamperRun('auto', {FAKE_TAMPER_CLI_STRIPPED: '1', FAKE_TAMPER_CHECK: '1'});
 		expect(events.find(e => e.type === 'run.started')).toMatchObject({sandbox: 'bwrap'});
 		for (const ticket of ['A', 'B']) {
 			expectWorkerChannelRefusals(of(ticket, 'worker-channel')[0]);
@@ -69,6 +70,13 @@ describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => 
 			expect(of(ticket, 'cli-gate')[0]).toMatchObject({exit: 2, out: expect.stringMatching(/human's verb/)});
 			expect(of(ticket, 'cli-pause')[0]).toMatchObject({exit: 2});
 			expect(of(ticket, 'cli-stripped-gate')[0]?.exit).not.toBe(0);
+		}
+		// Its code run by the checks, outside its box, finds no key and no human channel either.
+		for (const ticket of ['A', 'B']) {
+			const fromCheck = of(ticket, 'from-check');
+			expect(fromCheck.length, JSON.stringify(fromCheck)).toBeGreaterThan(0);
+			expect(fromCheck.some(p => p.connected), JSON.stringify(fromCheck)).toBe(false);
+			expect(fromCheck.find(p => (p as {stage?: string}).stage === 'key')?.error).toBe('ENOENT');
 		}
 		// B tried A's worker channel after A's attempt was over: gone.
 		expect(of('B', 'stale')[0]).toMatchObject({connected: false});
