@@ -33,6 +33,8 @@ export type EngineContext = {
 	owns: (ticket: string) => boolean;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
+	/** The engine's own keys to write besides `fields`, given a ticket file's current front matter (see owned-keys.ts). */
+	completeOwned?: (id: string, fields: TicketUpdate) => (current: Record<string, unknown>) => TicketUpdate;
 	/** Why nothing may merge now (the oracle on disk no longer matches the run's pin), if so. */
 	mergeHalt?: () => string | undefined;
 	/** Review rounds this ticket has had in this run. */

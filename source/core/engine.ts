@@ -418,7 +418,8 @@ export class Engine {
 			const expected = ours?.status ?? this.initialStatus.get(ticket.id);
 			if (expected === undefined || ticket.status === expected || !claims.has(ticket.status)) continue;
 			this.ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.file} says status ${ticket.status}, which the engine never wrote: put back to ${expected}`});
-			await this.ctx.tracker.update(ticket.id, {status: expected as TicketUpdate['status'], ...(ours ? {} : {merge_commit: undefined, verify_digest: undefined, gate: undefined})});
+			const fields: TicketUpdate = {status: expected as TicketUpdate['status'], ...(ours ? {} : {merge_commit: undefined, verify_digest: undefined, gate: undefined})};
+			await this.ctx.tracker.update(ticket.id, fields, this.ctx.completeOwned?.(ticket.id, fields));
 			this.tickets.set(ticket.id, {...ticket, status: expected as Ticket['status']});
 		}
 	}

@@ -21,6 +21,7 @@ import type {StatusSummary} from './control.js';
 import {ControlServer} from './control-server.js';
 import {channelDirFor, channelsRoot, prepareChannelDir, removeChannelDir} from './channel-dir.js';
 import {TamperLog} from './tamper-log.js';
+import {OwnedKeys} from './owned-keys.js';
 import {openWorkerChannel} from './worker-channel.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
@@ -126,6 +127,11 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		// The run's channels: the human one (key, 0700 dir, hidden from every box) and one per attempt for its worker.
 		const channels = channelDirFor(run.dir, env);
 		const tamper = new TamperLog(log);
+		// The engine's keys in a ticket file come from what the engine wrote, never from the file.
+		const owned = new OwnedKeys(history, (id, keys) =>
+			log.append({type: 'warning', ticket: id, message: `TAMPER: ${id}'s ticket file holds ${keys.join(', ')} as the engine never wrote it: the engine's write dropped or restored ${keys.length > 1 ? 'them' : 'it'}`}),
+		);
+		owned.baseline(tickets);
 		const ctx: EngineContext = {
 			repoRoot: root,
 			repo,
@@ -152,15 +158,17 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 					return;
 				}
 				log.append({type: 'ticket.status', ticket: id, status, fields, ...(reason ? {reason} : {})});
+				owned.record(id, fields);
 				const bump = () => ctx.ticketWrites.set(id, (ctx.ticketWrites.get(id) ?? 0) + 1);
 				bump();
 				try {
-					await tracker.update(id, fields);
+					await tracker.update(id, fields, owned.complete(id, fields));
 				} finally {
 					bump();
 				}
 			},
 			ticketWrites: new Map(),
+			completeOwned: (id, fields) => owned.complete(id, fields),
 			workerChannel: (ticket, attempt) =>
 				openWorkerChannel({channels, ticket, attempt, tamper, handlers: {file: request => engine.file(request), note: (id, text) => engine.note(id, text), blocked: request => engine.blocked(request)}}),
 		};

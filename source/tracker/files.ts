@@ -29,8 +29,8 @@ export class FileTracker implements Tracker {
 	}
 
 	/** Updates are queued: each one re-reads the file, so none is lost to a race. */
-	update(id: string, fields: TicketUpdate): Promise<Ticket> {
-		const result = this.#queue.then(() => this.#update(id, fields));
+	update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
+		const result = this.#queue.then(() => this.#update(id, fields, complete));
 		this.#queue = result.catch(() => undefined);
 		return result;
 	}
@@ -57,7 +57,7 @@ export class FileTracker implements Tracker {
 		return [`${this.location}/`];
 	}
 
-	async #update(id: string, fields: TicketUpdate): Promise<Ticket> {
+	async #update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
 		const matches = (await this.#readAll()).filter((file) => {
 			// Cached by text: a run writes often, and most files have not changed since the last load.
 			const parsed = parseTicketCached(file);
@@ -66,7 +66,9 @@ export class FileTracker implements Tracker {
 		const [found] = matches;
 		if (!found) throw new Error(`no ticket with id ${id} in ${this.location}`);
 		if (matches.length > 1) throw new Error(`ticket id ${id} is in ${matches.map((m) => m.file).join(' and ')}`);
-		const text = setFrontMatterFields(found.text, fields);
+		const current = complete ? parseTicketCached(found) : undefined;
+		const extra = complete && current?.ok ? complete(current.ticket) : {};
+		const text = setFrontMatterFields(found.text, {...extra, ...fields});
 		// Never write a ticket the next load would reject.
 		const checked = parseTicket({file: found.file, text});
 		if (!checked.ok) throw new TrackerError(checked.issues);

@@ -34,8 +34,12 @@ export interface Tracker {
 	readonly location: string;
 	/** Load and validate every ticket (all batches). Throws TrackerError. */
 	load(): Promise<Ticket[]>;
-	/** Atomically write fields of one ticket. Only the engine calls this. */
-	update(id: string, fields: TicketUpdate): Promise<Ticket>;
+	/**
+	 * Atomically write fields of one ticket. Only the engine calls this.
+	 * `complete`, given the file's current front matter, adds fields to write
+	 * (the engine's own keys an agent changed), decided on the very text replaced.
+	 */
+	update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket>;
 	/** Check a new ticket would load cleanly, without writing anything; returns its file. Throws TrackerError. */
 	prepareCreate(ticket: NewTicket): Promise<{file: string; text: string}>;
 	/** Atomically create a ticket prepared by prepareCreate. Only the engine calls this. */

@@ -51,4 +51,19 @@ describe("done's evidence is what the merge queue recorded, not a trailer anyone
 		expect(oracle.stdout).toMatch(new RegExp(`T-2 +merge ${again.slice(0, 7)} is not in the merge queue's record`));
 		expect(oracle.stdout).not.toMatch(/T-1 /);
 	});
+
+	it("the engine's write of a ticket never keeps evidence keys an agent planted in the file: dropped, and said as TAMPER", async () => {
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'T-1'}],
+			config: {sandbox: 'none', attempts: 1, agent: {type: 'command', command: `node ${FORGER} {ticket} {attempt}`}},
+			plan: {'T-1': 'plant'},
+		});
+		await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		const text = readFileSync(path.join(root, '.proofloop', 'tickets', 'T-1.md'), 'utf8');
+		expect(text).toMatch(/^status: failed$/m);
+		expect(text).toMatch(/^failure: /m);
+		for (const key of ['merge_commit', 'verify_digest', 'done_at', 'gate', 'block']) expect(text, text).not.toMatch(new RegExp(`^${key}:`, 'm'));
+		const warnings = runEvents(root).flatMap(e => (e.type === 'warning' && e.ticket === 'T-1' ? [e.message] : []));
+		expect(warnings.some(message => /^TAMPER: T-1's ticket file holds .*merge_commit/.test(message)), warnings.join('\n')).toBe(true);
+	});
 });
