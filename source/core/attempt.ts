@@ -227,6 +227,8 @@ export async function runAttempt(
 			if (merge.kind === 'conflict') {
 				throw new StageFailure('merge', `merging into ${base} conflicts in: ${merge.files.join(', ')}. Merge ${base} into your branch and resolve them.`);
 			}
+			// Someone else moved base: the engine halts (run-watch.ts); this attempt is not counted.
+			if (merge.kind === 'foreign') return {kind: 'interrupted', reason: `${base} moved to ${merge.tip.slice(0, 7)} outside the merge queue; nothing is merged over it`};
 			if (merge.kind === 'empty') {
 				throw new StageFailure('merge', `merging into ${base} changes nothing: the work is already there or the diff cancels out`);
 			}

@@ -90,6 +90,11 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['oracle/', '.proofloop/'])
 			.describe('Repo paths an agent diff must never touch (the tracker dir is always protected).'),
+		trackerGraceSeconds: z
+			.number()
+			.min(0)
+			.default(120)
+			.describe('How long a tracker that stopped reading cleanly mid-run (a ticket deleted, corrupted, a duplicate id) may stay so, shown with its file, line and fix, before the run stops with its stop report.'),
 		protect: z
 			.array(z.string().min(1))
 			.default([])

@@ -17,6 +17,7 @@ import {OracleTamper} from './oracle-tamper.js';
 import {reapRunProcesses} from './orphans.js';
 import {recordDone} from './record-done.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
+import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
 
 type Running = {attempt: number; locks: readonly string[]};
 
@@ -97,6 +98,17 @@ export class Engine {
 	/** Whether a write to this ticket is still the engine's to make (not after a human gated it). */
 	owns(id: string): boolean {
 		return !this.gatedNow.has(id);
+	}
+
+	/** Why the run halted short (base moved by someone else, the tracker broken past its grace, the config changed). */
+	halted: HaltCause | undefined;
+
+	/** Stop at once for a cause a person must look at; the message is logged (run.halted) before the run ends. */
+	halt(cause: HaltCause, message: string | Promise<string>): void {
+		if (this.halted) return;
+		this.halted = cause;
+		this.requestStop();
+		this.chore('recording why the run halted', Promise.resolve(message).then(text => this.ctx.log.append({type: 'run.halted', cause, message: text})));
 	}
 
 	/** Stop dispatching and end running attempts as interrupted (they do not count). */
@@ -219,7 +231,9 @@ export class Engine {
 
 	/** Run until nothing is running and nothing is ready; then ask the oracle. */
 	async run(): Promise<OracleVerdict> {
+		const watch = new RunWatch(this.ctx, {halt: (cause, message) => this.halt(cause, message), wake: () => this.wake()});
 		try {
+			await watch.start(this.events.some(e => e.type === 'run.resumed'));
 			await this.refresh();
 			this.publishTickets();
 			this.scheduleJudge();
@@ -239,6 +253,8 @@ export class Engine {
 			while (this.running.size > 0) await this.nextSettlement();
 			await Promise.all(this.chores);
 			throw error;
+		} finally {
+			watch.stop();
 		}
 		this.trackerWatch?.close();
 		this.oracleTamper.close();
@@ -378,6 +394,14 @@ export class Engine {
 			loaded = await this.ctx.tracker.load();
 		} catch (error) {
 			const message = `the tracker does not read cleanly; no new attempts start until it does:\n${(error as Error).message}`;
+			if (message !== this.trackerProblem) this.ctx.log.append({type: 'warning', message});
+			this.trackerProblem = message;
+			return;
+		}
+		// A pinned ticket that vanished is a broken tracker too: keep the last good snapshot and wait (run-watch.ts gives it a grace period).
+		const gone = missingTickets(this.ctx.manifest.ticket_ids, loaded, id => this.tickets.get(id)?.file, this.ctx.config.tracker.dir);
+		if (gone) {
+			const message = `the tracker does not read cleanly; no new attempts start until it does:\n${gone}`;
 			if (message !== this.trackerProblem) this.ctx.log.append({type: 'warning', message});
 			this.trackerProblem = message;
 			return;

@@ -160,7 +160,22 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		attempt: z.number().optional(),
 	}),
 
-	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error']), oracleExit: z.number().optional(), detail: z.string().optional()}),
+	// A commit the merge queue did not make reached base: dispatch stops, nothing is merged over it.
+	z.object({
+		...base,
+		type: z.literal('base.foreign'),
+		base: z.string(),
+		expected: z.string(),
+		tip: z.string(),
+		commits: z.array(z.object({sha: z.string(), author: z.string(), subject: z.string()})),
+		message: z.string(),
+	}),
+	// The tracker stopped reading cleanly (a ticket deleted, corrupted, made ambiguous): fixed within graceSeconds, or the run halts.
+	z.object({...base, type: z.literal('tracker.broken'), message: z.string(), graceSeconds: z.number()}),
+	z.object({...base, type: z.literal('tracker.fixed')}),
+	// The run stops short at once, for a cause a person must look at (the message says what and the fix).
+	z.object({...base, type: z.literal('run.halted'), cause: z.enum(['base.foreign', 'tracker', 'config']), message: z.string()}),
+	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error', 'halted']), oracleExit: z.number().optional(), detail: z.string().optional()}),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 export type EventType = EngineEvent['type'];

@@ -6,6 +6,9 @@ const clock = (ms: number): string => {
 	return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 };
 
+/** A multi-line message (problem, then "fix:") on one greppable line. */
+const oneLine = (text: string): string => text.split('\n').map(line => line.trim()).filter(Boolean).join(' | ');
+
 const firstLine = (text: string): string => (text.split('\n')[0] ?? '').slice(0, 200);
 
 /** One plain, greppable line per event worth seeing (headless mode, CI, pipes). */
@@ -59,6 +62,14 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 			return `${t} heal ${event.heal} ${event.outcome}: ${firstLine(event.reason)}${event.files.length > 0 ? ` (${event.files.join(', ')})` : ''}`;
 		case 'intervention':
 			return `${t} ${event.kind}${event.ticket ? ` ${event.ticket}` : ''} by ${event.by}${event.reason ? `: ${firstLine(event.reason)}` : ''}`;
+		case 'base.foreign':
+			return `${t} BASE MOVED outside the merge queue: ${event.commits.map(c => `${c.sha.slice(0, 12)} ${c.author}: ${c.subject}`).join('; ') || event.tip.slice(0, 12)}; dispatch stopped`;
+		case 'tracker.broken':
+			return `${t} TRACKER BROKEN: ${oneLine(event.message)} (the run stops in ${event.graceSeconds}s unless fixed)`;
+		case 'tracker.fixed':
+			return `${t} tracker reads cleanly again`;
+		case 'run.halted':
+			return `${t} RUN HALTED (${event.cause}): ${oneLine(event.message)}`;
 		case 'run.stopped':
 			return `${t} run stopped: ${event.reason}${event.detail ? ` (${firstLine(event.detail)})` : ''}`;
 		default:

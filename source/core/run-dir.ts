@@ -85,9 +85,9 @@ export function findResumableRun(repoRoot: string): {run: RunDir; events: Engine
 	const {events, repairedTail} = readEventLog(newest.eventsFile);
 	const stopped = events.findLast(e => e.type === 'run.stopped');
 	const lastResume = events.findLast(e => e.type === 'run.resumed' || e.type === 'run.started');
-	// Finished or stuck runs are over; one killed, stopped by a signal or by an
+	// Finished, stuck or halted runs are over (a halt's fix may change what the run is); one killed, stopped by a signal or by an
 	// error the user can fix (disk full, a ticket edited badly) goes on.
-	if (stopped?.type === 'run.stopped' && (stopped.reason === 'finished' || stopped.reason === 'stuck')) {
+	if (stopped?.type === 'run.stopped' && (stopped.reason === 'finished' || stopped.reason === 'stuck' || stopped.reason === 'halted')) {
 		if (!lastResume || lastResume.seq < stopped.seq) return undefined;
 	}
 	return {run: newest, events, repairedTail};

@@ -47,6 +47,8 @@ export type RunState = {
 	/** Human verbs refused on a worker channel (or without the key), and the latest, for the footer. */
 	tampers: number;
 	lastTamper?: string;
+	/** What needs a person now (base moved by someone else, a broken tracker, a halt), until it is fixed. */
+	alert?: string;
 };
 
 export function emptyRunState(concurrency = 0): RunState {
@@ -148,6 +150,13 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			if (event.kind === 'resume') next.paused = false;
 			if (event.kind === 'stop') next.stopping = true;
 			return next;
+		case 'base.foreign':
+		case 'run.halted':
+			return {...next, alert: event.message};
+		case 'tracker.broken':
+			return {...next, alert: `${event.message}\n(the run stops in ${event.graceSeconds}s unless it is fixed)`};
+		case 'tracker.fixed':
+			return {...next, alert: undefined};
 		case 'warning':
 			return {...next, warnings: [...state.warnings, event.message].slice(-MAX_WARNINGS)};
 		case 'run.stopped':

@@ -232,11 +232,12 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// Before the run is recorded as over: no gate or pause lands after this verdict.
 			await server.end();
 			tamper.end();
-			const reason = engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
-			// Stuck: say why where the morning reader looks (the healer read the same text).
+			const reason = engine.halted ? 'halted' : engine.stopping ? 'signal' : verdict.exit === 0 ? 'finished' : 'stuck';
+			// Stuck or halted: say why where the morning reader looks (the healer read the same text).
 			const stopFile = path.join(run.dir, 'stop-report.md');
-			if (reason === 'stuck') writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n`);
-			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(reason === 'stuck' ? {detail: `see ${stopFile}`} : {})});
+			const short = reason === 'stuck' || reason === 'halted';
+			if (short) writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n`);
+			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(short ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);
 			// No control request may reach a closed log (a gate arriving now would fail to write and end a finished run at exit 2).

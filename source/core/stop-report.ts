@@ -11,6 +11,9 @@ import {lastLines} from './shell.js';
  */
 export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: readonly EngineEvent[]): string {
 	const lines = [`Oracle: exit ${verdict.exit} (${verdict.verdict})${verdict.error ? `: ${verdict.error}` : ''}`, ''];
+	// A halt comes first: it is why the run stopped, whatever the tickets say.
+	const halted = events.findLast(e => e.type === 'run.halted');
+	if (halted?.type === 'run.halted') lines.push(`### The run halted (${halted.cause})`, '```', halted.message, '```', '');
 	// Only what happened since the last applied heal: what came before it was answered already.
 	const lastHeal = events.findLastIndex(e => e.type === 'heal.result' && e.outcome === 'applied');
 	const repeated = events.slice(lastHeal + 1).findLast(e => e.type === 'harness.repeated');

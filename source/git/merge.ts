@@ -12,11 +12,15 @@ export type MergeRequest = {
 	base: string;
 	/** The exact commit the checks and the guard passed: merged as it is, whatever the branch says now. */
 	head?: string;
+	/** Where base must be (the merge queue's last tip): anywhere else, someone else moved it, and nothing is merged over that. */
+	expected?: string;
 };
 export type MergeResult =
 	| {kind: 'merged'; sha: string; parent: string; warnings: string[]}
 	| {kind: 'conflict'; files: string[]}
-	| {kind: 'empty'};
+	| {kind: 'empty'}
+	/** Base is not where the merge queue left it: a commit the queue did not make reached it. */
+	| {kind: 'foreign'; expected: string; tip: string};
 
 /** How often we recompute when base moved under us before giving up. */
 const maxTries = 5;
@@ -43,6 +47,7 @@ export async function mergeToBase(
 		if (old === undefined) {
 			throw new GitError(`cannot merge ${req.ticketId}: base branch '${req.base}' does not exist in ${root}; fix: create it or pass the right base`);
 		}
+		if (req.expected !== undefined && old !== req.expected) return {kind: 'foreign', expected: req.expected, tip: old};
 		const head = req.head ?? (await revParse(root, `refs/heads/${branch}`));
 		if (head === undefined) {
 			throw new GitError(`cannot merge ${req.ticketId}: its branch ${branch} does not exist; fix: prepare the ticket's worktree and run the attempt again`);

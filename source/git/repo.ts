@@ -145,18 +145,52 @@ export class Repo {
 		return changedFiles(checkout, base);
 	}
 
+	/** The base branch this run watches and the tip its merge queue last left it at (see checkBase). */
+	#watched: {base: string; tip: string} | undefined;
+	/** Bumped around every merge: a watch read that overlapped one cannot tell our move from a foreign one. */
+	#mergeGeneration = 0;
+	#merging = false;
+
+	/** Told at once when a merge finds base where the merge queue did not leave it. */
+	onForeignBase: ((found: {base: string; expected: string; tip: string}) => void) | undefined;
+
+	/** From now on a merge into `base` happens only onto `tip` or onto what the merge queue itself made of it. */
+	watchBase(base: string, tip: string): void {
+		this.#watched = {base, tip};
+	}
+
+	/** Where the watched base is, when that is not where the merge queue left it; undefined when it is (or a merge is under way). */
+	async checkBase(): Promise<{base: string; expected: string; tip: string} | undefined> {
+		const watched = this.#watched;
+		if (!watched || this.#merging) return undefined;
+		const generation = this.#mergeGeneration;
+		const tip = (await revParse(this.root, `refs/heads/${watched.base}`)) ?? '(deleted)';
+		if (this.#merging || generation !== this.#mergeGeneration) return undefined;
+		return tip === this.#watched?.tip ? undefined : {base: watched.base, expected: watched.tip, tip};
+	}
+
 	async mergeToBase(req: MergeRequest): Promise<MergeResult> {
 		const branch = this.branchName(req.ticketId);
 		// The checkout sync (read-tree in the user's checkout) runs under its own
 		// lock, after the ref lock is released: worktree creation for the next
 		// dispatch need not wait for it. Queued in merge order, so syncs apply in order.
 		let sync: Promise<string[]> | undefined;
-		const result = await this.#lock.run(() =>
-			mergeToBase(this.root, branch, req, async (old, commit) => {
-				sync = this.#syncLock.run(() => syncCheckouts(this.root, req.base, old, commit));
-				return [];
-			}),
-		);
+		const result = await this.#lock.run(async () => {
+			const watched = this.#watched?.base === req.base ? this.#watched : undefined;
+			this.#merging = true;
+			this.#mergeGeneration++;
+			try {
+				return await mergeToBase(this.root, branch, {...req, ...(watched ? {expected: watched.tip} : {})}, async (old, commit) => {
+					if (watched) watched.tip = commit;
+					sync = this.#syncLock.run(() => syncCheckouts(this.root, req.base, old, commit));
+					return [];
+				});
+			} finally {
+				this.#mergeGeneration++;
+				this.#merging = false;
+			}
+		});
+		if (result.kind === 'foreign') this.onForeignBase?.({base: req.base, expected: result.expected, tip: result.tip});
 		if (result.kind === 'merged' && sync) {
 			result.warnings = await sync.catch((error: unknown) => [
 				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,

@@ -36,6 +36,13 @@ export function Footer({state, mode, message, zoomed, width, lines}: {state: Run
 				{cleanText(message.text, 400)}
 			</Text>
 		);
+	} else if (state.alert) {
+		// What needs a person outranks the rest: the problem and its fix on one line.
+		status = (
+			<Text wrap="truncate-end" color={theme.color('bad')} bold>
+				{cleanText(state.alert.split('\n').map(line => line.trim()).filter(Boolean).join(' | '), 600)}
+			</Text>
+		);
 	} else if (stoppedNote(state)) {
 		status = (
 			<Text wrap="truncate-end" bold>

@@ -1,0 +1,181 @@
+import {readFileSync, statSync} from 'node:fs';
+import path from 'node:path';
+import {runGit} from '../git/index.js';
+import type {Ticket} from '../tracker/ticket.js';
+import {CONFIG_PATH, ProjectConfig} from './config.js';
+import type {EngineContext} from './context.js';
+
+// What must not change under a running batch without a person looking:
+// base moved by anyone but the merge queue, the config fields that define the
+// run, and a tracker that stopped reading cleanly past its grace period. One
+// cheap look a second (a rev-parse, a stat, a tracker read), never silent.
+
+export type HaltCause = 'base.foreign' | 'tracker' | 'config';
+export type WatchHooks = {
+	/** Stop dispatch at once; the message (said when ready) goes to the log and the stop report. */
+	halt: (cause: HaltCause, message: string | Promise<string>) => void;
+	/** Make the engine re-read the tracker now. */
+	wake: () => void;
+};
+
+const TICK_MS = 1000;
+/** The config fields that define what a run is: a change to one mid-run ends it. */
+export const RUN_DEFINING_FIELDS = ['batch', 'base', 'tracker'] as const;
+
+/** The pinned tickets the tracker no longer has, as a problem with the file and the fix. */
+export function missingTickets(pinned: readonly string[], loaded: readonly Ticket[], fileOf: (id: string) => string | undefined, dir: string): string | undefined {
+	const present = new Set(loaded.map(t => t.id));
+	const gone = pinned.filter(id => !present.has(id));
+	if (gone.length === 0) return undefined;
+	return gone
+		.map(id => {
+			const file = fileOf(id) ?? `${dir}/${id}.md`;
+			return `${file}: ticket ${id} of this run's batch is gone (deleted, renamed or its id changed)\n  fix: put it back (git checkout -- ${file}); to take it out of the batch, gate it instead (proofloop gate ${id})`;
+		})
+		.join('\n');
+}
+
+const fieldValue = (raw: Record<string, unknown>, field: (typeof RUN_DEFINING_FIELDS)[number]): string => {
+	const parsed = ProjectConfig.shape[field].safeParse(raw[field]);
+	return parsed.success ? JSON.stringify(parsed.data) : `an invalid ${JSON.stringify(raw[field])}`;
+};
+
+export class RunWatch {
+	#timer: NodeJS.Timeout | undefined;
+	#ticking = false;
+	#done = false;
+	#broken: {message: string; since: number} | undefined;
+	#configStamp = '';
+	readonly #baseline: Record<string, string>;
+	readonly #files = new Map<string, string>();
+
+	constructor(
+		private readonly ctx: EngineContext,
+		private readonly hooks: WatchHooks,
+	) {
+		const config = ctx.config as unknown as Record<string, unknown>;
+		this.#baseline = Object.fromEntries(RUN_DEFINING_FIELDS.map(field => [field, fieldValue(config, field)]));
+	}
+
+	/** Begin watching. `resumed`: a person restarted the run, so base as it is now is the merge queue's starting point. */
+	async start(resumed: boolean): Promise<void> {
+		const {ctx} = this;
+		const tip = resumed ? await ctx.repo.revParse(`refs/heads/${ctx.config.base}`) : ctx.manifest.base_commit;
+		if (tip) ctx.repo.watchBase(ctx.config.base, tip);
+		ctx.repo.onForeignBase = found => this.#foreign(found);
+		for (const ticket of await ctx.tracker.load().catch(() => [])) this.#files.set(ticket.id, ticket.file);
+		this.#timer = setInterval(() => void this.tick(), TICK_MS);
+	}
+
+	stop(): void {
+		this.#done = true;
+		clearInterval(this.#timer);
+		this.ctx.repo.onForeignBase = undefined;
+	}
+
+	async tick(): Promise<void> {
+		if (this.#ticking || this.#done) return;
+		this.#ticking = true;
+		try {
+			this.#checkConfig();
+			if (this.#done) return;
+			const found = await this.ctx.repo.checkBase();
+			if (found) return this.#foreign(found);
+			await this.#checkTracker();
+		} catch (error) {
+			this.ctx.log.append({type: 'warning', message: `the run's watch could not look: ${(error as Error).message}`});
+		} finally {
+			this.#ticking = false;
+		}
+	}
+
+	#halt(cause: HaltCause, message: string | Promise<string>): void {
+		if (this.#done) return;
+		this.stop();
+		this.hooks.halt(cause, message);
+	}
+
+	#foreign(found: {base: string; expected: string; tip: string}): void {
+		this.#halt('base.foreign', this.#describeForeign(found));
+	}
+
+	async #describeForeign({base, expected, tip}: {base: string; expected: string; tip: string}): Promise<string> {
+		const root = this.ctx.repoRoot;
+		const log = await runGit(root, ['log', '-n', '10', '--format=%H%x00%an <%ae>%x00%s', `${expected}..${tip}`, '--']);
+		const commits = log.stdout
+			.split('\n')
+			.filter(Boolean)
+			.map(line => {
+				const [sha = '', author = '', subject = ''] = line.split('\0');
+				return {sha, author, subject};
+			});
+		const rewritten = (await runGit(root, ['merge-base', '--is-ancestor', expected, tip])).exitCode !== 0;
+		const message = [
+			`${base} moved to ${tip.slice(0, 12)} outside the merge queue (its last merge left ${base} at ${expected.slice(0, 12)})${rewritten ? `; ${base} was rewritten: it no longer contains ${expected.slice(0, 12)}` : ''}:`,
+			...commits.map(c => `  ${c.sha.slice(0, 12)} ${c.author}: ${c.subject}`),
+			'Dispatch stopped: no new attempt starts and nothing is merged over it.',
+			`  fix: look at the commit. Not wanted: keep it aside (git branch foreign-commit ${tip.slice(0, 12)}) and put ${base} back (git update-ref refs/heads/${base} ${expected} ${tip}); wanted: leave it. Then \`proofloop run\` starts a new run of the batch from ${base} as it is.`,
+		].join('\n');
+		this.ctx.log.append({type: 'base.foreign', base, expected, tip, commits, message});
+		return message;
+	}
+
+	#stamp(): string {
+		try {
+			const stat = statSync(path.join(this.ctx.repoRoot, CONFIG_PATH));
+			return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+		} catch {
+			return 'missing';
+		}
+	}
+
+	#checkConfig(): void {
+		const stamp = this.#stamp();
+		if (stamp === this.#configStamp) return;
+		this.#configStamp = stamp;
+		const fix = `  fix: this run is over; if the change was not meant, put the field back. \`proofloop run\` then starts a new run with ${CONFIG_PATH} as it is`;
+		if (stamp === 'missing') return this.#halt('config', `${CONFIG_PATH} was deleted since the run started\n${fix}`);
+		let raw: Record<string, unknown>;
+		try {
+			raw = JSON.parse(readFileSync(path.join(this.ctx.repoRoot, CONFIG_PATH), 'utf8')) as Record<string, unknown>;
+		} catch {
+			return; // Mid-edit, or broken: it changes nothing until it parses (the next run refuses it with the fix).
+		}
+		if (typeof raw !== 'object' || raw === null) return;
+		for (const field of RUN_DEFINING_FIELDS) {
+			const now = fieldValue(raw, field);
+			if (now !== this.#baseline[field]) {
+				return this.#halt('config', `${field} changed since the run started (${CONFIG_PATH}: was ${this.#baseline[field]}, now ${now})\n${fix}`);
+			}
+		}
+	}
+
+	async #checkTracker(): Promise<void> {
+		const {ctx} = this;
+		let problem: string | undefined;
+		try {
+			const loaded = await ctx.tracker.load();
+			for (const ticket of loaded) this.#files.set(ticket.id, ticket.file);
+			problem = missingTickets(ctx.manifest.ticket_ids, loaded, id => this.#files.get(id), ctx.config.tracker.dir);
+		} catch (error) {
+			problem = (error as Error).message;
+		}
+		const grace = ctx.config.trackerGraceSeconds;
+		if (problem === undefined) {
+			if (this.#broken) {
+				this.#broken = undefined;
+				ctx.log.append({type: 'tracker.fixed'});
+				this.hooks.wake();
+			}
+			return;
+		}
+		if (this.#broken?.message !== problem) {
+			this.#broken = {message: problem, since: this.#broken?.since ?? Date.now()};
+			ctx.log.append({type: 'tracker.broken', message: problem, graceSeconds: grace});
+			this.hooks.wake();
+		}
+		if (Date.now() - this.#broken.since >= grace * 1000) {
+			this.#halt('tracker', `${problem}\nThe tracker was not fixed within trackerGraceSeconds (${grace}s).`);
+		}
+	}
+}
