@@ -17,6 +17,7 @@ import type {AgentConfig} from './config.js';
 import {GEMINI_FLAGS} from './gemini.js';
 import {OPENCODE_FLAGS} from './opencode.js';
 import {probeBwrap} from './sandbox.js';
+import {describeContainment, ESCAPE_WARNING, probeContainment} from './containment.js';
 
 export type DoctorCheck = {
 	name: string;
@@ -85,6 +86,7 @@ export async function doctor(configs: AgentConfig[], options: DoctorOptions = {}
 			return checkCli(cli.type, cli.bin, twice, env, timeoutMs, uid);
 		}),
 		checkSandbox(env, timeoutMs),
+		checkContainment(env),
 	]);
 	const checks = groups.flat();
 	return {ok: checks.every(check => check.ok || check.optional === true), checks};
@@ -169,6 +171,21 @@ async function checkSandbox(env: Record<string, string>, timeoutMs: number): Pro
 }
 
 /** `--flag` as a word of its own in help text: not a prefix of `--flag-other`. */
+/** How a run here would contain its processes (containment.ts). */
+async function checkContainment(env: Record<string, string>): Promise<DoctorCheck[]> {
+	const mode = probeContainment(env);
+	if (mode.kind !== 'group') return [{name: 'containment', ok: true, optional: true, detail: `${describeContainment(mode)}: every process an attempt starts ends with it`}];
+	return [
+		{
+			name: 'containment',
+			ok: false,
+			optional: true,
+			detail: `${ESCAPE_WARNING} (${mode.reason})`,
+			fix: 'run as root, or in a delegated cgroup v2 (systemd-run --user --scope -p Delegate=yes proofloop run); sandboxed agents are still held by bwrap',
+		},
+	];
+}
+
 export function mentions(help: string, flag: string): boolean {
 	const escaped = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 	return new RegExp(`(^|[^\\w-])${escaped}(?![\\w-])`, 'm').test(help);

@@ -12,6 +12,7 @@ import {finished} from 'node:stream/promises';
 import {execa} from 'execa';
 import type {AgentAdapter, AgentCommand, AgentEvent, AgentLimit, AttemptInput} from './adapter.js';
 import {LineSplitter} from './line-splitter.js';
+import {contain, type Contained} from './containment.js';
 import {killProcessGroup} from './process-group.js';
 import {sandboxCommand, type SandboxPolicy} from './sandbox.js';
 
@@ -130,12 +131,16 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	}
 
 	let command: AgentCommand;
+	// Everything the agent starts, however it hides, ends with it (see containment.ts).
+	let box: Contained | undefined;
 	try {
 		command = adapter.command(input);
 		if (opts.sandbox) {
 			const boxed = sandboxCommand(opts.sandbox, {worktree: input.worktree, agent: adapter.name, file: command.file, args: command.args});
 			command = {file: boxed.file, args: boxed.args, env: {...command.env, ...boxed.env}};
 		}
+		box = contain(opts.env, command);
+		command = {...command, ...box.command};
 	} catch (error) {
 		// e.g. an unreadable prompt file: this attempt cannot start, the engine goes on.
 		return done({ok: false, reason: `could not build the ${adapter.name} command: ${error instanceof Error ? error.message : String(error)}`});
@@ -259,7 +264,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 			: setTimeout(() => {
 					timedOut = true;
 					killProcessGroup(pid, 'SIGTERM');
-					graceTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), timerMs(opts.killGraceMs ?? 3000));
+					graceTimer = setTimeout(() => {
+						killProcessGroup(pid, 'SIGKILL');
+						box?.end();
+					}, timerMs(opts.killGraceMs ?? 3000));
 				}, timerMs(opts.timeoutMs));
 
 	let exit: {exitCode?: number; signal?: string} | undefined;
@@ -270,6 +278,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		// The leader is gone, so the attempt is over: nothing it started may
 		// outlive it, whatever the reason it ended.
 		if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+		box?.end();
 		drainTimer = setTimeout(() => {
 			subprocess.stdout?.destroy();
 			subprocess.stderr?.destroy();
@@ -277,6 +286,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	});
 
 	const result = await subprocess;
+	box?.end();
 	clearTimeout(timeoutTimer);
 	clearTimeout(graceTimer);
 	clearTimeout(drainTimer);

@@ -37,8 +37,10 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		pid: z.number(),
 		/** Whether this engine's agents run inside bubblewrap (absent in logs written before it was recorded). */
 		sandbox: z.enum(['bwrap', 'none']).optional(),
+		/** How every process of the run is contained (containment.ts), e.g. "cgroup2 (...)" or "group (...)". */
+		containment: z.string().optional(),
 	}),
-	z.object({...base, type: z.literal('run.resumed'), pid: z.number(), sandbox: z.enum(['bwrap', 'none']).optional()}),
+	z.object({...base, type: z.literal('run.resumed'), pid: z.number(), sandbox: z.enum(['bwrap', 'none']).optional(), containment: z.string().optional()}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.started'), maxAttempts: z.number(), agent: z.string(), worktree: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),

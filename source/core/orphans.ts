@@ -1,4 +1,5 @@
 import {readdirSync, readFileSync} from 'node:fs';
+import {killContained} from '../agents/containment.js';
 
 /**
  * Processes that carry this run's id in their environment. Every agent, check
@@ -31,8 +32,13 @@ export function findRunProcesses(runId: string, ticket?: string): number[] {
 	return pids;
 }
 
-/** Kill every process of the run (SIGKILL: they are orphans of a dead engine). */
+/**
+ * Kill every process of the run, or of one ticket (SIGKILL: nothing of it may
+ * go on): those in its cgroups (containment.ts: found whatever they did to
+ * their session and environment), then those carrying its marker.
+ */
 export function reapRunProcesses(runId: string, ticket?: string): number[] {
+	const contained = killContained(runId, ticket);
 	const pids = findRunProcesses(runId, ticket);
 	for (const pid of pids) {
 		try {
@@ -41,5 +47,5 @@ export function reapRunProcesses(runId: string, ticket?: string): number[] {
 			// Already gone.
 		}
 	}
-	return pids;
+	return [...new Set([...contained, ...pids])];
 }

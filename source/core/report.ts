@@ -37,6 +37,8 @@ export type RunReport = {
 	harnessRepeats: Array<{signature: string; tickets: string[]; count: number}>;
 	/** How the agents ran: boxed by bwrap on every engine start, unsandboxed on every one, or mixed across restarts. */
 	sandbox: 'bwrap' | 'unsandboxed' | 'mixed';
+	/** How the run's processes were contained (containment.ts), as the last engine start said. */
+	containment?: string;
 	/** Tickets the loop filed itself (discovered work). */
 	filedByLoop: string[];
 	/** Human verbs refused on a worker channel, or sent to the human channel without its key. */
@@ -94,11 +96,17 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 				? [{channel: e.channel, verb: e.verb, detail: e.detail, at: e.at, ...(e.ticket === undefined ? {} : {ticket: e.ticket}), ...(e.attempt === undefined ? {} : {attempt: e.attempt})}]
 				: [],
 		),
+		...containmentOf(events),
 		harnessRepeats: events.flatMap(e => (e.type === 'harness.repeated' ? [{signature: e.signature, tickets: e.tickets, count: e.count}] : [])),
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
 		tickets: perTicket,
 	};
+}
+
+function containmentOf(events: EngineEvent[]): {containment?: string} {
+	const start = events.findLast(e => (e.type === 'run.started' || e.type === 'run.resumed') && e.containment !== undefined);
+	return start && (start.type === 'run.started' || start.type === 'run.resumed') && start.containment ? {containment: start.containment} : {};
 }
 
 function sandboxOf(manifest: Manifest, events: EngineEvent[]): RunReport['sandbox'] {
@@ -125,6 +133,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- heals: ${report.heals}`,
 		`- sandbox: ${report.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : report.sandbox === 'mixed' ? 'MIXED: some engine starts ran agents unsandboxed' : 'UNSANDBOXED: agents ran with the full filesystem access of the user'}`,
 		`- tamper attempts refused: ${report.tampers.length === 0 ? 'none' : `${report.tampers.length} (${[...new Set(report.tampers.map(t => t.ticket ?? 'no key'))].join(', ')}): see below`}`,
+		...(report.containment ? [`- containment: ${report.containment}`] : []),
 		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
 		`- cost: $${report.costUsd.toFixed(2)}`,

@@ -3,6 +3,7 @@ import {naming} from './disk-full.js';
 import {createHash} from 'node:crypto';
 import path from 'node:path';
 import {execa} from 'execa';
+import {contain} from '../agents/containment.js';
 import {killProcessGroup} from '../agents/process-group.js';
 
 export type ShellResult = {ok: boolean; exitCode?: number; timedOut: boolean; output: string};
@@ -30,7 +31,9 @@ export async function runShell(opts: {
 	mkdirSync(path.dirname(opts.logFile), {recursive: true});
 	naming(opts.logFile, () => appendFileSync(opts.logFile, `\n[proofloop] ${opts.label}: $ ${opts.command}\n`));
 	const [file, ...prefix] = opts.box?.length ? opts.box : ['/bin/sh'];
-	const child = execa(file!, [...(opts.box?.length ? [...prefix, '/bin/sh'] : []), '-c', opts.command], {
+	// Everything the command starts, however it hides, ends with it (see containment.ts).
+	const contained = contain(opts.env, {file: file!, args: [...(opts.box?.length ? [...prefix, '/bin/sh'] : []), '-c', opts.command]});
+	const child = execa(contained.command.file, contained.command.args, {
 		cwd: opts.cwd,
 		env: opts.env,
 		extendEnv: false,
@@ -68,11 +71,13 @@ export async function runShell(opts: {
 	const exit = new Promise<{code: number | null; signal: NodeJS.Signals | null}>(resolve => {
 		child.once('exit', (code, signal) => {
 			if (pid) killProcessGroup(pid, 'SIGKILL');
+			contained.end();
 			drain = setTimeout(() => child.all?.destroy(), PIPE_DRAIN_MS);
 			resolve({code, signal});
 		});
 	});
 	const [{code}] = await Promise.all([exit, child]);
+	contained.end();
 	clearTimeout(timer);
 	clearTimeout(drain);
 	const exitCode = typeof code === 'number' ? code : undefined;

@@ -28,6 +28,7 @@ import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js
 import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
 import {reapRunProcesses} from './orphans.js';
+import {startRunContainment} from './run-containment.js';
 import {diskFullCause, DiskFullError, setDiskFullStop} from './disk-full.js';
 
 import {InputError} from './input-error.js';
@@ -173,8 +174,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				openWorkerChannel({channels, ticket, attempt, tamper, handlers: {file: request => engine.file(request), note: (id, text) => engine.note(id, text), blocked: request => engine.blocked(request)}}),
 		};
 		engine = new Engine(ctx, history);
+		// Before any spawn (and before recovery reaps): how every process of this run is contained.
+		const containment = startRunContainment(run, env);
 		if (resumable) {
-			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode});
+			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode, containment: containment.description});
 			// Someone started it again: a human action, counted like any other.
 			log.append({type: 'intervention', kind: 'restart', by: actor()});
 			await engine.recover();
@@ -189,8 +192,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				oracleSha256: manifest.oracle_sha256,
 				pid: process.pid,
 				sandbox: sandbox.mode,
+				containment: containment.description,
 			});
 		}
+		for (const message of containment.warnings) log.append({type: 'warning', message});
 		// Said once per engine start, loudly: a run without the sandbox is a different kind of run.
 		if (sandbox.mode === 'none' && sandbox.warning) log.append({type: 'warning', message: sandbox.warning});
 

@@ -28,7 +28,7 @@ describe('doctor', () => {
 		const dir = binDir({git: git!, node: process.execPath});
 		const report = await doctor(configs('claude', 'codex', 'gemini', 'opencode', 'claude'), {env: {PATH: `${fixture('bin')}:${dir}`}, uid: 1000});
 		const byName = Object.fromEntries(report.checks.map(check => [check.name, check]));
-		expect(report.checks.map(check => check.name)).toEqual(['git', 'claude', 'claude flags', 'codex', 'codex flags', 'gemini', 'gemini flags', 'opencode', 'opencode flags', 'sandbox']);
+		expect(report.checks.map(check => check.name)).toEqual(['git', 'claude', 'claude flags', 'codex', 'codex flags', 'gemini', 'gemini flags', 'opencode', 'opencode flags', 'sandbox', 'containment']);
 		expect(byName['git']).toMatchObject({ok: true, detail: expect.stringMatching(/^git version \d/)});
 		expect(byName['claude']).toEqual({name: 'claude', ok: true, detail: `2.1.330 (Claude Code) (${fixture('bin/claude')})`});
 		expect(byName['codex']).toMatchObject({ok: true, detail: expect.stringMatching(/^codex-cli 0\.169\.0 /)});
@@ -105,7 +105,17 @@ describe('doctor', () => {
 
 	it('demo and command agents need no CLI check', async () => {
 		const report = await doctor([AgentConfig.parse({type: 'demo'}), AgentConfig.parse({type: 'command', command: 'x'})], {env: {PATH: tempDir()}});
-		expect(report.checks.map(check => check.name)).toEqual(['git', 'sandbox']);
+		expect(report.checks.map(check => check.name)).toEqual(['git', 'sandbox', 'containment']);
+	});
+
+	it('without per-attempt containment: says that a setsid env -i process can escape, with the fix (a warning, not a failure)', async () => {
+		const report = await doctor([], {env: {PATH: tempDir(), PROOFLOOP_CONTAINMENT: 'group'}});
+		expect(report.checks.find(check => check.name === 'containment')).toMatchObject({
+			ok: false,
+			optional: true,
+			detail: expect.stringContaining('setsid env -i'),
+			fix: expect.stringContaining('Delegate=yes'),
+		});
 	});
 
 	it('mentions: a flag as a word of its own, not a prefix of a longer one', () => {
