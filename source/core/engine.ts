@@ -15,7 +15,7 @@ import type {EngineEvent} from './events.js';
 import {runOracle, type OracleVerdict} from './oracle.js';
 import {OracleTamper} from './oracle-tamper.js';
 import {reapRunProcesses} from './orphans.js';
-import {recordDone} from './record-done.js';
+import {checkTheLedger, recordDone, watchTheLedger} from './record-done.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
 
@@ -234,6 +234,7 @@ export class Engine {
 		const watch = new RunWatch(this.ctx, {halt: (cause, message) => this.halt(cause, message), wake: () => this.wake()});
 		try {
 			await watch.start(this.events.some(e => e.type === 'run.resumed'));
+			await watchTheLedger(this.ctx);
 			await this.refresh();
 			this.publishTickets();
 			this.scheduleJudge();
@@ -264,6 +265,7 @@ export class Engine {
 		await this.judging;
 		// Whatever a check or an agent left running dies with the run.
 		reapRunProcesses(this.ctx.run.id);
+		await checkTheLedger(this.ctx);
 		return this.judge(true);
 	}
 

@@ -1,4 +1,4 @@
-import {LEDGER_REF} from '../git/ledger.js';
+import {LEDGER_REF, ledgerMovedBySomeoneElse, watchLedger} from '../git/ledger.js';
 import type {EngineContext} from './context.js';
 
 /**
@@ -16,11 +16,22 @@ export async function recordDone(ctx: EngineContext, done: {ticket: string; atte
 		run: ctx.run.id,
 		at: new Date().toISOString(),
 	});
-	if (result.foreignTip) {
-		ctx.log.append({
-			type: 'warning',
-			ticket: done.ticket,
-			message: `TAMPER: ${LEDGER_REF} is at ${result.foreignTip.slice(0, 12)}, not where the engine last wrote it: something else wrote the merge queue's ledger during the run (fix: inspect \`git log ${LEDGER_REF}\` and its reflog; only the engine writes that branch)`,
-		});
-	}
+	if (result.foreignTip) ledgerTamper(ctx, result.foreignTip);
+}
+
+const ledgerTamper = (ctx: EngineContext, tip: string) =>
+	ctx.log.append({
+		type: 'warning',
+		message: `TAMPER: ${LEDGER_REF} is at ${tip.slice(0, 12)}, not where the engine last saw or wrote it: something else wrote the merge queue's ledger during the run, and the oracle reads what is there (fix: inspect \`git log -p ${LEDGER_REF}\` and \`git reflog ${LEDGER_REF}\`, and reset it to the engine's last commit; only the engine writes that branch)`,
+	});
+
+/** At the start of a run: where the ledger is. */
+export function watchTheLedger(ctx: EngineContext): Promise<void> {
+	return watchLedger(ctx.repoRoot);
+}
+
+/** Before the final verdict: a ledger moved by anyone but the engine is said out loud. */
+export async function checkTheLedger(ctx: EngineContext): Promise<void> {
+	const moved = await ledgerMovedBySomeoneElse(ctx.repoRoot).catch(() => undefined);
+	if (moved) ledgerTamper(ctx, moved);
 }

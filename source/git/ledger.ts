@@ -24,13 +24,29 @@ const FSYNC = ['-c', 'core.fsync=committed', '-c', 'core.fsyncMethod=fsync'];
 export type LedgerRecord = {ticket: string; attempt: number; merge: string; verify_digest: string; run: string; at: string};
 export type LedgerAppend = {kind: 'appended' | 'present'; sha: string; foreignTip?: string};
 
-/** The ledger's text as of this engine's last append, so an append reads git once, not the whole file. */
-const known = new Map<string, {tip: string; text: string}>();
+/**
+ * Where this engine last saw or left the ledger (and its text, once read), so
+ * an append reads git once, and a move by anyone else is noticed.
+ */
+const known = new Map<string, {tip: string | undefined; text?: string}>();
+
+/** Remember where the ledger is now: from here on, a move this engine did not make is someone else's. */
+export async function watchLedger(root: string): Promise<void> {
+	known.set(root, {tip: await revParse(root, LEDGER_REF)});
+}
+
+/** The ledger's tip when it is not where this engine last saw or left it. */
+export async function ledgerMovedBySomeoneElse(root: string): Promise<string | undefined> {
+	const last = known.get(root);
+	if (!last) return undefined;
+	const now = await revParse(root, LEDGER_REF);
+	return now === last.tip ? undefined : (now ?? '(deleted)');
+}
 
 async function ledgerText(root: string, tip: string | undefined): Promise<string> {
 	if (tip === undefined) return '';
 	const cached = known.get(root);
-	if (cached?.tip === tip) return cached.text;
+	if (cached?.tip === tip && cached.text !== undefined) return cached.text;
 	const blob = await runGit(root, ['cat-file', 'blob', `${tip}:${LEDGER_FILE}`]);
 	return blob.exitCode === 0 ? blob.stdout + (blob.stdout === '' ? '' : '\n') : '';
 }
@@ -57,8 +73,8 @@ function holds(text: string, record: LedgerRecord): boolean {
 export async function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {
 	for (let attempt = 1; attempt <= 5; attempt++) {
 		const old = await revParse(root, LEDGER_REF);
-		const last = known.get(root)?.tip;
-		const foreignTip = last !== undefined && old !== last ? old ?? '(deleted)' : undefined;
+		const last = known.get(root);
+		const foreignTip = last !== undefined && old !== last.tip ? (old ?? '(deleted)') : undefined;
 		// A fresh clone continues the ledger it was cloned with.
 		const parent = old ?? (await revParse(root, REMOTE_LEDGER_REF));
 		const text = await ledgerText(root, parent);

@@ -66,4 +66,16 @@ describe("done's evidence is what the merge queue recorded, not a trailer anyone
 		const warnings = runEvents(root).flatMap(e => (e.type === 'warning' && e.ticket === 'T-1' ? [e.message] : []));
 		expect(warnings.some(message => /^TAMPER: T-1's ticket file holds .*merge_commit/.test(message)), warnings.join('\n')).toBe(true);
 	});
+
+	it("an agent that also forges the merge queue's ledger is said out loud as TAMPER (unsandboxed it can write any ref: detected, not prevented)", async () => {
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'T-1'}, {id: 'T-2'}],
+			config: {sandbox: 'none', attempts: 1, concurrency: 1, agent: {type: 'command', command: `node ${FORGER} {ticket} {attempt}`}},
+			plan: {'T-2': 'forge-ledger'},
+		});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		const warnings = runEvents(root).flatMap(e => (e.type === 'warning' ? [e.message] : []));
+		expect(warnings.some(message => message.startsWith("TAMPER: refs/heads/proofloop-ledger is at")), warnings.join('\n')).toBe(true);
+		expect(result.stdout + result.stderr).toContain('TAMPER: refs/heads/proofloop-ledger');
+	});
 });
