@@ -50,6 +50,7 @@ function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | u
 		interventions: state.interventions,
 		...(state.sandbox ? {sandbox: state.sandbox} : {}),
 		tampers: state.tampers,
+		...(state.checkoutsKept.length > 0 ? {checkoutsKept: state.checkoutsKept} : {}),
 	};
 }
 
@@ -80,6 +81,7 @@ function formatStatus(status: StatusSummary & {engine: string}): string {
 		`sandbox: ${status.sandbox === 'none' ? 'UNSANDBOXED: agents run with the full access of this user' : status.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : 'unknown'}`,
 		`interventions: ${status.interventions}`,
 		...(status.tampers ? [`tamper attempts refused: ${status.tampers} (proofloop report lists them)`] : []),
+		...(status.checkoutsKept ?? []).map(k => `WARNING: ${k.notice}`),
 	].join('\n');
 }
 

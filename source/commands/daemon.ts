@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
  * progress lines go to .proofloop/runs/engine.out. If it refuses to start (bad
  * input), its message is returned as an error, exactly as a foreground run says it.
  */
-export async function startDaemon(cwd: string, opts: {unsandboxed?: boolean} = {}): Promise<{repoRoot: string; runId: string}> {
+export async function startDaemon(cwd: string, opts: {unsandboxed?: boolean; allowDirty?: boolean} = {}): Promise<{repoRoot: string; runId: string}> {
 	const repo = await openRepo(cwd);
 	const root = repo.root;
 	const running = findEngine(root);
@@ -26,7 +26,7 @@ export async function startDaemon(cwd: string, opts: {unsandboxed?: boolean} = {
 	const outFile = path.join(runsDir(root), 'engine.out');
 	const out = openSync(outFile, 'a');
 	const before = statSync(outFile).size;
-	const child = spawn(process.execPath, [cliEntry(), 'run', '--headless', ...(opts.unsandboxed ? ['--unsandboxed'] : [])], {cwd: root, detached: true, stdio: ['ignore', out, out]});
+	const child = spawn(process.execPath, [cliEntry(), 'run', '--headless', ...(opts.unsandboxed ? ['--unsandboxed'] : []), ...(opts.allowDirty ? ['--allow-dirty'] : [])], {cwd: root, detached: true, stdio: ['ignore', out, out]});
 	closeSync(out);
 	let exited: number | undefined;
 	child.once('exit', code => {

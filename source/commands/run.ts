@@ -7,7 +7,7 @@ import {startDaemon} from './daemon.js';
 import {reportError} from './errors.js';
 
 /** Run (or resume) the batch headless, printing one plain line per event; exits with the oracle's code. */
-export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean} = {}): Promise<number> {
+export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean; allowDirty?: boolean} = {}): Promise<number> {
 	const print = plainPrinter(Date.now());
 	const output = keepRunningWithoutOutput();
 	try {
@@ -15,6 +15,7 @@ export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean} = {
 			cwd,
 			handleSignals: true,
 			...(opts.unsandboxed ? {unsandboxed: true} : {}),
+			...(opts.allowDirty ? {allowDirty: true} : {}),
 			onEvent: event => {
 				const line = print(event);
 				if (line && !output.closed()) process.stdout.write(line + '\n');
@@ -34,6 +35,7 @@ export function registerRun(program: Command): void {
 		.option('--headless', 'run the engine in this process and print plain progress lines (always so without a TTY)')
 		.option('--detach', 'start the engine in the background and return at once; watch it with `proofloop attach`')
 		.option('--unsandboxed', 'run the agents without the bubblewrap sandbox this time (as "sandbox": "none" in the config); the run says UNSANDBOXED everywhere')
+		.option('--allow-dirty', 'run although your checkout of base has uncommitted changes: it follows base only where git keeps them, else it is left as you have it (HEAD detached) and the run says so')
 		.addHelpText(
 			'after',
 			`
@@ -47,14 +49,14 @@ detaching (d, or closing the terminal) leaves the run going; \`proofloop attach\
 
 Killed mid-run? Run it again: the same run resumes, no merge is applied twice.`,
 		)
-		.action(async (opts: {headless?: boolean; detach?: boolean; unsandboxed?: boolean}) => {
-			const unsandboxed = {unsandboxed: Boolean(opts.unsandboxed)};
+		.action(async (opts: {headless?: boolean; detach?: boolean; unsandboxed?: boolean; allowDirty?: boolean}) => {
+			const flags = {unsandboxed: Boolean(opts.unsandboxed), allowDirty: Boolean(opts.allowDirty)};
 			if (opts.headless || (!opts.detach && !process.stdout.isTTY)) {
-				process.exitCode = await runHeadless(process.cwd(), unsandboxed);
+				process.exitCode = await runHeadless(process.cwd(), flags);
 				return;
 			}
 			try {
-				const {runId, repoRoot} = await startDaemon(process.cwd(), unsandboxed);
+				const {runId, repoRoot} = await startDaemon(process.cwd(), flags);
 				if (opts.detach) {
 					process.stdout.write(`engine started in the background (run ${runId}, ${repoRoot})\nwatch it: proofloop attach    state: proofloop status    stop: proofloop stop\n`);
 					return;

@@ -83,6 +83,8 @@ export const StatusSummary = z.object({
 	sandbox: z.enum(['bwrap', 'none']).optional(),
 	/** Human verbs refused on a worker channel (or without the key): tamper attempts. */
 	tampers: z.number().optional(),
+	/** A person's checkouts of base the run left as they have them, each with the whole notice. */
+	checkoutsKept: z.array(z.object({path: z.string(), notice: z.string(), footer: z.string()})).optional(),
 });
 export type StatusSummary = z.infer<typeof StatusSummary>;
 

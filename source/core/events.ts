@@ -106,6 +106,10 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		final: z.boolean().default(false),
 	}),
 	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional()}),
+	// The run started with --allow-dirty over a person's uncommitted changes in a checkout of base.
+	z.object({...base, type: z.literal('checkout.dirty'), path: z.string(), files: z.array(z.string())}),
+	// A person's checkout of base that git could not bring along without touching their changes: left as they have it, HEAD detached at `kept`.
+	z.object({...base, type: z.literal('checkout.kept'), ticket: z.string().optional(), path: z.string(), branch: z.string(), kept: z.string(), baseHead: z.string(), reason: z.string(), fix: z.string()}),
 	// Stop detection: one harness error ended attempt after attempt of different tickets; dispatch stops.
 	z.object({...base, type: z.literal('harness.repeated'), signature: z.string(), tickets: z.array(z.string()), count: z.number()}),
 	// Self-heal: the loop was about to stop without oracle 0; a healer looked at the harness.

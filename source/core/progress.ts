@@ -1,5 +1,6 @@
 import type {EngineEvent} from './events.js';
 import {tamperLine} from './run-state.js';
+import {describeKept} from './user-checkout.js';
 
 const clock = (ms: number): string => {
 	const s = Math.max(0, Math.floor(ms / 1000));
@@ -44,6 +45,9 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 		case 'oracle.verdict':
 			if (!event.final) return undefined;
 			return `${t} oracle: exit ${event.exit} (${event.verdict})${sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
+		case 'checkout.kept':
+			// Whole, never cut: it carries the command that catches the checkout up.
+			return `${t} WARNING: ${describeKept(event)}`;
 		case 'warning':
 			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
 		case 'ticket.filed':

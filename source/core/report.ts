@@ -3,6 +3,7 @@ import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
 import type {EngineEvent} from './events.js';
 import type {Manifest} from './run-dir.js';
+import {describeDirtyStart, describeKept} from './user-checkout.js';
 
 export type TicketReport = {
 	id: string;
@@ -45,6 +46,8 @@ export type RunReport = {
 	tampers: Array<{channel: string; verb: string; detail: string; ticket?: string; attempt?: number; at: string}>;
 	costUsd: number;
 	tickets: TicketReport[];
+	/** A person's checkouts of base: dirty at the start (--allow-dirty) or left as they had them, each notice whole (see user-checkout.ts). */
+	checkoutNotices: string[];
 };
 
 /** The ledger of one run, rebuilt from its event log and the tracker's final state. */
@@ -101,6 +104,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
 		tickets: perTicket,
+		checkoutNotices: events.flatMap(e => (e.type === 'checkout.dirty' ? [describeDirtyStart(e)] : e.type === 'checkout.kept' ? [describeKept(e)] : [])),
 	};
 }
 
@@ -126,6 +130,7 @@ export function renderReportMarkdown(report: RunReport): string {
 	return [
 		`# proofloop run ${report.runId}`,
 		'',
+		...report.checkoutNotices.map(notice => `> **Your checkout:** ${notice}\n`),
 		`- batch: \`${report.batch}\` onto \`${report.base}\``,
 		`- oracle: ${report.oracle ? `exit ${report.oracle.exit} (${report.oracle.verdict}): ${report.oracle.summary}` : 'not judged yet'}`,
 		`- makespan: ${report.makespanSeconds.toFixed(1)}s`,

@@ -1,4 +1,5 @@
 import type {EngineEvent, Stage, TicketSummary} from './events.js';
+import {describeKept, keptFooter} from './user-checkout.js';
 import {compareIds, readySet, waitingOn, type SchedulableTicket} from './scheduler.js';
 
 // What a client (the TUI, `proofloop status`) knows of a run: a pure fold of
@@ -49,6 +50,8 @@ export type RunState = {
 	lastTamper?: string;
 	/** What needs a person now (base moved by someone else, a broken tracker, a halt), until it is fixed. */
 	alert?: string;
+	/** A person's checkouts of base the run left as they have them (the latest notice per checkout). */
+	checkoutsKept: Array<{path: string; notice: string; footer: string}>;
 };
 
 export function emptyRunState(concurrency = 0): RunState {
@@ -67,6 +70,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		lastSeq: 0,
 		warnings: [],
 		tampers: 0,
+		checkoutsKept: [],
 	};
 }
 
@@ -159,6 +163,8 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			return {...next, alert: undefined};
 		case 'warning':
 			return {...next, warnings: [...state.warnings, event.message].slice(-MAX_WARNINGS)};
+		case 'checkout.kept':
+			return {...next, checkoutsKept: [...state.checkoutsKept.filter(k => k.path !== event.path), {path: event.path, notice: describeKept(event), footer: keptFooter(event)}]};
 		case 'run.stopped':
 			return {...next, stopped: {reason: event.reason, ...(event.oracleExit === undefined ? {} : {oracleExit: event.oracleExit})}, workers: new Map(), paused: false};
 		default:

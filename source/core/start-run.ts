@@ -32,6 +32,7 @@ import {startRunContainment} from './run-containment.js';
 import {diskFullCause, DiskFullError, setDiskFullStop} from './disk-full.js';
 
 import {InputError} from './input-error.js';
+import {refuseDirtyCheckouts} from './user-checkout.js';
 
 export {InputError} from './input-error.js';
 
@@ -46,6 +47,8 @@ export type StartRunOptions = {
 	handleSignals?: boolean;
 	/** `run --unsandboxed` (and the demo where bwrap is missing): run agents unsandboxed on purpose. */
 	unsandboxed?: boolean;
+	/** Run even though a person's checkout of base has uncommitted changes (see user-checkout.ts). */
+	allowDirty?: boolean;
 };
 
 const version = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
@@ -68,6 +71,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const reviewer = config.reviewer ? createAdapter(config.reviewer) : undefined;
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
+	const dirty = await refuseDirtyCheckouts(repo, config.base, [...config.protectedPaths, ...tracker.protectedPaths(), CONFIG_PATH], opts.allowDirty ?? false);
 	// Decided before anything is written: a required sandbox that cannot run is bad input.
 	let sandbox: SandboxDecision;
 	try {
@@ -123,6 +127,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		// Any other write of the run that finds the disk full (a prompt, an agent's log, a check's output) stops it the same way, instead of failing the attempt.
 		setDiskFullStop((cause, file) => stopUnwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause, run.id));
 		if (opts.onEvent) log.subscribe(opts.onEvent);
+		repo.onCheckoutKept = kept => log.append({type: 'checkout.kept', ...kept});
+		for (const d of dirty) log.append({type: 'checkout.dirty', path: d.path, files: d.files});
 		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
 		let engine: Engine;
 		// The run's channels: the human one (key, 0700 dir, hidden from every box) and one per attempt for its worker.
@@ -349,5 +355,6 @@ function summarize(state: RunState, pid: number): StatusSummary {
 		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
 		interventions: state.interventions,
 		tampers: state.tampers,
+		...(state.checkoutsKept.length > 0 ? {checkoutsKept: state.checkoutsKept} : {}),
 	};
 }

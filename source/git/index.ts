@@ -6,4 +6,6 @@ export {runGit, type GitResult, type GitOptions} from './run.js';
 export type {Prepared} from './prepare.js';
 export type {MergeRequest, MergeResult} from './merge.js';
 export type {WorktreeInfo} from './worktrees.js';
+export type {KeptCheckout} from './sync.js';
+export type {DirtyCheckout} from './dirty-checkouts.js';
 export {mergeMessage, parseTrailers, marksMerge} from './trailers.js';

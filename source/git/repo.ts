@@ -1,7 +1,8 @@
 import {existsSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {changedFiles, commitAll} from './commit.js';
-import {syncCheckouts} from './sync.js';
+import {syncCheckouts, type KeptCheckout} from './sync.js';
+import {dirtyBaseCheckouts, type DirtyCheckout} from './dirty-checkouts.js';
 import {GitError} from './errors.js';
 import {appendLedger, type LedgerAppend, type LedgerRecord} from './ledger.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
@@ -63,6 +64,9 @@ export class Repo {
 
 	/** Use openRepo(): it checks the directory is a usable repository. */
 	constructor(readonly root: string) {}
+
+	/** Told when a person's checkout of base is left as they have it (see sync.ts); unset, it is a merge warning. */
+	onCheckoutKept: ((kept: KeptCheckout & {ticket?: string}) => void) | undefined;
 
 	revParse(ref: string): Promise<string | undefined> {
 		return revParse(this.root, ref);
@@ -182,7 +186,8 @@ export class Repo {
 			try {
 				return await mergeToBase(this.root, branch, {...req, ...(watched ? {expected: watched.tip} : {})}, async (old, commit) => {
 					if (watched) watched.tip = commit;
-					sync = this.#syncLock.run(() => syncCheckouts(this.root, req.base, old, commit));
+					const onKept = this.onCheckoutKept && ((kept: KeptCheckout) => this.onCheckoutKept?.({...kept, ticket: req.ticketId}));
+					sync = this.#syncLock.run(() => syncCheckouts(this.root, req.base, old, commit, onKept));
 					return [];
 				});
 			} finally {
@@ -201,7 +206,7 @@ export class Repo {
 
 	/** Bring every checkout of `base` from `oldSha` to `newSha` (after a merge found on resume); returns warnings. */
 	syncCheckouts(base: string, oldSha: string, newSha: string): Promise<string[]> {
-		return this.#syncLock.run(() => syncCheckouts(this.root, base, oldSha, newSha));
+		return this.#syncLock.run(() => syncCheckouts(this.root, base, oldSha, newSha, this.onCheckoutKept));
 	}
 
 	/** Append a finished ticket to the merge queue's ledger (idempotent), under the merge queue's lock. */
@@ -255,6 +260,11 @@ export class Repo {
 				);
 			}
 		});
+	}
+
+	/** Checkouts of `base` with uncommitted changes to tracked files outside what `ignore` drops. */
+	dirtyCheckouts(base: string, ignore: (file: string) => boolean): Promise<DirtyCheckout[]> {
+		return dirtyBaseCheckouts(this.root, base, ignore);
 	}
 
 	listWorktrees(): Promise<WorktreeInfo[]> {

@@ -29,6 +29,7 @@ export function Footer({state, mode, message, zoomed, width, lines}: {state: Run
 	if (mode.kind === 'stop-confirm') prompt = <ConfirmPrompt question="stop the run? running attempts are interrupted" />;
 
 	const warning = state.warnings.at(-1);
+	const kept = state.checkoutsKept.at(-1);
 	let status: ReactElement | undefined;
 	if (message) {
 		status = (
@@ -47,6 +48,13 @@ export function Footer({state, mode, message, zoomed, width, lines}: {state: Run
 		status = (
 			<Text wrap="truncate-end" bold>
 				{stoppedNote(state)}
+			</Text>
+		);
+	} else if (kept) {
+		// Above any other warning: the person's own checkout needs them.
+		status = (
+			<Text wrap="truncate-end" color={theme.color('bad')} bold>
+				{cleanText(kept.footer, 400)}
 			</Text>
 		);
 	} else if (state.lastTamper) {

@@ -1,4 +1,4 @@
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {hostname, tmpdir} from 'node:os';
 import path from 'node:path';
@@ -33,46 +33,60 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		expect(existsSync(path.join(root, '.proofloop/worktrees'))).toBe(false);
 	});
 
-	it("a dirty user checkout with an uncommitted edit to a file a ticket changes: the edit is kept byte for byte, base gets the merge, and the warning's exact command syncs the checkout once the edit is out of the way", async () => {
+	it("--allow-dirty over an uncommitted edit to a file a ticket changes: the checkout is left exactly as the person has it (HEAD detached where their files are, nothing staged), said whole in the output, status and report; the catch-up command works once the edit is out of the way", async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B', deps: ['A']}]});
 		mkdirSync(path.join(root, 'work'));
 		writeFileSync(path.join(root, 'work/A.txt'), 'committed before the run\n');
 		git(root, 'add', '-A');
 		git(root, 'commit', '-q', '-m', 'seed work/A.txt');
+		const start = git(root, 'rev-parse', 'HEAD');
 		writeFileSync(path.join(root, 'work/A.txt'), 'my edit, not committed\n');
-		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		const result = await runCli(root, ['run', '--headless', '--allow-dirty'], {FAKE_AGENT_PLAN: plan});
 		expect(result.exitCode).toBe(0);
-		// The user's edit is untouched; both merges are on base; B's merge (which does not touch the edit) reached the checkout.
-		expect(readFileSync(path.join(root, 'work/A.txt'), 'utf8')).toBe('my edit, not committed\n');
+		// Base has both merges; the checkout is where the person's files are, with exactly their edit and nothing staged.
 		expect(git(root, 'show', 'main:work/A.txt')).toMatch(/done by attempt 1/);
-		expect(readFileSync(path.join(root, 'work/B.txt'), 'utf8')).toMatch(/done by attempt 1/);
-		const warning = runEvents(root).find(e => e.type === 'warning' && /was not updated to the merge/.test(e.message));
-		const message = warning?.type === 'warning' ? warning.message : '';
-		expect(message).toMatch(/'work\/A\.txt' not uptodate.*nothing of yours was touched.*fix: /s);
-		// The human puts the edit aside and runs the command the warning names, verbatim.
-		git(root, 'checkout', '--', 'work/A.txt');
-		execFileSync('sh', ['-c', message.slice(message.indexOf('run: ') + 'run: '.length)], {cwd: root});
+		expect(git(root, 'show', 'main:work/B.txt')).toMatch(/done by attempt 1/);
+		expect(readFileSync(path.join(root, 'work/A.txt'), 'utf8')).toBe('my edit, not committed\n');
+		expect(git(root, 'rev-parse', 'HEAD')).toBe(start);
+		expect(spawnSync('git', ['symbolic-ref', '-q', 'HEAD'], {cwd: root}).status).toBe(1);
+		expect(git(root, 'diff', '--cached')).toBe('');
+		expect(git(root, 'diff', '--name-only', '--', '.', ':(exclude).proofloop/tickets')).toBe('work/A.txt');
+		// Said whole: the headless line (longer than the old 200-character cut), status and the report, each with the catch-up command.
+		const line = result.stdout.split('\n').find(l => l.includes('WARNING: your checkout')) ?? '';
+		expect(line.length).toBeGreaterThan(200);
+		expect(line).toMatch(new RegExp(`your checkout ${root} was NOT brought up to main: main moved to \\w+ \\(the merge of A\\).*'work/A\\.txt' not uptodate.*HEAD detached at ${start.slice(0, 12)}.*catch up: git -C "${root}" checkout main .*stash -u.*stash pop\\)$`));
+		const status = await runCli(root, ['status']);
+		expect(status.stdout).toContain(line.slice(line.indexOf('your checkout')));
+		const report = readFileSync(path.join(listRuns(root)[0]!.dir, 'report.md'), 'utf8');
+		expect(report).toContain(line.slice(line.indexOf('your checkout')));
+		expect(report).toMatch(/started with --allow-dirty over your uncommitted changes in .* \( M work\/A\.txt\)/);
+		// The person puts the edit aside and runs the catch-up command, verbatim.
+		git(root, 'stash', '-q');
+		execFileSync('sh', ['-c', line.slice(line.indexOf('catch up: ') + 'catch up: '.length).replace(/ {3}\(if git refuses.*$/, '')], {cwd: root, stdio: 'ignore'});
+		expect(git(root, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
 		expect(readFileSync(path.join(root, 'work/A.txt'), 'utf8')).toMatch(/done by attempt 1/);
-		// Only the tracker's status lines differ from base: the checkout no longer shows the merge reversed.
-		const porcelain = execFileSync('git', ['status', '--porcelain'], {cwd: root, encoding: 'utf8'});
-		expect(porcelain.split('\n').filter(Boolean).sort()).toEqual([' M .proofloop/tickets/A.md', ' M .proofloop/tickets/B.md']);
+		expect(git(root, 'diff', '--cached')).toBe('');
 	});
 
-	it("a dirty user checkout: the merges land on base, the user's unrelated edit rides along, and a colliding untracked file is left alone with the command to sync later", async () => {
+	it("--allow-dirty with an unrelated edit and an untracked file a merge would overwrite: nothing of the person's is touched, the checkout is kept where git refused, and nothing is ever staged", async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}]});
 		writeFileSync(path.join(root, 'README.md'), '# test repo\n\nmy notes, not committed\n');
 		mkdirSync(path.join(root, 'work'));
 		writeFileSync(path.join(root, 'work/B.txt'), 'my own B, untracked\n');
-		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		const result = await runCli(root, ['run', '--headless', '--allow-dirty'], {FAKE_AGENT_PLAN: plan});
 		expect(result.exitCode).toBe(0);
 		// Nothing of the user's was touched.
 		expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toBe('# test repo\n\nmy notes, not committed\n');
 		expect(readFileSync(path.join(root, 'work/B.txt'), 'utf8')).toBe('my own B, untracked\n');
-		// Base has both merges; the collision is said, with the command that syncs the checkout later.
+		// Base has both merges; the collision is said, with the command that catches up.
 		expect(git(root, 'show', 'main:work/A.txt')).toMatch(/done by attempt 1/);
 		expect(git(root, 'show', 'main:work/B.txt')).toMatch(/done by attempt 1/);
-		const warning = runEvents(root).find(e => e.type === 'warning' && /was not updated to the merge/.test(e.message));
-		expect(warning?.type === 'warning' ? warning.message : '').toMatch(/nothing of yours was touched.*fix: .*read-tree -m -u/s);
+		const kept = runEvents(root).find(e => e.type === 'checkout.kept');
+		expect(kept?.type === 'checkout.kept' && kept.ticket).toBe('B');
+		expect(kept?.type === 'checkout.kept' ? kept.reason : '').toMatch(/work\/B\.txt/);
+		expect(git(root, 'rev-parse', 'HEAD')).toBe(kept?.type === 'checkout.kept' ? kept.kept : '');
+		expect(git(root, 'diff', '--cached')).toBe('');
+		expect(git(root, 'diff', '--name-only', '--', '.', ':(exclude).proofloop/tickets')).toBe('README.md');
 	});
 
 	it('a stale run lock from a dead engine is recovered; a live one is refused with the attach command', async () => {

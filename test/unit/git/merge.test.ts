@@ -157,7 +157,7 @@ describe("syncing the user's checkout of base", () => {
 		expect(status(dir).sort()).toEqual([' M README.md', '?? notes.txt']);
 	});
 
-	it('leaves their checkout untouched and warns when their uncommitted edit collides with the merge', async () => {
+	it('when their uncommitted edit collides with the merge: their checkout is left exactly as they have it, HEAD detached where their files are, nothing staged, with the command that catches up', async () => {
 		const dir = makeRepo();
 		const repo = await openRepo(dir);
 		await work(repo, 'T-1', {'feature.txt': 'feature\n', 'src/a.txt': 'ticket\n'});
@@ -169,17 +169,21 @@ describe("syncing the user's checkout of base", () => {
 		if (result.kind !== 'merged') return;
 		// The merge landed on the ref ...
 		expect(git(dir, 'rev-parse', 'main')).toBe(result.sha);
-		// ... but their files are exactly as they left them.
+		// ... but their files and index are exactly as they left them, and HEAD is where those are: no reversed staged diff.
 		expect(readFileSync(path.join(dir, 'src/a.txt'), 'utf8')).toBe('my local edit\n');
 		expect(existsSync(path.join(dir, 'feature.txt'))).toBe(false);
+		expect(git(dir, 'rev-parse', 'HEAD')).toBe(old);
+		expect(git(dir, 'diff', '--cached', '--name-only')).toBe('');
+		expect(status(dir)).toEqual([' M src/a.txt']);
 		expect(result.warnings).toHaveLength(1);
-		expect(result.warnings[0]).toContain(dir);
-		const command = `git -C "${dir}" update-index -q --refresh; git -C "${dir}" read-tree -m -u ${old} ${result.sha}`;
-		expect(result.warnings[0]).toContain(command);
+		expect(result.warnings[0]).toContain(`${dir} was left as you have it, HEAD detached at ${old.slice(0, 12)}`);
+		const command = `git -C "${dir}" checkout main`;
+		expect(result.warnings[0]).toContain(`catch up: ${command}`);
 
-		// Once their edit is out of the way, the suggested command syncs them.
+		// Once their edit is out of the way, the suggested command catches up.
 		write(dir, 'src/a.txt', 'a1\na2\na3\n');
 		execSync(command, {stdio: 'ignore'});
+		expect(git(dir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
 		expect(status(dir)).toEqual([]);
 		expect(readFileSync(path.join(dir, 'feature.txt'), 'utf8')).toBe('feature\n');
 	});

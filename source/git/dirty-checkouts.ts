@@ -1,0 +1,39 @@
+import {existsSync} from 'node:fs';
+import {GitError, briefStderr} from './errors.js';
+import {runGit} from './run.js';
+import {listWorktrees} from './worktrees.js';
+
+export type DirtyCheckout = {path: string; files: string[]};
+
+/**
+ * A person's checkouts of `base` (proofloop's own never have it checked out) with uncommitted
+ * changes to tracked files, staged or not: a run moves base under them.
+ * `ignore` drops paths no merge can change (the tracker, which the engine
+ * itself writes there). Untracked files are not listed: which ones a merge
+ * would overwrite is unknown until it happens (then sync.ts keeps the checkout as it is).
+ */
+export async function dirtyBaseCheckouts(root: string, base: string, ignore: (file: string) => boolean): Promise<DirtyCheckout[]> {
+	const dirty: DirtyCheckout[] = [];
+	for (const checkout of await listWorktrees(root)) {
+		if (checkout.branch !== base || checkout.prunable || !existsSync(checkout.path)) continue;
+		const status = await runGit(checkout.path, ['status', '--porcelain=v1', '-z', '--untracked-files=no']);
+		if (status.exitCode !== 0) throw new GitError(`reading the state of your checkout ${checkout.path} failed: ${briefStderr(status.stderr)}; fix: run \`git status\` there and repair what it reports`);
+		const files = parsePorcelain(status.stdout).filter(entry => !ignore(entry.file)).map(entry => `${entry.xy} ${entry.file}`);
+		if (files.length > 0) dirty.push({path: checkout.path, files});
+	}
+	return dirty;
+}
+
+/** `status --porcelain=v1 -z`: "XY path\0", a rename or copy followed by its source "\0old\0". */
+function parsePorcelain(out: string): Array<{xy: string; file: string}> {
+	const entries: Array<{xy: string; file: string}> = [];
+	const parts = out.split('\0');
+	for (let i = 0; i < parts.length; i++) {
+		const part = parts[i] ?? '';
+		if (part.length < 4) continue;
+		const xy = part.slice(0, 2);
+		entries.push({xy, file: part.slice(3)});
+		if (xy.startsWith('R') || xy.startsWith('C')) i++;
+	}
+	return entries;
+}
