@@ -183,6 +183,29 @@ function inRepo(word: string, cwd: string): string | undefined {
 	return file.replace(/\/+$/, '');
 }
 
+// Files that change how a command runs without being named by it: npm's
+// script-shell, a pytest conftest, a runner's config that excludes every test,
+// a committed node_modules/.bin that shadows the runner, Python start-up hooks.
+const RUNNER_CONFIG = [
+	/(^|\/)\.npmrc$/,
+	/(^|\/)\.yarnrc(\.yml)?$/,
+	/(^|\/)\.pnpmfile\.cjs$/,
+	/(^|\/)bunfig\.toml$/,
+	/(^|\/)conftest\.py$/,
+	/(^|\/)pytest\.ini$/,
+	/(^|\/)(site|user)customize\.py$/,
+	/\.pth$/,
+	/(^|\/)vitest\.(config|workspace)\.[cm]?[jt]s$/,
+	/(^|\/)jest\.config\.([cm]?[jt]s|json)$/,
+	/(^|\/)\.mocharc(\.[a-z]+)?$/,
+	/(^|\/)node_modules\//,
+];
+
+/** Whether a path configures how the finish line's commands run (added, changed or deleted, it can make them pass without the work). */
+export function isRunnerConfig(file: string): boolean {
+	return RUNNER_CONFIG.some(pattern => pattern.test(file));
+}
+
 /** Whether a path is a test by its place or name: test/, tests/, __tests__/, *.test.*, *.spec.*, *_test.*, test_*.py. */
 export function isTestFile(file: string): boolean {
 	const parts = file.split('/');

@@ -1,7 +1,7 @@
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import type {EngineContext} from './context.js';
-import {countTests, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
+import {countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
 import {guardDiff, type GuardVerdict} from './guard.js';
 
 // The checks and verify run the repository's own scripts and tests: a diff
@@ -82,9 +82,14 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 			findings.push(`${file}: on the config's protect list ("${rule}")`);
 			continue;
 		}
-		if (!tree.files.has(file)) continue; // New files stay free to add.
+		const onBase = tree.files.has(file);
 		const head = await show(check.checkout, 'HEAD', file);
-		const how = head === undefined ? 'deletes' : 'changes';
+		const how = !onBase ? 'adds' : head === undefined ? 'deletes' : 'changes';
+		if (isRunnerConfig(file)) {
+			findings.push(`${file}: ${how} a file that changes how the finish line's commands run (package-manager or test-runner config)`);
+			continue;
+		}
+		if (!onBase) continue; // New files stay free to add.
 		if (file === 'package.json') {
 			if (named.scripts.size === 0) continue;
 			const before = scriptsOf(tree.read(file));
@@ -111,13 +116,28 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 	return findings;
 }
 
+// Each ticket's `allow` as the run found it when a person started (or resumed) it: one written
+// mid-run (an unsandboxed agent can reach the main checkout's tickets) counts from the next start.
+const pinnedAllows = new WeakMap<EngineContext, Map<string, readonly string[]>>();
+
+export function pinAllows(ctx: EngineContext, tickets: readonly Ticket[]): void {
+	pinnedAllows.set(ctx, new Map(tickets.filter(t => t.allow?.length).map(t => [t.id, t.allow ?? []])));
+}
+
+/** The allow list the guard honours for a ticket in this run. */
+export function allowOf(ctx: EngineContext, ticket: Ticket): readonly string[] {
+	const pinned = pinnedAllows.get(ctx);
+	return pinned ? (pinned.get(ticket.id) ?? []) : (ticket.allow ?? []);
+}
+
 /** The guard stage: a diff that does something, touches no protected path, and leaves the finish line alone. */
 export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout: string, files: string[], protectedPaths: string[]): Promise<GuardVerdict> {
 	const base = ctx.config.base;
 	const plain = guardDiff(files, protectedPaths, base);
 	if (!plain.ok) return plain;
-	const findings = await finishLineFindings({checkout, base, files, commands: await runCommands(ctx, ticket), protect: ctx.config.protect, allow: ticket.allow ?? [],
-		onAllowed: file => ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${(ticket.allow ?? []).join(', ')}])`}),
+	const allow = allowOf(ctx, ticket);
+	const findings = await finishLineFindings({checkout, base, files, commands: await runCommands(ctx, ticket), protect: ctx.config.protect, allow,
+		onAllowed: file => ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${allow.join(', ')}])`}),
 	});
 	if (findings.length === 0) return plain;
 	const paths = findings.map(finding => finding.slice(0, finding.indexOf(':')));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {CONFIG_PATH, ProjectConfig} from './config.js';
+import {pinAllows} from './finish-line-guard.js';
 import type {EngineContext} from './context.js';
 
 // What must not change under a running batch without a person looking:
@@ -48,6 +49,8 @@ export class RunWatch {
 	#configStamp = '';
 	readonly #baseline: Record<string, string>;
 	readonly #files = new Map<string, string>();
+	/** Each ticket's allow list as last said: a change mid-run is said out loud (and not honoured until the next start). */
+	readonly #allows = new Map<string, string>();
 
 	constructor(
 		private readonly ctx: EngineContext,
@@ -63,7 +66,10 @@ export class RunWatch {
 		const tip = resumed ? await ctx.repo.revParse(`refs/heads/${ctx.config.base}`) : ctx.manifest.base_commit;
 		if (tip) ctx.repo.watchBase(ctx.config.base, tip);
 		ctx.repo.onForeignBase = found => this.#foreign(found);
-		for (const ticket of await ctx.tracker.load().catch(() => [])) this.#files.set(ticket.id, ticket.file);
+		const tickets = await ctx.tracker.load().catch(() => []);
+		for (const ticket of tickets) this.#files.set(ticket.id, ticket.file);
+		pinAllows(ctx, tickets);
+		for (const ticket of tickets) this.#allows.set(ticket.id, JSON.stringify(ticket.allow ?? []));
 		this.#timer = setInterval(() => void this.tick(), TICK_MS);
 	}
 
@@ -155,7 +161,18 @@ export class RunWatch {
 		let problem: string | undefined;
 		try {
 			const loaded = await ctx.tracker.load();
-			for (const ticket of loaded) this.#files.set(ticket.id, ticket.file);
+			for (const ticket of loaded) {
+				this.#files.set(ticket.id, ticket.file);
+				const allow = JSON.stringify(ticket.allow ?? []);
+				if (allow !== (this.#allows.get(ticket.id) ?? '[]')) {
+					this.#allows.set(ticket.id, allow);
+					ctx.log.append({
+						type: 'warning',
+						ticket: ticket.id,
+						message: `${ticket.file}: allow changed during the run (now ${allow}); the guard keeps the allow list the run started with. If a person wrote it, it counts from the next \`proofloop run\`; if not, an agent did: put it back`,
+					});
+				}
+			}
 			problem = missingTickets(ctx.manifest.ticket_ids, loaded, id => this.#files.get(id), ctx.config.tracker.dir);
 		} catch (error) {
 			problem = (error as Error).message;

@@ -12,12 +12,12 @@ import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 const TAMPER_AGENT = path.resolve('test/fixtures/agents/tamper-agent.mjs');
 const sandboxed = probeBwrap().ok;
 
-function gutRepo(sandbox: 'auto' | 'none', extra?: string) {
+function gutRepo(sandbox: 'auto' | 'none', extra?: string, attempts = 1) {
 	const {root, plan} = makeRepo({
 		tickets: [{id: 'A', ...(extra ? {extra} : {})}],
 		config: {
 			sandbox,
-			attempts: 1,
+			attempts,
 			agent: {type: 'command', command: `node ${TAMPER_AGENT}`},
 			// The finish line lives in the repository: npm scripts, a smoke script, a test file.
 			checks: ['npm test'],
@@ -60,6 +60,25 @@ describe('the guard keeps the finish line that lives in the repository', () => {
 			expect(await trailerCount(root, 'A')).toBe(0);
 		});
 	}
+
+	it('refuses a new .npmrc that makes every npm script pass (script-shell=/bin/true)', {timeout: 120_000}, async () => {
+		const {root, plan} = gutRepo('none');
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'npmrc'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A')).toMatchObject({ok: false, reason: expect.stringContaining(".npmrc: adds a file that changes how the finish line's commands run")});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
+
+	it('does not honour an allow an agent wrote into its ticket mid-run (unsandboxed), and says so', {timeout: 120_000}, async () => {
+		const {root, plan} = gutRepo('none', undefined, 2);
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'allow-gut'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A' && e.attempt === 2)).toMatchObject({ok: false, reason: expect.stringContaining('scripts/smoke.mjs: changes a file the finish line runs')});
+		expect(events.some(e => e.type === 'warning' && /A\.md: allow changed during the run/.test(e.message))).toBe(true);
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
 
 	it('merges the same change when a person allowed it in the ticket', {timeout: 120_000}, async () => {
 		const {root, plan} = gutRepo('none', 'allow: [scripts/smoke.mjs, test/]');

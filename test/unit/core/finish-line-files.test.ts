@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {countTests, isTestFile, matchesPathRule, namedFiles, packageScript, shellWords} from '../../../source/core/finish-line-files.js';
+import {countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, packageScript, shellWords} from '../../../source/core/finish-line-files.js';
 
 const tree = (texts: Record<string, string>) => ({files: new Set(Object.keys(texts)), read: (file: string) => texts[file]});
 
@@ -114,5 +114,24 @@ describe('matchesPathRule', () => {
 		['x.py', '?.py', true],
 	])('%s vs %s -> %s', (file, rule, expected) => {
 		expect(matchesPathRule(file, rule)).toBe(expected);
+	});
+});
+
+describe('isRunnerConfig', () => {
+	it.each([
+		['.npmrc', true],
+		['sub/.npmrc', true],
+		['conftest.py', true],
+		['tests/conftest.py', true],
+		['vitest.config.ts', true],
+		['jest.config.mjs', true],
+		['.mocharc.yml', true],
+		['node_modules/.bin/vitest', true],
+		['lib/site-packages/evil.pth', true],
+		['src/npmrc.ts', false],
+		['package.json', false],
+		['src/config.ts', false],
+	])('%s -> %s', (file, expected) => {
+		expect(isRunnerConfig(file)).toBe(expected);
 	});
 });
