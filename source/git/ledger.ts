@@ -47,8 +47,13 @@ async function ledgerText(root: string, tip: string | undefined): Promise<string
 	if (tip === undefined) return '';
 	const cached = known.get(root);
 	if (cached?.tip === tip && cached.text !== undefined) return cached.text;
-	const blob = await runGit(root, ['cat-file', 'blob', `${tip}:${LEDGER_FILE}`]);
-	return blob.exitCode === 0 ? blob.stdout + (blob.stdout === '' ? '' : '\n') : '';
+	// Replacement refs must not change what the ledger says (the oracle reads it with them off too).
+	const blob = await runGit(root, ['--no-replace-objects', 'cat-file', 'blob', `${tip}:${LEDGER_FILE}`]);
+	// Never start the record over: a ledger that cannot be read is an error, not an empty one.
+	if (blob.exitCode !== 0) {
+		throw new GitError(`cannot read ${LEDGER_FILE} at ${tip.slice(0, 12)} (${LEDGER_REF}): ${briefStderr(blob.stderr)}; fix: reset ${LEDGER_REF} to the engine's last ledger commit (git reflog ${LEDGER_REF}), then resume`);
+	}
+	return blob.stdout + (blob.stdout === '' ? '' : '\n');
 }
 
 /** A record with the same ticket, merge and digest (a resume redoing an append cut by a crash). */
