@@ -19,8 +19,9 @@
  * --die-with-parent) ends with the agent, and the cgroup holds bwrap.
  */
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {killTree, removeTree, sweepAbandoned, type Hierarchy} from './cgroup-tree.js';
 
 export const CONTAINMENT_KINDS = ['cgroup2', 'cgroup1', 'pidns', 'group'] as const;
 export type ContainmentKind = (typeof CONTAINMENT_KINDS)[number];
@@ -72,10 +73,8 @@ function ownCgroup(controller: string): string | undefined {
 	return undefined;
 }
 
-const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 /** Whether a child process can be moved into a fresh cgroup under `base` (then removes it). */
-function canUse(base: string, hierarchy: 'unified' | 'freezer' | 'pids'): boolean {
+function canUse(base: string, hierarchy: Hierarchy): boolean {
 	const probe = path.join(base, 'proofloop', `probe-${process.pid}`);
 	try {
 		mkdirSync(probe, {recursive: true});
@@ -166,6 +165,7 @@ export function containRun(runId: string, mode: ContainmentMode, recordFile: str
 		// No record: a fresh run.
 	}
 	killed.push(...killContained(runId));
+	if ('base' in mode) sweepAbandoned(path.join(mode.base, 'proofloop'));
 	try {
 		writeFileSync(recordFile, JSON.stringify({kind: mode.kind, cgroup: runCgroup(mode, runId)}) + '\n');
 	} catch {
@@ -193,7 +193,12 @@ export function contain(env: Record<string, string | undefined>, command: Comman
 	const run = runCgroup(mode, runId);
 	if (!run) return none;
 	const dir = path.join(run, segment(env['PROOFLOOP_TICKET'] ?? 'run'), `${process.pid}-${++spawns}`);
-	mkdirSync(dir, {recursive: true});
+	// Twice: another engine's sweep may remove an empty parent between the levels of a recursive mkdir.
+	try {
+		mkdirSync(dir, {recursive: true});
+	} catch {
+		mkdirSync(dir, {recursive: true});
+	}
 	const hierarchy = mode.kind === 'cgroup1' ? mode.hierarchy : 'unified';
 	let ended = false;
 	return {
@@ -217,102 +222,4 @@ export function killContained(runId: string, ticket?: string): number[] {
 	if (!mode || !run) return [];
 	const dir = ticket === undefined ? run : path.join(run, segment(ticket));
 	return killTree(dir, mode.kind === 'cgroup1' ? mode.hierarchy : 'unified');
-}
-
-/** Every cgroup directory at and below `dir`, deepest first. */
-function cgroupsUnder(dir: string): string[] {
-	let entries: string[];
-	try {
-		entries = readdirSync(dir, {withFileTypes: true}).filter(e => e.isDirectory()).map(e => path.join(dir, e.name));
-	} catch {
-		return [];
-	}
-	return [...entries.flatMap(cgroupsUnder), dir];
-}
-
-function pidsIn(dirs: string[]): number[] {
-	return dirs.flatMap(dir => {
-		try {
-			return readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-		} catch {
-			return [];
-		}
-	});
-}
-
-const write = (file: string, value: string): boolean => {
-	try {
-		writeFileSync(file, value);
-		return true;
-	} catch {
-		return false;
-	}
-};
-
-const killAll = (pids: number[]): void => {
-	for (const pid of pids) {
-		try {
-			if (pid > 1) process.kill(pid, 'SIGKILL');
-		} catch {
-			// Gone already.
-		}
-	}
-};
-
-/**
- * Kill every process in `dir` and below, then remove the directories. Frozen
- * first where the hierarchy can (nothing forks between listing and killing);
- * without a freezer, killed until empty. Bounded: a cgroup that will not empty
- * (a zombie nobody reaps) stays, and the run's end or next start tries again.
- */
-function killTree(dir: string, hierarchy: 'unified' | 'freezer' | 'pids'): number[] {
-	if (!existsSync(dir)) return [];
-	const dirs = cgroupsUnder(dir);
-	const seen = new Set(pidsIn(dirs));
-	if (hierarchy === 'unified' && write(path.join(dir, 'cgroup.kill'), '1')) {
-		// The kernel kills the whole subtree, forks in flight included.
-	} else if (hierarchy === 'unified' ? write(path.join(dir, 'cgroup.freeze'), '1') : hierarchy === 'freezer' && write(path.join(dir, 'freezer.state'), 'FROZEN')) {
-		for (let i = 0; i < 50 && !frozen(dir, hierarchy); i++) sleepSync(10);
-		const pids = pidsIn(dirs);
-		for (const pid of pids) seen.add(pid);
-		killAll(pids);
-		// SIGKILL is delivered once thawed.
-		if (hierarchy === 'unified') write(path.join(dir, 'cgroup.freeze'), '0');
-		else write(path.join(dir, 'freezer.state'), 'THAWED');
-	}
-	for (let i = 0; i < 200; i++) {
-		const left = pidsIn(dirs);
-		if (left.length === 0) break;
-		for (const pid of left) seen.add(pid);
-		killAll(left);
-		sleepSync(10);
-	}
-	removeTree(dir);
-	return [...seen];
-}
-
-function frozen(dir: string, hierarchy: 'unified' | 'freezer' | 'pids'): boolean {
-	try {
-		if (hierarchy === 'unified') return /^frozen 1$/m.test(readFileSync(path.join(dir, 'cgroup.events'), 'utf8'));
-		return readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
-	} catch {
-		return true;
-	}
-}
-
-/** rmdir, deepest first (a cgroup directory is removed with rmdir, never with its files). */
-function removeTree(dir: string): void {
-	for (const d of cgroupsUnder(dir)) {
-		for (let i = 0; i < 20; i++) {
-			try {
-				rmdirSync(d);
-				break;
-			} catch (error) {
-				const code = (error as NodeJS.ErrnoException).code;
-				if (code === 'ENOENT') break;
-				// EBUSY: a process still exiting.
-				sleepSync(5);
-			}
-		}
-	}
 }

@@ -4,7 +4,7 @@
  * an engine start reaps only its own run's leftovers.
  */
 import {spawnSync} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, utimesSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -77,6 +77,34 @@ for (const kind of ['cgroup2', 'cgroup1'] as const) {
 			expect(tagged(other).length).toBeGreaterThan(0);
 			killContained(theirs);
 			expect(tagged(other)).toEqual([]);
+		});
+
+		it('an engine start removes the empty cgroups other runs abandoned long ago, and nothing of a run that may be live', () => {
+			const proofloop = path.join((mode as {base: string}).base, 'proofloop');
+			const old = path.join(proofloop, `t-${randomBytes(4).toString('hex')}`);
+			const fresh = path.join(proofloop, `t-${randomBytes(4).toString('hex')}`);
+			mkdirSync(path.join(old, 'A', '1-1'), {recursive: true});
+			mkdirSync(path.join(fresh, 'A'), {recursive: true});
+			const hour = Date.now() / 1000 - 3600;
+			for (const dir of [old, path.join(old, 'A'), path.join(old, 'A', '1-1')]) utimesSync(dir, hour, hour);
+			// An old cgroup with a process in it belongs to someone alive: kept.
+			const busyRun = `t-${randomBytes(4).toString('hex')}`;
+			containRun(busyRun, mode, path.join(tempDir(), 'containment.json'));
+			const tag = `pl-contain-${randomBytes(4).toString('hex')}`;
+			leaveOrphan(busyRun, 'B', tag);
+			const busy = path.join(proofloop, busyRun, 'B');
+			for (const dir of [path.join(proofloop, busyRun), busy, ...readdirSync(busy, {withFileTypes: true}).filter(e => e.isDirectory()).map(e => path.join(busy, e.name))]) utimesSync(dir, hour, hour);
+			try {
+				const mine = `t-${randomBytes(4).toString('hex')}`;
+				runs.push(mine);
+				containRun(mine, mode, path.join(tempDir(), 'containment.json'));
+				expect(existsSync(old)).toBe(false);
+				expect(existsSync(path.join(fresh, 'A'))).toBe(true);
+				expect(tagged(tag).length).toBeGreaterThan(0);
+				expect(existsSync(busy)).toBe(true);
+			} finally {
+				for (const dir of [path.join(fresh, 'A'), fresh]) rmdirSync(dir);
+			}
 		});
 
 		it('a record naming a directory that is not this run\'s cgroup is not followed', () => {
