@@ -31,10 +31,12 @@ export class LineServer<S> {
 		this.server = net.createServer(socket => this.accept(socket));
 	}
 
-	static async listen<S>(socketPath: string, handler: LineHandler<S>): Promise<LineServer<S>> {
+	static async listen<S>(socketPath: string, handler: LineHandler<S>, opts: {maxConnections?: number} = {}): Promise<LineServer<S>> {
 		// A socket file left by a dead engine (the run lock already proved it dead) blocks listen().
 		if (existsSync(socketPath)) unlinkSync(socketPath);
 		const server = new LineServer(socketPath, handler);
+		// A peer opening connection after connection must not take the engine's file descriptors.
+		server.server.maxConnections = opts.maxConnections ?? 64;
 		await new Promise<void>((resolve, reject) => {
 			server.server.once('error', reject);
 			server.server.listen(socketPath, () => resolve());

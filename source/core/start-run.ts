@@ -20,7 +20,7 @@ import {actor, controlFile} from './control-client.js';
 import type {StatusSummary} from './control.js';
 import {ControlServer} from './control-server.js';
 import {channelDirFor, channelsRoot, prepareChannelDir, removeChannelDir} from './channel-dir.js';
-import {TamperLog} from './tamper-log.js';
+import {TamperLog, tamperSection} from './tamper-log.js';
 import {OwnedKeys} from './owned-keys.js';
 import {openWorkerChannel} from './worker-channel.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
@@ -247,7 +247,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// Stuck or halted: say why where the morning reader looks (the healer read the same text).
 			const stopFile = path.join(run.dir, 'stop-report.md');
 			const short = reason === 'stuck' || reason === 'halted';
-			if (short) writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n`);
+			if (short) writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n${tamperSection(readEventLog(run.eventsFile).events)}`);
 			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(short ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);

@@ -1,4 +1,6 @@
 import type {EventLog} from './event-log.js';
+import type {EngineEvent} from './events.js';
+import {tamperLine} from './run-state.js';
 
 /** How many refusals of one channel are written to the log; the rest are refused without a line each (a flood must not fill the disk). */
 const LOGGED_PER_CHANNEL = 20;
@@ -34,4 +36,10 @@ export class TamperLog {
 	end(): void {
 		this.over = true;
 	}
+}
+
+/** For the stop report: every refused tamper attempt of the run, or nothing when there was none. */
+export function tamperSection(events: EngineEvent[]): string {
+	const lines = events.flatMap(e => (e.type === 'tamper.refused' ? [`- ${e.at} ${tamperLine(e)}`] : []));
+	return lines.length === 0 ? '' : `\n## Tamper attempts (refused, never counted)\n\n${lines.join('\n')}\n`;
 }

@@ -12,6 +12,8 @@ export type WorkerHandlers = {
 };
 
 const READS = new Set(['status', 'subscribe']);
+/** A worker asks one thing at a time; a flood waits for its answers instead of queueing engine work without end. */
+const MAX_IN_FLIGHT = 16;
 
 export type WorkerChannel = {socket: string; close(): Promise<void>};
 
@@ -52,6 +54,10 @@ export async function openWorkerChannel(opts: {channels: ChannelDir; ticket: str
 				server.send(socket, {type: 'error', ...id, message: `the attempt ${attempt} of ${ticket} is over; its channel takes nothing more`});
 				return;
 			}
+			if (inFlight.size >= MAX_IN_FLIGHT) {
+				server.send(socket, {type: 'error', ...id, message: `busy: ${MAX_IN_FLIGHT} requests of this attempt are still being answered; wait for their replies`});
+				return;
+			}
 			const handled = answer(server, socket, id, () => {
 				if (request.type === 'note') return handlers.note(ticket, request.text);
 				if (request.type === 'file') return handlers.file({...request, from: ticket});
@@ -59,7 +65,7 @@ export async function openWorkerChannel(opts: {channels: ChannelDir; ticket: str
 			}).finally(() => inFlight.delete(handled));
 			inFlight.add(handled);
 		},
-	});
+	}, {maxConnections: 16});
 	return {
 		socket: server.socketPath,
 		close: async () => {

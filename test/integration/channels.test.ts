@@ -62,6 +62,10 @@ describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => 
 			// Garbage and a 3 MB frame: answered or dropped, and the channel still works after.
 			expect(of(ticket, 'garbled')[0]?.replies?.length).toBeGreaterThan(0);
 			expect(of(ticket, 'after-huge')[0]?.replies).toEqual([expect.objectContaining({type: 'ok', id: 'alive'})]);
+			// 200 connections at once sending `stop`: none acted, the log holds at most 20 refusals of this attempt, and it is answered after.
+			expect(of(ticket, 'flood')[0]).toMatchObject({ok: 0});
+			expect(of(ticket, 'after-flood')[0]?.replies).toEqual([expect.objectContaining({type: 'ok', id: 'alive'})]);
+			expect(events.filter(e => e.type === 'tamper.refused' && e.ticket === ticket).length).toBeLessThanOrEqual(20);
 			// The key is nowhere it can read; no other socket it found answers a human verb.
 			for (const key of of(ticket, 'key-file')) expect(key.readable, key.error).toBe(false);
 			for (const found of of(ticket, 'found-socket')) expect(!found.connected || (found.replies ?? []).every(r => r.type === 'error'), JSON.stringify(found)).toBe(true);
@@ -85,6 +89,7 @@ describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => 
 		// Nothing acted: no intervention, both tickets done by their work, the oracle says 0.
 		expect(events.filter(e => e.type === 'intervention')).toEqual([]);
 		expect(result.exitCode).toBe(0);
+		expect(existsSync(path.join(run.dir, 'stop-report.md'))).toBe(false);
 		for (const id of ['A', 'B']) expect(readFileSync(path.join(root, '.proofloop/tickets', `${id}.md`), 'utf8')).toMatch(/status: done/);
 		expect(result.stdout).toMatch(/TAMPER refused: A attempt 1 sent `gate` on the worker channel/);
 		const report = JSON.parse(readFileSync(path.join(run.dir, 'report.json'), 'utf8')) as {tampers: Array<{ticket?: string; verb: string}>};
@@ -122,5 +127,15 @@ describe('the same agent unsandboxed', () => {
 		expect(JSON.parse(status.stdout)).toMatchObject({sandbox: 'none'});
 		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/- sandbox: UNSANDBOXED/);
 		expect(existsSync(path.join(run.dir, 'control.json'))).toBe(false);
+	});
+});
+
+describe('a run that stops short of done', () => {
+	it('lists the refused tamper attempts in its stop report', async () => {
+		const {root, plan, io} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1, checks: ['false'], selfHeal: {max: 0}}, plan: {A: 'channel-tamper', _sleepMs: 0}});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: path.join(io, 'probes.jsonl')});
+		expect(result.exitCode).toBe(1);
+		const stop = readFileSync(path.join(listRuns(root)[0]!.dir, 'stop-report.md'), 'utf8');
+		expect(stop).toMatch(/## Tamper attempts \(refused, never counted\)\n\n(- .*\n)*- .*TAMPER refused: A attempt 1 sent `gate` on the worker channel/);
 	});
 });
