@@ -78,13 +78,13 @@ export class ControlServer {
 			}
 			this.tamper.refused({channel: 'human', verb: 'auth', detail: 'a wrong key for the human channel'});
 			this.server.send(socket, {type: 'error', ...id, message: 'refused: wrong key for this run\'s human channel (logged as a tamper attempt)'});
-			socket.destroy();
+			this.server.hangUp(socket);
 			return;
 		}
 		if (!state.authed) {
 			this.tamper.refused({channel: 'human', verb: request.type, detail: 'a request on the human channel without its key'});
 			this.server.send(socket, {type: 'error', ...id, message: "refused: the human channel answers only after the run's key (the proofloop CLI of the user who started the run sends it); logged as a tamper attempt"});
-			socket.destroy();
+			this.server.hangUp(socket);
 			return;
 		}
 		if (request.type === 'subscribe') {

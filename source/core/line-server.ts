@@ -22,6 +22,7 @@ export type LineHandler<S> = {
 export class LineServer<S> {
 	private readonly server: net.Server;
 	private readonly clients = new Set<net.Socket>();
+	private readonly hungUp = new WeakSet<net.Socket>();
 	#closed: Promise<void> | undefined;
 
 	private constructor(
@@ -62,6 +63,14 @@ export class LineServer<S> {
 		if (existsSync(this.socketPath)) unlinkSync(this.socketPath);
 	}
 
+	/** Say the last reply and close: its bytes are flushed first (a destroy would drop them); nothing more is read. */
+	hangUp(socket: net.Socket): void {
+		this.hungUp.add(socket);
+		socket.end();
+		// A peer that does not read must not keep it open.
+		setTimeout(() => socket.destroy(), 1000).unref();
+	}
+
 	send(socket: net.Socket, reply: ControlReply): void {
 		if (socket.destroyed) return;
 		if (socket.writableLength > MAX_CLIENT_BACKLOG) {
@@ -83,6 +92,7 @@ export class LineServer<S> {
 		}
 		socket.setEncoding('utf8');
 		socket.on('data', (chunk: string) => {
+			if (this.hungUp.has(socket)) return;
 			buffer += chunk;
 			let newline: number;
 			while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -91,7 +101,7 @@ export class LineServer<S> {
 				if (!line) continue;
 				if (line.length > MAX_LINE) {
 					this.send(socket, {type: 'error', message: 'message too long'});
-					socket.destroy();
+					this.hangUp(socket);
 					return;
 				}
 				try {
@@ -100,11 +110,12 @@ export class LineServer<S> {
 					// Whatever a peer sends, the engine goes on.
 					this.send(socket, {type: 'error', message: `refused: ${(error as Error).message}`});
 				}
-				if (socket.destroyed) return;
+				if (socket.destroyed || this.hungUp.has(socket)) return;
 			}
 			if (buffer.length > MAX_LINE) {
+				buffer = '';
 				this.send(socket, {type: 'error', message: 'message too long'});
-				socket.destroy();
+				this.hangUp(socket);
 			}
 		});
 		const drop = () => {
