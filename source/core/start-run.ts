@@ -71,7 +71,6 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const reviewer = config.reviewer ? createAdapter(config.reviewer) : undefined;
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
-	const dirty = await refuseDirtyCheckouts(repo, config.base, [...config.protectedPaths, ...tracker.protectedPaths(), CONFIG_PATH], opts.allowDirty ?? false);
 	// Decided before anything is written: a required sandbox that cannot run is bad input.
 	let sandbox: SandboxDecision;
 	try {
@@ -82,6 +81,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		throw error;
 	}
 
+	// Before anything is written (no run directory, no lock): a person's uncommitted changes where base is checked out.
+	const dirty = await refuseDirtyCheckouts(repo, config.base, [...config.protectedPaths, ...tracker.protectedPaths(), CONFIG_PATH], opts.allowDirty ?? false);
 	const resumable = findResumableRun(root);
 	let manifest: Manifest;
 	let run: RunDir;

@@ -11,12 +11,13 @@ export type DirtyCheckout = {path: string; files: string[]};
  * `ignore` drops paths no merge can change (the tracker, which the engine
  * itself writes there). Untracked files are not listed: which ones a merge
  * would overwrite is unknown until it happens (then sync.ts keeps the checkout as it is).
+ * --no-optional-locks: a status here never takes the person's index lock.
  */
 export async function dirtyBaseCheckouts(root: string, base: string, ignore: (file: string) => boolean): Promise<DirtyCheckout[]> {
 	const dirty: DirtyCheckout[] = [];
 	for (const checkout of await listWorktrees(root)) {
 		if (checkout.branch !== base || checkout.prunable || !existsSync(checkout.path)) continue;
-		const status = await runGit(checkout.path, ['status', '--porcelain=v1', '-z', '--untracked-files=no']);
+		const status = await runGit(checkout.path, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=no']);
 		if (status.exitCode !== 0) throw new GitError(`reading the state of your checkout ${checkout.path} failed: ${briefStderr(status.stderr)}; fix: run \`git status\` there and repair what it reports`);
 		const files = parsePorcelain(status.stdout).filter(entry => !ignore(entry.file)).map(entry => `${entry.xy} ${entry.file}`);
 		if (files.length > 0) dirty.push({path: checkout.path, files});
