@@ -20,6 +20,8 @@ const LEDGER_FILE = 'merges.jsonl';
 const ZERO = '0'.repeat(40);
 // Objects and the ref reach the disk before update-ref returns: the ticket's `done` is written after.
 const FSYNC = ['-c', 'core.fsync=committed', '-c', 'core.fsyncMethod=fsync'];
+// No repository hook (reference-transaction) runs inside the ledger's ref update.
+const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
 
 export type LedgerRecord = {ticket: string; attempt: number; merge: string; verify_digest: string; run: string; at: string};
 export type LedgerAppend = {kind: 'appended' | 'present'; sha: string; foreignTip?: string};
@@ -94,7 +96,7 @@ export async function appendLedger(root: string, record: LedgerRecord): Promise<
 				env: await identityEnv(root),
 			})
 		).trim();
-		const cas = await runGit(root, [...FSYNC, 'update-ref', '-m', `proofloop: ledger ${record.ticket}`, LEDGER_REF, commit, old ?? ZERO]);
+		const cas = await runGit(root, [...FSYNC, ...NO_HOOKS, 'update-ref', '-m', `proofloop: ledger ${record.ticket}`, LEDGER_REF, commit, old ?? ZERO]);
 		if (cas.exitCode === 0) {
 			known.set(root, {tip: commit, text: next});
 			return {kind: 'appended', sha: commit, ...(foreignTip ? {foreignTip} : {})};
