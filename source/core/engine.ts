@@ -233,7 +233,7 @@ export class Engine {
 	async run(): Promise<OracleVerdict> {
 		const watch = new RunWatch(this.ctx, {halt: (cause, message) => this.halt(cause, message), wake: () => this.wake()});
 		try {
-			await watch.start(this.events.some(e => e.type === 'run.resumed'));
+			await watch.start(this.events);
 			await watchTheLedger(this.ctx);
 			await this.refresh();
 			this.publishTickets();

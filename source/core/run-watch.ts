@@ -5,6 +5,7 @@ import type {Ticket} from '../tracker/ticket.js';
 import {CONFIG_PATH, ProjectConfig} from './config.js';
 import {pinAllows} from './finish-line-guard.js';
 import type {EngineContext} from './context.js';
+import type {EngineEvent} from './events.js';
 
 // What must not change under a running batch without a person looking:
 // base moved by anyone but the merge queue, the config fields that define the
@@ -60,12 +61,25 @@ export class RunWatch {
 		this.#baseline = Object.fromEntries(RUN_DEFINING_FIELDS.map(field => [field, fieldValue(config, field)]));
 	}
 
-	/** Begin watching. `resumed`: a person restarted the run, so base as it is now is the merge queue's starting point. */
-	async start(resumed: boolean): Promise<void> {
+	/**
+	 * Begin watching. Base must be where the merge queue left it: the run's
+	 * base_commit or one of its merges (a resumed run's log has them all, a
+	 * merge cut by the crash included, once recover() ran). Anything else
+	 * came while the engine was down, and halts now.
+	 */
+	async start(history: readonly EngineEvent[]): Promise<void> {
 		const {ctx} = this;
-		const tip = resumed ? await ctx.repo.revParse(`refs/heads/${ctx.config.base}`) : ctx.manifest.base_commit;
-		if (tip) ctx.repo.watchBase(ctx.config.base, tip);
+		const base = ctx.config.base;
+		const made = [ctx.manifest.base_commit, ...history.flatMap(e => (e.type === 'merge.done' ? [e.sha] : []))];
+		const tip = await ctx.repo.revParse(`refs/heads/${base}`);
 		ctx.repo.onForeignBase = found => this.#foreign(found);
+		if (tip && made.includes(tip)) ctx.repo.watchBase(base, tip);
+		else {
+			const expected = made.at(-1) ?? ctx.manifest.base_commit;
+			ctx.repo.watchBase(base, expected);
+			this.#foreign({base, expected, tip: tip ?? '(deleted)'});
+			return;
+		}
 		const tickets = await ctx.tracker.load().catch(() => []);
 		for (const ticket of tickets) this.#files.set(ticket.id, ticket.file);
 		pinAllows(ctx, tickets);

@@ -68,6 +68,25 @@ describe('base moved by anyone but the merge queue', () => {
 		expect(events.some(e => e.type === 'merge.done')).toBe(false);
 		expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
 	});
+
+	it('a commit that reached base while the engine was down halts the resumed run', {timeout: 120_000}, async () => {
+		const {root, plan} = repo([{id: 'A'}, {id: 'B'}]);
+		const env = {FAKE_AGENT_PLAN: plan, FAKE_TAMPER_A: 'ok', FAKE_SLEEP_MS: '1000'};
+		// B is slow: A merges, then the engine dies with B still running.
+		const first = runCli(root, ['run', '--headless'], {...env, FAKE_SLEEP_MS_B: '30000'});
+		await until(root, "A's merge", events => events.some(e => e.type === 'merge.done'));
+		first.kill('SIGKILL');
+		await first;
+		await git(root, ['commit', '-q', '--allow-empty', '-m', 'while it was down'], {GIT_AUTHOR_NAME: 'Pat', GIT_AUTHOR_EMAIL: 'pat@example.invalid'});
+		const sha = await git(root, ['rev-parse', 'HEAD']);
+		const result = await runCli(root, ['run', '--headless'], env);
+		expect(result.exitCode).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.some(e => e.type === 'run.resumed')).toBe(true);
+		expect(events.find(e => e.type === 'base.foreign')).toMatchObject({tip: sha, commits: [{sha, author: 'Pat <pat@example.invalid>', subject: 'while it was down'}]});
+		expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
+		expect(events.slice(events.findIndex(e => e.type === 'base.foreign')).filter(e => e.type === 'merge.done' || e.type === 'attempt.started')).toEqual([]);
+	});
 });
 
 describe('no silent waits', () => {
