@@ -19,7 +19,12 @@ export async function dirtyBaseCheckouts(root: string, base: string, ignore: (fi
 		if (checkout.branch !== base || checkout.prunable || !existsSync(checkout.path)) continue;
 		const status = await runGit(checkout.path, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=no']);
 		if (status.exitCode !== 0) throw new GitError(`reading the state of your checkout ${checkout.path} failed: ${briefStderr(status.stderr)}; fix: run \`git status\` there and repair what it reports`);
-		const files = parsePorcelain(status.stdout).filter(entry => !ignore(entry.file)).map(entry => `${entry.xy} ${entry.file}`);
+		let entries = parsePorcelain(status.stdout).filter(entry => !ignore(entry.file));
+		// Staged changes that are exactly a merge reversed are ours (a crash cut the sync; the resumed run redoes it): only the person's worktree edits count.
+		if (entries.some(entry => entry.xy[0] !== ' ') && (await interruptedSync(checkout.path))) {
+			entries = entries.filter(entry => entry.xy[1] !== ' ').map(entry => ({...entry, xy: ` ${entry.xy[1]}`}));
+		}
+		const files = entries.map(entry => `${entry.xy} ${entry.file}`);
 		if (files.length > 0) dirty.push({path: checkout.path, files});
 	}
 	return dirty;
@@ -37,4 +42,22 @@ function parsePorcelain(out: string): Array<{xy: string; file: string}> {
 		if (xy.startsWith('R') || xy.startsWith('C')) i++;
 	}
 	return entries;
+}
+
+/**
+ * Whether the index is exactly the tree before one of the newest proofloop
+ * merges on HEAD's first-parent chain: base moved by a merge whose checkout
+ * sync an engine crash cut short (HEAD names the merge, the index still the
+ * commit before it).
+ */
+async function interruptedSync(checkout: string): Promise<boolean> {
+	const chain = await runGit(checkout, ['log', '--first-parent', '-n', '5', '--merges', '--format=%H %P%x00%B%x1e', 'HEAD']);
+	if (chain.exitCode !== 0) return false;
+	for (const record of chain.stdout.split('\x1e')) {
+		const [shas = '', message = ''] = record.split('\0');
+		const parent = shas.trim().split(' ')[1];
+		if (!parent || !/^Ticket: /m.test(message)) continue;
+		if ((await runGit(checkout, ['diff-index', '--cached', '--quiet', parent])).exitCode === 0) return true;
+	}
+	return false;
 }
