@@ -1,9 +1,10 @@
 import {spawn} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import type {EngineEvent} from '../../source/core/events.js';
+import {listRuns} from '../../source/core/run-dir.js';
 import {makeRepo, runCli, runEvents} from '../helpers/repo.js';
 
 const FORGER = path.resolve('test/fixtures/agents/forge-evidence.mjs');
@@ -78,4 +79,30 @@ describe("done's evidence is what the merge queue recorded, not a trailer anyone
 		expect(warnings.some(message => message.startsWith("TAMPER: refs/heads/proofloop-ledger is at")), warnings.join('\n')).toBe(true);
 		expect(result.stdout + result.stderr).toContain('TAMPER: refs/heads/proofloop-ledger');
 	});
+});
+
+describe('a crash between the ledger and the ticket file is finished on resume, never twice', () => {
+	// The state a kill leaves: ticket.done logged (intent first), the ledger written or not, the file still `merged`.
+	async function cutAfterDone(ledger: 'kept' | 'lost') {
+		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], config: {sandbox: 'none'}});
+		const first = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+		const events = listRuns(root)[0]!.eventsFile;
+		const lines = readFileSync(events, 'utf8').split('\n').filter(Boolean);
+		const done = lines.findIndex(line => (JSON.parse(line) as EngineEvent).type === 'ticket.done');
+		writeFileSync(events, lines.slice(0, done + 1).join('\n') + '\n');
+		const ticket = path.join(root, '.proofloop', 'tickets', 'T-1.md');
+		writeFileSync(ticket, readFileSync(ticket, 'utf8').replace(/^status: done$/m, 'status: merged').replace(/^(verify_digest|done_at): .*\n/gm, ''));
+		if (ledger === 'lost') await execa('git', ['update-ref', '-d', 'refs/heads/proofloop-ledger'], {cwd: root});
+		expect((await runCli(root, ['oracle'])).exitCode).toBe(1);
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+		expect(readFileSync(ticket, 'utf8')).toMatch(/^status: done$/m);
+		const records = (await execa('git', ['show', 'refs/heads/proofloop-ledger:merges.jsonl'], {cwd: root})).stdout.trim().split('\n');
+		expect(records).toHaveLength(1);
+		expect((await runCli(root, ['oracle'])).exitCode).toBe(0);
+	}
+
+	it('the ledger was written before the kill: the resume writes done and no second record', () => cutAfterDone('kept'));
+	it('the kill came before the ledger: the resume records it once, then writes done', () => cutAfterDone('lost'));
 });
