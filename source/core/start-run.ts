@@ -187,6 +187,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode, containment: containment.description});
 			// Someone started it again: a human action, counted like any other.
 			log.append({type: 'intervention', kind: 'restart', by: actor()});
+			for (const message of containment.warnings) log.append({type: 'warning', message});
 			await engine.recover();
 		} else {
 			log.append({
@@ -201,8 +202,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				sandbox: sandbox.mode,
 				containment: containment.description,
 			});
+			for (const message of containment.warnings) log.append({type: 'warning', message});
 		}
-		for (const message of containment.warnings) log.append({type: 'warning', message});
 		// Said once per engine start, loudly: a run without the sandbox is a different kind of run.
 		if (sandbox.mode === 'none' && sandbox.warning) log.append({type: 'warning', message: sandbox.warning});
 

@@ -65,7 +65,7 @@ const heartbeat = (io: string): number => {
  * its timeout). Measured once its agent.exited event is written, while the
  * run still goes on (the check sleeps): the children must already be gone.
  */
-async function hidingRun(opts: {sandbox: 'auto' | 'none'; mode: 'exit' | 'hang'; containment?: ContainmentKind; checkOrphan?: boolean}) {
+async function hidingRepo(opts: {sandbox: 'auto' | 'none'; mode: 'exit' | 'hang'; checkOrphan?: boolean}) {
 	const tag = `pl-hide-${randomBytes(4).toString('hex')}`;
 	tags.push(tag);
 	const checks = [...(opts.checkOrphan ? [`setsid env -i sh -c "sleep 300; : ${tag}-check" >/dev/null 2>&1 &`] : []), 'sleep 3'];
@@ -79,7 +79,11 @@ async function hidingRun(opts: {sandbox: 'auto' | 'none'; mode: 'exit' | 'hang';
 	parsed['agent'] = {type: 'command', command: `sh ${AGENT} ${io} ${tag} ${opts.mode}`};
 	writeFileSync(config, JSON.stringify(parsed, null, 2));
 	await execa('git', ['commit', '-qam', 'agent'], {cwd: root});
+	return {root, io, tag};
+}
 
+async function hidingRun(opts: {sandbox: 'auto' | 'none'; mode: 'exit' | 'hang'; containment?: ContainmentKind; checkOrphan?: boolean}) {
+	const {root, io, tag} = await hidingRepo(opts);
 	const run = runCli(root, ['run', '--headless'], opts.containment ? {PROOFLOOP_CONTAINMENT: opts.containment} : {});
 	await until('the agent to exit', () => events(root).some(e => e.type === 'agent.exited'), 90_000);
 	const spawned = heartbeat(io) !== 0;
@@ -140,6 +144,35 @@ describe.skipIf(best.kind === 'group')(`unsandboxed: contained by ${best.kind}`,
 		expect(r.beating).toBe(false);
 		expect(exited(r.events)).toMatchObject({ok: false, reason: expect.stringMatching(/timed out/)});
 	}, 120_000);
+
+	it('what a SIGKILLed engine left in its cgroups is killed when the run starts again', async () => {
+		const {root, io, tag} = await hidingRepo({sandbox: 'none', mode: 'hang'});
+		const first = runCli(root, ['run', '--headless']);
+		await until('the hiding children', () => heartbeat(io) !== 0, 90_000);
+		first.kill('SIGKILL');
+		await first;
+		const left = tagged(tag);
+		// The agent, its env -i sleeper, the heartbeat, the renamed one: the engine's death ended none of them.
+		expect(left.length).toBeGreaterThanOrEqual(3);
+
+		const again = runCli(root, ['run', '--headless']);
+		await until('the resume', () => events(root).some(e => e.type === 'run.resumed'), 90_000);
+		const isLeft = (pid: number) => {
+			try {
+				return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(tag);
+			} catch {
+				return false;
+			}
+		};
+		await until('the leftovers to be killed', () => !left.some(isLeft), 10_000).catch(() => undefined);
+		const survivors = left.filter(isLeft);
+		const said = () => events(root).some(e => e.type === 'warning' && /left in this run's cgroups by the previous engine/.test(e.message));
+		await until('the warning', said, 10_000).catch(() => undefined);
+		again.kill('SIGTERM');
+		await again;
+		expect(survivors).toEqual([]);
+		expect(said()).toBe(true);
+	}, 180_000);
 });
 
 // Each fallback this machine has, forced: the same promise by another mechanism.
