@@ -49,7 +49,8 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 			// Whole, never cut: it carries the command that catches the checkout up.
 			return `${t} WARNING: ${describeKept(event)}`;
 		case 'warning':
-			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${firstLine(event.message)}`;
+			// Whole: a warning's fix is usually its last words.
+			return `${t} warning${event.ticket ? ` ${event.ticket}` : ''}: ${event.message.trimEnd().replace(/\n/g, '\n          ')}`;
 		case 'ticket.filed':
 			return `${t} ${event.ticket}  filed by ${event.from}'s worker: ${event.title}${event.blocks ? ` (blocks ${event.blocks})` : ''}`;
 		case 'agent.stalled':
