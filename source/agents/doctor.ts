@@ -158,15 +158,17 @@ async function checkCli(
 }
 
 async function checkSandbox(env: Record<string, string>, timeoutMs: number): Promise<DoctorCheck[]> {
-	const fix = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)';
+	const fix = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set "sandbox": "none" in .proofloop/config.json to run agents unsandboxed on purpose';
+	// Without a sandbox a run refuses to start unless the config (or --unsandboxed) says it runs without one.
+	const without = 'a run refuses to start unless "sandbox": "none" (or run --unsandboxed)';
 	// PROOFLOOP_BWRAP names the bwrap the engine uses, as in sandbox.ts.
 	const found = await findExecutable(env['PROOFLOOP_BWRAP'] || 'bwrap', env);
-	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: `${env['PROOFLOOP_BWRAP'] || 'bwrap (bubblewrap)'} not found${env['PROOFLOOP_BWRAP'] ? '' : ' on PATH'}: attempts run unsandboxed`, fix}];
+	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: `${env['PROOFLOOP_BWRAP'] || 'bwrap (bubblewrap)'} not found${env['PROOFLOOP_BWRAP'] ? '' : ' on PATH'}: ${without}`, fix}];
 	const version = await run(found, ['--version'], env, timeoutMs);
 	if (!version.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${found} --version failed: ${firstLine(version.text)}`, fix}];
 	// Found is not enough: user namespaces may be off, or a profile may refuse it. Try the flags an attempt uses.
 	const probe = probeBwrap({...env, PROOFLOOP_BWRAP: found});
-	if (!probe.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${probe.reason}: attempts run unsandboxed`, fix: 'allow unprivileged user namespaces (or run as root), then run `proofloop doctor` again'}];
+	if (!probe.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${probe.reason}: ${without}`, fix: 'allow unprivileged user namespaces (or run as root), then run `proofloop doctor` again; or set "sandbox": "none" to run agents unsandboxed on purpose'}];
 	return [{name: 'sandbox', ok: true, optional: true, detail: `${firstLine(version.text)} (${found}): sandboxes work here${probe.userns ? '' : ' (without a user namespace)'}`}];
 }
 

@@ -38,8 +38,8 @@ describe('doctor', () => {
 			name: 'sandbox',
 			ok: false,
 			optional: true,
-			detail: 'bwrap (bubblewrap) not found on PATH: attempts run unsandboxed',
-			fix: 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)',
+			detail: 'bwrap (bubblewrap) not found on PATH: a run refuses to start unless "sandbox": "none" (or run --unsandboxed)',
+			fix: 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set "sandbox": "none" in .proofloop/config.json to run agents unsandboxed on purpose',
 		});
 		expect(report.ok).toBe(true);
 	});
