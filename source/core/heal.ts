@@ -14,10 +14,13 @@ import {extractLastJson} from './review.js';
 import {readManifest} from './run-dir.js';
 
 // Self-heal may improve everything about how the loop works, except the thing
-// that decides whether it worked: only these paths, never the batch, the base
-// or the tracker fields of the config, never the oracle or the tickets.
+// that decides whether it worked: only these paths, never the config fields
+// that define done (batch, base, tracker, checks, verify, protected paths) or
+// box the agents (sandbox, sandboxPaths, agentEnv), never the oracle or the tickets.
 export const HARNESS_PATHS = ['.proofloop/prompts/', CONFIG_PATH, '.proofloop/hooks/'];
-const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker'] as const;
+const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect'] as const;
+// What boxes the agents and what they see: turning either down is a person's choice, never a healer's.
+const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv'] as const;
 
 export const HealVerdict = z.discriminatedUnion('verdict', [
 	z.object({verdict: z.literal('harness-gap'), change: z.string().min(1)}),
@@ -99,6 +102,9 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 	}
 	for (const field of FROZEN_CONFIG_FIELDS) {
 		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which defines what done means`);
+	}
+	for (const field of TRUST_CONFIG_FIELDS) {
+		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which decides how the agents are boxed and what they see (a person's choice)`);
 	}
 	for (const name of ['worker', 'reviewer', 'heal', 'plan', 'plan-review'] as const) {
 		const file = `.proofloop/prompts/${name}.md`;
