@@ -21,8 +21,14 @@ export function findEngine(repoRoot: string): {ok: true; address: ControlAddress
 		return {ok: false, message: `no proofloop engine is running in ${repoRoot}\n  fix: start one with \`proofloop run\``};
 	}
 	const file = controlFile(runDir(repoRoot, lock.runId).dir);
-	if (!existsSync(file)) return {ok: false, message: `the engine (pid ${lock.pid}) is starting and not listening yet\n  fix: try again in a moment`};
-	return {ok: true, address: ControlAddress.parse(JSON.parse(readFileSync(file, 'utf8')))};
+	const notListening = {ok: false, message: `the engine (pid ${lock.pid}) is not listening (starting, or just ended)\n  fix: try again in a moment`} as const;
+	if (!existsSync(file)) return notListening;
+	try {
+		return {ok: true, address: ControlAddress.parse(JSON.parse(readFileSync(file, 'utf8')))};
+	} catch {
+		// Removed between the two looks: the run just ended.
+		return notListening;
+	}
 }
 
 /** Who a human action is recorded as. */
