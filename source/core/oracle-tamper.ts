@@ -24,6 +24,8 @@ export class OracleTamper {
 				if (!this.#found) this.check();
 			});
 			this.#watcher.on('error', () => undefined);
+			// Never what keeps the process alive (an engine that fails before its run closes nothing).
+			this.#watcher.unref();
 		} catch {
 			// No watch here (an exotic filesystem): every dispatch and verdict still checks.
 		}
