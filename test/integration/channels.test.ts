@@ -113,6 +113,8 @@ describe('the same agent unsandboxed', () => {
 				expect(key).toMatch(/^[0-9a-f]{64}$/);
 				for (const [name, value] of Object.entries(env)) expect(value.includes(key), name).toBe(false);
 			}
+			// `proofloop gate` as a reviewer or a check would run it (the run's marker, no channel) is refused before it looks for a key.
+			expect(of(ticket, 'cli-no-channel-gate')[0]).toMatchObject({exit: 2, out: expect.stringMatching(/runs inside proofloop run .*for the person who started it/)});
 			const human = of(ticket, 'found-socket').find(f => f.human);
 			expect(human?.connected).toBe(true);
 			expect(human?.replies?.[0]).toMatchObject({type: 'error', message: expect.stringMatching(/only after the run's key.*tamper/)});
