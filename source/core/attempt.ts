@@ -6,6 +6,7 @@ import {withAgentSlot} from './agent-slots.js';
 import {agentEnv, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardAttempt} from './finish-line-guard.js';
+import {pinnedTicket} from './ticket-pins.js';
 import {reapRunProcesses} from './orphans.js';
 import {naming, stopIfDiskFull} from './disk-full.js';
 import {renderWorkerPrompt} from './prompt.js';
@@ -31,8 +32,10 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** The commands that make up a ticket's finish line (a ticket overrides the config's defaults). */
 export function finishLine(ctx: EngineContext, ticket: Ticket): {checks: string[]; verify: string[]} {
-	const checks = ticket.checks ?? ctx.config.checks;
-	const verify = ticket.verify ?? ctx.config.verify;
+	// As the run first saw the ticket: a mid-run edit of its commands does not move this run's finish line.
+	const own = pinnedTicket(ctx, ticket);
+	const checks = own.checks ?? ctx.config.checks;
+	const verify = own.verify ?? ctx.config.verify;
 	// No verify commands: the checks, re-run on the merged base, are the live proof.
 	return {checks, verify: verify.length > 0 ? verify : checks};
 }

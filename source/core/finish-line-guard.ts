@@ -3,6 +3,7 @@ import type {Ticket} from '../tracker/ticket.js';
 import type {EngineContext} from './context.js';
 import {countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
 import {guardDiff, type GuardVerdict} from './guard.js';
+import {allPins, pinnedTicket} from './ticket-pins.js';
 
 // The checks and verify run the repository's own scripts and tests: a diff
 // that edits them moves the finish line as surely as one that edits the
@@ -14,7 +15,7 @@ const MAX_READ = 1_000_000;
 export async function runCommands(ctx: EngineContext, ticket: Ticket): Promise<string[]> {
 	const commands = [...ctx.config.checks, ...ctx.config.verify, ...(ticket.checks ?? []), ...(ticket.verify ?? [])];
 	const all = await ctx.tracker.load().catch(() => [] as Ticket[]);
-	for (const other of all) commands.push(...(other.checks ?? []), ...(other.verify ?? []));
+	for (const other of [...all, ...allPins(ctx)]) commands.push(...(other.checks ?? []), ...(other.verify ?? []));
 	return [...new Set(commands)];
 }
 
@@ -116,26 +117,12 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 	return findings;
 }
 
-// Each ticket's `allow` as the run found it when a person started (or resumed) it: one written
-// mid-run (an unsandboxed agent can reach the main checkout's tickets) counts from the next start.
-const pinnedAllows = new WeakMap<EngineContext, Map<string, readonly string[]>>();
-
-export function pinAllows(ctx: EngineContext, tickets: readonly Ticket[]): void {
-	pinnedAllows.set(ctx, new Map(tickets.filter(t => t.allow?.length).map(t => [t.id, t.allow ?? []])));
-}
-
-/** The allow list the guard honours for a ticket in this run. */
-export function allowOf(ctx: EngineContext, ticket: Ticket): readonly string[] {
-	const pinned = pinnedAllows.get(ctx);
-	return pinned ? (pinned.get(ticket.id) ?? []) : (ticket.allow ?? []);
-}
-
 /** The guard stage: a diff that does something, touches no protected path, and leaves the finish line alone. */
 export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout: string, files: string[], protectedPaths: string[]): Promise<GuardVerdict> {
 	const base = ctx.config.base;
 	const plain = guardDiff(files, protectedPaths, base);
 	if (!plain.ok) return plain;
-	const allow = allowOf(ctx, ticket);
+	const {allow} = pinnedTicket(ctx, ticket);
 	const findings = await finishLineFindings({checkout, base, files, commands: await runCommands(ctx, ticket), protect: ctx.config.protect, allow,
 		onAllowed: file => ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${allow.join(', ')}])`}),
 	});

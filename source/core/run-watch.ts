@@ -3,7 +3,7 @@ import path from 'node:path';
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {CONFIG_PATH, ProjectConfig} from './config.js';
-import {pinAllows} from './finish-line-guard.js';
+import {pinnedTicket, pinTickets, pinText} from './ticket-pins.js';
 import type {EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
 
@@ -50,8 +50,8 @@ export class RunWatch {
 	#configStamp = '';
 	readonly #baseline: Record<string, string>;
 	readonly #files = new Map<string, string>();
-	/** Each ticket's allow list as last said: a change mid-run is said out loud (and not honoured until the next start). */
-	readonly #allows = new Map<string, string>();
+	/** Each ticket's finish line and allow list as last said: a change mid-run is said out loud (and not honoured until the next start). */
+	readonly #said = new Map<string, string>();
 
 	constructor(
 		private readonly ctx: EngineContext,
@@ -82,8 +82,7 @@ export class RunWatch {
 		}
 		const tickets = await ctx.tracker.load().catch(() => []);
 		for (const ticket of tickets) this.#files.set(ticket.id, ticket.file);
-		pinAllows(ctx, tickets);
-		for (const ticket of tickets) this.#allows.set(ticket.id, JSON.stringify(ticket.allow ?? []));
+		pinTickets(ctx, tickets);
 		this.#timer = setInterval(() => void this.tick(), TICK_MS);
 	}
 
@@ -177,14 +176,17 @@ export class RunWatch {
 			const loaded = await ctx.tracker.load();
 			for (const ticket of loaded) {
 				this.#files.set(ticket.id, ticket.file);
-				const allow = JSON.stringify(ticket.allow ?? []);
-				if (allow !== (this.#allows.get(ticket.id) ?? '[]')) {
-					this.#allows.set(ticket.id, allow);
-					ctx.log.append({
-						type: 'warning',
-						ticket: ticket.id,
-						message: `${ticket.file}: allow changed during the run (now ${allow}); the guard keeps the allow list the run started with. If a person wrote it, it counts from the next \`proofloop run\`; if not, an agent did: put it back`,
-					});
+				const pinned = pinText(pinnedTicket(ctx, ticket));
+				const now = pinText({...ticket, allow: ticket.allow ?? []});
+				if (now !== (this.#said.get(ticket.id) ?? pinned)) {
+					this.#said.set(ticket.id, now);
+					if (now !== pinned) {
+						ctx.log.append({
+							type: 'warning',
+							ticket: ticket.id,
+							message: `${ticket.file}: checks, verify or allow changed during the run (now ${now}); this run keeps what it started with (${pinned}). If a person wrote it, it counts from the next \`proofloop run\`; if not, an agent did: put it back`,
+						});
+					}
 				}
 			}
 			problem = missingTickets(ctx.manifest.ticket_ids, loaded, id => this.#files.get(id), ctx.config.tracker.dir);

@@ -76,7 +76,17 @@ describe('the guard keeps the finish line that lives in the repository', () => {
 		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
 		const events = runEvents(root);
 		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A' && e.attempt === 2)).toMatchObject({ok: false, reason: expect.stringContaining('scripts/smoke.mjs: changes a file the finish line runs')});
-		expect(events.some(e => e.type === 'warning' && /A\.md: allow changed during the run/.test(e.message))).toBe(true);
+		expect(events.some(e => e.type === 'warning' && /A\.md: checks, verify or allow changed during the run/.test(e.message))).toBe(true);
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
+
+	it("keeps the finish line a ticket had when the run saw it: an agent that sets its ticket's checks and verify to `true` mid-run is not done", {timeout: 120_000}, async () => {
+		const {root, plan} = gutRepo('none', undefined, 2);
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'weaken-ticket'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A' && e.attempt === 2)).toMatchObject({ok: false, reason: expect.stringContaining('`npm test` failed')});
+		expect(events.some(e => e.type === 'warning' && /A\.md: checks, verify or allow changed during the run \(now .*"true"/.test(e.message))).toBe(true);
 		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
 	});
 
