@@ -13,7 +13,7 @@
 // readable. When kills remain, a fresh batch starts. Prints a table and writes
 // the figures as JSON; exits 1 when an invariant broke.
 import {spawn, execFileSync} from 'node:child_process';
-import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -37,6 +37,8 @@ const out = path.resolve(root, option('out', 'bench/results/chaos.json'));
 const quiet = args.includes('--quiet');
 /** auto (bwrap when it works here) or none. Unsandboxed, an agent outlives a SIGKILLed engine until the next engine reaps it: counted, not failed. */
 const sandbox = option('sandbox', 'auto');
+/** Attempts per ticket: with 1, any attempt a kill interrupted is redone under the same number or the run breaks its budget. */
+const budget = Number(option('attempts', 3));
 /** No single engine may run longer than this between kills (a hang is a failure, not a wait). */
 const ENGINE_LIMIT_MS = Number(option('engine-limit-seconds', 180)) * 1000;
 
@@ -82,7 +84,7 @@ function makeBatch() {
 	const config = {
 		batch: 'chaos',
 		concurrency: 3,
-		attempts: 3,
+		attempts: budget,
 		attemptTimeoutSeconds: 60,
 		agent: {type: 'command', command: `node ${FAKE_AGENT} {ticket} {attempt}`},
 		checks: ['test -e README.md'],
@@ -101,7 +103,36 @@ function makeBatch() {
 	git('commit', '-q', '-m', 'init');
 	const plan = path.join(io, 'plan.json');
 	writeFileSync(plan, JSON.stringify({_sleepMs: 150}));
-	return {repo, io, plan};
+	return {repo, io, plan, labels: []};
+}
+
+/** Every attempt number the run showed (headless labels, prompts, events, ticket files, report) is within the budget. */
+function attemptNumbers(batch, run) {
+	const over = [];
+	for (const label of batch.labels) {
+		const [n, of] = label.slice('attempt '.length).split('/').map(Number);
+		if (n > of || of > budget) over.push(`label "${label}"`);
+	}
+	const prompts = path.join(run.dir, 'prompts');
+	for (const ticket of existsSync(prompts) ? readdirSync(prompts) : []) {
+		if (!statSync(path.join(prompts, ticket)).isDirectory()) continue;
+		for (const file of readdirSync(path.join(prompts, ticket))) {
+			const said = /This is attempt (\d+) of (\d+)/.exec(readFileSync(path.join(prompts, ticket, file), 'utf8'));
+			if (!said || Number(said[1]) > Number(said[2]) || Number(said[2]) > budget || Number.parseInt(file, 10) > budget) over.push(`prompt ${ticket}/${file}: ${said?.[0]}`);
+		}
+	}
+	for (const event of readEventLog(run.eventsFile).events) {
+		if (event.type === 'attempt.started' && (event.attempt > event.maxAttempts || event.maxAttempts > budget)) over.push(`event attempt.started ${event.ticket} ${event.attempt}/${event.maxAttempts}`);
+	}
+	for (const t of TICKETS) {
+		const said = /^attempts: (\d+)$/m.exec(readFileSync(path.join(batch.repo, '.proofloop', 'tickets', `${t.id}.md`), 'utf8'));
+		if (said && Number(said[1]) > budget) over.push(`ticket file ${t.id}: ${said[0]}`);
+	}
+	const report = path.join(run.dir, 'report.json');
+	for (const t of existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')).tickets : []) {
+		if (t.attempts > budget) over.push(`report ${t.id}: ${t.attempts} attempts`);
+	}
+	return over;
 }
 
 const eventsFile = repo => {
@@ -142,6 +173,7 @@ async function engineLife(batch, plan) {
 	let output = '';
 	const keep = chunk => {
 		output = (output + chunk).slice(-20_000);
+		for (const m of String(chunk).matchAll(/attempt (\d+)\/(\d+)/g)) batch.labels.push(m[0]);
 	};
 	engine.stdout.on('data', keep);
 	engine.stderr.on('data', keep);
@@ -250,6 +282,8 @@ function checkBatch(batch, final) {
 	if (worktrees !== 0) problems.push(`${worktrees} worktree(s) left`);
 	const lock = existsSync(path.join(batch.repo, '.proofloop', 'runs', 'engine.lock'));
 	if (lock) problems.push('the engine lock is left');
+	const over = run ? attemptNumbers(batch, run) : [];
+	if (over.length > 0) problems.push(`attempt numbers above the budget of ${budget}: ${over.join('; ')}`);
 
 	let unreadable = 0;
 	if (run) {

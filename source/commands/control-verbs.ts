@@ -6,6 +6,8 @@ import {readEventLog} from '../core/event-log.js';
 import {listRuns} from '../core/run-dir.js';
 import {emptyRunState, groupTickets, reduce} from '../core/run-state.js';
 import {InputError} from '../core/start-run.js';
+import {actor} from '../core/control-client.js';
+import {retryOffline, type HumanTicketVerb} from '../core/retry-reset.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -27,6 +29,17 @@ async function withEngine(action: (client: ControlClient) => Promise<string | vo
 		}
 	} catch (error) {
 		process.exitCode = error instanceof InputError ? reportError(error) : reportError(new InputError((error as Error).message));
+	}
+}
+
+/** Through the live engine when there is one; otherwise straight to the tracker, under the run lock. */
+async function humanTicketVerb(verb: HumanTicketVerb, ticket: string, reason: string): Promise<void> {
+	try {
+		const repo = await openRepo(process.cwd());
+		if (findEngine(repo.root).ok) return await withEngine(client => send(client, {type: verb, ticket, reason}));
+		process.stdout.write((await retryOffline({cwd: process.cwd(), verb, id: ticket, reason, by: actor()})) + '\n');
+	} catch (error) {
+		process.exitCode = reportError(error);
 	}
 }
 
@@ -76,7 +89,7 @@ function formatStatus(status: StatusSummary & {engine: string}): string {
 	return [
 		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${status.paused ? ', PAUSED' : ''}${status.stopping ? ', STOPPING' : ''}${status.sandbox === 'none' ? ', UNSANDBOXED' : ''}`,
 		`tickets: ${counts || 'none'}`,
-		...status.running.map(r => `  running ${r.ticket}  attempt ${r.attempt}, ${r.stage}`),
+		...status.running.map(r => `  running ${r.ticket}  attempt ${r.attempt}${r.maxAttempts ? `/${r.maxAttempts}` : ''}, ${r.stage}`),
 		`oracle: ${status.oracle ? `exit ${status.oracle.exit} (${status.oracle.verdict})${status.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ${status.oracle.summary}` : 'not asked yet'}`,
 		`sandbox: ${status.sandbox === 'none' ? 'UNSANDBOXED: agents run with the full access of this user' : status.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : 'unknown'}`,
 		`interventions: ${status.interventions}`,
@@ -121,6 +134,16 @@ export function registerControlVerbs(program: Command): void {
 		.command('ungate <ticket>')
 		.description('take a human gate back: the ticket runs again (an intervention)')
 		.action((ticket: string) => withEngine(client => send(client, {type: 'ungate', ticket})));
+	for (const [verb, description] of [
+		['retry', 'a failed or blocked ticket back to todo with a fresh budget (an intervention, recorded with who, when and why)'],
+		['reset', 'like retry, for any ticket not done, merged or gated, and its branch and checkout are dropped (an intervention)'],
+	] as const) {
+		program
+			.command(`${verb} <ticket>`)
+			.description(description)
+			.requiredOption('--reason <text>', 'why')
+			.action((ticket: string, opts: {reason: string}) => humanTicketVerb(verb, ticket, opts.reason));
+	}
 	program
 		.command('stop')
 		.description('stop the run: running attempts are interrupted (not counted) and redone when you `proofloop run` again')

@@ -5,6 +5,10 @@ import {openRepo} from '../git/index.js';
 import {agentOf, loadProjectConfig} from '../core/config.js';
 import {loadPreferences} from '../core/preferences.js';
 import {reportError} from './errors.js';
+import {resolveSandbox} from '../agents/sandbox.js';
+import {AGENT_ENV_ALLOW, envAllowed} from '../core/context.js';
+import {boxVisible, preflight} from '../core/preflight.js';
+import {FileTracker} from '../tracker/files.js';
 
 /** Check what a run here needs: git, each configured agent CLI (found, version, the flags we rely on), the sandbox tool. */
 export function registerDoctor(program: Command): void {
@@ -19,6 +23,25 @@ export function registerDoctor(program: Command): void {
 				const config = loadProjectConfig(repo.root, {defaultAgent: prefs.defaultAgent, defaultReviewer: prefs.defaultReviewer});
 				const agents: AgentConfig[] = [agentOf(config), ...(config.reviewer ? [config.reviewer] : [])];
 				const report = await doctor(agents);
+				// The run's own gate, and what the agents will not see of this environment.
+				const tracker = new FileTracker({repoRoot: repo.root, dir: config.tracker.dir});
+				const tickets = (await tracker.load()).filter(t => t.batch === config.batch);
+				let boxed = false;
+				try {
+					boxed = resolveSandbox(config.sandbox, process.env).mode === 'bwrap';
+				} catch {
+					// A required sandbox that cannot run is the sandbox check's to say.
+				}
+				const problems = await preflight({repoRoot: repo.root, config, tickets, env: process.env, ...(boxed ? {box: {visible: boxVisible(repo.root, config, process.env)}} : {})});
+				report.checks.push(
+					...(problems.length > 0
+						? problems.map(p => ({name: p.what, ok: false, detail: p.problem, fix: p.fix}))
+						: [{name: 'preflight', ok: true, detail: `every agent, check and verify command of batch '${config.batch}' resolves${boxed ? ' (agents as the sandbox shows them)' : ''}`}]),
+				);
+				const allow = [...AGENT_ENV_ALLOW, ...config.agentEnv.pass];
+				const dropped = Object.keys(process.env).filter(name => !envAllowed(name, allow)).sort();
+				report.checks.push({name: 'agent environment', ok: true, optional: true, detail: dropped.length > 0 ? `agents do not get: ${dropped.join(', ')} (add names or prefixes to "agentEnv.pass" to pass them)` : 'agents get every variable of this environment'});
+				report.ok = report.checks.every(check => check.ok || check.optional === true);
 				if (opts.json) {
 					process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 				} else {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {runAgent} from '../agents/runner.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {withAgentSlot} from './agent-slots.js';
-import {agentEnv, runEnv, type EngineContext} from './context.js';
+import {agentEnv, budgetOf, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardAttempt} from './finish-line-guard.js';
 import {pinnedTicket} from './ticket-pins.js';
@@ -15,12 +15,16 @@ import {reviewChange} from './review.js';
 import {gist, lastLines, runShell, sha256} from './shell.js';
 import {checkBox} from './check-box.js';
 import {recordDone} from './record-done.js';
+import {agentCannotStart, checkCannotStart} from './cannot-start.js';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
 	| {kind: 'failed'; stage: Stage; reason: string; merged: boolean}
-	/** Cut short by a stop. `afterMerge`: the merge landed, so the attempt stays open and a resume continues at verify. */
-	| {kind: 'interrupted'; reason: string; afterMerge?: boolean}
+	/**
+	 * Cut short by a stop. `afterMerge`: the merge landed, so the attempt stays open and a resume continues at verify.
+	 * `halt`: a program that could not start (cannot-start.ts): not charged, and dispatch stops.
+	 */
+	| {kind: 'interrupted'; reason: string; afterMerge?: boolean; halt?: boolean}
 	/** The worker filed a ticket that blocks its own: wait for it; not counted against the budget. */
 	| {kind: 'parked'; reason: string}
 	/** The worker's blocked claim stands (named wall, evidence, what it tried). */
@@ -98,7 +102,7 @@ export async function runAttempt(
 			const prompt = renderWorkerPrompt(ctx.repoRoot, {
 				ticket,
 				attempt,
-				maxAttempts: ctx.config.attempts,
+				maxAttempts: budgetOf(ctx, id),
 				branch: worktree.branch,
 				base,
 				checks,
@@ -127,7 +131,7 @@ export async function runAttempt(
 					return await runAgent({
 						onEvent: armStall,
 						adapter: ctx.adapter,
-						input: {ticketId: id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
+						input: {ticketId: id, attempt, maxAttempts: budgetOf(ctx, id), promptFile, worktree: worktree.path},
 						// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
 						env: {...agentEnv(ctx, id, attempt), PROOFLOOP_CONTROL: channel.socket},
 						...(ctx.sandbox ? {sandbox: {...ctx.sandbox, socket: channel.socket}} : {}),
@@ -153,6 +157,8 @@ export async function runAttempt(
 				durationMs: result.durationMs,
 				usage: result.usage,
 			});
+			const cannot = agentCannotStart(result, logFile);
+			if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
 			// Nothing the agent started may outlive it and keep changing the branch (a setsid'd
 			// grandchild escapes the group kill, but not the run marker in its environment).
 			reapRunProcesses(ctx.run.id, id);
@@ -186,6 +192,8 @@ export async function runAttempt(
 			for (const command of checks) {
 				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox)});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
+				const cannot = checkCannotStart(command, check);
+				if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
 				if (!check.ok) {
 					const why = check.timedOut ? 'timed out' : `exit ${check.exitCode}`;
 					ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: false, reason: `\`${command}\` failed (${why})`});

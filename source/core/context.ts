@@ -39,6 +39,8 @@ export type EngineContext = {
 	mergeHalt?: () => string | undefined;
 	/** Review rounds this ticket has had in this run. */
 	reviewRounds: (ticket: string) => number;
+	/** The ticket's attempt budget in this run (ledger.ts; a retry or a heal raises it); default: config attempts. */
+	attemptBudget?: (ticket: string) => number;
 	/** What the worker claimed through `proofloop ticket` during its run (read once, after it exits). */
 	claimAfterAgent: (ticket: string, attempt: number) => AgentClaim | undefined;
 	/** The only way the engine writes the tracker: the event first, then the file. */
@@ -135,4 +137,9 @@ export function agentEnv(ctx: EngineContext, ticket: string, attempt: number): R
 		PROOFLOOP_SANDBOX: ctx.sandbox ? 'bwrap' : 'none',
 		...runMarkers(ctx, ticket, attempt),
 	};
+}
+
+/** What a prompt and a label say after "attempt N of": the ticket's budget, never the bare config. */
+export function budgetOf(ctx: EngineContext, ticket: string): number {
+	return ctx.attemptBudget?.(ticket) ?? ctx.config.attempts;
 }

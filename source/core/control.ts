@@ -22,6 +22,9 @@ export const HumanAct = z.discriminatedUnion('type', [
 	z.object({type: z.literal('gate'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'a gate needs a reason')}).strict(),
 	z.object({type: z.literal('ungate'), id: requestId, by: claimedBy, ticket: z.string().min(1)}).strict(),
 	z.object({type: z.literal('stop'), id: requestId, by: claimedBy}).strict(),
+	// A failed or blocked ticket back to todo with a fresh budget; reset also drops its branch and checkout.
+	z.object({type: z.literal('retry'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'say why (--reason)')}).strict(),
+	z.object({type: z.literal('reset'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'say why (--reason)')}).strict(),
 ]);
 export type HumanAct = z.infer<typeof HumanAct>;
 
@@ -75,7 +78,7 @@ export const StatusSummary = z.object({
 	pid: z.number(),
 	paused: z.boolean(),
 	stopping: z.boolean(),
-	running: z.array(z.object({ticket: z.string(), attempt: z.number(), stage: z.string()})),
+	running: z.array(z.object({ticket: z.string(), attempt: z.number(), maxAttempts: z.number().optional(), stage: z.string()})),
 	counts: z.record(z.string(), z.number()),
 	oracle: z.object({exit: z.number(), verdict: z.string(), summary: z.string()}).optional(),
 	interventions: z.number(),

@@ -8,6 +8,9 @@ import {checkFiling, nextTicketId, type FileRequest} from './filing.js';
 import {runHeal, type HealOutcome} from './heal.js';
 import {RepeatDetector} from './harness-errors.js';
 import {stopReport} from './stop-report.js';
+import {startFresh} from './fresh-attempt.js';
+import {cannotStartFix} from './cannot-start.js';
+import {backToTodo, refusal, verbMessage, type HumanTicketVerb} from './retry-reset.js';
 import {createAdapter} from '../agents/registry.js';
 import {writeManifest} from './run-dir.js';
 import type {AgentClaim, EngineContext} from './context.js';
@@ -18,6 +21,7 @@ import {reapRunProcesses} from './orphans.js';
 import {checkTheLedger, recordDone, watchTheLedger} from './record-done.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
+import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, ledgerStep, type Ledger} from './ledger.js';
 
 type Running = {attempt: number; locks: readonly string[]};
 
@@ -65,8 +69,12 @@ export class Engine {
 		history: EngineEvent[],
 	) {
 		this.events = [...history];
+		this.ledger = buildLedger(history, ctx.config.attempts);
 		this.repeats = new RepeatDetector(ctx.config.selfHeal.repeatLimit);
-		ctx.log.subscribe(event => this.events.push(event));
+		ctx.log.subscribe(event => {
+			this.events.push(event);
+			this.ledger = ledgerStep(this.ledger, event);
+		});
 		this.oracleTamper = new OracleTamper(ctx.manifest.oracle_sha256, ctx.log, () => this.wake());
 	}
 
@@ -79,6 +87,8 @@ export class Engine {
 	}
 
 	private readonly chores = new Set<Promise<void>>();
+	/** The one count of attempts (ledger.ts), kept current with the log. */
+	private ledger: Ledger;
 
 	/**
 	 * Housekeeping that no ticket waits for (removing a done ticket's
@@ -223,7 +233,7 @@ export class Engine {
 		await this.refresh();
 		for (const ticket of this.batch()) {
 			if (ticket.status === 'in_progress' && !this.resumeVerify.has(ticket.id)) {
-				await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, 'resumed after an interrupted attempt');
+				await ctx.writeTicket(ticket.id, 'todo', {status: 'todo', attempts: this.attemptsUsed(ticket.id)}, 'resumed after an interrupted attempt');
 			}
 			if (ticket.status === 'done') await ctx.repo.removeWorktree(ticket.id);
 		}
@@ -290,11 +300,18 @@ export class Engine {
 		return this.events.filter(e => e.type === 'heal.result').length;
 	}
 
-	/** Extra attempts a ticket earned from an applied heal (one per heal). */
-	private readonly bonusAttempts = new Map<string, number>();
-
 	private attemptBudget(id: string): number {
-		return this.ctx.config.attempts + (this.bonusAttempts.get(id) ?? 0);
+		return attemptBudget(this.ledger, id, this.ctx.config.attempts);
+	}
+
+	/** The ledger's view of a ticket's attempts: charged, the current (or next) number, the budget. */
+	attemptsView(id: string): {used: number; current: number; budget: number} {
+		return {used: this.attemptsUsed(id), current: currentAttempt(this.ledger, id), budget: this.attemptBudget(id)};
+	}
+
+	/** The ticket's attempt budget in this run (what prompts and labels say). */
+	budgetOf(id: string): number {
+		return this.attemptBudget(id);
 	}
 
 	/** Why the run stops short of the oracle's exit 0 (written to the run's stop-report.md). */
@@ -329,8 +346,8 @@ export class Engine {
 			const used = this.attemptsUsed(ticket.id);
 			const stuck = ticket.status === 'failed' || ((ticket.status === 'merged' || ticket.status === 'todo') && used >= this.attemptBudget(ticket.id));
 			if (!stuck) continue;
-			// Budget = what it used + 1: exactly one more attempt.
-			this.bonusAttempts.set(ticket.id, used + 1 - ctx.config.attempts);
+			// Budget = what it used + 1: exactly one more attempt (logged, so a resume keeps it).
+			ctx.log.append({type: 'attempt.budget', ticket: ticket.id, budget: used + 1, reason: `one more attempt after heal ${heal}`});
 			if (ticket.status === 'failed') await ctx.writeTicket(ticket.id, 'todo', {status: 'todo'}, `one more attempt after heal ${heal}`);
 		}
 		return true;
@@ -450,14 +467,9 @@ export class Engine {
 		}
 	}
 
-	/** Attempts that count against the budget: an interrupted one (a stop, a crash) does not. */
+	/** Attempts charged against the budget (ledger.ts): an interrupted, parked or limited one is not. */
 	private attemptsUsed(id: string): number {
-		let used = 0;
-		for (const event of this.events) {
-			if (event.type === 'attempt.started' && event.ticket === id) used++;
-			if ((event.type === 'attempt.interrupted' || event.type === 'attempt.parked' || event.type === 'attempt.limited') && event.ticket === id) used--;
-		}
-		return used;
+		return attemptsUsed(this.ledger, id);
 	}
 
 	/** Review verdicts this ticket has had in this run (capped by reviewRounds). */
@@ -465,9 +477,12 @@ export class Engine {
 		return this.events.filter(e => e.type === 'review.result' && e.ticket === id && e.verdict === 'changes').length;
 	}
 
-	/** Attempt numbers are never reused, so logs, prompts and merge trailers of two attempts never mix. */
+	/**
+	 * The next attempt's number: charged attempts + 1, so it never exceeds the budget. An
+	 * interrupted attempt's number is used again; its log gets the redo appended.
+	 */
 	private nextAttemptNumber(id: string): number {
-		return this.events.filter(e => e.type === 'attempt.started' && e.ticket === id).length + 1;
+		return currentAttempt(this.ledger, id);
 	}
 
 	private openAttempts(): Array<{ticket: string; attempt: number}> {
@@ -489,7 +504,8 @@ export class Engine {
 	}
 
 	private findEvent<T extends 'merge.done' | 'merge.intent'>(type: T, ticket: string, attempt: number): Extract<EngineEvent, {type: T}> | undefined {
-		return this.events.find((e): e is Extract<EngineEvent, {type: T}> => e.type === type && 'ticket' in e && e.ticket === ticket && e.attempt === attempt);
+		// The last: an interrupted attempt's number is used again by the next one.
+		return this.events.findLast((e): e is Extract<EngineEvent, {type: T}> => e.type === type && 'ticket' in e && e.ticket === ticket && e.attempt === attempt);
 	}
 
 	/** What previous attempts of this ticket left for the next fresh worker. */
@@ -603,7 +619,7 @@ export class Engine {
 	/** A blocked claim: it stands only with a wall, evidence and what was tried, and not on a first attempt (configurable). */
 	async blocked(request: Extract<ControlRequest, {type: 'blocked'}>): Promise<string> {
 		const attempt = this.runningAttempt(request.from);
-		const challenged = this.ctx.config.challengeFirstBlock && this.attemptsUsed(request.from) <= 1;
+		const challenged = this.ctx.config.challengeFirstBlock && attempt <= 1;
 		const evidenceFile = path.join(this.ctx.run.dir, 'evidence', `${request.from}-${attempt}.txt`);
 		mkdirSync(path.dirname(evidenceFile), {recursive: true});
 		writeFileSync(evidenceFile, request.evidence);
@@ -632,6 +648,28 @@ export class Engine {
 		return `${id} is no longer gated; it runs again`;
 	}
 
+	/** Tickets a retry or reset is working on: not dispatched until it is done. */
+	private readonly resetting = new Set<string>();
+
+	/** `proofloop retry` / `reset` with a live engine: an intervention; todo with a fresh budget (ledger.ts). */
+	async retryTicket(verb: HumanTicketVerb, id: string, reason: string, by: string): Promise<string> {
+		await this.refresh();
+		const problem = refusal(verb, this.batch().find(t => t.id === id), id, this.running.has(id) || this.resetting.has(id));
+		if (problem) throw new Error(problem);
+		this.resetting.add(id);
+		try {
+			this.ctx.log.append({type: 'intervention', kind: verb, by, ticket: id, reason});
+			if (verb === 'reset') await this.ctx.repo.removeWorktree(id);
+			await this.ctx.writeTicket(id, 'todo', backToTodo, `${verb} by ${by}: ${reason}`);
+		} finally {
+			this.resetting.delete(id);
+		}
+		await this.refresh();
+		this.wake();
+		this.scheduleJudge();
+		return verbMessage(verb, id);
+	}
+
 	/** What the agents of this run have reported spending, in USD. */
 	private spentUsd(): number {
 		return this.events.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' || e.type === 'plan.result' ? (e.usage?.costUsd ?? 0) : 0), 0);
@@ -657,7 +695,8 @@ export class Engine {
 			heldLocks,
 			slots: ctx.config.concurrency - this.running.size,
 			dispatchable: t =>
-				this.resumeVerify.has(t.id) || (startable.has(t.status) && this.attemptsUsed(t.id) < this.attemptBudget(t.id) && !this.limitedNow(t.id)),
+				this.resumeVerify.has(t.id) ||
+				(!this.resetting.has(t.id) && (startable.has(t.status) && this.attemptsUsed(t.id) < this.attemptBudget(t.id) && !this.limitedNow(t.id))),
 		});
 		for (const picked of ready) {
 			const ticket = this.tickets.get(picked.id);
@@ -671,16 +710,20 @@ export class Engine {
 		this.resumeVerify.delete(ticket.id);
 		const attempt = resume ? resume.attempt : this.nextAttemptNumber(ticket.id);
 		this.running.set(ticket.id, {attempt, locks: ticket.locks});
+		// A claim an interrupted attempt of the same number left (a gate cut it) is not this one's.
+		if (!resume) this.claims.delete(`${ticket.id}#${attempt}`);
 		const job = (async (): Promise<void> => {
 			let marked: Promise<void> = Promise.resolve();
 			if (!resume) {
-				ctx.log.append({type: 'attempt.started', ticket: ticket.id, attempt, maxAttempts: ctx.config.attempts, agent: ctx.adapter.name, worktree: ctx.repo.worktreePath(ticket.id)});
-				const used = this.attemptsUsed(ticket.id);
+				const budget = this.attemptBudget(ticket.id);
+				ctx.log.append({type: 'attempt.started', ticket: ticket.id, attempt, maxAttempts: budget, agent: ctx.adapter.name, worktree: ctx.repo.worktreePath(ticket.id)});
 				// The status write and the worktree are independent: do not make the agent wait for the file.
 				// (Tracker writes are queued, so the attempt's later writes still land after this one.)
-				marked = ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: used}, `attempt ${used}/${ctx.config.attempts}`);
+				marked = ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: attempt}, `attempt ${attempt}/${budget}`);
 			}
-			const outcome = await runAttempt(ctx, ticket, attempt, this.previousReasons(ticket.id), resume ? {mergeSha: resume.sha} : undefined);
+			// A fresh branch from the newest base; an earlier attempt's work is kept as a diff the prompt points to.
+			const fresh = resume ? [] : await startFresh(ctx, ticket.id, this.events);
+			const outcome = await runAttempt(ctx, ticket, attempt, [...this.previousReasons(ticket.id), ...fresh], resume ? {mergeSha: resume.sha} : undefined);
 			await marked;
 			await this.settle(ticket, attempt, outcome);
 		})();
@@ -705,6 +748,7 @@ export class Engine {
 		if (outcome.kind === 'interrupted' || this.gatedNow.has(ticket.id)) {
 			const reason = outcome.kind === 'interrupted' ? outcome.reason : 'a human gated the ticket during the attempt';
 			ctx.log.append({type: 'attempt.interrupted', ticket: ticket.id, attempt, reason});
+			if (outcome.kind === 'interrupted' && outcome.halt) await this.haltCannotStart(ticket.id, reason);
 			return;
 		}
 		if (outcome.kind === 'limited') {
@@ -740,6 +784,15 @@ export class Engine {
 		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
 		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;
 		await ctx.writeTicket(ticket.id, status, {status, failure: `attempt ${attempt} (${outcome.stage}): ${summary}`}, exhausted ? `out of attempts: ${summary}` : summary);
+	}
+
+	/** A program that could not start: no new attempt starts (the ticket keeps its budget), and the fix is said. */
+	private async haltCannotStart(id: string, reason: string): Promise<void> {
+		if (!this.harnessHalt) {
+			this.harnessHalt = reason;
+			this.ctx.log.append({type: 'warning', ticket: id, message: `${reason}; no new attempts start; ${cannotStartFix}`});
+		}
+		await this.ctx.writeTicket(id, 'todo', {status: 'todo', attempts: this.attemptsUsed(id)}, `${reason} (not charged)`);
 	}
 
 	/** Whether a usage limit still holds this ticket back (from the log, so it survives a restart). */

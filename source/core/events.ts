@@ -20,7 +20,7 @@ export const TicketSummary = z.object({
 });
 export type TicketSummary = z.infer<typeof TicketSummary>;
 
-export const interventionKinds = ['pause', 'resume', 'gate', 'ungate', 'stop', 'restart'] as const;
+export const interventionKinds = ['pause', 'resume', 'gate', 'ungate', 'stop', 'restart', 'retry', 'reset'] as const;
 export const InterventionKind = z.enum(interventionKinds);
 export type InterventionKind = z.infer<typeof InterventionKind>;
 
@@ -39,8 +39,10 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		sandbox: z.enum(['bwrap', 'none']).optional(),
 		/** How every process of the run is contained (containment.ts), e.g. "cgroup2 (...)" or "group (...)". */
 		containment: z.string().optional(),
+		/** The config's attempts per ticket (the ledger's default budget; absent in older logs). */
+		attempts: z.number().int().min(1).optional(),
 	}),
-	z.object({...base, type: z.literal('run.resumed'), pid: z.number(), sandbox: z.enum(['bwrap', 'none']).optional(), containment: z.string().optional()}),
+	z.object({...base, type: z.literal('run.resumed'), pid: z.number(), sandbox: z.enum(['bwrap', 'none']).optional(), containment: z.string().optional(), attempts: z.number().int().min(1).optional()}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.started'), maxAttempts: z.number(), agent: z.string(), worktree: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),
@@ -85,6 +87,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, ...ticketRef, type: z.literal('verify.result'), ok: z.boolean(), tries: z.number(), digest: z.string().optional(), reason: z.string().optional()}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.failed'), stage: Stage, reason: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.interrupted'), reason: z.string()}),
+	// A ticket's attempt budget changed (a heal grants one more): the ledger reads it, so a resume keeps it.
+	z.object({...base, type: z.literal('attempt.budget'), ticket: z.string(), budget: z.number().int().min(0), reason: z.string()}),
 	z.object({
 		...base,
 		type: z.literal('ticket.status'),

@@ -12,7 +12,7 @@ import type {Ticket} from '../tracker/ticket.js';
 import {withAgentSlot} from './agent-slots.js';
 import {stopIfDiskFull} from './disk-full.js';
 import {reapRunProcesses} from './orphans.js';
-import {agentEnv, type EngineContext} from './context.js';
+import {agentEnv, budgetOf, type EngineContext} from './context.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {askReviewer} from './review.js';
 
@@ -49,7 +49,7 @@ export async function planAndReview(opts: {
 			ticket_file: ticket.file,
 			ticket_text: ticket.text.trimEnd(),
 			attempt: String(attempt),
-			max_attempts: String(ctx.config.attempts),
+			max_attempts: String(budgetOf(ctx, ticket.id)),
 			round: String(round),
 			max_rounds: String(rounds),
 			branch: worktree.branch,
@@ -73,7 +73,7 @@ export async function planAndReview(opts: {
 				? undefined
 				: runAgent({
 						adapter: ctx.adapter,
-						input: {ticketId: ticket.id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: worktree.path},
+						input: {ticketId: ticket.id, attempt, maxAttempts: budgetOf(ctx, ticket.id), promptFile, worktree: worktree.path},
 						env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'planner'},
 						...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 						logFile: ctx.run.logFile(ticket.id, attempt),

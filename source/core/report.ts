@@ -2,6 +2,7 @@ import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
 import type {EngineEvent} from './events.js';
+import {attemptsUsed, buildLedger} from './ledger.js';
 import type {Manifest} from './run-dir.js';
 import {describeDirtyStart, describeKept} from './user-checkout.js';
 
@@ -32,6 +33,8 @@ export type RunReport = {
 	oracle: {exit: number; verdict: string; summary: string} | undefined;
 	interventions: number;
 	interventionsByKind: Record<string, number>;
+	/** Each human action: who, when, what and why. */
+	interventionList: Array<{at: string; kind: string; by: string; ticket?: string; reason?: string}>;
 	heals: number;
 	healList: Array<{heal: number; outcome: string; reason: string; files: string[]; diff: string}>;
 	/** Harness errors that repeated across tickets and stopped dispatch (stop detection). */
@@ -57,11 +60,11 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 	const verdict = events.findLast(e => e.type === 'oracle.verdict');
 	const ids = [...new Set([...manifest.ticket_ids, ...tickets.filter(t => t.batch === manifest.batch).map(t => t.id)])];
 	const byId = new Map(tickets.map(t => [t.id, t]));
+	// Attempts as the engine counted them (ledger.ts): interrupted ones are not charged.
+	const ledger = buildLedger(events);
 	const filedFrom = new Map(events.flatMap(e => (e.type === 'ticket.filed' ? [[e.ticket, e.from] as const] : [])));
 	const perTicket = ids.map((id): TicketReport => {
 		const mine = events.filter(e => 'ticket' in e && e.ticket === id);
-		const started = mine.filter(e => e.type === 'attempt.started').length;
-		const interrupted = mine.filter(e => e.type === 'attempt.interrupted').length;
 		const begin = mine.find(e => e.type === 'attempt.started');
 		const end = mine.findLast(e => e.type === 'ticket.done' || e.type === 'attempt.failed');
 		const ticket = byId.get(id);
@@ -69,7 +72,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 			id,
 			title: ticket?.title ?? '(missing from the tracker)',
 			status: ticket?.status ?? 'missing',
-			attempts: started - interrupted,
+			attempts: attemptsUsed(ledger, id),
 			seconds: begin && end ? (Date.parse(end.at) - Date.parse(begin.at)) / 1000 : 0,
 			...(ticket?.merge_commit ? {mergeCommit: ticket.merge_commit} : {}),
 			failures: mine.flatMap(e => (e.type === 'attempt.failed' ? [`attempt ${e.attempt} (${e.stage}): ${e.reason.split('\n')[0]}`] : [])),
@@ -91,6 +94,9 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		oracle: verdict?.type === 'oracle.verdict' ? {exit: verdict.exit, verdict: verdict.verdict, summary: verdict.summary} : undefined,
 		interventions: Object.values(interventionsByKind).reduce((a, b) => a + b, 0),
 		interventionsByKind,
+		interventionList: events.flatMap(e =>
+			e.type === 'intervention' ? [{at: e.at, kind: e.kind, by: e.by, ...(e.ticket ? {ticket: e.ticket} : {}), ...(e.reason ? {reason: e.reason} : {})}] : [],
+		),
 		heals: events.filter(e => e.type === 'heal.result').length,
 		healList: events.flatMap(e => (e.type === 'heal.result' ? [{heal: e.heal, outcome: e.outcome, reason: e.reason, files: e.files, diff: e.diff}] : [])),
 		sandbox: sandboxOf(manifest, events),
@@ -161,6 +167,9 @@ export function renderReportMarkdown(report: RunReport): string {
 					...report.tampers.map(t => `- ${t.at} ${t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client without the key'}: \`${t.verb}\` on the ${t.channel} channel (${t.detail})`),
 					'',
 				]
+			: []),
+		...(report.interventionList.some(i => i.ticket)
+			? ['## Interventions', '', ...report.interventionList.filter(i => i.ticket).map(i => `- ${i.at} ${i.kind} ${i.ticket} by ${i.by}${i.reason ? `: ${i.reason}` : ''}`), '']
 			: []),
 		'## What the finish line caught',
 		'',

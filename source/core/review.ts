@@ -5,7 +5,7 @@ import type {AgentAdapter} from '../agents/adapter.js';
 import {runAgent} from '../agents/runner.js';
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
-import {agentEnv, type EngineContext} from './context.js';
+import {agentEnv, budgetOf, type EngineContext} from './context.js';
 import {withAgentSlot} from './agent-slots.js';
 import {stopIfDiskFull} from './disk-full.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
@@ -90,7 +90,7 @@ export async function reviewChange(opts: {
 	const text = diff.stdout.length > MAX_DIFF ? `${diff.stdout.slice(0, MAX_DIFF)}\n... (diff cut at ${MAX_DIFF} characters)` : diff.stdout;
 	const prompt = renderTemplate(loadTemplate(ctx.repoRoot, 'reviewer'), {
 		attempt: String(attempt),
-		max_attempts: String(ctx.config.attempts),
+		max_attempts: String(budgetOf(ctx, ticket.id)),
 		round: String(opts.round),
 		max_rounds: String(ctx.config.reviewRounds),
 		ticket_file: ticket.file,
@@ -125,7 +125,7 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
 				},
 				adapter: opts.reviewer,
-				input: {ticketId: ticket.id, attempt, maxAttempts: ctx.config.attempts, promptFile, worktree: checkout},
+				input: {ticketId: ticket.id, attempt, maxAttempts: budgetOf(ctx, ticket.id), promptFile, worktree: checkout},
 				env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'reviewer'},
 				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
 				logFile,

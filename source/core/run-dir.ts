@@ -87,7 +87,9 @@ export function findResumableRun(repoRoot: string): {run: RunDir; events: Engine
 	const lastResume = events.findLast(e => e.type === 'run.resumed' || e.type === 'run.started');
 	// Finished, stuck or halted runs are over (a halt's fix may change what the run is); one killed, stopped by a signal or by an
 	// error the user can fix (disk full, a ticket edited badly) goes on.
-	if (stopped?.type === 'run.stopped' && (stopped.reason === 'finished' || stopped.reason === 'stuck' || stopped.reason === 'halted')) {
+	// A retry or reset after the stop reopens a run that is over: its ticket continues there, its attempts counted on.
+	const reopened = events.some(e => e.type === 'intervention' && (e.kind === 'retry' || e.kind === 'reset') && stopped !== undefined && e.seq > stopped.seq);
+	if (stopped?.type === 'run.stopped' && (stopped.reason === 'finished' || stopped.reason === 'stuck' || stopped.reason === 'halted') && !reopened) {
 		if (!lastResume || lastResume.seq < stopped.seq) return undefined;
 	}
 	return {run: newest, events, repairedTail};

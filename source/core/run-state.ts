@@ -1,12 +1,14 @@
 import type {EngineEvent, Stage, TicketSummary} from './events.js';
 import {describeKept, keptFooter} from './user-checkout.js';
 import {compareIds, readySet, waitingOn, type SchedulableTicket} from './scheduler.js';
+import {attemptsOf, emptyLedger, ledgerStep, type Ledger} from './ledger.js';
 
 // What a client (the TUI, `proofloop status`) knows of a run: a pure fold of
 // the event log. Attaching = replay the log through reduce(), then keep
 // reducing the live events; nothing else is needed to draw the screen.
 
-export type TicketView = TicketSummary & {attempts: number; lastFailure?: string};
+/** `attempts`: charged so far, `budget`: the ticket's own when a retry or heal set one (both from ledger.ts). */
+export type TicketView = TicketSummary & {attempts: number; budget?: number; lastFailure?: string};
 
 export type WorkerView = {
 	ticket: string;
@@ -52,6 +54,8 @@ export type RunState = {
 	alert?: string;
 	/** A person's checkouts of base the run left as they have them (the latest notice per checkout). */
 	checkoutsKept: Array<{path: string; notice: string; footer: string}>;
+	/** The one count of attempts (ledger.ts), the same the engine and the report read. */
+	ledger: Ledger;
 };
 
 export function emptyRunState(concurrency = 0): RunState {
@@ -71,6 +75,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		warnings: [],
 		tampers: 0,
 		checkoutsKept: [],
+		ledger: emptyLedger,
 	};
 }
 
@@ -78,6 +83,17 @@ const MAX_WARNINGS = 20;
 
 /** Fold one event into the state (returns a new top-level object; maps are copied when they change). */
 export function reduce(state: RunState, event: EngineEvent): RunState {
+	const ledger = ledgerStep(state.ledger, event);
+	const next = reduceView({...state, ledger}, event);
+	if (ledger === state.ledger || !('ticket' in event) || event.ticket === undefined) return next;
+	const view = next.tickets.get(event.ticket);
+	if (!view) return next;
+	const counted = attemptsOf(ledger, event.ticket);
+	const budget = counted.budget ?? ledger.defaultBudget;
+	return {...next, tickets: new Map(next.tickets).set(event.ticket, {...view, attempts: counted.used, ...(budget === undefined ? {} : {budget})})};
+}
+
+function reduceView(state: RunState, event: EngineEvent): RunState {
 	const next: RunState = {...state, lastSeq: event.seq};
 	const ticket = (id: string, update: (t: TicketView) => TicketView): void => {
 		const current = next.tickets.get(id);
@@ -93,11 +109,13 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 			return {...next, tampers: state.tampers + 1, lastTamper: tamperLine(event)};
 		case 'run.tickets': {
 			const tickets = new Map(next.tickets);
-			for (const summary of event.tickets) tickets.set(summary.id, {attempts: 0, ...tickets.get(summary.id), ...summary});
+			for (const summary of event.tickets) {
+				const budget = attemptsOf(state.ledger, summary.id).budget ?? state.ledger.defaultBudget;
+				tickets.set(summary.id, {attempts: attemptsOf(state.ledger, summary.id).used, ...(budget === undefined ? {} : {budget}), ...tickets.get(summary.id), ...summary});
+			}
 			return {...next, tickets};
 		}
 		case 'attempt.started':
-			ticket(event.ticket, t => ({...t, attempts: event.attempt}));
 			next.workers = new Map(next.workers).set(event.ticket, {
 				ticket: event.ticket,
 				attempt: event.attempt,
@@ -211,7 +229,10 @@ export function groupTickets(state: RunState, maxAttempts = Number.POSITIVE_INFI
 			running: new Set(state.workers.keys()),
 			heldLocks,
 			slots: Number.POSITIVE_INFINITY,
-			dispatchable: t => ['todo', 'in_progress', 'merged'].includes(t.status) && (state.tickets.get(t.id)?.attempts ?? 0) < maxAttempts,
+			dispatchable: t => {
+				const view = state.tickets.get(t.id);
+				return ['todo', 'in_progress', 'merged'].includes(t.status) && (view?.attempts ?? 0) < (view?.budget ?? maxAttempts);
+			},
 		}).map(t => t.id),
 	);
 	const groupOf = (t: TicketView): TicketGroup => {

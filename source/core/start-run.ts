@@ -33,6 +33,7 @@ import {diskFullCause, DiskFullError, setDiskFullStop} from './disk-full.js';
 
 import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
+import {refuseUnlessPreflight} from './preflight.js';
 
 export {InputError} from './input-error.js';
 
@@ -83,6 +84,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 
 	// Before anything is written (no run directory, no lock): a person's uncommitted changes where base is checked out.
 	const dirty = await refuseDirtyCheckouts(repo, config.base, [...config.protectedPaths, ...tracker.protectedPaths(), CONFIG_PATH], opts.allowDirty ?? false);
+	// Every program the run starts must start: a missing one costs no attempt (preflight.ts).
+	await refuseUnlessPreflight({repoRoot: root, config, tickets: tickets.filter(t => t.batch === config.batch), env, boxed: sandbox.mode === 'bwrap'});
+
 	const resumable = findResumableRun(root);
 	let manifest: Manifest;
 	let run: RunDir;
@@ -159,6 +163,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			chore: (what, work) => (engine ? engine.chore(what, work) : void work.catch(() => undefined)),
 			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
 			reviewRounds: ticket => engine.reviewRounds(ticket),
+			attemptBudget: ticket => engine.budgetOf(ticket),
 			writeTicket: async (id, status, fields, reason) => {
 				// After a human gated a ticket, nothing the engine still had in flight may overwrite that.
 				if (status !== 'human_gated' && engine && !engine.owns(id)) {
@@ -184,7 +189,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		// Before any spawn (and before recovery reaps): how every process of this run is contained.
 		const containment = startRunContainment(run, env);
 		if (resumable) {
-			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode, containment: containment.description});
+			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode, containment: containment.description, attempts: config.attempts});
 			// Someone started it again: a human action, counted like any other.
 			log.append({type: 'intervention', kind: 'restart', by: actor()});
 			for (const message of containment.warnings) log.append({type: 'warning', message});
@@ -201,6 +206,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				pid: process.pid,
 				sandbox: sandbox.mode,
 				containment: containment.description,
+				attempts: config.attempts,
 			});
 			for (const message of containment.warnings) log.append({type: 'warning', message});
 		}
@@ -224,6 +230,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				gate: (request, by) => engine.gate(request.ticket, request.reason, by),
 				stop: (_, by) => engine.stop(by),
 				ungate: (request, by) => engine.ungate(request.ticket, by),
+				retry: (request, by) => engine.retryTicket('retry', request.ticket, request.reason, by),
+				reset: (request, by) => engine.retryTicket('reset', request.ticket, request.reason, by),
 				status: () => ({...summarize(state, process.pid), sandbox: sandbox.mode}),
 			},
 		});
@@ -352,7 +360,7 @@ function summarize(state: RunState, pid: number): StatusSummary {
 		pid,
 		paused: state.paused,
 		stopping: state.stopping,
-		running: [...state.workers.values()].map(w => ({ticket: w.ticket, attempt: w.attempt, stage: w.stage})),
+		running: [...state.workers.values()].map(w => ({ticket: w.ticket, attempt: w.attempt, maxAttempts: w.maxAttempts, stage: w.stage})),
 		counts,
 		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
 		interventions: state.interventions,

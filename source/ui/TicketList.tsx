@@ -40,7 +40,9 @@ export function listRows(grouped: readonly GroupedTicket[]): ListRow[] {
 }
 
 /** The short note drawn before a ticket's title: what it is doing, or what it waits on. */
-export function ticketNote(ticket: GroupedTicket, state: RunState, maxAttempts: number): string {
+export function ticketNote(ticket: GroupedTicket, state: RunState, defaultMax: number): string {
+	// The ticket's own budget (ledger.ts: a retry or a heal raises it) before the config's.
+	const maxAttempts = ticket.budget ?? defaultMax;
 	switch (ticket.group) {
 		case 'running': {
 			const worker = state.workers.get(ticket.id);
