@@ -94,6 +94,8 @@ while (calls < total) {
 					if (verb.ok(result) && !transient.test(result.out)) return;
 					tally[verb.name].failures++;
 					failures.push(`${verb.name} (run ${runs}, exit ${result.code}): ${result.out.trim().slice(0, 400)}`);
+					// Said at once too: a long stress run cut short still shows what failed.
+					console.log(`  FAILED ${failures.at(-1)}`);
 				}),
 			);
 		}
