@@ -45,6 +45,7 @@ const fieldValue = (raw: Record<string, unknown>, field: (typeof RUN_DEFINING_FI
 export class RunWatch {
 	#timer: NodeJS.Timeout | undefined;
 	#ticking = false;
+	#lastError: string | undefined;
 	#done = false;
 	#broken: {message: string; since: number} | undefined;
 	#configStamp = '';
@@ -83,7 +84,8 @@ export class RunWatch {
 		const tickets = await ctx.tracker.load().catch(() => []);
 		for (const ticket of tickets) this.#files.set(ticket.id, ticket.file);
 		pinTickets(ctx, tickets);
-		this.#timer = setInterval(() => void this.tick(), TICK_MS);
+		// Never what keeps the process alive: the engine's own work does that.
+		this.#timer = setInterval(() => void this.tick(), TICK_MS).unref();
 	}
 
 	stop(): void {
@@ -102,7 +104,9 @@ export class RunWatch {
 			if (found) return this.#foreign(found);
 			await this.#checkTracker();
 		} catch (error) {
-			this.ctx.log.append({type: 'warning', message: `the run's watch could not look: ${(error as Error).message}`});
+			const message = `the run's watch could not look: ${(error as Error).message}`;
+			if (message !== this.#lastError) this.ctx.log.append({type: 'warning', message});
+			this.#lastError = message;
 		} finally {
 			this.#ticking = false;
 		}
