@@ -1,5 +1,5 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
-import {chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
@@ -53,6 +53,8 @@ export function channelDirFor(runDirPath: string, env: NodeJS.ProcessEnv = proce
 export function prepareChannelDir(channel: ChannelDir): string {
 	ensurePrivateDir(path.dirname(channel.dir));
 	ensurePrivateDir(channel.dir);
+	// A crashed engine's worker sockets: nothing listens on them any more.
+	for (const name of readdirSync(channel.dir)) if (/^w-[0-9a-f]+\.sock$/.test(name)) rmSync(path.join(channel.dir, name), {force: true});
 	const key = randomBytes(32).toString('hex');
 	const temp = `${channel.keyFile}.${process.pid}.tmp`;
 	writeFileSync(temp, key + '\n', {mode: 0o600});
