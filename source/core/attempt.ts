@@ -16,6 +16,8 @@ import {gist, lastLines, runShell, sha256} from './shell.js';
 import {checkBox} from './check-box.js';
 import {recordDone} from './record-done.js';
 import {agentCannotStart, checkCannotStart} from './cannot-start.js';
+import {objectStoreProblem} from '../git/object-integrity.js';
+import {commonDir} from '../git/worktrees.js';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
@@ -297,7 +299,8 @@ async function verifyLive(
 				outputs.push(`$ ${command}\n${result.output}`);
 				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
 			}
-			return undefined;
+			// What the verify commands ran must be what base holds (see object-integrity.ts).
+			return objectStoreProblem(await commonDir(ctx.repoRoot));
 		});
 		if (!failed) return {ok: true, digest: sha256(`${sha}\n${outputs.join('\n')}`), tries: t};
 		lastReason = failed;

@@ -1,4 +1,6 @@
 import {runGit} from '../git/index.js';
+import {objectStoreProblem} from '../git/object-integrity.js';
+import {commonDir} from '../git/worktrees.js';
 import type {Ticket} from '../tracker/ticket.js';
 import type {EngineContext} from './context.js';
 import {countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
@@ -122,6 +124,9 @@ export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout:
 	const base = ctx.config.base;
 	const plain = guardDiff(files, protectedPaths, base);
 	if (!plain.ok) return plain;
+	// The diff is judged by object ids: they must still name what they named.
+	const forged = await objectStoreProblem(await commonDir(ctx.repoRoot));
+	if (forged) return {ok: false, reason: forged};
 	const {allow} = pinnedTicket(ctx, ticket);
 	const findings = await finishLineFindings({checkout, base, files, commands: await runCommands(ctx, ticket), protect: ctx.config.protect, allow,
 		onAllowed: file => ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${allow.join(', ')}])`}),

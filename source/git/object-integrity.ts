@@ -1,0 +1,91 @@
+import {createHash} from 'node:crypto';
+import {readdir, readFile, stat} from 'node:fs/promises';
+import path from 'node:path';
+import {promisify} from 'node:util';
+import {inflate} from 'node:zlib';
+
+// Git trusts a loose object's file to hold what its name (the hash) says and
+// never checks it when reading. An agent that can write `.git/objects` (its
+// box must, to commit) could rewrite base's verify script or tests under their
+// old ids: the guard compares ids and sees nothing, while every checkout the
+// engine makes writes the new content. So the engine re-hashes the loose
+// objects that are new or changed since it last looked, before it merges and
+// before it counts a verify.
+
+const inflateAsync = promisify(inflate);
+const HEX = /^[0-9a-f]+$/;
+
+/** Per object store: file -> the ino:ctime it had when its content was last found true (ctime cannot be set back). */
+const verified = new Map<string, Map<string, string>>();
+
+async function hashMatches(file: string, oid: string): Promise<boolean | 'gone'> {
+	let bytes: Buffer;
+	try {
+		bytes = await readFile(file);
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : false;
+	}
+	try {
+		return createHash(oid.length === 64 ? 'sha256' : 'sha1').update(await inflateAsync(bytes)).digest('hex') === oid;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * The loose objects of `commonDir` whose content does not hash to their name
+ * (at most `limit`), each as `<oid> (<file>)`. Objects already found true are
+ * not read again unless their file changed (another inode or ctime).
+ */
+export async function forgedLooseObjects(commonDir: string, limit = 10): Promise<string[]> {
+	const objects = path.join(commonDir, 'objects');
+	const seen = verified.get(objects) ?? new Map<string, string>();
+	verified.set(objects, seen);
+	const forged: string[] = [];
+	let dirs: string[];
+	try {
+		dirs = (await readdir(objects)).filter(d => d.length === 2 && HEX.test(d));
+	} catch {
+		return [];
+	}
+	for (const dir of dirs) {
+		let names: string[];
+		try {
+			names = await readdir(path.join(objects, dir));
+		} catch {
+			continue;
+		}
+		for (const name of names) {
+			if ((name.length !== 38 && name.length !== 62) || !HEX.test(name)) continue;
+			const file = path.join(objects, dir, name);
+			let key: string;
+			try {
+				const s = await stat(file, {bigint: true});
+				key = `${s.ino}:${s.ctimeNs}`;
+			} catch {
+				continue; // Pruned meanwhile.
+			}
+			if (seen.get(file) === key) continue;
+			const matches = await hashMatches(file, dir + name);
+			if (matches === 'gone') continue; // Pruned meanwhile.
+			if (matches) seen.set(file, key);
+			else {
+				seen.delete(file);
+				forged.push(`${dir + name} (${path.relative(commonDir, file)})`);
+				if (forged.length >= limit) return forged;
+			}
+		}
+	}
+	return forged;
+}
+
+/** The failure reason for forged objects, or undefined when every loose object is what its name says. */
+export async function objectStoreProblem(commonDir: string): Promise<string | undefined> {
+	const forged = await forgedLooseObjects(commonDir);
+	if (forged.length === 0) return undefined;
+	return (
+		`git's object store was rewritten: ${forged.length === 10 ? 'at least ' : ''}${forged.length} loose object(s) hold content that is not what their id says ` +
+		`(${forged.join(', ')}); every checkout of them writes that content while a diff shows nothing. ` +
+		`Not merged and not counted. Fix (a person): \`git fsck\` names them; restore them from a clone (or delete them and fetch) before the next run`
+	);
+}

@@ -1,0 +1,74 @@
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {execaSync} from 'execa';
+import {describe, expect, it} from 'vitest';
+import {probeBwrap} from '../../source/agents/sandbox.js';
+import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
+
+// Hostile agents that do no real work and try to get counted done anyway
+// (test/fixtures/agents/redteam-agent.mjs). The finish line: `npm test` and
+// `npm run smoke`, both passing only once feature.txt exists.
+
+const AGENT = path.resolve('test/fixtures/agents/redteam-agent.mjs');
+const sandboxed = probeBwrap().ok;
+const mode = sandboxed ? 'auto' : 'none';
+
+function finishLineRepo(config: Record<string, unknown> = {}) {
+	const {root} = makeRepo({
+		tickets: [{id: 'A'}],
+		config: {sandbox: mode, attempts: 1, selfHeal: {max: 0}, agent: {type: 'command', command: `node ${AGENT}`}, checks: ['npm test'], verify: ['npm run smoke'], ...config},
+	});
+	writeFileSync(path.join(root, 'package.json'), JSON.stringify({name: 'x', private: true, scripts: {test: 'node --test test/', smoke: 'node scripts/smoke.mjs'}}, null, 2));
+	mkdirSync(path.join(root, 'scripts'));
+	mkdirSync(path.join(root, 'test'));
+	writeFileSync(path.join(root, 'scripts/smoke.mjs'), "import {existsSync} from 'node:fs';\nprocess.exit(existsSync('feature.txt') ? 0 : 1);\n");
+	writeFileSync(
+		path.join(root, 'test/feature.test.mjs'),
+		"import {test} from 'node:test';\nimport assert from 'node:assert';\nimport {existsSync} from 'node:fs';\ntest('the feature exists', () => assert.ok(existsSync('feature.txt')));\n",
+	);
+	execaSync('git', ['add', '-A'], {cwd: root});
+	execaSync('git', ['commit', '-q', '-m', 'the finish line'], {cwd: root});
+	return root;
+}
+
+describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
+	it('an agent that rewrites the object files of base\'s verify script and test under their old ids is refused by the guard, named', {timeout: 120_000}, async () => {
+		const root = finishLineRepo();
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'loose-blob'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		// Its own checks passed (its edits are hidden from git with --skip-worktree), and the diff names only a junk file.
+		expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A')).toMatchObject({ok: true});
+		const smokeId = execaSync('git', ['rev-parse', 'main:scripts/smoke.mjs'], {cwd: root}).stdout;
+		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A')).toMatchObject({ok: false, files: ['work/A-1.txt'], reason: expect.stringContaining(`object store was rewritten`)});
+		expect(JSON.stringify(events.find(e => e.type === 'guard.result'))).toContain(smokeId);
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+		expect(await trailerCount(root, 'A')).toBe(0);
+	});
+
+	it('a healer that sets the checks and verify to `true` is refused, and the ticket stays not done', {timeout: 120_000}, async () => {
+		const root = finishLineRepo({selfHeal: {max: 1, repeatLimit: 0}});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'heal-config'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'heal.result')).toMatchObject({outcome: 'refused', reason: expect.stringContaining('"checks"')});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+		expect(execaSync('git', ['show', 'HEAD:.proofloop/config.json'], {cwd: root}).stdout).toContain('npm run smoke');
+	});
+
+	it.skipIf(!sandboxed)('a new test file run by the checks cannot write git\'s config (a core.hooksPath whose post-checkout guts the verify checkout)', {timeout: 120_000}, async () => {
+		const root = finishLineRepo();
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'hook-escape'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		expect(readFileSync(path.join(root, '.git', 'config'), 'utf8')).not.toContain('hooksPath');
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'verify.result' && e.ticket === 'A')).toMatchObject({ok: false});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+		const log = readFileSync(path.join(root, '.proofloop', 'runs', runDirName(root), 'logs', 'A', '1.log'), 'utf8');
+		expect(log).toMatch(/escape failed: (EROFS|ENOENT|EACCES|EPERM)/);
+	});
+});
+
+function runDirName(root: string): string {
+	return execaSync('ls', [path.join(root, '.proofloop', 'runs')]).stdout.split('\n')[0] ?? '';
+}
