@@ -36,7 +36,9 @@ async function withEngine(action: (client: ControlClient) => Promise<string | vo
 async function humanTicketVerb(verb: HumanTicketVerb, ticket: string, reason: string): Promise<void> {
 	try {
 		const repo = await openRepo(process.cwd());
-		if (findEngine(repo.root).ok) return await withEngine(client => send(client, {type: verb, ticket, reason}));
+		// Inside a run (an agent, a check) it goes the engine's way too, which refuses it: never the offline write.
+		const inside = process.env['PROOFLOOP_CONTROL'] ?? process.env['PROOFLOOP_RUN_ID'];
+		if (inside || findEngine(repo.root).ok) return await withEngine(client => send(client, {type: verb, ticket, reason}));
 		process.stdout.write((await retryOffline({cwd: process.cwd(), verb, id: ticket, reason, by: actor()})) + '\n');
 	} catch (error) {
 		process.exitCode = reportError(error);

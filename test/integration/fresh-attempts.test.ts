@@ -25,6 +25,11 @@ describe('fresh attempts, retry and reset', () => {
 		// Bad input changes nothing: a done-less reason, an unknown ticket.
 		expect((await runCli(root, ['retry', 'A'])).exitCode).not.toBe(0);
 		expect((await runCli(root, ['retry', 'Z', '--reason', 'x'])).exitCode).toBe(2);
+		// A process of the run (a check, a reviewer: the run's marker) is refused, engine or not.
+		const inside = await runCli(root, ['retry', 'A', '--reason', 'x'], {PROOFLOOP_RUN_ID: listRuns(root)[0]!.id});
+		expect(inside.exitCode).toBe(2);
+		expect(inside.stderr).toMatch(/runs inside proofloop run/);
+		expect(readFileSync(path.join(root, '.proofloop', 'tickets', 'A.md'), 'utf8')).toMatch(/^status: failed$/m);
 
 		const retry = await runCli(root, ['retry', 'A', '--reason', 'the fixture was fixed']);
 		expect(retry.exitCode, retry.stderr).toBe(0);
