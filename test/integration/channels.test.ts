@@ -32,15 +32,15 @@ async function tamperRun(sandbox: 'auto' | 'none', extraEnv: Record<string, stri
 	return {root, result, said, of, events: runEvents(root), run: listRuns(root)[0]!};
 }
 
-const HUMAN_VERBS = ['pause', 'resume', 'gate', 'ungate', 'stop'];
+const HUMAN_VERBS = ['pause', 'resume', 'gate', 'ungate', 'stop', 'retry', 'reset'];
 
 /** Every human verb sent on a worker channel got a refusal saying it is a human's verb, and nothing was acted on. */
 function expectWorkerChannelRefusals(worker: Probe | undefined) {
 	expect(worker?.connected).toBe(true);
 	const replies = worker?.replies ?? [];
-	expect(replies.map(r => r.id).sort()).toEqual(['gate-other', 'gate-own', 'pause', 'resume', 'retry', 'stop', 'ungate']);
+	expect(replies.map(r => r.id).sort()).toEqual(['gate-other', 'gate-own', 'pause', 'reset', 'resume', 'retry', 'stop', 'ungate']);
 	for (const reply of replies) expect(reply, JSON.stringify(reply)).toMatchObject({type: 'error', message: expect.stringMatching(/^refused: this is the worker channel of [AB] attempt 1.*Logged as a tamper attempt/)});
-	for (const id of ['pause', 'resume', 'gate-own', 'gate-other', 'ungate', 'stop']) expect(replies.find(r => r.id === id)?.message).toMatch(/is a human's verb, served only on the human channel/);
+	for (const id of ['pause', 'resume', 'gate-own', 'gate-other', 'ungate', 'stop', 'retry', 'reset']) expect(replies.find(r => r.id === id)?.message).toMatch(/is a human's verb, served only on the human channel/);
 }
 
 function expectTampersLogged(events: EngineEvent[], ticket: string) {
