@@ -15,10 +15,10 @@ import {readManifest} from './run-dir.js';
 
 // Self-heal may improve everything about how the loop works, except the thing
 // that decides whether it worked: only these paths, never the config fields
-// that define done (batch, base, tracker, checks, verify, protected paths) or
+// that define done (batch, base, tracker, checks, verify, protected paths, reviewer) or
 // box the agents (sandbox, sandboxPaths, agentEnv), never the oracle or the tickets.
 export const HARNESS_PATHS = ['.proofloop/prompts/', CONFIG_PATH, '.proofloop/hooks/'];
-const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect'] as const;
+const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect', 'reviewer'] as const;
 // What boxes the agents and what they see: turning either down is a person's choice, never a healer's.
 const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv'] as const;
 

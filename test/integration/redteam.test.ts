@@ -56,6 +56,21 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(execaSync('git', ['show', 'HEAD:.proofloop/config.json'], {cwd: root}).stdout).toContain('npm run smoke');
 	});
 
+	it('a healer that removes the reviewer who keeps refusing the junk is refused', {timeout: 120_000}, async () => {
+		const reviewer = {type: 'command', command: `node ${path.resolve('test/fixtures/agents/fake-reviewer.mjs')} {prompt_file}`};
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'A'}],
+			config: {sandbox: mode, attempts: 1, selfHeal: {max: 1, repeatLimit: 0}, agent: {type: 'command', command: `node ${AGENT}`}, reviewer},
+		});
+		const reviews = `${plan}.reviews.json`;
+		writeFileSync(reviews, JSON.stringify({A: ['changes']}));
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'heal-drop-reviewer', FAKE_REVIEW_PLAN: reviews});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'heal.result')).toMatchObject({outcome: 'refused', reason: expect.stringContaining('"reviewer"')});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
+
 	it.skipIf(!sandboxed)('a new test file run by the checks cannot write git\'s config (a core.hooksPath whose post-checkout guts the verify checkout)', {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
 		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'hook-escape'});
