@@ -71,6 +71,17 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
 	});
 
+	it.skipIf(!sandboxed)('an agent that turns its branch ref into `ref: refs/heads/main` gets nothing committed onto base by the engine', {timeout: 120_000}, async () => {
+		const root = finishLineRepo();
+		const before = execaSync('git', ['rev-parse', 'main'], {cwd: root}).stdout;
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'symref'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'attempt.failed' && e.ticket === 'A')).toMatchObject({stage: 'implement', reason: expect.stringContaining('left its worktree on branch main')});
+		expect(execaSync('git', ['rev-parse', 'main'], {cwd: root}).stdout).toBe(before);
+		expect(events.some(e => e.type === 'merge.done' || e.type === 'ticket.done')).toBe(false);
+	});
+
 	it.skipIf(!sandboxed)('a new test file run by the checks cannot write git\'s config (a core.hooksPath whose post-checkout guts the verify checkout)', {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
 		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'hook-escape'});
