@@ -74,6 +74,8 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 	const fork = (await runGit(check.checkout, ['merge-base', check.base, 'HEAD'])).stdout.trim();
 	if (!fork) return [`cannot find where the branch forked from ${check.base}, so the finish line cannot be checked`];
 	const {tree, named} = await resolve(check.checkout, fork, [...check.commands]);
+	const deletedList = await runGit(check.checkout, ['diff', '--name-only', '--no-renames', '-z', '--diff-filter=D', fork, 'HEAD', '--']);
+	const deleted = new Set(deletedList.stdout.split('\0').filter(Boolean));
 	const findings: string[] = [];
 	for (const file of check.files) {
 		if (check.allow.some(rule => matchesPathRule(file, rule))) {
@@ -86,8 +88,9 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 			continue;
 		}
 		const onBase = tree.files.has(file);
-		const head = await show(check.checkout, 'HEAD', file);
-		const how = !onBase ? 'adds' : head === undefined ? 'deletes' : 'changes';
+		const how = !onBase ? 'adds' : deleted.has(file) ? 'deletes' : 'changes';
+		// Read only for the two rules that look inside (undefined: deleted, or too large to judge).
+		const head = (): Promise<string | undefined> => (deleted.has(file) ? Promise.resolve(undefined) : show(check.checkout, 'HEAD', file));
 		if (isRunnerConfig(file)) {
 			findings.push(`${file}: ${how} a file that changes how the finish line's commands run (package-manager or test-runner config)`);
 			continue;
@@ -96,10 +99,11 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 		if (file === 'package.json') {
 			if (named.scripts.size === 0) continue;
 			const before = scriptsOf(tree.read(file));
-			const after = scriptsOf(head);
+			const text = await head();
+			const after = scriptsOf(text);
 			for (const [script, origin] of named.scripts) {
-				if (head === undefined || JSON.stringify(before[script]) !== JSON.stringify(after[script])) {
-					findings.push(`package.json: ${head === undefined ? 'deleted' : `changes the script "${script}"`}, which the finish line runs (\`${origin}\`)`);
+				if (text === undefined || JSON.stringify(before[script]) !== JSON.stringify(after[script])) {
+					findings.push(`package.json: ${deleted.has(file) ? 'deleted' : `changes the script "${script}"`}, which the finish line runs (\`${origin}\`)`);
 				}
 			}
 			continue;
@@ -110,10 +114,15 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 			continue;
 		}
 		if (isTestFile(file)) {
+			if (deleted.has(file)) {
+				findings.push(`${file}: deletes an existing test file`);
+				continue;
+			}
+			const text = await head();
 			const was = countTests((await show(check.checkout, fork, file)) ?? '');
-			if (head === undefined) findings.push(`${file}: deletes an existing test file`);
-			else if (head.trim() === '') findings.push(`${file}: empties an existing test file`);
-			else if (countTests(head) < was) findings.push(`${file}: removes existing tests (${was} test cases on ${check.base}, ${countTests(head)} after)`);
+			if (text === undefined) continue;
+			if (text.trim() === '') findings.push(`${file}: empties an existing test file`);
+			else if (countTests(text) < was) findings.push(`${file}: removes existing tests (${was} test cases on ${check.base}, ${countTests(text)} after)`);
 		}
 	}
 	return findings;
