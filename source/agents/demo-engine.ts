@@ -27,7 +27,8 @@ import path from 'node:path';
 // Types only (oracle/oracle.d.mts); the module itself is loaded by loadParser().
 type Oracle = typeof import('../../oracle/oracle.mjs');
 
-type ActionBody = {attempts?: number[]} & (
+/** `when`: the action runs only if the path exists (or is missing) in the worktree: a parked attempt resumes with the same number. */
+type ActionBody = {attempts?: number[]; when?: {path: string; exists: boolean}} & (
 	| {kind: 'write' | 'append'; path: string; content: string}
 	| {kind: 'delete'; path: string}
 	| {kind: 'say'; text: string}
@@ -176,7 +177,7 @@ function parseAction(text: string): ActionBody | string {
 		return `needs exactly one of ${verbs.join(', ')}${present.length > 1 ? ` (found ${present.join(', ')})` : ''}`;
 	}
 	const verb = present[0]!;
-	const allowed = new Set<string>([verb, 'attempt', ...(verb === 'write' || verb === 'append' ? ['content'] : [])]);
+	const allowed = new Set<string>([verb, 'attempt', 'if_exists', 'unless_exists', ...(verb === 'write' || verb === 'append' ? ['content'] : [])]);
 	const stray = Object.keys(obj).find(key => !allowed.has(key));
 	if (stray) return `unknown key "${stray}" in a ${verb} action`;
 
@@ -188,6 +189,9 @@ function parseAction(text: string): ActionBody | string {
 		}
 		attempts = list as number[];
 	}
+	const condition = obj['if_exists'] ?? obj['unless_exists'];
+	if (condition !== undefined && (typeof condition !== 'string' || condition === '')) return '"if_exists" / "unless_exists" must be a path';
+	const when = typeof condition === 'string' ? {when: {path: condition, exists: 'if_exists' in obj}} : {};
 	const value = obj[verb];
 	const needString = (what: string): string => `"${verb}" must be ${what}`;
 	switch (verb) {
@@ -196,25 +200,25 @@ function parseAction(text: string): ActionBody | string {
 			if (typeof value !== 'string' || value === '') return needString('a path');
 			const content = obj['content'] ?? '';
 			if (typeof content !== 'string') return '"content" must be a string';
-			return {kind: verb, path: value, content, attempts};
+			return {kind: verb, path: value, content, attempts, ...when};
 		}
 		case 'delete':
-			return typeof value === 'string' && value !== '' ? {kind: 'delete', path: value, attempts} : needString('a path');
+			return typeof value === 'string' && value !== '' ? {kind: 'delete', path: value, attempts, ...when} : needString('a path');
 		case 'say':
-			return typeof value === 'string' ? {kind: 'say', text: value, attempts} : needString('a string');
+			return typeof value === 'string' ? {kind: 'say', text: value, attempts, ...when} : needString('a string');
 		case 'fail':
-			return typeof value === 'string' ? {kind: 'fail', message: value, attempts} : needString('a string');
+			return typeof value === 'string' ? {kind: 'fail', message: value, attempts, ...when} : needString('a string');
 		case 'file': {
 			// Discovered work, filed through the engine like a real worker would: {"file": {"title", "body", "blocks"?}}.
 			const spec = value as {title?: unknown; body?: unknown; blocks?: unknown} | null;
 			if (typeof spec !== 'object' || spec === null || typeof spec.title !== 'string' || typeof spec.body !== 'string') {
 				return needString('an object {"title": "...", "body": "...", "blocks"?: "<id>" or "self"}');
 			}
-			return {kind: 'file', title: spec.title, body: spec.body, ...(typeof spec.blocks === 'string' ? {blocks: spec.blocks} : {}), attempts};
+			return {kind: 'file', title: spec.title, body: spec.body, ...(typeof spec.blocks === 'string' ? {blocks: spec.blocks} : {}), attempts, ...when};
 		}
 		case 'sleep_ms':
 			return typeof value === 'number' && Number.isFinite(value) && value >= 0
-				? {kind: 'sleep', ms: value, attempts}
+				? {kind: 'sleep', ms: value, attempts, ...when}
 				: needString('a number of milliseconds');
 	}
 }
@@ -324,7 +328,9 @@ async function main(): Promise<void> {
 	const all = parseRecipe(recipe ?? fenced?.[1] ?? '', where);
 
 	const attempt = Number.parseInt(process.env['PROOFLOOP_ATTEMPT'] ?? '', 10) || 1;
-	const actions = all.filter(action => !action.attempts || action.attempts.includes(attempt));
+	const actions = all.filter(
+		action => (!action.attempts || action.attempts.includes(attempt)) && (!action.when || fs.existsSync(path.join(cwd, action.when.path)) === action.when.exists),
+	);
 	// Every path is checked before anything is touched: a refused recipe
 	// leaves the worktree as it found it.
 	const targets = new Map<Action, string>();

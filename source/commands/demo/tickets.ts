@@ -2,7 +2,7 @@
 // whose checks fail on its first attempt and one whose live verification fails
 // after its first merge (the activation gap), fixed by the next attempt.
 
-type Action = {attempt?: number | number[]} & (
+type Action = {attempt?: number | number[]; if_exists?: string; unless_exists?: string} & (
 	| {write: string; content: string}
 	| {say: string}
 	| {sleep_ms: number}
@@ -149,12 +149,12 @@ const tickets: DemoTicket[] = [
 		verify: ['node scripts/smoke.mjs report'],
 		body: 'Add `src/report.js` exporting `report(text)`: "N words, M unique". (Nobody has written the statistics it needs yet.)',
 		recipe: [
-			{attempt: 1, write: 'src/report.js', content: "import {stats} from './stats.js';\n\nexport const report = text => {\n\tconst {words, unique} = stats(text);\n\treturn `${words} words, ${unique} unique`;\n};\nexport const selfCheck = () => report('a b a') === '3 words, 2 unique';\n"},
-			{attempt: 1, say: 'report.js needs a word-statistics module that nobody has built: filing it as its own ticket, blocking this one until it is done.'},
-			{attempt: 1, file: {title: 'Word statistics module', body: statsBody, blocks: 'self'}},
-			{attempt: 2, say: 'The statistics module is on main now; finishing the report on the same branch.'},
-			{attempt: 2, write: 'test/report.test.js', content: test('report', "import {report} from '../src/report.js';\n\ntest('reports words and unique words', () => assert.equal(report('to be or not to be'), '6 words, 4 unique'));")},
-			{attempt: 2, ...feature('report')},
+			{unless_exists: 'src/report.js', write: 'src/report.js', content: "import {stats} from './stats.js';\n\nexport const report = text => {\n\tconst {words, unique} = stats(text);\n\treturn `${words} words, ${unique} unique`;\n};\nexport const selfCheck = () => report('a b a') === '3 words, 2 unique';\n"},
+			{unless_exists: 'src/report.js', say: 'report.js needs a word-statistics module that nobody has built: filing it as its own ticket, blocking this one until it is done.'},
+			{unless_exists: 'src/report.js', file: {title: 'Word statistics module', body: statsBody, blocks: 'self'}},
+			{if_exists: 'src/report.js', say: 'The statistics module is on main now; finishing the report on the same branch.'},
+			{if_exists: 'src/report.js', write: 'test/report.test.js', content: test('report', "import {report} from '../src/report.js';\n\ntest('reports words and unique words', () => assert.equal(report('to be or not to be'), '6 words, 4 unique'));")},
+			{if_exists: 'src/report.js', ...feature('report')},
 		],
 	},
 ];
