@@ -19,6 +19,7 @@ import {runOracle, type OracleVerdict} from './oracle.js';
 import {OracleTamper} from './oracle-tamper.js';
 import {reapRunProcesses} from './orphans.js';
 import {checkTheLedger, recordDone, watchTheLedger} from './record-done.js';
+import {commitRunState} from './commit-run-state.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
 import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, ledgerStep, type Ledger} from './ledger.js';
@@ -276,6 +277,7 @@ export class Engine {
 		// Whatever a check or an agent left running dies with the run.
 		reapRunProcesses(this.ctx.run.id);
 		await checkTheLedger(this.ctx);
+		await commitRunState(this.ctx, this.events);
 		return this.judge(true);
 	}
 

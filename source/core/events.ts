@@ -180,6 +180,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		commits: z.array(z.object({sha: z.string(), author: z.string(), subject: z.string()})),
 		message: z.string(),
 	}),
+	// The ticket files the engine wrote, committed on base at the run's end (logged before base moves: the move is the engine's, never foreign).
+	z.object({...base, type: z.literal('state.committed'), base: z.string(), sha: z.string(), parent: z.string(), files: z.array(z.string())}),
 	// The tracker stopped reading cleanly (a ticket deleted, corrupted, made ambiguous): fixed within graceSeconds, or the run halts.
 	z.object({...base, type: z.literal('tracker.broken'), message: z.string(), graceSeconds: z.number()}),
 	z.object({...base, type: z.literal('tracker.fixed')}),

@@ -73,6 +73,8 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 			return `${t} TRACKER BROKEN: ${oneLine(event.message)} (the run stops in ${event.graceSeconds}s unless fixed)`;
 		case 'tracker.fixed':
 			return `${t} tracker reads cleanly again`;
+		case 'state.committed':
+			return `${t} ticket state committed on ${event.base} @ ${event.sha.slice(0, 7)} (${event.files.length} ticket file${event.files.length === 1 ? '' : 's'})`;
 		case 'run.halted':
 			return `${t} RUN HALTED (${event.cause}): ${oneLine(event.message)}`;
 		case 'run.stopped':

@@ -64,14 +64,14 @@ export class RunWatch {
 
 	/**
 	 * Begin watching. Base must be where the merge queue left it: the run's
-	 * base_commit or one of its merges (a resumed run's log has them all, a
+	 * base_commit, one of its merges or its ticket-state commit (a resumed run's log has them all, a
 	 * merge cut by the crash included, once recover() ran). Anything else
 	 * came while the engine was down, and halts now.
 	 */
 	async start(history: readonly EngineEvent[]): Promise<void> {
 		const {ctx} = this;
 		const base = ctx.config.base;
-		const made = [ctx.manifest.base_commit, ...history.flatMap(e => (e.type === 'merge.done' ? [e.sha] : []))];
+		const made = [ctx.manifest.base_commit, ...history.flatMap(e => (e.type === 'merge.done' || e.type === 'state.committed' ? [e.sha] : []))];
 		const tip = await ctx.repo.revParse(`refs/heads/${base}`);
 		ctx.repo.onForeignBase = found => this.#foreign(found);
 		if (tip && made.includes(tip)) ctx.repo.watchBase(base, tip);

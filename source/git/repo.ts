@@ -9,6 +9,7 @@ import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './mer
 import {Mutex} from './mutex.js';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
 import {SpareCheckouts} from './spares.js';
+import {adoptCommittedFiles, commitTrackerState, type StateCommitRequest, type StateCommitResult} from './state-commit.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
 import {checkName, checkoutPathFree, clearCheckout, ensureExcluded, listWorktrees, removeCheckout, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
@@ -202,6 +203,32 @@ export class Repo {
 			]);
 		}
 		return result;
+	}
+
+	/**
+	 * Commit the run's ticket files onto base like a merge (same lock, same
+	 * watch: base must be where the queue left it), then bring checkouts of base along.
+	 */
+	async commitTrackerState(req: Omit<StateCommitRequest, 'expected'>): Promise<{result: StateCommitResult; warnings: string[]}> {
+		const result = await this.#lock.run(async () => {
+			const watched = this.#watched?.base === req.base ? this.#watched : undefined;
+			this.#merging = true;
+			this.#mergeGeneration++;
+			try {
+				const made = await commitTrackerState(this.root, {...req, ...(watched ? {expected: watched.tip} : {})});
+				if (made.kind === 'committed' && watched) watched.tip = made.sha;
+				return made;
+			} finally {
+				this.#mergeGeneration++;
+				this.#merging = false;
+			}
+		});
+		if (result.kind !== 'committed') return {result, warnings: []};
+		const warnings = await this.#syncLock.run(async () => {
+			await adoptCommittedFiles(this.root, req.base, result.sha, req.files);
+			return syncCheckouts(this.root, req.base, result.parent, result.sha, this.onCheckoutKept);
+		});
+		return {result, warnings};
 	}
 
 	/** Bring every checkout of `base` from `oldSha` to `newSha` (after a merge found on resume); returns warnings. */

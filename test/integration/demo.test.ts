@@ -1,8 +1,12 @@
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {execFileSync} from 'node:child_process';
+import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {runCli, runEvents, trailerCount} from '../helpers/repo.js';
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, {cwd, encoding: 'utf8'});
 
 describe('the demo batch', () => {
 	it('runs 9 tickets (and the one a worker files mid-run) to oracle 0; then the oracle answers 1 for a ticket set back to todo and 2 for an empty batch', async () => {
@@ -29,6 +33,14 @@ describe('the demo batch', () => {
 		expect(await trailerCount(dir, 'T-4')).toBe(2);
 
 		expect((await runCli(dir, ['oracle'])).exitCode).toBe(0);
+		// Done's evidence is committed: the checkout is clean, and a tidy-up or a clone keeps the verdict.
+		expect(git(dir, 'status', '--porcelain')).toBe('');
+		git(dir, 'stash', '-u');
+		expect((await runCli(dir, ['oracle'])).exitCode).toBe(0);
+		const clone = path.join(path.dirname(dir), 'clone');
+		git(dir, 'clone', '-q', dir, clone);
+		const cloned = await execa(process.execPath, [path.resolve('oracle/oracle.mjs'), '--repo', clone], {reject: false});
+		expect(cloned.exitCode, cloned.stdout + cloned.stderr).toBe(0);
 
 		const t3 = path.join(dir, '.proofloop/tickets/T-3.md');
 		const done = readFileSync(t3, 'utf8');
@@ -44,5 +56,5 @@ describe('the demo batch', () => {
 		const empty = await runCli(dir, ['oracle']);
 		expect(empty.exitCode).toBe(2);
 		expect(empty.stdout + empty.stderr).toMatch(/batch 'nosuch' is empty/);
-	});
+	}, 180_000);
 });
