@@ -21,8 +21,11 @@ describe.skipIf(!sshKeygen)('a repository that signs commits and shows signature
 		git('config', 'log.showSignature', 'true');
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
-		// The merges really are signed.
-		expect(execFileSync('git', ['cat-file', 'commit', 'main'], {cwd: root, encoding: 'utf8'})).toMatch(/^gpgsig /m);
+		// The merges really are signed, and so is the ticket-state commit at the run's end (main's tip).
+		expect(execFileSync('git', ['cat-file', 'commit', 'main^'], {cwd: root, encoding: 'utf8'})).toMatch(/^gpgsig /m);
+		const tip = execFileSync('git', ['cat-file', 'commit', 'main'], {cwd: root, encoding: 'utf8'});
+		expect(tip).toMatch(/^gpgsig /m);
+		expect(tip).toMatch(/^Proofloop-Run: /m);
 		const oracle = await runCli(root, ['oracle']);
 		expect(oracle.exitCode, oracle.stdout + oracle.stderr).toBe(0);
 	});
