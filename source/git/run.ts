@@ -26,13 +26,21 @@ const locatorVars = [
 	'GIT_QUARANTINE_PATH',
 ];
 
-/** The inherited environment minus the locator variables, plus `extra`. */
+/**
+ * The inherited environment minus the locator variables, plus `extra`, with
+ * hooks off: a hook is code from the repository (husky's .husky/ is in the
+ * tree an agent's diff changes; a core.hooksPath can be written), and the
+ * engine's own git commands (a verify checkout's `worktree add`) run outside
+ * every box. The user's own GIT_CONFIG_COUNT entries are kept.
+ */
 export function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [key, value] of Object.entries(process.env)) {
 		if (value !== undefined && !locatorVars.includes(key)) env[key] = value;
 	}
-	return {...env, ...extra};
+	const merged = {...env, ...extra};
+	const count = Number.parseInt(merged['GIT_CONFIG_COUNT'] ?? '0', 10) || 0;
+	return {...merged, GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: 'core.hooksPath', [`GIT_CONFIG_VALUE_${count}`]: '/dev/null'};
 }
 
 /**
@@ -104,5 +112,5 @@ export function simpleGitAt(cwd: string, extraEnv: Record<string, string> = {}):
 	for (const key of Object.keys(env)) {
 		if (toolVars.includes(key.toUpperCase())) delete env[key];
 	}
-	return simpleGit({baseDir: cwd, unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true}}).env(env);
+	return simpleGit({baseDir: cwd, unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true}}).env(env);
 }

@@ -71,6 +71,17 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
 	});
 
+	it('a new .husky/post-checkout (the repository runs its hooks from .husky/) never runs in the engine\'s own git: the verify checkout stays what was merged', {timeout: 120_000}, async () => {
+		const root = finishLineRepo();
+		execaSync('git', ['config', 'core.hooksPath', '.husky'], {cwd: root});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'husky'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A'), result.stdout).toMatchObject({ok: true, files: expect.arrayContaining(['.husky/post-checkout'])});
+		expect(events.find(e => e.type === 'verify.result' && e.ticket === 'A')).toMatchObject({ok: false});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
+
 	it.skipIf(!sandboxed)('an agent that turns its branch ref into `ref: refs/heads/main` gets nothing committed onto base by the engine', {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
 		const before = execaSync('git', ['rev-parse', 'main'], {cwd: root}).stdout;
