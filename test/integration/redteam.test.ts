@@ -84,12 +84,12 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 
 	it.skipIf(!sandboxed)('an agent that turns its branch ref into `ref: refs/heads/main` gets nothing committed onto base by the engine', {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
-		const before = execaSync('git', ['rev-parse', 'main'], {cwd: root}).stdout;
 		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'symref'});
 		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
 		const events = runEvents(root);
 		expect(events.find(e => e.type === 'attempt.failed' && e.ticket === 'A')).toMatchObject({stage: 'implement', reason: expect.stringContaining('left its worktree on branch main')});
-		expect(execaSync('git', ['rev-parse', 'main'], {cwd: root}).stdout).toBe(before);
+		// Nothing the agent committed reached base (the engine's own end-of-run commits may).
+		expect(execaSync('git', ['log', 'main', '--format=%an'], {cwd: root}).stdout.split('\n')).not.toContain('agent');
 		expect(events.some(e => e.type === 'merge.done' || e.type === 'ticket.done')).toBe(false);
 	});
 
