@@ -69,7 +69,11 @@ function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | u
 	};
 }
 
-/** The engine's own answer; undefined when it ended between finding it and asking (then its log answers). */
+/**
+ * The engine's own answer; when the connection fails (the engine is ending or
+ * starting: its socket closes before its lock goes), its log answers instead.
+ * A refusal worded for a person (InputError) is said as it is.
+ */
 async function liveStatus(repoRoot: string): Promise<(StatusSummary & {engine: string}) | undefined> {
 	try {
 		const {client} = await connectToEngine(repoRoot);
@@ -79,8 +83,9 @@ async function liveStatus(repoRoot: string): Promise<(StatusSummary & {engine: s
 			client.close();
 		}
 	} catch (error) {
-		if (!findEngine(repoRoot).ok) return undefined;
-		throw error;
+		if (error instanceof InputError && findEngine(repoRoot).ok) throw error;
+		const offline = offlineStatus(repoRoot);
+		return offline && {...offline, engine: findEngine(repoRoot).ok ? 'not answering (ending or starting)' : 'not running'};
 	}
 }
 
