@@ -17,8 +17,13 @@
 //   exit 1  not done: the tickets holding it back are named
 //   exit 2  cannot judge: anything unreadable, ambiguous or empty. When in
 //           doubt this program says 2, never 0.
+//
+// Git never checks an object's content against its id when reading, so every
+// object the verdict depends on (base's first-parent chain, the ledger's
+// commit, tree and blob) is read here and hashed here.
 
 import {spawnSync} from 'node:child_process';
+import {createHash} from 'node:crypto';
 import {readFileSync, readdirSync, realpathSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {pathToFileURL} from 'node:url';
@@ -386,19 +391,19 @@ function judge(opts, seen) {
 	}
 	if (manifest) checkPinned(manifest, tickets, batch);
 
-	if (git(root, ['rev-parse', '--git-dir']).status !== 0) cannot(`${root} is not a git repository`);
-	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`]).status !== 0) {
+	const repo = git(root, ['rev-parse', '--git-dir', '--show-object-format']);
+	if (repo.status !== 0) cannot(`${root} is not a git repository`);
+	const format = repo.stdout.trim().split('\n').at(-1);
+	if (format !== 'sha1' && format !== 'sha256') cannot(`unknown object format '${format}' (extensions.objectformat)`);
+	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}`]).status !== 0) {
 		cannot(`base branch '${base}' does not exist (no refs/heads/${base})`);
 	}
 
-	// Every done ticket's merge message in one git process: a live engine asks
-	// every second, and a process per ticket made a batch of hundreds the
-	// busiest thing on the machine.
+	// Evidence is read only when some ticket claims done, in a fixed number of
+	// git processes: a live engine asks every second, for batches of hundreds.
 	const doneTickets = members.filter((t) => t.data.status === 'done');
-	const messages = mergeMessages(root, base, doneTickets.map((t) => t.data.merge_commit));
-	// The ledger is read only when some ticket claims done: one git process either way.
-	const ledger = doneTickets.length > 0 ? readLedger(root) : undefined;
-	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data, messages, ledger)}));
+	const evidence = doneTickets.length > 0 ? readEvidence(root, base, format) : undefined;
+	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data, evidence)}));
 	const passing = results.filter((r) => r.passing).length;
 	const done = passing === results.length;
 	return {verdict: done ? 'done' : 'not_done', exit: done ? 0 : 1, batch, base, total: results.length, passing, tickets: results};
@@ -452,8 +457,8 @@ function loadTickets(root, trackerDir) {
 	return tickets;
 }
 
-function judgeTicket(root, base, data, messages, ledger) {
-	if (data.status === 'done') return judgeDone(root, base, data, messages, ledger);
+function judgeTicket(root, base, data, evidence) {
+	if (data.status === 'done') return judgeDone(root, base, data, evidence);
 	if (data.status === 'human_gated') {
 		const gate = data.gate;
 		const recorded = gate !== null && typeof gate === 'object' && !Array.isArray(gate) && ['by', 'at', 'reason'].every((k) => nonEmptyString(gate[k]));
@@ -464,7 +469,7 @@ function judgeTicket(root, base, data, messages, ledger) {
 }
 
 // done counts only with evidence: a merge commit on base that names the ticket.
-function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, messages, ledger) {
+function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, {chain, ledger}) {
 	if (sha === undefined || sha === null) return {passing: false, reason: 'done without evidence: no merge_commit'};
 	if (typeof sha !== 'string' || !SHA.test(sha)) return {passing: false, reason: `done without evidence: merge_commit ${JSON.stringify(sha)} is not a 40-hex commit sha`};
 	if (typeof digest !== 'string' || !DIGEST.test(digest)) return {passing: false, reason: 'done without evidence: no verify_digest (merged is not shipped)'};
@@ -472,15 +477,14 @@ function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, m
 	// Merges land on base itself: a commit that only reached base through some
 	// branch's history (an agent's own commit with a forged trailer) is no merge.
 	// On that chain means in the repository and reachable; off it, say which of the three failed.
-	if (!firstParentChain(root, base).has(sha)) {
+	if (!chain.has(sha)) {
 		if (git(root, ['cat-file', '-e', `${sha}^{commit}`]).status !== 0) return {passing: false, reason: `merge commit ${short} is not in the repository`};
 		const ancestor = git(root, ['merge-base', '--is-ancestor', sha, `refs/heads/${base}`]);
 		if (ancestor.status === 1) return {passing: false, reason: `merge commit ${short} is not reachable from ${base}`};
 		if (ancestor.status !== 0) cannot(`git merge-base failed for ${id}: ${ancestor.stderr.trim()}`);
 		return {passing: false, reason: `commit ${short} is not a merge on ${base}'s own history (first-parent chain)`};
 	}
-	const message = messages.get(sha);
-	if (message === undefined) cannot(`git log gave no message for ${id}'s merge commit ${short}`);
+	const message = chain.get(sha);
 	const trailer = `Ticket: ${id}`;
 	if (!trailerBlock(message).includes(trailer)) {
 		return {passing: false, reason: `merge commit ${short} has no '${trailer}' trailer`};
@@ -493,51 +497,106 @@ function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, m
 	return {passing: true, reason: `done: merge commit ${short} is on ${base} and in the merge queue's record`};
 }
 
-// The full messages of the given commits that are on base's first-parent
-// chain (the only ones judgeDone reads), by sha. Chunked to stay far below
-// the argument-size limit.
-function mergeMessages(root, base, shas) {
-	const messages = new Map();
-	if (!shas.some((sha) => typeof sha === 'string' && SHA.test(sha))) return messages;
-	const chain = firstParentChain(root, base);
-	const wanted = [...new Set(shas.filter((sha) => typeof sha === 'string' && chain.has(sha)))];
-	for (let i = 0; i < wanted.length; i += 500) {
-		// --no-show-signature: with log.showSignature set, git prints a signature check before each record.
-		const out = git(root, ['log', '--no-show-signature', '--no-walk=unsorted', '--format=%H%n%B%x00', ...wanted.slice(i, i + 500)]);
-		if (out.status !== 0) cannot(`git log failed reading merge messages: ${out.stderr.trim()}`);
-		for (const record of out.stdout.split('\0')) {
-			const text = record.replace(/^\n/, '');
-			const newline = text.indexOf('\n');
-			if (newline === 40) messages.set(text.slice(0, 40), text.slice(41));
-		}
-	}
-	return messages;
-}
-
 // The merge queue's ledger: the local branch, else (a fresh clone) origin's.
 const LEDGER_REFS = ['refs/heads/proofloop-ledger', 'refs/remotes/origin/proofloop-ledger'];
 
-// One git process: cat-file --batch answers both refs (a missing one says
-// "missing"). Returns the ref used and a Map "<ticket>\0<merge sha>" -> the
-// set of verify digests recorded for it. A line that is not a record is
-// "cannot judge": the ledger is written by the engine only.
-function readLedger(root) {
-	const input = LEDGER_REFS.map((ref) => `${ref}:merges.jsonl\n`).join('');
-	const out = git(root, ['cat-file', '--batch'], {input: Buffer.from(input), encoding: 'buffer'});
-	if (out.status !== 0) cannot(`git cat-file failed reading the ledger: ${String(out.stderr).trim()}`);
-	const buffer = out.stdout;
-	let pos = 0;
-	for (const ref of LEDGER_REFS) {
-		const newline = buffer.indexOf(10, pos);
-		if (newline < 0) cannot(`git cat-file gave no answer for ${ref}`);
-		const header = buffer.subarray(pos, newline).toString('utf8');
-		pos = newline + 1;
-		const match = / blob (\d+)$/.exec(header);
-		if (!match) continue;
-		const size = Number(match[1]);
-		return {ref, records: parseLedger(buffer.subarray(pos, pos + size).toString('utf8'), ref)};
+// The evidence done is judged on, every object of it hash-checked:
+// chain: base's first-parent chain as a Map commit id -> message, walked here
+// from base's tip (rev-list only names the commits to fetch, so a chain it
+// got wrong can only come out shorter, never longer);
+// ledger: {ref, records} (see parseLedger), ref undefined when neither exists.
+function readEvidence(root, base, format) {
+	const list = git(root, ['rev-list', '--first-parent', `refs/heads/${base}`]);
+	if (list.status !== 0) cannot(`git rev-list failed for ${base}: ${list.stderr.trim()}`);
+	const hinted = list.stdout.split('\n').filter(Boolean);
+	const [tip, ...rest] = readObjects(root, [`refs/heads/${base}`, ...LEDGER_REFS, ...hinted]);
+	const byId = new Map();
+	for (const object of rest.slice(LEDGER_REFS.length)) if (object) byId.set(object.id, object);
+
+	const chain = new Map();
+	for (let commit = tip; commit !== undefined && !chain.has(commit.id); ) {
+		const {parents, message} = parseCommit(checked(commit, 'commit', `a commit on ${base}'s first-parent chain`, format));
+		chain.set(commit.id, message);
+		commit = parents.length > 0 ? byId.get(parents[0]) : undefined;
+	}
+	return {chain, ledger: readLedger(root, format, rest.slice(0, LEDGER_REFS.length))};
+}
+
+// The first ledger ref that exists: its commit -> tree -> merges.jsonl, each
+// hash-checked, the blob found through the tree entry we parsed ourselves.
+function readLedger(root, format, commits) {
+	const found = commits.map((commit, i) => {
+		if (commit === undefined) return undefined;
+		const tree = /^tree ([0-9a-f]+)$/m.exec(checked(commit, 'commit', `the ledger commit (${LEDGER_REFS[i]})`, format).content.toString('latin1'))?.[1];
+		if (tree === undefined) cannot(`the ledger commit ${commit.id} (${LEDGER_REFS[i]}) names no tree`);
+		return {ref: LEDGER_REFS[i], tree};
+	});
+	const present = found.filter(Boolean);
+	const objects = readObjects(root, present.flatMap(({tree}) => [tree, `${tree}:merges.jsonl`]));
+	for (const [i, {ref}] of present.entries()) {
+		const tree = checked(objects[2 * i], 'tree', `the ledger's tree (${ref})`, format);
+		const entry = treeEntry(tree.content, 'merges.jsonl', format);
+		if (entry === undefined) continue;
+		const blob = objects[2 * i + 1];
+		if (!/^100(644|755)$/.test(entry.mode) || blob?.id !== entry.id) cannot(`${ref}:merges.jsonl is not the blob ${entry.id} its tree names (fix: git fsck)`);
+		return {ref, records: parseLedger(checked(blob, 'blob', `the ledger's merges.jsonl (${ref})`, format).content.toString('utf8'), ref)};
 	}
 	return {ref: undefined, records: new Map()};
+}
+
+// One `git cat-file --batch` for all names: [{id, type, content}] or undefined for a missing one.
+function readObjects(root, names) {
+	if (names.length === 0) return [];
+	const out = git(root, ['cat-file', '--batch'], {input: Buffer.from(names.map((name) => `${name}\n`).join('')), encoding: 'buffer'});
+	if (out.status !== 0) cannot(`git cat-file failed: ${String(out.stderr).trim()}`);
+	const buffer = out.stdout;
+	let pos = 0;
+	return names.map((name) => {
+		const newline = buffer.indexOf(10, pos);
+		if (newline < 0) cannot(`git cat-file gave no answer for ${name}`);
+		const header = buffer.subarray(pos, newline).toString('utf8');
+		pos = newline + 1;
+		if (header === `${name} missing`) return undefined;
+		const match = /^([0-9a-f]{40}|[0-9a-f]{64}) (commit|tree|blob|tag) (\d+)$/.exec(header);
+		if (!match) cannot(`git cat-file gave '${header}' for ${name}`);
+		const content = buffer.subarray(pos, pos + Number(match[3]));
+		pos += content.length + 1;
+		if (content.length !== Number(match[3])) cannot(`git cat-file cut ${name} short`);
+		return {id: match[1], type: match[2], content};
+	});
+}
+
+// The object as read, once its content hashes to its id and its type is `type`.
+function checked(object, type, what, format) {
+	if (object === undefined) cannot(`${what} is missing from the object store (fix: git fsck)`);
+	const actual = createHash(format).update(`${object.type} ${object.content.length}\0`).update(object.content).digest('hex');
+	if (actual !== object.id) {
+		cannot(`the object store is corrupt or forged: ${what} ${object.id} holds content that hashes to ${actual} (git does not check this when reading; fix: run git fsck, and restore that object from a clone)`);
+	}
+	if (object.type !== type) cannot(`${what} ${object.id} is a ${object.type}, not a ${type}`);
+	return object;
+}
+
+// A commit's parents (header lines) and message (after the first blank line).
+function parseCommit({content}) {
+	const text = content.toString('utf8');
+	const end = text.indexOf('\n\n');
+	const headers = end < 0 ? text : text.slice(0, end);
+	const parents = [...headers.matchAll(/^parent ([0-9a-f]+)$/gm)].map((match) => match[1]);
+	return {parents, message: end < 0 ? '' : text.slice(end + 2)};
+}
+
+// A tree is entries "<mode> <name>\0<raw id>"; the entry called `name`, if any.
+function treeEntry(content, name, format) {
+	const width = format === 'sha256' ? 32 : 20;
+	for (let pos = 0; pos < content.length; ) {
+		const nul = content.indexOf(0, pos);
+		if (nul < 0 || nul + 1 + width > content.length) cannot('the ledger tree is malformed (fix: git fsck)');
+		const [mode, ...rest] = content.subarray(pos, nul).toString('utf8').split(' ');
+		if (rest.join(' ') === name) return {mode, id: content.subarray(nul + 1, nul + 1 + width).toString('hex')};
+		pos = nul + 1 + width;
+	}
+	return undefined;
 }
 
 function parseLedger(text, ref) {
@@ -560,31 +619,20 @@ function parseLedger(text, ref) {
 	return records;
 }
 
-const chains = new Map();
-function firstParentChain(root, base) {
-	const key = `${root}\0${base}`;
-	if (!chains.has(key)) {
-		const list = git(root, ['rev-list', '--first-parent', `refs/heads/${base}`]);
-		if (list.status !== 0) cannot(`git rev-list failed for ${base}: ${list.stderr.trim()}`);
-		chains.set(key, new Set(list.stdout.split('\n').filter(Boolean)));
-	}
-	return chains.get(key);
-}
-
 // Trailers live in the message's last paragraph; a "Ticket:" line in the body does not count.
 function trailerBlock(message) {
 	const paragraphs = message.replace(/\r/g, '').trim().split(/\n\s*\n/);
 	return (paragraphs.at(-1) ?? '').split('\n').map((line) => line.trim());
 }
 
-// No shell. Replacement refs and a caller's GIT_DIR must not change what git
-// reports about ancestry, so both are switched off.
+// No shell. Replacement refs, grafts, the commit-graph file and a caller's
+// GIT_DIR must not change what git reports about ancestry: all are switched off.
 function git(root, args, extra = {}) {
-	const env = {...process.env, GIT_NO_REPLACE_OBJECTS: '1'};
-	for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_GRAFT_FILE']) {
+	const env = {...process.env, GIT_NO_REPLACE_OBJECTS: '1', GIT_GRAFT_FILE: '/dev/null'};
+	for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE']) {
 		delete env[name];
 	}
-	const result = spawnSync('git', ['-C', root, '--no-replace-objects', ...args], {encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024, ...extra});
+	const result = spawnSync('git', ['-C', root, '--no-replace-objects', '-c', 'core.commitGraph=false', ...args], {encoding: 'utf8', env, maxBuffer: 1024 * 1024 * 1024, ...extra});
 	if (result.error) cannot(`cannot run git: ${result.error.message}`);
 	return result;
 }

@@ -9,16 +9,19 @@
 // Case file: {description, expected_exit, config (null = no config file),
 // manifest?, tickets: {"T-1.md": "..."} (absent = no ticket dir), commits:
 // [{name, branch, message, merge?}], ledger?: {ref?, records: [{ticket, merge,
-// verify_digest}] | lines: ["..."]}, args?, output_includes?: ["..."]}. Ticket
-// texts, the manifest, ledger records and args may use {{commit:NAME}}; "init"
-// is the first commit. The ledger is the merge queue's record: merges.jsonl at
+// verify_digest}] | lines: ["..."]}, forge?: [{object, replace: [from, to]}],
+// args?, output_includes?: ["..."]}. Ticket texts, the manifest, ledger
+// records, forge entries and args may use {{commit:NAME}}; "init" is the first
+// commit. forge rewrites a loose object's file in place, under its old id
+// (object: any git revision, e.g. refs/heads/proofloop-ledger:merges.jsonl). The ledger is the merge queue's record: merges.jsonl at
 // the tip of ref (default refs/heads/proofloop-ledger).
 
 import {execFile} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {deflateSync} from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Cases are independent repos, so several build and run at once: the tripwire
@@ -95,6 +98,17 @@ async function buildRepo(dir, testCase) {
 		const blob = await git(dir, ['hash-object', '-w', '--stdin'], text);
 		const tree = await git(dir, ['mktree'], `100644 blob ${blob}\tmerges.jsonl\n`);
 		await git(dir, ['update-ref', ref, await git(dir, ['commit-tree', tree, '-m', 'proofloop ledger'])]);
+	}
+	// Last, so nothing above reads the forged content: what a process that can write .git does after a run.
+	for (const {object, replace: [from, to]} of testCase.forge ?? []) {
+		const id = await git(dir, ['rev-parse', '--verify', fill(object)]);
+		const type = await git(dir, ['cat-file', '-t', id]);
+		const original = (await run('git', ['cat-file', type, id], dir)).stdout;
+		if (!original.includes(fill(from))) throw new Error(`forge: ${object} does not hold ${JSON.stringify(from)}`);
+		const content = Buffer.from(original.replace(fill(from), fill(to)));
+		const file = join(dir, '.git', 'objects', id.slice(0, 2), id.slice(2));
+		chmodSync(file, 0o644);
+		writeFileSync(file, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])));
 	}
 	const args = (testCase.args ?? []).map(fill);
 	if (testCase.manifest) {

@@ -37,7 +37,7 @@ function weakened(find: string, replace: string): string {
 	return file;
 }
 
-// Seven full conformance runs side by side: slow on a busy machine.
+// Eight full conformance runs side by side: slow on a busy machine.
 describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 	it('the pinned oracle passes every case', async () => {
 		const {status, output} = await conformance();
@@ -50,7 +50,7 @@ describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 
 	it('fails an oracle that lets done pass without evidence', async () => {
 		const oracle = weakened(
-			"if (data.status === 'done') return judgeDone(root, base, data, messages, ledger);",
+			"if (data.status === 'done') return judgeDone(root, base, data, evidence);",
 			"if (data.status === 'done') return {passing: true, reason: 'done'};",
 		);
 		const {status, output} = await conformance('--oracle', oracle);
@@ -81,6 +81,15 @@ describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 		const {status, output} = await conformance('--oracle', oracle);
 		expect(status).toBe(1);
 		expect(output).toMatch(/FAIL done-commit-without-trailer: expected 1, got/);
+	});
+
+	it('fails an oracle that trusts the object store (forged loose objects under their old ids would count)', async () => {
+		const oracle = weakened('if (actual !== object.id) {', 'if (false) {');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL forged-loose-objects-after-run: expected 2, got 0/);
+		expect(output).toMatch(/FAIL forged-ledger-blob: expected 2, got 0/);
+		expect(output).toMatch(/FAIL forged-merge-trailer: expected 2, got 0/);
 	});
 
 	it('fails an oracle that treats an empty batch as done', async () => {
