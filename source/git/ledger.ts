@@ -11,6 +11,7 @@ import {GitError, briefStderr} from './errors.js';
 import {identityEnv} from './identity.js';
 import {revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
+import {verifiedLedgerText} from './verified-ledger.js';
 
 export const LEDGER_BRANCH = 'proofloop-ledger';
 export const LEDGER_REF = `refs/heads/${LEDGER_BRANCH}`;
@@ -49,13 +50,13 @@ async function ledgerText(root: string, tip: string | undefined): Promise<string
 	if (tip === undefined) return '';
 	const cached = known.get(root);
 	if (cached?.tip === tip && cached.text !== undefined) return cached.text;
-	// Replacement refs must not change what the ledger says (the oracle reads it with them off too).
-	const blob = await runGit(root, ['--no-replace-objects', 'cat-file', 'blob', `${tip}:${LEDGER_FILE}`]);
+	// Hash-checked (a forged blob would be carried into the next commit with a true id), replace refs off.
+	const text = await verifiedLedgerText(root, tip, LEDGER_FILE);
 	// Never start the record over: a ledger that cannot be read is an error, not an empty one.
-	if (blob.exitCode !== 0) {
-		throw new GitError(`cannot read ${LEDGER_FILE} at ${tip.slice(0, 12)} (${LEDGER_REF}): ${briefStderr(blob.stderr)}; fix: reset ${LEDGER_REF} to the engine's last ledger commit (git reflog ${LEDGER_REF}), then resume`);
+	if (text === undefined) {
+		throw new GitError(`cannot read ${LEDGER_FILE} at ${tip.slice(0, 12)} (${LEDGER_REF}): it has no such file; fix: reset ${LEDGER_REF} to the engine's last ledger commit (git reflog ${LEDGER_REF}), then resume`);
 	}
-	return blob.stdout + (blob.stdout === '' ? '' : '\n');
+	return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }
 
 /** A record with the same ticket, merge and digest (a resume redoing an append cut by a crash). */

@@ -1,4 +1,7 @@
 import {execFileSync} from 'node:child_process';
+import {renameSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {deflateSync} from 'node:zlib';
 import {afterEach, describe, expect, it} from 'vitest';
 import {openRepo} from '../../../source/git/index.js';
 import {appendLedger, LEDGER_REF, ledgerMovedBySomeoneElse, REMOTE_LEDGER_REF, watchLedger, type LedgerRecord} from '../../../source/git/ledger.js';
@@ -58,5 +61,19 @@ describe("the merge queue's ledger", () => {
 		expect(await ledgerMovedBySomeoneElse(dir)).toBe(forged);
 		const next = await appendLedger(dir, record('T-2', sha('b')));
 		expect(next.foreignTip).toBe(forged);
+	});
+
+	it('a merges.jsonl rewritten under its old id is refused, never carried into the next ledger commit with a true id', async () => {
+		const dir = makeRepo();
+		// Written by an earlier engine process: this one holds no copy of the text and must read it.
+		foreignCommit(dir, LEDGER_REF, `${JSON.stringify(record('T-1', sha('a')))}\n`);
+		const blob = git(dir, 'rev-parse', `${LEDGER_REF}:merges.jsonl`);
+		const forged = `${git(dir, 'cat-file', 'blob', blob)}\n${JSON.stringify(record('T-9', sha('9')))}\n`;
+		const file = join(dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2));
+		writeFileSync(`${file}.new`, deflateSync(Buffer.from(`blob ${Buffer.byteLength(forged)}\0${forged}`)));
+		renameSync(`${file}.new`, file);
+		const tip = git(dir, 'rev-parse', LEDGER_REF);
+		await expect(appendLedger(dir, record('T-2', sha('b')))).rejects.toThrow(/corrupt or forged: the ledger's merges.jsonl .*git fsck/);
+		expect(git(dir, 'rev-parse', LEDGER_REF)).toBe(tip);
 	});
 });
