@@ -139,6 +139,8 @@ export function probeContainment(env: Record<string, string | undefined> = proce
 
 /** A run's or ticket's name as one cgroup directory name. */
 const segment = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+/** The directory name a run's cgroups go under (…/proofloop/<this>/…), as /proc/<pid>/cgroup shows it. */
+export const runCgroupName = segment;
 
 const runs = new Map<string, ContainmentMode>();
 

@@ -4,6 +4,7 @@ import {sameKey} from './channel-dir.js';
 import type {EventLog} from './event-log.js';
 import {readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
+import type {PeerCheck} from './human-peer.js';
 import {LineServer} from './line-server.js';
 import {TamperLog} from './tamper-log.js';
 
@@ -30,10 +31,12 @@ export class ControlServer {
 		private readonly by: string,
 		private readonly handlers: HumanHandlers,
 		private readonly tamper: TamperLog,
+		private readonly peer?: PeerCheck,
 	) {}
 
-	static async listen(opts: {socket: string; log: EventLog; key: string; by: string; handlers: HumanHandlers; tamper: TamperLog}): Promise<ControlServer> {
-		const control = new ControlServer(opts.log, opts.key, opts.by, opts.handlers, opts.tamper);
+	/** `peer`: asked before every acting request who sent it (the key alone does not tell a person from an unsandboxed agent). */
+	static async listen(opts: {socket: string; log: EventLog; key: string; by: string; handlers: HumanHandlers; tamper: TamperLog; peer?: PeerCheck}): Promise<ControlServer> {
+		const control = new ControlServer(opts.log, opts.key, opts.by, opts.handlers, opts.tamper, opts.peer);
 		control.server = await LineServer.listen<Connection>(opts.socket, {
 			open: () => ({authed: false}),
 			line: (socket, line, state) => control.line(socket, line, state),
@@ -107,6 +110,12 @@ export class ControlServer {
 
 	private async act(socket: net.Socket, request: HumanAct, id: {id?: string}): Promise<void> {
 		try {
+			const peer = this.peer ? await this.peer(socket) : {ok: true as const};
+			if (!peer.ok) {
+				this.tamper.refused({channel: 'human', verb: request.type, detail: peer.detail, ...(peer.ticket === undefined ? {} : {ticket: peer.ticket}), ...(peer.attempt === undefined ? {} : {attempt: peer.attempt})});
+				this.server.send(socket, {type: 'error', ...id, message: peer.message});
+				return;
+			}
 			const handler = this.handlers[request.type] as (request: HumanAct, by: string) => Promise<string | void>;
 			const message = await handler(request, this.by);
 			this.server.send(socket, {type: 'ok', ...id, ...(message ? {message} : {})});

@@ -164,7 +164,7 @@ export function renderReportMarkdown(report: RunReport): string {
 			? [
 					'## Tamper attempts (refused, never counted)',
 					'',
-					...report.tampers.map(t => `- ${t.at} ${t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client without the key'}: \`${t.verb}\` on the ${t.channel} channel (${t.detail})`),
+					...report.tampers.map(t => `- ${t.at} ${t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client'}: \`${t.verb}\` on the ${t.channel} channel (${t.detail})`),
 					'',
 				]
 			: []),

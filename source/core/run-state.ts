@@ -192,7 +192,7 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 
 /** One line for the footer and the headless output: who tried what, refused. */
 export function tamperLine(event: Extract<EngineEvent, {type: 'tamper.refused'}>): string {
-	const who = event.ticket ? `${event.ticket}${event.attempt === undefined ? '' : ` attempt ${event.attempt}`}` : 'a client without the key';
+	const who = event.ticket ? `${event.ticket}${event.attempt === undefined ? '' : ` attempt ${event.attempt}`}` : 'a client';
 	return `TAMPER refused: ${who} sent \`${event.verb}\` on the ${event.channel} channel (${event.detail})`;
 }
 

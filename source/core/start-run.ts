@@ -19,6 +19,7 @@ import {buildReport, writeReport} from './report.js';
 import {actor, controlFile} from './control-client.js';
 import type {StatusSummary} from './control.js';
 import {ControlServer} from './control-server.js';
+import {humanPeerCheck} from './human-peer.js';
 import {channelDirFor, channelsRoot, prepareChannelDir, removeChannelDir} from './channel-dir.js';
 import {TamperLog, tamperSection} from './tamper-log.js';
 import {OwnedKeys} from './owned-keys.js';
@@ -224,6 +225,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// Whoever holds the key is the user who started the run: recorded as that user, whatever a message claims.
 			by: actor(),
 			tamper,
+			peer: humanPeerCheck({runId: run.id, strict: sandbox.mode === 'none'}),
 			handlers: {
 				pause: (_, by) => engine.pause(by),
 				resume: (_, by) => engine.resume(by),
