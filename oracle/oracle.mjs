@@ -395,7 +395,9 @@ function judge(opts, seen) {
 	if (repo.status !== 0) cannot(`${root} is not a git repository`);
 	const format = repo.stdout.trim().split('\n').at(-1);
 	if (format !== 'sha1' && format !== 'sha256') cannot(`unknown object format '${format}' (extensions.objectformat)`);
-	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}`]).status !== 0) {
+	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`]).status !== 0) {
+		// The ref may exist and name a forged or non-commit object: say which.
+		if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}`]).status === 0) checked(readObjects(root, [`refs/heads/${base}`])[0], 'commit', `the tip of ${base}`, format);
 		cannot(`base branch '${base}' does not exist (no refs/heads/${base})`);
 	}
 
