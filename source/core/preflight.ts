@@ -1,4 +1,4 @@
-import {accessSync, constants, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {accessSync, constants, existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import type {AgentCommand} from '../agents/adapter.js';
 import path from 'node:path';
@@ -36,6 +36,8 @@ export type PreflightInput = {
 const BUILTINS = new Set(
 	': . [ alias bg break cd command continue echo eval exec exit export false fg getopts hash jobs kill local printf pwd read readonly return set shift source test times trap true type ulimit umask unalias unset wait'.split(' '),
 );
+/** Programs whose first argument is the script they run. */
+const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'sh', 'bash', 'zsh', 'ruby', 'perl', 'tsx', 'ts-node']);
 /** Words that run the next word: the program is after them. */
 const WRAPPERS = new Set(['env', 'exec', 'command', 'nohup', 'time', 'nice', 'xargs']);
 
@@ -63,6 +65,9 @@ export function simpleCommands(line: string): string[][] | undefined {
 			word = (word ?? '') + line[++i];
 		} else if (/\s/.test(c)) {
 			end();
+		} else if (c === '&' && /[<>]$/.test(word ?? '')) {
+			// 2>&1, >&2: a redirection, not a background job.
+			word = (word ?? '') + c;
 		} else if (c === ';' || c === '|' || c === '&') {
 			end();
 			if (line[i + 1] === c) i++;
@@ -182,8 +187,13 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 			const run = programOf(words);
 			if (!run) continue;
 			judge(run.program, 'program');
-			// A script the program runs: an absolute path (our stand-ins aside) must be there and visible.
-			for (const arg of run.args) if (path.isAbsolute(arg) && arg !== promptFile && !within(arg, input.repoRoot)) judge(arg, 'script');
+			// The script an interpreter runs must be there; any absolute path it names must be visible in the box.
+			const script = INTERPRETERS.has(path.basename(run.program)) ? run.args.find(arg => !arg.startsWith('-')) : undefined;
+			for (const arg of run.args) {
+				if (!path.isAbsolute(arg) || arg === promptFile || within(arg, input.repoRoot)) continue;
+				if (arg === script) judge(arg, 'script');
+				else if (existsSync(arg) && hiddenByBox(arg, input.box)) problems.push({what, problem: `${arg} is under /tmp, which the sandbox hides`, fix: boxFix(arg)});
+			}
 		}
 	} else {
 		judge(command.file, 'program');
