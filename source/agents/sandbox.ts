@@ -290,6 +290,28 @@ export function gitWrites(worktree: string): GitWrites {
 	return writes;
 }
 
+/**
+ * The start of every box: the whole filesystem read-only, a private /tmp, and
+ * what that /tmp would hide but the box must read: the repository (its prompt,
+ * the tracker, the `proofloop` shim), proofloop itself, node, HOME.
+ */
+export function readOnlyRoot(policy: SandboxPolicy): string[] {
+	const tmp = '/tmp';
+	const args: string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--size', String(policy.tmpBytes ?? DEFAULT_TMP_BYTES), '--tmpfs', tmp];
+	const pathDirs = (policy.env['PATH'] ?? '').split(path.delimiter).filter(d => path.isAbsolute(d));
+	const readable = [policy.repoRoot, ...policy.readable, ...pathDirs, policy.env['HOME'] ?? '']
+		.filter(p => p && path.isAbsolute(p) && isWithin(p, tmp) && p !== tmp && existsSync(p))
+		.map(p => path.resolve(p));
+	// Parents first; a child of a path already bound is visible through it.
+	const bound: string[] = [];
+	for (const p of [...new Set(readable)].sort((a, b) => a.length - b.length)) {
+		if (bound.some(parent => isWithin(p, parent))) continue;
+		bound.push(p);
+		args.push('--ro-bind', p, p);
+	}
+	return args;
+}
+
 export type SandboxedCommand = {file: string; args: string[]; env: Record<string, string>};
 
 /**
@@ -302,22 +324,7 @@ export type SandboxedCommand = {file: string; args: string[]; env: Record<string
 export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; agent: string; file: string; args: string[]}): SandboxedCommand {
 	const worktree = path.resolve(opts.worktree);
 	const tmp = '/tmp';
-	const underTmp = (p: string) => isWithin(p, tmp);
-	const args: string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--size', String(policy.tmpBytes ?? DEFAULT_TMP_BYTES), '--tmpfs', tmp];
-
-	// What the private /tmp would hide but the agent must read: the repository (its
-	// prompt, the tracker to read, the `proofloop` shim), proofloop itself, node, HOME.
-	const pathDirs = (policy.env['PATH'] ?? '').split(path.delimiter).filter(d => path.isAbsolute(d));
-	const readable = [policy.repoRoot, ...policy.readable, ...pathDirs, policy.env['HOME'] ?? '']
-		.filter(p => p && path.isAbsolute(p) && underTmp(p) && p !== tmp && existsSync(p))
-		.map(p => path.resolve(p));
-	// Parents first; a child of a path already bound is visible through it.
-	const bound: string[] = [];
-	for (const p of [...new Set(readable)].sort((a, b) => a.length - b.length)) {
-		if (bound.some(parent => isWithin(p, parent))) continue;
-		bound.push(p);
-		args.push('--ro-bind', p, p);
-	}
+	const args: string[] = readOnlyRoot(policy);
 
 	const git = gitWrites(worktree);
 	const writable: string[] = [worktree];

@@ -192,7 +192,7 @@ export async function runAttempt(
 
 			stage('checks');
 			for (const command of checks) {
-				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox)});
+				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox, worktree.path)});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
 				const cannot = checkCannotStart(command, check);
 				if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
@@ -295,7 +295,7 @@ async function verifyLive(
 		const outputs: string[] = [];
 		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
 			for (const command of commands) {
-				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`, box: checkBox(ctx.sandbox)});
+				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`, box: checkBox(ctx.sandbox, checkout)});
 				outputs.push(`$ ${command}\n${result.output}`);
 				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
 			}

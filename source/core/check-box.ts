@@ -1,55 +1,69 @@
-import {existsSync} from 'node:fs';
+import {existsSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
-import type {SandboxPolicy} from '../agents/sandbox.js';
+import {coveredProtected, gitWrites, readOnlyRoot, type SandboxPolicy} from '../agents/sandbox.js';
 
 /**
- * What a check must not write, though the rest stays writable: the run's
- * protected dirs but the repository itself (the checkout the check runs in is
- * there): `.git` (its config and hooks would run code in the engine's own git
- * commands, its objects are what base means), the tracker, the run directory,
- * the oracle, proofloop; the main checkout's config; the user's git config.
- * Only paths that exist can be bound: a missing ~/.gitconfig stays creatable.
+ * What a check may write, as an agent may: its checkout (but the `.git` file
+ * that says where its repository is), a private /tmp, the caches tools fill
+ * (~/.npm, ~/.cache, but proofloop's own), and `sandboxPaths.writable`.
+ * Everything else is read-only: a check that could write ~/.npmrc, /etc/npmrc,
+ * a site-packages `.pth`, pip's or git's config, would change what every
+ * later check and verify runs.
  */
-function readOnlyForChecks(sandbox: SandboxPolicy): string[] {
+function writableForChecks(sandbox: SandboxPolicy, cwd: string): string[] {
 	const home = sandbox.env['HOME'];
-	const xdg = sandbox.env['XDG_CONFIG_HOME'] || (home ? path.join(home, '.config') : undefined);
-	return [
-		...sandbox.protect.filter(p => path.resolve(p) !== path.resolve(sandbox.repoRoot)),
-		path.join(sandbox.repoRoot, '.proofloop', 'config.json'),
-		...(home ? [path.join(home, '.gitconfig')] : []),
-		...(xdg ? [path.join(xdg, 'git')] : []),
-		...(sandbox.readOnly ?? []),
-	].filter(p => existsSync(p));
+	const cache = sandbox.env['XDG_CACHE_HOME'] || (home ? path.join(home, '.cache') : undefined);
+	const caches = [...(home ? [path.join(home, '.npm')] : []), ...(cache ? [cache] : [])].filter(dir => {
+		try {
+			mkdirSync(dir, {recursive: true});
+			return true;
+		} catch {
+			return false;
+		}
+	});
+	return [cwd, ...caches, ...sandbox.writable].map(p => path.resolve(p)).filter(p => existsSync(p) && !coveredProtected(p, sandbox.protect));
+}
+
+const isWithin = (child: string, parent: string): boolean => {
+	const rel = path.relative(parent, child);
+	return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+/** Read-only again inside the writable binds: what defines done, and proofloop's tripwire cache. */
+function readOnlyForChecks(sandbox: SandboxPolicy, cwd: string): string[] {
+	return [gitWrites(cwd).dotGit, ...sandbox.protect.filter(p => !isWithin(cwd, p)), ...(sandbox.readOnly ?? [])].filter(p => existsSync(p));
 }
 
 /**
  * Checks and verify run code an agent wrote (its tests, its scripts) outside
- * the agent's box, with the run's whole environment: that is their job. What
- * they must not reach is the run's channels (the human channel's key, other
- * attempts' worker sockets). In a sandboxed run each one runs in a thin box:
- * the whole filesystem as it is, writable, except the channels' directory,
- * which is empty, and what defines done (readOnlyForChecks); its own pid namespace (no /proc/<engine>/root back to it);
- * a new session (no keystrokes pushed into our terminal). Unsandboxed runs
- * run them as before.
+ * the agent's box, with the run's environment: that is their job. In a
+ * sandboxed run each one runs in a box like the agent's: the filesystem
+ * read-only but what a check writes (writableForChecks), the run's channels
+ * out of sight (the human channel's key, other attempts' sockets), its own
+ * pid namespace (no /proc/<engine>/root back to it), a new session (no
+ * keystrokes pushed into our terminal), no capabilities (no remounting a
+ * read-only bind). Unsandboxed runs run them as before.
  */
-export function checkBox(sandbox: SandboxPolicy | undefined): string[] | undefined {
+export function checkBox(sandbox: SandboxPolicy | undefined, cwd: string): string[] | undefined {
 	if (!sandbox?.hide?.length) return undefined;
+	const dir = path.resolve(cwd);
 	return [
 		sandbox.bwrap,
-		'--bind',
-		'/',
-		'/',
-		'--dev-bind',
-		'/dev',
-		'/dev',
-		'--proc',
-		'/proc',
-		...readOnlyForChecks(sandbox).flatMap(p => ['--ro-bind', p, p]),
+		...readOnlyRoot(sandbox),
+		...writableForChecks(sandbox, dir).flatMap(p => ['--bind', p, p]),
+		...readOnlyForChecks(sandbox, dir).flatMap(p => ['--ro-bind', p, p]),
 		...sandbox.hide.flatMap(dir => ['--size', '65536', '--tmpfs', dir, '--remount-ro', dir]),
+		'--setenv',
+		'TMPDIR',
+		'/tmp',
+		'--chdir',
+		dir,
 		...(sandbox.userns ? ['--unshare-user'] : []),
 		'--unshare-pid',
 		'--new-session',
 		'--die-with-parent',
+		'--cap-drop',
+		'ALL',
 		'--',
 	];
 }

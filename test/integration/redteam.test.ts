@@ -1,4 +1,5 @@
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execaSync} from 'execa';
 import {describe, expect, it} from 'vitest';
@@ -104,6 +105,21 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		const log = readFileSync(path.join(root, '.proofloop', 'runs', runDirName(root), 'logs', 'A', '1.log'), 'utf8');
 		expect(log).toMatch(/escape failed: (EROFS|ENOENT|EACCES|EPERM)/);
 	});
+
+	it.skipIf(!sandboxed)('a new test file run by the checks cannot write ~/.npmrc (script-shell=/bin/true would pass the verify\'s npm script without work)', {timeout: 120_000}, async () => {
+		const root = finishLineRepo();
+		// A HOME of the test's own: the machine's ~/.npmrc is never touched.
+		const home = mkdtempSync(path.join(tmpdir(), 'redteam-home-'));
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'npmrc-home', HOME: home});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		expect(existsSync(path.join(home, '.npmrc'))).toBe(false);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'verify.result' && e.ticket === 'A')).toMatchObject({ok: false});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+		const log = readFileSync(path.join(root, '.proofloop', 'runs', runDirName(root), 'logs', 'A', '1.log'), 'utf8');
+		expect(log).toMatch(/escape failed: (EROFS|ENOENT|EACCES|EPERM)/);
+	});
+
 });
 
 function runDirName(root: string): string {
