@@ -253,6 +253,8 @@ export async function runAttempt(
 		}
 
 		stage('verify');
+		const halt = ctx.mergeHalt?.();
+		if (halt) return {kind: 'interrupted', reason: `not verified: ${halt.split('\n')[0]}`, afterMerge: merged};
 		const verdict = await verifyLive(ctx, id, attempt, mergeSha, verify, env, logFile);
 		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during verify', afterMerge: true};
 		ctx.log.append({type: 'verify.result', ticket: id, attempt, ok: verdict.ok, tries: verdict.tries, ...(verdict.ok ? {digest: verdict.digest} : {reason: verdict.reason})});

@@ -84,8 +84,9 @@ export class Engine {
 
 	/** Why nothing may merge now (asked by an attempt just before its merge). */
 	get mergeHalt(): string | undefined {
-		return this.oracleTamper.check();
+		return this.oracleTamper.check() ?? this.watch?.checkGitControl();
 	}
+	private watch: RunWatch | undefined;
 
 	private readonly chores = new Set<Promise<void>>();
 	/** The one count of attempts (ledger.ts), kept current with the log. */
@@ -242,7 +243,7 @@ export class Engine {
 
 	/** Run until nothing is running and nothing is ready; then ask the oracle. */
 	async run(): Promise<OracleVerdict> {
-		const watch = new RunWatch(this.ctx, {halt: (cause, message) => this.halt(cause, message), wake: () => this.wake()});
+		const watch = (this.watch = new RunWatch(this.ctx, {halt: (cause, message) => this.halt(cause, message), wake: () => this.wake()}));
 		try {
 			await watch.start(this.events);
 			await watchTheLedger(this.ctx);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {runGit} from '../git/index.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {CONFIG_PATH, ProjectConfig} from './config.js';
+import {GitControl} from './git-control.js';
 import {pinnedTicket, pinTickets, pinText} from './ticket-pins.js';
 import type {EngineContext} from './context.js';
 import type {EngineEvent} from './events.js';
@@ -12,7 +13,7 @@ import type {EngineEvent} from './events.js';
 // run, and a tracker that stopped reading cleanly past its grace period. One
 // cheap look a second (a rev-parse, a stat, a tracker read), never silent.
 
-export type HaltCause = 'base.foreign' | 'tracker' | 'config';
+export type HaltCause = 'base.foreign' | 'tracker' | 'config' | 'git.control';
 export type WatchHooks = {
 	/** Stop dispatch at once; the message (said when ready) goes to the log and the stop report. */
 	halt: (cause: HaltCause, message: string | Promise<string>) => void;
@@ -53,6 +54,7 @@ export class RunWatch {
 	readonly #files = new Map<string, string>();
 	/** Each ticket's finish line and allow list as last said: a change mid-run is said out loud (and not honoured until the next start). */
 	readonly #said = new Map<string, string>();
+	readonly #gitControl: GitControl;
 
 	constructor(
 		private readonly ctx: EngineContext,
@@ -60,6 +62,14 @@ export class RunWatch {
 	) {
 		const config = ctx.config as unknown as Record<string, unknown>;
 		this.#baseline = Object.fromEntries(RUN_DEFINING_FIELDS.map(field => [field, fieldValue(config, field)]));
+		this.#gitControl = new GitControl(ctx.repoRoot);
+	}
+
+	/** A git control file changed since run start (git-control.ts): halts the run; asked every tick and before each merge and verify. */
+	checkGitControl(): string | undefined {
+		const change = this.#gitControl.change();
+		if (change) this.#halt('git.control', change);
+		return change;
 	}
 
 	/**
@@ -99,6 +109,7 @@ export class RunWatch {
 		this.#ticking = true;
 		try {
 			this.#checkConfig();
+			this.checkGitControl();
 			if (this.#done) return;
 			const found = await this.ctx.repo.checkBase();
 			if (found) return this.#foreign(found);

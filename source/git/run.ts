@@ -31,7 +31,7 @@ const locatorVars = [
  * hooks off: a hook is code from the repository (husky's .husky/ is in the
  * tree an agent's diff changes; a core.hooksPath can be written), and the
  * engine's own git commands (a verify checkout's `worktree add`) run outside
- * every box. The user's own GIT_CONFIG_COUNT entries are kept.
+ * every box; no fsmonitor either. The user's own GIT_CONFIG_COUNT entries are kept.
  */
 export function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
 	const env: Record<string, string> = {};
@@ -40,7 +40,15 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 	}
 	const merged = {...env, ...extra};
 	const count = Number.parseInt(merged['GIT_CONFIG_COUNT'] ?? '0', 10) || 0;
-	return {...merged, GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: 'core.hooksPath', [`GIT_CONFIG_VALUE_${count}`]: '/dev/null'};
+	return {
+		...merged,
+		GIT_CONFIG_COUNT: String(count + 2),
+		[`GIT_CONFIG_KEY_${count}`]: 'core.hooksPath',
+		[`GIT_CONFIG_VALUE_${count}`]: '/dev/null',
+		// An fsmonitor is a program git runs on every status and checkout.
+		[`GIT_CONFIG_KEY_${count + 1}`]: 'core.fsmonitor',
+		[`GIT_CONFIG_VALUE_${count + 1}`]: 'false',
+	};
 }
 
 /**
@@ -105,12 +113,13 @@ const toolVars = [
  * A simple-git instance for `cwd` with the same environment rules as runGit.
  * The user's config-location variables (GIT_CONFIG_GLOBAL, GIT_CONFIG_COUNT,
  * ...) are kept because they decide identity and hooks; simple-git is told
- * to accept them since they come from the user, not from input we build.
+ * to accept them since they come from the user, not from input we build (and
+ * our own hooksPath and fsmonitor entries only turn those off).
  */
 export function simpleGitAt(cwd: string, extraEnv: Record<string, string> = {}): SimpleGit {
 	const env = gitEnv(extraEnv);
 	for (const key of Object.keys(env)) {
 		if (toolVars.includes(key.toUpperCase())) delete env[key];
 	}
-	return simpleGit({baseDir: cwd, unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true}}).env(env);
+	return simpleGit({baseDir: cwd, unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true}}).env(env);
 }

@@ -120,6 +120,17 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(log).toMatch(/escape failed: (EROFS|ENOENT|EACCES|EPERM)/);
 	});
 
+
+	it('an unsandboxed agent that writes a smudge filter into git\'s config and attributes halts the run, named, before anything merges or verifies', {timeout: 120_000}, async () => {
+		const root = finishLineRepo({sandbox: 'none'});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'smudge'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'run.halted'), result.stdout).toMatchObject({cause: 'git.control', message: expect.stringContaining(path.join('.git', 'config'))});
+		expect(events.some(e => e.type === 'ticket.done' || e.type === 'merge.done')).toBe(false);
+		// The filter never ran in the engine's own git.
+		expect(existsSync(path.join(root, '.git', 'smudge-ran'))).toBe(false);
+	});
 });
 
 function runDirName(root: string): string {
