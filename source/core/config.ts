@@ -90,6 +90,12 @@ export const ProjectConfig = z
 			.array(z.string().min(1))
 			.default(['oracle/', '.proofloop/'])
 			.describe('Repo paths an agent diff must never touch (the tracker dir is always protected).'),
+		maxFiledTickets: z
+			.number()
+			.int()
+			.min(0)
+			.default(20)
+			.describe('How many tickets agents may file (`proofloop ticket file`) in one run; past it a filing is refused and a person is asked to look (raise it here if the work is real).'),
 		trackerGraceSeconds: z
 			.number()
 			.min(0)

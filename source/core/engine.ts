@@ -4,7 +4,7 @@ import type {Ticket, TicketUpdate} from '../tracker/ticket.js';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {runAttempt, type AttemptOutcome} from './attempt.js';
 import type {ControlRequest} from './control.js';
-import {checkFiling, nextTicketId, type FileRequest} from './filing.js';
+import {checkFiling, filingCap, nextTicketId, type FileRequest} from './filing.js';
 import {runHeal, type HealOutcome} from './heal.js';
 import {RepeatDetector} from './harness-errors.js';
 import {stopReport} from './stop-report.js';
@@ -544,6 +544,9 @@ export class Engine {
 	async file(request: FileRequest): Promise<string> {
 		const {ctx} = this;
 		await this.refresh();
+		const capped = filingCap(this.events.filter(e => e.type === 'ticket.filed').length, ctx.config.maxFiledTickets);
+		if (capped && !this.events.some(e => e.type === 'warning' && e.message === capped.warning)) ctx.log.append({type: 'warning', ticket: request.from, message: capped.warning});
+		if (capped) throw new Error(capped.refusal);
 		const newId = nextTicketId(request.from, this.tickets.keys());
 		const problem = checkFiling({
 			request,

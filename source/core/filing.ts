@@ -47,3 +47,17 @@ export function checkFiling(opts: {
 	if (cycle) return `filing ${newId} would close a dependency cycle: ${cycle.join(' -> ')}\n  fix: drop one of those edges (--deps or --blocks)`;
 	return undefined;
 }
+
+/**
+ * A run's cap on filed tickets (`maxFiledTickets`): an agent that files on every
+ * attempt would grow the batch without end. Past it: the refusal the filer
+ * reads, and the warning a person sees (once).
+ */
+export function filingCap(filed: number, max: number): {refusal: string; warning: string} | undefined {
+	if (filed < max) return undefined;
+	const fix = `a person raises maxFiledTickets in .proofloop/config.json if the work is real (it counts from the next \`proofloop run\`)`;
+	return {
+		refusal: `this run already filed ${filed} tickets, its cap (maxFiledTickets: ${max}); no more are filed\n  fix: ${fix}`,
+		warning: `harness: agents reached the run's cap on filed tickets (maxFiledTickets: ${max}); every further \`proofloop ticket file\` is refused. A person is needed: look at the filed tickets; ${fix}`,
+	};
+}
