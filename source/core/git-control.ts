@@ -1,19 +1,38 @@
 import {execFileSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
+import {homedir} from 'node:os';
 import path from 'node:path';
 import {gitEnv} from '../git/run.js';
 
 /**
- * The repository's git control files: what the engine's own git commands
- * (outside every box) read and may run code from: a filter's smudge/clean, a
- * diff driver's textconv, a merge driver, core.fsmonitor, include.path.
- * An unsandboxed agent can write them; hooks off is not enough. Their bytes at
+ * Git's control files: what the engine's own git commands (outside every box)
+ * read and may run code from: a filter's smudge/clean, a diff driver's
+ * textconv, a merge driver, core.fsmonitor, include.path. The repository's
+ * and the user's and system's (git config and attributes files). An
+ * unsandboxed agent can write them; hooks off is not enough. Their bytes at
  * run start are the baseline: any change mid-run halts the run, named.
  */
+/** The user's and system's git config and attributes files (the ones git reads from these places). */
+function outsideFiles(repoRoot: string, env: NodeJS.ProcessEnv): string[] {
+	const home = env['HOME'] || homedir();
+	const xdg = env['XDG_CONFIG_HOME'] || path.join(home, '.config');
+	const files = [env['GIT_CONFIG_GLOBAL'] || path.join(home, '.gitconfig'), path.join(xdg, 'git', 'config'), path.join(xdg, 'git', 'attributes'), '/etc/gitconfig', '/etc/gitattributes'];
+	if (env['GIT_CONFIG_SYSTEM']) files.push(env['GIT_CONFIG_SYSTEM']);
+	try {
+		// A configured attributes file elsewhere (e.g. ~/.gitattributes).
+		const configured = execFileSync('git', ['config', '--path', '--get', 'core.attributesFile'], {cwd: repoRoot, encoding: 'utf8', env: gitEnv(), stdio: ['ignore', 'pipe', 'ignore']}).trim();
+		if (configured) files.push(path.resolve(repoRoot, configured));
+	} catch {
+		// None configured.
+	}
+	return files;
+}
+
 export class GitControl {
 	readonly #common: string;
 	readonly #own: string;
+	readonly #outside: string[];
 	readonly #baseline: Map<string, string>;
 
 	constructor(repoRoot: string) {
@@ -28,11 +47,12 @@ export class GitControl {
 		}
 		this.#own = path.resolve(repoRoot, own);
 		this.#common = path.resolve(repoRoot, common);
+		this.#outside = outsideFiles(repoRoot, process.env);
 		this.#baseline = this.#hashes();
 	}
 
 	#files(): string[] {
-		const files = [path.join(this.#common, 'config'), path.join(this.#common, 'config.worktree'), path.join(this.#common, 'info', 'attributes'), path.join(this.#own, 'config.worktree')];
+		const files = [...this.#outside, path.join(this.#common, 'config'), path.join(this.#common, 'config.worktree'), path.join(this.#common, 'info', 'attributes'), path.join(this.#own, 'config.worktree')];
 		try {
 			for (const id of readdirSync(path.join(this.#common, 'worktrees'))) files.push(path.join(this.#common, 'worktrees', id, 'config.worktree'));
 		} catch {
