@@ -1,8 +1,7 @@
-import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {execaSync} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
+import {commitRepoFinishLine} from '../helpers/finish-line.js';
 import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 
 // An agent that guts the verify script and empties the existing tests, with no
@@ -24,17 +23,7 @@ function gutRepo(sandbox: 'auto' | 'none', extra?: string, attempts = 1) {
 			verify: ['npm run smoke'],
 		},
 	});
-	writeFileSync(path.join(root, 'package.json'), JSON.stringify({name: 'x', private: true, scripts: {test: 'node --test test/', smoke: 'node scripts/smoke.mjs'}}, null, 2));
-	mkdirSync(path.join(root, 'scripts'));
-	mkdirSync(path.join(root, 'test'));
-	// Without the feature, both fail: only real work (feature.txt) passes them.
-	writeFileSync(path.join(root, 'scripts/smoke.mjs'), "import {existsSync} from 'node:fs';\nprocess.exit(existsSync('feature.txt') ? 0 : 1);\n");
-	writeFileSync(
-		path.join(root, 'test/feature.test.mjs'),
-		"import {test} from 'node:test';\nimport assert from 'node:assert';\nimport {existsSync} from 'node:fs';\ntest('the feature exists', () => assert.ok(existsSync('feature.txt')));\n",
-	);
-	execaSync('git', ['add', '-A'], {cwd: root});
-	execaSync('git', ['commit', '-q', '-m', 'the finish line'], {cwd: root});
+	commitRepoFinishLine(root);
 	return {root, plan};
 }
 

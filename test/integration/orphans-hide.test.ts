@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {execa} from 'execa';
@@ -9,6 +9,7 @@ import {readEventLog} from '../../source/core/event-log.js';
 import type {EngineEvent} from '../../source/core/events.js';
 import {listRuns} from '../../source/core/run-dir.js';
 import {makeRepo, runCli} from '../helpers/repo.js';
+import {tagged} from '../helpers/processes.js';
 
 /**
  * Issue 18, item 8: a process an agent starts that leaves its process group,
@@ -18,19 +19,6 @@ import {makeRepo, runCli} from '../helpers/repo.js';
 const AGENT = path.resolve('test/fixtures/agents/hiding-agent.sh');
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-/** Live processes whose command line carries `tag` (a zombie's is empty: it runs nothing). */
-function tagged(tag: string): number[] {
-	return readdirSync('/proc')
-		.filter(entry => /^\d+$/.test(entry))
-		.filter(entry => {
-			try {
-				return readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(tag);
-			} catch {
-				return false;
-			}
-		})
-		.map(Number);
-}
 
 const tags: string[] = [];
 afterEach(() => {

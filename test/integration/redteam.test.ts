@@ -1,9 +1,10 @@
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execaSync} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
+import {commitRepoFinishLine} from '../helpers/finish-line.js';
 import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 
 // Hostile agents that do no real work and try to get counted done anyway
@@ -19,16 +20,7 @@ function finishLineRepo(config: Record<string, unknown> = {}) {
 		tickets: [{id: 'A'}],
 		config: {sandbox: mode, attempts: 1, selfHeal: {max: 0}, agent: {type: 'command', command: `node ${AGENT}`}, checks: ['npm test'], verify: ['npm run smoke'], ...config},
 	});
-	writeFileSync(path.join(root, 'package.json'), JSON.stringify({name: 'x', private: true, scripts: {test: 'node --test test/', smoke: 'node scripts/smoke.mjs'}}, null, 2));
-	mkdirSync(path.join(root, 'scripts'));
-	mkdirSync(path.join(root, 'test'));
-	writeFileSync(path.join(root, 'scripts/smoke.mjs'), "import {existsSync} from 'node:fs';\nprocess.exit(existsSync('feature.txt') ? 0 : 1);\n");
-	writeFileSync(
-		path.join(root, 'test/feature.test.mjs'),
-		"import {test} from 'node:test';\nimport assert from 'node:assert';\nimport {existsSync} from 'node:fs';\ntest('the feature exists', () => assert.ok(existsSync('feature.txt')));\n",
-	);
-	execaSync('git', ['add', '-A'], {cwd: root});
-	execaSync('git', ['commit', '-q', '-m', 'the finish line'], {cwd: root});
+	commitRepoFinishLine(root);
 	return root;
 }
 

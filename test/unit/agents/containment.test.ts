@@ -10,19 +10,8 @@ import {randomBytes} from 'node:crypto';
 import {afterEach, describe, expect, it} from 'vitest';
 import {contain, containRun, killContained, probeContainment} from '../../../source/agents/containment.js';
 import {tempDir} from './helpers.js';
+import {tagged} from '../../helpers/processes.js';
 
-function tagged(tag: string): number[] {
-	return readdirSync('/proc')
-		.filter(entry => /^\d+$/.test(entry))
-		.filter(entry => {
-			try {
-				return readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(tag);
-			} catch {
-				return false;
-			}
-		})
-		.map(Number);
-}
 
 const tags: string[] = [];
 const runs: string[] = [];
