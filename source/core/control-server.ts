@@ -116,6 +116,11 @@ export class ControlServer {
 				this.server.send(socket, {type: 'error', ...id, message: peer.message});
 				return;
 			}
+			if (this.#ended) {
+				// The run ended while the sender was being identified: act on nothing after the final verdict.
+				this.server.send(socket, {type: 'error', ...id, message: 'the run has ended; nothing more can be changed in it'});
+				return;
+			}
 			const handler = this.handlers[request.type] as (request: HumanAct, by: string) => Promise<string | void>;
 			const message = await handler(request, this.by);
 			this.server.send(socket, {type: 'ok', ...id, ...(message ? {message} : {})});

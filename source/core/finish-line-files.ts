@@ -216,6 +216,8 @@ export function isTestFile(file: string): boolean {
 
 /** How many test cases a file declares (it/test/describe calls, def test_, func Test, #[test], @Test). */
 export function countTests(text: string): number {
+	// A commented-out test is no test: comments go before counting (not a Rust `#[test]`).
+	text = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1').replace(/^\s*#(?!\[).*$/gm, '');
 	const patterns = [/\b(?:it|test|describe|context|specify)(?:\.(?:each|only|concurrent|sequential)(?:\([^)]*\))?)?\s*\(/g, /\bdef\s+test_?\w*\s*\(/g, /\bfunc\s+Test\w*\s*\(/g, /#\[test\]/g, /@Test\b/g];
 	return patterns.reduce((sum, pattern) => sum + (text.match(pattern)?.length ?? 0), 0);
 }
@@ -225,6 +227,11 @@ export function countTests(text: string): number {
  * a plain path is that file or folder, and `*`, `**` and `?` are globs
  * ("scripts/*.sh", "**\/fixtures/**").
  */
+/** How many tests are focused (`.only`): one more than base silences every other test of the file. */
+export function countFocused(text: string): number {
+	return text.match(/\b(?:it|test|describe|context)\.only\s*\(/g)?.length ?? 0;
+}
+
 export function matchesPathRule(file: string, rule: string): boolean {
 	const bare = rule.replace(/^\.\//, '');
 	if (!/[*?]/.test(bare)) {

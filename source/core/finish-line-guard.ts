@@ -3,7 +3,7 @@ import {objectStoreProblem} from '../git/object-integrity.js';
 import {commonDir} from '../git/worktrees.js';
 import type {Ticket} from '../tracker/ticket.js';
 import type {EngineContext} from './context.js';
-import {countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
+import {countFocused, countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
 import {guardDiff, type GuardVerdict} from './guard.js';
 import {allPins, pinnedTicket} from './ticket-pins.js';
 
@@ -119,10 +119,13 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 				continue;
 			}
 			const text = await head();
-			const was = countTests((await show(check.checkout, fork, file)) ?? '');
-			if (text === undefined) continue;
-			if (text.trim() === '') findings.push(`${file}: empties an existing test file`);
+			const before = (await show(check.checkout, fork, file)) ?? '';
+			const was = countTests(before);
+			// Unreadable (over the read limit) fails closed, as package.json does: padding must not hide a gutted file.
+			if (text === undefined) findings.push(`${file}: an existing test file grew past ${MAX_READ} bytes, so its tests cannot be counted`);
+			else if (text.trim() === '') findings.push(`${file}: empties an existing test file`);
 			else if (countTests(text) < was) findings.push(`${file}: removes existing tests (${was} test cases on ${check.base}, ${countTests(text)} after)`);
+			else if (countFocused(text) > countFocused(before)) findings.push(`${file}: focuses a test with .only, which skips the file's other tests`);
 		}
 	}
 	return findings;

@@ -68,7 +68,7 @@ type Belongs = {why: string; ticket?: string; attempt?: number};
 export function belongsToRun(pid: number, runId: string, cgroupSegment: string): Belongs | undefined {
 	let found: Belongs | undefined;
 	const seen = new Set<number>();
-	for (let p: number | undefined = pid; p !== undefined && p > 1 && !seen.has(p) && seen.size < 128; p = parentOf(p)) {
+	for (let p: number | undefined = pid; p !== undefined && (p > 1 || p === process.pid) && !seen.has(p) && seen.size < 128; p = parentOf(p)) {
 		seen.add(p);
 		const cgroup = read(`/proc/${p}/cgroup`);
 		const inCgroup = cgroup?.split('\n').find(line => line.includes(`/proofloop/${cgroupSegment}/`));

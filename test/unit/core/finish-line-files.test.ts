@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, packageScript, shellWords} from '../../../source/core/finish-line-files.js';
+import {countFocused, countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, packageScript, shellWords} from '../../../source/core/finish-line-files.js';
 
 const tree = (texts: Record<string, string>) => ({files: new Set(Object.keys(texts)), read: (file: string) => texts[file]});
 
@@ -92,6 +92,14 @@ describe('isTestFile', () => {
 });
 
 describe('countTests', () => {
+	it('does not count commented-out tests, and counts a focused one once', () => {
+		expect(countTests("it.only('a', () => {});\n// it('b', () => {});\n/* test('c', () => {}) */\n")).toBe(1);
+		expect(countTests('# def test_old():\ndef test_new():\n  pass\n')).toBe(1);
+		expect(countTests("const url = 'http://x'; it('a', () => {});")).toBe(1);
+		expect(countTests('#[test]\nfn a() {}')).toBe(1);
+		expect(countFocused("it.only('a', () => {}); it('b', () => {});")).toBe(1);
+	});
+
 	it('counts test cases across languages', () => {
 		expect(countTests("describe('a', () => { it('b', () => {}); test.each([1])('c', () => {}); });")).toBe(3);
 		expect(countTests('def test_one():\n  pass\ndef helper():\n  pass\n')).toBe(1);
