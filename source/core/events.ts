@@ -186,7 +186,7 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, type: z.literal('tracker.broken'), message: z.string(), graceSeconds: z.number()}),
 	z.object({...base, type: z.literal('tracker.fixed')}),
 	// The run stops short at once, for a cause a person must look at (the message says what and the fix).
-	z.object({...base, type: z.literal('run.halted'), cause: z.enum(['base.foreign', 'tracker', 'config', 'git.control']), message: z.string()}),
+	z.object({...base, type: z.literal('run.halted'), cause: z.enum(['base.foreign', 'ledger.foreign', 'tracker', 'config', 'git.control']), message: z.string()}),
 	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error', 'halted']), oracleExit: z.number().optional(), detail: z.string().optional()}),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;

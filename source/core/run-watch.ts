@@ -1,6 +1,7 @@
 import {readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
+import {LedgerMovedError, ledgerMovedBySomeoneElse} from '../git/ledger.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {CONFIG_PATH, ProjectConfig} from './config.js';
 import {GitControl} from './git-control.js';
@@ -13,7 +14,7 @@ import type {EngineEvent} from './events.js';
 // run, and a tracker that stopped reading cleanly past its grace period. One
 // cheap look a second (a rev-parse, a stat, a tracker read), never silent.
 
-export type HaltCause = 'base.foreign' | 'tracker' | 'config' | 'git.control';
+export type HaltCause = 'base.foreign' | 'ledger.foreign' | 'tracker' | 'config' | 'git.control';
 export type WatchHooks = {
 	/** Stop dispatch at once; the message (said when ready) goes to the log and the stop report. */
 	halt: (cause: HaltCause, message: string | Promise<string>) => void;
@@ -113,6 +114,8 @@ export class RunWatch {
 			if (this.#done) return;
 			const found = await this.ctx.repo.checkBase();
 			if (found) return this.#foreign(found);
+			await this.checkLedger();
+			if (this.#done) return;
 			await this.#checkTracker();
 		} catch (error) {
 			const message = `the run's watch could not look: ${(error as Error).message}`;
@@ -121,6 +124,12 @@ export class RunWatch {
 		} finally {
 			this.#ticking = false;
 		}
+	}
+
+	/** The merge queue's ledger moved by anyone but the engine: the evidence the oracle reads is in doubt, so the run halts. */
+	async checkLedger(): Promise<void> {
+		const moved = await ledgerMovedBySomeoneElse(this.ctx.repoRoot);
+		if (moved) this.#halt('ledger.foreign', `${new LedgerMovedError(moved).message}\nDispatch stopped: nothing more is merged or recorded until a person looks.`);
 	}
 
 	#halt(cause: HaltCause, message: string | Promise<string>): void {

@@ -25,13 +25,25 @@ const FSYNC = ['-c', 'core.fsync=committed', '-c', 'core.fsyncMethod=fsync'];
 const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
 
 export type LedgerRecord = {ticket: string; attempt: number; merge: string; verify_digest: string; run: string; at: string};
-export type LedgerAppend = {kind: 'appended' | 'present'; sha: string; foreignTip?: string};
+export type LedgerAppend = {kind: 'appended' | 'present'; sha: string};
+
+/** The ledger moved by someone other than this engine: nothing is appended on top of it (the run halts). */
+export class LedgerMovedError extends GitError {
+	constructor(readonly tip: string) {
+		super(
+			`TAMPER: ${LEDGER_REF} is at ${tip.slice(0, 12)}, not where the engine last saw or wrote it: something else wrote the merge queue's ledger during the run, and the oracle reads what is there (fix: inspect \`git log -p ${LEDGER_REF}\` and \`git reflog ${LEDGER_REF}\`, and reset it to the engine's last commit; only the engine writes that branch)`,
+		);
+	}
+}
 
 /**
  * Where this engine last saw or left the ledger (and its text, once read), so
  * an append reads git once, and a move by anyone else is noticed.
  */
 const known = new Map<string, {tip: string | undefined; text?: string}>();
+/** Per root, odd while an append is under way: a look that overlapped one cannot tell our move from a foreign one. */
+const appending = new Map<string, number>();
+const bump = (root: string) => appending.set(root, (appending.get(root) ?? 0) + 1);
 
 /** Remember where the ledger is now: from here on, a move this engine did not make is someone else's. */
 export async function watchLedger(root: string): Promise<void> {
@@ -40,10 +52,11 @@ export async function watchLedger(root: string): Promise<void> {
 
 /** The ledger's tip when it is not where this engine last saw or left it. */
 export async function ledgerMovedBySomeoneElse(root: string): Promise<string | undefined> {
-	const last = known.get(root);
-	if (!last) return undefined;
+	const generation = appending.get(root) ?? 0;
+	if (generation % 2 === 1 || !known.has(root)) return undefined;
 	const now = await revParse(root, LEDGER_REF);
-	return now === last.tip ? undefined : (now ?? '(deleted)');
+	if (generation !== (appending.get(root) ?? 0)) return undefined;
+	return now === known.get(root)?.tip ? undefined : (now ?? '(deleted)');
 }
 
 async function ledgerText(root: string, tip: string | undefined): Promise<string> {
@@ -75,18 +88,27 @@ function holds(text: string, record: LedgerRecord): boolean {
 
 /**
  * Append `record` unless an equal one is there (idempotent, so a resume may
- * redo it). The caller holds the repo mutex. `foreignTip` is set when the
- * branch is not where this engine last left it: someone else wrote it.
+ * redo it). The caller holds the repo mutex. A branch that is not where this
+ * engine last left it was written by someone else: LedgerMovedError, nothing appended.
  */
 export async function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {
+	bump(root);
+	try {
+		return await append(root, record);
+	} finally {
+		bump(root);
+	}
+}
+
+async function append(root: string, record: LedgerRecord): Promise<LedgerAppend> {
 	for (let attempt = 1; attempt <= 5; attempt++) {
 		const old = await revParse(root, LEDGER_REF);
 		const last = known.get(root);
-		const foreignTip = last !== undefined && old !== last.tip ? (old ?? '(deleted)') : undefined;
+		if (last !== undefined && old !== last.tip) throw new LedgerMovedError(old ?? '(deleted)');
 		// A fresh clone continues the ledger it was cloned with.
 		const parent = old ?? (await revParse(root, REMOTE_LEDGER_REF));
 		const text = await ledgerText(root, parent);
-		if (holds(text, record)) return {kind: 'present', sha: parent ?? '', ...(foreignTip ? {foreignTip} : {})};
+		if (holds(text, record)) return {kind: 'present', sha: parent ?? ''};
 		const next = `${text}${JSON.stringify(record)}\n`;
 		const blob = (await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: next})).trim();
 		const tree = (await mustGit(root, [...FSYNC, 'mktree'], 'writing the ledger tree failed', undefined, {input: `100644 blob ${blob}\t${LEDGER_FILE}\n`})).trim();
@@ -100,7 +122,7 @@ export async function appendLedger(root: string, record: LedgerRecord): Promise<
 		const cas = await runGit(root, [...FSYNC, ...NO_HOOKS, 'update-ref', '-m', `proofloop: ledger ${record.ticket}`, LEDGER_REF, commit, old ?? ZERO]);
 		if (cas.exitCode === 0) {
 			known.set(root, {tip: commit, text: next});
-			return {kind: 'appended', sha: commit, ...(foreignTip ? {foreignTip} : {})};
+			return {kind: 'appended', sha: commit};
 		}
 		if ((await revParse(root, LEDGER_REF)) === old) {
 			throw new GitError(`recording ${record.ticket}'s merge in ${LEDGER_REF} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`);

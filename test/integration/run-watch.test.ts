@@ -30,6 +30,23 @@ async function until(root: string, what: string, test: (events: EngineEvent[]) =
 const stopReport = (root: string) => readFileSync(path.join(listRuns(root)[0]!.dir, 'stop-report.md'), 'utf8');
 const git = async (root: string, args: string[], env: Record<string, string> = {}) => (await execa('git', args, {cwd: root, env})).stdout.trim();
 
+describe("the merge queue's ledger moved by anyone but the engine", () => {
+	it('an agent that commits a forged record onto proofloop-ledger halts the run; nothing is recorded on top of it', {timeout: 120_000}, async () => {
+		const {root, plan} = repo([{id: 'A'}, {id: 'F', deps: ['A']}, {id: 'B', deps: ['F']}]);
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER_F: 'forge-ledger', FAKE_FORGED_TICKET: 'B', FAKE_AFTER_MS: '3000'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'run.halted')).toMatchObject({cause: 'ledger.foreign'});
+		expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
+		expect(events.some(e => e.type === 'ticket.done' && e.ticket === 'F')).toBe(false);
+		expect(events.some(e => e.type === 'attempt.started' && e.ticket === 'B')).toBe(false);
+		// The forged commit is still the tip: the engine wrote nothing on top of it.
+		const tip = await git(root, ['log', '-1', '--format=%s', 'proofloop-ledger']);
+		expect(tip).toBe('proofloop: ledger B attempt 1');
+		expect(stopReport(root)).toContain('TAMPER: refs/heads/proofloop-ledger');
+	});
+});
+
 describe('base moved by anyone but the merge queue', () => {
 	for (const lingerMs of [4000, 0]) {
 		it(`an agent's forged commit onto base stops dispatch with the commit named; nothing merges (agent ${lingerMs ? 'lingers: seen while idle' : 'exits at once: seen by the watch or at merge'})`, {timeout: 120_000}, async () => {
