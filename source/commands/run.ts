@@ -16,6 +16,11 @@ export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean; all
 			handleSignals: true,
 			...(opts.unsandboxed ? {unsandboxed: true} : {}),
 			...(opts.allowDirty ? {allowDirty: true} : {}),
+			// A run that cannot write stops at once, before acting on anything it could not record.
+			onUnwritable: error => {
+				process.exitCode = reportError(error);
+				process.exit();
+			},
 			onEvent: event => {
 				const line = print(event);
 				if (line && !output.closed()) process.stdout.write(line + '\n');

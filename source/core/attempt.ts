@@ -149,7 +149,7 @@ export async function runAttempt(
 			if (!result && !ctx.owns(id)) return {kind: 'interrupted', reason: 'a human gated the ticket while it waited for an agent slot'};
 			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			// An agent whose log the disk had no room for did not fail: the machine did (this ends the run, to resume later).
-			if (result.logError) stopIfDiskFull(result.logError, logFile);
+			if (result.logError) stopIfDiskFull(ctx, result.logError, logFile);
 			ctx.log.append({
 				type: 'agent.exited',
 				ticket: id,
@@ -276,7 +276,7 @@ export async function runAttempt(
 		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped mid-attempt', afterMerge: merged};
 		if (error instanceof StageFailure) return {kind: 'failed', stage: error.stage, reason: error.reason, merged};
 		// A full disk is not this ticket's failure: spending its attempts on it would mark it failed for nothing. This ends the run, to resume later.
-		stopIfDiskFull(error);
+		stopIfDiskFull(ctx, error);
 		// Our own failure (git, disk) is still reported as this attempt's, with the cause.
 		return {kind: 'failed', stage: 'prepare', reason: `proofloop error: ${(error as Error).message}`, merged};
 	}

@@ -8,6 +8,7 @@ import type {ProjectConfig} from './config.js';
 import type {EventLog} from './event-log.js';
 import type {Manifest, RunDir} from './run-dir.js';
 import type {WorkerChannel} from './worker-channel.js';
+import type {DiskFullStop} from './disk-full.js';
 
 /** Everything one run's parts share. */
 export type EngineContext = {
@@ -25,6 +26,8 @@ export type EngineContext = {
 	baseEnv: Record<string, string>;
 	/** Every agent process runs inside bubblewrap under this policy; absent: unsandboxed. */
 	sandbox?: SandboxPolicy;
+	/** How this run stops when a write finds the disk full (see disk-full.ts); absent: the error is the caller's. */
+	onDiskFull?: DiskFullStop;
 	/** The per-agent-type caps (config agentCaps): every agent process takes a slot first. */
 	slots: AgentSlots;
 	/** Housekeeping no ticket waits for; the run ends only once it is finished; a failure is a warning. */

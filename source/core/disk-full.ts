@@ -32,24 +32,31 @@ export function failedPath(error: unknown): string | undefined {
 	return typeof file === 'string' ? file : undefined;
 }
 
-type Stop = (cause: string, file: string | undefined, error: unknown) => never;
-let stop: Stop | undefined;
+/** How a run stops when it finds no room to write (start-run gives each run its own). */
+export type DiskFullStop = (cause: string, file: string | undefined) => never;
 
-/** The running engine says how to stop (start-run); undefined again once the run is over. */
-export function setDiskFullStop(handler: Stop | undefined): void {
-	stop = handler;
-}
-
-/** Ends the run if `error` is a full disk and a run is going; otherwise returns and the caller goes on. */
-export function stopIfDiskFull(error: unknown, file?: string): void {
+/** Ends the run if `error` is a full disk and the run says how to stop; otherwise returns and the caller goes on. */
+export function stopIfDiskFull(run: {onDiskFull?: DiskFullStop | undefined}, error: unknown, file?: string): void {
 	const cause = diskFullCause(error);
-	if (cause === undefined || stop === undefined) return;
-	stop(cause, file ?? failedPath(error), error);
+	if (cause === undefined || run.onDiskFull === undefined) return;
+	run.onDiskFull(cause, file ?? failedPath(error));
 }
 
 /** A full disk outside a run's attempts (the report, a manifest): said as bad input is, exit 2, no stack trace. */
 export class DiskFullError extends Error {
-	override readonly name = 'DiskFullError';
+	override readonly name: string = 'DiskFullError';
+}
+
+/** A run that cannot write its log or its files: it stops at once, as a crash does, and says the file, why and the fix. */
+export class RunUnwritableError extends DiskFullError {
+	override readonly name = 'RunUnwritableError';
+	constructor(what: string, dir: string, why: string) {
+		super(
+			`cannot write ${what}: ${why}.\n` +
+				'  The run stops here, before acting on anything it could not record; what was recorded is kept (a torn last line is repaired on resume).\n' +
+				`  fix: free space where it lives (df -h ${dir}), then run \`proofloop run\` to resume the same run.`,
+		);
+	}
 }
 
 /**

@@ -82,7 +82,7 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 	});
 
 	const {files, diff} = work;
-	if (work.answer.logError) stopIfDiskFull(work.answer.logError, logFile);
+	if (work.answer.logError) stopIfDiskFull(ctx, work.answer.logError, logFile);
 	if (!work.answer.ok) return {outcome: 'failed', reason: `the healer failed: ${work.answer.reason}`, files, diff};
 	const verdict = extractLastJson(work.said, HealVerdict);
 	if (!verdict.ok) return {outcome: 'failed', reason: `the healer answered no valid verdict JSON (${verdict.reason})`, files, diff};

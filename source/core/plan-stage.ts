@@ -91,7 +91,7 @@ export async function planAndReview(opts: {
 		reapRunProcesses(ctx.run.id, ticket.id);
 		await ctx.repo.restoreCheckout(worktree.path, worktree.branch, worktree.head);
 		// No room for the planner's log: the machine failed, not the plan; the run stops, to resume later.
-		if (answer?.logError) stopIfDiskFull(answer.logError, ctx.run.logFile(ticket.id, attempt));
+		if (answer?.logError) stopIfDiskFull(ctx, answer.logError, ctx.run.logFile(ticket.id, attempt));
 		const plan = said.trim();
 		// A planner that ends early still cost what it cost: log it before returning.
 		const unplanned = (verdict: string) => {

@@ -134,7 +134,7 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 		);
 		if (!answer) return {kind: 'failed', reason: 'the engine stopped during review', usage};
 		// No room for the reviewer's log is the machine's failure, not the change's: the run stops, to resume later.
-		if (answer.logError) stopIfDiskFull(answer.logError, logFile);
+		if (answer.logError) stopIfDiskFull(ctx, answer.logError, logFile);
 		usage.inputTokens += answer.usage.inputTokens;
 		usage.outputTokens += answer.usage.outputTokens;
 		usage.costUsd += answer.usage.costUsd;

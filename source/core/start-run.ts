@@ -30,7 +30,7 @@ import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
 import {reapRunProcesses} from './orphans.js';
 import {startRunContainment} from './run-containment.js';
-import {diskFullCause, DiskFullError, setDiskFullStop} from './disk-full.js';
+import {diskFullCause, DiskFullError, RunUnwritableError} from './disk-full.js';
 
 import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
@@ -51,6 +51,8 @@ export type StartRunOptions = {
 	unsandboxed?: boolean;
 	/** Run even though a person's checkout of base has uncommitted changes (see user-checkout.ts). */
 	allowDirty?: boolean;
+	/** Ends the process when the run finds no room to write (commands/run.ts); without it the error is thrown where the write failed. */
+	onUnwritable?: (error: RunUnwritableError) => never;
 };
 
 const version = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
@@ -129,9 +131,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	try {
 		if (!resumable) run = createRun(root, manifest);
 		const log = new EventLog(run.eventsFile, history);
-		log.onWriteError = error => stopUnwritable(`the event log ${log.file}`, path.dirname(log.file), diskFullCause(error) ?? `${error.code ?? 'error'}: ${error.message}`, run.id);
+		const unwritable = stopUnwritable(run.id, opts.onUnwritable);
+		log.onWriteError = error => unwritable(`the event log ${log.file}`, path.dirname(log.file), diskFullCause(error) ?? `${error.code ?? 'error'}: ${error.message}`);
 		// Any other write of the run that finds the disk full (a prompt, an agent's log, a check's output) stops it the same way, instead of failing the attempt.
-		setDiskFullStop((cause, file) => stopUnwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause, run.id));
+		const onDiskFull = (cause: string, file: string | undefined): never => unwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause);
 		if (opts.onEvent) log.subscribe(opts.onEvent);
 		repo.onCheckoutKept = kept => log.append({type: 'checkout.kept', ...kept});
 		for (const d of dirty) log.append({type: 'checkout.dirty', path: d.path, files: d.files});
@@ -158,6 +161,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			baseEnv: workerEnv(env, run),
 			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
 			slots: new AgentSlots(config.agentCaps),
+			onDiskFull,
 			stopping: () => engine?.stopping ?? false,
 			mergeHalt: () => engine?.mergeHalt,
 			owns: id => engine?.owns(id) ?? true,
@@ -277,7 +281,6 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			removeChannelDir(channels);
 		}
 	} finally {
-		setDiskFullStop(undefined);
 		release();
 	}
 }
@@ -288,15 +291,13 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
  * way a crash stops (which resume is built for), but say what, why and how to
  * fix it instead of a stack trace, and take the agents along.
  */
-function stopUnwritable(what: string, dir: string, why: string, runId: string): never {
-	setDiskFullStop(undefined);
-	process.stderr.write(
-		`proofloop: cannot write ${what}: ${why}.\n` +
-			'  The run stops here, before acting on anything it could not record; what was recorded is kept (a torn last line is repaired on resume).\n' +
-			`  fix: free space where it lives (df -h ${dir}), then run \`proofloop run\` to resume the same run.\n`,
-	);
-	reapRunProcesses(runId);
-	process.exit(2);
+function stopUnwritable(runId: string, end: ((error: RunUnwritableError) => never) | undefined): (what: string, dir: string, why: string) => never {
+	return (what, dir, why) => {
+		reapRunProcesses(runId);
+		const error = new RunUnwritableError(what, dir, why);
+		if (end) end(error);
+		throw error;
+	};
 }
 
 /** The run is over and recorded; a report the disk has no room for is said with the command that writes it again. */
