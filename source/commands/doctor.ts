@@ -2,7 +2,8 @@ import type {Command} from 'commander';
 import {doctor} from '../agents/doctor.js';
 import type {AgentConfig} from '../agents/config.js';
 import {openRepo} from '../git/index.js';
-import {agentOf, loadProjectConfig} from '../core/config.js';
+import {CONFIG_PATH, loadProjectConfig} from '../core/config.js';
+import {findInstalledAgents, installHint} from './init-agent.js';
 import {loadPreferences} from '../core/preferences.js';
 import {reportError} from './errors.js';
 import {resolveSandbox} from '../agents/sandbox.js';
@@ -21,8 +22,9 @@ export function registerDoctor(program: Command): void {
 				const repo = await openRepo(process.cwd());
 				const prefs = loadPreferences();
 				const config = loadProjectConfig(repo.root, {defaultAgent: prefs.defaultAgent, defaultReviewer: prefs.defaultReviewer});
-				const agents: AgentConfig[] = [agentOf(config), ...(config.reviewer ? [config.reviewer] : [])];
+				const agents: AgentConfig[] = [...(config.agent ? [config.agent] : []), ...(config.reviewer ? [config.reviewer] : [])];
 				const report = await doctor(agents);
+				if (!config.agent) report.checks.unshift(await noAgentCheck());
 				// The run's own gate, and what the agents will not see of this environment.
 				const tracker = new FileTracker({repoRoot: repo.root, dir: config.tracker.dir});
 				const tickets = (await tracker.load()).filter(t => t.batch === config.batch);
@@ -56,4 +58,15 @@ export function registerDoctor(program: Command): void {
 				process.exitCode = reportError(error);
 			}
 		});
+}
+
+/** No agent in the config (nor a user default): `run` refuses; say which installed CLI could be named. */
+async function noAgentCheck(): Promise<{name: string; ok: false; detail: string; fix: string}> {
+	const found = await findInstalledAgents();
+	return {
+		name: 'agent',
+		ok: false,
+		detail: `none configured in ${CONFIG_PATH}; \`proofloop run\` refuses without one${found.length > 0 ? ` (found on PATH: ${found.map(f => f.type).join(', ')})` : ' (no agent CLI found on PATH)'}`,
+		fix: `set "agent" in ${CONFIG_PATH}, e.g. "agent": {"type": "${found[0]?.type ?? 'claude'}"}${found.length > 0 ? '' : `; install one first:\n${installHint().replace(/^/gm, '      ')}`}`,
+	};
 }

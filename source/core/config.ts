@@ -31,7 +31,9 @@ export const ProjectConfig = z
 			.describe(
 				`At most this many processes of one agent type at once, across workers, reviewers and healers (an account's rate limit), e.g. {"claude": 2, "codex": 4}. Types: ${AGENT_TYPES.join(', ')}. An attempt over the cap waits for a slot; it spends nothing while it waits.`,
 			),
-		agent: AgentConfig.optional().describe('The worker engine. Default: the user preference, else the built-in demo engine.'),
+		agent: AgentConfig.optional().describe(
+			'The worker engine. Default: the user preference (defaultAgent); with neither, `proofloop run` refuses. The built-in demo engine runs only when named here ({"type": "demo"}) or in `proofloop demo`.',
+		),
 		reviewer: AgentConfig.optional().describe('A second, different model that reviews each change between the guard and the merge. Absent: no review stage.'),
 		reviewRounds: z.number().int().min(1).max(10).default(2).describe('Review verdicts of "changes" a ticket may get before it is failed (and, with planReview, plan rounds per attempt).'),
 		planReview: z
@@ -173,7 +175,7 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	}
 	// The project file wins; a user's preference fills only what it leaves open.
 	const config = parsed.data;
-	if (!config.agent) config.agent = prefs.defaultAgent ?? {type: 'demo'};
+	if (!config.agent && prefs.defaultAgent) config.agent = prefs.defaultAgent;
 	if (!config.reviewer && prefs.defaultReviewer) config.reviewer = prefs.defaultReviewer;
 	if (config.planReview && !config.reviewer) {
 		throw new ConfigError(`${CONFIG_PATH}: invalid config\n  planReview: true needs a reviewer to approve the plans, and none is set\n  fix: set "reviewer" (e.g. {"type": "codex"}), or turn planReview off`);
@@ -181,7 +183,12 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	return config;
 }
 
-/** The agent in force after defaults: parseProjectConfig always fills it. */
+/** The agent in force after defaults; none configured is bad input (the demo engine is never a silent default). */
 export function agentOf(config: ProjectConfig): AgentConfig {
-	return config.agent ?? {type: 'demo'};
+	if (config.agent) return config.agent;
+	throw new ConfigError(
+		`${CONFIG_PATH}: no agent is configured, so there is nothing to run the tickets with\n` +
+			`  fix: set "agent" in ${CONFIG_PATH}, e.g. "agent": {"type": "claude"} (or codex, gemini, opencode; \`proofloop doctor\` checks it is installed),\n` +
+			`       or {"type": "demo"} to run the built-in demo engine on purpose; \`proofloop demo\` tries proofloop without an agent`,
+	);
 }

@@ -7,7 +7,7 @@ import {createAdapter} from '../agents/registry.js';
 import {runGit} from '../git/run.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {expandHome} from '../agents/sandbox.js';
-import {agentOf, CONFIG_PATH, type ProjectConfig} from './config.js';
+import {CONFIG_PATH, type ProjectConfig} from './config.js';
 import {InputError} from './input-error.js';
 import {packageRoot} from './paths.js';
 
@@ -135,10 +135,11 @@ const boxFix = (file: string): string =>
 
 /** The agents a run may start: the worker, the reviewer, the healer. */
 function agentsOf(config: ProjectConfig): Array<{role: string; agent: AgentConfig}> {
-	const worker = agentOf(config);
-	const healer = config.selfHeal.healer ?? (worker.type === 'demo' ? undefined : worker);
+	// None configured: a run refuses before its preflight (agentOf), and doctor says so itself.
+	const worker = config.agent;
+	const healer = config.selfHeal.healer ?? (worker?.type === 'demo' ? undefined : worker);
 	return [
-		{role: 'worker agent', agent: worker},
+		...(worker ? [{role: 'worker agent', agent: worker}] : []),
 		...(config.reviewer ? [{role: 'reviewer', agent: config.reviewer}] : []),
 		...(healer && config.selfHeal.max > 0 && healer !== worker ? [{role: 'healer', agent: healer}] : []),
 	];

@@ -66,7 +66,10 @@ describe('init', () => {
 		expect(JSON.parse(readFileSync(path.join(root, '.proofloop/config.json'), 'utf8'))).toMatchObject({batch: 'first', base: 'main'});
 		expect(readFileSync(path.join(root, '.gitignore'), 'utf8')).toMatch(/\.proofloop\/runs\//);
 		expect(readFileSync(path.join(root, '.proofloop/tickets/T-1.md'), 'utf8')).toMatch(/batch: first/);
+		// Not installed in this project: the published schema of this very version, which the package ships.
 		const schemaRef = JSON.parse(readFileSync(path.join(root, '.proofloop/config.json'), 'utf8')).$schema;
-		expect(existsSync(path.resolve(root, '.proofloop', schemaRef))).toBe(true);
+		const {version} = JSON.parse(readFileSync('package.json', 'utf8'));
+		expect(schemaRef).toBe(`https://unpkg.com/proofloop@${version}/schema/config.schema.json`);
+		expect(existsSync('schema/config.schema.json')).toBe(true);
 	});
 });

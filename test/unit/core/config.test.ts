@@ -1,12 +1,20 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {z} from 'zod';
-import {ConfigError, ProjectConfig, parseProjectConfig} from '../../../source/core/config.js';
+import {agentOf, ConfigError, ProjectConfig, parseProjectConfig} from '../../../source/core/config.js';
 
 describe('project config', () => {
 	it('fills every default from a config that names only the batch', () => {
 		const config = parseProjectConfig('{"batch": "b1"}');
-		expect(config).toMatchObject({batch: 'b1', base: 'main', concurrency: 3, attempts: 3, tracker: {dir: '.proofloop/tickets'}, agent: {type: 'demo'}});
+		expect(config).toMatchObject({batch: 'b1', base: 'main', concurrency: 3, attempts: 3, tracker: {dir: '.proofloop/tickets'}});
+	});
+
+	it('never defaults the agent to the demo engine: with none configured, agentOf names the file and the fix', () => {
+		const config = parseProjectConfig('{"batch": "b1"}');
+		expect(config.agent).toBeUndefined();
+		expect(() => agentOf(config)).toThrow(ConfigError);
+		expect(() => agentOf(config)).toThrow(/\.proofloop\/config\.json: no agent is configured[\s\S]*fix: set "agent"/);
+		expect(agentOf(parseProjectConfig('{"batch": "b1", "agent": {"type": "demo"}}'))).toEqual({type: 'demo'});
 	});
 
 	it('lets the project file win over a user preference, and the preference fill a gap', () => {
