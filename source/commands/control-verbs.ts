@@ -7,7 +7,7 @@ import {listRuns} from '../core/run-dir.js';
 import {emptyRunState, groupTickets, reduce} from '../core/run-state.js';
 import {InputError} from '../core/start-run.js';
 import {actor} from '../core/control-client.js';
-import {retryOffline, type HumanTicketVerb} from '../core/retry-reset.js';
+import {humanVerbOffline, type OfflineVerb} from '../core/offline-verbs.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -33,13 +33,13 @@ async function withEngine(action: (client: ControlClient) => Promise<string | vo
 }
 
 /** Through the live engine when there is one; otherwise straight to the tracker, under the run lock. */
-async function humanTicketVerb(verb: HumanTicketVerb, ticket: string, reason: string): Promise<void> {
+async function humanTicketVerb(verb: OfflineVerb, ticket: string, reason: string): Promise<void> {
 	try {
 		const repo = await openRepo(process.cwd());
 		// Inside a run (an agent, a check) it goes the engine's way too, which refuses it: never the offline write.
 		const inside = process.env['PROOFLOOP_CONTROL'] ?? process.env['PROOFLOOP_RUN_ID'];
-		if (inside || findEngine(repo.root).ok) return await withEngine(client => send(client, {type: verb, ticket, reason}));
-		process.stdout.write((await retryOffline({cwd: process.cwd(), verb, id: ticket, reason, by: actor()})) + '\n');
+		if (inside || findEngine(repo.root).ok) return await withEngine(client => send(client, verb === 'ungate' ? {type: verb, ticket} : {type: verb, ticket, reason}));
+		process.stdout.write((await humanVerbOffline({cwd: process.cwd(), verb, id: ticket, reason, by: actor()})) + '\n');
 	} catch (error) {
 		process.exitCode = reportError(error);
 	}
@@ -132,15 +132,13 @@ export function registerControlVerbs(program: Command): void {
 		.action(() => withEngine(client => send(client, {type: 'resume'})));
 	program
 		.command('gate <ticket>')
-		.description('mark a ticket human-gated: a human takes it; the oracle counts it as passing (an intervention, recorded with who, when and why)')
+		.description('mark a ticket human-gated: a human takes it; the oracle counts it as passing (an intervention, recorded with who, when and why; with no engine running, straight to the tracker and the run\'s log)')
 		.requiredOption('--reason <text>', 'why a human takes it')
-		.action((ticket: string, opts: {reason: string}) =>
-			withEngine(client => send(client, {type: 'gate', ticket, reason: opts.reason})),
-		);
+		.action((ticket: string, opts: {reason: string}) => humanTicketVerb('gate', ticket, opts.reason));
 	program
 		.command('ungate <ticket>')
 		.description('take a human gate back: the ticket runs again (an intervention)')
-		.action((ticket: string) => withEngine(client => send(client, {type: 'ungate', ticket})));
+		.action((ticket: string) => humanTicketVerb('ungate', ticket, ''));
 	for (const [verb, description] of [
 		['retry', 'a failed or blocked ticket back to todo with a fresh budget (an intervention, recorded with who, when and why)'],
 		['reset', 'like retry, for any ticket not done, merged or gated, and its branch and checkout are dropped (an intervention)'],

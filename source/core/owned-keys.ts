@@ -14,6 +14,9 @@ export const ENGINE_KEYS = ['merge_commit', 'verify_digest', 'done_at', 'attempt
 const canon = (value: unknown): string =>
 	value === undefined ? 'undefined' : JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
 
+/** A write's fields as the log keeps them: a key it clears (undefined, which JSON drops) is kept as null, so a resumed engine knows it was cleared. */
+export const loggedFields = (fields: TicketUpdate): Record<string, unknown> => Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, value ?? null]));
+
 export class OwnedKeys {
 	readonly #written = new Map<string, Record<string, unknown>>();
 	/** What each ticket held when this engine started (a human's edits, earlier runs' evidence): kept until the engine writes the key. */
@@ -33,7 +36,7 @@ export class OwnedKeys {
 
 	record(id: string, fields: Record<string, unknown>): void {
 		const mine = this.#written.get(id) ?? {};
-		for (const key of ENGINE_KEYS) if (key in fields) mine[key] = fields[key];
+		for (const key of ENGINE_KEYS) if (key in fields) mine[key] = fields[key] ?? undefined;
 		this.#written.set(id, mine);
 	}
 

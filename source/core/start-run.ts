@@ -22,7 +22,7 @@ import {ControlServer} from './control-server.js';
 import {humanPeerCheck} from './human-peer.js';
 import {channelDirFor, channelsRoot, prepareChannelDir, removeChannelDir} from './channel-dir.js';
 import {TamperLog, tamperSection} from './tamper-log.js';
-import {OwnedKeys} from './owned-keys.js';
+import {loggedFields, OwnedKeys} from './owned-keys.js';
 import {openWorkerChannel} from './worker-channel.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
@@ -175,7 +175,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 					log.append({type: 'warning', ticket: id, message: `not writing status ${status}: a human gated ${id} during this run`});
 					return;
 				}
-				log.append({type: 'ticket.status', ticket: id, status, fields, ...(reason ? {reason} : {})});
+				log.append({type: 'ticket.status', ticket: id, status, fields: loggedFields(fields), ...(reason ? {reason} : {})});
 				owned.record(id, fields);
 				const bump = () => ctx.ticketWrites.set(id, (ctx.ticketWrites.get(id) ?? 0) + 1);
 				bump();

@@ -25,7 +25,8 @@ export function setFrontMatterFields(text: string, fields: Record<string, unknow
 	for (const [key, value] of Object.entries(fields)) {
 		if (!KEY.test(key)) throw new Error(`cannot write front-matter key '${key}': keys are letters, digits, _ and -`);
 		const keyLine = parsed.keyLines[key];
-		const line = value === undefined ? undefined : `${key}: ${serializeValue(key, value)}`;
+		// null is a cleared key too (how the event log keeps one: owned-keys.ts loggedFields).
+		const line = value === undefined || value === null ? undefined : `${key}: ${serializeValue(key, value)}`;
 		if (keyLine === undefined) {
 			if (line !== undefined) added.push(line + cr);
 			continue;
