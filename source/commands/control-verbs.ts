@@ -8,6 +8,7 @@ import {emptyRunState, groupTickets, reduce} from '../core/run-state.js';
 import {InputError} from '../core/start-run.js';
 import {actor} from '../core/control-client.js';
 import {humanVerbOffline, type OfflineVerb} from '../core/offline-verbs.js';
+import {formatRunEnd, runEnd, type RunEnd} from '../core/run-end.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -46,14 +47,18 @@ async function humanTicketVerb(verb: OfflineVerb, ticket: string, reason: string
 }
 
 /** The newest run's state from its log, when no engine is there to ask. */
-function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | undefined {
+function offlineStatus(repoRoot: string): Status | undefined {
 	const run = listRuns(repoRoot)[0];
 	if (!run) return undefined;
-	const state = readEventLog(run.eventsFile).events.reduce(reduce, emptyRunState());
+	const {events} = readEventLog(run.eventsFile);
+	const state = events.reduce(reduce, emptyRunState());
 	const counts: Record<string, number> = {};
-	for (const t of groupTickets(state)) counts[t.group] = (counts[t.group] ?? 0) + 1;
+	// With no engine, an attempt the log shows running was cut off: the next run redoes it.
+	for (const t of groupTickets(state)) counts[t.group === 'running' ? 'interrupted' : t.group] = (counts[t.group === 'running' ? 'interrupted' : t.group] ?? 0) + 1;
+	const ended = runEnd(events, run.dir);
 	return {
 		engine: 'not running',
+		...(ended ? {ended} : {}),
 		runId: state.runId,
 		batch: state.batch,
 		pid: 0,
@@ -74,7 +79,7 @@ function offlineStatus(repoRoot: string): (StatusSummary & {engine: string}) | u
  * starting: its socket closes before its lock goes), its log answers instead.
  * A refusal worded for a person (InputError) is said as it is.
  */
-async function liveStatus(repoRoot: string): Promise<(StatusSummary & {engine: string}) | undefined> {
+async function liveStatus(repoRoot: string): Promise<Status | undefined> {
 	try {
 		const {client} = await connectToEngine(repoRoot);
 		try {
@@ -85,11 +90,16 @@ async function liveStatus(repoRoot: string): Promise<(StatusSummary & {engine: s
 	} catch (error) {
 		if (error instanceof InputError && findEngine(repoRoot).ok) throw error;
 		const offline = offlineStatus(repoRoot);
-		return offline && {...offline, engine: findEngine(repoRoot).ok ? 'not answering (ending or starting)' : 'not running'};
+		if (!offline) return undefined;
+		if (!findEngine(repoRoot).ok) return offline;
+		const {ended: _ended, ...rest} = offline;
+		return {...rest, engine: 'not answering (ending or starting)'};
 	}
 }
 
-function formatStatus(status: StatusSummary & {engine: string}): string {
+type Status = StatusSummary & {engine: string; ended?: RunEnd};
+
+function formatStatus(status: Status): string {
 	const counts = Object.entries(status.counts)
 		.map(([group, n]) => `${n} ${group}`)
 		.join(', ');
@@ -102,6 +112,7 @@ function formatStatus(status: StatusSummary & {engine: string}): string {
 		`interventions: ${status.interventions}`,
 		...(status.tampers ? [`tamper attempts refused: ${status.tampers} (proofloop report lists them)`] : []),
 		...(status.checkoutsKept ?? []).map(k => `WARNING: ${k.notice}`),
+		...(status.ended ? formatRunEnd(status.ended) : []),
 	].join('\n');
 }
 
@@ -113,7 +124,7 @@ export function registerControlVerbs(program: Command): void {
 		.action(async (opts: {json?: boolean}) => {
 			try {
 				const repo = await openRepo(process.cwd());
-				let status: (StatusSummary & {engine: string}) | undefined;
+				let status: Status | undefined;
 				if (findEngine(repo.root).ok) status = await liveStatus(repo.root);
 				status ??= offlineStatus(repo.root);
 				if (!status) throw new InputError(`no run in ${repo.root} yet\n  fix: start one with \`proofloop run\``);
