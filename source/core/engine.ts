@@ -22,7 +22,7 @@ import {checkTheLedger, recordDone, watchTheLedger} from './record-done.js';
 import {commitRunState} from './commit-run-state.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
-import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, ledgerStep, type Ledger} from './ledger.js';
+import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, ledgerStep, limitedUntil, mayStart, openAttempts, previousReasons, reviewRounds, type Ledger} from './ledger.js';
 
 type Running = {attempt: number; locks: readonly string[]};
 
@@ -35,10 +35,6 @@ const LIVE_JUDGE_GAP_MS = 1000;
  * core of a small machine. Measured by `npm run bench -- pickup`.
  */
 const LIVE_JUDGE_SETTLE_MS = 250;
-
-// Statuses the engine may start (another) attempt from. `merged` is here on
-// purpose: merged but not verified live is unfinished work.
-const startable = new Set(['todo', 'in_progress', 'merged']);
 
 /**
  * The spine: while the oracle would not say done, start every ready ticket and
@@ -477,7 +473,7 @@ export class Engine {
 
 	/** Review verdicts this ticket has had in this run (capped by reviewRounds). */
 	reviewRounds(id: string): number {
-		return this.events.filter(e => e.type === 'review.result' && e.ticket === id && e.verdict === 'changes').length;
+		return reviewRounds(this.ledger, id);
 	}
 
 	/**
@@ -489,21 +485,7 @@ export class Engine {
 	}
 
 	private openAttempts(): Array<{ticket: string; attempt: number}> {
-		const open = new Map<string, number>();
-		for (const event of this.events) {
-			if (event.type === 'attempt.started') open.set(event.ticket, event.attempt);
-			if (
-				(event.type === 'attempt.failed' ||
-					event.type === 'attempt.interrupted' ||
-					event.type === 'attempt.parked' ||
-					event.type === 'attempt.limited' ||
-					event.type === 'ticket.done') &&
-				open.get(event.ticket) === event.attempt
-			) {
-				open.delete(event.ticket);
-			}
-		}
-		return [...open].map(([ticket, attempt]) => ({ticket, attempt}));
+		return openAttempts(this.ledger);
 	}
 
 	private findEvent<T extends 'merge.done' | 'merge.intent'>(type: T, ticket: string, attempt: number): Extract<EngineEvent, {type: T}> | undefined {
@@ -513,13 +495,7 @@ export class Engine {
 
 	/** What previous attempts of this ticket left for the next fresh worker. */
 	private previousReasons(id: string): string[] {
-		return this.events.flatMap(e => {
-			if (!('ticket' in e) || e.ticket !== id) return [];
-			if (e.type === 'attempt.failed') return [`Attempt ${e.attempt} failed at ${e.stage}: ${e.reason}`];
-			if (e.type === 'attempt.parked') return [`Attempt ${e.attempt} was parked: ${e.reason}. Its work is on your branch; continue from it.`];
-			if (e.type === 'ticket.note') return [`Note${e.attempt ? ` from attempt ${e.attempt}` : ''}: ${e.text}`];
-			return [];
-		});
+		return previousReasons(this.events, id);
 	}
 
 	// ---- what workers say through `proofloop ticket` ----
@@ -677,8 +653,8 @@ export class Engine {
 	}
 
 	/** What the agents of this run have reported spending, in USD. */
-	private spentUsd(): number {
-		return this.events.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' || e.type === 'plan.result' ? (e.usage?.costUsd ?? 0) : 0), 0);
+	spentUsd(): number {
+		return this.ledger.usage.costUsd;
 	}
 
 	private budgetSpent = false;
@@ -702,7 +678,7 @@ export class Engine {
 			slots: ctx.config.concurrency - this.running.size,
 			dispatchable: t =>
 				this.resumeVerify.has(t.id) ||
-				(!this.resetting.has(t.id) && (startable.has(t.status) && this.attemptsUsed(t.id) < this.attemptBudget(t.id) && !this.limitedNow(t.id))),
+				(!this.resetting.has(t.id) && (mayStart(this.ledger, t.id, t.status, this.ctx.config.attempts) && !this.limitedNow(t.id))),
 		});
 		for (const picked of ready) {
 			const ticket = this.tickets.get(picked.id);
@@ -803,10 +779,8 @@ export class Engine {
 
 	/** Whether a usage limit still holds this ticket back (from the log, so it survives a restart). */
 	private limitedNow(id: string): boolean {
-		const last = this.events.findLast(e => e.type === 'attempt.limited' && e.ticket === id);
-		if (last?.type !== 'attempt.limited') return false;
-		const until = Date.parse(last.until);
-		if (until <= Date.now()) return false;
+		const until = limitedUntil(this.ledger, id, Date.now());
+		if (until === undefined) return false;
 		this.wakeAt(until);
 		return true;
 	}

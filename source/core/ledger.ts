@@ -1,14 +1,16 @@
 import type {EngineEvent} from './events.js';
 
 /**
- * The one count of attempts, folded from the event log. The engine (budget,
- * next number), the report and the TUI state all read it, so the number in a
- * prompt, a label, `status`, the report and the ticket file is the same.
+ * The run's ledger: every number counted over the event log, folded in one
+ * place. The engine (budget, next number, cost budget, dispatch), the report,
+ * `status` and the TUI state all read it, so each number has one definition.
  *
  * Charged: an attempt that ended failed, blocked or done. Not charged: one
  * interrupted (engine killed, run stopped, a human gate), parked or limited;
  * its number is used again by the next attempt, so it never exceeds the budget.
  */
+
+export type Usage = {inputTokens: number; outputTokens: number; costUsd: number};
 
 export type TicketAttempts = {
 	/** Attempts charged against the budget. */
@@ -17,25 +19,46 @@ export type TicketAttempts = {
 	open?: number;
 	/** What a retry or a heal set; otherwise the run's default. */
 	budget?: number;
+	/** When the ticket's latest usage limit lifts (ms since the epoch). */
+	limitedUntil?: number;
+	/** Review verdicts that asked for changes (capped by the config's reviewRounds). */
+	reviewRounds?: number;
+	/** What the ticket's workers, planners and reviewers reported spending, in USD. */
+	costUsd?: number;
 };
 
 export type Ledger = {
 	/** The config's `attempts` as the run last recorded it (run.started / run.resumed). */
 	defaultBudget?: number;
 	tickets: ReadonlyMap<string, TicketAttempts>;
+	/** Tokens and cost every agent of the run reported (the cost budget reads this). */
+	usage: Usage;
+	/** Human interventions logged (every kind). */
+	interventions: number;
 };
 
-export const emptyLedger: Ledger = {tickets: new Map()};
+export const noUsage: Usage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
+export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interventions: 0};
 
 const settlesCharged = new Set<EngineEvent['type']>(['attempt.failed', 'ticket.done']);
 const settlesFree = new Set<EngineEvent['type']>(['attempt.interrupted', 'attempt.parked', 'attempt.limited']);
 
+/** Workers' and reviewers' spending add up the same way. */
+export const addUsage = (a: Usage, b: Usage): Usage => ({inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costUsd: a.costUsd + b.costUsd});
+
 /** Fold one event (pure; a new ledger only when the event changes it). */
 export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
-	const set = (id: string, update: (t: TicketAttempts) => TicketAttempts): Ledger => ({
-		...ledger,
-		tickets: new Map(ledger.tickets).set(id, update(ledger.tickets.get(id) ?? {used: 0})),
+	const set = (id: string, update: (t: TicketAttempts) => TicketAttempts, base: Ledger = ledger): Ledger => ({
+		...base,
+		tickets: new Map(base.tickets).set(id, update(base.tickets.get(id) ?? {used: 0})),
 	});
+	// What workers, planners and reviewers reported spending; a review asking for changes uses up a round.
+	if (event.type === 'agent.exited' || event.type === 'review.result' || event.type === 'plan.result') {
+		const spent = event.usage;
+		let next = spent ? set(event.ticket, t => ({...t, costUsd: (t.costUsd ?? 0) + spent.costUsd}), {...ledger, usage: addUsage(ledger.usage, spent)}) : ledger;
+		if (event.type === 'review.result' && event.verdict === 'changes') next = set(event.ticket, t => ({...t, reviewRounds: (t.reviewRounds ?? 0) + 1}), next);
+		return next;
+	}
 	switch (event.type) {
 		case 'run.started':
 		case 'run.resumed':
@@ -44,16 +67,20 @@ export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
 			return set(event.ticket, t => ({...t, open: event.attempt}));
 		case 'attempt.budget':
 			return set(event.ticket, t => ({...t, budget: event.budget}));
-		case 'intervention':
+		case 'intervention': {
+			const counted = {...ledger, interventions: ledger.interventions + 1};
 			// A retry or reset gives a fresh budget on top of what was used.
-			if ((event.kind !== 'retry' && event.kind !== 'reset') || event.ticket === undefined) return ledger;
-			return set(event.ticket, t => ({used: t.used, budget: t.used + (ledger.defaultBudget ?? DEFAULT_BUDGET)}));
+			if ((event.kind !== 'retry' && event.kind !== 'reset') || event.ticket === undefined) return counted;
+			return set(event.ticket, t => ({...t, budget: t.used + (ledger.defaultBudget ?? DEFAULT_BUDGET)}), counted);
+		}
 		default:
 			break;
 	}
 	if ((settlesCharged.has(event.type) || settlesFree.has(event.type)) && 'ticket' in event && typeof event.ticket === 'string' && 'attempt' in event) {
-		if (ledger.tickets.get(event.ticket)?.open !== event.attempt) return ledger;
-		return set(event.ticket, t => ({...(t.budget === undefined ? {} : {budget: t.budget}), used: t.used + (settlesCharged.has(event.type) ? 1 : 0)}));
+		// A usage limit holds the ticket back whichever attempt hit it (so it survives a restart).
+		const limited = event.type === 'attempt.limited' ? set(event.ticket, t => ({...t, limitedUntil: Date.parse(event.until)})) : ledger;
+		if (limited.tickets.get(event.ticket)?.open !== event.attempt) return limited;
+		return set(event.ticket, ({open: _settled, ...t}) => ({...t, used: t.used + (settlesCharged.has(event.type) ? 1 : 0)}), limited);
 	}
 	return ledger;
 }
@@ -89,4 +116,45 @@ export function currentAttempt(ledger: Ledger, id: string): number {
 /** Whether the ticket has attempts left to start. */
 export function hasAttemptsLeft(ledger: Ledger, id: string, fallback?: number): boolean {
 	return attemptsUsed(ledger, id) < attemptBudget(ledger, id, fallback);
+}
+
+/** Attempts started and not settled: a resume either continues them (merged) or ends them as interrupted. */
+export function openAttempts(ledger: Ledger): Array<{ticket: string; attempt: number}> {
+	return [...ledger.tickets].flatMap(([ticket, t]) => (t.open === undefined ? [] : [{ticket, attempt: t.open}]));
+}
+
+// Statuses an attempt may start from. `merged` is here on purpose: merged but
+// not verified live is unfinished work.
+export const startableStatuses: ReadonlySet<string> = new Set(['todo', 'in_progress', 'merged']);
+
+/** Whether the engine may start an attempt of this ticket, a usage limit aside (see limitedUntil). */
+export function mayStart(ledger: Ledger, id: string, status: string, fallback?: number): boolean {
+	return startableStatuses.has(status) && hasAttemptsLeft(ledger, id, fallback);
+}
+
+/** When a usage limit that still holds the ticket back lifts (ms since the epoch); undefined when none does. */
+export function limitedUntil(ledger: Ledger, id: string, now: number): number | undefined {
+	const until = attemptsOf(ledger, id).limitedUntil;
+	return until !== undefined && until > now ? until : undefined;
+}
+
+/** Review verdicts that asked this ticket for changes in this run. */
+export function reviewRounds(ledger: Ledger, id: string): number {
+	return attemptsOf(ledger, id).reviewRounds ?? 0;
+}
+
+/** What the ticket's agents reported spending, in USD. */
+export function ticketCost(ledger: Ledger, id: string): number {
+	return attemptsOf(ledger, id).costUsd ?? 0;
+}
+
+/** What previous attempts of this ticket left for the next fresh worker (failures, parkings, notes). */
+export function previousReasons(events: readonly EngineEvent[], id: string): string[] {
+	return events.flatMap(e => {
+		if (!('ticket' in e) || e.ticket !== id) return [];
+		if (e.type === 'attempt.failed') return [`Attempt ${e.attempt} failed at ${e.stage}: ${e.reason}`];
+		if (e.type === 'attempt.parked') return [`Attempt ${e.attempt} was parked: ${e.reason}. Its work is on your branch; continue from it.`];
+		if (e.type === 'ticket.note') return [`Note${e.attempt ? ` from attempt ${e.attempt}` : ''}: ${e.text}`];
+		return [];
+	});
 }

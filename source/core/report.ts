@@ -2,7 +2,7 @@ import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
 import type {EngineEvent} from './events.js';
-import {attemptsUsed, buildLedger} from './ledger.js';
+import {attemptsUsed, buildLedger, ticketCost} from './ledger.js';
 import type {Manifest} from './run-dir.js';
 import {describeDirtyStart, describeKept} from './user-checkout.js';
 
@@ -60,7 +60,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 	const verdict = events.findLast(e => e.type === 'oracle.verdict');
 	const ids = [...new Set([...manifest.ticket_ids, ...tickets.filter(t => t.batch === manifest.batch).map(t => t.id)])];
 	const byId = new Map(tickets.map(t => [t.id, t]));
-	// Attempts as the engine counted them (ledger.ts): interrupted ones are not charged.
+	// Attempts and cost as the engine counts them (ledger.ts): interrupted, parked and limited attempts are not charged.
 	const ledger = buildLedger(events);
 	const filedFrom = new Map(events.flatMap(e => (e.type === 'ticket.filed' ? [[e.ticket, e.from] as const] : [])));
 	const perTicket = ids.map((id): TicketReport => {
@@ -76,7 +76,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 			seconds: begin && end ? (Date.parse(end.at) - Date.parse(begin.at)) / 1000 : 0,
 			...(ticket?.merge_commit ? {mergeCommit: ticket.merge_commit} : {}),
 			failures: mine.flatMap(e => (e.type === 'attempt.failed' ? [`attempt ${e.attempt} (${e.stage}): ${e.reason.split('\n')[0]}`] : [])),
-			costUsd: mine.reduce((sum, e) => sum + (e.type === 'agent.exited' ? e.usage.costUsd : e.type === 'review.result' || e.type === 'plan.result' ? (e.usage?.costUsd ?? 0) : 0), 0),
+			costUsd: ticketCost(ledger, id),
 			caught: mine.reduce<Record<string, number>>((acc, e) => (e.type === 'attempt.failed' ? {...acc, [e.stage]: (acc[e.stage] ?? 0) + 1} : acc), {}),
 			filed: events.flatMap(e => (e.type === 'ticket.filed' && e.from === id ? [e.ticket] : [])),
 			...(filedFrom.has(id) ? {discoveredFrom: filedFrom.get(id)} : {}),
@@ -108,7 +108,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		...containmentOf(events),
 		harnessRepeats: events.flatMap(e => (e.type === 'harness.repeated' ? [{signature: e.signature, tickets: e.tickets, count: e.count}] : [])),
 		filedByLoop: [...filedFrom.keys()],
-		costUsd: perTicket.reduce((sum, t) => sum + t.costUsd, 0),
+		costUsd: ledger.usage.costUsd,
 		tickets: perTicket,
 		checkoutNotices: events.flatMap(e => (e.type === 'checkout.dirty' ? [describeDirtyStart(e)] : e.type === 'checkout.kept' ? [describeKept(e)] : [])),
 	};

@@ -1,7 +1,7 @@
 import type {EngineEvent, Stage, TicketSummary} from './events.js';
 import {describeKept, keptFooter} from './user-checkout.js';
 import {compareIds, readySet, waitingOn, type SchedulableTicket} from './scheduler.js';
-import {attemptsOf, emptyLedger, ledgerStep, type Ledger} from './ledger.js';
+import {attemptsOf, emptyLedger, ledgerStep, limitedUntil, mayStart, type Ledger} from './ledger.js';
 
 // What a client (the TUI, `proofloop status`) knows of a run: a pure fold of
 // the event log. Attaching = replay the log through reduce(), then keep
@@ -84,7 +84,8 @@ const MAX_WARNINGS = 20;
 /** Fold one event into the state (returns a new top-level object; maps are copied when they change). */
 export function reduce(state: RunState, event: EngineEvent): RunState {
 	const ledger = ledgerStep(state.ledger, event);
-	const next = reduceView({...state, ledger}, event);
+	// Cost and interventions are the ledger's numbers, the same the engine and the report read.
+	const next = {...reduceView({...state, ledger}, event), usage: ledger.usage, interventions: ledger.interventions};
 	if (ledger === state.ledger || !('ticket' in event) || event.ticket === undefined) return next;
 	const view = next.tickets.get(event.ticket);
 	if (!view) return next;
@@ -130,14 +131,8 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, stage: event.stage, stalled: false});
 			return next;
 		}
-		case 'review.result':
-		case 'plan.result':
-			if (!event.usage) return next;
-			return {...next, usage: addUsage(state.usage, event.usage)};
 		case 'heal.result':
 			return {...next, heals: state.heals + 1};
-		case 'agent.exited':
-			return {...next, usage: addUsage(state.usage, event.usage)};
 		case 'agent.waiting': {
 			const worker = event.role === 'worker' ? next.workers.get(event.ticket) : undefined;
 			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, waitingForSlot: `${event.agent} (cap ${event.cap})`});
@@ -167,7 +162,6 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 		case 'oracle.verdict':
 			return {...next, oracle: {exit: event.exit, verdict: event.verdict, summary: event.summary, at: event.at, holding: event.holding}};
 		case 'intervention':
-			next.interventions = state.interventions + 1;
 			if (event.kind === 'pause') next.paused = true;
 			if (event.kind === 'resume') next.paused = false;
 			if (event.kind === 'stop') next.stopping = true;
@@ -196,10 +190,6 @@ export function tamperLine(event: Extract<EngineEvent, {type: 'tamper.refused'}>
 	return `TAMPER refused: ${who} sent \`${event.verb}\` on the ${event.channel} channel (${event.detail})`;
 }
 
-type Usage = RunState['usage'];
-/** Workers' and reviewers' spending add up the same way. */
-const addUsage = (a: Usage, b: Usage): Usage => ({inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costUsd: a.costUsd + b.costUsd});
-
 function without<V>(map: Map<string, V>, key: string): Map<string, V> {
 	if (!map.has(key)) return map;
 	const copy = new Map(map);
@@ -217,7 +207,7 @@ export type GroupedTicket = TicketView & {group: TicketGroup; waitingOn?: {deps:
  * (deps done, locks free), ignoring the concurrency cap: a ready ticket shown
  * here is one the engine would start as soon as a slot frees.
  */
-export function groupTickets(state: RunState, maxAttempts = Number.POSITIVE_INFINITY): GroupedTicket[] {
+export function groupTickets(state: RunState, maxAttempts = Number.POSITIVE_INFINITY, now = Date.now()): GroupedTicket[] {
 	const tickets = [...state.tickets.values()];
 	const statusOf = (id: string) => state.tickets.get(id)?.status;
 	const heldLocks = new Set([...state.workers.keys()].flatMap(id => state.tickets.get(id)?.locks ?? []));
@@ -229,10 +219,8 @@ export function groupTickets(state: RunState, maxAttempts = Number.POSITIVE_INFI
 			running: new Set(state.workers.keys()),
 			heldLocks,
 			slots: Number.POSITIVE_INFINITY,
-			dispatchable: t => {
-				const view = state.tickets.get(t.id);
-				return ['todo', 'in_progress', 'merged'].includes(t.status) && (view?.attempts ?? 0) < (view?.budget ?? maxAttempts);
-			},
+			// The engine's own test (ledger.ts): a startable status, attempts left, no usage limit holding it back.
+			dispatchable: t => mayStart(state.ledger, t.id, t.status, state.ledger.defaultBudget ?? maxAttempts) && limitedUntil(state.ledger, t.id, now) === undefined,
 		}).map(t => t.id),
 	);
 	const groupOf = (t: TicketView): TicketGroup => {

@@ -2,24 +2,39 @@ import {describe, expect, it} from 'vitest';
 import type {EngineContext} from '../../../source/core/context.js';
 import {Engine} from '../../../source/core/engine.js';
 import type {EngineEvent, NewEvent} from '../../../source/core/events.js';
-import {attemptBudget, attemptsUsed, buildLedger, currentAttempt} from '../../../source/core/ledger.js';
+import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, limitedUntil, openAttempts, previousReasons, reviewRounds} from '../../../source/core/ledger.js';
 import {buildReport} from '../../../source/core/report.js';
 import type {Manifest} from '../../../source/core/run-dir.js';
-import {emptyRunState, reduce} from '../../../source/core/run-state.js';
+import {emptyRunState, groupTickets, reduce} from '../../../source/core/run-state.js';
+import {createRunStateStore} from '../../../source/ui/use-run-state.js';
 import type {Ticket} from '../../../source/tracker/ticket.js';
 
-/** A log as engine kills leave it: attempts cut (interrupted on resume), parked, limited, failed, done. */
+const spent = (costUsd: number) => ({inputTokens: 1000, outputTokens: 100, costUsd});
+/** A usage limit that holds T-3 back until far in the future. */
+const LIMIT_LIFTS = new Date(Date.UTC(2999, 0, 1)).toISOString();
+
+/** A log as engine kills leave it: attempts cut (interrupted on resume), parked, limited, failed, done; each spending. */
 function killedLog(): EngineEvent[] {
 	const raw: NewEvent[] = [
 		{type: 'run.started', runId: 'r', batch: 'b', base: 'main', baseCommit: 'c', ticketIds: ['T-1', 'T-2'], oracleSha256: 'x', pid: 1, attempts: 3},
-		{type: 'run.tickets', tickets: ['T-1', 'T-2'].map(id => ({id, title: id, status: 'todo', deps: [], locks: [], priority: 2}))},
+		{type: 'run.tickets', tickets: ['T-1', 'T-2', 'T-3'].map(id => ({id, title: id, status: 'todo', deps: [], locks: [], priority: 2}))},
 		{type: 'attempt.started', ticket: 'T-1', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
+		{type: 'agent.exited', ticket: 'T-1', attempt: 1, ok: true, reason: 'exit 0', durationMs: 1, usage: spent(0.5)},
 		{type: 'attempt.started', ticket: 'T-2', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
+		// T-3: parked (it filed a blocker), then limited: neither is charged, both spent.
+		{type: 'attempt.started', ticket: 'T-3', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
+		{type: 'plan.result', ticket: 'T-3', attempt: 1, round: 1, verdict: 'approve', findings: [], plan: 'p', usage: spent(0.25)},
+		{type: 'attempt.parked', ticket: 'T-3', attempt: 1, reason: 'filed a blocker'},
+		{type: 'attempt.started', ticket: 'T-3', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
+		{type: 'agent.exited', ticket: 'T-3', attempt: 1, ok: false, reason: 'rate limit', durationMs: 1, usage: spent(0.125)},
+		{type: 'attempt.limited', ticket: 'T-3', attempt: 1, until: LIMIT_LIFTS, reason: 'rate limit'},
 		// engine killed; resumed: both open attempts interrupted, not charged
 		{type: 'run.resumed', pid: 2, attempts: 3},
 		{type: 'attempt.interrupted', ticket: 'T-1', attempt: 1, reason: 'killed'},
 		{type: 'attempt.interrupted', ticket: 'T-2', attempt: 1, reason: 'killed'},
 		{type: 'attempt.started', ticket: 'T-1', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
+		{type: 'agent.exited', ticket: 'T-1', attempt: 1, ok: true, reason: 'exit 0', durationMs: 1, usage: spent(1)},
+		{type: 'review.result', ticket: 'T-1', attempt: 1, round: 1, verdict: 'changes', findings: ['no test'], usage: spent(0.0625)},
 		{type: 'attempt.failed', ticket: 'T-1', attempt: 1, stage: 'checks', reason: 'exit 1'},
 		{type: 'attempt.started', ticket: 'T-2', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
 		{type: 'attempt.limited', ticket: 'T-2', attempt: 1, until: new Date(0).toISOString(), reason: 'rate limit'},
@@ -29,6 +44,7 @@ function killedLog(): EngineEvent[] {
 		{type: 'attempt.started', ticket: 'T-1', attempt: 2, maxAttempts: 3, agent: 'demo', worktree: '/w'},
 		{type: 'attempt.failed', ticket: 'T-1', attempt: 2, stage: 'verify', reason: 'exit 1'},
 		{type: 'attempt.started', ticket: 'T-2', attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
+		{type: 'agent.exited', ticket: 'T-2', attempt: 1, ok: true, reason: 'exit 0', durationMs: 1, usage: spent(2)},
 		{type: 'ticket.done', ticket: 'T-2', attempt: 1, mergeCommit: 'm', verifyDigest: 'd'},
 		// T-1 runs its third attempt: open, not charged yet
 		{type: 'attempt.started', ticket: 'T-1', attempt: 3, maxAttempts: 3, agent: 'demo', worktree: '/w'},
@@ -41,7 +57,7 @@ const manifest: Manifest = {
 	batch: 'b',
 	base_branch: 'main',
 	base_commit: 'c',
-	ticket_ids: ['T-1', 'T-2'],
+	ticket_ids: ['T-1', 'T-2', 'T-3'],
 	oracle_sha256: 'x',
 	config_sha256: 'y',
 	created_at: new Date(0).toISOString(),
@@ -50,40 +66,79 @@ const manifest: Manifest = {
 
 const ticket = (id: string, status: Ticket['status']): Ticket => ({id, title: id, status, batch: 'b', deps: [], locks: [], priority: 2, text: '', file: `${id}.md`}) as unknown as Ticket;
 
-/** An engine over this history: only what its constructor reads (config, manifest, the log). */
-function engineOver(history: EngineEvent[]): Engine {
+/** An engine over this history (only what its constructor reads: config, manifest, the log); `live` events reach it as the log appends them. */
+function engineOver(history: EngineEvent[], live: EngineEvent[] = []): Engine {
+	const listeners: Array<(event: EngineEvent) => void> = [];
 	const ctx = {
 		config: {attempts: 3, selfHeal: {repeatLimit: 3}},
 		manifest: {oracle_sha256: 'x'},
-		log: {subscribe: () => () => undefined, append: () => undefined},
+		log: {subscribe: (listener: (event: EngineEvent) => void) => listeners.push(listener), append: () => undefined},
 	} as unknown as EngineContext;
 	const engine = new Engine(ctx, history);
 	// It never runs: close the oracle watch its constructor opened.
 	(engine as unknown as {oracleTamper: {close(): void}}).oracleTamper.close();
+	for (const event of live) for (const listener of listeners) listener(event);
 	return engine;
 }
 
-describe('the attempt ledger', () => {
-	it('the engine, the report and the run state count the same attempts, interrupted ones not charged', () => {
+/** The TUI's store, fed the log the way a control client delivers it. */
+function tuiOver(events: EngineEvent[]) {
+	let deliver: (event: EngineEvent) => void = () => undefined;
+	const store = createRunStateStore({subscribe: listener => (deliver = listener), onClose: () => undefined}, {intervalMs: 0});
+	for (const event of events) deliver(event);
+	store.flush();
+	const {state} = store.getSnapshot();
+	store.dispose();
+	return state;
+}
+
+describe('the ledger', () => {
+	it('the engine, the report and the TUI state count the same attempts and cost: interrupted, parked and limited attempts not charged, all spending counted', () => {
 		const events = killedLog();
 		const ledger = buildLedger(events);
 		expect(attemptsUsed(ledger, 'T-1')).toBe(2);
 		expect(attemptsUsed(ledger, 'T-2')).toBe(1);
+		expect(attemptsUsed(ledger, 'T-3')).toBe(0);
 		expect(currentAttempt(ledger, 'T-1')).toBe(3);
+		expect(currentAttempt(ledger, 'T-3')).toBe(1);
+		// Every run of an agent is paid for, charged or not: 0.5 + 1 + 0.0625 (T-1), 2 (T-2), 0.25 + 0.125 (T-3).
+		expect(ledger.usage.costUsd).toBe(3.9375);
 
-		const engine = engineOver(events);
-		const report = buildReport(manifest, events, [ticket('T-1', 'in_progress'), ticket('T-2', 'done')]);
-		const state = events.reduce(reduce, emptyRunState());
-		for (const id of ['T-1', 'T-2']) {
+		// Half the log read at start, half appended live: the engine folds it to the same numbers.
+		const engine = engineOver(events.slice(0, 12), events.slice(12));
+		const report = buildReport(manifest, events, [ticket('T-1', 'in_progress'), ticket('T-2', 'done'), ticket('T-3', 'todo')]);
+		const tui = tuiOver(events);
+		const costs = {'T-1': 1.5625, 'T-2': 2, 'T-3': 0.375};
+		for (const [id, cost] of Object.entries(costs)) {
 			const used = attemptsUsed(ledger, id);
 			expect(engine.attemptsView(id).used, `engine ${id}`).toBe(used);
 			expect(report.tickets.find(t => t.id === id)?.attempts, `report ${id}`).toBe(used);
-			expect(state.tickets.get(id)?.attempts, `run state ${id}`).toBe(used);
+			expect(tui.tickets.get(id)?.attempts, `TUI ${id}`).toBe(used);
+			expect(report.tickets.find(t => t.id === id)?.costUsd, `report cost ${id}`).toBe(cost);
 		}
+		expect(engine.spentUsd()).toBe(3.9375);
+		expect(report.costUsd).toBe(3.9375);
+		expect(tui.usage.costUsd).toBe(3.9375);
 		// The running attempt's number is the same on the engine and the TUI, and within the budget.
 		expect(engine.attemptsView('T-1').current).toBe(3);
-		expect(state.workers.get('T-1')?.attempt).toBe(3);
+		expect(tui.workers.get('T-1')?.attempt).toBe(3);
 		expect(engine.attemptsView('T-1').budget).toBe(3);
+		// A usage limit that still holds is not "ready" on screen: the engine would not start it either.
+		expect(groupTickets(tui, 3, Date.parse('2030-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('waiting');
+		expect(groupTickets(tui, 3, Date.parse('3000-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('ready');
+	});
+
+	it('open attempts, review rounds and what earlier attempts left are read from the same log', () => {
+		const events = killedLog();
+		const ledger = buildLedger(events);
+		// Only T-1's third attempt is open: a resume either continues it or ends it as interrupted.
+		expect(openAttempts(ledger)).toEqual([{ticket: 'T-1', attempt: 3}]);
+		expect(reviewRounds(ledger, 'T-1')).toBe(1);
+		expect(engineOver(events).reviewRounds('T-1')).toBe(1);
+		expect(previousReasons(events, 'T-1')).toEqual(['Attempt 1 failed at checks: exit 1', 'Attempt 2 failed at verify: exit 1']);
+		expect(previousReasons(events, 'T-3')).toEqual(['Attempt 1 was parked: filed a blocker. Its work is on your branch; continue from it.']);
+		expect(limitedUntil(ledger, 'T-3', Date.parse('2030-01-01T00:00:00Z'))).toBe(Date.parse(LIMIT_LIFTS));
+		expect(limitedUntil(ledger, 'T-2', Date.parse('2030-01-01T00:00:00Z'))).toBeUndefined();
 	});
 
 	it('a retry gives a fresh budget on top of what was used; a heal grant survives a resume', () => {
