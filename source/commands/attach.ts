@@ -2,6 +2,7 @@ import type {Command} from 'commander';
 import type {ControlClient} from '../core/control-client.js';
 import {plainPrinter} from '../core/progress.js';
 import {loadProjectConfig} from '../core/config.js';
+import type {NotifyKind} from '../core/notify/config.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -32,13 +33,16 @@ export async function attach(cwd: string): Promise<number> {
 	process.env.CI = 'false';
 	const {attachTui} = await import('../ui/attach.js');
 	let maxAttempts = 3;
+	let bell: NotifyKind[] = [];
 	try {
-		maxAttempts = loadProjectConfig(repoRoot).attempts;
+		const config = loadProjectConfig(repoRoot);
+		maxAttempts = config.attempts;
+		bell = config.notify.bell ? config.notify.on : [];
 	} catch {
 		// The engine validated the config when it started; a client only draws.
 	}
 	try {
-		const outcome = await attachTui({client, repoRoot, runId, maxAttempts});
+		const outcome = await attachTui({client, repoRoot, runId, maxAttempts, bell});
 		return outcome.reason === 'finished' ? (outcome.oracleExit ?? 2) : 0;
 	} finally {
 		client.close();

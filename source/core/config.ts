@@ -3,6 +3,7 @@ import path from 'node:path';
 import {z} from 'zod';
 import {AGENT_TYPES, AgentConfig} from '../agents/config.js';
 import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
+import {NOTIFY_DEFAULT, NotifyConfig} from './notify/config.js';
 
 export const CONFIG_PATH = '.proofloop/config.json';
 
@@ -88,6 +89,9 @@ export const ProjectConfig = z
 			.boolean()
 			.default(true)
 			.describe("A worker's blocked claim on a ticket's first attempt is challenged: the next fresh attempt must look for another path before the block stands."),
+		notify: NotifyConfig.default(NOTIFY_DEFAULT).describe(
+			'Tell a person when the run finishes, stops short, or needs them (a blocker that stood, a heal refused, a tamper refused, a budget spent): a command (the notification as JSON on stdin), a webhook (Slack-compatible), a desktop notification, the TUI bell. A failing notifier is a warning; the run never waits on one past timeoutSeconds.',
+		),
 		protectedPaths: z
 			.array(z.string().min(1))
 			.default(['oracle/', '.proofloop/'])

@@ -663,7 +663,7 @@ export class Engine {
 		const {ctx} = this;
 		if (ctx.config.costBudgetUsd !== undefined && this.spentUsd() >= ctx.config.costBudgetUsd) {
 			if (!this.budgetSpent) {
-				ctx.log.append({type: 'warning', message: `the cost budget of $${ctx.config.costBudgetUsd} is spent ($${this.spentUsd().toFixed(2)}): no new attempts start`});
+				ctx.log.append({type: 'warning', budget: 'cost', message: `the cost budget of $${ctx.config.costBudgetUsd} is spent ($${this.spentUsd().toFixed(2)}): no new attempts start`});
 			}
 			this.budgetSpent = true;
 			return;

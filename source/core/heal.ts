@@ -19,8 +19,8 @@ import {readManifest} from './run-dir.js';
 // box the agents (sandbox, sandboxPaths, agentEnv), never the oracle or the tickets.
 export const HARNESS_PATHS = ['.proofloop/prompts/', CONFIG_PATH, '.proofloop/hooks/'];
 const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect', 'reviewer'] as const;
-// What boxes the agents and what they see: turning either down is a person's choice, never a healer's.
-const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv'] as const;
+// What boxes the agents and what they see (and notify, whose command runs outside every box): turning either down is a person's choice, never a healer's.
+const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv', 'notify'] as const;
 
 export const HealVerdict = z.discriminatedUnion('verdict', [
 	z.object({verdict: z.literal('harness-gap'), change: z.string().min(1)}),
@@ -104,7 +104,7 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which defines what done means`);
 	}
 	for (const field of TRUST_CONFIG_FIELDS) {
-		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which decides how the agents are boxed and what they see (a person's choice)`);
+		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which decides how the agents are boxed, what they see, or what runs outside every box (a person's choice)`);
 	}
 	for (const name of ['worker', 'reviewer', 'heal', 'plan', 'plan-review'] as const) {
 		const file = `.proofloop/prompts/${name}.md`;

@@ -35,6 +35,7 @@ import {diskFullCause, DiskFullError, RunUnwritableError} from './disk-full.js';
 import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
 import {refuseUnlessPreflight} from './preflight.js';
+import {Notifier} from './notify/notifier.js';
 
 export {InputError} from './input-error.js';
 
@@ -136,6 +137,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		// Any other write of the run that finds the disk full (a prompt, an agent's log, a check's output) stops it the same way, instead of failing the attempt.
 		const onDiskFull = (cause: string, file: string | undefined): never => unwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause);
 		if (opts.onEvent) log.subscribe(opts.onEvent);
+		const notifier = new Notifier(config.notify, {runId: run.id, batch: manifest.batch, repo: root}, log, env);
 		repo.onCheckoutKept = kept => log.append({type: 'checkout.kept', ...kept});
 		for (const d of dirty) log.append({type: 'checkout.dirty', path: d.path, files: d.files});
 		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
@@ -268,12 +270,14 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);
 			// No control request may reach a closed log (a gate arriving now would fail to write and end a finished run at exit 2).
+			await notifier.settle();
 			await server.close();
 			log.close();
 			return {exit: verdict.exit, run, verdict, resumed: Boolean(resumable), report};
 		} finally {
 			process.off('SIGINT', onSignal);
 			process.off('SIGTERM', onSignal);
+			await notifier.settle();
 			await repo.dropSpares();
 			await server.close();
 			tamper.end();

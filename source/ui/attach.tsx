@@ -3,6 +3,8 @@ import {useEffect, useMemo, useRef} from 'react';
 import type {Control} from '../core/control.js';
 import {runDir} from '../core/run-dir.js';
 import {App} from './App.js';
+import {ringTerminal, withBell} from './bell.js';
+import type {NotifyKind} from '../core/notify/config.js';
 import {canShowTui, enterFullScreen, inPlaceFrames} from './terminal.js';
 import {createRunStateStore, useRunState, type RunSource, type RunStateStore} from './use-run-state.js';
 
@@ -26,6 +28,8 @@ export type AttachOptions = {
 	finalMs?: number;
 	/** Do not print the closing line (the caller prints its own). */
 	quiet?: boolean;
+	/** Ring the terminal bell on these live notifications (config notify.bell, notify.on). */
+	bell?: readonly NotifyKind[];
 	/** Streams (default: the process's; tests pass fakes). */
 	stdin?: NodeJS.ReadStream;
 	stdout?: NodeJS.WriteStream;
@@ -93,7 +97,7 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 	const run = runDir(opts.repoRoot, opts.runId);
 	const logFileOf = (ticket: string, attempt: number): string => run.logFile(ticket, attempt);
 	// Subscribe before the first frame so the replay is already streaming in.
-	const store = createRunStateStore(client);
+	const store = createRunStateStore(withBell(client, opts.bell ?? [], ringTerminal(stdout)));
 
 	return new Promise<AttachResult>(resolve => {
 		let finished = false;

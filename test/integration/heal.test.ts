@@ -37,7 +37,7 @@ describe('self-heal: the harness may change, the verifier never', () => {
 		expect((await runCli(root, ['oracle'])).exitCode).toBe(0);
 	});
 
-	for (const mode of ['edit-oracle', 'change-batch', 'delete-ticket', 'unsandbox', 'weaken-checks']) {
+	for (const mode of ['edit-oracle', 'change-batch', 'delete-ticket', 'unsandbox', 'weaken-checks', 'notify-command']) {
 		it(`a healer that weakens the verifier (${mode}) is refused, nothing of its change applied, and the oracle still says not done`, async () => {
 			const {root, env} = stuckRepo({selfHeal: {max: 1, healer}});
 			const before = snapshot(root);

@@ -1,0 +1,69 @@
+import type {EngineEvent, NewEvent} from '../events.js';
+import type {NotifyConfig} from './config.js';
+import {notificationOf, type Notification, type RunInfo} from './notification.js';
+import {desktopNotifier, redactUrl, sendCommand, sendWebhook} from './send.js';
+
+type Log = {append(event: NewEvent): unknown; subscribe(listener: (event: EngineEvent) => void): () => void};
+
+/**
+ * Tells a person what the run's events say they should know (notification.ts),
+ * through each configured notifier at once, off the engine's path: a notifier
+ * that fails or hangs is a warning in the log, and is given up on after its timeout.
+ */
+export class Notifier {
+	private readonly inflight = new Set<Promise<void>>();
+	private lastVerdict: Notification['verdict'];
+	private closed = false;
+	private readonly unsubscribe: () => void;
+	private readonly desktop: ReturnType<typeof desktopNotifier>;
+
+	constructor(
+		private readonly config: NotifyConfig,
+		private readonly run: RunInfo,
+		private readonly log: Log,
+		private readonly env: NodeJS.ProcessEnv,
+	) {
+		this.desktop = config.desktop ? desktopNotifier(env) : undefined;
+		this.unsubscribe = log.subscribe(event => this.onEvent(event));
+	}
+
+	/** Whether any notifier leaves the process (the bell is the TUI's). */
+	get active(): boolean {
+		return Boolean(this.config.command || this.config.webhook || this.desktop);
+	}
+
+	private onEvent(event: EngineEvent): void {
+		if (event.type === 'oracle.verdict') this.lastVerdict = {exit: event.exit, verdict: event.verdict, summary: event.summary};
+		if (this.closed || !this.active) return;
+		const notification = notificationOf(event, this.run, this.lastVerdict);
+		if (!notification || !this.config.on.includes(notification.kind)) return;
+		const timeoutMs = this.config.timeoutSeconds * 1000;
+		const {command, webhook} = this.config;
+		if (command) this.track(`command \`${command}\``, notification, sendCommand(command, notification, timeoutMs, this.env));
+		if (webhook) {
+			const target = typeof webhook === 'string' ? {url: webhook, headers: {}} : webhook;
+			this.track(`webhook ${redactUrl(target.url)}`, notification, sendWebhook(target, notification, timeoutMs));
+		}
+		if (this.desktop) this.track('desktop notification', notification, this.desktop(`proofloop: ${notification.kind}`, notification.message, timeoutMs));
+	}
+
+	private track(what: string, notification: Notification, sending: Promise<void>): void {
+		const tracked: Promise<void> = sending
+			.catch((error: unknown) => {
+				// After settle() the log is closing: nothing may be written to it any more.
+				if (!this.closed) this.log.append({type: 'warning', message: `notify: the ${what} failed for ${notification.kind} (${notification.reason}): ${(error as Error).message}; the run goes on`});
+			})
+			.finally(() => this.inflight.delete(tracked));
+		this.inflight.add(tracked);
+	}
+
+	/** Wait for the notifications still going out (each ends by its timeout), then stop: call before the log closes. */
+	async settle(): Promise<void> {
+		const limit = this.config.timeoutSeconds * 1000 + 1000;
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([Promise.allSettled([...this.inflight]), new Promise(resolve => (timer = setTimeout(resolve, limit)))]);
+		clearTimeout(timer);
+		this.closed = true;
+		this.unsubscribe();
+	}
+}
