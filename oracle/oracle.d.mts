@@ -35,3 +35,12 @@ export function parseFrontMatter(text: string): FrontMatterResult;
 
 /** The oracle CLI: prints its verdict and returns the exit code (0 done, 1 not done, 2 cannot judge). */
 export function main(argv: readonly string[]): 0 | 1 | 2;
+
+/** Every key a ticket's front matter may hold; the tracker's zod schema lists the same. */
+export const TICKET_KEYS: readonly string[];
+
+/** The known key a person most likely meant by `key`, or undefined. */
+export function closestTicketKey(key: string): string | undefined;
+
+/** Every front-matter key outside TICKET_KEYS, in file order, with its line, message and fix. */
+export function unknownTicketKeys(data: Record<string, unknown>, keyLines: Record<string, number>): Array<{key: string; line: number; message: string; fix: string}>;

@@ -301,6 +301,63 @@ function quotedScalar(text, pos, n) {
 }
 
 // ---------------------------------------------------------------------------
+// Ticket keys: a closed set. A typo'd key (depends: for deps:) would silently
+// drop what it says, so it is an error naming the closest known key. The
+// engine's tracker runs this same check; its zod schema must list these keys.
+// ---------------------------------------------------------------------------
+
+export const TICKET_KEYS = [
+	'id', 'title', 'status', 'batch', 'deps', 'locks', 'priority', 'checks', 'verify', 'demo',
+	'merge_commit', 'verify_digest', 'done_at', 'attempts', 'failure', 'gate', 'allow',
+	'discovered_from', 'filed_by_run', 'block',
+];
+
+// Words people write for a known key that no edit distance would find.
+const KEY_ALIASES = {
+	depends: 'deps', depends_on: 'deps', dependencies: 'deps', requires: 'deps', needs: 'deps', after: 'deps', blocked_by: 'deps',
+	lock: 'locks', check: 'checks', tests: 'checks', verification: 'verify', name: 'title', summary: 'title', state: 'status', dep: 'deps',
+};
+
+function editDistance(a, b) {
+	let row = Array.from({length: b.length + 1}, (_, j) => j);
+	for (let i = 1; i <= a.length; i++) {
+		const next = [i];
+		for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+		row = next;
+	}
+	return row[b.length];
+}
+
+/** The known key a person most likely meant, or undefined when none is close. */
+export function closestTicketKey(key) {
+	const lower = key.toLowerCase().replaceAll('-', '_');
+	if (Object.hasOwn(KEY_ALIASES, lower)) return KEY_ALIASES[lower];
+	if (TICKET_KEYS.includes(lower)) return lower;
+	let best;
+	let bestDistance = Infinity;
+	for (const known of TICKET_KEYS) {
+		const distance = editDistance(lower, known);
+		if (distance < bestDistance) [best, bestDistance] = [known, distance];
+	}
+	return bestDistance <= Math.max(1, Math.floor(key.length / 2)) ? best : undefined;
+}
+
+/** Every front-matter key outside TICKET_KEYS, in file order, with its line and the fix. */
+export function unknownTicketKeys(data, keyLines) {
+	return Object.keys(data)
+		.filter((key) => !TICKET_KEYS.includes(key))
+		.map((key) => {
+			const near = closestTicketKey(key);
+			return {
+				key,
+				line: keyLines[key] ?? 1,
+				message: `unknown key '${key}'${near ? ` (did you mean ${near}?)` : ''}`,
+				fix: near ? `rename it to '${near}:'` : `remove it; a ticket's keys are ${TICKET_KEYS.join(', ')}`,
+			};
+		});
+}
+
+// ---------------------------------------------------------------------------
 // The verdict.
 // ---------------------------------------------------------------------------
 
@@ -447,6 +504,9 @@ function loadTickets(root, trackerDir) {
 		const parsed = parseFrontMatter(text);
 		if (!parsed.ok) cannot(`${file}:${parsed.line}: ${parsed.message} (fix: ${parsed.fix})`);
 		const {data, keyLines} = parsed;
+		// A key this oracle does not know may mean something it would ignore: no verdict (fail closed).
+		const [unknown] = unknownTicketKeys(data, keyLines);
+		if (unknown) cannot(`${file}:${unknown.line}: ${unknown.message} (fix: ${unknown.fix})`);
 		if (!nonEmptyString(data.id)) cannot(`${file}:${keyLines.id ?? 1}: missing id (fix: add a line 'id: T-1')`);
 		if (!STATUSES.includes(data.status)) {
 			const what = data.status === undefined ? 'missing status' : `unknown status ${JSON.stringify(data.status)}`;

@@ -10,6 +10,7 @@ import {resolveSandbox} from '../agents/sandbox.js';
 import {AGENT_ENV_ALLOW, envAllowed} from '../core/context.js';
 import {boxVisible, preflight} from '../core/preflight.js';
 import {FileTracker} from '../tracker/files.js';
+import {outsideBatch} from '../tracker/outside-batch.js';
 
 /** Check what a run here needs: git, each configured agent CLI (found, version, the flags we rely on), the sandbox tool. */
 export function registerDoctor(program: Command): void {
@@ -27,7 +28,15 @@ export function registerDoctor(program: Command): void {
 				if (!config.agent) report.checks.unshift(await noAgentCheck());
 				// The run's own gate, and what the agents will not see of this environment.
 				const tracker = new FileTracker({repoRoot: repo.root, dir: config.tracker.dir});
-				const tickets = (await tracker.load()).filter(t => t.batch === config.batch);
+				const all = await tracker.load();
+				const tickets = all.filter(t => t.batch === config.batch);
+				const outside = outsideBatch(all, config.batch);
+				report.checks.push({
+					name: 'batch',
+					ok: tickets.length > 0,
+					detail: `${tickets.length} ticket${tickets.length === 1 ? '' : 's'} in batch '${config.batch}'${outside.length > 0 ? `; outside it:\n${outside.map(line => `        ${line}`).join('\n')}` : ''}`,
+					fix: `give tickets 'batch: ${config.batch}', or set "batch" in ${CONFIG_PATH} to one they name`,
+				});
 				let boxed = false;
 				try {
 					boxed = resolveSandbox(config.sandbox, process.env).mode === 'bwrap';

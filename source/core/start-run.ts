@@ -5,6 +5,7 @@ import {createAdapter} from '../agents/registry.js';
 import {checkWritable, expandHome, resolveSandbox, SandboxError, type SandboxDecision, type SandboxPolicy} from '../agents/sandbox.js';
 import {openRepo} from '../git/index.js';
 import {FileTracker} from '../tracker/files.js';
+import {outsideBatchNote} from '../tracker/outside-batch.js';
 import {selectBatch} from './batch.js';
 import {CONFIG_PATH, loadProjectConfig, agentOf, type ProjectConfig} from './config.js';
 import type {EngineContext} from './context.js';
@@ -216,6 +217,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				attempts: config.attempts,
 			});
 			for (const message of containment.warnings) log.append({type: 'warning', message});
+			const outside = outsideBatchNote(tickets, config.batch);
+			if (outside) log.append({type: 'warning', message: outside});
 		}
 		// Said once per engine start, loudly: a run without the sandbox is a different kind of run.
 		if (sandbox.mode === 'none' && sandbox.warning) log.append({type: 'warning', message: sandbox.warning});

@@ -15,8 +15,9 @@ export type GateRecord = z.infer<typeof GateRecord>;
 
 const commandList = z.array(z.string().min(1));
 
-// The front matter of one ticket file. Unknown keys are kept (passthrough) so a
-// human's own fields survive the engine's writes.
+// The front matter of one ticket file. A closed set: an unknown key is refused
+// (with the closest known one) by the oracle's check before this schema runs,
+// and the oracle's TICKET_KEYS must list exactly these keys (a test holds them equal).
 export const TicketFrontMatter = z
 	.object({
 		id: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'an id starts with a letter and holds letters, digits, "_", "." or "-"'),
@@ -45,7 +46,7 @@ export const TicketFrontMatter = z
 		// A blocked claim that stood: the external wall, what was tried, where the evidence is.
 		block: z.object({wall: z.string(), tried: z.string(), evidence: z.string(), at: z.string()}).optional(),
 	})
-	.passthrough();
+	.strict();
 export type TicketFrontMatter = z.infer<typeof TicketFrontMatter>;
 
 // A ticket as loaded from the tracker: front matter + where it came from.

@@ -1,5 +1,5 @@
 import type {z} from 'zod';
-import {parseFrontMatter} from '../../oracle/oracle.mjs';
+import {parseFrontMatter, unknownTicketKeys} from '../../oracle/oracle.mjs';
 import {findCycle} from './graph.js';
 import {TicketFrontMatter, ticketStatuses, type Ticket} from './ticket.js';
 import type {TrackerIssue} from './tracker.js';
@@ -33,6 +33,12 @@ export function parseTicket({file, text}: TicketFile):
 	| {ok: false; issues: TrackerIssue[]; /** The id, when the front matter at least names one. */ id?: string} {
 	const parsed = parseFrontMatter(text);
 	if (!parsed.ok) return {ok: false, issues: [{file, line: parsed.line, message: parsed.message, fix: parsed.fix}]};
+	// The oracle's own check, so the two refuse the same keys with the same words.
+	const unknown = unknownTicketKeys(parsed.data, parsed.keyLines);
+	if (unknown.length > 0) {
+		const id = parsed.data['id'];
+		return {ok: false, issues: unknown.map(({line, message, fix}) => ({file, line, message, fix})), ...(typeof id === 'string' ? {id} : {})};
+	}
 	const result = TicketFrontMatter.safeParse(parsed.data);
 	if (!result.success) {
 		const id = parsed.data['id'];

@@ -48,6 +48,14 @@ describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 		expect(status, output).toBe(0);
 	});
 
+	it('fails an oracle that ignores a front-matter key it does not know (depends: for deps: would drop a dependency)', async () => {
+		const oracle = weakened('const [unknown] = unknownTicketKeys(data, keyLines);', 'const unknown = undefined;');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL unknown-key-depends: expected 2, got 0/);
+		expect(output).toMatch(/FAIL unknown-key-other-batch: expected 2, got 0/);
+	});
+
 	it('fails an oracle that lets done pass without evidence', async () => {
 		const oracle = weakened(
 			"if (data.status === 'done') return judgeDone(root, base, data, evidence);",

@@ -41,7 +41,7 @@ const T3 = [
 	'  - T-1',
 	'locks: [infra]',
 	'checks: ["npm test"]',
-	'owner: dana',
+	'allow: [docs/]',
 	'---',
 	'Scope and acceptance criteria.',
 	'',
@@ -67,7 +67,7 @@ describe('FileTracker.load', () => {
 			locks: ['infra'],
 			checks: ['npm test'],
 			priority: 2,
-			owner: 'dana',
+			allow: ['docs/'],
 			file: '.proofloop/tickets/T-3.md',
 			body: 'Scope and acceptance criteria.\n',
 			text: T3,
@@ -208,14 +208,14 @@ describe('FileTracker.load', () => {
 describe('FileTracker.update', () => {
 	const sha = '0123456789abcdef0123456789abcdef01234567';
 
-	it('rewrites only the given fields, keeping comments, order, unknown keys and the body', async () => {
+	it('rewrites only the given fields, keeping comments, order, the other keys and the body', async () => {
 		const {tracker, path} = repo({'T-1.md': ticket('T-1'), 'T-3.md': T3});
 		const updated = await tracker.update('T-3', {status: 'done', merge_commit: sha, attempts: 1});
 		const text = readFileSync(path('T-3.md'), 'utf8');
 		expect(text).toBe(
-			T3.replace('status: todo            #', 'status: done            #').replace('owner: dana\n', `owner: dana\nmerge_commit: ${sha}\nattempts: 1\n`),
+			T3.replace('status: todo            #', 'status: done            #').replace('allow: [docs/]\n', `allow: [docs/]\nmerge_commit: ${sha}\nattempts: 1\n`),
 		);
-		expect(updated).toMatchObject({id: 'T-3', status: 'done', merge_commit: sha, attempts: 1, owner: 'dana', text, body: 'Scope and acceptance criteria.\n'});
+		expect(updated).toMatchObject({id: 'T-3', status: 'done', merge_commit: sha, attempts: 1, allow: ['docs/'], text, body: 'Scope and acceptance criteria.\n'});
 		const reloaded = (await tracker.load()).find((t) => t.id === 'T-3');
 		expect(reloaded).toEqual(updated);
 	});
