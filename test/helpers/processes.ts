@@ -13,3 +13,12 @@ export function tagged(tag: string): number[] {
 		})
 		.map(Number);
 }
+
+/** A process's arguments ([] once it is gone, and while it is in execve: the new image's are not set up yet). */
+export function commandLine(pid: number): string[] {
+	try {
+		return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').slice(0, -1);
+	} catch {
+		return [];
+	}
+}
