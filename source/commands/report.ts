@@ -7,13 +7,16 @@ import {listRuns, readManifest, runDir} from '../core/run-dir.js';
 import {InputError} from '../core/start-run.js';
 import {FileTracker} from '../tracker/files.js';
 import {reportError} from './errors.js';
+import {writeHtmlReport} from './report-html.js';
 
 export function registerReport(program: Command): void {
 	program
 		.command('report [run]')
 		.description("a run's ledger: per ticket status, attempts, time, cost, what the finish line caught, discovered tickets; per run makespan, interventions by kind, heals, tickets the loop filed")
 		.option('--json', 'print report.json instead of the Markdown')
-		.action(async (id: string | undefined, opts: {json?: boolean}) => {
+		.option('--html', 'write one self-contained HTML page (timeline, dependency graph, what the finish line caught, interventions, cost by agent) and print its path')
+		.option('--out <file>', 'with --html: where to write it (default: report.html in the run directory)')
+		.action(async (id: string | undefined, opts: {json?: boolean; html?: boolean; out?: string}) => {
 			try {
 				const repo = await openRepo(process.cwd());
 				const run = id ? runDir(repo.root, id) : listRuns(repo.root)[0];
@@ -21,8 +24,11 @@ export function registerReport(program: Command): void {
 				const config = loadProjectConfig(repo.root);
 				const tickets = await new FileTracker({repoRoot: repo.root, dir: config.tracker.dir}).load();
 				// Rebuilt from the log every time, so a report of a running or crashed run is current too.
-				const report = buildReport(readManifest(run), readEventLog(run.eventsFile).events, tickets);
+				const events = readEventLog(run.eventsFile).events;
+				const report = buildReport(readManifest(run), events, tickets);
+				if (opts.out && !opts.html) throw new InputError('--out names where --html writes its page\n  fix: add --html, or drop --out');
 				writeReport(run.dir, report);
+				if (opts.html) return void process.stdout.write(`${writeHtmlReport(run, report, events, opts.out)}\n`);
 				process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderReportMarkdown(report));
 			} catch (error) {
 				process.exitCode = reportError(error);
