@@ -1,5 +1,7 @@
 /** Small pieces every stream parser needs: lenient JSON access and failure wording. */
 
+import stripAnsi from 'strip-ansi';
+
 export type Json = Record<string, unknown>;
 
 export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -37,9 +39,6 @@ export function errorMessage(error: unknown): string | undefined {
 	return undefined;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]/g;
-
 /**
  * The last few lines a CLI wrote to stderr. Several CLIs explain a failure
  * only there (claude's root refusal, codex outside a git repo, qwen's turn
@@ -51,7 +50,7 @@ export class StderrTail {
 	constructor(private readonly keep = 4) {}
 
 	push(line: string): void {
-		const clean = line.replace(ANSI, '').trim();
+		const clean = stripAnsi(line).trim();
 		if (clean === '') return;
 		this.lines.push(clean.length > 300 ? `${clean.slice(0, 299)}…` : clean);
 		if (this.lines.length > this.keep) this.lines.shift();

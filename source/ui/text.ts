@@ -3,17 +3,18 @@
 // before it reaches Ink: an escape sequence in a log line could move the
 // cursor or switch modes and tear the layout apart.
 
-// CSI (incl. private modes), OSC (ended by BEL or ST), DCS/SOS/PM/APC strings, then any other
-// ESC sequence (charset designations, ESC 7/8, keypad modes), then the 8-bit CSI.
-// eslint-disable-next-line no-control-regex
-const ansiPattern = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u001B[PX^_][^\u001B]*(?:\u001B\\)?|\u001B[ -/]*[0-~]|\u009B[0-?]*[ -/]*[@-~]/g;
-// C0/C1 controls except tab (handled separately).
-// eslint-disable-next-line no-control-regex
+import stringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
+
+// strip-ansi knows every escape a terminal acts on (CSI, OSC hyperlinks and titles, DCS and other strings);
+// Node 20's util.stripVTControlCharacters leaves OSC payloads behind. Whatever it leaves of a broken
+// sequence loses its ESC below with the other C0/C1 controls except tab (expanded first).
+// eslint-disable-next-line no-control-regex -- control characters are what it removes
 const controlPattern = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/g;
 
-// Zero-width code points (joiners, variation selectors, BOM) and combining marks
-// left after NFC: dropped, so every character kept is one or two cells wide.
-const zeroWidthPattern = /[\u200B-\u200F\u2060-\u2064\uFE00-\uFE0F\uFEFF]|\p{Mn}|\p{Me}/gu;
+// Invisible code points (joiners, variation selectors, BOM) and combining marks left after NFC: dropped,
+// so the terminal and string-width agree on every character kept.
+const zeroWidthPattern = /\p{Default_Ignorable_Code_Point}|\p{Mn}|\p{Me}/gu;
 
 /** One line, safe to draw: no escape sequences, no control characters, tabs expanded, carriage returns resolved like a terminal would. */
 export function cleanLine(text: string, maxLength = 2000): string {
@@ -22,49 +23,29 @@ export function cleanLine(text: string, maxLength = 2000): string {
 	const cr = line.lastIndexOf('\r');
 	if (cr >= 0) line = line.slice(cr + 1);
 	if (line.length > maxLength * 4) line = line.slice(0, maxLength * 4);
-	line = line.replace(ansiPattern, '').replace(/\t/g, '    ').replace(controlPattern, '');
+	line = stripAnsi(line).replace(/\t/g, '    ').replace(controlPattern, '');
 	if (/[^\u0020-\u007E]/.test(line)) line = line.normalize('NFC').replace(zeroWidthPattern, '');
 	return line.length > maxLength ? line.slice(0, maxLength) : line;
 }
 
-/** Terminal cells a code point takes: 2 for East Asian wide/fullwidth and emoji, else 1 (cleanLine removed the zero-width ones). */
-export function cellWidth(codePoint: number): number {
-	if (codePoint < 0x1100) return 1;
-	return (codePoint <= 0x115f ||
-		(codePoint >= 0x2e80 && codePoint <= 0xa4cf && codePoint !== 0x303f) ||
-		(codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
-		(codePoint >= 0xf900 && codePoint <= 0xfaff) ||
-		(codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
-		(codePoint >= 0xff00 && codePoint <= 0xff60) ||
-		(codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
-		(codePoint >= 0x1f300 && codePoint <= 0x1f64f) ||
-		(codePoint >= 0x1f900 && codePoint <= 0x1f9ff) ||
-		(codePoint >= 0x20000 && codePoint <= 0x3fffd))
-		? 2
-		: 1;
-}
+const graphemes = new Intl.Segmenter();
 
-/** Cut a cleaned line to at most `width` cells, marking the cut with …. */
+/**
+ * Cut a cleaned line to at most `width` cells, marking the cut with …. Not cli-truncate: it cuts a
+ * wide character at the edge one cell too late ("ab日本" in 4 cells gives "ab日…", 5 cells).
+ */
 export function fitWidth(line: string, width: number): string {
 	if (width <= 0) return '';
-	if (line.length <= width && !/[^\u0020-\u007E]/.test(line)) return line;
-	let used = 0;
+	if (stringWidth(line) <= width) return line;
 	let out = '';
-	for (const char of line) {
-		const cells = cellWidth(char.codePointAt(0) ?? 0);
-		if (used + cells > width) {
-			// Room for the ellipsis: drop characters until it fits.
-			while (used + 1 > width && out.length > 0) {
-				const last = [...out].at(-1) ?? '';
-				out = out.slice(0, -last.length);
-				used -= cellWidth(last.codePointAt(0) ?? 0);
-			}
-			return `${out}…`;
-		}
-		out += char;
+	let used = 0;
+	for (const {segment} of graphemes.segment(line)) {
+		const cells = stringWidth(segment);
+		if (used + cells > width - 1) break;
+		out += segment;
 		used += cells;
 	}
-	return out;
+	return `${out}…`;
 }
 
 /** Short text from outside (a title, a reason): first line only, cleaned. */

@@ -125,6 +125,18 @@ describe('fitting a line to a width', () => {
 		expect(fitWidth('x', 0)).toBe('');
 	});
 
+	it('counts emoji and wide characters as two cells, whatever the block', () => {
+		expect(fitWidth('🚀🚀🚀', 4)).toBe('🚀…');
+		expect(fitWidth('☕ ok', 5)).toBe('☕ ok');
+		expect(fitWidth('☕ ok', 4)).toBe('☕ …');
+		expect(fitWidth('👍🏽👍🏽', 3)).toBe('👍🏽…');
+	});
+
+	it('strips hyperlinks and titles whole, not only their escape', () => {
+		expect(cleanLine('see \u001B]8;;https://example.com/a b\u0007the docs\u001B]8;;\u0007 now')).toBe('see the docs now');
+		expect(cleanLine('\u001B]0;my title\u001B\\after')).toBe('after');
+	});
+
 	it('drops zero-width characters so widths add up', () => {
 		expect(cleanLine('e\u0301 a\u200Bb')).toBe('é ab');
 	});
