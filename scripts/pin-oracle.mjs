@@ -32,7 +32,9 @@ if (process.argv.includes('--check')) {
 	let current = '';
 	try {
 		current = readFileSync(join(oracleDir, SUMS), 'utf8');
-	} catch {}
+	} catch {
+		// Not pinned yet: any pins are stale.
+	}
 	if (current !== sums) {
 		console.error('oracle/SHA256SUMS is stale: the oracle changed without a re-pin (run node scripts/pin-oracle.mjs and review the diff)');
 		process.exitCode = 1;

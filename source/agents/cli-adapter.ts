@@ -33,7 +33,7 @@ export function promptText(promptFile: string): string {
 	try {
 		text = readFileSync(promptFile, 'utf8');
 	} catch (error) {
-		throw new Error(`cannot read the prompt file ${promptFile}: ${(error as Error).message}`);
+		throw new Error(`cannot read the prompt file ${promptFile}: ${(error as Error).message}`, {cause: error});
 	}
 	if (Buffer.byteLength(text) <= PROMPT_ARG_MAX_BYTES && !text.includes('\0')) return text;
 	return `Your full instructions are in the file ${promptFile}: it is too long to pass on the command line. Read that whole file first, then follow it exactly.`;

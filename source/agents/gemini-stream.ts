@@ -140,7 +140,7 @@ export class GeminiStreamParser implements StreamParser {
 
 	private resultEvent(event: Json): AgentEvent[] {
 		const ok = event['status'] === 'success';
-		const message = ok ? (this.lastMessage ?? '') : (errorMessage(event['error']) ?? `gemini reported ${String(event['status'] ?? 'an unknown status')}`);
+		const message = ok ? (this.lastMessage ?? '') : (errorMessage(event['error']) ?? `gemini reported ${typeof event['status'] === 'string' ? event['status'] : 'an unknown status'}`);
 		this.result = {ok, message};
 		const stats = isObject(event['stats']) ? event['stats'] : {};
 		const events: AgentEvent[] = [{type: 'usage', inputTokens: num(stats['input_tokens']), outputTokens: num(stats['output_tokens'])}];

@@ -5,7 +5,7 @@
  * differs per CLI (the command line, the meaning of its output) is the
  * adapter's.
  */
-import {createWriteStream, existsSync, mkdirSync, type WriteStream} from 'node:fs';
+import {createWriteStream, existsSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {finished} from 'node:stream/promises';
@@ -301,7 +301,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	else log.end();
 	// Resolves once the log is flushed; an error was already recorded above.
 	await finished(log).catch(() => {});
-	if (callbackError !== undefined) throw callbackError;
+	if (callbackError !== undefined) throw callbackError as Error;
 
 	const exitCode = exit?.exitCode ?? result.exitCode;
 	const signal = exit?.signal ?? result.signal;

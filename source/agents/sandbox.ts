@@ -274,7 +274,7 @@ export function gitWrites(worktree: string): GitWrites {
 		// A gitdir without commondir is its own common dir.
 	}
 	const writes: GitWrites = {dotGit, gitDir, commonDir};
-	let head = '';
+	let head: string;
 	try {
 		head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
 	} catch {

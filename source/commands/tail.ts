@@ -63,7 +63,7 @@ export async function tail(cwd: string, ticket: string, opts: {follow?: boolean;
 		await sleep(200);
 		const newest = latestAttemptLog(dir);
 		if (newest && newest.attempt !== current?.attempt) {
-			if (current) offset = copyFrom(current.file, offset);
+			if (current) copyFrom(current.file, offset);
 			current = newest;
 			offset = 0;
 			process.stdout.write(`\n==> ${ticket} attempt ${current.attempt} (${current.file}) <==\n`);

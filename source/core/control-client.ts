@@ -33,7 +33,7 @@ export function findEngine(repoRoot: string): {ok: true; address: ControlAddress
 
 /** Who a human action is recorded as. */
 export function actor(): string {
-	let user = 'unknown';
+	let user: string;
 	try {
 		user = userInfo().username;
 	} catch {
@@ -82,7 +82,9 @@ export class ControlClient implements Control {
 		try {
 			key = readKey({dir, socket: socketPath, keyFile: path.join(dir, 'key')});
 		} catch (error) {
-			throw new Error(`cannot read the run's key in ${dir}: ${(error as Error).message}\n  fix: run this as the user who started the run, on the same machine`);
+			throw new Error(`cannot read the run's key in ${dir}: ${(error as Error).message}\n  fix: run this as the user who started the run, on the same machine`, {
+				cause: error,
+			});
 		}
 		const client = await ControlClient.connect(socketPath);
 		const reply = await client.request({type: 'auth', key});

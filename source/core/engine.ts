@@ -199,7 +199,7 @@ export class Engine {
 		this.tickets = new Map((await ctx.tracker.load()).map(t => [t.id, t]));
 		for (const [id, event] of lastWrite) {
 			const ticket = this.tickets.get(id);
-			if (ticket && ticket.status !== event.status && !doneAfter.has(id)) await ctx.tracker.update(id, event.fields as TicketUpdate);
+			if (ticket && ticket.status !== event.status && !doneAfter.has(id)) await ctx.tracker.update(id, event.fields);
 		}
 		for (const [id, done] of doneAfter) {
 			await recordDone(ctx, {ticket: id, attempt: done.attempt, merge: done.mergeCommit, digest: done.verifyDigest});

@@ -105,7 +105,7 @@ export class LineServer<S> {
 					return;
 				}
 				try {
-					this.handler.line(socket, line, state as S);
+					this.handler.line(socket, line, state);
 				} catch (error) {
 					// Whatever a peer sends, the engine goes on.
 					this.send(socket, {type: 'error', message: `refused: ${(error as Error).message}`});
@@ -120,7 +120,7 @@ export class LineServer<S> {
 		});
 		const drop = () => {
 			if (!this.clients.delete(socket)) return;
-			this.handler.close?.(state as S);
+			this.handler.close?.(state);
 		};
 		socket.on('close', drop);
 		socket.on('error', drop);

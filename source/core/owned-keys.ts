@@ -27,7 +27,7 @@ export class OwnedKeys {
 		history: readonly EngineEvent[],
 		private readonly onForeign: (ticket: string, keys: string[]) => void,
 	) {
-		for (const event of history) if (event.type === 'ticket.status') this.record(event.ticket, event.fields as Record<string, unknown>);
+		for (const event of history) if (event.type === 'ticket.status') this.record(event.ticket, event.fields);
 	}
 
 	baseline(tickets: ReadonlyArray<{id: string} & Record<string, unknown>>): void {
@@ -56,7 +56,7 @@ export class OwnedKeys {
 			}
 			const keys = Object.keys(extra);
 			if (keys.length > 0) this.onForeign(id, keys);
-			return extra as TicketUpdate;
+			return extra;
 		};
 	}
 }

@@ -81,7 +81,7 @@ export async function runShell(opts: {
 	clearTimeout(timer);
 	clearTimeout(drain);
 	const exitCode = typeof code === 'number' ? code : undefined;
-	if (logError !== undefined) throw logError;
+	if (logError !== undefined) throw logError as Error;
 	naming(opts.logFile, () => appendFileSync(opts.logFile, `[proofloop] ${opts.label}: ${timedOut ? 'timed out' : `exit ${exitCode ?? 'by signal'}`}\n`));
 	return {ok: !timedOut && exitCode === 0, exitCode, timedOut, output: kept};
 }

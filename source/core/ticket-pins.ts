@@ -19,7 +19,7 @@ export const pinText = (pin: TicketPin): string => JSON.stringify({checks: pin.c
 /** Pin every ticket not pinned yet (the first sight wins). */
 export function pinTickets(ctx: EngineContext, tickets: readonly Ticket[]): void {
 	let map = pins.get(ctx);
-	if (!map) pins.set(ctx, (map = new Map()));
+	if (!map) pins.set(ctx, (map = new Map<string, TicketPin>()));
 	for (const ticket of tickets) if (!map.has(ticket.id)) map.set(ticket.id, pinOf(ticket));
 }
 

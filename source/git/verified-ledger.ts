@@ -20,7 +20,7 @@ function catFileBatch(root: string, names: string[]): Promise<Array<GitObject | 
 				if (error) return reject(new GitError(`reading the ledger failed: git cat-file: ${String(stderr).trim() || error.message}`));
 				let pos = 0;
 				resolve(
-					names.map(name => {
+					names.map(() => {
 						const newline = stdout.indexOf(10, pos);
 						const header = stdout.subarray(pos, newline).toString('utf8');
 						pos = newline + 1;

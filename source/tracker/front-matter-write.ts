@@ -107,6 +107,7 @@ function scalarText(key: string, value: unknown, inFlow: boolean): string {
 // number, a boolean, null or a date (for other YAML tools) gets JSON quotes.
 function plainRoundTrips(text: string, inFlow: boolean): boolean {
 	if (text === '' || text !== text.trim()) return false;
+	// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 	if (/[\u0000-\u001f\u007f]/.test(text)) return false;
 	if (/^[[\]{}"'|>&*!%@`,#?:-]/.test(text) || text.includes(': ') || text.includes(' #') || text.endsWith(':')) return false;
 	if (inFlow && /[,[\]{}]/.test(text)) return false;

@@ -105,7 +105,7 @@ export function App(props: AppProps) {
 				try {
 					promise = request();
 				} catch (error) {
-					promise = Promise.reject(error);
+					promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
 				}
 				promise.then(
 					() => {

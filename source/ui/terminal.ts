@@ -103,7 +103,9 @@ export function enterFullScreen(options: FullScreenOptions = {}): TerminalSessio
 // line ends with erase-to-end-of-line, and the frame ends with erase-below.
 // Every frame overwrites the last in place; nothing is ever blank.
 
+// eslint-disable-next-line no-control-regex -- escape sequences are what it matches
 const ERASE_LINES = /^(?:\u001B\[2K|\u001B\[1A|\u001B\[G)+/;
+// eslint-disable-next-line no-control-regex -- escape sequences are what it matches
 const MODE_SWITCH = /^(?:\u001B\[\?\d+[hl])+$/;
 const ERASE_LINE_END = '\u001B[K';
 const ERASE_BELOW = '\u001B[J';

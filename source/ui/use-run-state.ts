@@ -25,9 +25,10 @@ export type RunSnapshot = {
 export const DEFAULT_PUBLISH_MS = 100;
 
 export type RunStateStore = {
-	getSnapshot(): RunSnapshot;
+	// Properties, not methods: React calls them unbound.
+	getSnapshot: () => RunSnapshot;
 	/** React-style subscription: `onChange` runs after each publish. */
-	subscribe(onChange: () => void): () => void;
+	subscribe: (onChange: () => void) => () => void;
 	/** Publish now whatever is pending. */
 	flush(): void;
 	/** Stop listening (ControlClient has no unsubscribe: later events are ignored). */

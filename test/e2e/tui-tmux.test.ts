@@ -52,7 +52,7 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 
 		// Pause: no new dispatch while paused.
 		keys('p');
-		text = await waitForScreen(t => /PAUSED/.test(t), 'PAUSED in the header');
+		await waitForScreen(t => /PAUSED/.test(t), 'PAUSED in the header');
 		const startedAtPause = events(repo).filter(e => e.type === 'attempt.started').length;
 		await sleep(3000);
 		const pausedAt = events(repo).findIndex(e => e.type === 'intervention' && e.kind === 'pause');
@@ -74,7 +74,7 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 		await waitForScreen(t => /y\/n/.test(t), 'the confirmation');
 		keys('y');
 		// In the gated group, counted as an intervention (pause, resume, gate), and out of what holds the oracle back.
-		text = await waitForScreen(
+		await waitForScreen(
 			t => /HUMAN-GATED 1/.test(t) && /T-6\s+human-gated/.test(t) && /3 interventions/.test(t) && /oracle exit 1/.test(t) && !/held back by .*T-6\b/.test(t),
 			"T-6 human-gated on screen and out of the oracle's list",
 		);

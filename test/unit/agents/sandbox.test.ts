@@ -140,7 +140,7 @@ describe('choosing the sandbox', () => {
 		expect(resolveSandbox('none')).toMatchObject({mode: 'none'});
 		const missing = {PROOFLOOP_BWRAP: '/nonexistent/bwrap', PATH: '/usr/bin:/bin'};
 		expect(() => resolveSandbox('bwrap', missing)).toThrow(/fix: apt-get install bubblewrap/);
-		expect(() => resolveSandbox('auto', missing)).toThrow(/no working sandbox here: .*\n  fix: apt-get install bubblewrap .*"sandbox": "none".*--unsandboxed/);
+		expect(() => resolveSandbox('auto', missing)).toThrow(/no working sandbox here: .*\n {2}fix: apt-get install bubblewrap .*"sandbox": "none".*--unsandboxed/);
 		expect(resolveSandbox('auto', missing, {unsandboxed: true})).toMatchObject({mode: 'none', reason: expect.stringMatching(/--unsandboxed/)});
 	});
 });

@@ -32,12 +32,12 @@ describe("the run's channel directory", () => {
 		const channel = channelDirFor('/r', {XDG_RUNTIME_DIR: root});
 		prepareChannelDir(channel);
 		chmodSync(channel.dir, 0o755);
-		expect(() => readKey(channel)).toThrow(/not a private directory of this user.*\n  fix:/);
+		expect(() => readKey(channel)).toThrow(/not a private directory of this user.*\n {2}fix:/);
 		if (process.getuid?.() === 0) {
 			const squatted = path.join(temp(), 'proofloop-0');
 			mkdirSync(squatted);
 			chownSync(squatted, 65534, 65534);
-			expect(() => ensurePrivateDir(squatted)).toThrow(/not a directory of this user.*\n  fix:/);
+			expect(() => ensurePrivateDir(squatted)).toThrow(/not a directory of this user.*\n {2}fix:/);
 		}
 	});
 

@@ -81,7 +81,7 @@ describe('App: what is on screen', () => {
 		const {lastFrame} = render(<App state={paused} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
 		await settle();
 		const header = strip(lastFrame()).split('\n')[0];
-		expect(header).toMatch(/PAUSED  2 attempts still running/);
+		expect(header).toMatch(/PAUSED {2}2 attempts still running/);
 		expect(header).toMatch(/1 intervention\b/);
 	});
 

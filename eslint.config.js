@@ -1,0 +1,27 @@
+// One lint for the CLI, its tests and scripts, and the dependency-free oracle;
+// the CLI's own source is also checked with types (floating promises, unsafe any).
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+	{ignores: ['dist/', 'node_modules/', 'coverage/', '.cache/', 'bench/results/', '.proofloop/']},
+	js.configs.recommended,
+	...tseslint.configs.recommended,
+	{
+		languageOptions: {globals: {...globals.node}},
+		linterOptions: {reportUnusedDisableDirectives: 'error'},
+		rules: {
+			'@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true}],
+		},
+	},
+	{
+		files: ['source/**/*.{ts,tsx}', 'cli.tsx'],
+		extends: [tseslint.configs.recommendedTypeChecked],
+		languageOptions: {parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname}},
+		rules: {
+			// An async function without an await is how an interface that returns a promise is met.
+			'@typescript-eslint/require-await': 'off',
+		},
+	},
+);
