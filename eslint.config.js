@@ -12,6 +12,8 @@ export default tseslint.config(
 		languageOptions: {globals: {...globals.node}},
 		linterOptions: {reportUnusedDisableDirectives: 'error'},
 		rules: {
+			// A catch that means "nothing to do" is common in scripts and fixtures.
+			'no-empty': ['error', {allowEmptyCatch: true}],
 			'@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true}],
 		},
 	},

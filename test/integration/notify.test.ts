@@ -27,7 +27,10 @@ async function webhookServer(opts: {status?: number; hang?: boolean} = {}): Prom
 
 const servers: Server[] = [];
 afterEach(() => {
-	for (const server of servers.splice(0)) server.closeAllConnections(), server.close();
+	for (const server of servers.splice(0)) {
+		server.closeAllConnections();
+		server.close();
+	}
 });
 
 const readLines = (file: string): Array<Record<string, unknown>> =>

@@ -59,7 +59,9 @@ export async function sendWebhook(webhook: {url: string; headers: Record<string,
 		response = await fetch(webhook.url, {method: 'POST', headers: {...webhook.headers, 'content-type': 'application/json'}, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error'});
 	} catch (error) {
 		const name = (error as Error).name;
-		throw new Error(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs / 1000}s` : `${(error as Error).message}${(error as {cause?: Error}).cause ? ` (${(error as {cause: Error}).cause.message})` : ''}`);
+		throw new Error(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs / 1000}s` : `${(error as Error).message}${(error as {cause?: Error}).cause ? ` (${(error as {cause: Error}).cause.message})` : ''}`, {
+			cause: error,
+		});
 	}
 	// The answer's body is not ours to wait for.
 	await response.body?.cancel().catch(() => undefined);

@@ -24,7 +24,7 @@ describe('stopping a run on a full disk', () => {
 		};
 		const one = {onDiskFull: stopper('one')};
 		const two = {onDiskFull: stopper('two')};
-		expect(() => stopIfDiskFull(one, full)).toThrow(/cannot write \/runs\/r1\/logs\/A-1\.log: the disk is full \(ENOSPC\)\.\n.*\n  fix: free space/);
+		expect(() => stopIfDiskFull(one, full)).toThrow(/cannot write \/runs\/r1\/logs\/A-1\.log: the disk is full \(ENOSPC\)\.\n.*\n {2}fix: free space/);
 		stopIfDiskFull(two, new Error('exit 1'));
 		stopIfDiskFull({}, full);
 		expect(stopped).toEqual(['one: /runs/r1/logs/A-1.log: the disk is full (ENOSPC)']);
