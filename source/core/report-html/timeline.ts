@@ -39,6 +39,14 @@ export function buildTimeline(events: readonly EngineEvent[], ticketIds: readonl
 		if (at > since) rowOf(id).push({stage: 'queued', start: since, end: at, outcome: 'queued'});
 	};
 	let stoppedQueued: string[] = [];
+	// Everything open ends when the engine stopped (or, after a crash, at its last event); it queues again on resume.
+	const stopAll = (at: number) => {
+		const cut = [...open.keys()];
+		for (const id of cut) close(id, at, 'interrupted', 'the run stopped');
+		stoppedQueued = [...new Set([...cut, ...queued.keys(), ...stoppedQueued])];
+		for (const id of queued.keys()) closeQueued(id, at);
+	};
+	let lastAt = start;
 	for (const e of events) {
 		const at = Date.parse(e.at);
 		switch (e.type) {
@@ -46,6 +54,7 @@ export function buildTimeline(events: readonly EngineEvent[], ticketIds: readonl
 				for (const id of e.ticketIds) queued.set(id, at);
 				break;
 			case 'run.resumed':
+				stopAll(lastAt);
 				for (const id of stoppedQueued) queued.set(id, at);
 				stoppedQueued = [];
 				break;
@@ -86,13 +95,12 @@ export function buildTimeline(events: readonly EngineEvent[], ticketIds: readonl
 				else if (e.status === 'todo' && !open.has(e.ticket) && !queued.has(e.ticket)) queued.set(e.ticket, at);
 				break;
 			case 'run.stopped':
-				for (const id of [...open.keys()]) close(id, at, 'interrupted', 'the run stopped');
-				stoppedQueued = [...queued.keys()];
-				for (const id of stoppedQueued) closeQueued(id, at);
+				stopAll(at);
 				break;
 			default:
 				break;
 		}
+		lastAt = at;
 	}
 	// A live run: what is open now is still going.
 	for (const id of [...open.keys()]) close(id, end, 'running');
