@@ -3,6 +3,9 @@ import type {ControlClient} from '../core/control-client.js';
 import {plainPrinter} from '../core/progress.js';
 import {loadProjectConfig} from '../core/config.js';
 import type {NotifyKind} from '../core/notify/config.js';
+import {findEngine} from '../core/control-client.js';
+import {listRuns} from '../core/run-dir.js';
+import {openRepo} from '../git/index.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -23,7 +26,31 @@ export function followPlain(client: ControlClient): Promise<number> {
 	});
 }
 
+/** With no engine running and the newest run ended cleanly: its summary (the TUI's end screen, or plain lines), exit the oracle's code. */
+async function attachEnded(cwd: string): Promise<number | undefined> {
+	if (process.env['PROOFLOOP_CONTROL'] ?? process.env['PROOFLOOP_RUN_ID']) return undefined;
+	const repo = await openRepo(cwd);
+	const run = listRuns(repo.root)[0];
+	if (!run || findEngine(repo.root).ok) return undefined;
+	const {endedRunEvents, endedRunClient, plainSummary} = await import('../ui/ended-run.js');
+	const events = endedRunEvents(run.dir);
+	if (!events) return undefined;
+	const exit = events.findLast(e => e.type === 'run.stopped');
+	const code = exit?.type === 'run.stopped' ? (exit.oracleExit ?? 2) : 2;
+	if (!(process.stdout.isTTY && process.stdin.isTTY)) {
+		process.stdout.write(plainSummary(run.dir, events) + '\n');
+		return code;
+	}
+	process.env.NODE_ENV ??= 'production';
+	process.env.CI = 'false';
+	const {attachTui} = await import('../ui/attach.js');
+	const outcome = await attachTui({client: endedRunClient(events), repoRoot: repo.root, runId: run.id, maxAttempts: 3});
+	return outcome.reason === 'finished' ? (outcome.oracleExit ?? 2) : 0;
+}
+
 export async function attach(cwd: string): Promise<number> {
+	const ended = await attachEnded(cwd);
+	if (ended !== undefined) return ended;
 	const {client, repoRoot, runId} = await connectToEngine(cwd);
 	if (!(process.stdout.isTTY && process.stdin.isTTY)) return followPlain(client);
 	// React's development build keeps performance entries forever: a long watch must not leak.
@@ -52,7 +79,7 @@ export async function attach(cwd: string): Promise<number> {
 export function registerAttach(program: Command): void {
 	program
 		.command('attach')
-		.description('watch the running engine: the TUI in a terminal, plain progress lines otherwise (any number of clients at once)')
+		.description('watch the running engine: the TUI in a terminal, plain progress lines otherwise (any number of clients at once); a run that has ended shows its summary')
 		.action(async () => {
 			try {
 				process.exitCode = await attach(process.cwd());

@@ -5,6 +5,8 @@ import {runDir} from '../core/run-dir.js';
 import {App} from './App.js';
 import {ringTerminal, withBell} from './bell.js';
 import type {NotifyKind} from '../core/notify/config.js';
+import {readRunEvents, summaryLines} from './run-summary.js';
+import {RunSummary} from './RunSummary.js';
 import {canShowTui, enterFullScreen, inPlaceFrames} from './terminal.js';
 import {createRunStateStore, useRunState, type RunSource, type RunStateStore} from './use-run-state.js';
 
@@ -24,7 +26,7 @@ export type AttachOptions = {
 	repoRoot: string;
 	runId: string;
 	maxAttempts: number;
-	/** How long the final verdict stays on screen once the run stops (default 1000 ms). */
+	/** Once the run stops, its summary stays until a key; with this, it closes by itself after that many ms (tests). */
 	finalMs?: number;
 	/** Do not print the closing line (the caller prints its own). */
 	quiet?: boolean;
@@ -45,37 +47,46 @@ type AttachedProps = {
 	control: Control;
 	logFileOf: (ticket: string, attempt: number) => string;
 	maxAttempts: number;
-	finalMs: number;
+	finalMs: number | undefined;
+	runDir: string;
 	onDone: (result: AttachResult) => void;
 };
 
-/** App fed by the engine's events; ends the session when the run stops or the connection drops. */
-function Attached({store, control, logFileOf, maxAttempts, finalMs, onDone}: AttachedProps) {
+/** App fed by the engine's events; when the run stops, its summary stays until a key. Ends the session then, or when the connection drops. */
+function Attached({store, control, logFileOf, maxAttempts, finalMs, runDir, onDone}: AttachedProps) {
 	const {state, closed} = useRunState(store);
 	const done = useRef(onDone);
 	done.current = onDone;
 	const stopped = state.stopped;
-	useEffect(() => {
-		if (!stopped) return;
-		// Leave the final verdict on screen for a moment. A replay can pass a
-		// run.stopped that a later run.resumed undoes: that clears the timer.
-		const timer = setTimeout(() => {
+	// Built once per stop, from the run's log on disk: the same ledger `proofloop report` prints.
+	// A replay can pass a run.stopped that a later run.resumed undoes: the App comes back then.
+	const summary = useMemo(() => (stopped ? summaryLines(state, readRunEvents(runDir), runDir) : undefined), [stopped, runDir]);
+	const close = useMemo(
+		() => () => {
+			if (!stopped) return;
 			const exit = stopped.oracleExit;
-			const message = `the run stopped (${stopped.reason})${exit === undefined ? '' : `: oracle exit ${exit}`}`;
+			const stopReport = summary?.find(line => line.text.startsWith('stop report: '))?.text;
+			const message = `the run stopped (${stopped.reason})${exit === undefined ? '' : `: oracle exit ${exit}`}${stopReport ? ` · ${stopReport}` : ''}`;
 			done.current({reason: 'finished', ...(exit === undefined ? {} : {oracleExit: exit}), message});
-		}, finalMs);
+		},
+		[stopped, summary],
+	);
+	useEffect(() => {
+		if (!stopped || finalMs === undefined) return;
+		const timer = setTimeout(close, finalMs);
 		return () => clearTimeout(timer);
-	}, [stopped, finalMs]);
+	}, [stopped, finalMs, close]);
 	useEffect(() => {
 		if (closed && !stopped) done.current({reason: 'detached', message: lostMessage});
 	}, [closed, stopped]);
 	const onDetach = useMemo(() => () => done.current({reason: 'detached', message: detachedMessage}), []);
+	if (stopped && summary) return <RunSummary lines={summary} onClose={close} />;
 	return <App state={state} control={control} logFileOf={logFileOf} maxAttempts={maxAttempts} onDetach={onDetach} />;
 }
 
 /**
  * Show the TUI over a running engine until the user detaches (`d`, Ctrl+C),
- * the run stops (the final verdict stays ~1 s) or the connection closes.
+ * the run stops and its summary is closed with a key, or the connection closes.
  * The terminal is left as it was found: main screen, cursor visible, raw mode off.
  * The caller still owns the client (and closes it).
  */
@@ -128,7 +139,7 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 		}
 		try {
 			instance = render(
-				<Attached store={store} control={control} logFileOf={logFileOf} maxAttempts={opts.maxAttempts} finalMs={opts.finalMs ?? 1000} onDone={finish} />,
+				<Attached store={store} control={control} logFileOf={logFileOf} maxAttempts={opts.maxAttempts} finalMs={opts.finalMs} runDir={run.dir} onDone={finish} />,
 				{
 					stdin,
 					// Frames drawn over each other in place, never erased first (see terminal.ts).

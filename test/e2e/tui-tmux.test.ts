@@ -40,7 +40,7 @@ afterAll(() => {
 });
 
 describe.skipIf(!hasTmux)('the TUI in tmux', () => {
-	it('shows parallel panes and the ready set; pauses, resumes, gates, detaches and re-attaches; the run ends at oracle 0', async () => {
+	it('shows parallel panes and the ready set; pauses, resumes, gates, detaches and re-attaches; the run ends at oracle 0 and its summary stays until a key, as it does on attaching to the ended run', async () => {
 		const repo = path.join(mkdtempSync(path.join(tmpdir(), 'pl-tui-')), 'demo');
 		const exitFile = `${repo}.exit`;
 		tmux('new-session', '-d', '-s', session, '-x', '140', '-y', '45', '-e', 'PROOFLOOP_DEMO_STEP_MS=1500');
@@ -91,9 +91,30 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 		keys(`cd ${repo} && node ${CLI} attach; echo ATTACH_EXIT=$?`, 'Enter');
 		await waitForScreen(t => /proofloop\s+batch demo/.test(t) && /PAUSED/.test(t), 'the TUI again, paused');
 		keys('p');
-		text = await waitForScreen(t => /ATTACH_EXIT=\d+/.test(t), 'the run to finish', 120_000);
+		// The finished run leaves its summary on screen until a key.
+		text = await waitForScreen(t => /press any key to close/.test(t), 'the end-of-run summary', 120_000);
+		expect(text).toMatch(/RUN FINISHED · oracle exit 0/);
+		expect(text).toMatch(/ticket\s+status\s+attempts\s+time\s+cost\s+title/);
+		expect(text).toMatch(/T-6\s+human_gated/);
+		expect(text).toMatch(/T-1\s+done\s+1\/3\s+\d\d:\d\d\s+n\/a\s+Split text/);
+		expect(text).toMatch(/the finish line caught: .*checks 1/);
+		expect(text).toMatch(/interventions: \d+ \(.*gate 1/);
+		expect(text).toMatch(/gate T-6 by .*: needs a human with cloud access/);
+		await sleep(3000);
+		expect(screen()).toMatch(/press any key to close/);
+		expect(screen()).not.toMatch(/ATTACH_EXIT/);
+		keys('x');
+		text = await waitForScreen(t => /ATTACH_EXIT=\d+/.test(t), 'the screen to close on a key');
 		expect(text).toMatch(/ATTACH_EXIT=0/);
-		expect(text).toMatch(/oracle exit 0/);
+		expect(text).toMatch(/the run stopped \(finished\): oracle exit 0/);
+		// Attaching to the run that ended shows the same summary, until a key.
+		keys('clear', 'Enter');
+		keys(`node ${CLI} attach; echo AGAIN_EXIT=$?`, 'Enter');
+		text = await waitForScreen(t => /press any key to close/.test(t) && /RUN FINISHED · oracle exit 0/.test(t), 'the summary of the ended run');
+		expect(text).toMatch(/gate T-6 by /);
+		keys('Enter');
+		text = await waitForScreen(t => /AGAIN_EXIT=\d+/.test(t), 'attach to close on a key');
+		expect(text).toMatch(/AGAIN_EXIT=0/);
 		const oracle = spawnSync(process.execPath, [CLI, 'oracle', '--json'], {cwd: repo, encoding: 'utf8'});
 		expect(oracle.status).toBe(0);
 		expect(JSON.parse(oracle.stdout).tickets.find((t: {id: string}) => t.id === 'T-6')).toMatchObject({status: 'human_gated', passing: true});

@@ -75,7 +75,8 @@ class FakeClient implements AttachClient {
 	}
 }
 
-function start(replay = fixtureEvents(), finalMs = 50) {
+/** `finalMs` null: the summary stays until a key (the default in use). */
+function start(replay = fixtureEvents(), finalMs: number | null = 50) {
 	const stdout = new FakeStdout();
 	const stdin = new FakeStdin();
 	const client = new FakeClient(replay);
@@ -85,7 +86,7 @@ function start(replay = fixtureEvents(), finalMs = 50) {
 		repoRoot: '/nonexistent-repo',
 		runId: RUN_ID,
 		maxAttempts: 3,
-		finalMs,
+		...(finalMs === null ? {} : {finalMs}),
 		stdout: stdout as unknown as NodeJS.WriteStream,
 		stdin: stdin as unknown as NodeJS.ReadStream,
 		stderr: new FakeStdout() as unknown as NodeJS.WriteStream,
@@ -155,6 +156,23 @@ describe('attachTui', () => {
 		await expect(result).resolves.toMatchObject({reason: 'finished', oracleExit: 0});
 		expect(Date.now() - started).toBeGreaterThanOrEqual(140);
 		expect(stdout.output()).toMatch(/FINISHED/);
+		expectTerminalRestored(stdout, stdin, signalListeners);
+	});
+
+	it('when the run stops, its summary stays on screen until a key, then resolves "finished" with the oracle exit', async () => {
+		const {stdout, stdin, client, result, signalListeners} = start(fixtureEvents(), null);
+		await waitForScreen(stdout, /batch observability/);
+		client.emit(...stamp([{type: 'run.stopped', reason: 'stuck', oracleExit: 1}], 100));
+		await waitForScreen(stdout, /press any key to close/);
+		expect(stdout.output()).toMatch(/RUN STUCK · oracle exit 1/);
+		expect(stdout.output()).toMatch(/T-9 +failed +3 /);
+		let settled = false;
+		void result.then(() => (settled = true));
+		await new Promise(resolve => setTimeout(resolve, 1500));
+		expect(settled).toBe(false);
+		stdin.write('x');
+		await expect(result).resolves.toMatchObject({reason: 'finished', oracleExit: 1, message: 'the run stopped (stuck): oracle exit 1'});
+		expect(client.calls).toEqual([]);
 		expectTerminalRestored(stdout, stdin, signalListeners);
 	});
 
