@@ -1,6 +1,6 @@
 import {createServer, type IncomingMessage, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -43,11 +43,19 @@ const readLines = (file: string): Array<Record<string, unknown>> =>
 		: [];
 
 describe('notifications', () => {
-	it('a finished run posts run.finished with the verdict to the webhook and hands it to the command on stdin', async () => {
+	it('a finished run posts run.finished with the verdict to the webhook, hands it to the command on stdin and to notify-send', async () => {
 		const hook = await webhookServer();
-		const stdinFile = path.join(mkdtempSync(path.join(tmpdir(), 'pl-notify-')), 'notified.jsonl');
-		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], config: {notify: {command: `cat >> '${stdinFile}'`, webhook: {url: hook.url, headers: {authorization: 'Bearer t0ken'}}}}});
-		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		const scratch = mkdtempSync(path.join(tmpdir(), 'pl-notify-'));
+		const stdinFile = path.join(scratch, 'notified.jsonl');
+		// A desktop where notify-send records its arguments.
+		const bin = path.join(scratch, 'bin');
+		mkdirSync(bin);
+		writeFileSync(path.join(bin, 'notify-send'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${scratch}/desktop.txt'\n`, {mode: 0o755});
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'T-1'}],
+			config: {notify: {command: `cat >> '${stdinFile}'`, webhook: {url: hook.url, headers: {authorization: 'Bearer t0ken'}}, desktop: true}},
+		});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, PATH: `${bin}:${process.env['PATH']}`, DISPLAY: ':99'});
 		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
 
 		const finished = hook.received.find(r => r.body['kind'] === 'run.finished');
@@ -63,6 +71,7 @@ describe('notifications', () => {
 		expect(seen.map(n => n['kind'])).toEqual(['run.finished']);
 		expect(seen[0]!['verdict']).toMatchObject({exit: 0});
 		expect(seen[0]!['runId']).toBe(finished!.body['runId']);
+		expect(readFileSync(path.join(scratch, 'desktop.txt'), 'utf8')).toMatch(/^--app-name=proofloop\n--\nproofloop: run.finished\nrun .* finished: oracle exit 0 \(done\)/);
 		expect(runEvents(root).filter(e => e.type === 'warning' && e.message.startsWith('notify:'))).toEqual([]);
 	}, 120_000);
 

@@ -93,5 +93,6 @@ export function desktopNotifier(env: NodeJS.ProcessEnv, platform: NodeJS.Platfor
 	const notifySend = onPath('notify-send', env);
 	const session = env['DBUS_SESSION_BUS_ADDRESS'] || env['DISPLAY'] || env['WAYLAND_DISPLAY'];
 	if (!notifySend || !session) return undefined;
-	return (title, body, timeoutMs) => runProgram(notifySend, ['--app-name=proofloop', '--', title, body], '', timeoutMs, env);
+	// Notification servers read a subset of HTML in the body (links among it): what an agent wrote stays text.
+	return (title, body, timeoutMs) => runProgram(notifySend, ['--app-name=proofloop', '--', title, slackEscape(body)], '', timeoutMs, env);
 }
