@@ -10,8 +10,10 @@ import {writeFileAtomic, type RunDir} from '../core/run-dir.js';
 export function writeHtmlReport(run: RunDir, report: RunReport, events: readonly EngineEvent[], out: string | undefined): string {
 	const file = path.resolve(out ?? path.join(run.dir, 'report.html'));
 	const dir = path.dirname(file);
-	if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--out ${out}: the directory ${dir} does not exist\n  fix: create it first, or name a file in an existing directory`);
-	if (existsSync(file) && statSync(file).isDirectory()) throw new InputError(`--out ${out}: ${file} is a directory\n  fix: name a file, e.g. ${path.join(file, 'report.html')}`);
+	if (!existsSync(dir) || !statSync(dir).isDirectory())
+		throw new InputError(`--out ${out}: the directory ${dir} does not exist\n  fix: create it first, or name a file in an existing directory`);
+	if (existsSync(file) && statSync(file).isDirectory())
+		throw new InputError(`--out ${out}: ${file} is a directory\n  fix: name a file, e.g. ${path.join(file, 'report.html')}`);
 	writeFileAtomic(file, renderReportHtml(report, events));
 	return file;
 }

@@ -84,7 +84,12 @@ export class Chromium {
 
 	send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
 		const id = this.nextId++;
-		const message = {id, method, params, ...(this.sessionId && !method.startsWith('Target.') && !method.startsWith('Browser.') ? {sessionId: this.sessionId} : {})};
+		const message = {
+			id,
+			method,
+			params,
+			...(this.sessionId && !method.startsWith('Target.') && !method.startsWith('Browser.') ? {sessionId: this.sessionId} : {}),
+		};
 		return new Promise((resolve, reject) => {
 			this.pending.set(id, {resolve, reject});
 			(this.child.stdio[3] as Writable).write(JSON.stringify(message) + '\0');
@@ -108,7 +113,10 @@ export class Chromium {
 	}
 
 	async evaluate<T>(expression: string): Promise<T> {
-		const {result, exceptionDetails} = (await this.send('Runtime.evaluate', {expression, returnByValue: true})) as {result: {value: T}; exceptionDetails?: unknown};
+		const {result, exceptionDetails} = (await this.send('Runtime.evaluate', {expression, returnByValue: true})) as {
+			result: {value: T};
+			exceptionDetails?: unknown;
+		};
 		if (exceptionDetails) throw new Error(`evaluate failed: ${JSON.stringify(exceptionDetails)}`);
 		return result.value;
 	}

@@ -71,7 +71,9 @@ describe('notifications', () => {
 		expect(seen.map(n => n['kind'])).toEqual(['run.finished']);
 		expect(seen[0]!['verdict']).toMatchObject({exit: 0});
 		expect(seen[0]!['runId']).toBe(finished!.body['runId']);
-		expect(readFileSync(path.join(scratch, 'desktop.txt'), 'utf8')).toMatch(/^--app-name=proofloop\n--\nproofloop: run.finished\nrun .* finished: oracle exit 0 \(done\)/);
+		expect(readFileSync(path.join(scratch, 'desktop.txt'), 'utf8')).toMatch(
+			/^--app-name=proofloop\n--\nproofloop: run.finished\nrun .* finished: oracle exit 0 \(done\)/,
+		);
 		expect(runEvents(root).filter(e => e.type === 'warning' && e.message.startsWith('notify:'))).toEqual([]);
 	}, 120_000);
 

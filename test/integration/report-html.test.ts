@@ -17,7 +17,15 @@ const CHROMIUM = findChromium();
 if (!CHROMIUM) console.warn('report-html.test: SKIPPED, no chromium on PATH (apt-get install chromium)');
 const ARTIFACTS = path.resolve('test-artifacts');
 
-type Page = {csp?: string; rows: Array<{ticket: string; bars: number; stages: string[]}>; nodes: string[]; edges: number; caught: string; cost: string; scripts: number};
+type Page = {
+	csp?: string;
+	rows: Array<{ticket: string; bars: number; stages: string[]}>;
+	nodes: string[];
+	edges: number;
+	caught: string;
+	cost: string;
+	scripts: number;
+};
 const inspect = `(() => ({
 	rows: [...document.querySelectorAll('svg.timeline g.row')].map(r => ({ticket: r.dataset.ticket, bars: r.querySelectorAll('g.bar').length, stages: [...r.querySelectorAll('g.bar')].map(b => b.dataset.stage + ':' + b.dataset.outcome)})),
 	nodes: [...document.querySelectorAll('svg.graph g.node')].map(n => n.dataset.ticket),
@@ -91,7 +99,17 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 			{seq: 2, at, type: 'run.tickets', tickets: [{id: 'T-1', title: attack, status: 'todo', deps: [quote], locks: [], priority: 0}]},
 			{seq: 3, at, type: 'attempt.started', ticket: 'T-1', attempt: 1, maxAttempts: 3, agent: attack, worktree: '/w'},
 			{seq: 4, at, type: 'stage', ticket: 'T-1', attempt: 1, stage: 'implement'},
-			{seq: 5, at, type: 'agent.exited', ticket: 'T-1', attempt: 1, ok: true, reason: attack, durationMs: 1, usage: {inputTokens: 1, outputTokens: 1, costUsd: 0.01}},
+			{
+				seq: 5,
+				at,
+				type: 'agent.exited',
+				ticket: 'T-1',
+				attempt: 1,
+				ok: true,
+				reason: attack,
+				durationMs: 1,
+				usage: {inputTokens: 1, outputTokens: 1, costUsd: 0.01},
+			},
 			{seq: 6, at, type: 'guard.result', ticket: 'T-1', attempt: 1, ok: false, reason: quote, files: [attack]},
 			{seq: 7, at, type: 'attempt.failed', ticket: 'T-1', attempt: 1, stage: 'guard', reason: attack},
 			{seq: 8, at, type: 'tamper.refused', channel: 'worker', verb: attack, detail: quote, ticket: 'T-1', attempt: 1},
@@ -114,7 +132,20 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 			filedByLoop: [],
 			tampers: [{channel: 'worker', verb: attack, detail: quote, ticket: 'T-1', attempt: 1, at}],
 			costUsd: 0.01,
-			tickets: [{id: 'T-1', title: attack, status: quote, attempts: 1, seconds: 1, failures: [attack], costUsd: 0.01, caught: {guard: 1}, filed: [], discoveredFrom: attack}],
+			tickets: [
+				{
+					id: 'T-1',
+					title: attack,
+					status: quote,
+					attempts: 1,
+					seconds: 1,
+					failures: [attack],
+					costUsd: 0.01,
+					caught: {guard: 1},
+					filed: [],
+					discoveredFrom: attack,
+				},
+			],
 			checkoutNotices: [attack],
 		} as RunReport;
 		const file = path.join(ARTIFACTS, 'report-hostile.html');

@@ -18,7 +18,10 @@ const Webhook = z.union([
 // A notifier runs outside every box (the user's command, the user's network): a healer may not change it (heal.ts).
 export const NotifyConfig = z
 	.object({
-		on: z.array(NotifyKind).default([...NOTIFY_KINDS]).describe(`Which notifications go out: ${NOTIFY_KINDS.join(', ')} (default: all).`),
+		on: z
+			.array(NotifyKind)
+			.default([...NOTIFY_KINDS])
+			.describe(`Which notifications go out: ${NOTIFY_KINDS.join(', ')} (default: all).`),
 		command: z
 			.string()
 			.min(1)
@@ -27,7 +30,10 @@ export const NotifyConfig = z
 		webhook: Webhook.optional().describe(
 			'A URL that receives each notification as a POST of JSON: a Slack-compatible {"text": ...} plus the structured fields (kind, runId, verdict, ticket, ...). A string, or {"url", "headers"}.',
 		),
-		desktop: z.boolean().default(false).describe('A desktop notification (notify-send on Linux, osascript on macOS) where one is available; silently none otherwise.'),
+		desktop: z
+			.boolean()
+			.default(false)
+			.describe('A desktop notification (notify-send on Linux, osascript on macOS) where one is available; silently none otherwise.'),
 		bell: z.boolean().default(true).describe('Ring the terminal bell in an attached TUI.'),
 		timeoutSeconds: z
 			.number()

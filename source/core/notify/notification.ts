@@ -35,7 +35,9 @@ export function notificationOf(event: EngineEvent, run: RunInfo, lastVerdict: Ve
 		case 'run.stopped': {
 			if (event.reason === 'signal') return undefined; // a person stopped it: they know
 			const verdict = lastVerdict ?? (event.oracleExit === undefined ? undefined : {exit: event.oracleExit, verdict: '', summary: ''});
-			const judged = verdict ? `oracle exit ${verdict.exit}${verdict.verdict ? ` (${verdict.verdict})` : ''}${verdict.summary ? `: ${oneLine(verdict.summary)}` : ''}` : 'no verdict';
+			const judged = verdict
+				? `oracle exit ${verdict.exit}${verdict.verdict ? ` (${verdict.verdict})` : ''}${verdict.summary ? `: ${oneLine(verdict.summary)}` : ''}`
+				: 'no verdict';
 			const finished = event.reason === 'finished';
 			return {
 				...base,
@@ -47,7 +49,14 @@ export function notificationOf(event: EngineEvent, run: RunInfo, lastVerdict: Ve
 		}
 		case 'ticket.blocked':
 			if (event.challenged) return undefined; // the next attempt looks for another path first
-			return {...base, kind: 'person.needed', reason: 'blocked', ticket: event.ticket, attempt: event.attempt, message: `${event.ticket} is blocked by an external wall: ${oneLine(event.wall)}`};
+			return {
+				...base,
+				kind: 'person.needed',
+				reason: 'blocked',
+				ticket: event.ticket,
+				attempt: event.attempt,
+				message: `${event.ticket} is blocked by an external wall: ${oneLine(event.wall)}`,
+			};
 		case 'heal.result':
 			if (event.outcome !== 'refused') return undefined;
 			return {...base, kind: 'person.needed', reason: 'heal.refused', message: `heal ${event.heal} was refused: ${oneLine(event.reason)}`};

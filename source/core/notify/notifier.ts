@@ -51,7 +51,11 @@ export class Notifier {
 		const tracked: Promise<void> = sending
 			.catch((error: unknown) => {
 				// After settle() the log is closing: nothing may be written to it any more.
-				if (!this.closed) this.log.append({type: 'warning', message: `notify: the ${what} failed for ${notification.kind} (${notification.reason}): ${(error as Error).message}; the run goes on`});
+				if (!this.closed)
+					this.log.append({
+						type: 'warning',
+						message: `notify: the ${what} failed for ${notification.kind} (${notification.reason}): ${(error as Error).message}; the run goes on`,
+					});
 			})
 			.finally(() => this.inflight.delete(tracked));
 		this.inflight.add(tracked);

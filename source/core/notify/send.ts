@@ -56,12 +56,23 @@ export async function sendWebhook(webhook: {url: string; headers: Record<string,
 	const body = JSON.stringify({text: slackEscape(`proofloop: ${notification.message}`), ...notification});
 	let response: Response;
 	try {
-		response = await fetch(webhook.url, {method: 'POST', headers: {...webhook.headers, 'content-type': 'application/json'}, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error'});
+		response = await fetch(webhook.url, {
+			method: 'POST',
+			headers: {...webhook.headers, 'content-type': 'application/json'},
+			body,
+			signal: AbortSignal.timeout(timeoutMs),
+			redirect: 'error',
+		});
 	} catch (error) {
 		const name = (error as Error).name;
-		throw new Error(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs / 1000}s` : `${(error as Error).message}${(error as {cause?: Error}).cause ? ` (${(error as {cause: Error}).cause.message})` : ''}`, {
-			cause: error,
-		});
+		throw new Error(
+			name === 'TimeoutError' || name === 'AbortError'
+				? `timed out after ${timeoutMs / 1000}s`
+				: `${(error as Error).message}${(error as {cause?: Error}).cause ? ` (${(error as {cause: Error}).cause.message})` : ''}`,
+			{
+				cause: error,
+			},
+		);
 	}
 	// The answer's body is not ours to wait for.
 	await response.body?.cancel().catch(() => undefined);
@@ -83,7 +94,10 @@ function onPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The desktop's own notifier, where there is a desktop to notify; undefined (silently nothing) otherwise. */
-export function desktopNotifier(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): ((title: string, body: string, timeoutMs: number) => Promise<void>) | undefined {
+export function desktopNotifier(
+	env: NodeJS.ProcessEnv,
+	platform: NodeJS.Platform = process.platform,
+): ((title: string, body: string, timeoutMs: number) => Promise<void>) | undefined {
 	if (platform === 'darwin') {
 		const osascript = onPath('osascript', env);
 		// The text goes in as arguments, never into the script: an agent writes some of it.

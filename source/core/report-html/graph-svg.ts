@@ -57,7 +57,9 @@ export function graphSvg(nodes: GraphNode[]): string {
 			const x2 = to.x - 3;
 			const y2 = to.y + NODE_H / 2;
 			const bend = Math.max(20, (x2 - x1) / 2);
-			return [`<path class="edge" data-from="${esc(dep)}" data-to="${esc(n.id)}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#arrow)"/>`];
+			return [
+				`<path class="edge" data-from="${esc(dep)}" data-to="${esc(n.id)}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#arrow)"/>`,
+			];
 		}),
 	);
 	const boxes = nodes.map(n => {
@@ -70,6 +72,7 @@ export function graphSvg(nodes: GraphNode[]): string {
 			`<text x="${x + 14}" y="${y + 31}" class="ntitle">${esc(clip(n.title, 22))}</text><title>${esc(`${n.id} (${n.status}) ${n.title}${n.deps.length ? `\nwaits on ${n.deps.join(', ')}` : ''}`)}</title></g>`
 		);
 	});
-	const arrow = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#868e96"/></marker></defs>';
+	const arrow =
+		'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#868e96"/></marker></defs>';
 	return `<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="dependency graph">${arrow}${edges.join('')}${boxes.join('')}</svg>`;
 }

@@ -45,7 +45,10 @@ function graphNodes(report: RunReport, events: readonly EngineEvent[]): GraphNod
 /** One self-contained HTML page of a run: every string from a ticket or an agent is escaped (escape.ts). */
 export function renderReportHtml(report: RunReport, events: readonly EngineEvent[]): string {
 	const titles = new Map(report.tickets.map(t => [t.id, t.title]));
-	const timeline = buildTimeline(events, report.tickets.map(t => t.id));
+	const timeline = buildTimeline(
+		events,
+		report.tickets.map(t => t.id),
+	);
 	const oracle = report.oracle;
 	const caught = events.flatMap(e => (e.type === 'attempt.failed' ? [e] : []));
 	const guardRefusals = events.flatMap(e => (e.type === 'guard.result' && !e.ok ? [e] : []));
@@ -84,30 +87,67 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 			caught.length + guardRefusals.length + report.tampers.length + halts.length === 0
 				? '<p class="muted">Nothing: every attempt passed on its first try.</p>'
 				: [
-						caught.length > 0 ? table(['ticket', 'attempt', 'stage', 'why'], caught.map(e => [esc(e.ticket), String(e.attempt), esc(e.stage), esc(firstLine(e.reason))])) : '',
+						caught.length > 0
+							? table(
+									['ticket', 'attempt', 'stage', 'why'],
+									caught.map(e => [esc(e.ticket), String(e.attempt), esc(e.stage), esc(firstLine(e.reason))]),
+								)
+							: '',
 						guardRefusals.length > 0
-							? `<h3>Guard refusals</h3>${table(['ticket', 'attempt', 'why', 'files'], guardRefusals.map(e => [esc(e.ticket), String(e.attempt), esc(firstLine(e.reason ?? '')), esc(e.files.join(', '))]))}`
+							? `<h3>Guard refusals</h3>${table(
+									['ticket', 'attempt', 'why', 'files'],
+									guardRefusals.map(e => [esc(e.ticket), String(e.attempt), esc(firstLine(e.reason ?? '')), esc(e.files.join(', '))]),
+								)}`
 							: '',
 						report.tampers.length > 0
-							? `<h3>Tamper refused (never counted)</h3>${table(['when', 'from', 'verb', 'channel', 'detail'], report.tampers.map(t => [time(t.at), esc(t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client'), `<code>${esc(t.verb)}</code>`, esc(t.channel), esc(t.detail)]))}`
+							? `<h3>Tamper refused (never counted)</h3>${table(
+									['when', 'from', 'verb', 'channel', 'detail'],
+									report.tampers.map(t => [
+										time(t.at),
+										esc(t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client'),
+										`<code>${esc(t.verb)}</code>`,
+										esc(t.channel),
+										esc(t.detail),
+									]),
+								)}`
 							: '',
-						halts.length > 0 ? `<h3>Halted</h3>${table(['when', 'cause', 'message'], halts.map(h => [time(h.at), esc(h.cause), esc(firstLine(h.message))]))}` : '',
+						halts.length > 0
+							? `<h3>Halted</h3>${table(
+									['when', 'cause', 'message'],
+									halts.map(h => [time(h.at), esc(h.cause), esc(firstLine(h.message))]),
+								)}`
+							: '',
 					].join('')
 		}</div>`,
 		`<h2>Interventions</h2><div class="card" id="interventions">${
 			report.interventionList.length === 0
 				? '<p class="muted">None: no person touched the run.</p>'
-				: table(['when', 'what', 'ticket', 'by', 'why'], report.interventionList.map(i => [time(i.at), esc(i.kind), esc(i.ticket ?? ''), esc(i.by), esc(i.reason ?? '')]))
+				: table(
+						['when', 'what', 'ticket', 'by', 'why'],
+						report.interventionList.map(i => [time(i.at), esc(i.kind), esc(i.ticket ?? ''), esc(i.by), esc(i.reason ?? '')]),
+					)
 		}</div>`,
 		...(report.healList.length > 0
-			? [`<h2>Heals</h2><div class="card" id="heals">${table(['heal', 'outcome', 'why', 'files'], report.healList.map(h => [String(h.heal), esc(h.outcome), esc(firstLine(h.reason)), esc(h.files.join(', '))]))}</div>`]
+			? [
+					`<h2>Heals</h2><div class="card" id="heals">${table(
+						['heal', 'outcome', 'why', 'files'],
+						report.healList.map(h => [String(h.heal), esc(h.outcome), esc(firstLine(h.reason)), esc(h.files.join(', '))]),
+					)}</div>`,
+				]
 			: []),
 		`<h2>Cost by agent</h2><div class="card" id="cost">${
 			costs.length === 0
 				? '<p class="muted">No agent reported usage.</p>'
 				: table(
 						['agent', 'role', 'runs', 'input tokens', 'output tokens', 'cost'],
-						costs.map(c => [esc(c.agent), esc(c.role), String(c.runs), c.inputTokens.toLocaleString('en-US'), c.outputTokens.toLocaleString('en-US'), c.costUsd > 0 ? esc(usd(c.costUsd)) : '<span class="muted">n/a</span>']),
+						costs.map(c => [
+							esc(c.agent),
+							esc(c.role),
+							String(c.runs),
+							c.inputTokens.toLocaleString('en-US'),
+							c.outputTokens.toLocaleString('en-US'),
+							c.costUsd > 0 ? esc(usd(c.costUsd)) : '<span class="muted">n/a</span>',
+						]),
 						[2, 3, 4, 5],
 					)
 		}</div>`,

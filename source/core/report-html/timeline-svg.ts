@@ -20,7 +20,17 @@ export const OUTCOME_LABELS: Record<Outcome, string> = {
 };
 
 /** The stage's name inside its bar, when the bar has room. */
-const SHORT: Record<string, string> = {prepare: 'prep', plan: 'plan', implement: 'implement', checks: 'checks', guard: 'guard', review: 'review', merge: 'merge', verify: 'verify', queued: 'queued'};
+const SHORT: Record<string, string> = {
+	prepare: 'prep',
+	plan: 'plan',
+	implement: 'implement',
+	checks: 'checks',
+	guard: 'guard',
+	review: 'review',
+	merge: 'merge',
+	verify: 'verify',
+	queued: 'queued',
+};
 
 /** Stages of one outcome told apart by shade (the color is the outcome). */
 const STAGE_SHADE: Record<string, number> = {prepare: 0.4, plan: 0.55, implement: 1, checks: 0.72, guard: 0.5, review: 0.62, merge: 0.88, verify: 0.58};
@@ -50,7 +60,9 @@ export function timelineSvg(timeline: Timeline, titles: Map<string, string>, wid
 			const tip = `${row.ticket}${s.attempt ? ` attempt ${s.attempt}` : ''}: ${s.stage}, ${OUTCOME_LABELS[s.outcome]}, ${duration((s.end - s.start) / 1000)}${s.detail ? `\n${firstLine(s.detail)}` : ''}`;
 			const name = SHORT[s.stage] ?? s.stage;
 			const shown = w > name.length * 6.5 + 6 ? name : w > 11 && s.outcome !== 'queued' ? name[0]! : '';
-			const text = shown ? `<text x="${(x0 + w / 2).toFixed(1)}" y="${y + ROW_H / 2 + 4}" class="barlabel${s.outcome === 'queued' ? ' dark' : ''}">${esc(shown)}</text>` : '';
+			const text = shown
+				? `<text x="${(x0 + w / 2).toFixed(1)}" y="${y + ROW_H / 2 + 4}" class="barlabel${s.outcome === 'queued' ? ' dark' : ''}">${esc(shown)}</text>`
+				: '';
 			// A failure or a wait is said at full strength; only passed (and cut) stages are shaded.
 			const shade = s.outcome === 'ok' || s.outcome === 'interrupted' || s.outcome === 'running' ? (STAGE_SHADE[s.stage] ?? 1) : 1;
 			return `<g class="bar" data-stage="${esc(s.stage)}" data-outcome="${s.outcome}"><rect x="${x0.toFixed(1)}" y="${y + (ROW_H - BAR_H) / 2}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3" fill="${OUTCOME_COLORS[s.outcome]}" fill-opacity="${shade}"/>${text}<title>${esc(tip)}</title></g>`;
@@ -71,6 +83,8 @@ function axisTicks(seconds: number): number[] {
 
 export function legendHtml(): string {
 	const outcomes = (Object.keys(OUTCOME_COLORS) as Outcome[]).map(o => `<span><i style="background:${OUTCOME_COLORS[o]}"></i>${esc(OUTCOME_LABELS[o])}</span>`);
-	const stages = Object.entries(STAGE_SHADE).map(([stage, shade]) => `<span><i style="background:${OUTCOME_COLORS.ok};opacity:${shade}"></i>${esc(stage)}</span>`);
+	const stages = Object.entries(STAGE_SHADE).map(
+		([stage, shade]) => `<span><i style="background:${OUTCOME_COLORS.ok};opacity:${shade}"></i>${esc(stage)}</span>`,
+	);
 	return `<div class="legend"><b>outcome</b>${outcomes.join('')}</div><div class="legend"><b>stage (shade; initial in a narrow bar)</b>${stages.join('')}</div>`;
 }

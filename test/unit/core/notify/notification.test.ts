@@ -29,16 +29,28 @@ describe('which events a person is told about', () => {
 
 	it('a person is needed for a blocker that stood, a refused heal, a refused tamper and a spent budget; not for a challenged claim or a plain warning', () => {
 		const blocked = {type: 'ticket.blocked', ticket: 'T-1', attempt: 2, wall: 'quota', evidence: 'e', tried: 't'};
-		expect(notificationOf(ev({...blocked, challenged: false}), run, undefined)).toMatchObject({kind: 'person.needed', reason: 'blocked', ticket: 'T-1', attempt: 2});
-		expect(notificationOf(ev({...blocked, challenged: true}), run, undefined)).toBeUndefined();
-		expect(notificationOf(ev({type: 'heal.result', heal: 1, outcome: 'refused', reason: 'touched verify', files: [], diff: ''}), run, undefined)?.reason).toBe('heal.refused');
-		expect(notificationOf(ev({type: 'heal.result', heal: 1, outcome: 'applied', reason: 'ok', files: [], diff: ''}), run, undefined)).toBeUndefined();
-		expect(notificationOf(ev({type: 'tamper.refused', channel: 'worker', verb: 'gate', detail: 'x', ticket: 'T-2', attempt: 1}), run, undefined)).toMatchObject({
+		expect(notificationOf(ev({...blocked, challenged: false}), run, undefined)).toMatchObject({
 			kind: 'person.needed',
-			reason: 'tamper.refused',
-			ticket: 'T-2',
+			reason: 'blocked',
+			ticket: 'T-1',
+			attempt: 2,
 		});
-		expect(notificationOf(ev({type: 'warning', budget: 'cost', message: 'the cost budget of $1 is spent'}), run, undefined)).toMatchObject({kind: 'person.needed', reason: 'budget.cost'});
+		expect(notificationOf(ev({...blocked, challenged: true}), run, undefined)).toBeUndefined();
+		expect(notificationOf(ev({type: 'heal.result', heal: 1, outcome: 'refused', reason: 'touched verify', files: [], diff: ''}), run, undefined)?.reason).toBe(
+			'heal.refused',
+		);
+		expect(notificationOf(ev({type: 'heal.result', heal: 1, outcome: 'applied', reason: 'ok', files: [], diff: ''}), run, undefined)).toBeUndefined();
+		expect(notificationOf(ev({type: 'tamper.refused', channel: 'worker', verb: 'gate', detail: 'x', ticket: 'T-2', attempt: 1}), run, undefined)).toMatchObject(
+			{
+				kind: 'person.needed',
+				reason: 'tamper.refused',
+				ticket: 'T-2',
+			},
+		);
+		expect(notificationOf(ev({type: 'warning', budget: 'cost', message: 'the cost budget of $1 is spent'}), run, undefined)).toMatchObject({
+			kind: 'person.needed',
+			reason: 'budget.cost',
+		});
 		expect(notificationOf(ev({type: 'warning', message: 'the cost budget of $1 is spent'}), run, undefined)).toBeUndefined();
 	});
 });
@@ -58,7 +70,12 @@ describe('what an agent wrote stays text', () => {
 
 describe('notify config', () => {
 	it('defaults: every kind, the bell, no desktop, 5 s; a bad URL or a typo is an error naming the field', () => {
-		expect(parseProjectConfig('{"batch": "b"}').notify).toEqual({on: ['run.finished', 'run.stuck', 'person.needed'], desktop: false, bell: true, timeoutSeconds: 5});
+		expect(parseProjectConfig('{"batch": "b"}').notify).toEqual({
+			on: ['run.finished', 'run.stuck', 'person.needed'],
+			desktop: false,
+			bell: true,
+			timeoutSeconds: 5,
+		});
 		expect(() => parseProjectConfig('{"batch": "b", "notify": {"webhook": "file:///etc/passwd"}}')).toThrow(/notify\.webhook/);
 		expect(() => parseProjectConfig('{"batch": "b", "notify": {"comand": "x"}}')).toThrow(/notify/);
 		expect(() => parseProjectConfig('{"batch": "b", "notify": {"on": ["run.done"]}}')).toThrow(/notify\.on/);

@@ -52,6 +52,12 @@ describe('the timeline from the log', () => {
 			ev(61, {type: 'attempt.started', ticket: 'A', attempt: 1, maxAttempts: 3, agent: 'x', worktree: '/w'}),
 			ev(62, {type: 'ticket.done', ticket: 'A', attempt: 1, mergeCommit: 'm', verifyDigest: 'd'}),
 		];
-		expect(brief(buildTimeline(events, ['A']).rows, 'A')).toEqual(['queued:queued:0-1', 'prepare:ok:1-2', 'implement:interrupted:2-4', 'queued:queued:60-61', 'prepare:ok:61-62']);
+		expect(brief(buildTimeline(events, ['A']).rows, 'A')).toEqual([
+			'queued:queued:0-1',
+			'prepare:ok:1-2',
+			'implement:interrupted:2-4',
+			'queued:queued:60-61',
+			'prepare:ok:61-62',
+		]);
 	});
 });
