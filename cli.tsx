@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Entry: argv -> one command; nothing else.
-import {readFileSync} from 'node:fs';
 import {readPinnedOracle} from './source/core/pinned-oracle.js';
-import {oracleFile, packageRoot} from './source/core/paths.js';
+import {oracleFile, packageRoot, packageVersion} from './source/core/paths.js';
 
 // The tracker reads tickets with the oracle's own parser (imported from
 // oracle.mjs): an oracle file that is not the pinned one must not be loaded,
@@ -12,11 +11,10 @@ if (!oracle.ok) {
 	process.stderr.write(`proofloop: ${oracle.message}\n`);
 	process.exit(2);
 }
-const {version} = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as {version: string};
 let program: Awaited<ReturnType<typeof import('./source/commands/program.js').buildProgram>>;
 try {
 	// Loads the command's modules (the tracker among them, which imports oracle.mjs).
-	program = await (await import('./source/commands/program.js')).buildProgram(version, process.argv);
+	program = await (await import('./source/commands/program.js')).buildProgram(packageVersion(), process.argv);
 } catch (error) {
 	process.stderr.write(`proofloop: cannot load (${(error as Error).message.split('\n')[0]}); if ${oracleFile} or its pin was edited, restore both: \`git checkout -- oracle/\` in ${packageRoot()}, or reinstall proofloop\n`);
 	process.exit(2);

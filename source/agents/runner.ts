@@ -15,6 +15,7 @@ import {LineSplitter} from './line-splitter.js';
 import {contain, type Contained} from './containment.js';
 import {killProcessGroup} from './process-group.js';
 import {sandboxCommand, type SandboxPolicy} from './sandbox.js';
+import {timerDelay} from '../lib/timer.js';
 
 export {killProcessGroup, processGroupAlive} from './process-group.js';
 
@@ -78,12 +79,6 @@ export type AgentRunResult = {
  * still hold a pipe open; we stop waiting for it after this long.
  */
 const PIPE_DRAIN_MS = 2000;
-
-/**
- * setTimeout fires at once (1 ms) for delays above 2^31-1 ms, so a timeout of
- * "a month" would kill the agent immediately; clamp to the longest it can wait.
- */
-const timerMs = (ms: number): number => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
 
 const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** What a capped log keeps of the end of the output (where the result usually is). */
@@ -267,8 +262,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 					graceTimer = setTimeout(() => {
 						killProcessGroup(pid, 'SIGKILL');
 						box?.end();
-					}, timerMs(opts.killGraceMs ?? 3000));
-				}, timerMs(opts.timeoutMs));
+					}, timerDelay(opts.killGraceMs ?? 3000));
+				}, timerDelay(opts.timeoutMs));
 
 	let exit: {exitCode?: number; signal?: string} | undefined;
 	subprocess.once('exit', (code, signal) => {

@@ -4,7 +4,7 @@ import type {Command} from 'commander';
 import {execa} from 'execa';
 import type {AgentConfig} from '../agents/config.js';
 import {CONFIG_PATH} from '../core/config.js';
-import {packageRoot} from '../core/paths.js';
+import {packageRoot, packageVersion} from '../core/paths.js';
 import {InputError} from '../core/start-run.js';
 import {reportError} from './errors.js';
 import {chooseAgent, CLI_AGENT_TYPES, findInstalledAgents, installHint, type FoundAgent} from './init-agent.js';
@@ -51,7 +51,6 @@ export function schemaReference(root: string, installedAt = packageRoot(), versi
 	return `https://unpkg.com/proofloop@${version}/schema/config.schema.json`;
 }
 
-const packageVersion = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
 
 export type InitResult = {written: string[]; agent?: FoundAgent | {type: AgentConfig['type']; path?: undefined}; found: FoundAgent[]};
 

@@ -12,7 +12,9 @@ import {naming, stopIfDiskFull} from './disk-full.js';
 import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
-import {gist, lastLines, runShell, sha256} from './shell.js';
+import {gist, lastLines, runShell} from './shell.js';
+import {sha256} from '../lib/sha256.js';
+import {timerDelay} from '../lib/timer.js';
 import {checkBox} from './check-box.js';
 import {recordDone} from './record-done.js';
 import {agentCannotStart, checkCannotStart} from './cannot-start.js';
@@ -120,7 +122,7 @@ export async function runAttempt(
 			let stallTimer: NodeJS.Timeout | undefined;
 			const armStall = () => {
 				clearTimeout(stallTimer);
-				stallTimer = setTimeout(() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}), Math.min(stallMs, 2 ** 31 - 1));
+				stallTimer = setTimeout(() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}), timerDelay(stallMs));
 			};
 			// Within the agent type's cap (config agentCaps); waiting for a slot is not silence.
 			const result = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: id, attempt}, async () => {

@@ -1,7 +1,8 @@
-import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
+import {randomBytes, timingSafeEqual} from 'node:crypto';
 import {chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {sha256} from '../lib/sha256.js';
 
 /**
  * Where a run's channels live: one directory per engine, mode 0700, outside
@@ -45,7 +46,7 @@ export type ChannelDir = {dir: string; socket: string; keyFile: string};
 
 /** The channel directory of the run in `runDirPath` (short: a socket path must fit in 108 bytes). */
 export function channelDirFor(runDirPath: string, env: NodeJS.ProcessEnv = process.env): ChannelDir {
-	const dir = path.join(channelsRoot(env), createHash('sha256').update(runDirPath).digest('hex').slice(0, 16));
+	const dir = path.join(channelsRoot(env), sha256(runDirPath).slice(0, 16));
 	return {dir, socket: path.join(dir, 'human.sock'), keyFile: path.join(dir, 'key')};
 }
 

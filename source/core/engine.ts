@@ -23,6 +23,7 @@ import {commitRunState} from './commit-run-state.js';
 import {readySet, type SchedulableTicket} from './scheduler.js';
 import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
 import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, ledgerStep, limitedUntil, mayStart, openAttempts, previousReasons, reviewRounds, type Ledger} from './ledger.js';
+import {timerDelay} from '../lib/timer.js';
 
 type Running = {attempt: number; locks: readonly string[]};
 
@@ -793,7 +794,7 @@ export class Engine {
 		const timer = setTimeout(() => {
 			this.wakeTimers.delete(until);
 			this.wake();
-		}, Math.max(0, Math.min(until - Date.now() + 10, 2 ** 31 - 1)));
+		}, timerDelay(until - Date.now() + 10));
 		this.wakeTimers.set(until, timer);
 	}
 

@@ -1,9 +1,9 @@
 import {execFileSync} from 'node:child_process';
-import {createHash} from 'node:crypto';
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync} from 'node:fs';
 import {homedir} from 'node:os';
 import path from 'node:path';
 import {gitEnv} from '../git/run.js';
+import {sha256File} from '../lib/sha256.js';
 
 /**
  * Git's control files: what the engine's own git commands (outside every box)
@@ -65,7 +65,7 @@ export class GitControl {
 		const hashes = new Map<string, string>();
 		for (const file of this.#files()) {
 			try {
-				hashes.set(file, createHash('sha256').update(readFileSync(file)).digest('hex'));
+				hashes.set(file, sha256File(file));
 			} catch {
 				// Absent: a file that appears later is a change.
 			}

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -6,6 +5,7 @@ import {z} from 'zod';
 import {conformanceRunner, oracleDir, oracleFile} from './paths.js';
 import {runOracleSource} from './pinned-oracle.js';
 import {passedBefore, rememberPass, tripwireKey} from './tripwire-cache.js';
+import {sha256File} from '../lib/sha256.js';
 
 export const OracleVerdict = z.object({
 	verdict: z.enum(['done', 'not_done', 'cannot_judge']),
@@ -19,7 +19,6 @@ export const OracleVerdict = z.object({
 });
 export type OracleVerdict = z.infer<typeof OracleVerdict>;
 
-export const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /**
  * Ask the oracle, always as a separate process: the engine never judges done

@@ -25,6 +25,9 @@ export function packageRoot(): string {
 	}
 }
 
+/** proofloop's own version, from its package.json. */
+export const packageVersion = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
+
 /** The compiled CLI entry, for spawning the engine or a verb as a process. */
 export function cliEntry(): string {
 	return path.join(packageRoot(), 'dist', 'cli.js');

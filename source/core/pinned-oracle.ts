@@ -5,15 +5,14 @@
  * the check and the run. Imports no oracle code: the CLI asks this before it
  * loads anything that imports oracle.mjs.
  */
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {oracleDir, oracleFile, packageRoot} from './paths.js';
+import {sha256} from '../lib/sha256.js';
 
 export type PinnedOracle = {ok: true; source: Buffer; sha256: string} | {ok: false; file: string; actual: string; expected: string; message: string};
 
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** oracle.mjs's line in oracle/SHA256SUMS, or undefined when there is none. */
 export function sumsPin(): string | undefined {

@@ -1,10 +1,10 @@
 import {appendFileSync, mkdirSync} from 'node:fs';
 import {naming} from './disk-full.js';
-import {createHash} from 'node:crypto';
 import path from 'node:path';
 import {execa} from 'execa';
 import {contain} from '../agents/containment.js';
 import {killProcessGroup} from '../agents/process-group.js';
+import {timerDelay} from '../lib/timer.js';
 
 export type ShellResult = {ok: boolean; exitCode?: number; timedOut: boolean; output: string};
 
@@ -63,7 +63,7 @@ export async function runShell(opts: {
 	const timer = setTimeout(() => {
 		timedOut = true;
 		if (pid) killProcessGroup(pid, 'SIGKILL');
-	}, Math.min(opts.timeoutMs, 2 ** 31 - 1));
+	}, timerDelay(opts.timeoutMs));
 	// The shell's own exit decides, not the pipes: a background process the
 	// command left (`server &`) may hold them open. Its group dies with the
 	// shell, and a process that escaped the group (setsid) is cut loose.
@@ -88,7 +88,6 @@ export async function runShell(opts: {
 
 export const lastLines = (text: string, count: number): string => text.trimEnd().split('\n').slice(-count).join('\n');
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
  * The one line of a failing command's output a human (or the next agent) most

@@ -1,5 +1,4 @@
-import {createHash} from 'node:crypto';
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {createAdapter} from '../agents/registry.js';
 import {checkWritable, expandHome, resolveSandbox, SandboxError, type SandboxDecision, type SandboxPolicy} from '../agents/sandbox.js';
@@ -14,7 +13,7 @@ import {EventLog, readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
 import {ensureTripwireCacheDir} from './tripwire-cache.js';
-import {cliEntry, oracleDir, packageRoot} from './paths.js';
+import {cliEntry, oracleDir, packageRoot, packageVersion} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
 import {actor, controlFile} from './control-client.js';
@@ -37,6 +36,7 @@ import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
 import {refuseUnlessPreflight} from './preflight.js';
 import {Notifier} from './notify/notifier.js';
+import {sha256File} from '../lib/sha256.js';
 
 export {InputError} from './input-error.js';
 
@@ -57,7 +57,6 @@ export type StartRunOptions = {
 	onUnwritable?: (error: RunUnwritableError) => never;
 };
 
-const version = (): string => (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {version: string}).version;
 
 function plainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 	return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
@@ -121,9 +120,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			base_commit: baseCommit,
 			ticket_ids: batch.map(t => t.id),
 			oracle_sha256: wire.oracleSha256,
-			config_sha256: createHash('sha256').update(readFileSync(path.join(root, CONFIG_PATH))).digest('hex'),
+			config_sha256: sha256File(path.join(root, CONFIG_PATH)),
 			created_at: new Date().toISOString(),
-			proofloop_version: version(),
+			proofloop_version: packageVersion(),
 			sandbox: sandbox.mode,
 		};
 		run = {id: manifest.run_id} as RunDir;

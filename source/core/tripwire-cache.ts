@@ -11,10 +11,10 @@
  * keeps proofloop's whole cache directory read-only even inside a writable
  * ~/.cache (the directory itself, so it cannot be renamed away and replaced).
  */
-import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {homedir} from 'node:os';
 import path from 'node:path';
+import {sha256} from '../lib/sha256.js';
 
 export function tripwireCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 	const base = env['PROOFLOOP_CACHE_HOME'] ?? path.join(env['XDG_CACHE_HOME'] ?? path.join(env['HOME'] ?? homedir(), '.cache'), 'proofloop');
@@ -34,7 +34,7 @@ export function ensureTripwireCacheDir(env: NodeJS.ProcessEnv = process.env): st
 
 /** `git`: the version and path of the git the fixtures judge through. */
 export function tripwireKey(sumsText: string, git: string): string {
-	return createHash('sha256').update(`${sumsText}\n${process.version}\n${process.execPath}\n${git}`).digest('hex');
+	return sha256(`${sumsText}\n${process.version}\n${process.execPath}\n${git}`);
 }
 
 export function passedBefore(key: string, env: NodeJS.ProcessEnv = process.env): boolean {
