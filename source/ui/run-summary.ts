@@ -56,7 +56,7 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 			bold: true,
 		},
 		{text: `run ${state.runId} · batch '${state.batch}' · ${formatDuration(report.makespanSeconds * 1000)} · ${formatCost(costs)}`, tone: 'muted'},
-		...(state.oracle?.holding ?? []).map(h => ({text: `  held back by ${h.id} (${h.status}): ${cleanLine(h.reason, 200)}`, tone: 'warn' as Tone})),
+		...(state.oracle?.holding ?? []).map((h): SummaryLine => ({text: `  held back by ${h.id} (${h.status}): ${cleanLine(h.reason, 200)}`, tone: 'warn'})),
 		{text: ''},
 		{text: `${pad('ticket', 10)} ${pad('status', 12)} ${pad('attempts', 8)} ${pad('time', 7)} ${pad('cost', 7)} title`, bold: true},
 	];
