@@ -6,9 +6,10 @@
  * amp (`error` string on an error result, no cost) and cursor (`tool_call`
  * lines, camelCase usage).
  */
-import type {AgentEvent, AgentLimit, AgentVerdict, StreamParser} from './adapter.js';
-import {detectLimit, fromEpoch} from './limits.js';
-import {errorMessage, exitContradicts, howItEnded, isObject, jsonLine, maybeNum, num, StderrTail, str, type Json} from './stream-util.js';
+import type {AgentEvent, AgentLimit, AgentVerdict} from './adapter.js';
+import {fromEpoch} from './limits.js';
+import {BaseStreamParser, type Exit, type StreamParserOptions} from './stream-parser.js';
+import {errorMessage, howItEnded, isObject, jsonLine, maybeNum, num, str, type Json} from './stream-util.js';
 
 /** Keeps a tool's detail to one short line: a pane shows one row per tool call. */
 export function oneLine(text: string, max = 120): string {
@@ -54,26 +55,21 @@ export function toolDetail(name: string, input: unknown): string | undefined {
 
 type ResultSummary = {ok: boolean; message: string; denials: string[]; apiErrorStatus?: number};
 
-export type ClaudeStreamOptions = {
+export type ClaudeStreamOptions = StreamParserOptions & {
 	/** Who is talking, for reasons: "claude" (default), "amp", "cursor", "qwen". */
 	name?: string;
-	/** The clock for "resets 9am"-style limits. */
-	now?: () => Date;
 };
 
-export class ClaudeStreamParser implements StreamParser {
+export class ClaudeStreamParser extends BaseStreamParser {
 	protected readonly name: string;
-	protected readonly now: () => Date;
-	protected sessionId: string | undefined;
 	/** The last result event seen: claude emits one per turn, the last one is the verdict. */
 	protected result: ResultSummary | undefined;
-	protected readonly stderr = new StderrTail();
 	/** A `rate_limit_event` with status "rejected", or a synthetic `error: "rate_limit"` message. */
 	private rejected: AgentLimit | undefined;
 
 	constructor(options: ClaudeStreamOptions = {}) {
+		super(options);
 		this.name = options.name ?? 'claude';
-		this.now = options.now ?? (() => new Date());
 	}
 
 	line(line: string): AgentEvent[] {
@@ -87,7 +83,7 @@ export class ClaudeStreamParser implements StreamParser {
 				if (message['error'] === 'rate_limit') this.rejected ??= {};
 				return this.assistant(message);
 			case 'result':
-				return this.resultEvent(message);
+				return this.onResult(message);
 			case 'rate_limit_event':
 				this.rateLimitEvent(message);
 				return [];
@@ -100,34 +96,19 @@ export class ClaudeStreamParser implements StreamParser {
 		}
 	}
 
-	stderrLine(line: string): void {
-		this.stderr.push(line);
-	}
-
-	finish(exit: {exitCode?: number; signal?: string}): AgentVerdict {
+	protected verdict(exit: Exit): AgentVerdict {
 		const result = this.result;
-		if (!result) return this.withSession(this.noResult(exit));
-		if (!result.ok) {
-			const limit = detectLimit([result.message], {status: result.apiErrorStatus, force: this.rejected !== undefined, known: this.rejected, now: this.now()});
-			return this.withSession(limit ? {ok: false, reason: result.message, limit} : {ok: false, reason: result.message});
-		}
-		// A permission denial means the agent could not do what it set out to:
-		// its "success" describes work that did not happen.
-		if (result.denials.length > 0) return this.withSession({ok: false, reason: `tools were denied: ${result.denials.join(', ')}`});
-		const contradiction = exitContradicts(exit);
-		if (contradiction) return this.withSession({ok: false, reason: contradiction});
-		return this.withSession({ok: true, reason: result.message || 'agent reported success'});
+		if (!result) return this.noResult(exit);
+		const force = this.rejected !== undefined;
+		if (!result.ok) return this.failure(result.message, [result.message], {status: result.apiErrorStatus, force, known: this.rejected});
+		// The denials of the last result: the turn it closes is the verdict.
+		return this.success(result.message || 'agent reported success', exit, result.denials);
 	}
 
 	/** No result event: crashed, killed, refused to start, or stopped early. */
-	protected noResult(exit: {exitCode?: number; signal?: string}): AgentVerdict {
+	protected noResult(exit: Exit): AgentVerdict {
 		const reason = `agent ended without a result event${howItEnded(exit)}${this.stderr.suffix()}`;
-		const limit = detectLimit([...this.stderr.all()], {force: this.rejected !== undefined, known: this.rejected, now: this.now()});
-		return limit ? {ok: false, reason, limit} : {ok: false, reason};
-	}
-
-	protected withSession(verdict: AgentVerdict): AgentVerdict {
-		return this.sessionId === undefined ? verdict : {...verdict, sessionId: this.sessionId};
+		return this.failure(reason, [...this.stderr.all()], {force: this.rejected !== undefined, known: this.rejected});
 	}
 
 	private assistant(message: Json): AgentEvent[] {
@@ -162,7 +143,7 @@ export class ClaudeStreamParser implements StreamParser {
 		return [toolEvent(key.slice(0, -'ToolCall'.length), call['args'])];
 	}
 
-	private resultEvent(message: Json): AgentEvent[] {
+	private onResult(message: Json): AgentEvent[] {
 		// API and auth errors arrive as subtype "success" with is_error: true,
 		// so both must agree before a result counts as a success.
 		const ok = message['subtype'] === 'success' && message['is_error'] !== true;
@@ -183,13 +164,7 @@ export class ClaudeStreamParser implements StreamParser {
 		const inputTokens = num(usage['input_tokens'] ?? usage['inputTokens']);
 		const outputTokens = num(usage['output_tokens'] ?? usage['outputTokens']);
 		const costUsd = maybeNum(message['total_cost_usd']);
-		const events: AgentEvent[] = [
-			costUsd === undefined ? {type: 'usage', inputTokens, outputTokens} : {type: 'usage', inputTokens, outputTokens, costUsd},
-		];
-		events.push(
-			this.sessionId === undefined ? {type: 'result', ok, message: text} : {type: 'result', ok, message: text, sessionId: this.sessionId},
-		);
-		return events;
+		return [this.usageEvent(inputTokens, outputTokens, costUsd), this.resultEvent(ok, text)];
 	}
 }
 

@@ -1,6 +1,6 @@
 /**
- * Claude Code, headless (flags verified against claude 2.1.330, see
- * /work/shared/agent-clis.md §2):
+ * Claude Code, headless (flags verified against claude 2.1.330; recorded runs
+ * in test/fixtures/agents/claude/):
  *
  *   claude -p --output-format stream-json --verbose --dangerously-skip-permissions
  *          [--model M] [extra args] -- <prompt>
@@ -14,36 +14,23 @@
  *   with "-" is not read as an option. stdin stays closed (with an open pipe
  *   claude waits 3 s for it).
  */
-import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './adapter.js';
+import path from 'node:path';
 import {ClaudeStreamParser} from './claude-stream.js';
-import {modelFor, promptText, type CliAgentOptions} from './cli-adapter.js';
+import {defineCli, xdgDir} from './cli-adapter.js';
 
-export const CLAUDE_FLAGS = ['--print', '--output-format', '--verbose', '--dangerously-skip-permissions', '--model'] as const;
-
-export class ClaudeAdapter implements AgentAdapter {
-	readonly name = 'claude';
-
-	constructor(private readonly options: CliAgentOptions = {}) {}
-
-	command(input: AttemptInput): AgentCommand {
-		const model = modelFor(input.model, this.options.model);
-		return {
-			file: this.options.bin ?? 'claude',
-			args: [
-				'-p',
-				'--output-format',
-				'stream-json',
-				'--verbose',
-				'--dangerously-skip-permissions',
-				...(model ? ['--model', model] : []),
-				...(this.options.args ?? []),
-				'--',
-				promptText(input.promptFile),
-			],
-		};
-	}
-
-	parser(): StreamParser {
-		return new ClaudeStreamParser();
-	}
-}
+export const claude = defineCli({
+	name: 'claude',
+	description: 'Claude Code (npm @anthropic-ai/claude-code), headless: claude -p --output-format stream-json --verbose --dangerously-skip-permissions.',
+	modelExample: '"sonnet", "opus" or a full model id',
+	flags: ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions'],
+	parser: () => new ClaudeStreamParser(),
+	homes: (env, home) => [
+		{dir: env['CLAUDE_CONFIG_DIR'] || path.join(home, '.claude'), kind: 'dir'},
+		// Its global state file lives beside the directory. Bound as a file it is
+		// written in place (its atomic rename falls back to a direct write).
+		{dir: path.join(home, '.claude.json'), kind: 'file'},
+		{dir: xdgDir(env, home, 'XDG_STATE_HOME', '.local/state', 'claude'), kind: 'dir'},
+		{dir: xdgDir(env, home, 'XDG_CACHE_HOME', '.cache', 'claude'), kind: 'dir'},
+	],
+	doctor: {npm: '@anthropic-ai/claude-code', helpArgs: ['--help'], flags: ['--print', '--output-format', '--verbose', '--dangerously-skip-permissions', '--model']},
+});

@@ -1,10 +1,16 @@
 /**
- * What the four coding-agent CLI adapters (claude, codex, gemini, opencode)
- * share: the config they take and how the prompt file becomes argv. The
- * process is spawned without a shell (argv goes to execve as is, so quotes,
- * `$(...)` and newlines in a prompt are just text) and with stdin closed.
+ * One adapter for every coding-agent CLI. A CLI is a `CliSpec` in its own file
+ * (claude.ts, codex.ts, ...): its flags, how the prompt goes on the command
+ * line, its environment, its parser, its config homes and what `doctor`
+ * checks; registry.ts lists them. The process is spawned without a shell (argv
+ * goes to execve as is, so quotes, `$(...)` and newlines in a prompt are just
+ * text) and with stdin closed.
  */
 import {readFileSync} from 'node:fs';
+import {homedir} from 'node:os';
+import path from 'node:path';
+import {z} from 'zod';
+import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './adapter.js';
 
 export type CliAgentOptions = {
 	/** The model, unless the attempt names one (e.g. the reviewer's). */
@@ -13,6 +19,31 @@ export type CliAgentOptions = {
 	args?: string[];
 	/** The executable: a path, or a name looked up on the child's PATH. */
 	bin?: string;
+};
+
+export type Env = Record<string, string | undefined>;
+
+/** A directory (or a single file) a CLI writes: credentials, settings, sessions. */
+export type ConfigHome = {dir: string; kind: 'dir' | 'file'};
+
+export type CliSpec<Name extends string = string> = {
+	/** The config's `type`, and the executable's usual name. */
+	name: Name;
+	/** The config schema's description of this member. */
+	description: string;
+	/** Model names to show in the schema, e.g. '"sonnet"'. */
+	modelExample: string;
+	/** Our own flags, first; then --model, the config's extra args and the prompt. */
+	flags: readonly string[];
+	/** The prompt text as arguments. Default: after `--`, so a prompt starting with "-" stays a prompt. */
+	prompt?: (text: string) => string[];
+	/** Extra environment for this CLI. */
+	env?: Record<string, string>;
+	parser: () => StreamParser;
+	/** Where it keeps credentials, settings and sessions: writable inside the sandbox. */
+	homes: (env: Env, home: string) => ConfigHome[];
+	/** For `proofloop doctor`: its npm package, where its flags are documented, and which must be there. */
+	doctor: {npm: string; helpArgs: string[]; flags: readonly string[]};
 };
 
 /**
@@ -39,5 +70,82 @@ export function promptText(promptFile: string): string {
 	return `Your full instructions are in the file ${promptFile}: it is too long to pass on the command line. Read that whole file first, then follow it exactly.`;
 }
 
-/** The model for this attempt: the attempt's choice wins over the configured default. */
-export const modelFor = (attemptModel: string | undefined, configured: string | undefined): string | undefined => attemptModel ?? configured;
+export class CliAdapter implements AgentAdapter {
+	readonly name: string;
+
+	constructor(
+		readonly spec: CliSpec,
+		private readonly options: CliAgentOptions = {},
+	) {
+		this.name = spec.name;
+	}
+
+	command(input: AttemptInput): AgentCommand {
+		// The attempt's choice (a reviewer's model) wins over the configured default.
+		const model = input.model ?? this.options.model;
+		const prompt = promptText(input.promptFile);
+		const command: AgentCommand = {
+			file: this.options.bin ?? this.spec.name,
+			args: [
+				...this.spec.flags,
+				...(model ? ['--model', model] : []),
+				...(this.options.args ?? []),
+				...(this.spec.prompt ? this.spec.prompt(prompt) : ['--', prompt]),
+			],
+		};
+		if (this.spec.env) command.env = {...this.spec.env};
+		return command;
+	}
+
+	parser(): StreamParser {
+		return this.spec.parser();
+	}
+}
+
+/** The config member of a CLI: `type`, and the fields every CLI takes. */
+function configSchema<Name extends string>(spec: CliSpec<Name>) {
+	return z
+		.object({
+			type: z.literal(spec.name),
+			model: z
+				.string()
+				.min(1)
+				.refine(model => !model.startsWith('-'), 'a model name cannot start with "-"')
+				.optional()
+				.describe(`The model, passed as --model (e.g. ${spec.modelExample}). Unset: the CLI's own default. An attempt that names a model (the reviewer's) wins.`),
+			args: z
+				.array(z.string())
+				.optional()
+				.describe('Extra arguments, appended after proofloop\'s own flags and before the prompt.'),
+			bin: z
+				.string()
+				.min(1)
+				.optional()
+				.describe(`The executable to run: an absolute path, or a name looked up on PATH. Default: ${spec.name}.`),
+		})
+		.strict()
+		.describe(spec.description);
+}
+
+/** A CLI, ready for the registry: its spec, its config schema, and its adapter. */
+export function defineCli<Name extends string>(spec: CliSpec<Name>) {
+	const config = configSchema(spec);
+	return {
+		...spec,
+		config,
+		adapter: (options: Omit<z.infer<typeof config>, 'type'>): AgentAdapter => new CliAdapter(spec, cliOptions(options)),
+		/** The config homes, with HOME from the environment (else the user's). */
+		configHomes: (env: Env): ConfigHome[] => spec.homes(env, env['HOME'] || homedir()),
+	};
+}
+
+export type Cli = ReturnType<typeof defineCli>;
+
+/** `XDG_<NAME>_HOME`, else its usual place under home, joined with `sub`. */
+export const xdgDir = (env: Env, home: string, name: string, fallback: string, sub: string): string => path.join(env[name] || path.join(home, fallback), sub);
+
+const cliOptions = (config: {model?: string | undefined; args?: string[] | undefined; bin?: string | undefined}): CliAgentOptions => ({
+	...(config.model === undefined ? {} : {model: config.model}),
+	...(config.args === undefined ? {} : {args: config.args}),
+	...(config.bin === undefined ? {} : {bin: config.bin}),
+});

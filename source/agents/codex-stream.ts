@@ -11,10 +11,10 @@
  *   A run that then completes is a success.
  * - The final message is the last `agent_message` item; cost is never reported.
  */
-import type {AgentEvent, AgentVerdict, StreamParser} from './adapter.js';
+import type {AgentEvent, AgentVerdict} from './adapter.js';
 import {oneLine, toolDetail, toolEvent} from './claude-stream.js';
-import {detectLimit} from './limits.js';
-import {errorMessage, exitContradicts, howItEnded, isObject, jsonLine, num, StderrTail, str, type Json} from './stream-util.js';
+import {BaseStreamParser, type Exit} from './stream-parser.js';
+import {errorMessage, howItEnded, isObject, jsonLine, num, str, type Json} from './stream-util.js';
 
 /** `/bin/bash -lc 'npm test'` -> `npm test`: the wrapper is codex's, the command is the agent's. */
 export function unwrapShell(command: string): string {
@@ -22,26 +22,21 @@ export function unwrapShell(command: string): string {
 	return wrapped ? wrapped[1]!.replaceAll(`'\\''`, `'`) : command;
 }
 
-export class CodexStreamParser implements StreamParser {
-	private threadId: string | undefined;
+export class CodexStreamParser extends BaseStreamParser {
 	private lastMessage: string | undefined;
 	/** The last non-fatal error event, quoted when the run ends without a verdict. */
 	private lastError: string | undefined;
 	private completed = false;
 	private failed: string | undefined;
-	private readonly denials: string[] = [];
 	/** Items whose tool event was already shown at item.started. */
 	private readonly shown = new Set<string>();
-	private readonly stderr = new StderrTail();
-
-	constructor(private readonly now: () => Date = () => new Date()) {}
 
 	line(line: string): AgentEvent[] {
 		const event = jsonLine(line);
 		if (!event) return [];
 		switch (event['type']) {
 			case 'thread.started':
-				this.threadId = str(event['thread_id']) ?? this.threadId;
+				this.sessionId = str(event['thread_id']) ?? this.sessionId;
 				return [];
 			case 'item.started':
 				return isObject(event['item']) ? this.itemStarted(event['item']) : [];
@@ -63,39 +58,20 @@ export class CodexStreamParser implements StreamParser {
 		}
 	}
 
-	stderrLine(line: string): void {
-		this.stderr.push(line);
-	}
-
-	finish(exit: {exitCode?: number; signal?: string}): AgentVerdict {
-		const session = (verdict: AgentVerdict): AgentVerdict => (this.threadId === undefined ? verdict : {...verdict, sessionId: this.threadId});
-		if (this.failed !== undefined) {
-			const limit = detectLimit([this.failed], {now: this.now()});
-			return session(limit ? {ok: false, reason: this.failed, limit} : {ok: false, reason: this.failed});
-		}
+	protected verdict(exit: Exit): AgentVerdict {
+		if (this.failed !== undefined) return this.failure(this.failed, [this.failed]);
 		if (!this.completed) {
 			const last = this.lastError ? `; last error: ${this.lastError}` : '';
 			const reason = `codex ended without turn.completed or turn.failed${howItEnded(exit)}${last}${this.stderr.suffix()}`;
-			const limit = detectLimit([this.lastError, ...this.stderr.all()], {now: this.now()});
-			return session(limit ? {ok: false, reason, limit} : {ok: false, reason});
+			return this.failure(reason, [this.lastError, ...this.stderr.all()]);
 		}
-		if (this.denials.length > 0) return session({ok: false, reason: `tools were denied: ${this.denials.join(', ')}`});
-		const contradiction = exitContradicts(exit);
-		if (contradiction) return session({ok: false, reason: contradiction});
-		return session({ok: true, reason: this.lastMessage || 'codex completed the turn'});
-	}
-
-	private resultEvent(ok: boolean, message: string): AgentEvent {
-		return this.threadId === undefined ? {type: 'result', ok, message} : {type: 'result', ok, message, sessionId: this.threadId};
+		return this.success(this.lastMessage || 'codex completed the turn', exit);
 	}
 
 	private turnCompleted(event: Json): AgentEvent[] {
 		this.completed = true;
 		const usage = isObject(event['usage']) ? event['usage'] : {};
-		return [
-			{type: 'usage', inputTokens: num(usage['input_tokens']), outputTokens: num(usage['output_tokens'])},
-			this.resultEvent(true, this.lastMessage ?? ''),
-		];
+		return [this.usageEvent(num(usage['input_tokens']), num(usage['output_tokens'])), this.resultEvent(true, this.lastMessage ?? '')];
 	}
 
 	private itemStarted(item: Json): AgentEvent[] {

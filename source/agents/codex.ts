@@ -1,6 +1,6 @@
 /**
- * OpenAI Codex CLI, headless (flags verified against codex 0.169.0, see
- * /work/shared/agent-clis.md §3):
+ * OpenAI Codex CLI, headless (flags verified against codex 0.169.0; recorded runs
+ * in test/fixtures/agents/codex/):
  *
  *   codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check
  *              [--model M] [extra args] -- <prompt>
@@ -19,36 +19,17 @@
  *   until EOF. With the network down codex never exits: the runner's timeout
  *   ends it.
  */
-import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './adapter.js';
-import {modelFor, promptText, type CliAgentOptions} from './cli-adapter.js';
+import path from 'node:path';
+import {defineCli} from './cli-adapter.js';
 import {CodexStreamParser} from './codex-stream.js';
 
-/** Checked in `codex exec --help`: the flags live on the subcommand. */
-export const CODEX_FLAGS = ['--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check', '--model'] as const;
-
-export class CodexAdapter implements AgentAdapter {
-	readonly name = 'codex';
-
-	constructor(private readonly options: CliAgentOptions = {}) {}
-
-	command(input: AttemptInput): AgentCommand {
-		const model = modelFor(input.model, this.options.model);
-		return {
-			file: this.options.bin ?? 'codex',
-			args: [
-				'exec',
-				'--json',
-				'--dangerously-bypass-approvals-and-sandbox',
-				'--skip-git-repo-check',
-				...(model ? ['--model', model] : []),
-				...(this.options.args ?? []),
-				'--',
-				promptText(input.promptFile),
-			],
-		};
-	}
-
-	parser(): StreamParser {
-		return new CodexStreamParser();
-	}
-}
+export const codex = defineCli({
+	name: 'codex',
+	description: 'OpenAI Codex CLI (npm @openai/codex), headless: codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check.',
+	modelExample: '"gpt-5.5"',
+	flags: ['exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check'],
+	parser: () => new CodexStreamParser(),
+	homes: (env, home) => [{dir: env['CODEX_HOME'] || path.join(home, '.codex'), kind: 'dir'}],
+	// The flags live on the subcommand: checked in `codex exec --help`.
+	doctor: {npm: '@openai/codex', helpArgs: ['exec', '--help'], flags: ['--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check', '--model']},
+});

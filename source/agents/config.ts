@@ -1,11 +1,12 @@
 /**
  * Which agent runs the attempts, as written in .proofloop/config.json. A
- * discriminated union on `type`: a new CLI (claude, codex, gemini, ...) is one
- * more member here and one more case in registry.ts. Members are strict, like
+ * discriminated union on `type`: demo, command, and one member per CLI in
+ * registry.ts. Members are strict, like
  * the rest of the config: a typo'd key is an error, not a silently ignored
  * setting.
  */
 import {z} from 'zod';
+import {CLIS} from './registry.js';
 
 export const DemoAgentConfig = z
 	.object({
@@ -30,67 +31,11 @@ export const CommandAgentConfig = z
 	.strict()
 	.describe('Any CLI, from a command template.');
 
-/** The fields every coding-agent CLI member has; only `type` and the texts differ. */
-function cliAgent<T extends string>(type: T, what: string, modelExample: string, executable: string) {
-	return z
-		.object({
-			type: z.literal(type),
-			model: z
-				.string()
-				.min(1)
-				.refine(model => !model.startsWith('-'), 'a model name cannot start with "-"')
-				.optional()
-				.describe(`The model, passed as --model (e.g. ${modelExample}). Unset: the CLI's own default. An attempt that names a model (the reviewer's) wins.`),
-			args: z
-				.array(z.string())
-				.optional()
-				.describe('Extra arguments, appended after proofloop\'s own flags and before the prompt.'),
-			bin: z
-				.string()
-				.min(1)
-				.optional()
-				.describe(`The executable to run: an absolute path, or a name looked up on PATH. Default: ${executable}.`),
-		})
-		.strict()
-		.describe(what);
-}
+/** One member per CLI in the registry, in its order, each with its own literal `type`. */
+type ConfigsOf<T extends readonly unknown[]> = {[K in keyof T]: T[K] extends {config: infer C} ? C : never};
+const cliConfigs = CLIS.map(cli => cli.config) as unknown as ConfigsOf<typeof CLIS>;
 
-export const ClaudeAgentConfig = cliAgent(
-	'claude',
-	'Claude Code (npm @anthropic-ai/claude-code), headless: claude -p --output-format stream-json --verbose --dangerously-skip-permissions.',
-	'"sonnet", "opus" or a full model id',
-	'claude',
-);
-
-export const CodexAgentConfig = cliAgent(
-	'codex',
-	'OpenAI Codex CLI (npm @openai/codex), headless: codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check.',
-	'"gpt-5.5"',
-	'codex',
-);
-
-export const GeminiAgentConfig = cliAgent(
-	'gemini',
-	'Gemini CLI (npm @google/gemini-cli), headless: gemini --output-format stream-json --yolo --skip-trust --prompt=<prompt>.',
-	'"gemini-2.5-pro"',
-	'gemini',
-);
-
-export const OpencodeAgentConfig = cliAgent(
-	'opencode',
-	'opencode (npm opencode-ai), headless: opencode run --format json --auto.',
-	'"anthropic/claude-sonnet-4-5", in the form provider/model',
-	'opencode',
-);
-
-export const AgentConfig = z.discriminatedUnion('type', [
-	DemoAgentConfig,
-	CommandAgentConfig,
-	ClaudeAgentConfig,
-	CodexAgentConfig,
-	GeminiAgentConfig,
-	OpencodeAgentConfig,
-]);
+export const AgentConfig = z.discriminatedUnion('type', [DemoAgentConfig, CommandAgentConfig, ...cliConfigs]);
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
 /** Every agent type a config may name (demo, command, claude, ...), from the union itself. */

@@ -11,21 +11,16 @@
  * - Final message: the last `assistant.message` with no `toolRequests`.
  * - Tokens are not in the stream (only `--usage-output-file`): no usage event.
  */
-import type {AgentEvent, AgentVerdict, StreamParser} from './adapter.js';
+import type {AgentEvent, AgentVerdict} from './adapter.js';
 import {oneLine, toolEvent} from './claude-stream.js';
-import {detectLimit} from './limits.js';
-import {errorMessage, exitContradicts, howItEnded, isObject, jsonLine, maybeNum, StderrTail, str, type Json} from './stream-util.js';
+import {BaseStreamParser, type Exit} from './stream-parser.js';
+import {errorMessage, howItEnded, isObject, jsonLine, maybeNum, str, type Json} from './stream-util.js';
 
-export class CopilotStreamParser implements StreamParser {
-	private sessionId: string | undefined;
+export class CopilotStreamParser extends BaseStreamParser {
 	private lastMessage: string | undefined;
 	private sessionError: {message: string; status?: number; type?: string} | undefined;
 	private result: {exitCode: number} | undefined;
-	private readonly denials: string[] = [];
 	private readonly tools = new Map<string, string>();
-	private readonly stderr = new StderrTail();
-
-	constructor(private readonly now: () => Date = () => new Date()) {}
 
 	line(line: string): AgentEvent[] {
 		const event = jsonLine(line);
@@ -50,35 +45,23 @@ export class CopilotStreamParser implements StreamParser {
 				return [];
 			}
 			case 'result':
-				return this.resultEvent(event);
+				return this.onResult(event);
 			default:
 				return [];
 		}
 	}
 
-	stderrLine(line: string): void {
-		this.stderr.push(line);
-	}
-
-	finish(exit: {exitCode?: number; signal?: string}): AgentVerdict {
-		const session = (verdict: AgentVerdict): AgentVerdict => (this.sessionId === undefined ? verdict : {...verdict, sessionId: this.sessionId});
+	protected verdict(exit: Exit): AgentVerdict {
 		const error = this.sessionError;
-		const limitOf = (texts: Array<string | undefined>) =>
-			detectLimit(texts, {status: error?.status, force: error?.type !== undefined && /rate|quota|limit/i.test(error.type), now: this.now()});
+		const hints = {status: error?.status, force: error?.type !== undefined && /rate|quota|limit/i.test(error.type)};
 		if (!this.result) {
 			const reason = `copilot ended without a result event${howItEnded(exit)}${error ? `; ${error.message}` : ''}${this.stderr.suffix()}`;
-			const limit = limitOf([error?.message, ...this.stderr.all()]);
-			return session(limit ? {ok: false, reason, limit} : {ok: false, reason});
+			return this.failure(reason, [error?.message, ...this.stderr.all()], hints);
 		}
 		if (this.result.exitCode !== 0 || error) {
-			const reason = error?.message ?? `copilot reported exit code ${this.result.exitCode}`;
-			const limit = limitOf([error?.message]);
-			return session(limit ? {ok: false, reason, limit} : {ok: false, reason});
+			return this.failure(error?.message ?? `copilot reported exit code ${this.result.exitCode}`, [error?.message], hints);
 		}
-		if (this.denials.length > 0) return session({ok: false, reason: `tools were denied: ${this.denials.join(', ')}`});
-		const contradiction = exitContradicts(exit);
-		if (contradiction) return session({ok: false, reason: contradiction});
-		return session({ok: true, reason: this.lastMessage || 'copilot reported success'});
+		return this.success(this.lastMessage || 'copilot reported success', exit);
 	}
 
 	private assistantMessage(data: Json): AgentEvent[] {
@@ -95,7 +78,7 @@ export class CopilotStreamParser implements StreamParser {
 		this.denials.push(`${name} (${oneLine(errorMessage(data['error']) ?? 'denied', 80)})`);
 	}
 
-	private resultEvent(event: Json): AgentEvent[] {
+	private onResult(event: Json): AgentEvent[] {
 		this.sessionId = str(event['sessionId']) ?? this.sessionId;
 		const exitCode = maybeNum(event['exitCode']) ?? 1;
 		this.result = {exitCode};
@@ -103,6 +86,6 @@ export class CopilotStreamParser implements StreamParser {
 		const message = ok
 			? (this.lastMessage ?? '')
 			: (this.sessionError?.message ?? (exitCode !== 0 ? `copilot reported exit code ${exitCode}` : `tools were denied: ${this.denials.join(', ')}`));
-		return [this.sessionId === undefined ? {type: 'result', ok, message} : {type: 'result', ok, message, sessionId: this.sessionId}];
+		return [this.resultEvent(ok, message)];
 	}
 }

@@ -11,11 +11,8 @@ import {constants} from 'node:fs';
 import {access, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
-import {CLAUDE_FLAGS} from './claude.js';
-import {CODEX_FLAGS} from './codex.js';
 import type {AgentConfig} from './config.js';
-import {GEMINI_FLAGS} from './gemini.js';
-import {OPENCODE_FLAGS} from './opencode.js';
+import {cliNamed, type CliType} from './registry.js';
 import {probeBwrap} from './sandbox.js';
 import {describeContainment, ESCAPE_WARNING, probeContainment} from './containment.js';
 
@@ -45,26 +42,7 @@ export type DoctorOptions = {
 	uid?: number;
 };
 
-type CliType = 'claude' | 'codex' | 'gemini' | 'opencode';
-
-type CliSpec = {
-	/** The executable's usual name. */
-	bin: string;
-	/** npm package (agent-clis.md §0). */
-	npm: string;
-	/** Where the flags we use are documented: codex and opencode document them on the subcommand. */
-	helpArgs: string[];
-	flags: readonly string[];
-};
-
-export const CLI_SPECS: Record<CliType, CliSpec> = {
-	claude: {bin: 'claude', npm: '@anthropic-ai/claude-code', helpArgs: ['--help'], flags: CLAUDE_FLAGS},
-	codex: {bin: 'codex', npm: '@openai/codex', helpArgs: ['exec', '--help'], flags: CODEX_FLAGS},
-	gemini: {bin: 'gemini', npm: '@google/gemini-cli', helpArgs: ['--help'], flags: GEMINI_FLAGS},
-	opencode: {bin: 'opencode', npm: 'opencode-ai', helpArgs: ['run', '--help'], flags: OPENCODE_FLAGS},
-};
-
-const isCli = (config: AgentConfig): config is Extract<AgentConfig, {type: CliType}> => config.type in CLI_SPECS;
+const isCli = (config: AgentConfig): config is Extract<AgentConfig, {type: CliType}> => cliNamed(config.type) !== undefined;
 
 export async function doctor(configs: AgentConfig[], options: DoctorOptions = {}): Promise<DoctorReport> {
 	const env = cleanEnv(options.env ?? process.env);
@@ -109,8 +87,9 @@ async function checkCli(
 	timeoutMs: number,
 	uid: number | undefined,
 ): Promise<DoctorCheck[]> {
-	const spec = CLI_SPECS[type];
-	const wanted = bin ?? spec.bin;
+	const cli = cliNamed(type)!;
+	const spec = cli.doctor;
+	const wanted = bin ?? cli.name;
 	const name = named && bin ? `${type} (${bin})` : type;
 	const install = `npm install -g ${spec.npm}`;
 	const found = await findExecutable(wanted, env);

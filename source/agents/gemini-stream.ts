@@ -13,10 +13,10 @@
  *   overridden to "default" because the current folder is not trusted.`): a
  *   run without its autonomy is a failure, whatever it then says.
  */
-import type {AgentEvent, AgentVerdict, StreamParser} from './adapter.js';
+import type {AgentEvent, AgentVerdict} from './adapter.js';
 import {oneLine, toolEvent} from './claude-stream.js';
-import {detectLimit} from './limits.js';
-import {errorMessage, exitContradicts, howItEnded, isObject, jsonLine, num, StderrTail, str, type Json} from './stream-util.js';
+import {BaseStreamParser, type Exit} from './stream-parser.js';
+import {errorMessage, howItEnded, isObject, jsonLine, num, str, type Json} from './stream-util.js';
 
 /** gemini's fatal exit codes (bundle: Fatal*Error classes). */
 const GEMINI_EXITS: Record<number, string> = {
@@ -36,18 +36,13 @@ const GEMINI_EXITS: Record<number, string> = {
 const DENIED = /denied by policy|requires (?:user )?(?:confirmation|approval)|not supported in non-interactive/i;
 const YOLO_DROPPED = /approval mode overridden/i;
 
-export class GeminiStreamParser implements StreamParser {
-	private sessionId: string | undefined;
+export class GeminiStreamParser extends BaseStreamParser {
 	private chunks: string[] = [];
 	private lastMessage: string | undefined;
 	private lastError: string | undefined;
 	private result: {ok: boolean; message: string} | undefined;
-	private readonly denials: string[] = [];
 	private readonly tools = new Map<string, string>();
 	private yoloDropped: string | undefined;
-	private readonly stderr = new StderrTail();
-
-	constructor(private readonly now: () => Date = () => new Date()) {}
 
 	line(line: string): AgentEvent[] {
 		const event = jsonLine(line);
@@ -72,37 +67,31 @@ export class GeminiStreamParser implements StreamParser {
 				this.lastError = errorMessage(event) ?? errorMessage(event['error']) ?? this.lastError;
 				break;
 			case 'result':
-				events.push(...this.resultEvent(event));
+				events.push(...this.onResult(event));
 				break;
 		}
 		return events;
 	}
 
-	stderrLine(line: string): void {
-		this.stderr.push(line);
+	override stderrLine(line: string): void {
+		super.stderrLine(line);
 		if (YOLO_DROPPED.test(line)) this.yoloDropped = line.trim();
 	}
 
-	finish(exit: {exitCode?: number; signal?: string}): AgentVerdict {
+	protected verdict(exit: Exit): AgentVerdict {
 		this.flush();
-		const session = (verdict: AgentVerdict): AgentVerdict => (this.sessionId === undefined ? verdict : {...verdict, sessionId: this.sessionId});
 		const result = this.result;
+		// gemini exits with the HTTP status mod 256: 173 is a 429.
+		const status = exit.exitCode === 173 ? 429 : undefined;
 		if (!result) {
 			const known = exit.exitCode === undefined ? undefined : GEMINI_EXITS[exit.exitCode];
 			const last = this.lastError ? `; last error: ${this.lastError}` : '';
 			const reason = `${known ?? 'gemini ended without a result event'}${known ? ', with no result event' : ''}${howItEnded(exit)}${last}${this.stderr.suffix()}`;
-			const limit = detectLimit([this.lastError, ...this.stderr.all()], {status: exit.exitCode === 173 ? 429 : undefined, now: this.now()});
-			return session(limit ? {ok: false, reason, limit} : {ok: false, reason});
+			return this.failure(reason, [this.lastError, ...this.stderr.all()], {status});
 		}
-		if (!result.ok) {
-			const limit = detectLimit([result.message], {status: exit.exitCode === 173 ? 429 : undefined, now: this.now()});
-			return session(limit ? {ok: false, reason: result.message, limit} : {ok: false, reason: result.message});
-		}
-		if (this.yoloDropped) return session({ok: false, reason: `gemini ran without --yolo (the folder was not trusted): ${this.yoloDropped}`});
-		if (this.denials.length > 0) return session({ok: false, reason: `tools were denied: ${this.denials.join(', ')}`});
-		const contradiction = exitContradicts(exit);
-		if (contradiction) return session({ok: false, reason: contradiction});
-		return session({ok: true, reason: result.message || 'gemini reported success'});
+		if (!result.ok) return this.failure(result.message, [result.message], {status});
+		if (this.yoloDropped) return {ok: false, reason: `gemini ran without --yolo (the folder was not trusted): ${this.yoloDropped}`};
+		return this.success(result.message || 'gemini reported success', exit);
 	}
 
 	private message(event: Json): AgentEvent[] {
@@ -138,13 +127,11 @@ export class GeminiStreamParser implements StreamParser {
 		this.denials.push(`${name} (${oneLine(message, 80)})`);
 	}
 
-	private resultEvent(event: Json): AgentEvent[] {
+	private onResult(event: Json): AgentEvent[] {
 		const ok = event['status'] === 'success';
 		const message = ok ? (this.lastMessage ?? '') : (errorMessage(event['error']) ?? `gemini reported ${typeof event['status'] === 'string' ? event['status'] : 'an unknown status'}`);
 		this.result = {ok, message};
 		const stats = isObject(event['stats']) ? event['stats'] : {};
-		const events: AgentEvent[] = [{type: 'usage', inputTokens: num(stats['input_tokens']), outputTokens: num(stats['output_tokens'])}];
-		events.push(this.sessionId === undefined ? {type: 'result', ok, message} : {type: 'result', ok, message, sessionId: this.sessionId});
-		return events;
+		return [this.usageEvent(num(stats['input_tokens']), num(stats['output_tokens'])), this.resultEvent(ok, message)];
 	}
 }

@@ -1,6 +1,6 @@
 /**
- * Gemini CLI, headless (flags verified against gemini-cli 0.61.0, see
- * /work/shared/agent-clis.md §4):
+ * Gemini CLI, headless (flags verified against gemini-cli 0.61.0; recorded runs
+ * in test/fixtures/agents/gemini/):
  *
  *   GEMINI_CLI_TRUST_WORKSPACE=true gemini --output-format stream-json --yolo --skip-trust
  *          [--model M] [extra args] --prompt=<prompt>
@@ -13,35 +13,18 @@
  *   starts with "-" after a separate `-p`. stdin stays closed (gemini appends
  *   stdin content to the prompt).
  */
-import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './adapter.js';
-import {modelFor, promptText, type CliAgentOptions} from './cli-adapter.js';
+import path from 'node:path';
+import {defineCli} from './cli-adapter.js';
 import {GeminiStreamParser} from './gemini-stream.js';
 
-export const GEMINI_FLAGS = ['--prompt', '--output-format', '--yolo', '--skip-trust', '--model'] as const;
-
-export class GeminiAdapter implements AgentAdapter {
-	readonly name = 'gemini';
-
-	constructor(private readonly options: CliAgentOptions = {}) {}
-
-	command(input: AttemptInput): AgentCommand {
-		const model = modelFor(input.model, this.options.model);
-		return {
-			file: this.options.bin ?? 'gemini',
-			args: [
-				'--output-format',
-				'stream-json',
-				'--yolo',
-				'--skip-trust',
-				...(model ? ['--model', model] : []),
-				...(this.options.args ?? []),
-				`--prompt=${promptText(input.promptFile)}`,
-			],
-			env: {GEMINI_CLI_TRUST_WORKSPACE: 'true'},
-		};
-	}
-
-	parser(): StreamParser {
-		return new GeminiStreamParser();
-	}
-}
+export const gemini = defineCli({
+	name: 'gemini',
+	description: 'Gemini CLI (npm @google/gemini-cli), headless: gemini --output-format stream-json --yolo --skip-trust --prompt=<prompt>.',
+	modelExample: '"gemini-2.5-pro"',
+	flags: ['--output-format', 'stream-json', '--yolo', '--skip-trust'],
+	prompt: text => [`--prompt=${text}`],
+	env: {GEMINI_CLI_TRUST_WORKSPACE: 'true'},
+	parser: () => new GeminiStreamParser(),
+	homes: (env, home) => [{dir: path.join(env['GEMINI_CLI_HOME'] || home, '.gemini'), kind: 'dir'}],
+	doctor: {npm: '@google/gemini-cli', helpArgs: ['--help'], flags: ['--prompt', '--output-format', '--yolo', '--skip-trust', '--model']},
+});

@@ -12,26 +12,22 @@
  * - Without --auto a permission request is auto-rejected and says so on stdout
  *   (`! permission requested: bash (…); auto-rejecting`): a denial, a failure.
  */
-import type {AgentEvent, AgentLimit, AgentVerdict, StreamParser} from './adapter.js';
+import type {AgentEvent, AgentLimit, AgentVerdict} from './adapter.js';
 import {oneLine, toolEvent} from './claude-stream.js';
-import {detectLimit, retryAfterHeader} from './limits.js';
-import {errorMessage, exitContradicts, howItEnded, isObject, jsonLine, maybeNum, num, StderrTail, str, type Json} from './stream-util.js';
+import {retryAfterHeader} from './limits.js';
+import {BaseStreamParser, type Exit} from './stream-parser.js';
+import {errorMessage, howItEnded, isObject, jsonLine, maybeNum, num, str, type Json} from './stream-util.js';
 
 const AUTO_REJECT = /^!?\s*permission requested:\s*(.*?);\s*auto-rejecting/i;
 const REJECTED = /rejected permission|permission (?:was )?(?:denied|rejected)/i;
 
 type OpencodeError = {message: string; status?: number; known?: AgentLimit};
 
-export class OpencodeStreamParser implements StreamParser {
-	private sessionId: string | undefined;
+export class OpencodeStreamParser extends BaseStreamParser {
 	private lastText: string | undefined;
 	private lastStepReason: string | undefined;
 	private done = false;
 	private readonly errors: OpencodeError[] = [];
-	private readonly denials: string[] = [];
-	private readonly stderr = new StderrTail();
-
-	constructor(private readonly now: () => Date = () => new Date()) {}
 
 	line(line: string): AgentEvent[] {
 		const rejected = AUTO_REJECT.exec(line.trim());
@@ -56,8 +52,7 @@ export class OpencodeStreamParser implements StreamParser {
 				this.lastStepReason = str(part['reason']) ?? this.lastStepReason;
 				const tokens = isObject(part['tokens']) ? part['tokens'] : {};
 				const cost = maybeNum(part['cost']);
-				const usage = {inputTokens: num(tokens['input']), outputTokens: num(tokens['output'])};
-				return [cost === undefined ? {type: 'usage', ...usage} : {type: 'usage', ...usage, costUsd: cost}];
+				return [this.usageEvent(num(tokens['input']), num(tokens['output']), cost)];
 			}
 			case 'error':
 				this.error(event['error']);
@@ -74,30 +69,20 @@ export class OpencodeStreamParser implements StreamParser {
 		}
 	}
 
-	stderrLine(line: string): void {
-		this.stderr.push(line);
-	}
-
-	finish(exit: {exitCode?: number; signal?: string}): AgentVerdict {
-		const session = (verdict: AgentVerdict): AgentVerdict => (this.sessionId === undefined ? verdict : {...verdict, sessionId: this.sessionId});
+	protected verdict(exit: Exit): AgentVerdict {
 		const error = this.errors.at(-1);
-		if (error) {
-			const limit = detectLimit([error.message], {status: error.status, known: error.known, now: this.now()});
-			return session(limit ? {ok: false, reason: error.message, limit} : {ok: false, reason: error.message});
-		}
-		if (this.denials.length > 0) return session({ok: false, reason: `tools were denied: ${this.denials.join(', ')}`});
+		if (error) return this.failure(error.message, [error.message], {status: error.status, known: error.known});
+		// No terminal event: a denial outranks how the process ended.
+		const denied = this.denied();
+		if (denied) return denied;
 		if (exit.signal || (exit.exitCode !== undefined && exit.exitCode !== 0)) {
-			const reason = `opencode failed${howItEnded(exit)}${this.stderr.suffix()}`;
-			const limit = detectLimit([...this.stderr.all()], {now: this.now()});
-			return session(limit ? {ok: false, reason, limit} : {ok: false, reason});
+			return this.failure(`opencode failed${howItEnded(exit)}${this.stderr.suffix()}`, [...this.stderr.all()]);
 		}
 		if (!this.done && this.lastStepReason !== 'stop') {
 			const where = this.lastStepReason ? ` (its last step ended with "${this.lastStepReason}")` : ' (no step finished)';
-			return session({ok: false, reason: `opencode ended without finishing its turn${where}${howItEnded(exit)}${this.stderr.suffix()}`});
+			return {ok: false, reason: `opencode ended without finishing its turn${where}${howItEnded(exit)}${this.stderr.suffix()}`};
 		}
-		const contradiction = exitContradicts(exit);
-		if (contradiction) return session({ok: false, reason: contradiction});
-		return session({ok: true, reason: this.lastText || 'opencode finished its turn'});
+		return this.success(this.lastText || 'opencode finished its turn', exit);
 	}
 
 	private toolUse(part: Json): AgentEvent[] {

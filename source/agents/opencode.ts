@@ -1,6 +1,6 @@
 /**
- * opencode, headless (flags verified against opencode 1.18.33, see
- * /work/shared/agent-clis.md §5):
+ * opencode, headless (flags verified against opencode 1.18.33; recorded runs
+ * in test/fixtures/agents/opencode/):
  *
  *   OPENCODE_DISABLE_AUTOUPDATE=1 opencode run --format json --auto
  *          [--model provider/model] [extra args] -- <prompt, one word per argument>
@@ -16,37 +16,24 @@
  * - stdin stays closed: opencode reads all of piped stdin before starting.
  * - Auto-update is off: a worker must not swap its own binary mid-batch.
  */
-import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './adapter.js';
-import {modelFor, promptText, type CliAgentOptions} from './cli-adapter.js';
+import {defineCli, xdgDir} from './cli-adapter.js';
 import {OpencodeStreamParser} from './opencode-stream.js';
 
-/** Checked in `opencode run --help`. */
-export const OPENCODE_FLAGS = ['--format', '--auto', '--model'] as const;
-
-export class OpencodeAdapter implements AgentAdapter {
-	readonly name = 'opencode';
-
-	constructor(private readonly options: CliAgentOptions = {}) {}
-
-	command(input: AttemptInput): AgentCommand {
-		const model = modelFor(input.model, this.options.model);
-		return {
-			file: this.options.bin ?? 'opencode',
-			args: [
-				'run',
-				'--format',
-				'json',
-				'--auto',
-				...(model ? ['--model', model] : []),
-				...(this.options.args ?? []),
-				'--',
-				...promptText(input.promptFile).split(' '),
-			],
-			env: {OPENCODE_DISABLE_AUTOUPDATE: '1'},
-		};
-	}
-
-	parser(): StreamParser {
-		return new OpencodeStreamParser();
-	}
-}
+export const opencode = defineCli({
+	name: 'opencode',
+	description: 'opencode (npm opencode-ai), headless: opencode run --format json --auto.',
+	modelExample: '"anthropic/claude-sonnet-4-5", in the form provider/model',
+	flags: ['run', '--format', 'json', '--auto'],
+	prompt: text => ['--', ...text.split(' ')],
+	env: {OPENCODE_DISABLE_AUTOUPDATE: '1'},
+	parser: () => new OpencodeStreamParser(),
+	homes: (env, home) =>
+		[
+			['XDG_CONFIG_HOME', '.config'],
+			['XDG_DATA_HOME', '.local/share'],
+			['XDG_STATE_HOME', '.local/state'],
+			['XDG_CACHE_HOME', '.cache'],
+		].map(([name, fallback]) => ({dir: xdgDir(env, home, name!, fallback!, 'opencode'), kind: 'dir' as const})),
+	// Checked in `opencode run --help`.
+	doctor: {npm: 'opencode-ai', helpArgs: ['run', '--help'], flags: ['--format', '--auto', '--model']},
+});

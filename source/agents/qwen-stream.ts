@@ -6,6 +6,7 @@
  */
 import type {AgentVerdict} from './adapter.js';
 import {ClaudeStreamParser, type ClaudeStreamOptions} from './claude-stream.js';
+import type {Exit} from './stream-parser.js';
 import {howItEnded} from './stream-util.js';
 
 /** qwen's documented fatal exit codes that come without a result event. */
@@ -19,7 +20,7 @@ export class QwenStreamParser extends ClaudeStreamParser {
 		super({name: 'qwen', ...options});
 	}
 
-	protected override noResult(exit: {exitCode?: number; signal?: string}): AgentVerdict {
+	protected override noResult(exit: Exit): AgentVerdict {
 		const known = exit.exitCode === undefined ? undefined : QWEN_EXITS[exit.exitCode];
 		if (!known) return super.noResult(exit);
 		return {ok: false, reason: `${known}, with no result event${howItEnded(exit)}${this.stderr.suffix()}`};

@@ -1,38 +1,35 @@
-/** Config -> adapter. One case per member of the AgentConfig union. */
+/**
+ * Every coding-agent CLI proofloop drives, and config -> adapter. A new CLI is
+ * one file (its `defineCli` spec) and one line in CLIS: its config member,
+ * adapter, parser, sandbox homes and doctor checks all come from the spec.
+ */
 import type {AgentAdapter} from './adapter.js';
-import {ClaudeAdapter} from './claude.js';
-import type {CliAgentOptions} from './cli-adapter.js';
-import {CodexAdapter} from './codex.js';
+import {claude} from './claude.js';
+import type {ConfigHome, Env} from './cli-adapter.js';
+import {codex} from './codex.js';
 import {CommandAdapter} from './command.js';
 import type {AgentConfig} from './config.js';
 import {DemoAdapter} from './demo.js';
-import {GeminiAdapter} from './gemini.js';
-import {OpencodeAdapter} from './opencode.js';
+import {gemini} from './gemini.js';
+import {opencode} from './opencode.js';
 
-const cliOptions = (config: {model?: string | undefined; args?: string[] | undefined; bin?: string | undefined}): CliAgentOptions => ({
-	...(config.model === undefined ? {} : {model: config.model}),
-	...(config.args === undefined ? {} : {args: config.args}),
-	...(config.bin === undefined ? {} : {bin: config.bin}),
-});
+export const CLIS = [claude, codex, gemini, opencode] as const;
+
+export type CliType = (typeof CLIS)[number]['name'];
+
+export const cliNamed = (name: string): (typeof CLIS)[number] | undefined => CLIS.find(cli => cli.name === name);
 
 export function createAdapter(config: AgentConfig): AgentAdapter {
-	switch (config.type) {
-		case 'demo':
-			return new DemoAdapter();
-		case 'command':
-			return new CommandAdapter({command: config.command, output: config.output, model: config.model});
-		case 'claude':
-			return new ClaudeAdapter(cliOptions(config));
-		case 'codex':
-			return new CodexAdapter(cliOptions(config));
-		case 'gemini':
-			return new GeminiAdapter(cliOptions(config));
-		case 'opencode':
-			return new OpencodeAdapter(cliOptions(config));
-		default: {
-			// A new union member without a case here fails to compile.
-			const unknown: never = config;
-			throw new Error(`unknown agent type: ${JSON.stringify(unknown)}`);
-		}
-	}
+	if (config.type === 'demo') return new DemoAdapter();
+	if (config.type === 'command') return new CommandAdapter({command: config.command, output: config.output, model: config.model});
+	const cli = cliNamed(config.type);
+	if (!cli) throw new Error(`unknown agent type: ${JSON.stringify(config)}`);
+	return cli.adapter(config);
 }
+
+/**
+ * The agent's config homes: where its CLI keeps credentials, settings and
+ * sessions, which it must be able to write. demo and command have none (a
+ * command names its paths in sandboxPaths).
+ */
+export const configHomes = (agent: string, env: Env): ConfigHome[] => cliNamed(agent)?.configHomes(env) ?? [];

@@ -43,9 +43,10 @@
  * The network stays: agents need their model API.
  */
 import {execFileSync} from 'node:child_process';
-import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs';
-import {homedir} from 'node:os';
+import {existsSync, mkdirSync, statSync} from 'node:fs';
 import path from 'node:path';
+import {gitWrites} from './git-writes.js';
+import {configHomes} from './registry.js';
 
 export const SANDBOX_SETTINGS = ['auto', 'bwrap', 'none'] as const;
 export type SandboxSetting = (typeof SANDBOX_SETTINGS)[number];
@@ -200,94 +201,6 @@ export function checkWritable(writable: string[], protect: string[]): void {
 			);
 		}
 	}
-}
-
-type Home = {dir: string; kind: 'dir' | 'file'};
-
-/**
- * Each known CLI's config home(s): where it keeps credentials, settings and
- * sessions, which it must be able to write.
- */
-export function configHomes(agent: string, env: Record<string, string | undefined>): Home[] {
-	const home = env['HOME'] || homedir();
-	const xdg = (name: string, fallback: string) => env[name] || path.join(home, fallback);
-	const dir = (d: string): Home => ({dir: d, kind: 'dir'});
-	switch (agent) {
-		case 'claude':
-			return [
-				dir(env['CLAUDE_CONFIG_DIR'] || path.join(home, '.claude')),
-				// Claude's global state file lives beside the directory. Bound as a file it is
-				// written in place (its atomic rename falls back to a direct write).
-				{dir: path.join(home, '.claude.json'), kind: 'file'},
-				dir(path.join(xdg('XDG_STATE_HOME', '.local/state'), 'claude')),
-				dir(path.join(xdg('XDG_CACHE_HOME', '.cache'), 'claude')),
-			];
-		case 'codex':
-			return [dir(env['CODEX_HOME'] || path.join(home, '.codex'))];
-		case 'gemini':
-			return [dir(path.join(env['GEMINI_CLI_HOME'] || home, '.gemini'))];
-		case 'opencode':
-			return ['XDG_CONFIG_HOME:.config', 'XDG_DATA_HOME:.local/share', 'XDG_STATE_HOME:.local/state', 'XDG_CACHE_HOME:.cache'].map(spec => {
-				const [name, fallback] = spec.split(':') as [string, string];
-				return dir(path.join(xdg(name, fallback), 'opencode'));
-			});
-		case 'copilot':
-			return [dir(env['COPILOT_HOME'] || path.join(home, '.copilot'))];
-		case 'qwen':
-			return [dir(path.join(home, '.qwen'))];
-		default:
-			// demo and command: nothing of their own (a command names its paths in sandboxPaths).
-			return [];
-	}
-}
-
-/** The git metadata a linked worktree's commits write, found from its `.git` file. */
-export type GitWrites = {
-	/** The worktree's `.git` file (read-only: it says where the gitdir is). */
-	dotGit: string;
-	/** The linked worktree's private gitdir, e.g. <repo>/.git/worktrees/<id>. */
-	gitDir?: string;
-	commonDir?: string;
-	/** Directory of the checked-out branch's ref, and of its reflog; absent on a detached HEAD. */
-	refDir?: string;
-	logDir?: string;
-	/** Set when `.git` is a directory (not a linked worktree): it stays read-only as a whole. */
-	ownRepo?: boolean;
-};
-
-export function gitWrites(worktree: string): GitWrites {
-	const dotGit = path.join(worktree, '.git');
-	let stat;
-	try {
-		stat = statSync(dotGit);
-	} catch {
-		return {dotGit};
-	}
-	if (stat.isDirectory()) return {dotGit, ownRepo: true};
-	const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
-	if (!pointer?.[1]) return {dotGit};
-	const gitDir = path.resolve(worktree, pointer[1]);
-	let commonDir = gitDir;
-	try {
-		commonDir = path.resolve(gitDir, readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
-	} catch {
-		// A gitdir without commondir is its own common dir.
-	}
-	const writes: GitWrites = {dotGit, gitDir, commonDir};
-	let head: string;
-	try {
-		head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
-	} catch {
-		return writes;
-	}
-	const ref = /^ref:\s*(refs\/heads\/\S+)$/.exec(head)?.[1];
-	// Only a branch in a namespace (refs/heads/proofloop/<id>): its directory holds
-	// no base branch. A top-level branch would need all of refs/heads: not given.
-	if (ref && ref.split('/').length >= 4) {
-		writes.refDir = path.dirname(path.join(commonDir, ref));
-		writes.logDir = path.dirname(path.join(commonDir, 'logs', ref));
-	}
-	return writes;
 }
 
 /**

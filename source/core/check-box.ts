@@ -1,6 +1,7 @@
 import {existsSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
-import {coveredProtected, gitWrites, readOnlyRoot, type SandboxPolicy} from '../agents/sandbox.js';
+import {gitWrites} from '../agents/git-writes.js';
+import {coveredProtected, readOnlyRoot, type SandboxPolicy} from '../agents/sandbox.js';
 
 /**
  * What a check may write, as an agent may: its checkout (but the `.git` file

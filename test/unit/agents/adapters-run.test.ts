@@ -7,10 +7,10 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {AgentAdapter, AgentEvent} from '../../../source/agents/adapter.js';
-import {ClaudeAdapter} from '../../../source/agents/claude.js';
-import {CodexAdapter} from '../../../source/agents/codex.js';
-import {GeminiAdapter} from '../../../source/agents/gemini.js';
-import {OpencodeAdapter} from '../../../source/agents/opencode.js';
+import {claude as claudeCli} from '../../../source/agents/claude.js';
+import {codex as codexCli} from '../../../source/agents/codex.js';
+import {gemini as geminiCli} from '../../../source/agents/gemini.js';
+import {opencode as opencodeCli} from '../../../source/agents/opencode.js';
 import {runAgent} from '../../../source/agents/runner.js';
 import {attemptInput, baseEnv, fixture, tempDir} from './helpers.js';
 
@@ -39,7 +39,7 @@ async function run(adapter: AgentAdapter, sample: string | undefined, env: {[key
 }
 
 describe('claude through the runner', () => {
-	const claude = () => new ClaudeAdapter({bin: fixture('bin/claude'), model: 'sonnet'});
+	const claude = () => claudeCli.adapter({bin: fixture('bin/claude'), model: 'sonnet'});
 
 	it('a recorded success: ok, usage and cost, session id; argv intact, cwd the worktree, stdin /dev/null', async () => {
 		const {result, record, worktree} = await run(claude(), 'claude/success_tool_use.jsonl');
@@ -78,7 +78,7 @@ describe('claude through the runner', () => {
 });
 
 describe('codex through the runner', () => {
-	const codex = () => new CodexAdapter({bin: fixture('bin/codex')});
+	const codex = () => codexCli.adapter({bin: fixture('bin/codex')});
 
 	it('a recorded success with non-fatal error events: ok, tokens, the thread id', async () => {
 		const {result, events, record} = await run(codex(), 'codex/builtin_openai_provider_ws_fallback.jsonl');
@@ -108,7 +108,7 @@ describe('codex through the runner', () => {
 });
 
 describe('gemini through the runner', () => {
-	const gemini = () => new GeminiAdapter({bin: fixture('bin/gemini'), model: 'gemini-2.5-pro'});
+	const gemini = () => geminiCli.adapter({bin: fixture('bin/gemini'), model: 'gemini-2.5-pro'});
 
 	it('a recorded success: ok, the trust env set, the prompt as --prompt=', async () => {
 		const {result, record} = await run(gemini(), 'gemini/success_tool_use.jsonl');
@@ -131,7 +131,7 @@ describe('gemini through the runner', () => {
 });
 
 describe('opencode through the runner', () => {
-	const opencode = () => new OpencodeAdapter({bin: fixture('bin/opencode'), model: 'mock/mock-model'});
+	const opencode = () => opencodeCli.adapter({bin: fixture('bin/opencode'), model: 'mock/mock-model'});
 
 	it('a recorded success (no result event): ok, per-step usage summed, the words rejoin into the prompt', async () => {
 		const {result, record} = await run(opencode(), 'opencode/success_tool_use.jsonl');
@@ -161,7 +161,7 @@ describe('the runner and adapters', () => {
 	it('a prompt file that cannot be read fails the attempt with the reason, without throwing', async () => {
 		const worktree = tempDir();
 		const result = await runAgent({
-			adapter: new ClaudeAdapter({bin: fixture('bin/claude')}),
+			adapter: claudeCli.adapter({bin: fixture('bin/claude')}),
 			input: attemptInput(worktree, {promptFile: path.join(worktree, 'gone.md')}),
 			env: baseEnv(),
 			logFile: path.join(worktree, 'a.log'),

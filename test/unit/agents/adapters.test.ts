@@ -7,11 +7,11 @@ import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {AgentAdapter} from '../../../source/agents/adapter.js';
-import {ClaudeAdapter} from '../../../source/agents/claude.js';
+import {claude as claudeCli} from '../../../source/agents/claude.js';
 import {PROMPT_ARG_MAX_BYTES} from '../../../source/agents/cli-adapter.js';
-import {CodexAdapter} from '../../../source/agents/codex.js';
-import {GeminiAdapter} from '../../../source/agents/gemini.js';
-import {OpencodeAdapter} from '../../../source/agents/opencode.js';
+import {codex as codexCli} from '../../../source/agents/codex.js';
+import {gemini as geminiCli} from '../../../source/agents/gemini.js';
+import {opencode as opencodeCli} from '../../../source/agents/opencode.js';
 import {attemptInput, tempDir} from './helpers.js';
 
 /** Starts with "-" (an option, if passed carelessly), and holds quotes, $( ), newlines, doubled spaces. */
@@ -29,9 +29,9 @@ const build = (adapter: AgentAdapter, text = PROMPT, model?: string) => {
 	return adapter.command(attemptInput(worktree, {promptFile: file, ...(model ? {model} : {})}));
 };
 
-describe('ClaudeAdapter', () => {
+describe('the claude adapter', () => {
 	it('claude -p stream-json --verbose --dangerously-skip-permissions, model, extra args, then -- and the prompt', () => {
-		const command = build(new ClaudeAdapter({model: 'opus', args: ['--max-turns', '40']}));
+		const command = build(claudeCli.adapter({model: 'opus', args: ['--max-turns', '40']}));
 		expect(command).toEqual({
 			file: 'claude',
 			args: ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', 'opus', '--max-turns', '40', '--', PROMPT],
@@ -39,17 +39,17 @@ describe('ClaudeAdapter', () => {
 	});
 
 	it('the attempt\'s model wins; no model means no --model; bin overrides the executable', () => {
-		expect(build(new ClaudeAdapter({model: 'opus'}), PROMPT, 'sonnet').args).toEqual(expect.arrayContaining(['--model', 'sonnet']));
-		expect(build(new ClaudeAdapter({model: 'opus'}), PROMPT, 'sonnet').args).not.toContain('opus');
-		const bare = build(new ClaudeAdapter({bin: '/opt/claude/bin/claude'}));
+		expect(build(claudeCli.adapter({model: 'opus'}), PROMPT, 'sonnet').args).toEqual(expect.arrayContaining(['--model', 'sonnet']));
+		expect(build(claudeCli.adapter({model: 'opus'}), PROMPT, 'sonnet').args).not.toContain('opus');
+		const bare = build(claudeCli.adapter({bin: '/opt/claude/bin/claude'}));
 		expect(bare.file).toBe('/opt/claude/bin/claude');
 		expect(bare.args).not.toContain('--model');
 	});
 });
 
-describe('CodexAdapter', () => {
+describe('the codex adapter', () => {
 	it('codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check, model, extra args, -- prompt', () => {
-		const command = build(new CodexAdapter({model: 'gpt-5.1-codex', args: ['-c', 'model_reasoning_effort="high"']}));
+		const command = build(codexCli.adapter({model: 'gpt-5.1-codex', args: ['-c', 'model_reasoning_effort="high"']}));
 		expect(command).toEqual({
 			file: 'codex',
 			args: [
@@ -68,16 +68,16 @@ describe('CodexAdapter', () => {
 	});
 
 	it('never the removed --full-auto, nor -a (not accepted by exec), nor a read-only default', () => {
-		const {args} = build(new CodexAdapter());
+		const {args} = build(codexCli.adapter({}));
 		for (const gone of ['--full-auto', '-a', '--ask-for-approval', '-s', '--sandbox']) expect(args).not.toContain(gone);
 		// A prompt that is a subcommand name stays a prompt.
-		expect(build(new CodexAdapter(), 'resume').args.slice(-2)).toEqual(['--', 'resume']);
+		expect(build(codexCli.adapter({}), 'resume').args.slice(-2)).toEqual(['--', 'resume']);
 	});
 });
 
-describe('GeminiAdapter', () => {
+describe('the gemini adapter', () => {
 	it('--yolo AND --skip-trust (else yolo is silently dropped), the trust env too, the prompt as --prompt=', () => {
-		const command = build(new GeminiAdapter({model: 'gemini-2.5-pro', args: ['--include-directories', '../shared']}));
+		const command = build(geminiCli.adapter({model: 'gemini-2.5-pro', args: ['--include-directories', '../shared']}));
 		expect(command).toEqual({
 			file: 'gemini',
 			args: ['--output-format', 'stream-json', '--yolo', '--skip-trust', '--model', 'gemini-2.5-pro', '--include-directories', '../shared', `--prompt=${PROMPT}`],
@@ -86,9 +86,9 @@ describe('GeminiAdapter', () => {
 	});
 });
 
-describe('OpencodeAdapter', () => {
+describe('the opencode adapter', () => {
 	it('opencode run --format json --auto, model, extra args, then -- and the prompt one word per argument', () => {
-		const command = build(new OpencodeAdapter({model: 'anthropic/claude-sonnet-4-5', args: ['--variant', 'high']}));
+		const command = build(opencodeCli.adapter({model: 'anthropic/claude-sonnet-4-5', args: ['--variant', 'high']}));
 		const separator = command.args.indexOf('--');
 		expect(command.file).toBe('opencode');
 		expect(command.args.slice(0, separator)).toEqual(['run', '--format', 'json', '--auto', '--model', 'anthropic/claude-sonnet-4-5', '--variant', 'high']);
@@ -101,7 +101,7 @@ describe('OpencodeAdapter', () => {
 });
 
 describe('every CLI adapter', () => {
-	const adapters = [new ClaudeAdapter(), new CodexAdapter(), new GeminiAdapter(), new OpencodeAdapter()];
+	const adapters = [claudeCli.adapter({}), codexCli.adapter({}), geminiCli.adapter({}), opencodeCli.adapter({})];
 
 	it('never reads stdin: the prompt is in argv, no "-" prompt, no stdin input format', () => {
 		for (const adapter of adapters) {
@@ -124,7 +124,7 @@ describe('every CLI adapter', () => {
 			}
 		}
 		// Just under the limit still goes whole.
-		const {args} = build(new ClaudeAdapter(), 'y'.repeat(PROMPT_ARG_MAX_BYTES));
+		const {args} = build(claudeCli.adapter({}), 'y'.repeat(PROMPT_ARG_MAX_BYTES));
 		expect(args.at(-1)).toHaveLength(PROMPT_ARG_MAX_BYTES);
 	});
 

@@ -152,7 +152,7 @@ describe('each parser reports a limit as such, with the reset time', () => {
 	});
 
 	it('codex: turn.failed with the usage-limit message', () => {
-		const verdict = run(new CodexStreamParser(clock), sampleLines('codex_usage_limit.jsonl', 'limits'));
+		const verdict = run(new CodexStreamParser({now: clock}), sampleLines('codex_usage_limit.jsonl', 'limits'));
 		expect(verdict).toMatchObject({ok: false, limit: {resetAt: nextLocal(15, 28)}, sessionId: '01a20b40-5d21-7c55-9a1e-3f2d6b7c8e90'});
 		expect(verdict.reason).toMatch(/^You've hit your usage limit\./);
 	});
@@ -160,19 +160,19 @@ describe('each parser reports a limit as such, with the reset time', () => {
 	it('codex: 429 reconnect notices followed by a completed turn are no limit and no failure', () => {
 		const lines = sampleLines('success_tool_use.jsonl', 'codex');
 		const retry = JSON.stringify({type: 'error', message: 'Reconnecting... 1/5 (unexpected status 429 Too Many Requests: Rate limit reached, url: https://api.openai.com/v1/responses)'});
-		const verdict = run(new CodexStreamParser(clock), [...lines.slice(0, 3), retry, ...lines.slice(3)], {exitCode: 0});
+		const verdict = run(new CodexStreamParser({now: clock}), [...lines.slice(0, 3), retry, ...lines.slice(3)], {exitCode: 0});
 		expect(verdict).toMatchObject({ok: true});
 		expect(verdict.limit).toBeUndefined();
 	});
 
 	it('gemini: an error result with the quota message; and a bare exit 173 (429 mod 256)', () => {
-		expect(run(new GeminiStreamParser(clock), sampleLines('gemini_quota.jsonl', 'limits'))).toMatchObject({ok: false, limit: {retryAfterSeconds: 10_359}});
-		expect(run(new GeminiStreamParser(clock), [], {exitCode: 173})).toMatchObject({ok: false, reason: 'gemini API error (HTTP 429), with no result event (exit code 173)', limit: {}});
-		expect(run(new GeminiStreamParser(clock), [], {exitCode: 145}).limit).toBeUndefined();
+		expect(run(new GeminiStreamParser({now: clock}), sampleLines('gemini_quota.jsonl', 'limits'))).toMatchObject({ok: false, limit: {retryAfterSeconds: 10_359}});
+		expect(run(new GeminiStreamParser({now: clock}), [], {exitCode: 173})).toMatchObject({ok: false, reason: 'gemini API error (HTTP 429), with no result event (exit code 173)', limit: {}});
+		expect(run(new GeminiStreamParser({now: clock}), [], {exitCode: 145}).limit).toBeUndefined();
 	});
 
 	it('opencode: statusCode 429 and its retry-after header', () => {
-		expect(run(new OpencodeStreamParser(clock), sampleLines('opencode_rate_limit.jsonl', 'limits'))).toEqual({
+		expect(run(new OpencodeStreamParser({now: clock}), sampleLines('opencode_rate_limit.jsonl', 'limits'))).toEqual({
 			ok: false,
 			reason: 'Rate limit exceeded. Please retry after a brief wait. (HTTP 429)',
 			limit: {retryAfterSeconds: 30},
@@ -193,9 +193,9 @@ describe('each parser reports a limit as such, with the reset time', () => {
 		const hours = withError(
 			"Sorry, you've hit a rate limit that restricts the number of Copilot model requests you can make within a specific time period. Please try again in 2 hours. Please review our Terms of Service (https://docs.github.com/site-policy/github-terms/github-terms-of-service).",
 		);
-		expect(run(new CopilotStreamParser(clock), hours)).toMatchObject({ok: false, limit: {retryAfterSeconds: 7200}});
+		expect(run(new CopilotStreamParser({now: clock}), hours)).toMatchObject({ok: false, limit: {retryAfterSeconds: 7200}});
 		const minutes = withError('Sorry, you have been rate-limited. Please wait 2 minutes before trying again or consider switching to Auto.');
-		expect(run(new CopilotStreamParser(clock), minutes)).toMatchObject({ok: false, limit: {retryAfterSeconds: 120}});
-		expect(run(new CopilotStreamParser(clock), sampleLines('fail_http_401.jsonl', 'copilot')).limit).toBeUndefined();
+		expect(run(new CopilotStreamParser({now: clock}), minutes)).toMatchObject({ok: false, limit: {retryAfterSeconds: 120}});
+		expect(run(new CopilotStreamParser({now: clock}), sampleLines('fail_http_401.jsonl', 'copilot')).limit).toBeUndefined();
 	});
 });

@@ -16,7 +16,7 @@ import {AGENT_TYPES, AgentConfig} from '../../../source/agents/config.js';
 import {CopilotStreamParser} from '../../../source/agents/copilot-stream.js';
 import {QwenStreamParser} from '../../../source/agents/qwen-stream.js';
 import {createAdapter} from '../../../source/agents/registry.js';
-import {configHomes} from '../../../source/agents/sandbox.js';
+import {configHomes} from '../../../source/agents/registry.js';
 import {TextStreamParser} from '../../../source/agents/text-stream.js';
 import {attemptInput, fixtures, sampleLines, tempDir} from './helpers.js';
 

@@ -8,12 +8,9 @@ import {DemoAdapter} from '../../../source/agents/demo.js';
 import {createAdapter} from '../../../source/agents/registry.js';
 import {TextStreamParser} from '../../../source/agents/text-stream.js';
 import {ClaudeStreamParser} from '../../../source/agents/claude-stream.js';
-import {ClaudeAdapter} from '../../../source/agents/claude.js';
-import {CodexAdapter} from '../../../source/agents/codex.js';
+import {CliAdapter} from '../../../source/agents/cli-adapter.js';
 import {CodexStreamParser} from '../../../source/agents/codex-stream.js';
-import {GeminiAdapter} from '../../../source/agents/gemini.js';
 import {GeminiStreamParser} from '../../../source/agents/gemini-stream.js';
-import {OpencodeAdapter} from '../../../source/agents/opencode.js';
 import {OpencodeStreamParser} from '../../../source/agents/opencode-stream.js';
 import {attemptInput, tempDir} from './helpers.js';
 
@@ -42,14 +39,14 @@ describe('AgentConfig and createAdapter', () => {
 		const promptFile = path.join(worktree, 'prompt.md');
 		writeFileSync(promptFile, 'do it');
 		const cases = [
-			['claude', ClaudeAdapter, ClaudeStreamParser],
-			['codex', CodexAdapter, CodexStreamParser],
-			['gemini', GeminiAdapter, GeminiStreamParser],
-			['opencode', OpencodeAdapter, OpencodeStreamParser],
+			['claude', ClaudeStreamParser],
+			['codex', CodexStreamParser],
+			['gemini', GeminiStreamParser],
+			['opencode', OpencodeStreamParser],
 		] as const;
-		for (const [type, Adapter, Parser] of cases) {
+		for (const [type, Parser] of cases) {
 			const adapter = createAdapter(AgentConfig.parse({type, model: 'm-1', args: ['--extra'], bin: `/opt/${type}`}));
-			expect(adapter, type).toBeInstanceOf(Adapter);
+			expect(adapter, type).toBeInstanceOf(CliAdapter);
 			expect(adapter.name).toBe(type);
 			expect(adapter.parser(), type).toBeInstanceOf(Parser);
 			const command = adapter.command(attemptInput(worktree, {promptFile}));
