@@ -9,11 +9,12 @@ import type {ConfigHome, Env} from './cli-adapter.js';
 import {codex} from './codex.js';
 import {CommandAdapter} from './command.js';
 import type {AgentConfig} from './config.js';
+import {copilot} from './copilot.js';
 import {DemoAdapter} from './demo.js';
 import {gemini} from './gemini.js';
 import {opencode} from './opencode.js';
 
-export const CLIS = [claude, codex, gemini, opencode] as const;
+export const CLIS = [claude, codex, gemini, opencode, copilot] as const;
 
 export type CliType = (typeof CLIS)[number]['name'];
 

@@ -9,6 +9,7 @@ import {describe, expect, it} from 'vitest';
 import type {AgentAdapter, AgentEvent} from '../../../source/agents/adapter.js';
 import {claude as claudeCli} from '../../../source/agents/claude.js';
 import {codex as codexCli} from '../../../source/agents/codex.js';
+import {copilot as copilotCli} from '../../../source/agents/copilot.js';
 import {gemini as geminiCli} from '../../../source/agents/gemini.js';
 import {opencode as opencodeCli} from '../../../source/agents/opencode.js';
 import {runAgent} from '../../../source/agents/runner.js';
@@ -127,6 +128,24 @@ describe('gemini through the runner', () => {
 	it('--yolo dropped for an untrusted folder (stderr): a failure although the stream says success', async () => {
 		const {result} = await run(gemini(), 'gemini/success_tool_use.jsonl', {FAKE_STDERR: 'Approval mode overridden to "default" because the current folder is not trusted.'});
 		expect(result).toMatchObject({ok: false, reason: expect.stringMatching(/^gemini ran without --yolo/)});
+	});
+});
+
+describe('copilot through the runner', () => {
+	const copilot = () => copilotCli.adapter({bin: fixture('bin/copilot'), model: 'gpt-4.1'});
+
+	it('a recorded success: ok, auto-update off, the prompt as --prompt=, stdin closed', async () => {
+		const {result, record} = await run(copilot(), 'copilot/success_tool_use.jsonl');
+		expect(result).toMatchObject({ok: true, reason: 'All done: created mock.txt', lastText: 'All done: created mock.txt'});
+		expect(result.sessionId).toBeDefined();
+		expect(record.env).toEqual({COPILOT_AUTO_UPDATE: 'false'});
+		expect(record.args).toEqual(expect.arrayContaining(['--allow-all', '--no-auto-update', '--model', 'gpt-4.1', `--prompt=${PROMPT}`]));
+		expect(record.stdin).toBe('/dev/null');
+	});
+
+	it('a tool denied (exit 0): a failure naming it', async () => {
+		const {result} = await run(copilot(), 'copilot/tool_denied_without_allow_all.jsonl');
+		expect(result).toMatchObject({ok: false, reason: expect.stringMatching(/^tools were denied: /)});
 	});
 });
 

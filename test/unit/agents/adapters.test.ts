@@ -10,6 +10,7 @@ import type {AgentAdapter} from '../../../source/agents/adapter.js';
 import {claude as claudeCli} from '../../../source/agents/claude.js';
 import {PROMPT_ARG_MAX_BYTES} from '../../../source/agents/cli-adapter.js';
 import {codex as codexCli} from '../../../source/agents/codex.js';
+import {copilot as copilotCli} from '../../../source/agents/copilot.js';
 import {gemini as geminiCli} from '../../../source/agents/gemini.js';
 import {opencode as opencodeCli} from '../../../source/agents/opencode.js';
 import {attemptInput, tempDir} from './helpers.js';
@@ -100,8 +101,19 @@ describe('the opencode adapter', () => {
 	});
 });
 
+describe('the copilot adapter', () => {
+	it('copilot --output-format json --allow-all (else every tool is denied, exit 0), no auto-update, the prompt as --prompt=', () => {
+		const command = build(copilotCli.adapter({model: 'gpt-4.1', args: ['--add-dir', '../shared']}));
+		expect(command).toEqual({
+			file: 'copilot',
+			args: ['--output-format', 'json', '--allow-all', '--no-auto-update', '--model', 'gpt-4.1', '--add-dir', '../shared', `--prompt=${PROMPT}`],
+			env: {COPILOT_AUTO_UPDATE: 'false'},
+		});
+	});
+});
+
 describe('every CLI adapter', () => {
-	const adapters = [claudeCli.adapter({}), codexCli.adapter({}), geminiCli.adapter({}), opencodeCli.adapter({})];
+	const adapters = [claudeCli.adapter({}), codexCli.adapter({}), geminiCli.adapter({}), opencodeCli.adapter({}), copilotCli.adapter({})];
 
 	it('never reads stdin: the prompt is in argv, no "-" prompt, no stdin input format', () => {
 		for (const adapter of adapters) {

@@ -20,7 +20,7 @@ import {configHomes} from '../../../source/agents/registry.js';
 import {TextStreamParser} from '../../../source/agents/text-stream.js';
 import {attemptInput, fixtures, sampleLines, tempDir} from './helpers.js';
 
-const CLIS = ['claude', 'codex', 'gemini', 'opencode'] as const;
+const CLIS = ['claude', 'codex', 'gemini', 'opencode', 'copilot'] as const;
 const parserOf = (type: string): StreamParser => createAdapter(AgentConfig.parse({type})).parser();
 const parsers: Record<string, () => StreamParser> = {
 	claude: () => parserOf('claude'),
@@ -127,7 +127,7 @@ function homes(): Record<string, unknown> {
 		{HOME: '/h', CLAUDE_CONFIG_DIR: '/c', CODEX_HOME: '/x', GEMINI_CLI_HOME: '/g', COPILOT_HOME: '/p', XDG_CONFIG_HOME: '/xc', XDG_DATA_HOME: '/xd', XDG_STATE_HOME: '/xs', XDG_CACHE_HOME: '/xk'},
 	];
 	const out: Record<string, unknown> = {};
-	for (const agent of [...CLIS, 'copilot', 'demo', 'command']) for (const env of envs) out[`${agent} ${JSON.stringify(env)}`] = configHomes(agent, env);
+	for (const agent of [...CLIS, 'demo', 'command']) for (const env of envs) out[`${agent} ${JSON.stringify(env)}`] = configHomes(agent, env);
 	return out;
 }
 
