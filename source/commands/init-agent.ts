@@ -1,22 +1,23 @@
 import {createInterface} from 'node:readline/promises';
-import {CLI_SPECS, findExecutable} from '../agents/doctor.js';
+import {findExecutable} from '../agents/doctor.js';
+import {CLIS, type CliType} from '../agents/registry.js';
 
 /**
  * Which coding-agent CLI `proofloop init` writes into the config: the ones
- * installed on PATH, in the adapters' order (claude, codex, gemini, opencode).
+ * installed on PATH, in the registry's order (claude, codex, gemini, ...).
  * The demo engine is never picked here: it runs only when a config names it.
  */
-export type CliAgentType = keyof typeof CLI_SPECS;
+export type CliAgentType = CliType;
 
 export type FoundAgent = {type: CliAgentType; path: string};
 
-export const CLI_AGENT_TYPES = Object.keys(CLI_SPECS) as CliAgentType[];
+export const CLI_AGENT_TYPES: CliAgentType[] = CLIS.map(cli => cli.name);
 
 export async function findInstalledAgents(env: NodeJS.ProcessEnv = process.env): Promise<FoundAgent[]> {
 	const clean = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 	const found: FoundAgent[] = [];
 	for (const type of CLI_AGENT_TYPES) {
-		const where = await findExecutable(CLI_SPECS[type].bin, clean);
+		const where = await findExecutable(type, clean);
 		if (where) found.push({type, path: where});
 	}
 	return found;
@@ -24,7 +25,7 @@ export async function findInstalledAgents(env: NodeJS.ProcessEnv = process.env):
 
 /** How to install each CLI, one line per agent (npm package names). */
 export function installHint(): string {
-	return CLI_AGENT_TYPES.map(type => `  ${type.padEnd(9)} npm install -g ${CLI_SPECS[type].npm}`).join('\n');
+	return CLIS.map(cli => `  ${cli.name.padEnd(9)} npm install -g ${cli.doctor.npm}`).join('\n');
 }
 
 /** In a terminal, ask which one (enter: the first); otherwise the first found. */
