@@ -257,7 +257,7 @@ export class Engine {
 			}
 		} catch (error) {
 			// Never leave attempts running (and merging) behind an engine that is giving up.
-			this.ctx.log.append({type: 'warning', message: `the engine hit an error and stops: ${(error as Error).message}`});
+			this.ctx.log.append({type: 'warning', fatal: true, message: `the engine hit an error and stops: ${(error as Error).message}`});
 			this.requestStop();
 			this.oracleTamper.close();
 			while (this.running.size > 0) await this.nextSettlement();

@@ -109,8 +109,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		// The verdict the run ends on (the others keep the oracle bar current).
 		final: z.boolean().default(false),
 	}),
-	// `budget`: a budget is spent and no new attempt starts (a person is told: notify/).
-	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional(), budget: z.enum(['cost', 'time']).optional()}),
+	// `budget`: a budget is spent and no new attempt starts; `fatal`: the engine stops on this error (a person is told either: notify/).
+	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional(), budget: z.enum(['cost', 'time']).optional(), fatal: z.boolean().optional()}),
 	// The run started with --allow-dirty over a person's uncommitted changes in a checkout of base.
 	z.object({...base, type: z.literal('checkout.dirty'), path: z.string(), files: z.array(z.string())}),
 	// A person's checkout of base that git could not bring along without touching their changes: left as they have it, HEAD detached at `kept`.

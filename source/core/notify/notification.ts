@@ -70,6 +70,14 @@ export function notificationOf(event: EngineEvent, run: RunInfo, lastVerdict: Ve
 				message: `refused \`${event.verb}\` on the ${event.channel} channel${event.ticket ? ` from ${event.ticket}` : ''}: ${oneLine(event.detail)}`,
 			};
 		case 'warning':
+			// The engine gives up on an error: the run ends with no run.stopped, and resumes on the next `proofloop run`.
+			if (event.fatal)
+				return {
+					...base,
+					kind: 'run.stuck',
+					reason: 'error',
+					message: `run ${run.runId} stopped on an error: ${oneLine(event.message)}; \`proofloop run\` resumes it`,
+				};
 			if (!event.budget) return undefined;
 			return {...base, kind: 'person.needed', reason: `budget.${event.budget}`, message: oneLine(event.message)};
 		default:

@@ -25,6 +25,11 @@ describe('which events a person is told about', () => {
 		});
 		expect(notificationOf(ev({type: 'run.stopped', reason: 'halted', oracleExit: 1}), run, undefined)?.kind).toBe('run.stuck');
 		expect(notificationOf(ev({type: 'run.stopped', reason: 'signal'}), run, undefined)).toBeUndefined();
+		expect(notificationOf(ev({type: 'warning', fatal: true, message: 'the engine hit an error and stops: boom'}), run, undefined)).toMatchObject({
+			kind: 'run.stuck',
+			reason: 'error',
+			message: 'run R stopped on an error: the engine hit an error and stops: boom; `proofloop run` resumes it',
+		});
 	});
 
 	it('a person is needed for a blocker that stood, a refused heal, a refused tamper and a spent budget; not for a challenged claim or a plain warning', () => {
