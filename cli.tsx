@@ -19,4 +19,10 @@ try {
 	process.stderr.write(`proofloop: cannot load (${(error as Error).message.split('\n')[0]}); if ${oracleFile} or its pin was edited, restore both: \`git checkout -- oracle/\` in ${packageRoot()}, or reinstall proofloop\n`);
 	process.exit(2);
 }
-await program.parseAsync(process.argv);
+try {
+	await program.parseAsync(process.argv);
+} catch (error) {
+	// Commander already said what was wrong; anything else escaping a command is a defect, said as one.
+	const {usageExit} = await import('./source/commands/program.js');
+	process.exitCode = usageExit(error) ?? (await import('./source/commands/errors.js')).reportError(error);
+}

@@ -7,26 +7,12 @@ import {CONFIG_PATH} from '../core/config.js';
 import {packageRoot, packageVersion} from '../core/paths.js';
 import {InputError} from '../core/start-run.js';
 import {reportError} from './errors.js';
+import {scaffoldTicket} from '../tracker/scaffold.js';
 import {chooseAgent, CLI_AGENT_TYPES, findInstalledAgents, installHint, type FoundAgent} from './init-agent.js';
 
 export const GITIGNORE_LINES = ['.proofloop/runs/', '.proofloop/worktrees/'];
 
-const sampleTicket = (batch: string) => `---
-id: T-1
-title: Describe the first change here
-status: todo
-batch: ${batch}
-deps: []          # ids that must be done first, e.g. [T-2]
-locks: []         # named capacity-1 resources, e.g. [infra]
-checks: ["npm test"]            # the finish line, run in the ticket's worktree
-verify: ["npm test"]            # live verification, run on the merged base
----
-Scope: what to change and where it lands.
-
-Acceptance: what must be true when it is done.
-
-Test plan: how the checks above prove it.
-`;
+const sampleTicket = (batch: string): string => scaffoldTicket({id: 'T-1', title: 'Describe the first change here', batch});
 
 async function currentBranch(root: string): Promise<string> {
 	const head = await execa('git', ['symbolic-ref', '--short', 'HEAD'], {cwd: root, reject: false});

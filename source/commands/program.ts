@@ -1,4 +1,4 @@
-import {Command} from 'commander';
+import {Command, CommanderError} from 'commander';
 
 type Register = (program: Command) => void;
 
@@ -31,9 +31,12 @@ export async function buildProgram(version: string, argv: string[] = []): Promis
 				'own git worktree; finished work goes through checks, a guard, a serialized merge and live verification;\n' +
 				'the run ends only when the frozen done-oracle (a separate program) says every ticket is done.',
 		)
-		.showHelpAfterError('(run `proofloop --help` for the commands)');
+		.showHelpAfterError('(run `proofloop --help` for the commands)')
+		// Set before the commands are added, so every one inherits it: a usage error is bad input (exit 2, see cli.tsx).
+		.exitOverride();
 	const named = modules.find(m => m.commands.includes(argv[2] ?? ''));
 	for (const module of named ? [named] : modules) (await module.load())(program);
+	argumentsBeforeOptions(program);
 	program.addHelpText(
 		'after',
 		`
@@ -41,4 +44,37 @@ Start: proofloop init, write tickets in .proofloop/tickets/, then proofloop run.
 Try it first: proofloop demo (or npm run demo in a checkout).`,
 	);
 	return program;
+}
+
+/**
+ * Commander checks required options before positional arguments, so `gate`
+ * with no id complained about --reason. Required options are checked here
+ * instead, after the arguments (a preAction hook runs once they are parsed).
+ */
+function argumentsBeforeOptions(command: Command): void {
+	for (const sub of command.commands) {
+		// The fix after a usage error names this command's own help.
+		sub.showHelpAfterError(`(run \`${commandPath(sub)} --help\` for its usage)`);
+		const required = sub.options.filter(option => option.mandatory);
+		for (const option of required) option.mandatory = false;
+		if (required.length > 0) {
+			sub.hook('preAction', (_, action) => {
+				const missing = required.find(option => action.getOptionValue(option.attributeName()) === undefined);
+				if (missing) action.error(`error: required option '${missing.flags}' not specified`, {code: 'commander.missingMandatoryOptionValue'});
+			});
+		}
+		argumentsBeforeOptions(sub);
+	}
+}
+
+function commandPath(command: Command): string {
+	const names: string[] = [];
+	for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+	return names.join(' ');
+}
+
+/** A usage error (unknown option, missing argument) is bad input: exit 2; help and --version exit 0. */
+export function usageExit(error: unknown): number | undefined {
+	if (!(error instanceof CommanderError)) return undefined;
+	return error.exitCode === 0 ? 0 : 2;
 }

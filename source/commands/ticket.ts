@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import type {Command} from 'commander';
 import {ControlClient} from '../core/control-client.js';
 import {InputError} from '../core/input-error.js';
+import {registerTicketNew} from './ticket-new.js';
 
 /**
  * The worker's side: an agent inside a run reaches its engine through its
@@ -51,7 +52,8 @@ async function send(request: Parameters<ControlClient['request']>[0]): Promise<v
 }
 
 export function registerTicket(program: Command): void {
-	const ticket = program.command('ticket').description('for workers inside a run: file discovered work, leave a note, or claim an external wall');
+	const ticket = program.command('ticket').description('for workers inside a run: file discovered work, leave a note, or claim an external wall; for a person: `ticket new` scaffolds a ticket file');
+	registerTicketNew(ticket);
 	ticket
 		.command('file')
 		.description('file a new ticket into this batch (work you found that is not yours to do now)')

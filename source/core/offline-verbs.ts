@@ -59,15 +59,15 @@ function plan(verb: OfflineVerb, ticket: Ticket | undefined, id: string, reason:
 		const status = {type: 'ticket.status', ticket: id, status: 'todo', fields: loggedFields(backToTodo), reason: `${verb} by ${by}: ${reason}`};
 		return {events: [{type: 'intervention', kind: verb, by, ticket: id, reason}, status] as NewEvent[], update: backToTodo, dropWorktree: verb === 'reset', done: verbMessage(verb, id)};
 	}
-	if (!ticket) return {refused: `no ticket ${id} in this run's batch`, events: []};
+	if (!ticket) return {refused: `no ticket ${id} in this run's batch\n  fix: check the id (\`proofloop status\` lists the batch's tickets)`, events: []};
 	if (verb === 'gate') {
-		if (ticket.status === 'done') return {refused: `${id} is already done`, events: []};
+		if (ticket.status === 'done') return {refused: `${id} is already done\n  fix: nothing to gate: the oracle counts it done`, events: []};
 		if (ticket.status === 'human_gated') return {done: `${id} is already human-gated`, events: []};
 		const update: TicketUpdate = {status: 'human_gated', gate: {by, at, reason}};
 		const status = {type: 'ticket.status', ticket: id, status: 'human_gated', fields: loggedFields(update), reason: `gated by ${by}: ${reason}`};
 		return {events: [{type: 'intervention', kind: 'gate', by, ticket: id, reason}, status] as NewEvent[], update, done: `${id} gated`};
 	}
-	if (ticket.status !== 'human_gated') return {refused: `${id} is not human-gated`, events: []};
+	if (ticket.status !== 'human_gated') return {refused: `${id} is not human-gated (it is ${ticket.status})\n  fix: ungate takes back a gate; \`proofloop status\` shows each ticket's state`, events: []};
 	const update: TicketUpdate = {status: 'todo', gate: undefined};
 	const status = {type: 'ticket.status', ticket: id, status: 'todo', fields: loggedFields(update), reason: `ungated by ${by}`};
 	return {events: [{type: 'intervention', kind: 'ungate', by, ticket: id, ...(reason ? {reason} : {})}, status] as NewEvent[], update, done: `${id} is no longer gated; it runs again`};

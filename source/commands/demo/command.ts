@@ -6,12 +6,13 @@ import {reportError} from '../errors.js';
 import {attach} from '../attach.js';
 import {startDaemon} from '../daemon.js';
 import {runHeadless} from '../run.js';
-import {buildDemoRepo} from './build.js';
+import {buildDemoRepo, DEMO_BATCH} from './build.js';
+import {demoTickets} from './tickets.js';
 
 export function registerDemo(program: Command): void {
 	program
 		.command('demo')
-		.description('build a throwaway repo with a small app and a batch of 8 tickets, and run it to the oracle\'s verdict with the built-in demo engine')
+		.description(`build a throwaway repo with a small app and a batch of ${Object.keys(demoTickets(DEMO_BATCH)).length} tickets, and run it to the oracle's verdict with the built-in demo engine`)
 		.option('--dir <dir>', 'where to create the demo repo (default: a fresh temp dir)')
 		.option('--headless', 'plain progress lines instead of the TUI (always so without a TTY)')
 		.action(async (opts: {dir?: string; headless?: boolean}) => {
