@@ -1,4 +1,4 @@
-import {createInterface} from 'node:readline/promises';
+import {createInterface} from 'node:readline';
 import {findExecutable} from '../agents/doctor.js';
 import {CLIS, type CliType} from '../agents/registry.js';
 
@@ -36,11 +36,10 @@ export async function chooseAgent(found: FoundAgent[], io: {interactive: boolean
 	const rl = createInterface({input: io.input ?? process.stdin, output});
 	try {
 		output.write(`agent CLIs found on PATH:\n${found.map((agent, i) => `  ${i + 1}) ${agent.type}  (${agent.path})`).join('\n')}\n`);
-		// Input that ends (Ctrl+D, a closed pipe) takes the default instead of hanging.
-		const closed = new Promise<undefined>(resolve => rl.once('close', () => resolve(undefined)));
-		for (;;) {
-			const said = await Promise.race([rl.question(`which one runs the tickets? [1-${found.length}, enter: 1] `).catch(() => undefined), closed]);
-			if (said === undefined) return first;
+		const ask = (): void => void output.write(`which one runs the tickets? [1-${found.length}, enter: 1] `);
+		ask();
+		// The iterator buffers lines typed ahead of the prompt; input that ends (Ctrl+D, a closed pipe) takes the default.
+		for await (const said of rl) {
 			const answer = said.trim();
 			if (answer === '') return first;
 			const byNumber = found[Number(answer) - 1];
@@ -48,7 +47,9 @@ export async function chooseAgent(found: FoundAgent[], io: {interactive: boolean
 			if (/^\d+$/.test(answer) && byNumber) return byNumber;
 			if (byName) return byName;
 			output.write(`  answer a number from 1 to ${found.length} or a name (${found.map(agent => agent.type).join(', ')})\n`);
+			ask();
 		}
+		return first;
 	} finally {
 		rl.close();
 	}

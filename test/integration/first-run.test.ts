@@ -10,7 +10,7 @@ import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
 import {schemaReference} from '../../source/commands/init.js';
-import {CHECKOUT_READABLE, runCli, runEvents} from '../helpers/repo.js';
+import {CHECKOUT_READABLE, CLI, runCli, runEvents} from '../helpers/repo.js';
 
 const FAKE_BIN = path.resolve('test/fixtures/agents/bin');
 // node and git, without any agent CLI a developer may have installed.
@@ -73,6 +73,17 @@ describe('first run', () => {
 
 		const doctor = await runCli(root, ['doctor'], {...env, PATH: SYSTEM_PATH});
 		expect(doctor.stdout).toMatch(/FAIL {2}agent: none configured in \.proofloop\/config\.json/);
+	}, 60_000);
+
+	it('in a terminal, init asks which of the CLIs found runs the tickets (an answer it cannot use is asked again)', async () => {
+		const script = await execa('script', ['--version'], {reject: false});
+		if (script.exitCode !== 0) return; // util-linux's script gives the command a terminal; without it there is none to test
+		const {root, env} = await freshRepo();
+		const PATH = `${FAKE_BIN}${path.delimiter}${SYSTEM_PATH}`;
+		const result = await execa('script', ['-qec', `${process.execPath} ${CLI} init`, '/dev/null'], {cwd: root, input: 'x\n2\n', env: {...env, PATH, NO_COLOR: '1'}, reject: false});
+		expect(result.stdout).toMatch(/1\) claude [^\n]*\n\s+2\) codex/);
+		expect(result.stdout).toMatch(/answer a number from 1 to \d+ or a name/);
+		expect(readConfig(root)['agent']).toEqual({type: 'codex'});
 	}, 60_000);
 
 	it('--agent names the agent; an unknown one is refused and nothing is written', async () => {
