@@ -1,4 +1,4 @@
-import type {EngineEvent} from './events.js';
+import type {EngineEvent, InterventionKind} from './events.js';
 
 /**
  * The run's ledger: every number counted over the event log, folded in one
@@ -33,12 +33,23 @@ export type Ledger = {
 	tickets: ReadonlyMap<string, TicketAttempts>;
 	/** Tokens and cost every agent of the run reported (the cost budget reads this). */
 	usage: Usage;
-	/** Human interventions logged (every kind). */
+	/** What a person did to the work (gate, ungate, retry, reset): see isIntervention. */
 	interventions: number;
+	/** How a person steered the run (pause, resume, stop, restart). */
+	controls: number;
 };
 
 export const noUsage: Usage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
-export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interventions: 0};
+export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interventions: 0, controls: 0};
+
+// An intervention changes the work (who does a ticket, its budget, its branch);
+// pausing, resuming, stopping or restarting the run only steers it: a control.
+const workKinds: ReadonlySet<InterventionKind> = new Set(['gate', 'ungate', 'retry', 'reset']);
+
+/** Whether a logged human act counts as an intervention (else it is a control). */
+export function isIntervention(kind: InterventionKind): boolean {
+	return workKinds.has(kind);
+}
 
 const settlesCharged = new Set<EngineEvent['type']>(['attempt.failed', 'ticket.done']);
 const settlesFree = new Set<EngineEvent['type']>(['attempt.interrupted', 'attempt.parked', 'attempt.limited']);
@@ -68,7 +79,7 @@ export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
 		case 'attempt.budget':
 			return set(event.ticket, t => ({...t, budget: event.budget}));
 		case 'intervention': {
-			const counted = {...ledger, interventions: ledger.interventions + 1};
+			const counted = isIntervention(event.kind) ? {...ledger, interventions: ledger.interventions + 1} : {...ledger, controls: ledger.controls + 1};
 			// A retry or reset gives a fresh budget on top of what was used.
 			if ((event.kind !== 'retry' && event.kind !== 'reset') || event.ticket === undefined) return counted;
 			return set(event.ticket, t => ({...t, budget: t.used + (ledger.defaultBudget ?? DEFAULT_BUDGET)}), counted);

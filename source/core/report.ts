@@ -1,8 +1,8 @@
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
-import type {EngineEvent} from './events.js';
-import {attemptsUsed, buildLedger, ticketCost} from './ledger.js';
+import type {EngineEvent, InterventionKind} from './events.js';
+import {attemptsUsed, buildLedger, isIntervention, ticketCost} from './ledger.js';
 import type {Manifest} from './run-dir.js';
 import {describeDirtyStart, describeKept} from './user-checkout.js';
 
@@ -23,6 +23,8 @@ export type TicketReport = {
 	discoveredFrom?: string;
 };
 
+export type HumanAct = {at: string; kind: InterventionKind; by: string; ticket?: string; reason?: string};
+
 export type RunReport = {
 	runId: string;
 	batch: string;
@@ -31,10 +33,15 @@ export type RunReport = {
 	endedAt: string;
 	makespanSeconds: number;
 	oracle: {exit: number; verdict: string; summary: string} | undefined;
+	/** What a person did to the work (gate, ungate, retry, reset), as ledger.ts counts it. */
 	interventions: number;
 	interventionsByKind: Record<string, number>;
-	/** Each human action: who, when, what and why. */
-	interventionList: Array<{at: string; kind: string; by: string; ticket?: string; reason?: string}>;
+	/** Each intervention: who, when, what and why. */
+	interventionList: HumanAct[];
+	/** How a person steered the run (pause, resume, stop, restart): not work done on a ticket. */
+	controls: number;
+	controlsByKind: Record<string, number>;
+	controlList: HumanAct[];
 	heals: number;
 	healList: Array<{heal: number; outcome: string; reason: string; files: string[]; diff: string}>;
 	/** Harness errors that repeated across tickets and stopped dispatch (stop detection). */
@@ -82,8 +89,11 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 			...(filedFrom.has(id) ? {discoveredFrom: filedFrom.get(id)} : {}),
 		};
 	});
-	const interventionsByKind: Record<string, number> = {};
-	for (const e of events) if (e.type === 'intervention') interventionsByKind[e.kind] = (interventionsByKind[e.kind] ?? 0) + 1;
+	const acts = events.flatMap((e): HumanAct[] =>
+		e.type === 'intervention' ? [{at: e.at, kind: e.kind, by: e.by, ...(e.ticket ? {ticket: e.ticket} : {}), ...(e.reason ? {reason: e.reason} : {})}] : [],
+	);
+	const interventionList = acts.filter(a => isIntervention(a.kind));
+	const controlList = acts.filter(a => !isIntervention(a.kind));
 	return {
 		runId: manifest.run_id,
 		batch: manifest.batch,
@@ -92,11 +102,12 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		endedAt: last?.at ?? manifest.created_at,
 		makespanSeconds: first && last ? (Date.parse(last.at) - Date.parse(first.at)) / 1000 : 0,
 		oracle: verdict?.type === 'oracle.verdict' ? {exit: verdict.exit, verdict: verdict.verdict, summary: verdict.summary} : undefined,
-		interventions: Object.values(interventionsByKind).reduce((a, b) => a + b, 0),
-		interventionsByKind,
-		interventionList: events.flatMap(e =>
-			e.type === 'intervention' ? [{at: e.at, kind: e.kind, by: e.by, ...(e.ticket ? {ticket: e.ticket} : {}), ...(e.reason ? {reason: e.reason} : {})}] : [],
-		),
+		interventions: ledger.interventions,
+		interventionsByKind: byKind(interventionList),
+		interventionList,
+		controls: ledger.controls,
+		controlsByKind: byKind(controlList),
+		controlList,
 		heals: events.filter(e => e.type === 'heal.result').length,
 		healList: events.flatMap(e => (e.type === 'heal.result' ? [{heal: e.heal, outcome: e.outcome, reason: e.reason, files: e.files, diff: e.diff}] : [])),
 		sandbox: sandboxOf(manifest, events),
@@ -112,6 +123,12 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		tickets: perTicket,
 		checkoutNotices: events.flatMap(e => (e.type === 'checkout.dirty' ? [describeDirtyStart(e)] : e.type === 'checkout.kept' ? [describeKept(e)] : [])),
 	};
+}
+
+function byKind(acts: HumanAct[]): Record<string, number> {
+	const counts: Record<string, number> = {};
+	for (const act of acts) counts[act.kind] = (counts[act.kind] ?? 0) + 1;
+	return counts;
 }
 
 function containmentOf(events: EngineEvent[]): {containment?: string} {
@@ -131,7 +148,10 @@ export function renderReportMarkdown(report: RunReport): string {
 		t =>
 			`| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | $${t.costUsd.toFixed(2)} | ${t.mergeCommit?.slice(0, 7) ?? ''} | ${t.discoveredFrom ? `filed by ${t.discoveredFrom}'s worker` : ''} |`,
 	);
-	const kinds = Object.entries(report.interventionsByKind).map(([kind, n]) => `${kind} ${n}`);
+	const kinds = (counts: Record<string, number>): string => {
+		const list = Object.entries(counts).map(([kind, n]) => `${kind} ${n}`);
+		return list.length > 0 ? ` (${list.join(', ')})` : '';
+	};
 	const failures = report.tickets.flatMap(t => t.failures.map(f => `- ${t.id}: ${f}`));
 	return [
 		`# proofloop run ${report.runId}`,
@@ -140,7 +160,8 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- batch: \`${report.batch}\` onto \`${report.base}\``,
 		`- oracle: ${report.oracle ? `exit ${report.oracle.exit} (${report.oracle.verdict}): ${report.oracle.summary}` : 'not judged yet'}`,
 		`- makespan: ${report.makespanSeconds.toFixed(1)}s`,
-		`- interventions: ${report.interventions}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
+		`- interventions (a person's work on tickets): ${report.interventions}${kinds(report.interventionsByKind)}`,
+		`- controls (pause, resume, stop, restart): ${report.controls}${kinds(report.controlsByKind)}`,
 		`- heals: ${report.heals}`,
 		`- sandbox: ${report.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : report.sandbox === 'mixed' ? 'MIXED: some engine starts ran agents unsandboxed' : 'UNSANDBOXED: agents ran with the full filesystem access of the user'}`,
 		`- tamper attempts refused: ${report.tampers.length === 0 ? 'none' : `${report.tampers.length} (${[...new Set(report.tampers.map(t => t.ticket ?? 'no key'))].join(', ')}): see below`}`,
@@ -168,9 +189,10 @@ export function renderReportMarkdown(report: RunReport): string {
 					'',
 				]
 			: []),
-		...(report.interventionList.some(i => i.ticket)
-			? ['## Interventions', '', ...report.interventionList.filter(i => i.ticket).map(i => `- ${i.at} ${i.kind} ${i.ticket} by ${i.by}${i.reason ? `: ${i.reason}` : ''}`), '']
+		...(report.interventionList.length > 0
+			? ['## Interventions', '', ...report.interventionList.map(i => `- ${i.at} ${i.kind}${i.ticket ? ` ${i.ticket}` : ''} by ${i.by}${i.reason ? `: ${i.reason}` : ''}`), '']
 			: []),
+		...(report.controlList.length > 0 ? ['## Controls', '', ...report.controlList.map(c => `- ${c.at} ${c.kind} by ${c.by}`), ''] : []),
 		'## What the finish line caught',
 		'',
 		...(failures.length > 0 ? failures : ['Nothing: every attempt passed on its first try.']),

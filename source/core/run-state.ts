@@ -37,7 +37,9 @@ export type RunState = {
 	tickets: Map<string, TicketView>;
 	workers: Map<string, WorkerView>;
 	oracle?: OracleView;
+	/** What a person did to the work (gate, ungate, retry, reset; ledger.ts), and how often they steered the run (pause, resume, stop, restart). */
 	interventions: number;
+	controls: number;
 	/** Self-heals tried in this run (applied or not). */
 	heals: number;
 	/** Tokens and cost the agents reported so far. */
@@ -68,6 +70,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		tickets: new Map(),
 		workers: new Map(),
 		interventions: 0,
+		controls: 0,
 		heals: 0,
 		usage: {inputTokens: 0, outputTokens: 0, costUsd: 0},
 		concurrency,
@@ -85,7 +88,7 @@ const MAX_WARNINGS = 20;
 export function reduce(state: RunState, event: EngineEvent): RunState {
 	const ledger = ledgerStep(state.ledger, event);
 	// Cost and interventions are the ledger's numbers, the same the engine and the report read.
-	const next = {...reduceView({...state, ledger}, event), usage: ledger.usage, interventions: ledger.interventions};
+	const next = {...reduceView({...state, ledger}, event), usage: ledger.usage, interventions: ledger.interventions, controls: ledger.controls};
 	if (ledger === state.ledger || !('ticket' in event) || event.ticket === undefined) return next;
 	const view = next.tickets.get(event.ticket);
 	if (!view) return next;

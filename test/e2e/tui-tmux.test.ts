@@ -73,9 +73,9 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 		keys('Enter');
 		await waitForScreen(t => /y\/n/.test(t), 'the confirmation');
 		keys('y');
-		// In the gated group, counted as an intervention (pause, resume, gate), and out of what holds the oracle back.
+		// In the gated group, counted as an intervention (the gate; pause and resume are controls), and out of what holds the oracle back.
 		await waitForScreen(
-			t => /HUMAN-GATED 1/.test(t) && /T-6\s+human-gated/.test(t) && /3 interventions/.test(t) && /oracle exit 1/.test(t) && !/held back by .*T-6\b/.test(t),
+			t => /HUMAN-GATED 1/.test(t) && /T-6\s+human-gated/.test(t) && /\b1 intervention\b/.test(t) && /oracle exit 1/.test(t) && !/held back by .*T-6\b/.test(t),
 			"T-6 human-gated on screen and out of the oracle's list",
 		);
 

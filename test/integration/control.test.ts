@@ -106,9 +106,12 @@ describe('the engine as a daemon, driven over its control channel', () => {
 		expect(oracle.exitCode).toBe(0);
 		expect(JSON.parse(oracle.stdout).tickets.find((t: {id: string}) => t.id === 'D')).toMatchObject({status: 'human_gated', passing: true});
 		const after = await runCli(root, ['status', '--json'], env);
-		expect(JSON.parse(after.stdout)).toMatchObject({engine: 'not running', interventions: 5});
+		// Gate and ungate are a person's work on tickets (interventions); pause and resume only steer the run (controls).
+		expect(JSON.parse(after.stdout)).toMatchObject({engine: 'not running', interventions: 3});
 		const report = JSON.parse((await runCli(root, ['report', '--json'], env)).stdout);
-		expect(report.interventionsByKind).toEqual({pause: 1, gate: 2, ungate: 1, resume: 1});
-		expect(readFileSync(path.join(root, '.proofloop/runs', report.runId, 'report.md'), 'utf8')).toMatch(/interventions: 5 \(pause 1, gate 2, ungate 1, resume 1\)/);
+		expect(report).toMatchObject({interventions: 3, interventionsByKind: {gate: 2, ungate: 1}, controls: 2, controlsByKind: {pause: 1, resume: 1}});
+		const markdown = readFileSync(path.join(root, '.proofloop/runs', report.runId, 'report.md'), 'utf8');
+		expect(markdown).toMatch(/interventions \(a person's work on tickets\): 3 \(gate 2, ungate 1\)/);
+		expect(markdown).toMatch(/controls \(pause, resume, stop, restart\): 2 \(pause 1, resume 1\)/);
 	});
 });

@@ -3,7 +3,7 @@ import type {EngineContext} from '../../../source/core/context.js';
 import {Engine} from '../../../source/core/engine.js';
 import type {EngineEvent, NewEvent} from '../../../source/core/events.js';
 import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, limitedUntil, openAttempts, previousReasons, reviewRounds} from '../../../source/core/ledger.js';
-import {buildReport} from '../../../source/core/report.js';
+import {buildReport, renderReportMarkdown} from '../../../source/core/report.js';
 import type {Manifest} from '../../../source/core/run-dir.js';
 import {emptyRunState, groupTickets, reduce} from '../../../source/core/run-state.js';
 import {createRunStateStore} from '../../../source/ui/use-run-state.js';
@@ -139,6 +139,29 @@ describe('the ledger', () => {
 		expect(previousReasons(events, 'T-3')).toEqual(['Attempt 1 was parked: filed a blocker. Its work is on your branch; continue from it.']);
 		expect(limitedUntil(ledger, 'T-3', Date.parse('2030-01-01T00:00:00Z'))).toBe(Date.parse(LIMIT_LIFTS));
 		expect(limitedUntil(ledger, 'T-2', Date.parse('2030-01-01T00:00:00Z'))).toBeUndefined();
+	});
+
+	it('interventions are what a person did to the work; pause, resume, stop and restart are controls, counted apart by the report and the TUI', () => {
+		const acts: NewEvent[] = [
+			{type: 'intervention', kind: 'pause', by: 'me'},
+			{type: 'intervention', kind: 'gate', by: 'me', ticket: 'T-1', reason: 'needs a login'},
+			{type: 'intervention', kind: 'resume', by: 'me'},
+			{type: 'intervention', kind: 'ungate', by: 'me', ticket: 'T-1'},
+			{type: 'intervention', kind: 'stop', by: 'me'},
+			{type: 'intervention', kind: 'restart', by: 'me'},
+			{type: 'intervention', kind: 'retry', by: 'me', ticket: 'T-1', reason: 'fixed the fixture'},
+			{type: 'intervention', kind: 'reset', by: 'me', ticket: 'T-3', reason: 'start over'},
+		];
+		const events = [...killedLog(), ...acts.map((e, i) => ({...e, seq: 200 + i, at: new Date(0).toISOString()}) as EngineEvent)];
+		const report = buildReport(manifest, events, [ticket('T-1', 'todo'), ticket('T-2', 'done'), ticket('T-3', 'todo')]);
+		expect(report).toMatchObject({interventions: 4, interventionsByKind: {gate: 1, ungate: 1, retry: 1, reset: 1}, controls: 4, controlsByKind: {pause: 1, resume: 1, stop: 1, restart: 1}});
+		expect(report.interventionList.map(i => i.kind)).toEqual(['gate', 'ungate', 'retry', 'reset']);
+		expect(report.controlList.map(i => i.kind)).toEqual(['pause', 'resume', 'stop', 'restart']);
+		const markdown = renderReportMarkdown(report);
+		expect(markdown).toMatch(/^- interventions \(a person's work on tickets\): 4 \(gate 1, ungate 1, retry 1, reset 1\)$/m);
+		expect(markdown).toMatch(/^- controls \(pause, resume, stop, restart\): 4 \(pause 1, resume 1, stop 1, restart 1\)$/m);
+		const tui = tuiOver(events);
+		expect([tui.interventions, tui.controls]).toEqual([4, 4]);
 	});
 
 	it('a retry gives a fresh budget on top of what was used; a heal grant survives a resume', () => {

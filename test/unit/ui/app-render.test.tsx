@@ -82,7 +82,8 @@ describe('App: what is on screen', () => {
 		await settle();
 		const header = strip(lastFrame()).split('\n')[0];
 		expect(header).toMatch(/PAUSED {2}2 attempts still running/);
-		expect(header).toMatch(/1 intervention\b/);
+		// A pause steers the run: it is a control, not an intervention.
+		expect(header).toMatch(/0 interventions\b/);
 	});
 
 	it('shows FINISHED and the final verdict once the run stopped', async () => {
