@@ -94,6 +94,8 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 		// The finished run leaves its summary on screen until a key.
 		text = await waitForScreen(t => /press any key to close/.test(t), 'the end-of-run summary', 120_000);
 		expect(text).toMatch(/RUN FINISHED · oracle exit 0/);
+		// run.finished rang the terminal bell (config notify.bell, on by default).
+		expect(tmux('display-message', '-p', '-t', session, '#{window_bell_flag}').trim()).toBe('1');
 		expect(text).toMatch(/ticket\s+status\s+attempts\s+time\s+cost\s+title/);
 		expect(text).toMatch(/T-6\s+human_gated/);
 		expect(text).toMatch(/T-1\s+done\s+1\/3\s+\d\d:\d\d\s+n\/a\s+Split text/);
