@@ -58,6 +58,9 @@ const BAD_VALUES: string[][] = [
 	['ticket', 'blocked', '--wall', 'w', '--tried', 't'],
 	['ticket', 'file', '--title', 't'],
 	['ticket', 'note'],
+	['demo', '--dir', 'README.md'],
+	['demo', '--dir', 'README.md/sub'],
+	['demo', '--dir', '.'],
 	['nosuch'],
 ];
 

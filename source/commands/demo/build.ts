@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -34,10 +34,15 @@ export async function buildDemoRepo(dir?: string): Promise<string> {
 	let root: string;
 	if (dir) {
 		root = path.resolve(dir);
+		if (existsSync(root) && !statSync(root).isDirectory()) throw new InputError(`--dir ${root} is a file, not a directory\n  fix: pass a new or empty directory`);
 		if (existsSync(root) && readdirSync(root).length > 0) {
 			throw new InputError(`--dir ${root} is not empty\n  fix: pass a new or empty directory`);
 		}
-		mkdirSync(root, {recursive: true});
+		try {
+			mkdirSync(root, {recursive: true});
+		} catch (error) {
+			throw new InputError(`--dir ${root}: cannot create it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n  fix: pass a directory you can write`);
+		}
 	} else {
 		root = mkdtempSync(path.join(tmpdir(), 'proofloop-demo-'));
 	}
