@@ -10,7 +10,7 @@ import {codex} from './codex.js';
 import {CommandAdapter} from './command.js';
 import type {AgentConfig} from './config.js';
 import {copilot} from './copilot.js';
-import {DemoAdapter} from './demo.js';
+import {DemoAdapter} from '../demo/adapter.js';
 import {gemini} from './gemini.js';
 import {opencode} from './opencode.js';
 

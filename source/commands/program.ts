@@ -19,7 +19,7 @@ const modules: Array<{commands: string[]; load: () => Promise<Register>}> = [
 	{commands: ['oracle'], load: async () => (await import('./oracle.js')).registerOracle},
 	{commands: ['report'], load: async () => (await import('./report.js')).registerReport},
 	{commands: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor},
-	{commands: ['demo'], load: async () => (await import('./demo/command.js')).registerDemo},
+	{commands: ['demo'], load: async () => (await import('../demo/command.js')).registerDemo},
 ];
 
 /** Builds the CLI for `argv` (process.argv): only the named command's module when there is one. */

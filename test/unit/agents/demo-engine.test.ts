@@ -3,11 +3,11 @@ import {existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSyn
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import type {AgentEvent} from '../../../source/agents/adapter.js';
-import {DemoAdapter, demoEnginePath} from '../../../source/agents/demo.js';
+import {DemoAdapter, demoEnginePath} from '../../../source/demo/adapter.js';
 import {runAgent} from '../../../source/agents/runner.js';
 import {attemptInput, baseEnv, repoRoot, tempDir} from './helpers.js';
 
-const builtEngine = path.join(repoRoot, 'dist/source/agents/demo-engine.js');
+const builtEngine = path.join(repoRoot, 'dist/source/demo/engine.js');
 const builtOracle = path.join(repoRoot, 'dist/oracle/oracle.mjs');
 
 const newerThan = (output: string, source: string): boolean => existsSync(output) && statSync(output).mtimeMs >= statSync(source).mtimeMs;
@@ -22,7 +22,8 @@ const newerThan = (output: string, source: string): boolean => existsSync(output
  */
 beforeAll(() => {
 	const fresh = () =>
-		newerThan(builtEngine, path.join(repoRoot, 'source/agents/demo-engine.ts')) && newerThan(builtOracle, path.join(repoRoot, 'oracle/oracle.mjs'));
+		['engine', 'recipe', 'stream', 'worktree'].every(name => newerThan(path.join(repoRoot, `dist/source/demo/${name}.js`), path.join(repoRoot, `source/demo/${name}.ts`))) &&
+		newerThan(builtOracle, path.join(repoRoot, 'oracle/oracle.mjs'));
 	if (fresh()) return;
 	const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--incremental', 'false'], {cwd: repoRoot, encoding: 'utf8'});
 	// The asset copy is whatever follows tsc in `npm run build`.

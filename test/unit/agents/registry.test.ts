@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest';
 import {z} from 'zod';
 import {CommandAdapter} from '../../../source/agents/command.js';
 import {AgentConfig} from '../../../source/agents/config.js';
-import {DemoAdapter} from '../../../source/agents/demo.js';
+import {DemoAdapter} from '../../../source/demo/adapter.js';
 import {createAdapter} from '../../../source/agents/registry.js';
 import {TextStreamParser} from '../../../source/agents/text-stream.js';
 import {ClaudeStreamParser} from '../../../source/agents/claude-stream.js';

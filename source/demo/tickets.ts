@@ -2,12 +2,10 @@
 // whose checks fail on its first attempt and one whose live verification fails
 // after its first merge (the activation gap), fixed by the next attempt.
 
-type Action = {attempt?: number | number[]; if_exists?: string; unless_exists?: string} & (
-	| {write: string; content: string}
-	| {say: string}
-	| {sleep_ms: number}
-	| {file: {title: string; body: string; blocks?: string}}
-);
+import type {RecipeLine} from './recipe.js';
+
+/** One line of a ticket's demo recipe, as the demo engine validates it. */
+type Action = RecipeLine;
 
 type DemoTicket = {
 	id: string;

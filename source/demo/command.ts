@@ -1,11 +1,11 @@
 import type {Command} from 'commander';
-import {findEngine} from '../../core/control-client.js';
-import {probeBwrap} from '../../agents/sandbox.js';
-import {cliEntry} from '../../core/paths.js';
-import {reportError} from '../errors.js';
-import {attach} from '../attach.js';
-import {startDaemon} from '../daemon.js';
-import {runHeadless} from '../run.js';
+import {probeBwrap} from '../agents/sandbox.js';
+import {attach} from '../commands/attach.js';
+import {startDaemon} from '../commands/daemon.js';
+import {reportError} from '../commands/errors.js';
+import {runHeadless} from '../commands/run.js';
+import {findEngine} from '../core/control-client.js';
+import {cliEntry} from '../core/paths.js';
 import {buildDemoRepo, DEMO_BATCH} from './build.js';
 import {demoTickets} from './tickets.js';
 

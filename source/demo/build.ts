@@ -2,8 +2,8 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
-import {InputError} from '../../core/start-run.js';
-import {GITIGNORE_LINES} from '../init.js';
+import {InputError} from '../core/start-run.js';
+import {GITIGNORE_LINES} from '../commands/init.js';
 import {appFiles} from './app.js';
 import {demoTickets} from './tickets.js';
 

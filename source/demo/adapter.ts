@@ -6,8 +6,8 @@
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './adapter.js';
-import {ClaudeStreamParser} from './claude-stream.js';
+import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from '../agents/adapter.js';
+import {ClaudeStreamParser} from '../agents/claude-stream.js';
 
 /** Walks up from `start` to the directory whose package.json is named `name`. */
 export function findPackageRoot(start: string, name = 'proofloop'): string | undefined {
@@ -29,14 +29,14 @@ export function findPackageRoot(start: string, name = 'proofloop'): string | und
 
 /**
  * The engine's JavaScript. Built, it sits next to this file. Run from the TS
- * sources (vitest), there is only demo-engine.ts, which node cannot run, so
+ * sources (vitest), there is only engine.ts, which node cannot run, so
  * we use the build in dist/.
  */
 export function demoEnginePath(): string {
-	const sibling = fileURLToPath(new URL('./demo-engine.js', import.meta.url));
+	const sibling = fileURLToPath(new URL('./engine.js', import.meta.url));
 	if (existsSync(sibling)) return sibling;
 	const root = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
-	const built = root && path.join(root, 'dist', 'source', 'agents', 'demo-engine.js');
+	const built = root && path.join(root, 'dist', 'source', 'demo', 'engine.js');
 	if (built && existsSync(built)) return built;
 	throw new Error(`the demo engine is not built (looked for ${sibling}${built ? ` and ${built}` : ''}): run \`npm run build\``);
 }
