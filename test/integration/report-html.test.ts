@@ -125,6 +125,9 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 			interventions: 1,
 			interventionsByKind: {gate: 1},
 			interventionList: [{at, kind: 'gate', by: attack, ticket: 'T-1', reason: quote}],
+			controls: 1,
+			controlsByKind: {pause: 1},
+			controlList: [{at, kind: 'pause', by: attack}],
 			heals: 1,
 			healList: [{heal: 1, outcome: 'refused', reason: attack, files: [quote], diff: attack}],
 			harnessRepeats: [],
@@ -156,6 +159,10 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 		const page = await browser.evaluate<Page>(inspect);
 		expect(page.scripts).toBe(0);
 		expect(page.rows.map(r => r.ticket)).toEqual(['T-1']);
+		// Interventions (the work) and controls (pause...) apart.
+		expect(await browser.evaluate<string>(`document.querySelector('#interventions').innerText`)).toMatch(
+			/gate\s+T-1[\s\S]*Controls \(pause, resume, stop, restart: not work\)[\s\S]*pause/,
+		);
 		expect(await browser.evaluate<boolean>(`document.body.innerText.includes(${JSON.stringify(attack)})`)).toBe(true);
 		// Give anything that slipped through a moment to fetch.
 		await new Promise(resolve => setTimeout(resolve, 500));

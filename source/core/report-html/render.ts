@@ -60,6 +60,7 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 		['makespan', esc(duration(report.makespanSeconds))],
 		['cost', esc(usd(report.costUsd))],
 		['interventions', String(report.interventions)],
+		['controls', String(report.controls)],
 		['heals', String(report.heals)],
 		['sandbox', report.sandbox === 'bwrap' ? 'bwrap' : `<span class="warn">${esc(report.sandbox.toUpperCase())}</span>`],
 		['started', time(report.startedAt)],
@@ -121,11 +122,18 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 		}</div>`,
 		`<h2>Interventions</h2><div class="card" id="interventions">${
 			report.interventionList.length === 0
-				? '<p class="muted">None: no person touched the run.</p>'
+				? '<p class="muted">None: no person did any of the work (gate, ungate, retry, reset).</p>'
 				: table(
 						['when', 'what', 'ticket', 'by', 'why'],
 						report.interventionList.map(i => [time(i.at), esc(i.kind), esc(i.ticket ?? ''), esc(i.by), esc(i.reason ?? '')]),
 					)
+		}${
+			report.controlList.length === 0
+				? ''
+				: `<h3>Controls (pause, resume, stop, restart: not work)</h3>${table(
+						['when', 'what', 'by'],
+						report.controlList.map(i => [time(i.at), esc(i.kind), esc(i.by)]),
+					)}`
 		}</div>`,
 		...(report.healList.length > 0
 			? [
