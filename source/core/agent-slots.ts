@@ -1,3 +1,5 @@
+import {Semaphore} from 'async-mutex';
+
 /**
  * The per-agent concurrency cap ("two claude and four codex at most"): a
  * FIFO semaphore per agent type, counted across every role (worker,
@@ -5,8 +7,7 @@
  * not the batch's concurrency. A type without a cap is never held up.
  */
 export class AgentSlots {
-	private readonly live = new Map<string, number>();
-	private readonly waiting = new Map<string, Array<() => void>>();
+	private readonly semaphores = new Map<string, Semaphore>();
 
 	constructor(private readonly caps: Readonly<Record<string, number>> = {}) {}
 
@@ -16,30 +17,25 @@ export class AgentSlots {
 
 	/** Take a slot of `type`, waiting in line when the type is at its cap; `onWait` is told once when it must wait. Returns the release. */
 	async acquire(type: string, onWait?: () => void): Promise<() => void> {
-		const cap = this.caps[type];
-		if (cap !== undefined && (this.live.get(type) ?? 0) >= cap) {
-			onWait?.();
-			// The releaser hands its slot over directly, so the count never dips and no one jumps the line.
-			await new Promise<void>(resolve => {
-				const line = this.waiting.get(type) ?? [];
-				line.push(resolve);
-				this.waiting.set(type, line);
-			});
-		} else {
-			this.live.set(type, (this.live.get(type) ?? 0) + 1);
-		}
-		let released = false;
-		return () => {
-			if (released) return;
-			released = true;
-			const next = this.waiting.get(type)?.shift();
-			if (next) next();
-			else this.live.set(type, (this.live.get(type) ?? 1) - 1);
-		};
+		const semaphore = this.semaphore(type);
+		if (!semaphore) return () => {};
+		if (semaphore.isLocked()) onWait?.();
+		// A release hands the slot to the first in line at once: no one jumps the line.
+		const [, release] = await semaphore.acquire();
+		return release;
 	}
 
 	inUse(type: string): number {
-		return this.live.get(type) ?? 0;
+		const semaphore = this.semaphores.get(type);
+		return semaphore ? (this.caps[type] ?? 0) - semaphore.getValue() : 0;
+	}
+
+	private semaphore(type: string): Semaphore | undefined {
+		const cap = this.caps[type];
+		if (cap === undefined) return undefined;
+		let semaphore = this.semaphores.get(type);
+		if (!semaphore) this.semaphores.set(type, (semaphore = new Semaphore(cap)));
+		return semaphore;
 	}
 }
 

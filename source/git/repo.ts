@@ -6,7 +6,7 @@ import {dirtyBaseCheckouts, type DirtyCheckout} from './dirty-checkouts.js';
 import {GitError} from './errors.js';
 import {appendLedger, type LedgerAppend, type LedgerRecord} from './ledger.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
-import {Mutex} from './mutex.js';
+import {Mutex} from 'async-mutex';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
 import {SpareCheckouts} from './spares.js';
 import {adoptCommittedFiles, commitTrackerState, type StateCommitRequest, type StateCommitResult} from './state-commit.js';
@@ -58,6 +58,9 @@ async function hasCommits(root: string): Promise<boolean> {
  * .proofloop/worktrees, the merge queue into base, ancestry checks. Every
  * operation that changes shared refs or worktree metadata runs through one
  * mutex per instance; the merge's compare-and-swap covers other writers.
+ * Git keeps its refs and worktree metadata safe from torn writes, not from two
+ * of our read-modify-write sequences interleaving (list worktrees, then add
+ * one). The mutexes are not re-entrant: a holder calls unlocked helpers only.
  */
 export class Repo {
 	readonly #lock = new Mutex();
@@ -95,7 +98,7 @@ export class Repo {
 	async prepareWorktree(ticketId: string, base: string): Promise<Prepared> {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
-		return (await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ?? this.#lock.run(() => prepareWorktree(this.root, checkout, branch, base));
+		return (await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ?? this.#lock.runExclusive(() => prepareWorktree(this.root, checkout, branch, base));
 	}
 
 	#spares: SpareCheckouts | undefined;
@@ -180,7 +183,7 @@ export class Repo {
 		// lock, after the ref lock is released: worktree creation for the next
 		// dispatch need not wait for it. Queued in merge order, so syncs apply in order.
 		let sync: Promise<string[]> | undefined;
-		const result = await this.#lock.run(async () => {
+		const result = await this.#lock.runExclusive(async () => {
 			const watched = this.#watched?.base === req.base ? this.#watched : undefined;
 			this.#merging = true;
 			this.#mergeGeneration++;
@@ -188,7 +191,7 @@ export class Repo {
 				return await mergeToBase(this.root, branch, {...req, ...(watched ? {expected: watched.tip} : {})}, async (old, commit) => {
 					if (watched) watched.tip = commit;
 					const onKept = this.onCheckoutKept && ((kept: KeptCheckout) => this.onCheckoutKept?.({...kept, ticket: req.ticketId}));
-					sync = this.#syncLock.run(() => syncCheckouts(this.root, req.base, old, commit, onKept));
+					sync = this.#syncLock.runExclusive(() => syncCheckouts(this.root, req.base, old, commit, onKept));
 					return [];
 				});
 			} finally {
@@ -210,7 +213,7 @@ export class Repo {
 	 * watch: base must be where the queue left it), then bring checkouts of base along.
 	 */
 	async commitTrackerState(req: Omit<StateCommitRequest, 'expected'>): Promise<{result: StateCommitResult; warnings: string[]}> {
-		const result = await this.#lock.run(async () => {
+		const result = await this.#lock.runExclusive(async () => {
 			const watched = this.#watched?.base === req.base ? this.#watched : undefined;
 			this.#merging = true;
 			this.#mergeGeneration++;
@@ -224,7 +227,7 @@ export class Repo {
 			}
 		});
 		if (result.kind !== 'committed') return {result, warnings: []};
-		const warnings = await this.#syncLock.run(async () => {
+		const warnings = await this.#syncLock.runExclusive(async () => {
 			await adoptCommittedFiles(this.root, req.base, result.sha, req.files);
 			return syncCheckouts(this.root, req.base, result.parent, result.sha, this.onCheckoutKept);
 		});
@@ -233,12 +236,12 @@ export class Repo {
 
 	/** Bring every checkout of `base` from `oldSha` to `newSha` (after a merge found on resume); returns warnings. */
 	syncCheckouts(base: string, oldSha: string, newSha: string): Promise<string[]> {
-		return this.#syncLock.run(() => syncCheckouts(this.root, base, oldSha, newSha, this.onCheckoutKept));
+		return this.#syncLock.runExclusive(() => syncCheckouts(this.root, base, oldSha, newSha, this.onCheckoutKept));
 	}
 
 	/** Append a finished ticket to the merge queue's ledger (idempotent), under the merge queue's lock. */
 	recordMerge(record: LedgerRecord): Promise<LedgerAppend> {
-		return this.#lock.run(() => appendLedger(this.root, record));
+		return this.#lock.runExclusive(() => appendLedger(this.root, record));
 	}
 
 	findMerge(ticketId: string, attempt: number, base: string): Promise<string | undefined> {
@@ -256,7 +259,7 @@ export class Repo {
 		checkName(name, 'checkout name');
 		const checkout = path.join(this.root, worktreesDir, name);
 		const add = ['worktree', 'add', '--detach', checkout, sha];
-		await this.#lock.run(async () => {
+		await this.#lock.runExclusive(async () => {
 			await ensureExcluded(this.root);
 			// A free path (the usual case) needs no listing and pruning first; a leftover does.
 			if ((await checkoutPathFree(this.root, checkout)) && (await runGit(this.root, add)).exitCode === 0) return;
@@ -266,7 +269,7 @@ export class Repo {
 		try {
 			return await fn(checkout);
 		} finally {
-			await this.#lock.run(() => removeCheckout(this.root, checkout));
+			await this.#lock.runExclusive(() => removeCheckout(this.root, checkout));
 		}
 	}
 
@@ -274,7 +277,7 @@ export class Repo {
 	async removeWorktree(ticketId: string): Promise<void> {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
-		return this.#lock.run(async () => {
+		return this.#lock.runExclusive(async () => {
 			await removeCheckout(this.root, checkout);
 			// Delete first and ask only when that fails: a done ticket's branch is nearly always there.
 			if ((await runGit(this.root, ['branch', '--quiet', '-D', branch])).exitCode === 0) return;

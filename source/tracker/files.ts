@@ -1,3 +1,4 @@
+import {Mutex} from 'async-mutex';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {writeFileAtomic} from './atomic-write.js';
@@ -14,7 +15,7 @@ import {parseTicket, parseTicketCached, validateTickets, type TicketFile} from '
 export class FileTracker implements Tracker {
 	readonly location: string;
 	readonly #repoRoot: string;
-	#queue: Promise<unknown> = Promise.resolve();
+	readonly #writes = new Mutex();
 
 	constructor(opts: {repoRoot: string; dir: string /* repo-relative, e.g. ".proofloop/tickets" */}) {
 		this.#repoRoot = opts.repoRoot;
@@ -30,9 +31,7 @@ export class FileTracker implements Tracker {
 
 	/** Updates are queued: each one re-reads the file, so none is lost to a race. */
 	update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
-		const result = this.#queue.then(() => this.#update(id, fields, complete));
-		this.#queue = result.catch(() => undefined);
-		return result;
+		return this.#writes.runExclusive(() => this.#update(id, fields, complete));
 	}
 
 	async prepareCreate(ticket: NewTicket): Promise<{file: string; text: string}> {
@@ -48,9 +47,7 @@ export class FileTracker implements Tracker {
 	}
 
 	create(prepared: {file: string; text: string}): Promise<void> {
-		const result = this.#queue.then(() => writeFileAtomic(join(this.#repoRoot, prepared.file), prepared.text));
-		this.#queue = result.catch(() => undefined);
-		return result;
+		return this.#writes.runExclusive(() => writeFileAtomic(join(this.#repoRoot, prepared.file), prepared.text));
 	}
 
 	protectedPaths(): string[] {
