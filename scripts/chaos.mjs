@@ -17,6 +17,7 @@ import {appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFil
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(root, 'dist', 'cli.js');
@@ -51,7 +52,6 @@ const random = () => {
 	return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 const randInt = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 const log = line => {
 	if (!quiet) console.log(line);
 };

@@ -12,6 +12,7 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(root, 'dist', 'cli.js');
@@ -67,7 +68,7 @@ while (calls < total) {
 	// Ask only once T-1's first log exists, so `tail T-1` has something to show.
 	const runsDir = path.join(dir, '.proofloop', 'runs');
 	const t1Log = () => existsSync(runsDir) && readdirSync(runsDir).some(id => existsSync(path.join(runsDir, id, 'logs', 'T-1', '1.log')));
-	while (!t1Log() && !demoDone) await new Promise(resolve => setTimeout(resolve, 50));
+	while (!t1Log() && !demoDone) await sleep(50);
 	// A worker note needs a worker channel: one of a running attempt's sockets, beside the human channel's (this user may list that private directory).
 	const control = () => {
 		try {

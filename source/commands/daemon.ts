@@ -6,8 +6,8 @@ import {findEngine} from '../core/control-client.js';
 import {cliEntry, runsDir} from '../core/paths.js';
 import {readLock} from '../core/run-lock.js';
 import {InputError} from '../core/start-run.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /**
  * Start the engine as a background process (it survives this terminal, every

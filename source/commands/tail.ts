@@ -6,8 +6,8 @@ import {findEngine} from '../core/control-client.js';
 import {listRuns, runDir} from '../core/run-dir.js';
 import {InputError} from '../core/start-run.js';
 import {reportError} from './errors.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** The newest attempt log of a ticket in a run, by attempt number. */
 function latestAttemptLog(dir: string): {attempt: number; file: string} | undefined {

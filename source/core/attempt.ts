@@ -20,6 +20,7 @@ import {recordDone} from './record-done.js';
 import {agentCannotStart, checkCannotStart} from './cannot-start.js';
 import {objectStoreProblem} from '../git/object-integrity.js';
 import {commonDir} from '../git/worktrees.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
@@ -36,7 +37,6 @@ export type AttemptOutcome =
 	/** A usage or rate limit stopped the agent: not its fault, not counted; the ticket waits until `until` (ms). */
 	| {kind: 'limited'; until: number; reason: string};
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** The commands that make up a ticket's finish line (a ticket overrides the config's defaults). */
 export function finishLine(ctx: EngineContext, ticket: Ticket): {checks: string[]; verify: string[]} {

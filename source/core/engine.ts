@@ -24,6 +24,7 @@ import {readySet, type SchedulableTicket} from './scheduler.js';
 import {missingTickets, RunWatch, type HaltCause} from './run-watch.js';
 import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, ledgerStep, limitedUntil, mayStart, openAttempts, previousReasons, reviewRounds, type Ledger} from './ledger.js';
 import {timerDelay} from '../lib/timer.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 type Running = {attempt: number; locks: readonly string[]};
 
@@ -363,7 +364,7 @@ export class Engine {
 			return;
 		}
 		this.judging = (async () => {
-			await new Promise(resolve => setTimeout(resolve, LIVE_JUDGE_SETTLE_MS));
+			await sleep(LIVE_JUDGE_SETTLE_MS);
 			do {
 				const began = Date.now();
 				this.judgeAgain = false;
@@ -371,7 +372,7 @@ export class Engine {
 				// The live bar need not be fresher than this: back to back, the oracle (a process
 				// that reads every ticket and git) would keep a core busy while agents wait for it.
 				const rest = LIVE_JUDGE_GAP_MS - (Date.now() - began);
-				if (this.judgeAgain && rest > 0 && !this.stopRequested) await new Promise(resolve => setTimeout(resolve, rest));
+				if (this.judgeAgain && rest > 0 && !this.stopRequested) await sleep(rest);
 			} while (this.judgeAgain && !this.stopRequested);
 			this.judging = undefined;
 		})();

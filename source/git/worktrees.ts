@@ -3,6 +3,7 @@ import {appendFile, mkdir, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {GitError} from './errors.js';
 import {mustGit, runGit} from './run.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 export type WorktreeInfo = {
 	path: string;
@@ -120,7 +121,7 @@ export async function removeStaleLocks(worktree: string, branch: string, settleM
 		if (seen === undefined) continue;
 		// Clamped: a lock dated in the future (an agent can write this directory) must not hold the repo mutex for long.
 		const young = Math.min(settleMs, settleMs - (Date.now() - seen.mtimeMs));
-		if (young > 0) await new Promise(resolve => setTimeout(resolve, young));
+		if (young > 0) await sleep(young);
 		const now = lockStamp(lock);
 		if (now === undefined || now.ino !== seen.ino || now.mtimeMs !== seen.mtimeMs) continue;
 		await rm(lock, {force: true});

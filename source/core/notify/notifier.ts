@@ -2,6 +2,7 @@ import type {EngineEvent, NewEvent} from '../events.js';
 import type {NotifyConfig} from './config.js';
 import {notificationOf, type Notification, type RunInfo} from './notification.js';
 import {desktopNotifier, redactUrl, sendCommand, sendWebhook} from './send.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 type Log = {append(event: NewEvent): unknown; subscribe(listener: (event: EngineEvent) => void): () => void};
 
@@ -64,9 +65,7 @@ export class Notifier {
 	/** Wait for the notifications still going out (each ends by its timeout), then stop: call before the log closes. */
 	async settle(): Promise<void> {
 		const limit = this.config.timeoutSeconds * 1000 + 1000;
-		let timer: NodeJS.Timeout | undefined;
-		await Promise.race([Promise.allSettled([...this.inflight]), new Promise(resolve => (timer = setTimeout(resolve, limit)))]);
-		clearTimeout(timer);
+		await Promise.race([Promise.allSettled([...this.inflight]), sleep(limit, undefined, {ref: false})]);
 		this.closed = true;
 		this.unsubscribe();
 	}
