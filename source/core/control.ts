@@ -68,7 +68,6 @@ export const WORKER_TYPES: ReadonlySet<string> = new Set(WorkerRequest.options.m
 
 /** What the engine's handlers get: a worker request stamped with the channel's ticket. */
 export type ControlRequest = HumanRequest | (WorkerRequest & {from: string});
-export type ControlRequestType = ControlRequest['type'];
 /** What a client may put on the wire. */
 export type WireRequest = HumanRequest | WorkerRequest;
 

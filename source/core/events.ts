@@ -191,8 +191,6 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error', 'halted']), oracleExit: z.number().optional(), detail: z.string().optional()}),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
-export type EventType = EngineEvent['type'];
-export type EventOf<T extends EventType> = Extract<EngineEvent, {type: T}>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event as the engine hands it to the log, before seq and time are stamped. */

@@ -33,5 +33,4 @@ export function cliEntry(): string {
 	return path.join(packageRoot(), 'dist', 'cli.js');
 }
 
-export const proofloopDir = (repoRoot: string): string => path.join(repoRoot, '.proofloop');
 export const runsDir = (repoRoot: string): string => path.join(repoRoot, '.proofloop', 'runs');

@@ -2,12 +2,11 @@ import Conf from 'conf';
 import {z} from 'zod';
 import {AgentConfig} from '../agents/config.js';
 
-// What follows a person across repos: their usual engines and colours. The
+// What follows a person across repos: their usual engines. The
 // project's .proofloop/config.json always wins where both speak.
 export const Preferences = z.object({
 	defaultAgent: AgentConfig.optional(),
 	defaultReviewer: AgentConfig.optional(),
-	color: z.enum(['auto', 'always', 'never']).default('auto'),
 });
 export type Preferences = z.infer<typeof Preferences>;
 

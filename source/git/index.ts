@@ -8,4 +8,4 @@ export type {MergeRequest, MergeResult} from './merge.js';
 export type {WorktreeInfo} from './worktrees.js';
 export type {KeptCheckout} from './sync.js';
 export type {DirtyCheckout} from './dirty-checkouts.js';
-export {mergeMessage, parseTrailers, marksMerge} from './trailers.js';
+export {mergeMessage, marksMerge} from './trailers.js';
