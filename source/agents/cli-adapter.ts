@@ -139,8 +139,6 @@ export function defineCli<Name extends string>(spec: CliSpec<Name>) {
 	};
 }
 
-export type Cli = ReturnType<typeof defineCli>;
-
 /** `XDG_<NAME>_HOME`, else its usual place under home, joined with `sub`. */
 export const xdgDir = (env: Env, home: string, name: string, fallback: string, sub: string): string => path.join(env[name] || path.join(home, fallback), sub);
 

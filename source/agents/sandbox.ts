@@ -20,8 +20,8 @@
  *   would run its code or commit onto base. The host never replaces those
  *   files while the agent runs, so a file-level bind holds (the known way to
  *   lose one is a rename by the host, see trackers-reliability.md D).
- * - its CLI's config home (~/.claude, ~/.codex, ...): the real directory, not
- *   a copy. It holds the credentials the CLI refreshes and writes back and the
+ * - its CLI's config home (~/.claude, ~/.codex, ...; named in each CLI's
+ *   file): the real directory, not a copy. It holds the credentials the CLI refreshes and writes back and the
  *   session store a resume reads; a copy would lose a refreshed token and
  *   duplicate secrets on disk, and buys no secrecy since the agent may read
  *   its own credentials anyway.
