@@ -4,6 +4,9 @@ import {notificationOf, type Notification, type RunInfo} from './notification.js
 import {desktopNotifier, redactUrl, sendCommand, sendWebhook} from './send.js';
 import {setTimeout as sleep} from 'node:timers/promises';
 
+/** An agent can make person.needed events (a refused human verb per attempt): a person hears of each kind once per ticket and attempt, and of at most this many in all. */
+export const MAX_PERSON_NEEDED = 20;
+
 type Log = {append(event: NewEvent): unknown; subscribe(listener: (event: EngineEvent) => void): () => void};
 
 /**
@@ -17,6 +20,7 @@ export class Notifier {
 	private closed = false;
 	private readonly unsubscribe: () => void;
 	private readonly desktop: ReturnType<typeof desktopNotifier>;
+	private readonly told = new Set<string>();
 
 	constructor(
 		private readonly config: NotifyConfig,
@@ -37,7 +41,7 @@ export class Notifier {
 		if (event.type === 'oracle.verdict') this.lastVerdict = {exit: event.exit, verdict: event.verdict, summary: event.summary};
 		if (this.closed || !this.active) return;
 		const notification = notificationOf(event, this.run, this.lastVerdict);
-		if (!notification || !this.config.on.includes(notification.kind)) return;
+		if (!notification || !this.config.on.includes(notification.kind) || !this.fresh(notification)) return;
 		const timeoutMs = this.config.timeoutSeconds * 1000;
 		const {command, webhook} = this.config;
 		if (command) this.track(`command \`${command}\``, notification, sendCommand(command, notification, timeoutMs, this.env));
@@ -48,16 +52,37 @@ export class Notifier {
 		if (this.desktop) this.track('desktop notification', notification, this.desktop(`proofloop: ${notification.kind}`, notification.message, timeoutMs));
 	}
 
+	private fresh(notification: Notification): boolean {
+		if (notification.kind !== 'person.needed') return true;
+		const key = `${notification.reason}:${notification.ticket ?? ''}#${notification.attempt ?? ''}`;
+		if (this.told.has(key)) return false;
+		if (this.told.size === MAX_PERSON_NEEDED) {
+			this.told.add(key);
+			// Not from inside the log's own listener call: every subscriber sees events in order.
+			queueMicrotask(() => this.warn(`notify: ${MAX_PERSON_NEEDED} person.needed notifications sent; later ones are in the log only (${notification.reason})`));
+			return false;
+		}
+		if (this.told.size > MAX_PERSON_NEEDED) return false;
+		this.told.add(key);
+		return true;
+	}
+
+	/** A notifier's trouble is the run's warning, never its failure (a log that cannot be written stops the run by its own path). */
+	private warn(message: string): void {
+		if (this.closed) return;
+		try {
+			this.log.append({type: 'warning', message});
+		} catch {
+			// The log's own write error handling has already acted.
+		}
+	}
+
 	private track(what: string, notification: Notification, sending: Promise<void>): void {
 		const tracked: Promise<void> = sending
-			.catch((error: unknown) => {
-				// After settle() the log is closing: nothing may be written to it any more.
-				if (!this.closed)
-					this.log.append({
-						type: 'warning',
-						message: `notify: the ${what} failed for ${notification.kind} (${notification.reason}): ${(error as Error).message}; the run goes on`,
-					});
-			})
+			// After settle() the log is closing: warn() writes nothing then.
+			.catch((error: unknown) =>
+				this.warn(`notify: the ${what} failed for ${notification.kind} (${notification.reason}): ${(error as Error).message}; the run goes on`),
+			)
 			.finally(() => this.inflight.delete(tracked));
 		this.inflight.add(tracked);
 	}
