@@ -7,23 +7,30 @@ import type {EngineEvent} from './events.js';
  */
 export type AgentCost = {agent: string; costUsd: number; tokens: number; reported: boolean};
 
-export function costByAgent(events: readonly EngineEvent[]): AgentCost[] {
-	const agentOf = new Map<string, string>();
-	const byAgent = new Map<string, AgentCost>();
-	for (const e of events) {
-		if (e.type === 'attempt.started') agentOf.set(e.ticket, e.agent);
-		if (e.type !== 'agent.exited') continue;
-		const agent = agentOf.get(e.ticket) ?? 'agent';
-		const cost = byAgent.get(agent) ?? {agent, costUsd: 0, tokens: 0, reported: false};
-		cost.costUsd += e.usage.costUsd;
-		cost.tokens += e.usage.inputTokens + e.usage.outputTokens;
-		cost.reported ||= e.usage.costUsd > 0;
-		byAgent.set(agent, cost);
-	}
-	return [...byAgent.values()];
+/** What the fold keeps: the agent of each ticket's current attempt, and the totals per agent. */
+export type CostFold = {agentOf: ReadonlyMap<string, string>; byAgent: ReadonlyMap<string, AgentCost>};
+
+export const emptyCostFold: CostFold = {agentOf: new Map(), byAgent: new Map()};
+
+export function costStep(fold: CostFold, e: EngineEvent): CostFold {
+	if (e.type === 'attempt.started') return {...fold, agentOf: new Map(fold.agentOf).set(e.ticket, e.agent)};
+	if (e.type !== 'agent.exited') return fold;
+	const agent = fold.agentOf.get(e.ticket) ?? 'agent';
+	const was = fold.byAgent.get(agent) ?? {agent, costUsd: 0, tokens: 0, reported: false};
+	const cost: AgentCost = {
+		agent,
+		costUsd: was.costUsd + e.usage.costUsd,
+		tokens: was.tokens + e.usage.inputTokens + e.usage.outputTokens,
+		reported: was.reported || e.usage.costUsd > 0,
+	};
+	return {...fold, byAgent: new Map(fold.byAgent).set(agent, cost)};
 }
 
-/** "$1.23", "n/a" (no agent reported a cost), or "$1.23 + n/a (codex)" when some did and some did not. */
+export function costByAgent(events: readonly EngineEvent[]): AgentCost[] {
+	return [...events.reduce(costStep, emptyCostFold).byAgent.values()];
+}
+
+/** "$1.23", "cost n/a (codex)" when no agent reported a cost, or "$1.23 + n/a (codex)" when some did and some did not. */
 export function formatCost(costs: readonly AgentCost[]): string {
 	const reported = costs.filter(c => c.reported);
 	const missing = costs.filter(c => !c.reported).map(c => c.agent);

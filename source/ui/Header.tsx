@@ -1,4 +1,6 @@
 import {Box, Text} from 'ink';
+import {formatCost} from '../core/agent-cost.js';
+import {etaMs} from '../core/eta.js';
 import type {RunState} from '../core/run-state.js';
 import {cleanText, formatDuration, plural} from './text.js';
 import {useTheme, type Tone} from './theme.js';
@@ -41,8 +43,13 @@ export function headerSegments(state: RunState, now: number): Segment[] {
 		{text: plural(state.interventions, 'intervention'), drop: 0},
 	);
 	if (state.heals > 0) segments.push({text: plural(state.heals, 'heal'), tone: 'warn', drop: 2});
+	if (!state.stopped) {
+		const eta = etaMs(tickets, state.times.durations, Math.max(1, state.concurrency, running));
+		if (eta !== undefined) segments.push({text: `ETA ~${formatDuration(eta)}`, tone: 'muted', drop: 2});
+	}
 	if (state.usage.costUsd > 0 || state.usage.inputTokens > 0) {
-		segments.push({text: `$${state.usage.costUsd.toFixed(2)} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`, tone: 'muted', drop: 3});
+		// Per agent: one that reports no cost is "n/a", never "$0.00".
+		segments.push({text: `${formatCost([...state.costs.byAgent.values()])} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`, tone: 'muted', drop: 3});
 	}
 	if (state.runId) segments.push({text: `run ${cleanText(state.runId, 40)}`, tone: 'muted', drop: 4});
 	return segments;
@@ -61,7 +68,7 @@ export function fitSegments(segments: Segment[], width: number): Segment[] {
 	return kept;
 }
 
-/** One line: batch, run time, RUNNING/PAUSED/STOPPING/FINISHED (+ attempts still running when paused), done/total, interventions. */
+/** One line: batch, run time, RUNNING/PAUSED/STOPPING/FINISHED (+ attempts still running when paused), done/total, interventions, ETA, cost. */
 export function Header({state, now, width}: {state: RunState; now: number; width: number}) {
 	const theme = useTheme();
 	const segments = fitSegments(headerSegments(state, now), width);
