@@ -63,6 +63,11 @@ export const ProjectConfig = z
 			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
 		stallMinutes: z.number().positive().default(10).describe('A worker silent this long is shown as stalled (it is still killed only at its timeout).'),
 		costBudgetUsd: z.number().positive().optional().describe('Stop starting attempts once the agents of this run have reported this much cost (USD); running ones finish.'),
+		maxRunMinutes: z
+			.number()
+			.positive()
+			.optional()
+			.describe('Stop starting attempts once engines have run this run this many minutes (over every start and resume); running ones finish and the run ends, saying so.'),
 		selfHeal: z
 			.object({
 				max: z.number().int().min(0).max(10).default(2).describe('Heals per run at most (0 turns self-heal off).'),

@@ -8,6 +8,7 @@ import {checkFiling, filingCap, nextTicketId, type FileRequest} from './filing.j
 import {runHeal, type HealOutcome} from './heal.js';
 import {RepeatDetector} from './harness-errors.js';
 import {stopReport} from './stop-report.js';
+import {RunBudgets} from './run-budget.js';
 import {startFresh} from './fresh-attempt.js';
 import {cannotStartFix} from './cannot-start.js';
 import {backToTodo, refusal, verbMessage, type HumanTicketVerb} from './retry-reset.js';
@@ -325,7 +326,7 @@ export class Engine {
 		const {ctx} = this;
 		const heal = this.healsDone() + 1;
 		const healerConfig = ctx.config.selfHeal.healer ?? (ctx.config.agent?.type === 'demo' ? undefined : ctx.config.agent);
-		if (heal > ctx.config.selfHeal.max || !healerConfig) return false;
+		if (heal > ctx.config.selfHeal.max || !healerConfig || this.budgets?.exhausted) return false;
 		// A blocked ticket or a human gate waits for a human, not for a healer.
 		if (verdict.exit === 2 || verdict.tickets.every(t => t.passing || t.status === 'blocked')) return false;
 		const report = stopReport(ctx, verdict, this.events);
@@ -659,17 +660,11 @@ export class Engine {
 		return this.ledger.usage.costUsd;
 	}
 
-	private budgetSpent = false;
+	private budgets?: RunBudgets;
 
 	private dispatch(): void {
 		const {ctx} = this;
-		if (ctx.config.costBudgetUsd !== undefined && this.spentUsd() >= ctx.config.costBudgetUsd) {
-			if (!this.budgetSpent) {
-				ctx.log.append({type: 'warning', budget: 'cost', message: `the cost budget of $${ctx.config.costBudgetUsd} is spent ($${this.spentUsd().toFixed(2)}): no new attempts start`});
-			}
-			this.budgetSpent = true;
-			return;
-		}
+		if ((this.budgets ??= new RunBudgets(ctx.config, e => ctx.log.append(e), this.events)).spent(this.spentUsd())) return;
 		const heldLocks = new Set([...this.running.values()].flatMap(r => r.locks));
 		const schedulable = (t: Ticket): SchedulableTicket => ({id: t.id, status: t.status, deps: t.deps, locks: t.locks, priority: t.priority});
 		const ready = readySet({

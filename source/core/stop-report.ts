@@ -14,6 +14,8 @@ export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: r
 	// A halt comes first: it is why the run stopped, whatever the tickets say.
 	const halted = events.findLast(e => e.type === 'run.halted');
 	if (halted?.type === 'run.halted') lines.push(`### The run halted (${halted.cause})`, '```', halted.message, '```', '');
+	const budget = events.findLast(e => e.type === 'warning' && e.budget !== undefined);
+	if (budget?.type === 'warning') lines.push(`### A budget is spent (${budget.budget})`, budget.message, '');
 	// Only what happened since the last applied heal: what came before it was answered already.
 	const lastHeal = events.findLastIndex(e => e.type === 'heal.result' && e.outcome === 'applied');
 	const repeated = events.slice(lastHeal + 1).findLast(e => e.type === 'harness.repeated');
