@@ -6,6 +6,7 @@ import type {NotifyKind} from '../core/notify/config.js';
 import {findEngine} from '../core/control-client.js';
 import {listRuns} from '../core/run-dir.js';
 import {openRepo} from '../git/index.js';
+import {InputError} from '../core/input-error.js';
 import {connectToEngine} from './engine-client.js';
 import {reportError} from './errors.js';
 
@@ -32,8 +33,10 @@ async function attachEnded(cwd: string): Promise<number | undefined> {
 	const repo = await openRepo(cwd);
 	const run = listRuns(repo.root)[0];
 	if (!run || findEngine(repo.root).ok) return undefined;
-	const {endedRunEvents, endedRunClient, plainSummary} = await import('../ui/ended-run.js');
+	const {endedRunEvents, endedRunClient, plainSummary, diedMessage} = await import('../ui/ended-run.js');
 	const events = endedRunEvents(run.dir);
+	const died = events ? undefined : diedMessage(run.dir);
+	if (died) throw new InputError(died);
 	if (!events) return undefined;
 	const exit = events.findLast(e => e.type === 'run.stopped');
 	const code = exit?.type === 'run.stopped' ? (exit.oracleExit ?? 2) : 2;

@@ -1,6 +1,7 @@
 import type {Control} from '../core/control.js';
 import type {EngineEvent} from '../core/events.js';
 import {plainPrinter} from '../core/progress.js';
+import {formatRunEnd, runEnd} from '../core/run-end.js';
 import {emptyRunState, reduce} from '../core/run-state.js';
 import {readRunEvents, summaryLines} from './run-summary.js';
 import type {AttachClient} from './attach.js';
@@ -30,4 +31,11 @@ export function plainSummary(runDir: string, events: EngineEvent[]): string {
 	const print = plainPrinter();
 	const state = events.reduce(reduce, emptyRunState());
 	return [...events.flatMap(e => print(e) ?? []), '', ...summaryLines(state, events, runDir).map(line => line.text)].join('\n');
+}
+
+/** For `attach` when the newest run's engine died (no stop recorded): when and what it did last, and the fix; undefined otherwise. */
+export function diedMessage(runDir: string): string | undefined {
+	const end = runEnd(readRunEvents(runDir), runDir);
+	if (end?.how !== 'died') return undefined;
+	return [`no proofloop engine is running: ${formatRunEnd(end)[0]}`, ...formatRunEnd(end).slice(1).filter(line => !line.startsWith('next: '))].join('\n') + '\n  fix: `proofloop run` resumes this run';
 }

@@ -11,7 +11,7 @@ const waitFor = async (condition: () => boolean, ms: number) => {
 };
 
 describe('status with no engine', () => {
-	it('after a crash says when the engine was last heard from, its last events and `proofloop run`; after a stuck end, which tickets to retry', async () => {
+	it('after a crash says (status and attach) when the engine was last heard from, its last events and `proofloop run`; after a stuck end, which tickets to retry, and attach shows the summary', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], config: {attempts: 1, selfHeal: {max: 0}}, plan: {_sleepMs: 60_000}});
 		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
 		await waitFor(() => listRuns(root).length > 0 && runEvents(root).filter(e => e.type === 'attempt.started').length === 2, 60_000);
@@ -30,6 +30,11 @@ describe('status with no engine', () => {
 		expect(json.ended.at).toBe(runEvents(root).at(-1)!.at);
 		expect(json.ended.lastEvents.length).toBeGreaterThan(0);
 		expect(json.ended.next[0]).toMatch(/proofloop run/);
+		// attach has no engine to follow: it says the same, with the fix.
+		const attach = await runCli(root, ['attach']);
+		expect(attach.exitCode).toBe(2);
+		expect(attach.stderr).toMatch(/no proofloop engine is running: the engine died: no stop recorded; last heard from at/);
+		expect(attach.stderr).toMatch(/fix: `proofloop run` resumes this run/);
 
 		// Resumed, A fails its one attempt: the run is stuck, and status names the ticket to retry.
 		writeFileSync(plan, JSON.stringify({A: 'fail', _sleepMs: 0}));
@@ -40,5 +45,10 @@ describe('status with no engine', () => {
 		expect(stuck.stdout).toMatch(/stop report: .*stop-report\.md/);
 		expect(stuck.stdout).toMatch(/next: `proofloop retry <id> --reason "\.\.\."` .*\(A\)/);
 		expect(stuck.stdout).not.toMatch(/engine died/);
+		// attach to the ended run: without a terminal, the log's lines and then the summary; the oracle's exit.
+		const ended = await runCli(root, ['attach']);
+		expect(ended.exitCode).toBe(1);
+		expect(ended.stdout).toMatch(/run stopped: stuck[\s\S]*RUN STUCK · oracle exit 1/);
+		expect(ended.stdout).toMatch(/A\s+failed\s+1\/1\s/);
 	}, 180_000);
 });
