@@ -4,7 +4,7 @@ import {openRepo} from '../git/index.js';
 import {tripwire} from '../core/oracle.js';
 import {oracleFile} from '../core/paths.js';
 import {oracleFix, readPinnedOracle} from '../core/pinned-oracle.js';
-import {listRuns, runDir} from '../core/run-dir.js';
+import {findRun} from './find-run.js';
 import {reportError} from './errors.js';
 
 export function registerOracle(program: Command): void {
@@ -41,7 +41,7 @@ ticket missing, an empty batch).`,
 					return;
 				}
 				const repo = await openRepo(process.cwd());
-				const run = opts.run ? runDir(repo.root, opts.run) : listRuns(repo.root)[0];
+				const run = findRun(repo.root, opts.run);
 				// The pin is checked on the bytes that then run (from stdin): a file swapped in between never runs.
 				const oracle = readPinnedOracle();
 				if (!oracle.ok) {

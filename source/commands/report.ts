@@ -3,8 +3,8 @@ import {openRepo} from '../git/index.js';
 import {loadProjectConfig} from '../core/config.js';
 import {readEventLog} from '../core/event-log.js';
 import {buildReport, renderReportMarkdown, writeReport} from '../core/report.js';
-import {listRuns, readManifest} from '../core/run-dir.js';
-import {runsDir} from '../core/paths.js';
+import {readManifest} from '../core/run-dir.js';
+import {findRun} from './find-run.js';
 import {InputError} from '../core/start-run.js';
 import {FileTracker} from '../tracker/files.js';
 import {reportError} from './errors.js';
@@ -20,11 +20,7 @@ export function registerReport(program: Command): void {
 		.action(async (id: string | undefined, opts: {json?: boolean; html?: boolean; out?: string}) => {
 			try {
 				const repo = await openRepo(process.cwd());
-				const runs = listRuns(repo.root);
-				const run = id ? runs.find(r => r.id === id) : runs[0];
-				if (!run && id && runs.length > 0) {
-					throw new InputError(`no run '${id}' in ${runsDir(repo.root)}\n  fix: \`proofloop report\` for the latest run, or name one of: ${runs.slice(0, 5).map(r => r.id).join(', ')}${runs.length > 5 ? ', ...' : ''}`);
-				}
+				const run = findRun(repo.root, id);
 				if (!run) throw new InputError(`no run in ${repo.root} yet\n  fix: start one with \`proofloop run\``);
 				const config = loadProjectConfig(repo.root);
 				const tickets = await new FileTracker({repoRoot: repo.root, dir: config.tracker.dir}).load();

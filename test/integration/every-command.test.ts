@@ -53,6 +53,7 @@ const BAD_VALUES: string[][] = [
 	['gate', 'A', '--reason', 'x'],
 	['ungate', 'A'],
 	['oracle', '--batch'],
+	['oracle', '--run', 'nope'],
 	['init', '--agent', 'gpt-9'],
 	['init', '--batch'],
 	['ticket', 'blocked', '--wall', 'w', '--tried', 't'],
