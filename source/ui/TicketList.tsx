@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import type {GroupedTicket, RunState, TicketGroup} from '../core/run-state.js';
+import {limitedUntil} from '../core/ledger.js';
 import {cleanText} from './text.js';
 import {useTheme, type Tone} from './theme.js';
 
@@ -59,6 +60,8 @@ export function ticketNote(ticket: GroupedTicket, state: RunState, defaultMax: n
 			];
 			if (on.length > 0) return `waits on ${on.join(', ')}`;
 			if (ticket.attempts >= maxAttempts) return `no attempts left (${ticket.attempts}/${maxAttempts})`;
+			const limit = limitedUntil(state.ledger, ticket.id, Date.now());
+			if (limit !== undefined) return `waits for a usage limit to lift (${new Date(limit).toISOString().slice(11, 16)} UTC)`;
 			return `waits (${cleanText(ticket.status, 20)})`;
 		}
 		case 'blocked':

@@ -6,6 +6,7 @@ import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, limitedUntil, 
 import {buildReport, renderReportMarkdown} from '../../../source/core/report.js';
 import type {Manifest} from '../../../source/core/run-dir.js';
 import {emptyRunState, groupTickets, reduce} from '../../../source/core/run-state.js';
+import {ticketNote} from '../../../source/ui/TicketList.js';
 import {createRunStateStore} from '../../../source/ui/use-run-state.js';
 import type {Ticket} from '../../../source/tracker/ticket.js';
 
@@ -126,6 +127,8 @@ describe('the ledger', () => {
 		// A usage limit that still holds is not "ready" on screen: the engine would not start it either.
 		expect(groupTickets(tui, 3, Date.parse('2030-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('waiting');
 		expect(groupTickets(tui, 3, Date.parse('3000-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('ready');
+		const waiting = groupTickets(tui, 3).find(t => t.id === 'T-3');
+		expect(waiting && ticketNote(waiting, tui, 3)).toBe('waits for a usage limit to lift (00:00 UTC)');
 	});
 
 	it('open attempts, review rounds and what earlier attempts left are read from the same log', () => {
