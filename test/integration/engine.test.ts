@@ -111,10 +111,5 @@ describe('the per-agent concurrency cap', () => {
 		expect(peakLive(runEvents(free.root))).toBeGreaterThan(2);
 	});
 
-	it('an unknown agent type in agentCaps is a config error naming the field', async () => {
-		const {root} = batch({agentCaps: {gpt: 2}});
-		const result = await runCli(root, ['run', '--headless']);
-		expect(result.exitCode).toBe(2);
-		expect(result.stderr).toMatch(/agentCaps: Unrecognized key: "gpt"/);
-	});
+	// An unknown agent type in agentCaps is a config error: test/unit/core/config.test.ts.
 });

@@ -29,6 +29,9 @@ describe('project config', () => {
 		expect(() => parseProjectConfig('{"batch": "b", "agent": {"type": "gpt-9"}}')).toThrow(/agent/);
 		expect(() => parseProjectConfig('{"batch": ')).toThrow(ConfigError);
 		expect(() => parseProjectConfig('{}')).toThrow(/batch/);
+		// agentCaps names agent types: an unknown one is refused with the field (the run exits 2 on any ConfigError).
+		expect(() => parseProjectConfig('{"batch": "b", "agentCaps": {"gpt": 2}}')).toThrow(/agentCaps: Unrecognized key: "gpt"/);
+		expect(parseProjectConfig('{"batch": "b", "agentCaps": {"command": 2}}').agentCaps).toEqual({command: 2});
 	});
 
 	it('ships a JSON Schema generated from the zod schema, and it is current', async () => {
