@@ -27,6 +27,7 @@ import {createHash} from 'node:crypto';
 import {readFileSync, readdirSync, realpathSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {pathToFileURL} from 'node:url';
+import {parseArgs as parseCommandLine} from 'node:util';
 
 // ---------------------------------------------------------------------------
 // Front matter: a strict YAML subset. The engine's tracker imports this same
@@ -389,18 +390,15 @@ export function main(argv) {
 }
 
 function parseArgs(argv) {
-	const opts = {repo: undefined, manifest: undefined, batch: undefined};
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		if (arg === '--json') continue;
-		const name = {'--repo': 'repo', '--manifest': 'manifest', '--batch': 'batch'}[arg];
-		if (name === undefined) cannot(`unknown argument '${arg}'\n${USAGE}`);
-		const value = argv[++i];
-		if (value === undefined || value.startsWith('--')) cannot(`${arg} needs a value\n${USAGE}`);
-		opts[name] = value;
+	const options = {repo: {type: 'string'}, manifest: {type: 'string'}, batch: {type: 'string'}, json: {type: 'boolean'}};
+	let values;
+	try {
+		({values} = parseCommandLine({args: argv, options, strict: true, allowPositionals: false}));
+	} catch (error) {
+		cannot(`${error.message}\n${USAGE}`);
 	}
-	if (opts.repo === undefined) cannot(`--repo is required\n${USAGE}`);
-	return opts;
+	if (values.repo === undefined) cannot(`--repo is required\n${USAGE}`);
+	return {repo: values.repo, manifest: values.manifest, batch: values.batch};
 }
 
 function readJson(path, label) {
