@@ -4,6 +4,7 @@ import {ControlClient, findEngine} from '../core/control-client.js';
 import type {StatusSummary} from '../core/control.js';
 import {readEventLog} from '../core/event-log.js';
 import {listRuns} from '../core/run-dir.js';
+import {isStale, readLock} from '../core/run-lock.js';
 import {emptyRunState, groupTickets, reduce} from '../core/run-state.js';
 import {InputError} from '../core/start-run.js';
 import {actor} from '../core/control-client.js';
@@ -46,16 +47,26 @@ async function humanTicketVerb(verb: OfflineVerb, ticket: string, reason: string
 	}
 }
 
+/** No engine process holds the run lock (a live one may be starting or ending, not listening yet or any more). */
+function engineGone(repoRoot: string): boolean {
+	const lock = readLock(repoRoot);
+	return !lock || isStale(lock);
+}
+
 /** The newest run's state from its log, when no engine is there to ask. */
-function offlineStatus(repoRoot: string): Status | undefined {
+function offlineStatus(repoRoot: string, engineGone = true): Status | undefined {
 	const run = listRuns(repoRoot)[0];
 	if (!run) return undefined;
 	const {events} = readEventLog(run.eventsFile);
 	const state = events.reduce(reduce, emptyRunState());
 	const counts: Record<string, number> = {};
 	// With no engine, an attempt the log shows running was cut off: the next run redoes it.
-	for (const t of groupTickets(state)) counts[t.group === 'running' ? 'interrupted' : t.group] = (counts[t.group === 'running' ? 'interrupted' : t.group] ?? 0) + 1;
-	const ended = runEnd(events, run.dir);
+	for (const t of groupTickets(state)) {
+		const group = engineGone && t.group === 'running' ? 'interrupted' : t.group;
+		counts[group] = (counts[group] ?? 0) + 1;
+	}
+	// While an engine holds the lock, the log's end is not the run's end.
+	const ended = engineGone ? runEnd(events, run.dir) : undefined;
 	return {
 		engine: 'not running',
 		...(ended ? {ended} : {}),
@@ -89,11 +100,8 @@ async function liveStatus(repoRoot: string): Promise<Status | undefined> {
 		}
 	} catch (error) {
 		if (error instanceof InputError && findEngine(repoRoot).ok) throw error;
-		const offline = offlineStatus(repoRoot);
-		if (!offline) return undefined;
-		if (!findEngine(repoRoot).ok) return offline;
-		const {ended: _ended, ...rest} = offline;
-		return {...rest, engine: 'not answering (ending or starting)'};
+		const offline = offlineStatus(repoRoot, engineGone(repoRoot));
+		return offline && {...offline, engine: findEngine(repoRoot).ok ? 'not answering (ending or starting)' : 'not running'};
 	}
 }
 
@@ -126,7 +134,7 @@ export function registerControlVerbs(program: Command): void {
 				const repo = await openRepo(process.cwd());
 				let status: Status | undefined;
 				if (findEngine(repo.root).ok) status = await liveStatus(repo.root);
-				status ??= offlineStatus(repo.root);
+				status ??= offlineStatus(repo.root, engineGone(repo.root));
 				if (!status) throw new InputError(`no run in ${repo.root} yet\n  fix: start one with \`proofloop run\``);
 				process.stdout.write((opts.json ? JSON.stringify(status, null, 2) : formatStatus(status)) + '\n');
 			} catch (error) {
