@@ -7,11 +7,15 @@ import type {TicketUpdate} from '../tracker/ticket.js';
 import type {ProjectConfig} from './config.js';
 import type {EventLog} from './event-log.js';
 import type {Manifest, RunDir} from './run-dir.js';
-import type {WorkerChannel} from './worker-channel.js';
+import type {WorkerChannel, WorkerHandlers} from './worker-channel.js';
+import type {TicketWriter} from './ticket-writer.js';
 import type {DiskFullStop} from './disk-full.js';
 
-/** Everything one run's parts share. */
-export type EngineContext = {
+/**
+ * What a run is made of, fixed for its length: built once by start-run (or by a
+ * test, with fakes of what the engine owns no process of) and handed to `new Engine`.
+ */
+export type RunDeps = {
 	repoRoot: string;
 	repo: Repo;
 	tracker: Tracker;
@@ -30,33 +34,38 @@ export type EngineContext = {
 	onDiskFull?: DiskFullStop;
 	/** The per-agent-type caps (config agentCaps): every agent process takes a slot first. */
 	slots: AgentSlots;
+	/** The only way the engine writes the tracker: the event first, then the file (ticket-writer.ts). */
+	tickets: TicketWriter;
+	/** Open an attempt's worker channel, its requests answered by `handlers` (the engine's). */
+	openChannel: (ticket: string, attempt: number, handlers: WorkerHandlers) => Promise<WorkerChannel>;
+	/** Wall-clock time in ms (a test moves it by hand). */
+	now: () => number;
+};
+
+/** What an attempt (attempt.ts, review, plan, heal) asks of the engine running it; the engine implements it. */
+export type AttemptHost = {
 	/** Housekeeping no ticket waits for; the run ends only once it is finished; a failure is a warning. */
 	chore: (what: string, work: Promise<unknown>) => void;
 	/** Whether the ticket is still the engine's to work on (false once a human gated it during the run). */
 	owns: (ticket: string) => boolean;
 	/** True once the engine is shutting down: an attempt cut short then is interrupted, not failed. */
 	stopping: () => boolean;
-	/** The engine's own keys to write besides `fields`, given a ticket file's current front matter (see owned-keys.ts). */
-	completeOwned?: (id: string, fields: TicketUpdate) => (current: Record<string, unknown>) => TicketUpdate;
 	/** Why nothing may merge now (the oracle on disk no longer matches the run's pin), if so. */
-	mergeHalt?: () => string | undefined;
+	mergeHalt: () => string | undefined;
 	/** Review rounds this ticket has had in this run. */
 	reviewRounds: (ticket: string) => number;
-	/** The ticket's attempt budget in this run (ledger.ts; a retry or a heal raises it); default: config attempts. */
-	attemptBudget?: (ticket: string) => number;
+	/** The ticket's attempt budget in this run (ledger.ts; a retry or a heal raises it). */
+	attemptBudget: (ticket: string) => number;
 	/** What the worker claimed through `proofloop ticket` during its run (read once, after it exits). */
 	claimAfterAgent: (ticket: string, attempt: number) => AgentClaim | undefined;
-	/** The only way the engine writes the tracker: the event first, then the file. */
+	/** Write a ticket through the run's one writer (unless a human gated it meanwhile). */
 	writeTicket: (id: string, status: string, fields: TicketUpdate, reason?: string) => Promise<void>;
-	/**
-	 * Per ticket, a count that goes up when a writeTicket starts and again when
-	 * it ends: a tracker read that saw it change (or odd, mid-write) may hold
-	 * the file from before the event it already logged.
-	 */
-	ticketWrites: Map<string, number>;
 	/** Open an attempt's worker channel (its agent's PROOFLOOP_CONTROL, bound into its box alone); closed when the agent is over. */
 	workerChannel: (ticket: string, attempt: number) => Promise<WorkerChannel>;
 };
+
+/** Everything one run's parts share: the run's dependencies and the engine's answers. */
+export type EngineContext = RunDeps & AttemptHost;
 
 export type AgentClaim =
 	| {kind: 'parked'; reason: string}
@@ -144,5 +153,5 @@ export function agentEnv(ctx: EngineContext, ticket: string, attempt: number): R
 
 /** What a prompt and a label say after "attempt N of": the ticket's budget, never the bare config. */
 export function budgetOf(ctx: EngineContext, ticket: string): number {
-	return ctx.attemptBudget?.(ticket) ?? ctx.config.attempts;
+	return ctx.attemptBudget(ticket);
 }

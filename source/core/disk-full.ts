@@ -1,3 +1,5 @@
+import {reapRunProcesses} from './orphans.js';
+
 /**
  * A full disk (or a used-up quota, or a `ulimit -f`) is the machine's problem,
  * not a ticket's: an attempt that cannot write its prompt, its log or its
@@ -71,4 +73,19 @@ export function naming<T>(file: string, write: () => T): T {
 		if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) (error as NodeJS.ErrnoException).path = file;
 		throw error;
 	}
+}
+
+/**
+ * The event log is the run's memory: an engine that cannot record must not
+ * act, and a run that cannot write its prompts and logs cannot work. Stop the
+ * way a crash stops (which resume is built for), but say what, why and how to
+ * fix it instead of a stack trace, and take the agents along.
+ */
+export function stopUnwritable(runId: string, end: ((error: RunUnwritableError) => never) | undefined): (what: string, dir: string, why: string) => never {
+	return (what, dir, why) => {
+		reapRunProcesses(runId);
+		const error = new RunUnwritableError(what, dir, why);
+		if (end) end(error);
+		throw error;
+	};
 }

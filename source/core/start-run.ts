@@ -1,40 +1,40 @@
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import {rmSync} from 'node:fs';
 import path from 'node:path';
 import {createAdapter} from '../agents/registry.js';
-import {checkWritable, expandHome, resolveSandbox, SandboxError, type SandboxDecision, type SandboxPolicy} from '../agents/sandbox.js';
+import {checkWritable, resolveSandbox, SandboxError, type SandboxDecision} from '../agents/sandbox.js';
 import {openRepo} from '../git/index.js';
 import {FileTracker} from '../tracker/files.js';
 import {outsideBatchNote} from '../tracker/outside-batch.js';
 import {selectBatch} from './batch.js';
-import {CONFIG_PATH, loadProjectConfig, agentOf, type ProjectConfig} from './config.js';
-import type {EngineContext} from './context.js';
+import {CONFIG_PATH, loadProjectConfig, agentOf} from './config.js';
+import type {RunDeps} from './context.js';
 import {Engine} from './engine.js';
+import {stopReport} from './stop-report.js';
 import {EventLog, readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
-import {ensureTripwireCacheDir} from './tripwire-cache.js';
-import {cliEntry, oracleDir, packageRoot, packageVersion} from './paths.js';
+import {packageVersion} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
 import {actor, controlFile} from './control-client.js';
 import type {StatusSummary} from './control.js';
 import {ControlServer} from './control-server.js';
 import {humanPeerCheck} from './human-peer.js';
-import {channelDirFor, channelsRoot, prepareChannelDir, removeChannelDir} from './channel-dir.js';
+import {channelDirFor, prepareChannelDir, removeChannelDir} from './channel-dir.js';
 import {TamperLog, tamperSection} from './tamper-log.js';
-import {loggedFields, OwnedKeys} from './owned-keys.js';
+import {TicketWriter} from './ticket-writer.js';
 import {openWorkerChannel} from './worker-channel.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
 import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
-import {reapRunProcesses} from './orphans.js';
 import {startRunContainment} from './run-containment.js';
-import {diskFullCause, DiskFullError, RunUnwritableError} from './disk-full.js';
+import {diskFullCause, DiskFullError, stopUnwritable, type RunUnwritableError} from './disk-full.js';
 
 import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
 import {refuseUnlessPreflight} from './preflight.js';
+import {protectedDirs, sandboxPolicy, sandboxWritable, workerEnv} from './run-env.js';
 import {Notifier} from './notify/notifier.js';
 import {sha256File} from '../lib/sha256.js';
 
@@ -56,11 +56,6 @@ export type StartRunOptions = {
 	/** Ends the process when the run finds no room to write (commands/run.ts); without it the error is thrown where the write failed. */
 	onUnwritable?: (error: RunUnwritableError) => never;
 };
-
-
-function plainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-	return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-}
 
 /** Start a new run of the configured batch, or resume the one a crash or a signal cut short. */
 export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
@@ -140,17 +135,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		const notifier = new Notifier(config.notify, {runId: run.id, batch: manifest.batch, repo: root}, log, env);
 		repo.onCheckoutKept = kept => log.append({type: 'checkout.kept', ...kept});
 		for (const d of dirty) log.append({type: 'checkout.dirty', path: d.path, files: d.files});
-		// eslint-disable-next-line prefer-const -- the context's closures need the engine, which needs the context.
-		let engine: Engine;
 		// The run's channels: the human one (key, 0700 dir, hidden from every box) and one per attempt for its worker.
 		const channels = channelDirFor(run.dir, env);
 		const tamper = new TamperLog(log);
-		// The engine's keys in a ticket file come from what the engine wrote, never from the file.
-		const owned = new OwnedKeys(history, (id, keys) =>
-			log.append({type: 'warning', ticket: id, message: `TAMPER: ${id}'s ticket file holds ${keys.join(', ')} as the engine never wrote it: the engine's write dropped or restored ${keys.length > 1 ? 'them' : 'it'}`}),
-		);
-		owned.baseline(tickets);
-		const ctx: EngineContext = {
+		const deps: RunDeps = {
 			repoRoot: root,
 			repo,
 			tracker,
@@ -164,35 +152,12 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
 			slots: new AgentSlots(config.agentCaps),
 			onDiskFull,
-			stopping: () => engine?.stopping ?? false,
-			mergeHalt: () => engine?.mergeHalt,
-			owns: id => engine?.owns(id) ?? true,
-			chore: (what, work) => (engine ? engine.chore(what, work) : void work.catch(() => undefined)),
-			claimAfterAgent: (ticket, attempt) => engine.claimAfterAgent(ticket, attempt),
-			reviewRounds: ticket => engine.reviewRounds(ticket),
-			attemptBudget: ticket => engine.budgetOf(ticket),
-			writeTicket: async (id, status, fields, reason) => {
-				// After a human gated a ticket, nothing the engine still had in flight may overwrite that.
-				if (status !== 'human_gated' && engine && !engine.owns(id)) {
-					log.append({type: 'warning', ticket: id, message: `not writing status ${status}: a human gated ${id} during this run`});
-					return;
-				}
-				log.append({type: 'ticket.status', ticket: id, status, fields: loggedFields(fields), ...(reason ? {reason} : {})});
-				owned.record(id, fields);
-				const bump = () => ctx.ticketWrites.set(id, (ctx.ticketWrites.get(id) ?? 0) + 1);
-				bump();
-				try {
-					await tracker.update(id, fields, owned.complete(id, fields));
-				} finally {
-					bump();
-				}
-			},
-			ticketWrites: new Map(),
-			completeOwned: (id, fields) => owned.complete(id, fields),
-			workerChannel: (ticket, attempt) =>
-				openWorkerChannel({channels, ticket, attempt, tamper, handlers: {file: request => engine.file(request), note: (id, text) => engine.note(id, text), blocked: request => engine.blocked(request)}}),
+			// The engine's keys in a ticket file come from what the engine wrote, never from the file.
+			tickets: new TicketWriter(log, tracker, tickets),
+			openChannel: (ticket, attempt, handlers) => openWorkerChannel({channels, ticket, attempt, tamper, handlers}),
+			now: Date.now,
 		};
-		engine = new Engine(ctx, history);
+		const engine = new Engine(deps);
 		// Before any spawn (and before recovery reaps): how every process of this run is contained.
 		const containment = startRunContainment(run, env);
 		if (resumable) {
@@ -235,22 +200,22 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			tamper,
 			peer: humanPeerCheck({runId: run.id, strict: sandbox.mode === 'none'}),
 			handlers: {
-				pause: (_, by) => engine.pause(by),
-				resume: (_, by) => engine.resume(by),
-				gate: (request, by) => engine.gate(request.ticket, request.reason, by),
-				stop: (_, by) => engine.stop(by),
-				ungate: (request, by) => engine.ungate(request.ticket, by),
-				retry: (request, by) => engine.retryTicket('retry', request.ticket, request.reason, by),
-				reset: (request, by) => engine.retryTicket('reset', request.ticket, request.reason, by),
+				pause: (_, by) => engine.controls.pause(by),
+				resume: (_, by) => engine.controls.resume(by),
+				gate: (request, by) => engine.controls.gate(request.ticket, request.reason, by),
+				stop: (_, by) => engine.controls.stop(by),
+				ungate: (request, by) => engine.controls.ungate(request.ticket, by),
+				retry: (request, by) => engine.controls.retryTicket('retry', request.ticket, request.reason, by),
+				reset: (request, by) => engine.controls.retryTicket('reset', request.ticket, request.reason, by),
 				status: () => ({...summarize(state, process.pid), sandbox: sandbox.mode}),
 			},
 		});
 		writeFileAtomic(controlFile(run.dir), JSON.stringify({socket: server.socketPath, pid: process.pid, runId: run.id}) + '\n');
 
 		const onSignal = (signal: NodeJS.Signals) => {
-			if (engine?.stopping) return;
+			if (engine.stopping) return;
 			log.append({type: 'warning', message: `received ${signal}: stopping; running attempts are interrupted and will be redone on resume`});
-			engine?.requestStop();
+			engine.requestStop();
 		};
 		if (opts.handleSignals) {
 			process.on('SIGINT', onSignal);
@@ -267,7 +232,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// Stuck or halted: say why where the morning reader looks (the healer read the same text).
 			const stopFile = path.join(run.dir, 'stop-report.md');
 			const short = reason === 'stuck' || reason === 'halted';
-			if (short) writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${engine.stopReport(verdict)}\n${tamperSection(readEventLog(run.eventsFile).events)}`);
+			if (short) writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${stopReport(engine.ctx, verdict, engine.events)}\n${tamperSection(readEventLog(run.eventsFile).events)}`);
 			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(short ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);
@@ -291,21 +256,6 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	}
 }
 
-/**
- * The event log is the run's memory: an engine that cannot record must not
- * act, and a run that cannot write its prompts and logs cannot work. Stop the
- * way a crash stops (which resume is built for), but say what, why and how to
- * fix it instead of a stack trace, and take the agents along.
- */
-function stopUnwritable(runId: string, end: ((error: RunUnwritableError) => never) | undefined): (what: string, dir: string, why: string) => never {
-	return (what, dir, why) => {
-		reapRunProcesses(runId);
-		const error = new RunUnwritableError(what, dir, why);
-		if (end) end(error);
-		throw error;
-	};
-}
-
 /** The run is over and recorded; a report the disk has no room for is said with the command that writes it again. */
 function writeFinalReport(run: RunDir, report: Parameters<typeof writeReport>[1], oracleExit: number): ReturnType<typeof writeReport> {
 	try {
@@ -318,46 +268,6 @@ function writeFinalReport(run: RunDir, report: Parameters<typeof writeReport>[1]
 				`  fix: free space (df -h ${run.dir}), then \`proofloop report ${run.id}\` writes it again`,
 		);
 	}
-}
-
-/**
- * What a worker's environment adds to the engine's: a `proofloop` on PATH that
- * is this very install. How to reach the engine (PROOFLOOP_CONTROL) is each
- * attempt's own worker channel, set per agent; one inherited is dropped.
- */
-function workerEnv(env: NodeJS.ProcessEnv, run: RunDir): Record<string, string> {
-	const binDir = path.join(run.dir, 'bin');
-	mkdirSync(binDir, {recursive: true});
-	const shim = path.join(binDir, 'proofloop');
-	writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cliEntry())} "$@"\n`, {mode: 0o755});
-	const {PROOFLOOP_CONTROL: _inherited, ...base} = plainEnv(env);
-	return {...base, PATH: `${binDir}${path.delimiter}${base.PATH ?? ''}`};
-}
-
-/** The directories no agent may write, whatever the config opens. */
-function protectedDirs(root: string, trackerDir: string): string[] {
-	return [root, path.join(root, '.git'), path.resolve(root, trackerDir), path.join(root, '.proofloop', 'runs'), packageRoot(), oracleDir];
-}
-
-function sandboxWritable(paths: string[], env: NodeJS.ProcessEnv): string[] {
-	return paths.map(p => expandHome(p, env['HOME']));
-}
-
-/** What the sandbox of this run's agents needs to know (per attempt it adds the worktree and its git metadata). */
-function sandboxPolicy(decision: Extract<SandboxDecision, {mode: 'bwrap'}>, root: string, config: ProjectConfig, run: RunDir, env: NodeJS.ProcessEnv): SandboxPolicy {
-	return {
-		bwrap: decision.bwrap,
-		userns: decision.userns,
-		repoRoot: root,
-		protect: protectedDirs(root, config.tracker.dir),
-		readable: [packageRoot(), path.dirname(process.execPath), ...config.sandboxPaths.readable.map(p => expandHome(p, env['HOME']))],
-		writable: sandboxWritable(config.sandboxPaths.writable, env),
-		// The tripwire's memory of a passing oracle is the engine's (tripwire() reads process.env too).
-		readOnly: [path.dirname(ensureTripwireCacheDir(process.env))],
-		// Every run's channels are out of sight; an attempt's policy adds its own socket back.
-		hide: [channelsRoot(env)],
-		env: plainEnv(env),
-	};
 }
 
 function summarize(state: RunState, pid: number): StatusSummary {

@@ -1,5 +1,4 @@
 import {describe, expect, it} from 'vitest';
-import type {EngineContext} from '../../../source/core/context.js';
 import {Engine} from '../../../source/core/engine.js';
 import type {EngineEvent, NewEvent} from '../../../source/core/events.js';
 import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, limitedUntil, openAttempts, previousReasons, reviewRounds} from '../../../source/core/ledger.js';
@@ -9,6 +8,7 @@ import {emptyRunState, groupTickets, reduce} from '../../../source/core/run-stat
 import {ticketNote} from '../../../source/ui/TicketList.js';
 import {createRunStateStore} from '../../../source/ui/use-run-state.js';
 import type {Ticket} from '../../../source/tracker/ticket.js';
+import {fakeRun} from '../../helpers/engine-fakes.js';
 
 const spent = (costUsd: number) => ({inputTokens: 1000, outputTokens: 100, costUsd});
 /** A usage limit that holds T-3 back until far in the future. */
@@ -69,16 +69,9 @@ const ticket = (id: string, status: Ticket['status']): Ticket => ({id, title: id
 
 /** An engine over this history (only what its constructor reads: config, manifest, the log); `live` events reach it as the log appends them. */
 function engineOver(history: EngineEvent[], live: EngineEvent[] = []): Engine {
-	const listeners: Array<(event: EngineEvent) => void> = [];
-	const ctx = {
-		config: {attempts: 3, selfHeal: {repeatLimit: 3}},
-		manifest: {oracle_sha256: 'x'},
-		log: {subscribe: (listener: (event: EngineEvent) => void) => listeners.push(listener), append: () => undefined},
-	} as unknown as EngineContext;
-	const engine = new Engine(ctx, history);
-	// It never runs: close the oracle watch its constructor opened.
-	(engine as unknown as {oracleTamper: {close(): void}}).oracleTamper.close();
-	for (const event of live) for (const listener of listeners) listener(event);
+	const {engine, log} = fakeRun({tickets: [], history, config: {attempts: 3}});
+	// The live part reaches the engine as a running log delivers it.
+	for (const {seq: _seq, at: _at, ...event} of live) log.append(event as NewEvent);
 	return engine;
 }
 
@@ -112,18 +105,18 @@ describe('the ledger', () => {
 		const costs = {'T-1': 1.5625, 'T-2': 2, 'T-3': 0.375};
 		for (const [id, cost] of Object.entries(costs)) {
 			const used = attemptsUsed(ledger, id);
-			expect(engine.attemptsView(id).used, `engine ${id}`).toBe(used);
+			expect(engine.ledger.view(id).used, `engine ${id}`).toBe(used);
 			expect(report.tickets.find(t => t.id === id)?.attempts, `report ${id}`).toBe(used);
 			expect(tui.tickets.get(id)?.attempts, `TUI ${id}`).toBe(used);
 			expect(report.tickets.find(t => t.id === id)?.costUsd, `report cost ${id}`).toBe(cost);
 		}
-		expect(engine.spentUsd()).toBe(3.9375);
+		expect(engine.ledger.spentUsd()).toBe(3.9375);
 		expect(report.costUsd).toBe(3.9375);
 		expect(tui.usage.costUsd).toBe(3.9375);
 		// The running attempt's number is the same on the engine and the TUI, and within the budget.
-		expect(engine.attemptsView('T-1').current).toBe(3);
+		expect(engine.ledger.view('T-1').current).toBe(3);
 		expect(tui.workers.get('T-1')?.attempt).toBe(3);
-		expect(engine.attemptsView('T-1').budget).toBe(3);
+		expect(engine.ledger.view('T-1').budget).toBe(3);
 		// A usage limit that still holds is not "ready" on screen: the engine would not start it either.
 		expect(groupTickets(tui, 3, Date.parse('2030-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('waiting');
 		expect(groupTickets(tui, 3, Date.parse('3000-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('ready');
@@ -137,7 +130,7 @@ describe('the ledger', () => {
 		// Only T-1's third attempt is open: a resume either continues it or ends it as interrupted.
 		expect(openAttempts(ledger)).toEqual([{ticket: 'T-1', attempt: 3}]);
 		expect(reviewRounds(ledger, 'T-1')).toBe(1);
-		expect(engineOver(events).reviewRounds('T-1')).toBe(1);
+		expect(engineOver(events).ledger.reviewRounds('T-1')).toBe(1);
 		expect(previousReasons(events, 'T-1')).toEqual(['Attempt 1 failed at checks: exit 1', 'Attempt 2 failed at verify: exit 1']);
 		expect(previousReasons(events, 'T-3')).toEqual(['Attempt 1 was parked: filed a blocker. Its work is on your branch; continue from it.']);
 		expect(limitedUntil(ledger, 'T-3', Date.parse('2030-01-01T00:00:00Z'))).toBe(Date.parse(LIMIT_LIFTS));
@@ -180,7 +173,7 @@ describe('the ledger', () => {
 		expect(attemptBudget(ledger, 'T-1')).toBe(6);
 		expect(currentAttempt(ledger, 'T-1')).toBe(4);
 		expect(attemptBudget(ledger, 'T-2')).toBe(2);
-		expect(engineOver(all).attemptsView('T-1')).toEqual({used: 3, current: 4, budget: 6});
+		expect(engineOver(all).ledger.view('T-1')).toEqual({used: 3, current: 4, budget: 6});
 		expect(all.reduce(reduce, emptyRunState()).tickets.get('T-1')?.budget).toBe(6);
 	});
 });
