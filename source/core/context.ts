@@ -9,6 +9,7 @@ import type {EventLog} from './event-log.js';
 import type {Manifest, RunDir} from './run-dir.js';
 import type {WorkerChannel, WorkerHandlers} from './worker-channel.js';
 import type {TicketWriter} from './ticket-writer.js';
+import type {TicketPin} from './ticket-pins.js';
 import type {DiskFullStop} from './disk-full.js';
 
 /**
@@ -38,6 +39,8 @@ export type RunDeps = {
 	tickets: TicketWriter;
 	/** Open an attempt's worker channel, its requests answered by `handlers` (the engine's). */
 	openChannel: (ticket: string, attempt: number, handlers: WorkerHandlers) => Promise<WorkerChannel>;
+	/** Each ticket's finish line as the run first saw it (ticket-pins.ts). */
+	pins: Map<string, TicketPin>;
 	/** Wall-clock time in ms (a test moves it by hand). */
 	now: () => number;
 };

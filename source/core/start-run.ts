@@ -155,6 +155,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// The engine's keys in a ticket file come from what the engine wrote, never from the file.
 			tickets: new TicketWriter(log, tracker, tickets),
 			openChannel: (ticket, attempt, handlers) => openWorkerChannel({channels, ticket, attempt, tamper, handlers}),
+			pins: new Map(),
 			now: Date.now,
 		};
 		const engine = new Engine(deps);

@@ -1,5 +1,4 @@
 import type {Ticket} from '../tracker/ticket.js';
-import type {EngineContext} from './context.js';
 
 // A ticket's own finish line (its checks and verify) and its `allow` list, as
 // the run first saw them: when a person started or resumed it, or when a ticket
@@ -9,7 +8,8 @@ import type {EngineContext} from './context.js';
 
 export type TicketPin = {checks?: string[]; verify?: string[]; allow: readonly string[]};
 
-const pins = new WeakMap<EngineContext, Map<string, TicketPin>>();
+/** Where a run keeps its pins (RunDeps.pins): one map per run, by ticket id. */
+export type RunPins = {pins: Map<string, TicketPin>};
 
 const pinOf = (ticket: Ticket): TicketPin => ({...(ticket.checks ? {checks: ticket.checks} : {}), ...(ticket.verify ? {verify: ticket.verify} : {}), allow: ticket.allow ?? []});
 
@@ -17,19 +17,17 @@ const pinOf = (ticket: Ticket): TicketPin => ({...(ticket.checks ? {checks: tick
 export const pinText = (pin: TicketPin): string => JSON.stringify({checks: pin.checks ?? null, verify: pin.verify ?? null, allow: pin.allow});
 
 /** Pin every ticket not pinned yet (the first sight wins). */
-export function pinTickets(ctx: EngineContext, tickets: readonly Ticket[]): void {
-	let map = pins.get(ctx);
-	if (!map) pins.set(ctx, (map = new Map<string, TicketPin>()));
-	for (const ticket of tickets) if (!map.has(ticket.id)) map.set(ticket.id, pinOf(ticket));
+export function pinTickets(ctx: RunPins, tickets: readonly Ticket[]): void {
+	for (const ticket of tickets) if (!ctx.pins.has(ticket.id)) ctx.pins.set(ticket.id, pinOf(ticket));
 }
 
 /** What the run honours for this ticket (pinned now if the run had not seen it). */
-export function pinnedTicket(ctx: EngineContext, ticket: Ticket): TicketPin {
+export function pinnedTicket(ctx: RunPins, ticket: Ticket): TicketPin {
 	pinTickets(ctx, [ticket]);
-	return pins.get(ctx)?.get(ticket.id) ?? pinOf(ticket);
+	return ctx.pins.get(ticket.id) ?? pinOf(ticket);
 }
 
 /** Every pin of the run (their commands keep their files protected even if a ticket file is edited). */
-export function allPins(ctx: EngineContext): TicketPin[] {
-	return [...(pins.get(ctx)?.values() ?? [])];
+export function allPins(ctx: RunPins): TicketPin[] {
+	return [...ctx.pins.values()];
 }

@@ -173,6 +173,7 @@ export function fakeRun(opts: {tickets: TicketSpec[]; config?: Record<string, un
 		slots: new AgentSlots(config.agentCaps),
 		tickets: new TicketWriter(log, tracker, tickets),
 		openChannel: async () => ({socket: path.join(dir, 'worker.sock'), close: async () => undefined}),
+		pins: new Map(),
 		now: () => clock.now,
 	};
 	const attempts = new ScriptedAttempts();
