@@ -81,7 +81,7 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 		expect(page.edges).toBeGreaterThanOrEqual(8);
 		expect(page.caught).toMatch(/T-4\s+1\s+verify/);
 		expect(page.caught).toMatch(/T-5\s+1\s+checks/);
-		expect(page.cost).toMatch(/demo\s+worker/);
+		expect(page.cost).toMatch(/demo\s+worker\s+\d+\s+[\d,]+\s+[\d,]+\s+n\/a/);
 		expect(page.scripts).toBe(0);
 		expect(page.csp).toMatch(/^default-src 'none';/);
 		// The only request: the file itself (Chromium reports a request CSP blocked too).

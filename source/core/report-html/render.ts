@@ -33,6 +33,7 @@ const table = (head: string[], rows: string[][], numeric: number[] = []): string
 		.join('')}</tbody></table>`;
 
 const usd = (n: number): string => `$${n.toFixed(2)}`;
+const NA = '<span class="muted">n/a</span>';
 const time = (iso: string): string => esc(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 
 /** The batch as the log last listed it (deps of filed tickets included), with the report's final statuses. */
@@ -54,11 +55,13 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 	const guardRefusals = events.flatMap(e => (e.type === 'guard.result' && !e.ok ? [e] : []));
 	const halts = events.flatMap(e => (e.type === 'run.halted' ? [e] : []));
 	const costs = costByAgent(events);
+	// Agents that report no cost (the demo, some CLIs) spent an unknown amount, not $0.00.
+	const reported = costs.some(c => c.costUsd > 0);
 	const facts: Array<[string, string]> = [
 		['oracle', oracle ? `<span class="verdict-${Math.min(oracle.exit, 2)}">exit ${oracle.exit} (${esc(oracle.verdict)})</span>` : 'not judged yet'],
 		['tickets', `${report.tickets.filter(t => t.status === 'done' || t.status === 'human_gated').length}/${report.tickets.length} done or gated`],
 		['makespan', esc(duration(report.makespanSeconds))],
-		['cost', esc(usd(report.costUsd))],
+		['cost', reported ? esc(usd(report.costUsd)) : NA],
 		['interventions', String(report.interventions)],
 		['controls', String(report.controls)],
 		['heals', String(report.heals)],
@@ -79,7 +82,7 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 				esc(t.status),
 				String(t.attempts),
 				esc(duration(t.seconds)),
-				esc(usd(t.costUsd)),
+				reported ? esc(usd(t.costUsd)) : NA,
 				t.mergeCommit ? `<code>${esc(t.mergeCommit.slice(0, 7))}</code>` : '',
 			]),
 			[3, 4, 5],
@@ -154,7 +157,7 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 							String(c.runs),
 							c.inputTokens.toLocaleString('en-US'),
 							c.outputTokens.toLocaleString('en-US'),
-							c.costUsd > 0 ? esc(usd(c.costUsd)) : '<span class="muted">n/a</span>',
+							c.costUsd > 0 ? esc(usd(c.costUsd)) : NA,
 						]),
 						[2, 3, 4, 5],
 					)
