@@ -82,6 +82,8 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 		expect(page.caught).toMatch(/T-4\s+1\s+verify/);
 		expect(page.caught).toMatch(/T-5\s+1\s+checks/);
 		expect(page.cost).toMatch(/demo\s+worker\s+\d+\s+[\d,]+\s+[\d,]+\s+n\/a/);
+		// The demo reports no cost: n/a in the tickets and the facts too, never $0.00.
+		expect(await browser.evaluate<string>(`document.body.innerText`)).not.toMatch(/\$0\.00/);
 		expect(page.scripts).toBe(0);
 		expect(page.csp).toMatch(/^default-src 'none';/);
 		// The only request: the file itself (Chromium reports a request CSP blocked too).
