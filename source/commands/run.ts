@@ -5,6 +5,15 @@ import {attach} from './attach.js';
 import {keepRunningWithoutOutput} from './closed-output.js';
 import {startDaemon} from './daemon.js';
 import {reportError} from './errors.js';
+import {openRepo} from '../git/index.js';
+import {agentOf, loadProjectConfig} from '../core/config.js';
+import {loadPreferences} from '../core/preferences.js';
+
+async function refuseWithoutAgent(cwd: string): Promise<void> {
+	const repo = await openRepo(cwd);
+	const prefs = loadPreferences();
+	agentOf(loadProjectConfig(repo.root, {defaultAgent: prefs.defaultAgent, defaultReviewer: prefs.defaultReviewer}));
+}
 
 /** Run (or resume) the batch headless, printing one plain line per event; exits with the oracle's code. */
 export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean; allowDirty?: boolean} = {}): Promise<number> {
@@ -61,6 +70,8 @@ Killed mid-run? Run it again: the same run resumes, no merge is applied twice.`,
 				return;
 			}
 			try {
+				// Before the background engine starts (it writes its output file first): no agent is bad input, nothing written.
+				await refuseWithoutAgent(process.cwd());
 				const {runId, repoRoot} = await startDaemon(process.cwd(), flags);
 				if (opts.detach) {
 					process.stdout.write(`engine started in the background (run ${runId}, ${repoRoot})\nwatch it: proofloop attach    state: proofloop status    stop: proofloop stop\n`);

@@ -71,6 +71,14 @@ describe('first run', () => {
 		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
 		expect((await execa('git', ['status', '--porcelain', '--ignored'], {cwd: root})).stdout).toBe(before);
 
+		// In a terminal too, where the engine would start in the background: refused before anything is written.
+		if ((await execa('script', ['--version'], {reject: false})).exitCode === 0) {
+			const tty = await execa('script', ['-qec', `${process.execPath} ${CLI} run`, '/dev/null'], {cwd: root, env: {...env, PATH: SYSTEM_PATH, NO_COLOR: '1'}, reject: false});
+			expect(tty.exitCode).toBe(2);
+			expect(tty.stdout).toMatch(/no agent is configured/);
+			expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
+		}
+
 		const doctor = await runCli(root, ['doctor'], {...env, PATH: SYSTEM_PATH});
 		expect(doctor.stdout).toMatch(/FAIL {2}agent: none configured in \.proofloop\/config\.json/);
 	}, 60_000);
