@@ -22,6 +22,7 @@ import {spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {killTree, removeTree, sweepAbandoned, type Hierarchy} from './cgroup-tree.js';
+import {findOnPath} from '../lib/which.js';
 
 export const CONTAINMENT_KINDS = ['cgroup2', 'cgroup1', 'pidns', 'group'] as const;
 export type ContainmentKind = (typeof CONTAINMENT_KINDS)[number];
@@ -88,13 +89,7 @@ function canUse(base: string, hierarchy: Hierarchy): boolean {
 	}
 }
 
-function findUnshare(): string | undefined {
-	for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(path.delimiter)) {
-		const candidate = path.join(dir, 'unshare');
-		if (dir && existsSync(candidate)) return candidate;
-	}
-	return undefined;
-}
+const findUnshare = (): string | undefined => findOnPath('unshare', process.env['PATH'] ?? '/usr/bin:/bin');
 
 let probed: ContainmentMode | undefined;
 

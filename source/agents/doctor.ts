@@ -7,14 +7,12 @@
  * batch: codex removed --full-auto, gemini grew --skip-trust, and a missing
  * flag either fails at once or, worse, is silently ignored.
  */
-import {constants} from 'node:fs';
-import {access, stat} from 'node:fs/promises';
-import path from 'node:path';
 import {execa} from 'execa';
 import type {AgentConfig} from './config.js';
 import {cliNamed, type CliType} from './registry.js';
 import {probeBwrap} from './sandbox.js';
 import {describeContainment, ESCAPE_WARNING, probeContainment} from './containment.js';
+import {findOnPath} from '../lib/which.js';
 
 export type DoctorCheck = {
 	name: string;
@@ -174,17 +172,7 @@ export function mentions(help: string, flag: string): boolean {
 
 /** A name searched on the environment's PATH, or a path; only an executable regular file counts. */
 export async function findExecutable(name: string, env: Record<string, string>): Promise<string | undefined> {
-	const candidates = name.includes('/') ? [path.resolve(name)] : (env['PATH'] ?? '').split(path.delimiter).filter(Boolean).map(dir => path.join(dir, name));
-	for (const candidate of candidates) {
-		try {
-			if (!(await stat(candidate)).isFile()) continue;
-			await access(candidate, constants.X_OK);
-			return candidate;
-		} catch {
-			// Not here.
-		}
-	}
-	return undefined;
+	return findOnPath(name, env['PATH']);
 }
 
 async function run(file: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ok: boolean; text: string}> {

@@ -43,10 +43,11 @@
  * The network stays: agents need their model API.
  */
 import {execFileSync} from 'node:child_process';
-import {existsSync, mkdirSync, statSync} from 'node:fs';
+import {existsSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {gitWrites} from './git-writes.js';
 import {configHomes} from './registry.js';
+import {findOnPath} from '../lib/which.js';
 
 export const SANDBOX_SETTINGS = ['auto', 'bwrap', 'none'] as const;
 export type SandboxSetting = (typeof SANDBOX_SETTINGS)[number];
@@ -106,16 +107,7 @@ const namespaceFlags = (userns: boolean): string[] => [
 export function findBwrap(env: Record<string, string | undefined> = process.env): string | undefined {
 	const named = env['PROOFLOOP_BWRAP'];
 	if (named) return named;
-	for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-		if (!dir) continue;
-		const candidate = path.join(dir, 'bwrap');
-		try {
-			if (statSync(candidate).isFile()) return candidate;
-		} catch {
-			// Not here.
-		}
-	}
-	return undefined;
+	return findOnPath('bwrap', env['PATH']);
 }
 
 const probes = new Map<string, SandboxProbe>();

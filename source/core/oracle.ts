@@ -6,6 +6,7 @@ import {conformanceRunner, oracleDir, oracleFile} from './paths.js';
 import {runOracleSource} from './pinned-oracle.js';
 import {passedBefore, rememberPass, tripwireKey} from './tripwire-cache.js';
 import {sha256File} from '../lib/sha256.js';
+import {findOnPath} from '../lib/which.js';
 
 export const OracleVerdict = z.object({
 	verdict: z.enum(['done', 'not_done', 'cannot_judge']),
@@ -103,6 +104,6 @@ export async function tripwire(opts: {pinnedSha256?: string; useCache?: boolean}
  */
 export async function gitIdentity(): Promise<string> {
 	const version = await execa('git', ['--version'], {reject: false, stdin: 'ignore'});
-	const where = (process.env['PATH'] ?? '').split(path.delimiter).map(dir => path.join(dir, 'git')).find(file => existsSync(file)) ?? '?';
+	const where = findOnPath('git', process.env['PATH']) ?? '?';
 	return `${version.stdout.trim()} ${where}`;
 }

@@ -1,4 +1,4 @@
-import {accessSync, constants, existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import type {AgentCommand} from '../agents/adapter.js';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import {expandHome} from '../agents/sandbox.js';
 import {CONFIG_PATH, type ProjectConfig} from './config.js';
 import {InputError} from './input-error.js';
 import {packageRoot} from './paths.js';
+import {findOnPath, isExecutable} from '../lib/which.js';
 
 /**
  * Before the first attempt: every program the run will start must start. The
@@ -89,24 +90,6 @@ export function programOf(words: readonly string[]): {program: string; args: str
 	return {program, args: words.slice(i + 1)};
 }
 
-function executable(file: string): boolean {
-	try {
-		if (!statSync(file).isFile()) return false;
-		accessSync(file, constants.X_OK);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-/** A name on PATH, or undefined. */
-export function onPath(name: string, pathValue: string | undefined): string | undefined {
-	for (const dir of (pathValue ?? '').split(path.delimiter).filter(Boolean)) {
-		const candidate = path.join(dir, name);
-		if (executable(candidate)) return candidate;
-	}
-	return undefined;
-}
 
 const within = (p: string, dir: string): boolean => {
 	const rel = path.relative(dir, p);
@@ -163,7 +146,7 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 	const judge = (file: string, kind: 'program' | 'script'): void => {
 		if (kind === 'program' && !file.includes('/')) {
 			if (BUILTINS.has(file)) return;
-			const found = onPath(file, agentPath);
+			const found = findOnPath(file, agentPath);
 			if (!found) {
 				problems.push({what, problem: `\`${file}\` is not found on the agents' PATH`, fix: agent.type === 'command' ? `install it, or put its full path in "agent.command" in ${CONFIG_PATH}` : `install it, or set "bin" in the agent config in ${CONFIG_PATH} (proofloop doctor says how)`});
 			} else if (hiddenByBox(found, input.box)) {
@@ -172,7 +155,7 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 			return;
 		}
 		const full = path.resolve(input.repoRoot, file);
-		const exists = kind === 'program' ? executable(full) : (() => {
+		const exists = kind === 'program' ? isExecutable(full) : (() => {
 			try {
 				return statSync(full).isFile();
 			} catch {
@@ -215,9 +198,9 @@ async function checkCommand(input: PreflightInput, what: string, line: string): 
 		if (program === 'cd') movedAway = true;
 		if (BUILTINS.has(program)) continue;
 		if (!program.includes('/')) {
-			if (!onPath(program, input.env['PATH'])) problems.push({what, problem: `\`${program}\` is not found on PATH`, fix});
+			if (!findOnPath(program, input.env['PATH'])) problems.push({what, problem: `\`${program}\` is not found on PATH`, fix});
 		} else if (path.isAbsolute(program)) {
-			if (!executable(program)) problems.push({what, problem: `${program} does not exist or is not executable`, fix});
+			if (!isExecutable(program)) problems.push({what, problem: `${program} does not exist or is not executable`, fix});
 		} else if (!movedAway && !(await existsInBase(input.repoRoot, input.config.base, program))) {
 			problems.push({what, problem: `${program} is not in ${input.config.base} (checks run in a checkout of it)`, fix: `commit it to ${input.config.base}, or change ${what}`});
 		}

@@ -1,8 +1,7 @@
 import {spawn} from 'node:child_process';
-import {accessSync, constants} from 'node:fs';
-import path from 'node:path';
 import {killProcessGroup} from '../../agents/process-group.js';
 import type {Notification} from './notification.js';
+import {findOnPath} from '../../lib/which.js';
 
 /** One program, its own process group, killed whole at the timeout; the exit decides, not the pipes (a background child may hold them). */
 function runProgram(file: string, args: string[], input: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<void> {
@@ -79,19 +78,6 @@ export async function sendWebhook(webhook: {url: string; headers: Record<string,
 	if (!response.ok) throw new Error(`HTTP ${response.status}`);
 }
 
-function onPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
-	for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-		if (!dir) continue;
-		const file = path.join(dir, program);
-		try {
-			accessSync(file, constants.X_OK);
-			return file;
-		} catch {
-			// not here
-		}
-	}
-	return undefined;
-}
 
 /** The desktop's own notifier, where there is a desktop to notify; undefined (silently nothing) otherwise. */
 export function desktopNotifier(
@@ -99,12 +85,12 @@ export function desktopNotifier(
 	platform: NodeJS.Platform = process.platform,
 ): ((title: string, body: string, timeoutMs: number) => Promise<void>) | undefined {
 	if (platform === 'darwin') {
-		const osascript = onPath('osascript', env);
+		const osascript = findOnPath('osascript', env['PATH']);
 		// The text goes in as arguments, never into the script: an agent writes some of it.
 		const script = ['-e', 'on run argv', '-e', 'display notification (item 2 of argv) with title (item 1 of argv)', '-e', 'end run'];
 		return osascript ? (title, body, timeoutMs) => runProgram(osascript, [...script, title, body], '', timeoutMs, env) : undefined;
 	}
-	const notifySend = onPath('notify-send', env);
+	const notifySend = findOnPath('notify-send', env['PATH']);
 	const session = env['DBUS_SESSION_BUS_ADDRESS'] || env['DISPLAY'] || env['WAYLAND_DISPLAY'];
 	if (!notifySend || !session) return undefined;
 	// Notification servers read a subset of HTML in the body (links among it): what an agent wrote stays text.
