@@ -7,8 +7,8 @@
 //   node scripts/install-agent-clis.mjs                 # every pinned CLI
 //   node scripts/install-agent-clis.mjs claude codex    # only these
 //
-// The pins are the versions /work/shared/agent-clis.md verified headless
-// against a loopback fake model server. All three ship their code inside npm
+// The pins are versions verified headless against a loopback fake model
+// server (test/e2e/model-server.ts). All three ship their code inside npm
 // packages (claude and codex a native binary in a platform package), so they
 // install from the npm registry alone. claude 2.1.330 declares
 // engines.node >=22 but runs on node 20 (verified), hence --engine-strict=false.

@@ -2,8 +2,8 @@
  * A scripted model server for the real-CLI end-to-end test: node:http on
  * 127.0.0.1 (random port) speaking the wire protocols the real coding-agent
  * CLIs use, so `claude` and `codex`, unmodified, run whole headless sessions
- * against it. Modelled on /work/shared/tools/mock-model-server.py, which is
- * what the real samples in test/fixtures/agents/ were recorded against.
+ * against it. It speaks as the server the real samples in
+ * test/fixtures/agents/ were recorded against did.
  *
  * - Anthropic Messages (Claude Code, ANTHROPIC_BASE_URL): POST /v1/messages
  *   (`?beta=true`), streaming SSE message_start, content_block_start /
