@@ -4,12 +4,15 @@
 // outside (a killed tmux pane sends SIGHUP), an uncaught error. Signals only
 // tear the UI down; the engine is another process and is never touched.
 
-export const ALT_SCREEN_ON = '\u001B[?1049h';
-export const ALT_SCREEN_OFF = '\u001B[?1049l';
-export const CURSOR_HIDE = '\u001B[?25l';
-export const CURSOR_SHOW = '\u001B[?25h';
+import ansiEscapes from 'ansi-escapes';
+
+export const ALT_SCREEN_ON = ansiEscapes.enterAlternativeScreen;
+export const ALT_SCREEN_OFF = ansiEscapes.exitAlternativeScreen;
+export const CURSOR_HIDE = ansiEscapes.cursorHide;
+export const CURSOR_SHOW = ansiEscapes.cursorShow;
+const CURSOR_HOME = '\u001B[H';
 /** Home the cursor and clear the (alternate) screen. */
-export const CLEAR_SCREEN = '\u001B[H\u001B[2J';
+export const CLEAR_SCREEN = CURSOR_HOME + ansiEscapes.eraseScreen;
 /** Attributes back to normal (a frame cut off mid-colour must not tint the shell). */
 export const RESET_ATTRIBUTES = '\u001B[0m';
 
@@ -89,27 +92,18 @@ export function enterFullScreen(options: FullScreenOptions = {}): TerminalSessio
 	};
 }
 
-// Ink's standard renderer draws a frame as "erase the previous N lines, then
-// write the new ones" (ansi-escapes eraseLines). Between the erase and the
-// write the screen is blank, and a terminal without synchronized output
-// (tmux 3.3 among them) can show that: every frame flickers. Ink 6.8's
-// `incrementalRendering` avoids the erase but misplaces the frame by one row
-// whenever the frame does not fill the terminal (checked in tmux: the first
-// line repeats and the last one falls off), and a frame that fills the
-// terminal makes Ink clear the whole screen on every render. So the frames
-// stay one line shorter than the terminal, the standard renderer is used, and
-// its output is rewritten on the way out: on the alternate screen a frame
-// always starts at the top left, so "erase N lines" becomes "cursor home", each
-// line ends with erase-to-end-of-line, and the frame ends with erase-below.
-// Every frame overwrites the last in place; nothing is ever blank.
+// Ink draws a frame as "erase the previous N lines, then write the new ones"
+// (ansi-escapes eraseLines), and a terminal without synchronized output (tmux
+// 3.3) shows the blank in between: every frame flickers. Ink's incremental
+// renderer misplaces frames that do not fill the terminal, so the standard
+// one's output is rewritten instead: on the alternate screen a frame starts
+// at the top left, each line erases its own end and the frame what is below.
 
-// eslint-disable-next-line no-control-regex -- escape sequences are what it matches
-const ERASE_LINES = /^(?:\u001B\[2K|\u001B\[1A|\u001B\[G)+/;
-// eslint-disable-next-line no-control-regex -- escape sequences are what it matches
+// The pieces of ansi-escapes' eraseLines, which Ink writes before a frame.
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const ERASE_LINES = new RegExp(`^(?:${[ansiEscapes.eraseLine, ansiEscapes.cursorUp(1), ansiEscapes.cursorLeft].map(escapeRegExp).join('|')})+`);
+// eslint-disable-next-line no-control-regex -- private mode set/reset (cursor, synchronized output) is what it matches
 const MODE_SWITCH = /^(?:\u001B\[\?\d+[hl])+$/;
-const ERASE_LINE_END = '\u001B[K';
-const ERASE_BELOW = '\u001B[J';
-const CURSOR_HOME = '\u001B[H';
 
 /**
  * One chunk Ink writes, as it goes to the terminal: mode switches (cursor,
@@ -122,7 +116,7 @@ export function overwriteFrame(chunk: string): string {
 	const frame = erased ? chunk.slice(erased[0].length) : chunk;
 	if (frame === '') return '';
 	const lines = frame.endsWith('\n') ? frame.slice(0, -1).split('\n') : frame.split('\n');
-	return CURSOR_HOME + lines.map(line => line + ERASE_LINE_END).join('\n') + '\n' + ERASE_BELOW;
+	return CURSOR_HOME + lines.map(line => line + ansiEscapes.eraseEndLine).join('\n') + '\n' + ansiEscapes.eraseDown;
 }
 
 /** `stdout` as Ink should see it on the alternate screen: the same stream, with frames drawn in place (see overwriteFrame). */
