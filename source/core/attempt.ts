@@ -13,14 +13,11 @@ import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
 import {gist, lastLines, runShell} from './shell.js';
-import {sha256} from '../lib/sha256.js';
 import {timerDelay} from '../lib/timer.js';
 import {checkBox} from './check-box.js';
 import {recordDone} from './record-done.js';
+import {verifyLive} from './verify-live.js';
 import {agentCannotStart, checkCannotStart} from './cannot-start.js';
-import {objectStoreProblem} from '../git/object-integrity.js';
-import {commonDir} from '../git/worktrees.js';
-import {setTimeout as sleep} from 'node:timers/promises';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
@@ -282,34 +279,4 @@ export async function runAttempt(
 		// Our own failure (git, disk) is still reported as this attempt's, with the cause.
 		return {kind: 'failed', stage: 'prepare', reason: `proofloop error: ${(error as Error).message}`, merged};
 	}
-}
-
-async function verifyLive(
-	ctx: EngineContext,
-	id: string,
-	attempt: number,
-	sha: string,
-	commands: string[],
-	env: Record<string, string>,
-	logFile: string,
-): Promise<{ok: true; digest: string; tries: number} | {ok: false; reason: string; tries: number}> {
-	const tries = ctx.config.verifyRetries + 1;
-	let lastReason = '';
-	for (let t = 1; t <= tries; t++) {
-		const outputs: string[] = [];
-		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
-			for (const command of commands) {
-				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`, box: checkBox(ctx.sandbox, checkout)});
-				outputs.push(`$ ${command}\n${result.output}`);
-				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
-			}
-			// What the verify commands ran must be what base holds (see object-integrity.ts).
-			return objectStoreProblem(await commonDir(ctx.repoRoot));
-		});
-		if (!failed) return {ok: true, digest: sha256(`${sha}\n${outputs.join('\n')}`), tries: t};
-		lastReason = failed;
-		if (ctx.stopping()) break;
-		if (t < tries) await sleep(ctx.config.verifyRetryDelaySeconds * 1000);
-	}
-	return {ok: false, reason: lastReason, tries};
 }
