@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(root, 'dist', 'cli.js');
 const FAKE_AGENT = path.join(root, 'test', 'fixtures', 'agents', 'fake-agent.mjs');
 const {readEventLog} = await import(path.join(root, 'dist', 'source', 'core', 'event-log.js'));
-const {findRunProcesses} = await import(path.join(root, 'dist', 'source', 'core', 'orphans.js'));
+const {findRunProcesses} = await import(path.join(root, 'dist', 'source', 'process', 'orphans.js'));
 const {listRuns} = await import(path.join(root, 'dist', 'source', 'core', 'run-dir.js'));
 
 const args = process.argv.slice(2);

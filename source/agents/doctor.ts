@@ -11,7 +11,7 @@ import {execa} from 'execa';
 import type {AgentConfig} from './config.js';
 import {cliNamed, type CliType} from './registry.js';
 import {probeBwrap} from './sandbox.js';
-import {describeContainment, ESCAPE_WARNING, probeContainment} from './containment.js';
+import {describeContainment, ESCAPE_WARNING, probeContainment} from '../process/containment.js';
 import {findOnPath} from '../lib/which.js';
 
 export type DoctorCheck = {

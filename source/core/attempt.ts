@@ -7,7 +7,7 @@ import {agentEnv, budgetOf, runEnv, type EngineContext} from './context.js';
 import type {Stage} from './events.js';
 import {guardAttempt} from './finish-line-guard.js';
 import {pinnedTicket} from './ticket-pins.js';
-import {reapRunProcesses} from './orphans.js';
+import {reapRunProcesses} from '../process/orphans.js';
 import {naming, stopIfDiskFull} from './disk-full.js';
 import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';

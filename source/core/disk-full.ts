@@ -1,4 +1,4 @@
-import {reapRunProcesses} from './orphans.js';
+import {reapRunProcesses} from '../process/orphans.js';
 
 /**
  * A full disk (or a used-up quota, or a `ulimit -f`) is the machine's problem,

@@ -12,7 +12,7 @@ import {tryHeal} from './heal-round.js';
 import {HumanControls} from './human-controls.js';
 import {OracleJudge, type Judge} from './live-judge.js';
 import type {OracleVerdict} from './oracle.js';
-import {reapRunProcesses} from './orphans.js';
+import {reapRunProcesses} from '../process/orphans.js';
 import {checkTheLedger, watchTheLedger} from './record-done.js';
 import {recover} from './recovery.js';
 import {RunBudgets} from './run-budget.js';

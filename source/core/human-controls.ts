@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {ControlRequest} from './control.js';
 import type {EngineCore} from './engine-state.js';
-import {reapRunProcesses} from './orphans.js';
+import {reapRunProcesses} from '../process/orphans.js';
 import {backToTodo, refusal, verbMessage, type HumanTicketVerb} from './retry-reset.js';
 
 /**

@@ -8,7 +8,7 @@
 import {execFile} from 'node:child_process';
 import {readFileSync, readlinkSync} from 'node:fs';
 import type net from 'node:net';
-import {runCgroupName} from '../agents/containment.js';
+import {runCgroupName} from '../process/containment.js';
 
 export type PeerVerdict = {ok: true} | {ok: false; detail: string; message: string; ticket?: string; attempt?: number};
 

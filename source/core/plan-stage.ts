@@ -11,7 +11,7 @@ import {runAgent} from '../agents/runner.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {withAgentSlot} from './agent-slots.js';
 import {stopIfDiskFull} from './disk-full.js';
-import {reapRunProcesses} from './orphans.js';
+import {reapRunProcesses} from '../process/orphans.js';
 import {agentEnv, budgetOf, type EngineContext} from './context.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {askReviewer} from './review.js';

@@ -1,7 +1,7 @@
 import type {EngineCore} from './engine-state.js';
 import type {EngineEvent} from './events.js';
 import {reconcileFilings} from './filing-reconcile.js';
-import {reapRunProcesses} from './orphans.js';
+import {reapRunProcesses} from '../process/orphans.js';
 import {recordDone} from './record-done.js';
 
 /** Reconcile a resumed run with what survived the crash, before any dispatch. */

@@ -28,7 +28,7 @@ import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, ty
 import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
 import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
-import {startRunContainment} from './run-containment.js';
+import {startRunContainment} from '../process/run-containment.js';
 import {diskFullCause, DiskFullError, stopUnwritable, type RunUnwritableError} from './disk-full.js';
 
 import {InputError} from './input-error.js';

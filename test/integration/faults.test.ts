@@ -5,7 +5,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
 import type {EngineEvent} from '../../source/core/events.js';
-import {findRunProcesses} from '../../source/core/orphans.js';
+import {findRunProcesses} from '../../source/process/orphans.js';
 import {listRuns} from '../../source/core/run-dir.js';
 import {CLI, makeRepo, runEvents} from '../helpers/repo.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {execa} from 'execa';
 import {afterEach, describe, expect, it} from 'vitest';
-import {probeContainment, type ContainmentKind} from '../../source/agents/containment.js';
+import {probeContainment, type ContainmentKind} from '../../source/process/containment.js';
 import {probeBwrap} from '../../source/agents/sandbox.js';
 import {readEventLog} from '../../source/core/event-log.js';
 import type {EngineEvent} from '../../source/core/events.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {execa} from 'execa';
 import {listRuns} from '../../source/core/run-dir.js';
-import {findRunProcesses} from '../../source/core/orphans.js';
+import {findRunProcesses} from '../../source/process/orphans.js';
 import {CLI, makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));

@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {execa} from 'execa';
-import {findRunProcesses} from '../../source/core/orphans.js';
+import {findRunProcesses} from '../../source/process/orphans.js';
 import {listRuns} from '../../source/core/run-dir.js';
 import {CLI, makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 

@@ -5,7 +5,7 @@ import {createHash, randomBytes} from 'node:crypto';
 import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
-import {findRunProcesses, reapRunProcesses} from '../../source/core/orphans.js';
+import {findRunProcesses, reapRunProcesses} from '../../source/process/orphans.js';
 import {listRuns} from '../../source/core/run-dir.js';
 import {tripwireCacheDir} from '../../source/core/tripwire-cache.js';
 import {CLI, makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';

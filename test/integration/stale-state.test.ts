@@ -6,7 +6,7 @@ import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
 import {readEventLog} from '../../source/core/event-log.js';
-import {findRunProcesses} from '../../source/core/orphans.js';
+import {findRunProcesses} from '../../source/process/orphans.js';
 import {listRuns} from '../../source/core/run-dir.js';
 import {CLI, makeRepo, runCli, runEvents, ticketText} from '../helpers/repo.js';
 

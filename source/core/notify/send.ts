@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {killProcessGroup} from '../../agents/process-group.js';
+import {killProcessGroup} from '../../process/process-group.js';
 import type {Notification} from './notification.js';
 import {findOnPath} from '../../lib/which.js';
 

@@ -5,7 +5,8 @@ import {describe, expect, it} from 'vitest';
 import type {AgentEvent} from '../../../source/agents/adapter.js';
 import {ClaudeStreamParser} from '../../../source/agents/claude-stream.js';
 import {CommandAdapter} from '../../../source/agents/command.js';
-import {killProcessGroup, processGroupAlive, runAgent} from '../../../source/agents/runner.js';
+import {runAgent} from '../../../source/agents/runner.js';
+import {killProcessGroup, processGroupAlive} from '../../../source/process/process-group.js';
 import {TextStreamParser} from '../../../source/agents/text-stream.js';
 import {alive, attemptInput, baseEnv, eventually, fixedAdapter, fixture, sampleLines, tempDir} from './helpers.js';
 

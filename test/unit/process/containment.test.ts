@@ -8,8 +8,8 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, utimesSync,
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {afterEach, describe, expect, it} from 'vitest';
-import {contain, containRun, killContained, probeContainment} from '../../../source/agents/containment.js';
-import {tempDir} from './helpers.js';
+import {contain, containRun, killContained, probeContainment} from '../../../source/process/containment.js';
+import {tempDir} from '../agents/helpers.js';
 import {commandLine, tagged} from '../../helpers/processes.js';
 
 const tags: string[] = [];

@@ -1,5 +1,5 @@
 import {readdirSync, readFileSync} from 'node:fs';
-import {killContained} from '../agents/containment.js';
+import {killContained} from './containment.js';
 
 /**
  * Processes that carry this run's id in their environment. Every agent, check

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {containRun, describeContainment, ESCAPE_WARNING, probeContainment} from '../agents/containment.js';
+import {containRun, describeContainment, ESCAPE_WARNING, probeContainment} from './containment.js';
 
 /**
  * Decide once, at engine start, how this run's processes are contained
