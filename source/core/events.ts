@@ -20,7 +20,8 @@ export const TicketSummary = z.object({
 });
 export type TicketSummary = z.infer<typeof TicketSummary>;
 
-export const interventionKinds = ['pause', 'resume', 'gate', 'ungate', 'stop', 'restart', 'retry', 'reset'] as const;
+// `edit`: a person changed a ticket file by hand during the run (hand-edits.ts).
+export const interventionKinds = ['pause', 'resume', 'gate', 'ungate', 'stop', 'restart', 'retry', 'reset', 'edit'] as const;
 export const InterventionKind = z.enum(interventionKinds);
 export type InterventionKind = z.infer<typeof InterventionKind>;
 

@@ -33,7 +33,7 @@ export type Ledger = {
 	tickets: ReadonlyMap<string, TicketAttempts>;
 	/** Tokens and cost every agent of the run reported (the cost budget reads this). */
 	usage: Usage;
-	/** What a person did to the work (gate, ungate, retry, reset): see isIntervention. */
+	/** What a person did to the work (gate, ungate, retry, reset, a hand edit of a ticket): see isIntervention. */
 	interventions: number;
 	/** How a person steered the run (pause, resume, stop, restart). */
 	controls: number;
@@ -44,7 +44,7 @@ export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interven
 
 // An intervention changes the work (who does a ticket, its budget, its branch);
 // pausing, resuming, stopping or restarting the run only steers it: a control.
-const workKinds: ReadonlySet<InterventionKind> = new Set(['gate', 'ungate', 'retry', 'reset']);
+const workKinds: ReadonlySet<InterventionKind> = new Set(['gate', 'ungate', 'retry', 'reset', 'edit']);
 
 /** Whether a logged human act counts as an intervention (else it is a control). */
 export function isIntervention(kind: InterventionKind): boolean {

@@ -33,7 +33,7 @@ export type RunReport = {
 	endedAt: string;
 	makespanSeconds: number;
 	oracle: {exit: number; verdict: string; summary: string} | undefined;
-	/** What a person did to the work (gate, ungate, retry, reset), as ledger.ts counts it. */
+	/** What a person did to the work (gate, ungate, retry, reset, a hand edit of a ticket), as ledger.ts counts it. */
 	interventions: number;
 	interventionsByKind: Record<string, number>;
 	/** Each intervention: who, when, what and why. */

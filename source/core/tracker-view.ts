@@ -4,6 +4,7 @@ import type {Ticket, TicketUpdate} from '../tracker/ticket.js';
 import type {RunDeps} from './context.js';
 import type {EngineEvent} from './events.js';
 import {missingTickets} from './run-watch.js';
+import {HandEdits} from './hand-edits.js';
 
 /**
  * The engine's snapshot of the tracker. A ticket a human is mid-way editing
@@ -17,6 +18,8 @@ export class TrackerView {
 	/** Each batch ticket's status when this engine first read it (what a foreign write is measured against). */
 	readonly #initialStatus = new Map<string, string>();
 	#watcher: FSWatcher | undefined;
+	/** A person's edits of ticket files during the run: interventions (hand-edits.ts). */
+	readonly #handEdits = new HandEdits();
 
 	constructor(
 		private readonly ctx: Pick<RunDeps, 'tracker' | 'manifest' | 'config' | 'log' | 'repoRoot' | 'tickets'>,
@@ -58,6 +61,9 @@ export class TrackerView {
 		if (this.problem) this.ctx.log.append({type: 'warning', message: 'the tracker reads cleanly again'});
 		this.problem = undefined;
 		this.replace(loaded);
+		for (const edit of this.#handEdits.observe(this.batch(), writesBefore, this.ctx.tickets.writes)) {
+			this.ctx.log.append({type: 'intervention', kind: 'edit', by: 'hand edit', ticket: edit.ticket, reason: `${edit.fields.join(', ')} changed in the ticket file`});
+		}
 		for (const ticket of this.batch()) if (!this.#initialStatus.has(ticket.id)) this.#initialStatus.set(ticket.id, ticket.status);
 		await this.revertForeignWrites(writesBefore);
 	}
