@@ -401,12 +401,12 @@ function parseArgs(argv) {
 	return {repo: values.repo, manifest: values.manifest, batch: values.batch};
 }
 
-function readJson(path, label) {
+function readJson(path, label, fix = 'check the path') {
 	let text;
 	try {
 		text = readFileSync(path, 'utf8');
 	} catch (error) {
-		cannot(`cannot read ${label}: ${error.code ?? error.message}`);
+		cannot(`cannot read ${label}: ${error.code ?? error.message} (fix: ${fix})`);
 	}
 	try {
 		const value = JSON.parse(text);
@@ -422,7 +422,7 @@ const nonEmptyString = (value) => typeof value === 'string' && value.trim() !== 
 
 function judge(opts, seen) {
 	const root = resolve(opts.repo);
-	const config = readJson(join(root, '.proofloop', 'config.json'), '.proofloop/config.json');
+	const config = readJson(join(root, '.proofloop', 'config.json'), '.proofloop/config.json', 'run `proofloop init` in the repository, or pass --repo its root');
 	const trackerDir = config.tracker?.dir ?? '.proofloop/tickets';
 	if (!nonEmptyString(trackerDir)) cannot('tracker.dir in .proofloop/config.json is not a string');
 
@@ -453,7 +453,7 @@ function judge(opts, seen) {
 	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`]).status !== 0) {
 		// The ref may exist and name a forged or non-commit object: say which.
 		if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}`]).status === 0) checked(readObjects(root, [`refs/heads/${base}`])[0], 'commit', `the tip of ${base}`, format);
-		cannot(`base branch '${base}' does not exist (no refs/heads/${base})`);
+		cannot(`base branch '${base}' does not exist (no refs/heads/${base}; fix: create it, or set "base" in .proofloop/config.json)`);
 	}
 
 	// Evidence is read only when some ticket claims done, in a fixed number of
@@ -486,7 +486,7 @@ function loadTickets(root, trackerDir) {
 	try {
 		names = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
 	} catch (error) {
-		cannot(`no ticket directory at ${trackerDir} (${error.code ?? error.message})`);
+		cannot(`no ticket directory at ${trackerDir} (${error.code ?? error.message}; fix: run \`proofloop init\`, or set tracker.dir in .proofloop/config.json)`);
 	}
 	const tickets = [];
 	const files = new Map();
