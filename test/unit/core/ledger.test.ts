@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest';
+import type {AttemptOutcome} from '../../../source/core/attempt.js';
 import {Engine} from '../../../source/core/engine.js';
+import {fakeRun} from '../../helpers/engine-fakes.js';
 import type {EngineEvent, NewEvent} from '../../../source/core/events.js';
 import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, limitedUntil, openAttempts, previousReasons, reviewRounds} from '../../../source/core/ledger.js';
 import {buildReport, renderReportMarkdown} from '../../../source/core/report.js';
@@ -122,6 +124,45 @@ describe('the ledger', () => {
 		expect(groupTickets(tui, 3, Date.parse('3000-01-01T00:00:00Z')).find(t => t.id === 'T-3')?.group).toBe('ready');
 		const waiting = groupTickets(tui, 3).find(t => t.id === 'T-3');
 		expect(waiting && ticketNote(waiting, tui, 3)).toBe('waits for a usage limit to lift (00:00 UTC)');
+	});
+
+	it("the real engine's own log (run over fakes): interrupted, parked and limited attempts are free, every run of an agent is paid, and the engine, the report and the TUI agree", async () => {
+		const {engine, attempts, log, tracker, clock} = fakeRun({tickets: [{id: 'A'}, {id: 'B'}], config: {concurrency: 1, attempts: 2}});
+		// What an attempt logs of its agent's spending before it settles.
+		const spend = (ticket: string, attempt: number, costUsd: number) =>
+			log.append({type: 'agent.exited', ticket, attempt, ok: true, reason: 'exit 0', durationMs: 1, usage: spent(costUsd)});
+		const drained = engine.drain();
+		const outcomes: Array<[string, number, AttemptOutcome]> = [
+			['A', 0.5, {kind: 'interrupted', reason: 'stopped'}],
+			['A', 1, {kind: 'parked', reason: 'filed a blocker'}],
+			['A', 0.125, {kind: 'limited', until: clock.now - 1000, reason: 'rate limit'}],
+			['A', 2, {kind: 'failed', stage: 'checks', reason: 'exit 1', merged: false}],
+			['A', 0.25, {kind: 'done'}],
+			['B', 0.0625, {kind: 'done'}],
+		];
+		for (const [i, [ticket, cost, outcome]] of outcomes.entries()) {
+			await attempts.startedCount(i + 1);
+			const {attempt} = attempts.started[i]!;
+			spend(ticket, attempt, cost);
+			await attempts.settle(ticket, outcome);
+		}
+		await drained;
+		// The batch as clients draw it (run() publishes it at start; drain() alone does not).
+		engine.publishTickets();
+		// The free attempts all ran as attempt 1; the failure was charged, so the last try was attempt 2.
+		expect(attempts.started.map(s => `${s.ticket}${s.attempt}`)).toEqual(['A1', 'A1', 'A1', 'A1', 'A2', 'B1']);
+		const events = engine.events;
+		const report = buildReport({...manifest, ticket_ids: ['A', 'B']}, events, [...tracker.tickets.values()]);
+		const tui = tuiOver(events);
+		for (const [id, used, cost] of [['A', 2, 3.875], ['B', 1, 0.0625]] as const) {
+			expect(engine.ledger.used(id), `engine ${id}`).toBe(used);
+			expect(report.tickets.find(t => t.id === id)?.attempts, `report ${id}`).toBe(used);
+			expect(tui.tickets.get(id)?.attempts, `TUI ${id}`).toBe(used);
+			expect(report.tickets.find(t => t.id === id)?.costUsd, `report cost ${id}`).toBe(cost);
+		}
+		expect(engine.ledger.spentUsd()).toBe(3.9375);
+		expect(report.costUsd).toBe(3.9375);
+		expect(tui.usage.costUsd).toBe(3.9375);
 	});
 
 	it('open attempts, review rounds and what earlier attempts left are read from the same log', () => {
