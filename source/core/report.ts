@@ -144,9 +144,11 @@ function sandboxOf(manifest: Manifest, events: EngineEvent[]): RunReport['sandbo
 }
 
 export function renderReportMarkdown(report: RunReport): string {
+	// Agents that report no cost (the demo, some CLIs) spent an unknown amount, not $0.00: n/a, as the TUI and the HTML page say.
+	const usd = (n: number): string => (report.costUsd > 0 ? `$${n.toFixed(2)}` : 'n/a');
 	const rows = report.tickets.map(
 		t =>
-			`| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | $${t.costUsd.toFixed(2)} | ${t.mergeCommit?.slice(0, 7) ?? ''} | ${t.discoveredFrom ? `filed by ${t.discoveredFrom}'s worker` : ''} |`,
+			`| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | ${usd(t.costUsd)} | ${t.mergeCommit?.slice(0, 7) ?? ''} | ${t.discoveredFrom ? `filed by ${t.discoveredFrom}'s worker` : ''} |`,
 	);
 	const kinds = (counts: Record<string, number>): string => {
 		const list = Object.entries(counts).map(([kind, n]) => `${kind} ${n}`);
@@ -168,7 +170,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		...(report.containment ? [`- containment: ${report.containment}`] : []),
 		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
-		`- cost: $${report.costUsd.toFixed(2)}`,
+		`- cost: ${usd(report.costUsd)}`,
 		'',
 		'| ticket | title | status | attempts | time | cost | merge | discovered |',
 		'| --- | --- | --- | --- | --- | --- | --- | --- |',
