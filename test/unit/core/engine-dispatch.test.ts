@@ -49,6 +49,30 @@ describe('the engine dispatches and settles', () => {
 		expect(tracker.status('A')).toBe('done');
 	});
 
+	it('a usage limit holds the ticket until the clock passes it, without spending an attempt', async () => {
+		const {engine, attempts, tracker, clock} = fakeRun({tickets: [{id: 'A'}], config: {attempts: 1}});
+		const drained = engine.drain();
+		await attempts.startedCount(1);
+		let read = tracker.nextRead();
+		await attempts.settle('A', {kind: 'limited', until: clock.now + 3_600_000, reason: 'rate limit'});
+		await read;
+		// Woken early (anything may wake the loop): the limit still holds.
+		read = tracker.nextRead();
+		engine.wake();
+		await read;
+		expect(attempts.running()).toEqual([]);
+		clock.now += 3_600_001;
+		engine.wake();
+		await attempts.startedCount(2);
+		expect(attempts.started[1]).toMatchObject({ticket: 'A', attempt: 1});
+		await attempts.settle('A', {kind: 'done'});
+		expect(tracker.status('A')).toBe('done');
+		// The limit's timer (real time) still waits: stop, as the run's end would.
+		engine.requestStop();
+		await drained;
+		await engine.wind();
+	});
+
 	it('a lock serializes two tickets that hold it, with slots to spare', async () => {
 		const {engine, attempts, tracker} = fakeRun({tickets: [{id: 'A', locks: ['db']}, {id: 'B', locks: ['db']}, {id: 'C'}], config: {concurrency: 3, locks: ['db']}});
 		const drained = engine.drain();
