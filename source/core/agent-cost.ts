@@ -14,14 +14,19 @@ export const emptyCostFold: CostFold = {agentOf: new Map(), byAgent: new Map()};
 
 export function costStep(fold: CostFold, e: EngineEvent): CostFold {
 	if (e.type === 'attempt.started') return {...fold, agentOf: new Map(fold.agentOf).set(e.ticket, e.agent)};
+	// Reviews and plan rounds are paid too: the totals add up to the ledger's (ledger.ts), what the report and the cost budget read.
+	if ((e.type === 'review.result' || e.type === 'plan.result') && e.usage) return add(fold, e.type === 'review.result' ? 'reviewer' : 'planner + reviewer', e.usage);
 	if (e.type !== 'agent.exited') return fold;
-	const agent = fold.agentOf.get(e.ticket) ?? 'agent';
+	return add(fold, fold.agentOf.get(e.ticket) ?? 'agent', e.usage);
+}
+
+function add(fold: CostFold, agent: string, usage: {inputTokens: number; outputTokens: number; costUsd: number}): CostFold {
 	const was = fold.byAgent.get(agent) ?? {agent, costUsd: 0, tokens: 0, reported: false};
 	const cost: AgentCost = {
 		agent,
-		costUsd: was.costUsd + e.usage.costUsd,
-		tokens: was.tokens + e.usage.inputTokens + e.usage.outputTokens,
-		reported: was.reported || e.usage.costUsd > 0,
+		costUsd: was.costUsd + usage.costUsd,
+		tokens: was.tokens + usage.inputTokens + usage.outputTokens,
+		reported: was.reported || usage.costUsd > 0,
 	};
 	return {...fold, byAgent: new Map(fold.byAgent).set(agent, cost)};
 }
