@@ -186,8 +186,12 @@ describe('setFrontMatterFields round-trips through parseFrontMatter', () => {
 	});
 
 	it('writes plain text plainly and quotes only when needed', () => {
-		const next = setFrontMatterFields('---\nid: T-1\n---\n', {a: 'plain words', b: '42', c: ['T-1', 'b c', 'x,y'], d: 3, e: false, f: null});
-		expect(next).toBe('---\nid: T-1\na: plain words\nb: "42"\nc: [T-1, b c, "x,y"]\nd: 3\ne: false\nf: null\n---\n');
+		const next = setFrontMatterFields('---\nid: T-1\n---\n', {a: 'plain words', b: '42', c: ['T-1', 'b c', 'x,y'], d: 3, e: false});
+		expect(next).toBe('---\nid: T-1\na: plain words\nb: "42"\nc: [T-1, b c, "x,y"]\nd: 3\ne: false\n---\n');
+	});
+
+	it('a null value removes the key (a cleared field, as the event log records it)', () => {
+		expect(setFrontMatterFields('---\nid: T-1\ngate: by me\nf: 1\n---\n', {gate: null})).toBe('---\nid: T-1\nf: 1\n---\n');
 	});
 
 	it('keeps CRLF line endings', () => {
