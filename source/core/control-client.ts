@@ -8,6 +8,7 @@ import {readKey} from './channel-dir.js';
 import type {EngineEvent} from './events.js';
 import {runDir} from './run-dir.js';
 import {isStale, readLock} from './run-lock.js';
+import {parseJsonWith} from './json-schema-parse.js';
 
 export const ControlAddress = z.object({socket: z.string(), pid: z.number(), runId: z.string()});
 export type ControlAddress = z.infer<typeof ControlAddress>;
@@ -163,14 +164,8 @@ export class ControlClient implements Control {
 			const line = this.buffer.slice(0, newline);
 			this.buffer = this.buffer.slice(newline + 1);
 			if (!line.trim()) continue;
-			let raw: unknown;
-			try {
-				raw = JSON.parse(line);
-			} catch {
-				continue;
-			}
-			const parsed = ControlReply.safeParse(raw);
-			if (!parsed.success) continue;
+			const parsed = parseJsonWith(ControlReply, line);
+			if (!parsed?.success) continue;
 			const reply = parsed.data;
 			if (reply.type === 'event') {
 				for (const listener of this.eventListeners) listener(reply.event);

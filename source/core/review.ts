@@ -9,6 +9,7 @@ import {agentEnv, budgetOf, type EngineContext} from './context.js';
 import {withAgentSlot} from './agent-slots.js';
 import {stopIfDiskFull} from './disk-full.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
+import {parseJsonWith} from './json-schema-parse.js';
 
 // The second model's verdict: validated, never guessed at.
 export const ReviewVerdict = z.discriminatedUnion('verdict', [
@@ -41,13 +42,8 @@ export function extractLastJson<T>(text: string, schema: z.ZodType<T>): {ok: tru
 	}
 	let lastProblem = 'the answer holds no JSON object';
 	for (const candidate of candidates.reverse()) {
-		let raw: unknown;
-		try {
-			raw = JSON.parse(candidate);
-		} catch {
-			continue;
-		}
-		const parsed = schema.safeParse(raw);
+		const parsed = parseJsonWith(schema, candidate);
+		if (!parsed) continue;
 		if (parsed.success) return {ok: true, value: parsed.data};
 		lastProblem = `its JSON is not a verdict: ${parsed.error.issues[0]?.message ?? 'wrong shape'}`;
 	}
