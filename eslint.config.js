@@ -26,4 +26,21 @@ export default tseslint.config(
 			'@typescript-eslint/require-await': 'off',
 		},
 	},
+	// The layering of ARCHITECTURE.md: the engine and below never draw, and the oracle stands alone.
+	{
+		files: ['source/{core,agents,process,git,tracker,lib}/**/*.ts'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{patterns: [{group: ['react', 'react/*', 'ink', 'ink-*', '**/ui/*', '**/commands/*'], message: 'the engine and what it uses import no React, Ink, ui/ or commands/ (ARCHITECTURE.md)'}]},
+			],
+		},
+	},
+	{
+		files: ['oracle/**/*.mjs'],
+		ignores: ['oracle/**/*.test.mjs'],
+		rules: {
+			'no-restricted-imports': ['error', {patterns: [{regex: '^(?!node:)', message: 'the oracle imports only Node built-ins, as node:<name> (ARCHITECTURE.md)'}]}],
+		},
+	},
 );
