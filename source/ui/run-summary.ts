@@ -57,6 +57,8 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 		},
 		{text: `run ${state.runId} · batch '${state.batch}' · ${formatDuration(report.makespanSeconds * 1000)} · ${formatCost(costs)}`, tone: 'muted'},
 		...(state.oracle?.holding ?? []).map((h): SummaryLine => ({text: `  held back by ${h.id} (${h.status}): ${cleanLine(h.reason, 200)}`, tone: 'warn'})),
+		// Why dispatch stopped with tickets left (maxRunMinutes, costBudgetUsd): without it, "todo" tickets on a stuck run explain nothing.
+		...events.flatMap((e): SummaryLine[] => (e.type === 'warning' && e.budget ? [{text: `  ${cleanLine(e.message, 200)}`, tone: 'warn'}] : [])),
 		{text: ''},
 		{text: `${pad('ticket', 10)} ${pad('status', 12)} ${pad('attempts', 8)} ${pad('time', 7)} ${pad('cost', 7)} title`, bold: true},
 	];
