@@ -60,7 +60,8 @@ describe('self-heal: the harness may change, the verifier never', () => {
 		expect(report.healList).toEqual([expect.objectContaining({outcome: 'external-wall', reason: expect.stringMatching(/metrics.writer role/)})]);
 	});
 
-	it('the cap holds: a healer that keeps claiming a gap without effect is stopped after selfHeal.max heals', async () => {
+	// Each heal runs the tripwire fresh (about 10 s quiet, 30 s on a loaded 2-core machine).
+	it('the cap holds: a healer that keeps claiming a gap without effect is stopped after selfHeal.max heals', {timeout: 240_000}, async () => {
 		const {root, env} = stuckRepo();
 		const result = await runCli(root, ['run', '--headless'], env('noop-gap'));
 		expect(result.exitCode).toBe(1);
@@ -108,7 +109,7 @@ describe('stop detection: the same harness error repeating across attempts', () 
 		expect(['A', 'B', 'C', 'D'].map(status)).toEqual(['failed', 'todo', 'todo', 'todo']);
 	});
 
-	it('heals early: the healer raises the timeout after the repeat, and every ticket then passes on its first attempt budget', async () => {
+	it('heals early: the healer raises the timeout after the repeat, and every ticket then passes on its first attempt budget', {timeout: 240_000}, async () => {
 		const {root, plan} = repeatingRepo({max: 1, repeatLimit: 2, healer});
 		const healPlan = `${plan}.heal.json`;
 		writeFileSync(healPlan, JSON.stringify({mode: 'raise-timeout'}));
