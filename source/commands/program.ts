@@ -27,8 +27,9 @@ export async function buildProgram(version: string, argv: string[] = []): Promis
 	const program = new Command('proofloop')
 		.version(version)
 		.description(
-			'Run a batch of tickets unattended through headless coding agents. Each attempt is a fresh agent in its\n' +
-				'own git worktree; finished work goes through checks, a guard, a serialized merge and live verification;\n' +
+			// One paragraph: commander wraps it to the terminal (hard newlines left ragged lines in --help).
+			'Run a batch of tickets unattended through headless coding agents. Each attempt is a fresh agent in its ' +
+				'own git worktree; finished work goes through checks, a guard, a serialized merge and live verification; ' +
 				'the run ends only when the frozen done-oracle (a separate program) says every ticket is done.',
 		)
 		.showHelpAfterError('(run `proofloop --help` for the commands)')
