@@ -14,7 +14,7 @@ function workerContext(): {socket: string; ticket: string} {
 	const socket = process.env.PROOFLOOP_CONTROL;
 	const ticket = process.env.PROOFLOOP_TICKET;
 	if (!socket || !ticket) {
-		throw new InputError('`proofloop ticket` is for a worker inside a run: PROOFLOOP_CONTROL and PROOFLOOP_TICKET are not set\n  fix: a human files tickets by writing them in .proofloop/tickets/');
+		throw new InputError('`proofloop ticket` is for a worker inside a run: PROOFLOOP_CONTROL and PROOFLOOP_TICKET are not set\n  fix: a person scaffolds a ticket with `proofloop ticket new` (or writes it in .proofloop/tickets/)');
 	}
 	return {socket, ticket};
 }
