@@ -111,12 +111,18 @@ function formatStatus(status: Status): string {
 	const counts = Object.entries(status.counts)
 		.map(([group, n]) => `${n} ${group}`)
 		.join(', ');
+	const unsandboxed = status.sandbox === 'none';
+	const flags = [status.paused && ', PAUSED', status.stopping && ', STOPPING', unsandboxed && ', UNSANDBOXED'].filter(Boolean).join('');
+	const oracle = status.oracle
+		? `exit ${status.oracle.exit} (${status.oracle.verdict})${unsandboxed ? ' — UNSANDBOXED run' : ''}: ${status.oracle.summary}`
+		: 'not asked yet';
+	const sandbox = unsandboxed ? 'UNSANDBOXED: agents run with the full access of this user' : status.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : 'unknown';
 	return [
-		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${status.paused ? ', PAUSED' : ''}${status.stopping ? ', STOPPING' : ''}${status.sandbox === 'none' ? ', UNSANDBOXED' : ''}`,
+		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${flags}`,
 		`tickets: ${counts || 'none'}`,
 		...status.running.map(r => `  running ${r.ticket}  attempt ${r.attempt}${r.maxAttempts ? `/${r.maxAttempts}` : ''}, ${r.stage}`),
-		`oracle: ${status.oracle ? `exit ${status.oracle.exit} (${status.oracle.verdict})${status.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ${status.oracle.summary}` : 'not asked yet'}`,
-		`sandbox: ${status.sandbox === 'none' ? 'UNSANDBOXED: agents run with the full access of this user' : status.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : 'unknown'}`,
+		`oracle: ${oracle}`,
+		`sandbox: ${sandbox}`,
 		`interventions: ${status.interventions}`,
 		...(status.tampers ? [`tamper attempts refused: ${status.tampers} (proofloop report lists them)`] : []),
 		...(status.checkoutsKept ?? []).map(k => `WARNING: ${k.notice}`),

@@ -35,7 +35,10 @@ export type PreflightInput = {
 
 /** Words sh runs itself: nothing to find on PATH. */
 const BUILTINS = new Set(
-	': . [ alias bg break cd command continue echo eval exec exit export false fg getopts hash jobs kill local printf pwd read readonly return set shift source test times trap true type ulimit umask unalias unset wait'.split(' '),
+	[
+		...': . [ alias bg break cd command continue echo eval exec exit export false fg getopts hash jobs kill local'.split(' '),
+		...'printf pwd read readonly return set shift source test times trap true type ulimit umask unalias unset wait'.split(' '),
+	],
 );
 /** Programs whose first argument is the script they run. */
 const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'sh', 'bash', 'zsh', 'ruby', 'perl', 'tsx', 'ts-node']);

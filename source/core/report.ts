@@ -155,6 +155,12 @@ export function renderReportMarkdown(report: RunReport): string {
 		return list.length > 0 ? ` (${list.join(', ')})` : '';
 	};
 	const failures = report.tickets.flatMap(t => t.failures.map(f => `- ${t.id}: ${f}`));
+	const sandboxLine: Record<RunReport['sandbox'], string> = {
+		bwrap: 'bwrap (every agent boxed)',
+		mixed: 'MIXED: some engine starts ran agents unsandboxed',
+		unsandboxed: 'UNSANDBOXED: agents ran with the full filesystem access of the user',
+	};
+	const tamperedTickets = [...new Set(report.tampers.map(t => t.ticket ?? 'no key'))].join(', ');
 	return [
 		`# proofloop run ${report.runId}`,
 		'',
@@ -165,8 +171,8 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- interventions (a person's work on tickets): ${report.interventions}${kinds(report.interventionsByKind)}`,
 		`- controls (pause, resume, stop, restart): ${report.controls}${kinds(report.controlsByKind)}`,
 		`- heals: ${report.heals}`,
-		`- sandbox: ${report.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : report.sandbox === 'mixed' ? 'MIXED: some engine starts ran agents unsandboxed' : 'UNSANDBOXED: agents ran with the full filesystem access of the user'}`,
-		`- tamper attempts refused: ${report.tampers.length === 0 ? 'none' : `${report.tampers.length} (${[...new Set(report.tampers.map(t => t.ticket ?? 'no key'))].join(', ')}): see below`}`,
+		`- sandbox: ${sandboxLine[report.sandbox]}`,
+		`- tamper attempts refused: ${report.tampers.length === 0 ? 'none' : `${report.tampers.length} (${tamperedTickets}): see below`}`,
 		...(report.containment ? [`- containment: ${report.containment}`] : []),
 		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,

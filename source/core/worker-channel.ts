@@ -36,12 +36,14 @@ export async function openWorkerChannel(opts: {channels: ChannelDir; ticket: str
 				const id = parsed.id ? {id: parsed.id} : {};
 				if (parsed.type !== undefined && !WORKER_TYPES.has(parsed.type)) {
 					const human = HUMAN_TYPES.has(parsed.type);
+					const what = human ? `\`${parsed.type}\` is a human's verb, served only on the human channel` : `\`${parsed.type}\` is no verb`;
+					const logged = READS.has(parsed.type) ? '' : ' Logged as a tamper attempt.';
 					// Reading the run (status, the event stream) changes nothing: refused, not a tamper attempt.
 					if (!READS.has(parsed.type)) tamper.refused({channel: 'worker', ticket, attempt, verb: parsed.type, detail: human ? `a human verb on ${ticket}'s worker channel` : `an unknown verb on ${ticket}'s worker channel`});
 					server.send(socket, {
 						type: 'error',
 						...id,
-						message: `refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ${human ? `\`${parsed.type}\` is a human's verb, served only on the human channel` : `\`${parsed.type}\` is no verb`}.${READS.has(parsed.type) ? '' : ' Logged as a tamper attempt.'}`,
+						message: `refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ${what}.${logged}`,
 					});
 					return;
 				}

@@ -86,7 +86,8 @@ export function serializeValue(key: string, value: unknown): string {
 	if (Array.isArray(value)) return `[${value.map((item) => scalarText(key, item, true)).join(', ')}]`;
 	if (isPlainObject(value)) {
 		const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-		return `{${entries.map(([k, v]) => `${KEY.test(k) ? k : JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : scalarText(key, v, true)}`).join(', ')}}`;
+		const entry = ([k, v]: [string, unknown]): string => `${KEY.test(k) ? k : JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : scalarText(key, v, true)}`;
+		return `{${entries.map(entry).join(', ')}}`;
 	}
 	return scalarText(key, value, false);
 }

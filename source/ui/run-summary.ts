@@ -48,10 +48,11 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 
 	const exit = stopped?.oracleExit;
 	const how = stopped?.reason ?? 'stopped';
+	const verdict = state.oracle ? ` (${state.oracle.verdict}): ${cleanLine(state.oracle.summary, 200)}` : '';
 	const verdictTone: Tone = how === 'finished' && exit === 0 ? 'ok' : how === 'halted' || how === 'error' ? 'bad' : 'warn';
 	const lines: SummaryLine[] = [
 		{
-			text: `RUN ${how.toUpperCase()}${exit === undefined ? '' : ` · oracle exit ${exit}`}${state.oracle ? ` (${state.oracle.verdict}): ${cleanLine(state.oracle.summary, 200)}` : ''}`,
+			text: `RUN ${how.toUpperCase()}${exit === undefined ? '' : ` · oracle exit ${exit}`}${verdict}`,
 			tone: verdictTone,
 			bold: true,
 		},

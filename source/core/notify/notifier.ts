@@ -4,7 +4,10 @@ import {notificationOf, type Notification, type RunInfo} from './notification.js
 import {desktopNotifier, redactUrl, sendCommand, sendWebhook} from './send.js';
 import {setTimeout as sleep} from 'node:timers/promises';
 
-/** An agent can make person.needed events (a refused human verb per attempt): a person hears of each kind once per ticket and attempt, and of at most this many in all. */
+/**
+ * An agent can make person.needed events (a refused human verb per attempt): a person hears
+ * of each kind once per ticket and attempt, and of at most this many in all.
+ */
 export const MAX_PERSON_NEEDED = 20;
 
 type Log = {append(event: NewEvent): unknown; subscribe(listener: (event: EngineEvent) => void): () => void};
