@@ -1,20 +1,17 @@
 /**
  * Every coding-agent CLI proofloop drives, and config -> adapter. A new CLI is
- * one file (its `defineCli` spec) and one line in CLIS: its config member,
+ * one file (its `defineCli` spec) and one line in clis.ts: its config member,
  * adapter, parser, sandbox homes and doctor checks all come from the spec.
  */
 import type {AgentAdapter} from './adapter.js';
-import {claude} from './claude.js';
 import type {ConfigHome, Env} from './cli-adapter.js';
-import {codex} from './codex.js';
+import * as clis from './clis.js';
 import {CommandAdapter} from './command.js';
 import type {AgentConfig} from './config.js';
-import {copilot} from './copilot.js';
 import {DemoAdapter} from '../demo/adapter.js';
-import {gemini} from './gemini.js';
-import {opencode} from './opencode.js';
 
-export const CLIS = [claude, codex, gemini, opencode, copilot] as const;
+/** In name order (a module namespace's order). */
+export const CLIS = Object.values(clis);
 
 export type CliType = (typeof CLIS)[number]['name'];
 

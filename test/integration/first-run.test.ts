@@ -98,7 +98,7 @@ describe('first run', () => {
 		const {root, env} = await freshRepo();
 		const bad = await runCli(root, ['init', '--agent', 'gpt-9'], {...env, PATH: SYSTEM_PATH});
 		expect(bad.exitCode).toBe(2);
-		expect(bad.stderr).toMatch(/--agent gpt-9.*\n.*fix: use one of claude, codex, gemini, opencode, copilot, demo/);
+		expect(bad.stderr).toMatch(/--agent gpt-9.*\n.*fix: use one of claude, codex, copilot, gemini, opencode, demo/);
 		expect(existsSync(path.join(root, '.proofloop'))).toBe(false);
 		const demo = await runCli(root, ['init', '--agent', 'demo'], {...env, PATH: SYSTEM_PATH});
 		expect(demo.exitCode).toBe(0);
