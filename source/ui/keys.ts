@@ -11,7 +11,7 @@ export type KeyPress =
 			kind: 'enter' | 'escape' | 'up' | 'down' | 'left' | 'right' | 'tab' | 'backtab' | 'backspace' | 'home' | 'end' | 'pageup' | 'pagedown' | 'other';
 	  };
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- control characters are what it drops from typed text
 const nonPrintable = /[\u0000-\u001F\u007F-\u009F]/g;
 
 export function normalizeKey(input: string, key: Key): KeyPress {

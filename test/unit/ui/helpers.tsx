@@ -2,6 +2,7 @@ import type {EventEmitter} from 'node:events';
 import type {Control} from '../../../source/core/control.js';
 import type {EngineEvent, NewEvent, TicketSummary} from '../../../source/core/events.js';
 import {emptyRunState, reduce, type RunState} from '../../../source/core/run-state.js';
+import stripAnsi from 'strip-ansi';
 
 export const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 export const RUN_ID = '20260301-100000-ab12';
@@ -152,9 +153,7 @@ export async function press(stdin: {write(data: string): void}, ...sequence: str
 /** Type text one key at a time, as a person would. */
 export const type = (stdin: {write(data: string): void}, text: string): Promise<void> => press(stdin, ...[...text]);
 
-// eslint-disable-next-line no-control-regex
-const ansi = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007/g;
-export const strip = (text: string | undefined): string => (text ?? '').replace(ansi, '');
+export const strip = (text: string | undefined): string => stripAnsi(text ?? '');
 
 /** Pretend the terminal was resized (ink-testing-library's stdout is 100 columns and has no rows). */
 export function resize(stdout: EventEmitter, columns: number, rows: number): void {
