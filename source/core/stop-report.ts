@@ -28,6 +28,7 @@ export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: r
 	}
 	for (const held of verdict.tickets.filter(t => !t.passing)) {
 		lines.push(`### ${held.id} (${held.status})`);
+		lines.push(...waitsOn(held.id, verdict, events));
 		const failures = events.filter((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === held.id).slice(-3);
 		for (const failure of failures) lines.push(`- attempt ${failure.attempt} failed at ${failure.stage}: ${failure.reason.split('\n').slice(0, 6).join(' / ')}`);
 		const last = failures.at(-1);
@@ -38,4 +39,19 @@ export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: r
 	const warnings = events.filter(e => e.type === 'warning').slice(-10);
 	if (warnings.length > 0) lines.push('### Harness warnings', ...warnings.map(w => `- ${w.type === 'warning' ? w.message.split('\n')[0] : ''}`));
 	return lines.join('\n');
+}
+
+/** A held ticket that never got to start: the deps it waited on (a human-gated dep is not done, so it waits for good). */
+function waitsOn(id: string, verdict: OracleVerdict, events: readonly EngineEvent[]): string[] {
+	if (events.some(e => e.type === 'attempt.started' && e.ticket === id)) return [];
+	const listed = events.findLast(e => e.type === 'run.tickets');
+	const deps = listed?.type === 'run.tickets' ? (listed.tickets.find(t => t.id === id)?.deps ?? []) : [];
+	const statusOf = new Map(verdict.tickets.map(t => [t.id, t.status]));
+	const waits = deps.filter(dep => statusOf.get(dep) !== 'done');
+	if (waits.length === 0) return [];
+	const gated = waits.filter(dep => statusOf.get(dep) === 'human_gated');
+	return [
+		`- never started: it waits on ${waits.map(dep => `${dep} (${statusOf.get(dep) ?? 'not in the batch'})`).join(', ')}; a ticket starts only once its deps are done`,
+		...(gated.length > 0 ? [`  fix: a human-gated dep is never done by the loop: \`proofloop ungate ${gated[0]}\` lets the loop do it, or gate ${id} too`] : []),
+	];
 }
