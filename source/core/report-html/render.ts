@@ -16,14 +16,17 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .facts{display:flex;flex-wrap:wrap;gap:8px 28px;margin:10px 0 0}.facts div b{display:block;font-size:12px;color:#868e96;font-weight:500}
 .verdict-0{color:#2f9e44}.verdict-1{color:#e03131}.verdict-2{color:#e8590c}
 .muted{color:#868e96}.warn{color:#c92a2a;font-weight:600}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #e9ecef;vertical-align:top}th{font-size:12px;color:#868e96;font-weight:600}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #e9ecef;vertical-align:top}
+th{font-size:12px;color:#868e96;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.legend{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 6px;font-size:12px}.legend b{font-weight:600;color:#868e96}.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+.legend{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 6px;font-size:12px}.legend b{font-weight:600;color:#868e96}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .grid{stroke:#e9ecef}.tick{font-size:11px;fill:#868e96;text-anchor:middle}
 .stripe{fill:#f8f9fa}.rowlabel{font-size:12.5px;fill:#343a40}.tid{font-weight:700}
 .barlabel{font-size:11px;fill:#fff;text-anchor:middle;pointer-events:none}.barlabel.dark{fill:#868e96}
-.edge{fill:none;stroke:#868e96;stroke-width:1.5}.nid{font-size:12.5px;font-weight:700;fill:#212529}.nstatus{font-weight:400;fill:#868e96}.ntitle{font-size:11.5px;fill:#495057}
+.edge{fill:none;stroke:#868e96;stroke-width:1.5}.nid{font-size:12.5px;font-weight:700;fill:#212529}.nstatus{font-weight:400;fill:#868e96}
+.ntitle{font-size:11.5px;fill:#495057}
 code{font-size:12.5px;background:#f1f3f5;padding:0 3px;border-radius:3px}
 `;
 
@@ -164,7 +167,8 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 		}</div>`,
 	];
 	return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <title>proofloop run ${esc(report.runId)}</title><style>${STYLE}</style></head>
 <body>
 ${sections.join('\n')}
