@@ -15,6 +15,7 @@ import {reviewChange} from './review.js';
 import {gist, lastLines, runShell} from './shell.js';
 import {timerDelay} from '../lib/timer.js';
 import {checkBox} from './check-box.js';
+import {countedChecks} from './check-results.js';
 import {recordDone} from './record-done.js';
 import {verifyLive} from './verify-live.js';
 import {agentCannotStart, checkCannotStart} from './cannot-start.js';
@@ -190,8 +191,10 @@ export async function runAttempt(
 			const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';
 
 			stage('checks');
+			// An exit 0 counts only with at least the tests base's run of the command ran (check-results.ts).
+			const counted = await countedChecks(ctx, {ticket, head, cwd: worktree.path, env, logFile});
 			for (const command of checks) {
-				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox, worktree.path)});
+				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox, worktree.path, counted.readOnly)});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
 				const cannot = checkCannotStart(command, check);
 				if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
@@ -199,6 +202,11 @@ export async function runAttempt(
 					const why = check.timedOut ? 'timed out' : `exit ${check.exitCode}`;
 					ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: false, reason: `\`${command}\` failed (${why})`});
 					throw new StageFailure('checks', `check \`${command}\` failed (${why}): ${gist(check.output)}\n${lastLines(check.output, 25)}`);
+				}
+				const short = await counted.judge(command, check.output);
+				if (short) {
+					ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: false, reason: short});
+					throw new StageFailure('checks', `${short}\n${lastLines(check.output, 25)}`);
 				}
 			}
 			reapRunProcesses(ctx.run.id, id);
@@ -246,6 +254,7 @@ export async function runAttempt(
 			}
 			ctx.log.append({type: 'merge.done', ticket: id, attempt, sha: merge.sha, warnings: merge.warnings});
 			for (const message of merge.warnings) ctx.log.append({type: 'warning', ticket: id, message});
+			counted.merged(merge.sha, baseHead);
 			merged = true;
 			mergeSha = merge.sha;
 			await ctx.writeTicket(id, 'merged', {status: 'merged', merge_commit: merge.sha}, `merged ${merge.sha.slice(0, 7)} into ${base}`);

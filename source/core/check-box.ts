@@ -44,8 +44,9 @@ function readOnlyForChecks(sandbox: SandboxPolicy, cwd: string): string[] {
  * pid namespace (no /proc/<engine>/root back to it), a new session (no
  * keystrokes pushed into our terminal), no capabilities (no remounting a
  * read-only bind). Unsandboxed runs run them as before.
+ * `readOnlyFiles`: files inside the checkout bound read-only on top.
  */
-export function checkBox(sandbox: SandboxPolicy | undefined, cwd: string): string[] | undefined {
+export function checkBox(sandbox: SandboxPolicy | undefined, cwd: string, readOnlyFiles: readonly string[] = []): string[] | undefined {
 	if (!sandbox?.hide?.length) return undefined;
 	const dir = path.resolve(cwd);
 	return [
@@ -53,6 +54,8 @@ export function checkBox(sandbox: SandboxPolicy | undefined, cwd: string): strin
 		...readOnlyRoot(sandbox),
 		...writableForChecks(sandbox, dir).flatMap(p => ['--bind', p, p]),
 		...readOnlyForChecks(sandbox, dir).flatMap(p => ['--ro-bind', p, p]),
+		// Base's test code (check-results.ts): a new file cannot rewrite it while the runner runs.
+		...readOnlyFiles.flatMap(p => ['--ro-bind', p, p]),
 		...sandbox.hide.flatMap(dir => ['--size', '65536', '--tmpfs', dir, '--remount-ro', dir]),
 		'--setenv',
 		'TMPDIR',

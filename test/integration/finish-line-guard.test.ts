@@ -55,7 +55,8 @@ describe('the guard keeps the finish line that lives in the repository', () => {
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'npmrc'});
 		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
 		const events = runEvents(root);
-		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A')).toMatchObject({ok: false, reason: expect.stringContaining(".npmrc: adds a file that changes how the finish line's commands run")});
+		// `npm test` now runs no runner at all: the checks' count rule refuses it before the guard (which refuses .npmrc too: finish-line-files.test.ts).
+		expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A')).toMatchObject({ok: false, reason: expect.stringContaining("`npm test` exited 0 but printed no node summary; base's run of the same command ran 1 tests")});
 		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
 	});
 
