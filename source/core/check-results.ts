@@ -84,7 +84,15 @@ async function runOnBase(ctx: EngineContext, sha: string, command: string, env: 
 	const name = `baseline-${sha.slice(0, 10)}-${sha256(command).slice(0, 8)}`;
 	return ctx.repo.withDetachedCheckout(name, sha, async checkout => {
 		const box = checkBox(ctx.sandbox, checkout, await baseTestFiles(ctx, sha, checkout));
-		const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `baseline: base ${sha.slice(0, 7)}`, box});
+		const result = await runShell({
+			command,
+			cwd: checkout,
+			env,
+			timeoutMs: ctx.config.checkTimeoutSeconds * 1000,
+			logFile,
+			label: `baseline: base ${sha.slice(0, 7)}`,
+			box,
+		});
 		// A run cut short by a stop or a timeout says nothing about base: not kept, and the exit code decides this once.
 		if (result.timedOut || ctx.stopping()) return undefined;
 		return readTestSummary(result.output) ?? null;
@@ -119,7 +127,10 @@ export type CountedChecks = {
 };
 
 /** The count rule for one attempt's checks, judged against the base `head` branched from. */
-export async function countedChecks(ctx: EngineContext, opts: {ticket: Ticket; head: string; cwd: string; env: Record<string, string>; logFile: string}): Promise<CountedChecks> {
+export async function countedChecks(
+	ctx: EngineContext,
+	opts: {ticket: Ticket; head: string; cwd: string; env: Record<string, string>; logFile: string},
+): Promise<CountedChecks> {
 	const store = storeOf(ctx);
 	const forkPoint = await runGit(ctx.repoRoot, ['merge-base', opts.head, `refs/heads/${ctx.config.base}`]);
 	const baseSha = forkPoint.exitCode === 0 ? forkPoint.stdout.trim() : undefined;
@@ -127,7 +138,12 @@ export async function countedChecks(ctx: EngineContext, opts: {ticket: Ticket; h
 	// A person who lets existing tests change (allow:) may let the count drop: said out loud, not counted.
 	const {allow} = pinnedTicket(ctx, opts.ticket);
 	const waived = baseSha && allow.length > 0 ? (await baseTests(ctx, baseSha)).find(file => allow.some(rule => matchesPathRule(file, rule))) : undefined;
-	if (waived) ctx.log.append({type: 'warning', ticket: opts.ticket.id, message: `${opts.ticket.id}: the checks' test count is not held to base's, because ${opts.ticket.file} allows existing tests to change (${waived}; allow: [${allow.join(', ')}])`});
+	if (waived)
+		ctx.log.append({
+			type: 'warning',
+			ticket: opts.ticket.id,
+			message: `${opts.ticket.id}: the checks' test count is not held to base's, because ${opts.ticket.file} allows existing tests to change (${waived}; allow: [${allow.join(', ')}])`,
+		});
 	return {
 		readOnly,
 		judge: async (command, output) => {
@@ -149,7 +165,11 @@ export async function countedChecks(ctx: EngineContext, opts: {ticket: Ticket; h
 				store.candidates.delete(id);
 				// The merge holds both sides' tests: at least as many as either ran.
 				if (candidate) {
-					remember(store, merge, command, {runners: [...new Set([...candidate.runners, ...(before?.runners ?? [])])], passed: Math.max(candidate.passed, before ? ran(before) : 0), failed: 0});
+					remember(store, merge, command, {
+						runners: [...new Set([...candidate.runners, ...(before?.runners ?? [])])],
+						passed: Math.max(candidate.passed, before ? ran(before) : 0),
+						failed: 0,
+					});
 				} else if (before === null || (before === undefined && baseSha && store.known[key(baseSha, command)] === null)) remember(store, merge, command, null);
 			}
 		},

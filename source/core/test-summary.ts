@@ -17,7 +17,7 @@ const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
 
 const lastMatch = (text: string, re: RegExp): RegExpExecArray | undefined => {
 	let last: RegExpExecArray | undefined;
-	for (const match of text.matchAll(re)) last = match as RegExpExecArray;
+	for (const match of text.matchAll(re)) last = match;
 	return last;
 };
 

@@ -65,7 +65,12 @@ describe('the checks must run the tests base ran', () => {
 	for (const {mode, label, skip} of modes) {
 		it.skipIf(skip)(`node --test: a new module the existing test imports exits 0 at import (${label})`, {timeout: 120_000}, async () => {
 			const {root, plan} = nodeRepo(mode);
-			await expectRefused(root, plan, 'exit-at-import', /the checks ran 0 passing tests \(`npm test`\); base's run of the same command ran 1: tests were skipped or the runner ended early/);
+			await expectRefused(
+				root,
+				plan,
+				'exit-at-import',
+				/the checks ran 0 passing tests \(`npm test`\); base's run of the same command ran 1: tests were skipped or the runner ended early/,
+			);
 		});
 
 		it.skipIf(skip)(`node --test: a new test file empties the existing one at run time (${label})`, {timeout: 120_000}, async () => {
@@ -77,7 +82,12 @@ describe('the checks must run the tests base ran', () => {
 
 		it.skipIf(skip || !pytest)(`pytest: a new test_zzz.py calls os._exit(0) at import (${label})`, {timeout: 120_000}, async () => {
 			const {root, plan} = pytestRepo(mode);
-			await expectRefused(root, plan, 'pytest-exit', /exited 0 but printed no pytest summary; base's run of the same command ran 1 tests: the runner ended early or never ran/);
+			await expectRefused(
+				root,
+				plan,
+				'pytest-exit',
+				/exited 0 but printed no pytest summary; base's run of the same command ran 1 tests: the runner ended early or never ran/,
+			);
 		});
 
 		it.skipIf(skip)(`honest work passes, and a base the engine merged needs no run of its own (${label})`, {timeout: 120_000}, async () => {
@@ -85,7 +95,12 @@ describe('the checks must run the tests base ran', () => {
 			const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'feature', FAKE_TAMPER_B: 'ok'});
 			expect(result.exitCode, result.stdout + result.stderr).toBe(0);
 			const events = runEvents(root);
-			expect(events.filter(e => e.type === 'ticket.done').map(e => e.ticket).sort()).toEqual(['A', 'B']);
+			expect(
+				events
+					.filter(e => e.type === 'ticket.done')
+					.map(e => e.ticket)
+					.sort(),
+			).toEqual(['A', 'B']);
 			// Base was run once, for the first ticket; B's base was A's merge, whose count A's checks gave.
 			const runs = path.join(root, '.proofloop', 'runs');
 			const logs = readdirSync(runs).flatMap(run => ['A', 'B'].map(t => readFileSync(path.join(runs, run, 'logs', t, '1.log'), 'utf8')));
@@ -98,6 +113,12 @@ describe('the checks must run the tests base ran', () => {
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'truncate-sibling'});
 		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
 		const events = runEvents(root);
-		expect(events.some(e => e.type === 'warning' && /A: the checks' test count is not held to base's, because .*A\.md allows existing tests to change \(test\/feature\.test\.mjs/.test(e.message))).toBe(true);
+		expect(
+			events.some(
+				e =>
+					e.type === 'warning' &&
+					/A: the checks' test count is not held to base's, because .*A\.md allows existing tests to change \(test\/feature\.test\.mjs/.test(e.message),
+			),
+		).toBe(true);
 	});
 });

@@ -11,7 +11,9 @@ describe('a passing check counts only with at least the tests base ran', () => {
 	});
 
 	it('refuses a known runner that printed no summary', () => {
-		expect(shortfall('pytest', undefined, {runners: ['pytest'], passed: 1, failed: 0})).toMatch(/`pytest` exited 0 but printed no pytest summary; base's run of the same command ran 1 tests/);
+		expect(shortfall('pytest', undefined, {runners: ['pytest'], passed: 1, failed: 0})).toMatch(
+			/`pytest` exited 0 but printed no pytest summary; base's run of the same command ran 1 tests/,
+		);
 		expect(shortfall('npm test', {runners: ['vitest'], passed: 9, failed: 0}, base)).toMatch(/printed no node summary/);
 	});
 

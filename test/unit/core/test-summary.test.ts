@@ -39,9 +39,17 @@ describe('reading what a test runner ran from its own summary', () => {
 
 	// jest, mocha and go are not installed here: these are their documented summary lines, not captures.
 	it('jest, mocha and go test (documented formats)', () => {
-		expect(readTestSummary('Test Suites: 1 failed, 1 total\nTests:       1 failed, 1 skipped, 2 passed, 4 total\nSnapshots:   0 total\n')).toEqual({runners: ['jest'], passed: 2, failed: 1});
+		expect(readTestSummary('Test Suites: 1 failed, 1 total\nTests:       1 failed, 1 skipped, 2 passed, 4 total\nSnapshots:   0 total\n')).toEqual({
+			runners: ['jest'],
+			passed: 2,
+			failed: 1,
+		});
 		expect(readTestSummary('  feature\n    ✓ works\n\n  2 passing (8ms)\n  1 pending\n  1 failing\n')).toEqual({runners: ['mocha'], passed: 2, failed: 1});
-		expect(readTestSummary('=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- FAIL: TestB (0.00s)\nFAIL\nFAIL\texample.com/x\t0.003s\n')).toEqual({runners: ['go'], passed: 1, failed: 1});
+		expect(readTestSummary('=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- FAIL: TestB (0.00s)\nFAIL\nFAIL\texample.com/x\t0.003s\n')).toEqual({
+			runners: ['go'],
+			passed: 1,
+			failed: 1,
+		});
 		expect(readTestSummary('ok  \texample.com/x\t0.003s\nok  \texample.com/y\t(cached)\n')).toEqual({runners: ['go'], passed: 2, failed: 0});
 	});
 
