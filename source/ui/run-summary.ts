@@ -5,7 +5,7 @@ import {readEventLog} from '../core/event-log.js';
 import type {EngineEvent} from '../core/events.js';
 import {buildReport} from '../core/report.js';
 import type {Manifest} from '../core/run-dir.js';
-import type {RunState} from '../core/run-state.js';
+import {groupTickets, type RunState} from '../core/run-state.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {cleanLine, formatDuration} from './text.js';
 import type {Tone} from './theme.js';
@@ -46,6 +46,14 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 	const agentOf = new Map<string, string>();
 	for (const e of events) if (e.type === 'attempt.started') agentOf.set(e.ticket, e.agent);
 
+	// A ticket that never left todo says what it waited on (a human-gated dep is never done): the oracle only says "todo".
+	const waitsOn = new Map(
+		groupTickets(state).flatMap(t =>
+			t.status === 'todo' && t.waitingOn && t.waitingOn.deps.length > 0
+				? [[t.id, `waits on ${t.waitingOn.deps.map(dep => `${dep} (${state.tickets.get(dep)?.status ?? 'not in the batch'})`).join(', ')}`] as const]
+				: [],
+		),
+	);
 	const exit = stopped?.oracleExit;
 	const how = stopped?.reason ?? 'stopped';
 	const verdict = state.oracle ? ` (${state.oracle.verdict}): ${cleanLine(state.oracle.summary, 200)}` : '';
@@ -57,7 +65,7 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 			bold: true,
 		},
 		{text: `run ${state.runId} · batch '${state.batch}' · ${formatDuration(report.makespanSeconds * 1000)} · ${formatCost(costs)}`, tone: 'muted'},
-		...(state.oracle?.holding ?? []).map((h): SummaryLine => ({text: `  held back by ${h.id} (${h.status}): ${cleanLine(h.reason, 200)}`, tone: 'warn'})),
+		...(state.oracle?.holding ?? []).map((h): SummaryLine => ({text: `  held back by ${h.id} (${h.status}): ${cleanLine(waitsOn.get(h.id) ?? h.reason, 200)}`, tone: 'warn'})),
 		// Why dispatch stopped with tickets left (maxRunMinutes, costBudgetUsd): without it, "todo" tickets on a stuck run explain nothing.
 		...events.flatMap((e): SummaryLine[] => (e.type === 'warning' && e.budget ? [{text: `  ${cleanLine(e.message, 200)}`, tone: 'warn'}] : [])),
 		{text: ''},
