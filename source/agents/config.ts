@@ -31,9 +31,7 @@ export const CommandAgentConfig = z
 	.strict()
 	.describe('Any CLI, from a command template.');
 
-/** One member per CLI in the registry, in its order, each with its own literal `type`. */
-type ConfigsOf<T extends readonly unknown[]> = {[K in keyof T]: T[K] extends {config: infer C} ? C : never};
-const cliConfigs = CLIS.map(cli => cli.config) as unknown as ConfigsOf<typeof CLIS>;
+const cliConfigs = CLIS.map(cli => cli.config);
 
 export const AgentConfig = z.discriminatedUnion('type', [DemoAgentConfig, CommandAgentConfig, ...cliConfigs]);
 export type AgentConfig = z.infer<typeof AgentConfig>;
