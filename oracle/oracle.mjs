@@ -13,7 +13,11 @@
 // proofloop-ledger (refs/heads/proofloop-ledger, or in a fresh clone
 // refs/remotes/origin/proofloop-ledger), which only the engine appends to.
 //
-//   exit 0  every ticket of the batch is done (with evidence) or human-gated
+// human_gated's evidence: the ledger's latest record for the ticket in
+// gates.jsonl (same tree) is a gate, not an ungate; a person's `proofloop gate`
+// writes it, never an agent or a ticket file.
+//
+//   exit 0  every ticket of the batch is done (with evidence) or human-gated (with a gate in the ledger)
 //   exit 1  not done: the tickets holding it back are named
 //   exit 2  cannot judge: anything unreadable, ambiguous or empty. When in
 //           doubt this program says 2, never 0.
@@ -456,10 +460,10 @@ function judge(opts, seen) {
 		cannot(`base branch '${base}' does not exist (no refs/heads/${base}; fix: create it, or set "base" in .proofloop/config.json)`);
 	}
 
-	// Evidence is read only when some ticket claims done, in a fixed number of
+	// Evidence is read only when some ticket claims done or gated, in a fixed number of
 	// git processes: a live engine asks every second, for batches of hundreds.
-	const doneTickets = members.filter((t) => t.data.status === 'done');
-	const evidence = doneTickets.length > 0 ? readEvidence(root, base, format) : undefined;
+	const claiming = members.filter((t) => t.data.status === 'done' || t.data.status === 'human_gated');
+	const evidence = claiming.length > 0 ? readEvidence(root, base, format) : undefined;
 	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data, evidence)}));
 	const passing = results.filter((r) => r.passing).length;
 	const done = passing === results.length;
@@ -519,13 +523,20 @@ function loadTickets(root, trackerDir) {
 
 function judgeTicket(root, base, data, evidence) {
 	if (data.status === 'done') return judgeDone(root, base, data, evidence);
-	if (data.status === 'human_gated') {
-		const gate = data.gate;
-		const recorded = gate !== null && typeof gate === 'object' && !Array.isArray(gate) && ['by', 'at', 'reason'].every((k) => nonEmptyString(gate[k]));
-		if (!recorded) return {passing: false, reason: 'human_gated without a recorded gate (by, at, reason)'};
-		return {passing: true, reason: `human_gated by ${gate.by}: ${gate.reason}`};
-	}
+	if (data.status === 'human_gated') return judgeGated(data, evidence.ledger);
 	return {passing: false, reason: data.status};
+}
+
+// A ticket file that says human_gated is text anyone can write: it counts only
+// when the ledger's latest gate record for the ticket is a gate, not an ungate.
+function judgeGated({id, gate}, ledger) {
+	const recorded = gate !== null && typeof gate === 'object' && !Array.isArray(gate) && ['by', 'at', 'reason'].every((k) => nonEmptyString(gate[k]));
+	if (!recorded) return {passing: false, reason: 'human_gated without a recorded gate (by, at, reason)'};
+	const latest = ledger.gates.get(id);
+	const fix = `if a person gated it, record the gate with \`proofloop gate ${id} --reason "..."\`; otherwise \`proofloop ungate ${id}\` gives it back to the loop`;
+	if (latest === undefined) return {passing: false, reason: `says human_gated but the ledger has no gate for it (${ledger.ref ?? 'no ledger'}): ${fix}`};
+	if (latest.kind !== 'gate') return {passing: false, reason: `says human_gated but the ledger's latest record for it is an ungate by ${latest.by} (${ledger.ref}): ${fix}`};
+	return {passing: true, reason: `human_gated by ${latest.by}: ${latest.reason}`};
 }
 
 // done counts only with evidence: a merge commit on base that names the ticket.
@@ -564,7 +575,7 @@ const LEDGER_REFS = ['refs/heads/proofloop-ledger', 'refs/remotes/origin/prooflo
 // chain: base's first-parent chain as a Map commit id -> message, walked here
 // from base's tip (rev-list only names the commits to fetch, so a chain it
 // got wrong can only come out shorter, never longer);
-// ledger: {ref, records} (see parseLedger), ref undefined when neither exists.
+// ledger: {ref, records, gates} (see parseLedger, parseGates), ref undefined when neither exists.
 function readEvidence(root, base, format) {
 	const list = git(root, ['rev-list', '--first-parent', `refs/heads/${base}`]);
 	if (list.status !== 0) cannot(`git rev-list failed for ${base}: ${list.stderr.trim()}`);
@@ -582,8 +593,8 @@ function readEvidence(root, base, format) {
 	return {chain, ledger: readLedger(root, format, rest.slice(0, LEDGER_REFS.length))};
 }
 
-// The first ledger ref that exists: its commit -> tree -> merges.jsonl, each
-// hash-checked, the blob found through the tree entry we parsed ourselves.
+// The first ledger ref whose tree has merges.jsonl: its commit -> tree ->
+// merges.jsonl and gates.jsonl, each hash-checked.
 function readLedger(root, format, commits) {
 	const found = commits.map((commit, i) => {
 		if (commit === undefined) return undefined;
@@ -592,16 +603,24 @@ function readLedger(root, format, commits) {
 		return {ref: LEDGER_REFS[i], tree};
 	});
 	const present = found.filter(Boolean);
-	const objects = readObjects(root, present.flatMap(({tree}) => [tree, `${tree}:merges.jsonl`]));
+	const objects = readObjects(root, present.flatMap(({tree}) => [tree, `${tree}:merges.jsonl`, `${tree}:gates.jsonl`]));
 	for (const [i, {ref}] of present.entries()) {
-		const tree = checked(objects[2 * i], 'tree', `the ledger's tree (${ref})`, format);
-		const entry = treeEntry(tree.content, 'merges.jsonl', format);
-		if (entry === undefined) continue;
-		const blob = objects[2 * i + 1];
-		if (!/^100(644|755)$/.test(entry.mode) || blob?.id !== entry.id) cannot(`${ref}:merges.jsonl is not the blob ${entry.id} its tree names (fix: git fsck)`);
-		return {ref, records: parseLedger(checked(blob, 'blob', `the ledger's merges.jsonl (${ref})`, format).content.toString('utf8'), ref)};
+		const tree = checked(objects[3 * i], 'tree', `the ledger's tree (${ref})`, format);
+		const merges = ledgerFile(tree, objects[3 * i + 1], 'merges.jsonl', ref, format);
+		if (merges === undefined) continue;
+		// gates.jsonl: a person's gates and ungates, absent until the first one.
+		const gates = ledgerFile(tree, objects[3 * i + 2], 'gates.jsonl', ref, format) ?? '';
+		return {ref, records: parseLedger(merges, ref), gates: parseGates(gates, ref)};
 	}
-	return {ref: undefined, records: new Map()};
+	return {ref: undefined, records: new Map(), gates: new Map()};
+}
+
+// The text of `name` in the ledger's tree, the blob found through the entry we parsed ourselves; undefined when absent.
+function ledgerFile(tree, blob, name, ref, format) {
+	const entry = treeEntry(tree.content, name, format);
+	if (entry === undefined) return undefined;
+	if (!/^100(644|755)$/.test(entry.mode) || blob?.id !== entry.id) cannot(`${ref}:${name} is not the blob ${entry.id} its tree names (fix: git fsck)`);
+	return checked(blob, 'blob', `the ledger's ${name} (${ref})`, format).content.toString('utf8');
 }
 
 // One `git cat-file --batch` for all names: [{id, type, content}] or undefined for a missing one.
@@ -677,6 +696,25 @@ function parseLedger(text, ref) {
 		records.get(key).add(record.verify_digest);
 	}
 	return records;
+}
+
+// ticket -> its latest gate record ({kind: 'gate', by, reason} or {kind: 'ungate', by}): the last line wins.
+function parseGates(text, ref) {
+	const gates = new Map();
+	const lines = text.split('\n');
+	for (const [index, line] of lines.entries()) {
+		if (line === '' && index === lines.length - 1) break;
+		let record;
+		try {
+			record = JSON.parse(line);
+		} catch {
+			record = undefined;
+		}
+		const valid = record !== null && typeof record === 'object' && nonEmptyString(record.ticket) && nonEmptyString(record.by) && (record.kind === 'ungate' || (record.kind === 'gate' && nonEmptyString(record.reason)));
+		if (!valid) cannot(`${ref}:gates.jsonl line ${index + 1} is not a gate record (only the engine and a person's \`proofloop gate\` write this ledger; fix: restore the branch from a clone or its reflog)`);
+		gates.set(record.ticket, record);
+	}
+	return gates;
 }
 
 // Trailers live in the message's last paragraph; a "Ticket:" line in the body does not count.

@@ -9,12 +9,13 @@
 // Case file: {description, expected_exit, config (null = no config file),
 // manifest?, tickets: {"T-1.md": "..."} (absent = no ticket dir), commits:
 // [{name, branch, message, merge?}], ledger?: {ref?, records: [{ticket, merge,
-// verify_digest}] | lines: ["..."]}, forge?: [{object, replace: [from, to]}],
+// verify_digest}] | lines: ["..."], gates?: [{kind: gate|ungate, ticket, by,
+// reason?} | "raw line"]}, forge?: [{object, replace: [from, to]}],
 // args?, output_includes?: ["..."]}. Ticket texts, the manifest, ledger
 // records, forge entries and args may use {{commit:NAME}}; "init" is the first
 // commit. forge rewrites a loose object's file in place, under its old id
-// (object: any git revision, e.g. refs/heads/proofloop-ledger:merges.jsonl). The ledger is the merge queue's record: merges.jsonl at
-// the tip of ref (default refs/heads/proofloop-ledger).
+// (object: any git revision, e.g. refs/heads/proofloop-ledger:merges.jsonl). The ledger is the merge queue's record: merges.jsonl (and
+// gates.jsonl when `gates` is given) at the tip of ref (default refs/heads/proofloop-ledger).
 
 import {execFile} from 'node:child_process';
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
@@ -93,10 +94,12 @@ async function buildRepo(dir, testCase) {
 		for (const [name, text] of Object.entries(testCase.tickets)) writeFileSync(join(ticketDir, name), fill(text));
 	}
 	if (testCase.ledger) {
-		const {ref = 'refs/heads/proofloop-ledger', records = [], lines} = testCase.ledger;
-		const text = (lines ?? records.map((record) => JSON.stringify(record))).map((line) => `${fill(line)}\n`).join('');
-		const blob = await git(dir, ['hash-object', '-w', '--stdin'], text);
-		const tree = await git(dir, ['mktree'], `100644 blob ${blob}\tmerges.jsonl\n`);
+		const {ref = 'refs/heads/proofloop-ledger', records = [], lines, gates} = testCase.ledger;
+		const jsonl = (items) => items.map((item) => `${fill(typeof item === 'string' ? item : JSON.stringify(item))}\n`).join('');
+		const blob = await git(dir, ['hash-object', '-w', '--stdin'], jsonl(lines ?? records));
+		let entries = `100644 blob ${blob}\tmerges.jsonl\n`;
+		if (gates) entries = `100644 blob ${await git(dir, ['hash-object', '-w', '--stdin'], jsonl(gates))}\tgates.jsonl\n${entries}`;
+		const tree = await git(dir, ['mktree'], entries);
 		await git(dir, ['update-ref', ref, await git(dir, ['commit-tree', tree, '-m', 'proofloop ledger'])]);
 	}
 	// Last, so nothing above reads the forged content: what a process that can write .git does after a run.

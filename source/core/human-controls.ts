@@ -40,10 +40,14 @@ export class HumanControls {
 		const ticket = view.tickets.get(id);
 		if (!ticket || !view.inBatch(id)) throw new Error(`no ticket ${id} in batch '${ctx.manifest.batch}'`);
 		if (ticket.status === 'done') throw new Error(`${id} is already done`);
-		if (ticket.status === 'human_gated') return `${id} is already human-gated`;
+		// A gated file without the ledger's gate (written by hand, or before gates were recorded) is gated again: that records it.
+		if (ticket.status === 'human_gated' && (await ctx.repo.latestGate(id))?.kind === 'gate') return `${id} is already human-gated`;
+		const at = new Date(ctx.now()).toISOString();
+		// The ledger first: the oracle's evidence for the gate, written before the file claims it.
+		await ctx.repo.recordGate({kind: 'gate', ticket: id, by, reason, at, run: ctx.run.id});
 		ctx.tickets.gated(id);
 		ctx.log.append({type: 'intervention', kind: 'gate', by, ticket: id, reason});
-		await ctx.tickets.write(id, 'human_gated', {status: 'human_gated', gate: {by, at: new Date(ctx.now()).toISOString(), reason}}, `gated by ${by}: ${reason}`);
+		await ctx.tickets.write(id, 'human_gated', {status: 'human_gated', gate: {by, at, reason}}, `gated by ${by}: ${reason}`);
 		const killed = state.running.has(id) ? reapRunProcesses(ctx.run.id, id) : [];
 		await this.changed();
 		return killed.length > 0 ? `${id} gated; its running attempt was stopped` : `${id} gated`;
@@ -53,6 +57,7 @@ export class HumanControls {
 		const {ctx, view} = this.engine;
 		const ticket = view.tickets.get(id);
 		if (!ticket || ticket.status !== 'human_gated') throw new Error(`${id} is not human-gated`);
+		await ctx.repo.recordGate({kind: 'ungate', ticket: id, by, at: new Date(ctx.now()).toISOString(), run: ctx.run.id});
 		ctx.tickets.ungated(id);
 		ctx.log.append({type: 'intervention', kind: 'ungate', by, ticket: id});
 		await ctx.tickets.write(id, 'todo', {status: 'todo', gate: undefined}, `ungated by ${by}`);

@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs';
 import {openRepo} from '../git/index.js';
+import type {GateLedgerRecord} from '../git/gate-ledger.js';
 import type {TicketUpdate} from '../tracker/ticket.js';
 import {FileTracker} from '../tracker/files.js';
 import {loadProjectConfig} from './config.js';
@@ -13,9 +14,10 @@ import {listRuns, readManifest} from './run-dir.js';
 
 /**
  * `gate`, `ungate`, `retry` and `reset` with no engine running: the write the
- * engine would make, logged first in the newest run's event log (so the next
- * report lists it and a resumed engine redoes it, never undoes it), then the
- * tracker, all under the run lock (an engine starting meanwhile waits, or this refuses).
+ * engine would make. A gate or ungate goes to the merge queue's ledger first
+ * (the oracle's evidence), then each is logged in the newest run's event log
+ * (so the next report lists it and a resumed engine redoes it, never undoes it),
+ * then the tracker, all under the run lock (an engine starting meanwhile waits, or this refuses).
  */
 export type OfflineVerb = HumanTicketVerb | 'gate' | 'ungate';
 
@@ -47,11 +49,11 @@ export function runProcessAncestry(pid = process.pid): string | undefined {
 	return undefined;
 }
 
-type Plan = {refused?: string; done?: string; events: NewEvent[]; update?: TicketUpdate; dropWorktree?: boolean};
+type Plan = {refused?: string; done?: string; events: NewEvent[]; update?: TicketUpdate; dropWorktree?: boolean; ledger?: GateLedgerRecord};
 type Ticket = Awaited<ReturnType<FileTracker['load']>>[number];
 
 /** What the verb writes, as the live engine's gate/ungate/retry/reset do. */
-function plan(verb: OfflineVerb, ticket: Ticket | undefined, id: string, reason: string, by: string): Plan {
+function plan(verb: OfflineVerb, ticket: Ticket | undefined, id: string, reason: string, by: string, run: string, gated: boolean): Plan {
 	const at = new Date().toISOString();
 	if (verb === 'retry' || verb === 'reset') {
 		const refused = refusal(verb, ticket, id, false);
@@ -62,15 +64,17 @@ function plan(verb: OfflineVerb, ticket: Ticket | undefined, id: string, reason:
 	if (!ticket) return {refused: `no ticket ${id} in this run's batch\n  fix: check the id (\`proofloop status\` lists the batch's tickets)`, events: []};
 	if (verb === 'gate') {
 		if (ticket.status === 'done') return {refused: `${id} is already done\n  fix: nothing to gate: the oracle counts it done`, events: []};
-		if (ticket.status === 'human_gated') return {done: `${id} is already human-gated`, events: []};
+		if (ticket.status === 'human_gated' && gated) return {done: `${id} is already human-gated`, events: []};
 		const update: TicketUpdate = {status: 'human_gated', gate: {by, at, reason}};
 		const status = {type: 'ticket.status', ticket: id, status: 'human_gated', fields: loggedFields(update), reason: `gated by ${by}: ${reason}`};
-		return {events: [{type: 'intervention', kind: 'gate', by, ticket: id, reason}, status] as NewEvent[], update, done: `${id} gated`};
+		const ledger: GateLedgerRecord = {kind: 'gate', ticket: id, by, reason, at, run};
+		return {events: [{type: 'intervention', kind: 'gate', by, ticket: id, reason}, status] as NewEvent[], update, ledger, done: `${id} gated`};
 	}
 	if (ticket.status !== 'human_gated') return {refused: `${id} is not human-gated (it is ${ticket.status})\n  fix: ungate takes back a gate; \`proofloop status\` shows each ticket's state`, events: []};
 	const update: TicketUpdate = {status: 'todo', gate: undefined};
 	const status = {type: 'ticket.status', ticket: id, status: 'todo', fields: loggedFields(update), reason: `ungated by ${by}`};
-	return {events: [{type: 'intervention', kind: 'ungate', by, ticket: id, ...(reason ? {reason} : {})}, status] as NewEvent[], update, done: `${id} is no longer gated; it runs again`};
+	const ledger: GateLedgerRecord = {kind: 'ungate', ticket: id, by, at, run, ...(reason ? {reason} : {})};
+	return {events: [{type: 'intervention', kind: 'ungate', by, ticket: id, ...(reason ? {reason} : {})}, status] as NewEvent[], update, ledger, done: `${id} is no longer gated; it runs again`};
 }
 
 export async function humanVerbOffline(opts: {cwd: string; verb: OfflineVerb; id: string; reason: string; by: string}): Promise<string> {
@@ -95,11 +99,14 @@ export async function humanVerbOffline(opts: {cwd: string; verb: OfflineVerb; id
 		const manifest = readManifest(run);
 		const tracker = new FileTracker({repoRoot: repo.root, dir: config.tracker.dir});
 		const ticket = (await tracker.load()).find(t => t.id === opts.id && (t.batch === manifest.batch || manifest.ticket_ids.includes(t.id)));
-		const todo = plan(opts.verb, ticket, opts.id, opts.reason, opts.by);
+		const gated = opts.verb === 'gate' && ticket?.status === 'human_gated' && (await repo.latestGate(opts.id))?.kind === 'gate';
+		const todo = plan(opts.verb, ticket, opts.id, opts.reason, opts.by, run.id, gated);
 		if (todo.refused) throw new InputError(todo.refused);
 		if (todo.events.length === 0) return todo.done ?? 'ok';
 		const log = new EventLog(run.eventsFile, readEventLog(run.eventsFile).events);
 		try {
+			// The ledger's record first (the oracle's evidence), as the engine does; then the log, then the file.
+			if (todo.ledger) await repo.recordGate(todo.ledger);
 			// Logged before the write, as the engine does: a resumed engine redoes it, never undoes it.
 			for (const event of todo.events) log.append(event);
 			if (todo.update) await tracker.update(opts.id, todo.update);

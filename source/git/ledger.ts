@@ -4,20 +4,23 @@
  * finishes gets one line in merges.jsonl at the tip of the branch
  * proofloop-ledger (outside refs/heads/proofloop/, the one ref directory a
  * sandboxed agent may write), so it travels with a clone and the oracle reads
- * it. Appended with plumbing (no checkout) and a compare-and-swap of the ref,
- * under the repo mutex the merge queue holds.
+ * it. A person's gates and ungates go beside it, in gates.jsonl of the same
+ * tree (gate-ledger.ts). Appended with plumbing (no checkout) and a
+ * compare-and-swap of the ref, under the repo mutex the merge queue holds.
  */
 import {GitError, briefStderr} from './errors.js';
 import {identityEnv} from './identity.js';
 import {revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
-import {verifiedLedgerText} from './verified-ledger.js';
+import {verifiedLedgerFiles} from './verified-ledger.js';
 
 export const LEDGER_BRANCH = 'proofloop-ledger';
 export const LEDGER_REF = `refs/heads/${LEDGER_BRANCH}`;
 /** What a fresh clone has until the engine writes the local branch (the oracle reads it too). */
 export const REMOTE_LEDGER_REF = `refs/remotes/origin/${LEDGER_BRANCH}`;
 const LEDGER_FILE = 'merges.jsonl';
+/** Every gate and ungate a person made, beside the merges in the same tree (gate-ledger.ts). */
+export const GATES_FILE = 'gates.jsonl';
 const ZERO = '0'.repeat(40);
 // Objects and the ref reach the disk before update-ref returns: the ticket's `done` is written after.
 const FSYNC = ['-c', 'core.fsync=committed', '-c', 'core.fsyncMethod=fsync'];
@@ -26,6 +29,8 @@ const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
 
 export type LedgerRecord = {ticket: string; attempt: number; merge: string; verify_digest: string; run: string; at: string};
 export type LedgerAppend = {kind: 'appended' | 'present'; sha: string};
+/** The ledger's two files as text, each line ending in a newline. */
+export type LedgerFiles = {merges: string; gates: string};
 
 /** The ledger moved by someone other than this engine: nothing is appended on top of it (the run halts). */
 export class LedgerMovedError extends GitError {
@@ -37,10 +42,10 @@ export class LedgerMovedError extends GitError {
 }
 
 /**
- * Where this engine last saw or left the ledger (and its text, once read), so
+ * Where this engine last saw or left the ledger (and its files, once read), so
  * an append reads git once, and a move by anyone else is noticed.
  */
-const known = new Map<string, {tip: string | undefined; text?: string}>();
+const known = new Map<string, {tip: string | undefined; files?: LedgerFiles}>();
 /** Per root, odd while an append is under way: a look that overlapped one cannot tell our move from a foreign one. */
 const appending = new Map<string, number>();
 const bump = (root: string) => appending.set(root, (appending.get(root) ?? 0) + 1);
@@ -59,17 +64,25 @@ export async function ledgerMovedBySomeoneElse(root: string): Promise<string | u
 	return now === known.get(root)?.tip ? undefined : (now ?? '(deleted)');
 }
 
-async function ledgerText(root: string, tip: string | undefined): Promise<string> {
-	if (tip === undefined) return '';
+const withNewline = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`);
+
+/** Both files at `tip` (none before the first record), hash-checked; gates.jsonl is absent until the first gate. */
+export async function ledgerFiles(root: string, tip: string | undefined): Promise<LedgerFiles> {
+	if (tip === undefined) return {merges: '', gates: ''};
 	const cached = known.get(root);
-	if (cached?.tip === tip && cached.text !== undefined) return cached.text;
+	if (cached?.tip === tip && cached.files !== undefined) return cached.files;
 	// Hash-checked (a forged blob would be carried into the next commit with a true id), replace refs off.
-	const text = await verifiedLedgerText(root, tip, LEDGER_FILE);
+	const [merges, gates = ''] = await verifiedLedgerFiles(root, tip, [LEDGER_FILE, GATES_FILE]);
 	// Never start the record over: a ledger that cannot be read is an error, not an empty one.
-	if (text === undefined) {
+	if (merges === undefined) {
 		throw new GitError(`cannot read ${LEDGER_FILE} at ${tip.slice(0, 12)} (${LEDGER_REF}): it has no such file; fix: reset ${LEDGER_REF} to the engine's last ledger commit (git reflog ${LEDGER_REF}), then resume`);
 	}
-	return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+	return {merges: withNewline(merges), gates: withNewline(gates)};
+}
+
+/** The ledger the oracle reads: the local branch, else (a fresh clone) origin's. */
+export async function currentLedgerTip(root: string): Promise<string | undefined> {
+	return (await revParse(root, LEDGER_REF)) ?? (await revParse(root, REMOTE_LEDGER_REF));
 }
 
 /** A record with the same ticket, merge and digest (a resume redoing an append cut by a crash). */
@@ -91,42 +104,60 @@ function holds(text: string, record: LedgerRecord): boolean {
  * redo it). The caller holds the repo mutex. A branch that is not where this
  * engine last left it was written by someone else: LedgerMovedError, nothing appended.
  */
-export async function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {
+export function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {
+	const message = `proofloop: ledger ${record.ticket} attempt ${record.attempt}\n\nmerge ${record.merge}\nverify ${record.verify_digest}\nrun ${record.run}\n`;
+	return appendLine(root, {file: 'merges', line: JSON.stringify(record), present: files => holds(files.merges, record), message, what: `${record.ticket}'s merge`});
+}
+
+/** Append a gate or ungate record (gate-ledger.ts); same mutex, CAS and foreign-move rule as a merge. */
+export function appendGateLine(root: string, ticket: string, line: string, message: string): Promise<LedgerAppend> {
+	return appendLine(root, {file: 'gates', line, present: () => false, message, what: `${ticket}'s gate`});
+}
+
+type Append = {file: keyof LedgerFiles; line: string; present: (files: LedgerFiles) => boolean; message: string; what: string};
+
+async function appendLine(root: string, add: Append): Promise<LedgerAppend> {
 	bump(root);
 	try {
-		return await append(root, record);
+		return await append(root, add);
 	} finally {
 		bump(root);
 	}
 }
 
-async function append(root: string, record: LedgerRecord): Promise<LedgerAppend> {
+async function append(root: string, add: Append): Promise<LedgerAppend> {
 	for (let attempt = 1; attempt <= 5; attempt++) {
 		const old = await revParse(root, LEDGER_REF);
 		const last = known.get(root);
 		if (last !== undefined && old !== last.tip) throw new LedgerMovedError(old ?? '(deleted)');
 		// A fresh clone continues the ledger it was cloned with.
 		const parent = old ?? (await revParse(root, REMOTE_LEDGER_REF));
-		const text = await ledgerText(root, parent);
-		if (holds(text, record)) return {kind: 'present', sha: parent ?? ''};
-		const next = `${text}${JSON.stringify(record)}\n`;
-		const blob = (await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: next})).trim();
-		const tree = (await mustGit(root, [...FSYNC, 'mktree'], 'writing the ledger tree failed', undefined, {input: `100644 blob ${blob}\t${LEDGER_FILE}\n`})).trim();
-		const message = `proofloop: ledger ${record.ticket} attempt ${record.attempt}\n\nmerge ${record.merge}\nverify ${record.verify_digest}\nrun ${record.run}\n`;
+		const files = await ledgerFiles(root, parent);
+		if (add.present(files)) return {kind: 'present', sha: parent ?? ''};
+		const next = {...files, [add.file]: `${files[add.file]}${add.line}\n`};
+		const tree = await writeTree(root, next);
 		const commit = (
 			await mustGit(root, [...FSYNC, 'commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'], 'writing the ledger commit failed', undefined, {
-				input: message,
+				input: add.message,
 				env: await identityEnv(root),
 			})
 		).trim();
-		const cas = await runGit(root, [...FSYNC, ...NO_HOOKS, 'update-ref', '-m', `proofloop: ledger ${record.ticket}`, LEDGER_REF, commit, old ?? ZERO]);
+		const cas = await runGit(root, [...FSYNC, ...NO_HOOKS, 'update-ref', '-m', add.message.split('\n')[0] ?? 'proofloop: ledger', LEDGER_REF, commit, old ?? ZERO]);
 		if (cas.exitCode === 0) {
-			known.set(root, {tip: commit, text: next});
+			known.set(root, {tip: commit, files: next});
 			return {kind: 'appended', sha: commit};
 		}
 		if ((await revParse(root, LEDGER_REF)) === old) {
-			throw new GitError(`recording ${record.ticket}'s merge in ${LEDGER_REF} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`);
+			throw new GitError(`recording ${add.what} in ${LEDGER_REF} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`);
 		}
 	}
-	throw new GitError(`could not record ${record.ticket}'s merge: ${LEDGER_REF} moved under every try; fix: stop whatever writes that branch during the run, then resume`);
+	throw new GitError(`could not record ${add.what}: ${LEDGER_REF} moved under every try; fix: stop whatever writes that branch during the run, then resume`);
+}
+
+/** merges.jsonl always (the oracle's first file), gates.jsonl once there is a gate. */
+async function writeTree(root: string, files: LedgerFiles): Promise<string> {
+	const blob = async (text: string) => (await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: text})).trim();
+	const entries = [`100644 blob ${await blob(files.merges)}\t${LEDGER_FILE}\n`];
+	if (files.gates !== '') entries.unshift(`100644 blob ${await blob(files.gates)}\t${GATES_FILE}\n`);
+	return (await mustGit(root, [...FSYNC, 'mktree'], 'writing the ledger tree failed', undefined, {input: entries.join('')})).trim();
 }

@@ -5,6 +5,7 @@ import {syncCheckouts, type KeptCheckout} from './sync.js';
 import {dirtyBaseCheckouts, type DirtyCheckout} from './dirty-checkouts.js';
 import {GitError} from './errors.js';
 import {appendLedger, type LedgerAppend, type LedgerRecord} from './ledger.js';
+import {appendGate, latestGate, type GateLedgerRecord} from './gate-ledger.js';
 import {findMerge, mergeToBase, type MergeRequest, type MergeResult} from './merge.js';
 import {Mutex} from 'async-mutex';
 import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
@@ -242,6 +243,16 @@ export class Repo {
 	/** Append a finished ticket to the merge queue's ledger (idempotent), under the merge queue's lock. */
 	recordMerge(record: LedgerRecord): Promise<LedgerAppend> {
 		return this.#lock.runExclusive(() => appendLedger(this.root, record));
+	}
+
+	/** Append a person's gate or ungate to the ledger (the oracle's evidence for human_gated), under the same lock. */
+	recordGate(record: GateLedgerRecord): Promise<LedgerAppend> {
+		return this.#lock.runExclusive(() => appendGate(this.root, record));
+	}
+
+	/** The ledger's latest gate or ungate of `ticket`, or undefined. */
+	latestGate(ticket: string): Promise<GateLedgerRecord | undefined> {
+		return latestGate(this.root, ticket);
 	}
 
 	findMerge(ticketId: string, attempt: number, base: string): Promise<string | undefined> {

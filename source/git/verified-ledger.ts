@@ -52,21 +52,27 @@ function check(object: GitObject | undefined, type: string, what: string): GitOb
 
 /** merges.jsonl at ledger commit `tip`, its commit, tree and blob hash-checked; undefined when the tree has no such file. */
 export async function verifiedLedgerText(root: string, tip: string, file: string): Promise<string | undefined> {
-	const [commit, tree, blob] = await catFileBatch(root, [tip, `${tip}^{tree}`, `${tip}:${file}`]);
+	return (await verifiedLedgerFiles(root, tip, [file]))[0];
+}
+
+/** Each of `files` at ledger commit `tip` (undefined where the tree has none), read in one git call, every object hash-checked. */
+export async function verifiedLedgerFiles(root: string, tip: string, files: readonly string[]): Promise<Array<string | undefined>> {
+	const [commit, tree, ...blobs] = await catFileBatch(root, [tip, `${tip}^{tree}`, ...files.map(file => `${tip}:${file}`)]);
 	const treeId = /^tree ([0-9a-f]+)$/m.exec(check(commit, 'commit', `the ledger commit`).content.toString('latin1'))?.[1];
 	if (treeId === undefined || tree?.id !== treeId) throw new GitError(`the ledger commit ${tip} names no readable tree; fix: git fsck`);
 	const {content} = check(tree, 'tree', 'the ledger tree');
 	const width = tree.id.length / 2;
+	const entries = new Map<string, string>();
 	for (let pos = 0; pos < content.length; ) {
 		const nul = content.indexOf(0, pos);
 		if (nul < 0) break;
-		const name = content.subarray(content.indexOf(32, pos) + 1, nul).toString('utf8');
-		const id = content.subarray(nul + 1, nul + 1 + width).toString('hex');
-		if (name === file) {
-			if (blob?.id !== id) throw new GitError(`${file} at ledger commit ${tip} is not the blob its tree names; fix: git fsck`);
-			return check(blob, 'blob', `the ledger's ${file}`).content.toString('utf8');
-		}
+		entries.set(content.subarray(content.indexOf(32, pos) + 1, nul).toString('utf8'), content.subarray(nul + 1, nul + 1 + width).toString('hex'));
 		pos = nul + 1 + width;
 	}
-	return undefined;
+	return files.map((file, i) => {
+		const id = entries.get(file);
+		if (id === undefined) return undefined;
+		if (blobs[i]?.id !== id) throw new GitError(`${file} at ledger commit ${tip} is not the blob its tree names; fix: git fsck`);
+		return check(blobs[i], 'blob', `the ledger's ${file}`).content.toString('utf8');
+	});
 }

@@ -37,7 +37,7 @@ function weakened(find: string, replace: string): string {
 	return file;
 }
 
-// Eight full conformance runs side by side: slow on a busy machine.
+// Full conformance runs side by side: slow on a busy machine.
 describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 	it('the pinned oracle passes every case', async () => {
 		const {status, output} = await conformance();
@@ -77,6 +77,22 @@ describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 		expect(output).toMatch(/FAIL ledger-verify-digest-differs: expected 1, got 0/);
 	});
 
+	it("fails an oracle that takes a ticket file's human_gated at its word (no gate in the ledger)", async () => {
+		const oracle = weakened("if (data.status === 'human_gated') return judgeGated(data, evidence.ledger);", "if (data.status === 'human_gated') return {passing: true, reason: 'gated'};");
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL human-gated-without-ledger: expected 1, got 0/);
+		expect(output).toMatch(/FAIL human-gated-ledger-lacks-gate: expected 1, got 0/);
+		expect(output).toMatch(/FAIL human-gated-then-ungated: expected 1, got 0/);
+	});
+
+	it('fails an oracle that goes by the first gate record instead of the latest (an ungate would not count)', async () => {
+		const oracle = weakened('gates.set(record.ticket, record);', 'if (!gates.has(record.ticket)) gates.set(record.ticket, record);');
+		const {status, output} = await conformance('--oracle', oracle);
+		expect(status).toBe(1);
+		expect(output).toMatch(/FAIL human-gated-then-ungated: expected 1, got 0/);
+	});
+
 	it('fails an oracle that matches the merge but not its verify digest', async () => {
 		const oracle = weakened('if (!digests.has(digest))', 'if (false)');
 		const {status, output} = await conformance('--oracle', oracle);
@@ -98,6 +114,7 @@ describe.concurrent('oracle conformance', {timeout: 240_000}, () => {
 		expect(output).toMatch(/FAIL forged-loose-objects-after-run: expected 2, got 0/);
 		expect(output).toMatch(/FAIL forged-ledger-blob: expected 2, got 0/);
 		expect(output).toMatch(/FAIL forged-merge-trailer: expected 2, got 0/);
+		expect(output).toMatch(/FAIL human-gated-forged-gate-blob: expected 2, got 0/);
 	});
 
 	it('fails an oracle that treats an empty batch as done', async () => {
