@@ -25,7 +25,15 @@ export type TicketAttempts = {
 	reviewRounds?: number;
 	/** What the ticket's workers, planners and reviewers reported spending, in USD. */
 	costUsd?: number;
+	/** The agent its latest attempt ran. */
+	agent?: string;
 };
+
+/**
+ * What one agent in one role spent. `reported` is false for an agent that gave
+ * tokens but never a cost (codex, gemini, a command): its cost is n/a, not $0.00.
+ */
+export type AgentSpend = {agent: string; role: 'worker' | 'review' | 'plan'; runs: number; inputTokens: number; outputTokens: number; costUsd: number; reported: boolean};
 
 export type Ledger = {
 	/** The config's `attempts` as the run last recorded it (run.started / run.resumed). */
@@ -37,10 +45,26 @@ export type Ledger = {
 	interventions: number;
 	/** How a person steered the run (pause, resume, stop, restart). */
 	controls: number;
+	/** Per agent and role, in the order each first spent (keyed `agent\0role`). */
+	spend: ReadonlyMap<string, AgentSpend>;
 };
 
 export const noUsage: Usage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
-export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interventions: 0, controls: 0};
+export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interventions: 0, controls: 0, spend: new Map()};
+
+function spent(ledger: Ledger, agent: string, role: AgentSpend['role'], usage: Usage): Ledger {
+	const key = `${agent}\0${role}`;
+	const was = ledger.spend.get(key) ?? {agent, role, runs: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, reported: false};
+	const row: AgentSpend = {
+		...was,
+		runs: was.runs + 1,
+		inputTokens: was.inputTokens + usage.inputTokens,
+		outputTokens: was.outputTokens + usage.outputTokens,
+		costUsd: was.costUsd + usage.costUsd,
+		reported: was.reported || usage.costUsd > 0,
+	};
+	return {...ledger, usage: addUsage(ledger.usage, usage), spend: new Map(ledger.spend).set(key, row)};
+}
 
 // An intervention changes the work (who does a ticket, its budget, its branch);
 // pausing, resuming, stopping or restarting the run only steers it: a control.
@@ -65,8 +89,10 @@ export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
 	});
 	// What workers, planners and reviewers reported spending; a review asking for changes uses up a round.
 	if (event.type === 'agent.exited' || event.type === 'review.result' || event.type === 'plan.result') {
-		const spent = event.usage;
-		let next = spent ? set(event.ticket, t => ({...t, costUsd: (t.costUsd ?? 0) + spent.costUsd}), {...ledger, usage: addUsage(ledger.usage, spent)}) : ledger;
+		const usage = event.usage;
+		const [agent, role] =
+			event.type === 'agent.exited' ? [ledger.tickets.get(event.ticket)?.agent ?? 'agent', 'worker' as const] : event.type === 'review.result' ? ['reviewer', 'review' as const] : ['planner + reviewer', 'plan' as const];
+		let next = usage ? set(event.ticket, t => ({...t, costUsd: (t.costUsd ?? 0) + usage.costUsd}), spent(ledger, agent, role, usage)) : ledger;
 		if (event.type === 'review.result' && event.verdict === 'changes') next = set(event.ticket, t => ({...t, reviewRounds: (t.reviewRounds ?? 0) + 1}), next);
 		return next;
 	}
@@ -75,7 +101,7 @@ export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
 		case 'run.resumed':
 			return event.attempts === undefined ? ledger : {...ledger, defaultBudget: event.attempts};
 		case 'attempt.started':
-			return set(event.ticket, t => ({...t, open: event.attempt}));
+			return set(event.ticket, t => ({...t, open: event.attempt, agent: event.agent}));
 		case 'attempt.budget':
 			return set(event.ticket, t => ({...t, budget: event.budget}));
 		case 'intervention': {

@@ -2,7 +2,6 @@ import type {EngineEvent, Stage, TicketSummary} from './events.js';
 import {describeKept, keptFooter} from './user-checkout.js';
 import {compareIds, readySet, waitingOn, type SchedulableTicket} from './scheduler.js';
 import {attemptsOf, emptyLedger, ledgerStep, limitedUntil, mayStart, type Ledger} from './ledger.js';
-import {costStep, emptyCostFold, type CostFold} from './agent-cost.js';
 import {attemptTimesStep, emptyAttemptTimes, type AttemptTimes} from './eta.js';
 
 // What a client (the TUI, `proofloop status`) knows of a run: a pure fold of
@@ -60,8 +59,7 @@ export type RunState = {
 	checkoutsKept: Array<{path: string; notice: string; footer: string}>;
 	/** The one count of attempts (ledger.ts), the same the engine and the report read. */
 	ledger: Ledger;
-	/** Cost per agent (n/a for one that reports none) and attempt times (the header's ETA): agent-cost.ts, eta.ts. */
-	costs: CostFold;
+	/** Attempt times (the header's ETA, eta.ts); cost per agent is the ledger's (agent-cost.ts). */
 	times: AttemptTimes;
 };
 
@@ -84,7 +82,6 @@ export function emptyRunState(concurrency = 0): RunState {
 		tampers: 0,
 		checkoutsKept: [],
 		ledger: emptyLedger,
-		costs: emptyCostFold,
 		times: emptyAttemptTimes,
 	};
 }
@@ -95,7 +92,7 @@ const MAX_WARNINGS = 20;
 export function reduce(state: RunState, event: EngineEvent): RunState {
 	const ledger = ledgerStep(state.ledger, event);
 	// Cost and interventions are the ledger's numbers, the same the engine and the report read.
-	const next = {...reduceView({...state, ledger, costs: costStep(state.costs, event), times: attemptTimesStep(state.times, event)}, event), usage: ledger.usage, interventions: ledger.interventions, controls: ledger.controls};
+	const next = {...reduceView({...state, ledger, times: attemptTimesStep(state.times, event)}, event), usage: ledger.usage, interventions: ledger.interventions, controls: ledger.controls};
 	if (ledger === state.ledger || !('ticket' in event) || event.ticket === undefined) return next;
 	const view = next.tickets.get(event.ticket);
 	if (!view) return next;

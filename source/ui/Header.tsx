@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {formatCost} from '../core/agent-cost.js';
+import {agentCosts, formatCost} from '../core/agent-cost.js';
 import {etaMs} from '../core/eta.js';
 import type {RunState} from '../core/run-state.js';
 import {cleanText, formatDuration, plural} from './text.js';
@@ -49,7 +49,7 @@ export function headerSegments(state: RunState, now: number): Segment[] {
 	}
 	if (state.usage.costUsd > 0 || state.usage.inputTokens > 0) {
 		// Per agent: one that reports no cost is "n/a", never "$0.00".
-		segments.push({text: `${formatCost([...state.costs.byAgent.values()])} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`, tone: 'muted', drop: 3});
+		segments.push({text: `${formatCost(agentCosts(state.ledger))} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`, tone: 'muted', drop: 3});
 	}
 	if (state.runId) segments.push({text: `run ${cleanText(state.runId, 40)}`, tone: 'muted', drop: 4});
 	return segments;

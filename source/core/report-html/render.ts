@@ -1,6 +1,6 @@
 import type {EngineEvent} from '../events.js';
 import type {RunReport} from '../report.js';
-import {costByAgent} from './cost.js';
+import {costByAgent} from '../agent-cost.js';
 import {duration, esc, firstLine} from './escape.js';
 import {graphSvg, type GraphNode} from './graph-svg.js';
 import {buildTimeline} from './timeline.js';

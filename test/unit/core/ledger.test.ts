@@ -8,7 +8,7 @@ import {buildReport, renderReportMarkdown} from '../../../source/core/report.js'
 import type {Manifest} from '../../../source/core/run-dir.js';
 import {emptyRunState, groupTickets, reduce} from '../../../source/core/run-state.js';
 import {ticketNote} from '../../../source/ui/TicketList.js';
-import {formatCost} from '../../../source/core/agent-cost.js';
+import {agentCosts, formatCost} from '../../../source/core/agent-cost.js';
 import {createRunStateStore} from '../../../source/ui/use-run-state.js';
 import type {Ticket} from '../../../source/tracker/ticket.js';
 import {fakeRun} from '../../helpers/engine-fakes.js';
@@ -117,7 +117,7 @@ describe('the ledger', () => {
 		expect(report.costUsd).toBe(3.9375);
 		expect(tui.usage.costUsd).toBe(3.9375);
 		// The header's cost per agent adds up to the same total, reviewers and planners included.
-		expect(formatCost([...tui.costs.byAgent.values()])).toBe('$3.94');
+		expect(formatCost(agentCosts(tui.ledger))).toBe('$3.94');
 		// The running attempt's number is the same on the engine and the TUI, and within the budget.
 		expect(engine.ledger.view('T-1').current).toBe(3);
 		expect(tui.workers.get('T-1')?.attempt).toBe(3);
