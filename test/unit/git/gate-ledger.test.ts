@@ -5,7 +5,14 @@ import {cleanup, git, makeRepo} from './helpers.js';
 
 afterEach(cleanup);
 
-const merge = (ticket: string): LedgerRecord => ({ticket, attempt: 1, merge: 'a'.repeat(40), verify_digest: `sha256:${'ab'.repeat(32)}`, run: 'r1', at: '2026-01-01T00:00:00.000Z'});
+const merge = (ticket: string): LedgerRecord => ({
+	ticket,
+	attempt: 1,
+	merge: 'a'.repeat(40),
+	verify_digest: `sha256:${'ab'.repeat(32)}`,
+	run: 'r1',
+	at: '2026-01-01T00:00:00.000Z',
+});
 const at = '2026-01-01T00:00:00.000Z';
 
 describe("a person's gates in the merge queue's ledger", () => {
@@ -18,8 +25,14 @@ describe("a person's gates in the merge queue's ledger", () => {
 		await repo.recordGate({kind: 'ungate', ticket: 'T-3', by: 'bob', at, run: 'r1'});
 		await repo.recordMerge(merge('T-4'));
 		// A merge appended after the gates keeps them; a gate keeps the merges.
-		expect(git(dir, 'show', `${LEDGER_REF}:merges.jsonl`).split('\n').map(line => (JSON.parse(line) as LedgerRecord).ticket)).toEqual(['T-1', 'T-4']);
-		const gates = git(dir, 'show', `${LEDGER_REF}:gates.jsonl`).split('\n').map(line => JSON.parse(line) as {kind: string; ticket: string});
+		expect(
+			git(dir, 'show', `${LEDGER_REF}:merges.jsonl`)
+				.split('\n')
+				.map(line => (JSON.parse(line) as LedgerRecord).ticket),
+		).toEqual(['T-1', 'T-4']);
+		const gates = git(dir, 'show', `${LEDGER_REF}:gates.jsonl`)
+			.split('\n')
+			.map(line => JSON.parse(line) as {kind: string; ticket: string});
 		expect(gates.map(g => `${g.kind} ${g.ticket}`)).toEqual(['gate T-2', 'gate T-3', 'ungate T-3']);
 		expect(git(dir, 'rev-list', '--count', LEDGER_REF)).toBe('5');
 		expect(await repo.latestGate('T-2')).toMatchObject({kind: 'gate', by: 'alice', reason: 'needs a login'});
