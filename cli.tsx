@@ -16,7 +16,10 @@ try {
 	// Loads the command's modules (the tracker among them, which imports oracle.mjs).
 	program = await (await import('./source/commands/program.js')).buildProgram(packageVersion(), process.argv);
 } catch (error) {
-	process.stderr.write(`proofloop: cannot load (${(error as Error).message.split('\n')[0]}); if ${oracleFile} or its pin was edited, restore both: \`git checkout -- oracle/\` in ${packageRoot()}, or reinstall proofloop\n`);
+	process.stderr.write(
+		`proofloop: cannot load (${(error as Error).message.split('\n')[0]}); if ${oracleFile} or its pin was edited, restore both: ` +
+			`\`git checkout -- oracle/\` in ${packageRoot()}, or reinstall proofloop\n`,
+	);
 	process.exit(2);
 }
 try {

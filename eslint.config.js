@@ -32,7 +32,14 @@ export default tseslint.config(
 		rules: {
 			'no-restricted-imports': [
 				'error',
-				{patterns: [{group: ['react', 'react/*', 'ink', 'ink-*', '**/ui/*', '**/commands/*'], message: 'the engine and what it uses import no React, Ink, ui/ or commands/ (ARCHITECTURE.md)'}]},
+				{
+					patterns: [
+						{
+							group: ['react', 'react/*', 'ink', 'ink-*', '**/ui/*', '**/commands/*'],
+							message: 'the engine and what it uses import no React, Ink, ui/ or commands/ (ARCHITECTURE.md)',
+						},
+					],
+				},
 			],
 		},
 	},
@@ -40,7 +47,10 @@ export default tseslint.config(
 		files: ['oracle/**/*.mjs'],
 		ignores: ['oracle/**/*.test.mjs'],
 		rules: {
-			'no-restricted-imports': ['error', {patterns: [{regex: '^(?!node:)', message: 'the oracle imports only Node built-ins, as node:<name> (ARCHITECTURE.md)'}]}],
+			'no-restricted-imports': [
+				'error',
+				{patterns: [{regex: '^(?!node:)', message: 'the oracle imports only Node built-ins, as node:<name> (ARCHITECTURE.md)'}]},
+			],
 		},
 	},
 );

@@ -27,10 +27,22 @@ function makeBatch(tickets, concurrency) {
 	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
 	writeFileSync(
 		path.join(repo, '.proofloop/config.json'),
-		JSON.stringify({batch: 'b', concurrency, attempts: 1, agent: {type: 'command', command: `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`}, checks: ['test -e README.md'], verifyRetries: 0, agentEnv: {pass: ['FAKE_']}, sandbox: 'none'}),
+		JSON.stringify({
+			batch: 'b',
+			concurrency,
+			attempts: 1,
+			agent: {type: 'command', command: `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`},
+			checks: ['test -e README.md'],
+			verifyRetries: 0,
+			agentEnv: {pass: ['FAKE_']},
+			sandbox: 'none',
+		}),
 	);
 	for (const {id, deps = []} of tickets) {
-		writeFileSync(path.join(repo, `.proofloop/tickets/${id}.md`), `---\nid: ${id}\ntitle: Ticket ${id}\nstatus: todo\nbatch: b\ndeps: [${deps.join(', ')}]\n---\nWork.\n`);
+		writeFileSync(
+			path.join(repo, `.proofloop/tickets/${id}.md`),
+			`---\nid: ${id}\ntitle: Ticket ${id}\nstatus: todo\nbatch: b\ndeps: [${deps.join(', ')}]\n---\nWork.\n`,
+		);
 	}
 	git('add', '-A');
 	git('commit', '-q', '-m', 'init');
@@ -41,10 +53,17 @@ function runBatch(repo, plan) {
 	const planFile = `${repo}.plan.json`;
 	writeFileSync(planFile, JSON.stringify(plan));
 	const started = Date.now();
-	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {cwd: repo, env: {...process.env, FAKE_AGENT_PLAN: planFile}, encoding: 'utf8'});
+	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {
+		cwd: repo,
+		env: {...process.env, FAKE_AGENT_PLAN: planFile},
+		encoding: 'utf8',
+	});
 	const runs = path.join(repo, '.proofloop/runs');
 	const runId = readdirSync(runs).find(name => /^\d/.test(name));
-	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8').trim().split('\n').map(line => JSON.parse(line));
+	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8')
+		.trim()
+		.split('\n')
+		.map(line => JSON.parse(line));
 	return {events, exit: result.status, seconds: (Date.now() - started) / 1000};
 }
 
@@ -70,7 +89,12 @@ export async function run() {
 	const deps = runBatch(makeBatch(chain, 4), {_sleepMs: 0});
 	const doneAt = new Map(deps.events.filter(e => e.type === 'ticket.done').map(e => [e.ticket, Date.parse(e.at)]));
 	const depSpawned = firstSpawn(deps.events);
-	const unblocked = percentiles(chain.slice(1).filter(t => depSpawned.has(t.id) && doneAt.has(t.deps[0])).map(t => depSpawned.get(t.id) - doneAt.get(t.deps[0])));
+	const unblocked = percentiles(
+		chain
+			.slice(1)
+			.filter(t => depSpawned.has(t.id) && doneAt.has(t.deps[0]))
+			.map(t => depSpawned.get(t.id) - doneAt.get(t.deps[0])),
+	);
 
 	return {
 		filings: filedAt.size,

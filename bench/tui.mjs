@@ -31,9 +31,20 @@ export async function run() {
 	const ids = ['W-1', 'W-2', 'W-3', 'W-4'];
 	writeFileSync(
 		path.join(repo, '.proofloop/config.json'),
-		JSON.stringify({batch: 'b', concurrency: 4, attempts: 1, attemptTimeoutSeconds: seconds + 60, agent: {type: 'command', command: `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`}, checks: ['test -e README.md'], verifyRetries: 0, agentEnv: {pass: ['FAKE_']}, sandbox: 'none'}),
+		JSON.stringify({
+			batch: 'b',
+			concurrency: 4,
+			attempts: 1,
+			attemptTimeoutSeconds: seconds + 60,
+			agent: {type: 'command', command: `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`},
+			checks: ['test -e README.md'],
+			verifyRetries: 0,
+			agentEnv: {pass: ['FAKE_']},
+			sandbox: 'none',
+		}),
 	);
-	for (const id of ids) writeFileSync(path.join(repo, `.proofloop/tickets/${id}.md`), `---\nid: ${id}\ntitle: Spam ${id}\nstatus: todo\nbatch: b\n---\nPrint a lot.\n`);
+	for (const id of ids)
+		writeFileSync(path.join(repo, `.proofloop/tickets/${id}.md`), `---\nid: ${id}\ntitle: Spam ${id}\nstatus: todo\nbatch: b\n---\nPrint a lot.\n`);
 	git('add', '-A');
 	git('commit', '-q', '-m', 'init');
 	const plan = `${repo}.plan.json`;
@@ -67,7 +78,10 @@ export async function run() {
 	const latencies = [];
 	const deadline = Date.now() + (seconds - 4) * 1000;
 	while (Date.now() < deadline) {
-		for (const [key, visible] of [['?', true], ['Escape', false]]) {
+		for (const [key, visible] of [
+			['?', true],
+			['Escape', false],
+		]) {
 			const sent = performance.now();
 			tmux('send-keys', '-t', session, key);
 			// Poll the screen as fast as tmux answers until the overlay is (not) there.

@@ -4,7 +4,9 @@ import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const names = readdirSync(`${root}bench`).filter(f => f.endsWith('.mjs')).map(f => f.slice(0, -4));
+const names = readdirSync(`${root}bench`)
+	.filter(f => f.endsWith('.mjs'))
+	.map(f => f.slice(0, -4));
 const name = process.argv[2];
 if (!name || !names.includes(name)) {
 	console.error(`usage: npm run bench -- <name>   (one of: ${names.join(', ')})`);

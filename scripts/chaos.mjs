@@ -96,7 +96,18 @@ function makeBatch() {
 	};
 	writeFileSync(path.join(repo, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));
 	for (const t of TICKETS) {
-		const text = ['---', `id: ${t.id}`, `title: Chaos ${t.id}`, 'status: todo', 'batch: chaos', `deps: [${(t.deps ?? []).join(', ')}]`, `locks: [${(t.locks ?? []).join(', ')}]`, '---', `Do ${t.id}.`, ''];
+		const text = [
+			'---',
+			`id: ${t.id}`,
+			`title: Chaos ${t.id}`,
+			'status: todo',
+			'batch: chaos',
+			`deps: [${(t.deps ?? []).join(', ')}]`,
+			`locks: [${(t.locks ?? []).join(', ')}]`,
+			'---',
+			`Do ${t.id}.`,
+			'',
+		];
 		writeFileSync(path.join(repo, '.proofloop', 'tickets', `${t.id}.md`), text.join('\n'));
 	}
 	git('add', '-A');
@@ -118,11 +129,13 @@ function attemptNumbers(batch, run) {
 		if (!statSync(path.join(prompts, ticket)).isDirectory()) continue;
 		for (const file of readdirSync(path.join(prompts, ticket))) {
 			const said = /This is attempt (\d+) of (\d+)/.exec(readFileSync(path.join(prompts, ticket, file), 'utf8'));
-			if (!said || Number(said[1]) > Number(said[2]) || Number(said[2]) > budget || Number.parseInt(file, 10) > budget) over.push(`prompt ${ticket}/${file}: ${said?.[0]}`);
+			if (!said || Number(said[1]) > Number(said[2]) || Number(said[2]) > budget || Number.parseInt(file, 10) > budget)
+				over.push(`prompt ${ticket}/${file}: ${said?.[0]}`);
 		}
 	}
 	for (const event of readEventLog(run.eventsFile).events) {
-		if (event.type === 'attempt.started' && (event.attempt > event.maxAttempts || event.maxAttempts > budget)) over.push(`event attempt.started ${event.ticket} ${event.attempt}/${event.maxAttempts}`);
+		if (event.type === 'attempt.started' && (event.attempt > event.maxAttempts || event.maxAttempts > budget))
+			over.push(`event attempt.started ${event.ticket} ${event.attempt}/${event.maxAttempts}`);
 	}
 	for (const t of TICKETS) {
 		const said = /^attempts: (\d+)$/m.exec(readFileSync(path.join(batch.repo, '.proofloop', 'tickets', `${t.id}.md`), 'utf8'));
@@ -237,7 +250,8 @@ function mergesOnMain(repo) {
 function checkBatch(batch, final) {
 	const problems = [];
 	const run = listRuns(batch.repo)[0];
-	if (final.kind !== 'exited' || final.code !== 0) problems.push(`the last engine ended ${JSON.stringify({kind: final.kind, code: final.code, signal: final.signal})}:\n${final.output.slice(-3000)}`);
+	if (final.kind !== 'exited' || final.code !== 0)
+		problems.push(`the last engine ended ${JSON.stringify({kind: final.kind, code: final.code, signal: final.signal})}:\n${final.output.slice(-3000)}`);
 	const oracle = (() => {
 		try {
 			execFileSync(process.execPath, [CLI, 'oracle'], {cwd: batch.repo, stdio: ['ignore', 'pipe', 'pipe']});
@@ -269,7 +283,10 @@ function checkBatch(batch, final) {
 			return '';
 		}
 	})();
-	const recorded = ledger.split('\n').filter(Boolean).map(line => JSON.parse(line).ticket);
+	const recorded = ledger
+		.split('\n')
+		.filter(Boolean)
+		.map(line => JSON.parse(line).ticket);
 	for (const t of TICKETS) {
 		const n = recorded.filter(id => id === t.id).length;
 		if (n !== 1) problems.push(`${t.id} has ${n} record(s) in the merge queue's ledger`);
@@ -358,7 +375,10 @@ while (stats.kills < totalKills || stats.batches === 0) {
 						return String(pid);
 					}
 				});
-				if (sandbox !== 'none') stats.problems.push(`batch ${stats.batches}: ${left.length} process(es) of the run outlived the engine killed after ${life.after} by 2 s: ${what.join(' | ')}`);
+				if (sandbox !== 'none')
+					stats.problems.push(
+						`batch ${stats.batches}: ${left.length} process(es) of the run outlived the engine killed after ${life.after} by 2 s: ${what.join(' | ')}`,
+					);
 			}
 		}
 		// Now and then, leave what a kill mid-write leaves: half a line.
@@ -418,8 +438,17 @@ const rows = [
 ];
 console.log('\nchaos');
 for (const [key, value] of rows) console.log(`  ${String(key).padEnd(10)}  ${value}`);
-console.log(`  aimed at: ${Object.entries(stats.aimedAt).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-console.log(`  killed after: ${Object.entries(stats.killedAfter).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(
+	`  aimed at: ${Object.entries(stats.aimedAt)
+		.map(([k, v]) => `${k} ${v}`)
+		.join(', ')}`,
+);
+console.log(
+	`  killed after: ${Object.entries(stats.killedAfter)
+		.sort((a, b) => b[1] - a[1])
+		.map(([k, v]) => `${k} ${v}`)
+		.join(', ')}`,
+);
 mkdirSync(path.dirname(out), {recursive: true});
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 console.log(`wrote ${path.relative(root, out)}`);

@@ -45,7 +45,10 @@ export function check(name) {
 	const run = spawnSync(bin, ['--version'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, env});
 	const said = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim();
 	if (run.status !== 0 || !said.includes(version)) {
-		return {ok: false, why: `\`${name} --version\` ${run.error ? `failed: ${run.error.message}` : `exited ${run.status}`}: ${said.split('\n').slice(-3).join(' | ') || '(no output)'}`};
+		return {
+			ok: false,
+			why: `\`${name} --version\` ${run.error ? `failed: ${run.error.message}` : `exited ${run.status}`}: ${said.split('\n').slice(-3).join(' | ') || '(no output)'}`,
+		};
 	}
 	return {ok: true, version: said.split('\n')[0]};
 }

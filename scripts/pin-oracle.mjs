@@ -26,7 +26,14 @@ function listFiles(dir, prefix = '') {
 
 // Sorted by byte order so the file is the same on every machine.
 const files = listFiles(oracleDir).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-const sums = files.map((rel) => `${createHash('sha256').update(readFileSync(join(oracleDir, rel))).digest('hex')}  ${rel}\n`).join('');
+const sums = files
+	.map(
+		rel =>
+			`${createHash('sha256')
+				.update(readFileSync(join(oracleDir, rel)))
+				.digest('hex')}  ${rel}\n`,
+	)
+	.join('');
 
 if (process.argv.includes('--check')) {
 	let current = '';

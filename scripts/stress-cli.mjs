@@ -105,7 +105,8 @@ while (calls < total) {
 	const result = await demo;
 	log(`demo run ${runs}: exit ${result.code}; ${calls} calls so far, ${failures.length} failed`);
 	// The demo's own verdict (0 or 1) is the demo test's business; an engine that could not judge or crashed under the calls is ours.
-	if (result.code !== 0 && result.code !== 1) failures.push(`the demo run itself (run ${runs}) exited ${result.code}: ${result.out.trim().split('\n').slice(-5).join(' | ')}`);
+	if (result.code !== 0 && result.code !== 1)
+		failures.push(`the demo run itself (run ${runs}) exited ${result.code}: ${result.out.trim().split('\n').slice(-5).join(' | ')}`);
 }
 
 const made = Object.values(tally).reduce((sum, t) => sum + t.calls, 0);

@@ -32,5 +32,9 @@ export const claude = defineCli({
 		{dir: xdgDir(env, home, 'XDG_STATE_HOME', '.local/state', 'claude'), kind: 'dir'},
 		{dir: xdgDir(env, home, 'XDG_CACHE_HOME', '.cache', 'claude'), kind: 'dir'},
 	],
-	doctor: {npm: '@anthropic-ai/claude-code', helpArgs: ['--help'], flags: ['--print', '--output-format', '--verbose', '--dangerously-skip-permissions', '--model']},
+	doctor: {
+		npm: '@anthropic-ai/claude-code',
+		helpArgs: ['--help'],
+		flags: ['--print', '--output-format', '--verbose', '--dangerously-skip-permissions', '--model'],
+	},
 });

@@ -112,16 +112,11 @@ function configSchema<Name extends string>(spec: CliSpec<Name>) {
 				.min(1)
 				.refine(model => !model.startsWith('-'), 'a model name cannot start with "-"')
 				.optional()
-				.describe(`The model, passed as --model (e.g. ${spec.modelExample}). Unset: the CLI's own default. An attempt that names a model (the reviewer's) wins.`),
-			args: z
-				.array(z.string())
-				.optional()
-				.describe('Extra arguments, appended after proofloop\'s own flags and before the prompt.'),
-			bin: z
-				.string()
-				.min(1)
-				.optional()
-				.describe(`The executable to run: an absolute path, or a name looked up on PATH. Default: ${spec.name}.`),
+				.describe(
+					`The model, passed as --model (e.g. ${spec.modelExample}). Unset: the CLI's own default. An attempt that names a model (the reviewer's) wins.`,
+				),
+			args: z.array(z.string()).optional().describe("Extra arguments, appended after proofloop's own flags and before the prompt."),
+			bin: z.string().min(1).optional().describe(`The executable to run: an absolute path, or a name looked up on PATH. Default: ${spec.name}.`),
 		})
 		.strict()
 		.describe(spec.description);

@@ -31,5 +31,9 @@ export const codex = defineCli({
 	parser: () => new CodexStreamParser(),
 	homes: (env, home) => [{dir: env['CODEX_HOME'] || path.join(home, '.codex'), kind: 'dir'}],
 	// The flags live on the subcommand: checked in `codex exec --help`.
-	doctor: {npm: '@openai/codex', helpArgs: ['exec', '--help'], flags: ['--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check', '--model']},
+	doctor: {
+		npm: '@openai/codex',
+		helpArgs: ['exec', '--help'],
+		flags: ['--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check', '--model'],
+	},
 });

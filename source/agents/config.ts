@@ -21,7 +21,9 @@ export const CommandAgentConfig = z
 		command: z
 			.string()
 			.min(1)
-			.describe('Run under /bin/sh in the worktree. Placeholders (shell-quoted for you, write them bare): {prompt_file} {ticket} {attempt} {worktree} {model}.'),
+			.describe(
+				'Run under /bin/sh in the worktree. Placeholders (shell-quoted for you, write them bare): {prompt_file} {ticket} {attempt} {worktree} {model}.',
+			),
 		output: z
 			.enum(['text', 'claude-stream-json'])
 			.optional()

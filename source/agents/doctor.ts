@@ -135,25 +135,54 @@ async function checkCli(
 }
 
 async function checkSandbox(env: Record<string, string>, timeoutMs: number): Promise<DoctorCheck[]> {
-	const fix = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set "sandbox": "none" in .proofloop/config.json to run agents unsandboxed on purpose';
+	const fix =
+		'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set "sandbox": "none" in .proofloop/config.json to run agents unsandboxed on purpose';
 	// Without a sandbox a run refuses to start unless the config (or --unsandboxed) says it runs without one.
 	const without = 'a run refuses to start unless "sandbox": "none" (or run --unsandboxed)';
 	// PROOFLOOP_BWRAP names the bwrap the engine uses, as in sandbox.ts.
 	const found = await findExecutable(env['PROOFLOOP_BWRAP'] || 'bwrap', env);
-	if (!found) return [{name: 'sandbox', ok: false, optional: true, detail: `${env['PROOFLOOP_BWRAP'] || 'bwrap (bubblewrap)'} not found${env['PROOFLOOP_BWRAP'] ? '' : ' on PATH'}: ${without}`, fix}];
+	if (!found)
+		return [
+			{
+				name: 'sandbox',
+				ok: false,
+				optional: true,
+				detail: `${env['PROOFLOOP_BWRAP'] || 'bwrap (bubblewrap)'} not found${env['PROOFLOOP_BWRAP'] ? '' : ' on PATH'}: ${without}`,
+				fix,
+			},
+		];
 	const version = await run(found, ['--version'], env, timeoutMs);
 	if (!version.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${found} --version failed: ${firstLine(version.text)}`, fix}];
 	// Found is not enough: user namespaces may be off, or a profile may refuse it. Try the flags an attempt uses.
 	const probe = probeBwrap({...env, PROOFLOOP_BWRAP: found});
-	if (!probe.ok) return [{name: 'sandbox', ok: false, optional: true, detail: `${probe.reason}: ${without}`, fix: 'allow unprivileged user namespaces (or run as root), then run `proofloop doctor` again; or set "sandbox": "none" to run agents unsandboxed on purpose'}];
-	return [{name: 'sandbox', ok: true, optional: true, detail: `${firstLine(version.text)} (${found}): sandboxes work here${probe.userns ? '' : ' (without a user namespace)'}`}];
+	if (!probe.ok)
+		return [
+			{
+				name: 'sandbox',
+				ok: false,
+				optional: true,
+				detail: `${probe.reason}: ${without}`,
+				fix:
+					'allow unprivileged user namespaces (or run as root), then run `proofloop doctor` again; or set "sandbox": ' +
+					'"none" to run agents unsandboxed on purpose',
+			},
+		];
+	return [
+		{
+			name: 'sandbox',
+			ok: true,
+			optional: true,
+			detail: `${firstLine(version.text)} (${found}): sandboxes work here${probe.userns ? '' : ' (without a user namespace)'}`,
+		},
+	];
 }
 
 /** `--flag` as a word of its own in help text: not a prefix of `--flag-other`. */
 /** How a run here would contain its processes (containment.ts). */
 async function checkContainment(env: Record<string, string>): Promise<DoctorCheck[]> {
 	const mode = probeContainment(env);
-	if (mode.kind !== 'group') return [{name: 'containment', ok: true, optional: true, detail: `${describeContainment(mode)}: every process an attempt starts ends with it`}];
+	if (mode.kind !== 'group')
+		return [{name: 'containment', ok: true, optional: true, detail: `${describeContainment(mode)}: every process an attempt starts ends with it`}];
 	return [
 		{
 			name: 'containment',
@@ -183,7 +212,11 @@ async function run(file: string, args: string[], env: Record<string, string>, ti
 	return {ok: true, text};
 }
 
-const firstLine = (text: string): string => text.split('\n').find(line => line.trim() !== '')?.trim() ?? '';
+const firstLine = (text: string): string =>
+	text
+		.split('\n')
+		.find(line => line.trim() !== '')
+		?.trim() ?? '';
 
 function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
 	const clean: Record<string, string> = {};

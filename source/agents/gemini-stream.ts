@@ -129,7 +129,9 @@ export class GeminiStreamParser extends BaseStreamParser {
 
 	private onResult(event: Json): AgentEvent[] {
 		const ok = event['status'] === 'success';
-		const message = ok ? (this.lastMessage ?? '') : (errorMessage(event['error']) ?? `gemini reported ${typeof event['status'] === 'string' ? event['status'] : 'an unknown status'}`);
+		const message = ok
+			? (this.lastMessage ?? '')
+			: (errorMessage(event['error']) ?? `gemini reported ${typeof event['status'] === 'string' ? event['status'] : 'an unknown status'}`);
 		this.result = {ok, message};
 		const stats = isObject(event['stats']) ? event['stats'] : {};
 		return [this.usageEvent(num(stats['input_tokens']), num(stats['output_tokens'])), this.resultEvent(ok, message)];

@@ -61,7 +61,10 @@ export function limitWhen(text: string, now: Date = new Date()): AgentLimit {
  * `status` is an HTTP status the CLI reported; `known` is a reset time it gave
  * in structured form (preferred over anything parsed from text).
  */
-export function detectLimit(texts: Array<string | undefined>, options: {status?: number; force?: boolean; known?: AgentLimit; now?: Date} = {}): AgentLimit | undefined {
+export function detectLimit(
+	texts: Array<string | undefined>,
+	options: {status?: number; force?: boolean; known?: AgentLimit; now?: Date} = {},
+): AgentLimit | undefined {
 	const present = texts.filter((text): text is string => typeof text === 'string' && text.trim() !== '');
 	if (!options.force && options.status !== 429 && !present.some(isLimitText)) return undefined;
 	if (options.known && (options.known.resetAt !== undefined || options.known.retryAfterSeconds !== undefined)) return options.known;

@@ -155,7 +155,11 @@ export function probeBwrap(env: Record<string, string | undefined> = process.env
  * `--unsandboxed`, is none: unsandboxed is a choice someone wrote down, never
  * a fallback (the demo passes `unsandboxed` where bwrap is missing).
  */
-export function resolveSandbox(setting: SandboxSetting, env: Record<string, string | undefined> = process.env, opts: {unsandboxed?: boolean} = {}): SandboxDecision {
+export function resolveSandbox(
+	setting: SandboxSetting,
+	env: Record<string, string | undefined> = process.env,
+	opts: {unsandboxed?: boolean} = {},
+): SandboxDecision {
 	if (setting === 'none') return {mode: 'none', reason: 'the config says "sandbox": "none"'};
 	if (opts.unsandboxed) return {mode: 'none', reason: 'the run was started with --unsandboxed'};
 	const probe = probeBwrap(env);
@@ -163,7 +167,8 @@ export function resolveSandbox(setting: SandboxSetting, env: Record<string, stri
 	const said = setting === 'bwrap' ? 'the config says "sandbox": "bwrap"' : 'no working sandbox here';
 	throw new SandboxError(
 		`${said}: ${probe.reason}; proofloop does not run agents unsandboxed unless told to\n` +
-			`  fix: ${INSTALL_FIX} (then \`proofloop doctor\` says whether it runs here), or set "sandbox": "none" in .proofloop/config.json (or run with --unsandboxed) to run agents unsandboxed on purpose`,
+			`  fix: ${INSTALL_FIX} (then \`proofloop doctor\` says whether it runs here), or set "sandbox": ` +
+			`"none" in .proofloop/config.json (or run with --unsandboxed) to run agents unsandboxed on purpose`,
 	);
 }
 
@@ -189,7 +194,8 @@ export function checkWritable(writable: string[], protect: string[]): void {
 		const hit = coveredProtected(w, protect);
 		if (hit) {
 			throw new SandboxError(
-				`sandboxPaths.writable: ${w} contains ${hit}, which agents must not write\n  fix: name a narrower directory (outside the repository, its .git, the tracker, the run directory and proofloop's install dir)`,
+				`sandboxPaths.writable: ${w} contains ${hit}, which agents must not write\n  fix: name a narrower directory (outside the repository, its .git, ` +
+					`the tracker, the run directory and proofloop's install dir)`,
 			);
 		}
 	}

@@ -82,7 +82,9 @@ export async function attach(cwd: string): Promise<number> {
 export function registerAttach(program: Command): void {
 	program
 		.command('attach')
-		.description('watch the running engine: the TUI in a terminal, plain progress lines otherwise (any number of clients at once); a run that has ended shows its summary')
+		.description(
+			'watch the running engine: the TUI in a terminal, plain progress lines otherwise (any number of clients at once); a run that has ended shows its summary',
+		)
 		.action(async () => {
 			try {
 				process.exitCode = await attach(process.cwd());

@@ -40,7 +40,8 @@ async function humanTicketVerb(verb: OfflineVerb, ticket: string, reason: string
 		const repo = await openRepo(process.cwd());
 		// Inside a run (an agent, a check) it goes the engine's way too, which refuses it: never the offline write.
 		const inside = process.env['PROOFLOOP_CONTROL'] ?? process.env['PROOFLOOP_RUN_ID'];
-		if (inside || findEngine(repo.root).ok) return await withEngine(client => send(client, verb === 'ungate' ? {type: verb, ticket} : {type: verb, ticket, reason}));
+		if (inside || findEngine(repo.root).ok)
+			return await withEngine(client => send(client, verb === 'ungate' ? {type: verb, ticket} : {type: verb, ticket, reason}));
 		process.stdout.write((await humanVerbOffline({cwd: process.cwd(), verb, id: ticket, reason, by: actor()})) + '\n');
 	} catch (error) {
 		process.exitCode = reportError(error);
@@ -116,7 +117,11 @@ function formatStatus(status: Status): string {
 	const oracle = status.oracle
 		? `exit ${status.oracle.exit} (${status.oracle.verdict})${unsandboxed ? ' — UNSANDBOXED run' : ''}: ${status.oracle.summary}`
 		: 'not asked yet';
-	const sandbox = unsandboxed ? 'UNSANDBOXED: agents run with the full access of this user' : status.sandbox === 'bwrap' ? 'bwrap (every agent boxed)' : 'unknown';
+	const sandbox = unsandboxed
+		? 'UNSANDBOXED: agents run with the full access of this user'
+		: status.sandbox === 'bwrap'
+			? 'bwrap (every agent boxed)'
+			: 'unknown';
 	return [
 		`run ${status.runId} (batch '${status.batch}'): engine ${status.engine}${status.pid ? ` (pid ${status.pid})` : ''}${flags}`,
 		`tickets: ${counts || 'none'}`,
@@ -157,7 +162,10 @@ export function registerControlVerbs(program: Command): void {
 		.action(() => withEngine(client => send(client, {type: 'resume'})));
 	program
 		.command('gate <ticket>')
-		.description('mark a ticket human-gated: a human takes it; the oracle counts it as passing (an intervention, recorded with who, when and why; with no engine running, straight to the tracker and the run\'s log)')
+		.description(
+			'mark a ticket human-gated: a human takes it; the oracle counts it as passing (an intervention, recorded with who, when and why; ' +
+				"with no engine running, straight to the tracker and the run's log)",
+		)
 		.requiredOption('--reason <text>', 'why a human takes it')
 		.action((ticket: string, opts: {reason: string}) => humanTicketVerb('gate', ticket, opts.reason));
 	program

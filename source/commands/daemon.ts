@@ -8,7 +8,6 @@ import {readLock} from '../core/run-lock.js';
 import {InputError} from '../core/start-run.js';
 import {setTimeout as sleep} from 'node:timers/promises';
 
-
 /**
  * Start the engine as a background process (it survives this terminal, every
  * client, and a closed tmux pane) and wait until it listens. Its own plain
@@ -20,13 +19,19 @@ export async function startDaemon(cwd: string, opts: {unsandboxed?: boolean; all
 	const root = repo.root;
 	const running = findEngine(root);
 	if (running.ok) {
-		throw new InputError(`an engine is already running in this repo (pid ${running.address.pid}, run ${running.address.runId})\n  fix: watch it with \`proofloop attach\``);
+		throw new InputError(
+			`an engine is already running in this repo (pid ${running.address.pid}, run ${running.address.runId})\n  fix: watch it with \`proofloop attach\``,
+		);
 	}
 	mkdirSync(runsDir(root), {recursive: true});
 	const outFile = path.join(runsDir(root), 'engine.out');
 	const out = openSync(outFile, 'a');
 	const before = statSync(outFile).size;
-	const child = spawn(process.execPath, [cliEntry(), 'run', '--headless', ...(opts.unsandboxed ? ['--unsandboxed'] : []), ...(opts.allowDirty ? ['--allow-dirty'] : [])], {cwd: root, detached: true, stdio: ['ignore', out, out]});
+	const child = spawn(
+		process.execPath,
+		[cliEntry(), 'run', '--headless', ...(opts.unsandboxed ? ['--unsandboxed'] : []), ...(opts.allowDirty ? ['--allow-dirty'] : [])],
+		{cwd: root, detached: true, stdio: ['ignore', out, out]},
+	);
 	closeSync(out);
 	let exited: number | undefined;
 	child.once('exit', code => {

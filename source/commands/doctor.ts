@@ -34,7 +34,9 @@ export function registerDoctor(program: Command): void {
 				report.checks.push({
 					name: 'batch',
 					ok: tickets.length > 0,
-					detail: `${tickets.length} ticket${tickets.length === 1 ? '' : 's'} in batch '${config.batch}'${outside.length > 0 ? `; outside it:\n${outside.map(line => `        ${line}`).join('\n')}` : ''}`,
+					detail:
+						`${tickets.length} ticket${tickets.length === 1 ? '' : 's'} in batch ` +
+						`'${config.batch}'${outside.length > 0 ? `; outside it:\n${outside.map(line => `        ${line}`).join('\n')}` : ''}`,
 					fix: `give tickets 'batch: ${config.batch}', or set "batch" in ${CONFIG_PATH} to one they name`,
 				});
 				let boxed = false;
@@ -43,15 +45,37 @@ export function registerDoctor(program: Command): void {
 				} catch {
 					// A required sandbox that cannot run is the sandbox check's to say.
 				}
-				const problems = await preflight({repoRoot: repo.root, config, tickets, env: process.env, ...(boxed ? {box: {visible: boxVisible(repo.root, config, process.env)}} : {})});
+				const problems = await preflight({
+					repoRoot: repo.root,
+					config,
+					tickets,
+					env: process.env,
+					...(boxed ? {box: {visible: boxVisible(repo.root, config, process.env)}} : {}),
+				});
 				report.checks.push(
 					...(problems.length > 0
 						? problems.map(p => ({name: p.what, ok: false, detail: p.problem, fix: p.fix}))
-						: [{name: 'preflight', ok: true, detail: `every agent, check and verify command of batch '${config.batch}' resolves${boxed ? ' (agents as the sandbox shows them)' : ''}`}]),
+						: [
+								{
+									name: 'preflight',
+									ok: true,
+									detail: `every agent, check and verify command of batch '${config.batch}' resolves${boxed ? ' (agents as the sandbox shows them)' : ''}`,
+								},
+							]),
 				);
 				const allow = [...AGENT_ENV_ALLOW, ...config.agentEnv.pass];
-				const dropped = Object.keys(process.env).filter(name => !envAllowed(name, allow)).sort();
-				report.checks.push({name: 'agent environment', ok: true, optional: true, detail: dropped.length > 0 ? `agents do not get: ${dropped.join(', ')} (add names or prefixes to "agentEnv.pass" to pass them)` : 'agents get every variable of this environment'});
+				const dropped = Object.keys(process.env)
+					.filter(name => !envAllowed(name, allow))
+					.sort();
+				report.checks.push({
+					name: 'agent environment',
+					ok: true,
+					optional: true,
+					detail:
+						dropped.length > 0
+							? `agents do not get: ${dropped.join(', ')} (add names or prefixes to "agentEnv.pass" to pass them)`
+							: 'agents get every variable of this environment',
+				});
 				report.ok = report.checks.every(check => check.ok || check.optional === true);
 				if (opts.json) {
 					process.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -75,7 +99,11 @@ async function noAgentCheck(): Promise<{name: string; ok: false; detail: string;
 	return {
 		name: 'agent',
 		ok: false,
-		detail: `none configured in ${CONFIG_PATH}; \`proofloop run\` refuses without one${found.length > 0 ? ` (found on PATH: ${found.map(f => f.type).join(', ')})` : ' (no agent CLI found on PATH)'}`,
-		fix: `set "agent" in ${CONFIG_PATH}, e.g. "agent": {"type": "${found[0]?.type ?? 'claude'}"}${found.length > 0 ? '' : `; install one first:\n${installHint().replace(/^/gm, '      ')}`}`,
+		detail:
+			`none configured in ${CONFIG_PATH}; \`proofloop run\` refuses without ` +
+			`one${found.length > 0 ? ` (found on PATH: ${found.map(f => f.type).join(', ')})` : ' (no agent CLI found on PATH)'}`,
+		fix:
+			`set "agent" in ${CONFIG_PATH}, e.g. "agent": {"type": ` +
+			`"${found[0]?.type ?? 'claude'}"}${found.length > 0 ? '' : `; install one first:\n${installHint().replace(/^/gm, '      ')}`}`,
 	};
 }

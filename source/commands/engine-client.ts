@@ -12,7 +12,8 @@ export async function connectToEngine(cwd: string): Promise<{client: ControlClie
 	const inside = process.env['PROOFLOOP_RUN_ID'];
 	if (inside) {
 		throw new InputError(
-			`refused: this process runs inside proofloop run ${inside} (PROOFLOOP_RUN_ID is set); pause, resume, gate, ungate, stop, status and attach are for the person who started it\n  fix: run it from your own shell`,
+			`refused: this process runs inside proofloop run ${inside} (PROOFLOOP_RUN_ID is set); pause, resume, gate, ungate, stop, ` +
+				`status and attach are for the person who started it\n  fix: run it from your own shell`,
 		);
 	}
 	const found = findEngine(repo.root);

@@ -24,7 +24,9 @@ export function reportError(error: unknown): number {
 	const full = diskFullCause(error);
 	if (full !== undefined && (error as NodeJS.ErrnoException)?.code !== undefined) {
 		const file = failedPath(error);
-		process.stderr.write(`proofloop: cannot write${file ? ` ${file}` : ''}: ${full}\n  fix: free space${file ? ` (df -h ${dirname(file)})` : ''}, then run the same command again\n`);
+		process.stderr.write(
+			`proofloop: cannot write${file ? ` ${file}` : ''}: ${full}\n  fix: free space${file ? ` (df -h ${dirname(file)})` : ''}, then run the same command again\n`,
+		);
 		return EXIT_BAD_INPUT;
 	}
 	process.stderr.write(`proofloop: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);

@@ -9,5 +9,10 @@ export function findRun(repoRoot: string, id: string | undefined): RunDir | unde
 	const run = runs.find(r => r.id === id);
 	if (run) return run;
 	if (runs.length === 0) throw new InputError(`no run in ${repoRoot} yet, so no run '${id}'\n  fix: start one with \`proofloop run\``);
-	throw new InputError(`no run '${id}' in ${runsDir(repoRoot)}\n  fix: leave it out for the newest run, or name one of: ${runs.slice(0, 5).map(r => r.id).join(', ')}${runs.length > 5 ? ', ...' : ''}`);
+	throw new InputError(
+		`no run '${id}' in ${runsDir(repoRoot)}\n  fix: leave it out for the newest run, or name one of: ${runs
+			.slice(0, 5)
+			.map(r => r.id)
+			.join(', ')}${runs.length > 5 ? ', ...' : ''}`,
+	);
 }

@@ -29,7 +29,10 @@ export function installHint(): string {
 }
 
 /** In a terminal, ask which one (enter: the first); otherwise the first found. */
-export async function chooseAgent(found: FoundAgent[], io: {interactive: boolean; input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream}): Promise<FoundAgent | undefined> {
+export async function chooseAgent(
+	found: FoundAgent[],
+	io: {interactive: boolean; input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream},
+): Promise<FoundAgent | undefined> {
 	const [first] = found;
 	if (!first || found.length === 1 || !io.interactive) return first;
 	const output = io.output ?? process.stdout;

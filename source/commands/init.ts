@@ -37,11 +37,14 @@ export function schemaReference(root: string, installedAt = packageRoot(), versi
 	return `https://unpkg.com/proofloop@${version}/schema/config.schema.json`;
 }
 
-
 export type InitResult = {written: string[]; agent?: FoundAgent | {type: AgentConfig['type']; path?: undefined}; found: FoundAgent[]};
 
 /** Scaffold .proofloop/ in the current repo; refuses to overwrite anything. */
-export async function initProject(cwd: string, batch: string, opts: {agent?: string; interactive?: boolean; env?: NodeJS.ProcessEnv} = {}): Promise<InitResult> {
+export async function initProject(
+	cwd: string,
+	batch: string,
+	opts: {agent?: string; interactive?: boolean; env?: NodeJS.ProcessEnv} = {},
+): Promise<InitResult> {
 	// Not openRepo: a repo with no commits yet is a fine place to start.
 	const top = await execa('git', ['rev-parse', '--show-toplevel'], {cwd, reject: false});
 	if (top.exitCode !== 0) throw new InputError(`${cwd} is not inside a git repository\n  fix: git init, then run proofloop init again`);
@@ -49,7 +52,10 @@ export async function initProject(cwd: string, batch: string, opts: {agent?: str
 	const configFile = path.join(root, CONFIG_PATH);
 	const ticketsDir = path.join(root, '.proofloop', 'tickets');
 	if (opts.agent !== undefined && !(INIT_AGENT_TYPES as readonly string[]).includes(opts.agent)) {
-		throw new InputError(`--agent ${opts.agent}: not an agent proofloop knows\n  fix: use one of ${INIT_AGENT_TYPES.join(', ')} (a "command" agent is written by hand in ${CONFIG_PATH})`);
+		throw new InputError(
+			`--agent ${opts.agent}: not an agent proofloop knows\n  fix: use one of ${INIT_AGENT_TYPES.join(', ')} (a "command" agent is written by hand in ` +
+				`${CONFIG_PATH})`,
+		);
 	}
 	// Check everything before writing anything.
 	for (const target of [configFile, ticketsDir]) {
@@ -58,7 +64,10 @@ export async function initProject(cwd: string, batch: string, opts: {agent?: str
 		}
 	}
 	const found = await findInstalledAgents(opts.env);
-	const agent = opts.agent !== undefined ? (found.find(f => f.type === opts.agent) ?? {type: opts.agent as AgentConfig['type']}) : await chooseAgent(found, {interactive: opts.interactive ?? false});
+	const agent =
+		opts.agent !== undefined
+			? (found.find(f => f.type === opts.agent) ?? {type: opts.agent as AgentConfig['type']})
+			: await chooseAgent(found, {interactive: opts.interactive ?? false});
 	const config = {
 		$schema: schemaReference(root),
 		batch,
@@ -94,7 +103,11 @@ function agentLines({agent, found}: InitResult): string {
 			`to see a run first: \`proofloop demo\` (the built-in demo engine, no agent needed)\n`
 		);
 	}
-	const where = agent.path ? ` (${agent.path})` : agent.type === 'demo' ? ' (the built-in demo engine)' : ' (not found on PATH: install it first, see `proofloop doctor`)';
+	const where = agent.path
+		? ` (${agent.path})`
+		: agent.type === 'demo'
+			? ' (the built-in demo engine)'
+			: ' (not found on PATH: install it first, see `proofloop doctor`)';
 	const others = found.filter(f => f.type !== agent.type).map(f => f.type);
 	return `agent: ${agent.type}${where}${others.length > 0 ? `; also found: ${others.join(', ')} (change "agent" in ${CONFIG_PATH} to use one)` : ''}\n`;
 }
@@ -104,12 +117,18 @@ export function registerInit(program: Command): void {
 		.command('init')
 		.description('scaffold .proofloop/ (config with an installed agent CLI, a sample ticket, .gitignore lines) in this git repo')
 		.option('--batch <name>', 'the batch name the config selects', 'first')
-		.option('--agent <type>', `the agent to write into the config (${INIT_AGENT_TYPES.join(', ')}); default: the installed CLI you pick (in a terminal), else the first found`)
+		.option(
+			'--agent <type>',
+			`the agent to write into the config (${INIT_AGENT_TYPES.join(', ')}); default: the installed CLI you pick (in a terminal), else the first found`,
+		)
 		.action(async (opts: {batch: string; agent?: string}) => {
 			try {
 				const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 				const result = await initProject(process.cwd(), opts.batch, {...(opts.agent === undefined ? {} : {agent: opts.agent}), interactive});
-				process.stdout.write(`wrote:\n${result.written.map(f => `  ${f}`).join('\n')}\n${agentLines(result)}next: write tickets in .proofloop/tickets/ (\`proofloop ticket new\` scaffolds one), then \`proofloop run\`\n`);
+				process.stdout.write(
+					`wrote:\n${result.written.map(f => `  ${f}`).join('\n')}\n${agentLines(result)}next: ` +
+						`write tickets in .proofloop/tickets/ (\`proofloop ticket new\` scaffolds one), then \`proofloop run\`\n`,
+				);
 			} catch (error) {
 				process.exitCode = reportError(error);
 			}

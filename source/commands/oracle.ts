@@ -14,7 +14,7 @@ export function registerOracle(program: Command): void {
 		.option('--json', 'print the verdict as JSON')
 		.option('--batch <name>', 'judge this batch instead of the configured one')
 		.option('--run <id>', "check against this run's pinned manifest (default: the newest run, if any)")
-		.option('--self-test', "run the tripwire instead: every oracle file matches oracle/SHA256SUMS and the conformance fixtures give their expected exit codes")
+		.option('--self-test', 'run the tripwire instead: every oracle file matches oracle/SHA256SUMS and the conformance fixtures give their expected exit codes')
 		.addHelpText(
 			'after',
 			`
@@ -35,7 +35,10 @@ ticket missing, an empty batch).`,
 					}
 					const wire = await tripwire();
 					if (opts.json) process.stdout.write(JSON.stringify(wire, null, 2) + '\n');
-					else process.stdout.write(wire.ok ? `tripwire: ok (oracle sha256 ${wire.oracleSha256})\n` : `tripwire: FAILED\n${wire.problems.map(p => `  ${p}`).join('\n')}\n`);
+					else
+						process.stdout.write(
+							wire.ok ? `tripwire: ok (oracle sha256 ${wire.oracleSha256})\n` : `tripwire: FAILED\n${wire.problems.map(p => `  ${p}`).join('\n')}\n`,
+						);
 					if (!wire.ok) process.stderr.write(`  the oracle ${oracleFile} fails its own fixtures\n  fix: ${oracleFix()}\n`);
 					process.exitCode = wire.ok ? 0 : 1;
 					return;

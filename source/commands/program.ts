@@ -13,7 +13,10 @@ const modules: Array<{commands: string[]; load: () => Promise<Register>}> = [
 	{commands: ['init'], load: async () => (await import('./init.js')).registerInit},
 	{commands: ['run'], load: async () => (await import('./run.js')).registerRun},
 	{commands: ['attach'], load: async () => (await import('./attach.js')).registerAttach},
-	{commands: ['status', 'pause', 'resume', 'gate', 'ungate', 'stop', 'retry', 'reset'], load: async () => (await import('./control-verbs.js')).registerControlVerbs},
+	{
+		commands: ['status', 'pause', 'resume', 'gate', 'ungate', 'stop', 'retry', 'reset'],
+		load: async () => (await import('./control-verbs.js')).registerControlVerbs,
+	},
 	{commands: ['tail'], load: async () => (await import('./tail.js')).registerTail},
 	{commands: ['ticket'], load: async () => (await import('./ticket.js')).registerTicket},
 	{commands: ['oracle'], load: async () => (await import('./oracle.js')).registerOracle},

@@ -13,9 +13,15 @@ import {writeHtmlReport} from './report-html.js';
 export function registerReport(program: Command): void {
 	program
 		.command('report [run]')
-		.description("a run's ledger: per ticket status, attempts, time, cost, what the finish line caught, discovered tickets; per run makespan, interventions (gate, ungate, retry, reset, hand edits of tickets) and controls (pause, resume, stop, restart) by kind, heals, tickets the loop filed")
+		.description(
+			"a run's ledger: per ticket status, attempts, time, cost, what the finish line caught, discovered tickets; per run makespan, interventions (gate, " +
+				'ungate, retry, reset, hand edits of tickets) and controls (pause, resume, stop, restart) by kind, heals, tickets the loop filed',
+		)
 		.option('--json', 'print report.json instead of the Markdown')
-		.option('--html', 'write one self-contained HTML page (timeline, dependency graph, what the finish line caught, interventions, cost by agent) and print its path')
+		.option(
+			'--html',
+			'write one self-contained HTML page (timeline, dependency graph, what the finish line caught, interventions, cost by agent) and print its path',
+		)
 		.option('--out <file>', 'with --html: where to write it (default: report.html in the run directory)')
 		.action(async (id: string | undefined, opts: {json?: boolean; html?: boolean; out?: string}) => {
 			try {

@@ -48,8 +48,15 @@ export function registerRun(program: Command): void {
 		.description('run the configured batch until the oracle says done (or resume the run a crash cut short)')
 		.option('--headless', 'run the engine in this process and print plain progress lines (always so without a TTY)')
 		.option('--detach', 'start the engine in the background and return at once; watch it with `proofloop attach`')
-		.option('--unsandboxed', 'run the agents without the bubblewrap sandbox this time (as "sandbox": "none" in the config); the run says UNSANDBOXED everywhere')
-		.option('--allow-dirty', 'run although your checkout of base has uncommitted changes: it follows base only where git keeps them, else it is left as you have it (HEAD detached) and the run says so')
+		.option(
+			'--unsandboxed',
+			'run the agents without the bubblewrap sandbox this time (as "sandbox": "none" in the config); the run says UNSANDBOXED everywhere',
+		)
+		.option(
+			'--allow-dirty',
+			'run although your checkout of base has uncommitted changes: it follows base only where git keeps them, else it is left as you have it (HEAD detached) ' +
+				'and the run says so',
+		)
 		.addHelpText(
 			'after',
 			`
@@ -74,7 +81,9 @@ Killed mid-run? Run it again: the same run resumes, no merge is applied twice.`,
 				await refuseWithoutAgent(process.cwd());
 				const {runId, repoRoot} = await startDaemon(process.cwd(), flags);
 				if (opts.detach) {
-					process.stdout.write(`engine started in the background (run ${runId}, ${repoRoot})\nwatch it: proofloop attach    state: proofloop status    stop: proofloop stop\n`);
+					process.stdout.write(
+						`engine started in the background (run ${runId}, ${repoRoot})\nwatch it: proofloop attach    state: proofloop status    stop: proofloop stop\n`,
+					);
 					return;
 				}
 				process.exitCode = await attach(process.cwd());

@@ -8,7 +8,6 @@ import {InputError} from '../core/start-run.js';
 import {reportError} from './errors.js';
 import {setTimeout as sleep} from 'node:timers/promises';
 
-
 /** The newest attempt log of a ticket in a run, by attempt number. */
 function latestAttemptLog(dir: string): {attempt: number; file: string} | undefined {
 	if (!existsSync(dir)) return undefined;
@@ -48,7 +47,8 @@ export async function tail(cwd: string, ticket: string, opts: {follow?: boolean;
 	if (!run) throw new InputError(`no run in ${repo.root} yet\n  fix: start one with \`proofloop run\``);
 	const dir = path.join(run.dir, 'logs', ticket);
 	let current = latestAttemptLog(dir);
-	if (!current && !opts.follow) throw new InputError(`${ticket} has no attempt log in run ${run.id}\n  fix: check the id (\`proofloop status\`), or add -f to wait for its first attempt`);
+	if (!current && !opts.follow)
+		throw new InputError(`${ticket} has no attempt log in run ${run.id}\n  fix: check the id (\`proofloop status\`), or add -f to wait for its first attempt`);
 	let offset = 0;
 	if (current) {
 		process.stdout.write(`==> ${ticket} attempt ${current.attempt} (${current.file}) <==\n`);

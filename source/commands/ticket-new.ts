@@ -3,10 +3,24 @@ import path from 'node:path';
 import type {Command} from 'commander';
 import {InputError} from '../core/input-error.js';
 
-const list = (value: string): string[] => value.split(',').map(item => item.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+	value
+		.split(',')
+		.map(item => item.trim())
+		.filter(Boolean);
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-type Options = {id?: string; title?: string; batch?: string; deps?: string[]; locks?: string[]; priority?: string; check?: string[]; verify?: string[]; allow?: string[]};
+type Options = {
+	id?: string;
+	title?: string;
+	batch?: string;
+	deps?: string[];
+	locks?: string[];
+	priority?: string;
+	check?: string[];
+	verify?: string[];
+	allow?: string[];
+};
 
 /** `proofloop ticket new`: a person's scaffold of a ticket file, every field with its comment. Writes one file or nothing. */
 async function newTicket(cwd: string, opts: Options): Promise<string> {
@@ -19,11 +33,15 @@ async function newTicket(cwd: string, opts: Options): Promise<string> {
 		import('../tracker/validate.js'),
 	]);
 	const inside = runProcessAncestry();
-	if (inside) throw new InputError(`refused: this process runs inside a proofloop run (${inside}); a worker files work with \`proofloop ticket file\`\n  fix: run it from your own shell`);
+	if (inside)
+		throw new InputError(
+			`refused: this process runs inside a proofloop run (${inside}); a worker files work with \`proofloop ticket file\`\n  fix: run it from your own shell`,
+		);
 	const repo = await openRepo(cwd);
 	const config = loadProjectConfig(repo.root);
 	const dir = path.join(repo.root, config.tracker.dir);
-	if (!existsSync(dir)) throw new InputError(`no ticket directory at ${config.tracker.dir}\n  fix: run \`proofloop init\`, or set tracker.dir in ${CONFIG_PATH}`);
+	if (!existsSync(dir))
+		throw new InputError(`no ticket directory at ${config.tracker.dir}\n  fix: run \`proofloop init\`, or set tracker.dir in ${CONFIG_PATH}`);
 	const files = readdirSync(dir)
 		.filter(name => name.endsWith('.md'))
 		.map(name => ({file: `${config.tracker.dir}/${name}`, text: readFileSync(path.join(dir, name), 'utf8')}));

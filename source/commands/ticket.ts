@@ -14,7 +14,10 @@ function workerContext(): {socket: string; ticket: string} {
 	const socket = process.env.PROOFLOOP_CONTROL;
 	const ticket = process.env.PROOFLOOP_TICKET;
 	if (!socket || !ticket) {
-		throw new InputError('`proofloop ticket` is for a worker inside a run: PROOFLOOP_CONTROL and PROOFLOOP_TICKET are not set\n  fix: a person scaffolds a ticket with `proofloop ticket new` (or writes it in .proofloop/tickets/)');
+		throw new InputError(
+			'`proofloop ticket` is for a worker inside a run: PROOFLOOP_CONTROL and PROOFLOOP_TICKET are not set\n  fix: ' +
+				'a person scaffolds a ticket with `proofloop ticket new` (or writes it in .proofloop/tickets/)',
+		);
 	}
 	return {socket, ticket};
 }
@@ -37,7 +40,13 @@ async function refuse(error: unknown): Promise<number> {
 	return reportError(error instanceof Error && !(error instanceof InputError) ? new InputError(error.message) : error);
 }
 
-const list = (value?: string): string[] => (value ? value.split(',').map(item => item.trim()).filter(Boolean) : []);
+const list = (value?: string): string[] =>
+	value
+		? value
+				.split(',')
+				.map(item => item.trim())
+				.filter(Boolean)
+		: [];
 
 async function send(request: Parameters<ControlClient['request']>[0]): Promise<void> {
 	const {socket} = workerContext();
@@ -52,7 +61,9 @@ async function send(request: Parameters<ControlClient['request']>[0]): Promise<v
 }
 
 export function registerTicket(program: Command): void {
-	const ticket = program.command('ticket').description('for workers inside a run: file discovered work, leave a note, or claim an external wall; for a person: `ticket new` scaffolds a ticket file');
+	const ticket = program
+		.command('ticket')
+		.description('for workers inside a run: file discovered work, leave a note, or claim an external wall; for a person: `ticket new` scaffolds a ticket file');
 	registerTicketNew(ticket);
 	ticket
 		.command('file')
@@ -78,7 +89,7 @@ export function registerTicket(program: Command): void {
 		});
 	ticket
 		.command('note <text>')
-		.description("leave a note on your ticket for later attempts")
+		.description('leave a note on your ticket for later attempts')
 		.action(async (text: string) => {
 			try {
 				await send({type: 'note', text});

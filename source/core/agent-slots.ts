@@ -39,7 +39,12 @@ export class AgentSlots {
 	}
 }
 
-type SlotContext = {slots: AgentSlots; log: {append: (event: {type: 'agent.waiting'; ticket: string; attempt: number; agent: string; role: 'worker' | 'reviewer' | 'healer'; cap: number}) => unknown}};
+type SlotContext = {
+	slots: AgentSlots;
+	log: {
+		append: (event: {type: 'agent.waiting'; ticket: string; attempt: number; agent: string; role: 'worker' | 'reviewer' | 'healer'; cap: number}) => unknown;
+	};
+};
 
 /** Run one agent process inside its type's cap, saying in the log when it has to wait. */
 export async function withAgentSlot<T>(

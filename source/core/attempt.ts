@@ -35,7 +35,6 @@ export type AttemptOutcome =
 	/** A usage or rate limit stopped the agent: not its fault, not counted; the ticket waits until `until` (ms). */
 	| {kind: 'limited'; until: number; reason: string};
 
-
 /** The commands that make up a ticket's finish line (a ticket overrides the config's defaults). */
 export function finishLine(ctx: EngineContext, ticket: Ticket): {checks: string[]; verify: string[]} {
 	// As the run first saw the ticket: a mid-run edit of its commands does not move this run's finish line.
@@ -88,12 +87,24 @@ export async function runAttempt(
 			const worktree = await ctx.repo.prepareWorktree(id, base);
 			const notes = [...previous];
 			if (worktree.conflict?.length) {
-				notes.push(`Your branch ${worktree.branch} conflicts with the newest ${base} in: ${worktree.conflict.join(', ')}. Run \`git merge ${base}\` in your worktree and resolve the conflicts first.`);
+				notes.push(
+					`Your branch ${worktree.branch} conflicts with the newest ${base} in: ${worktree.conflict.join(', ')}. ` +
+						`Run \`git merge ${base}\` in your worktree and resolve the conflicts first.`,
+				);
 			}
 			if (ctx.config.planReview && ctx.reviewer) {
 				stage('plan');
 				const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';
-				const planned = await planAndReview({ctx, reviewer: ctx.reviewer, ticket, attempt, worktree: {path: worktree.path, branch: worktree.branch, head}, previous: notes, checks, verify});
+				const planned = await planAndReview({
+					ctx,
+					reviewer: ctx.reviewer,
+					ticket,
+					attempt,
+					worktree: {path: worktree.path, branch: worktree.branch, head},
+					previous: notes,
+					checks,
+					verify,
+				});
 				if (planned.kind === 'interrupted') return {kind: 'interrupted', reason: 'the engine stopped during planning'};
 				if (planned.kind === 'limited') return {kind: 'limited', until: planned.until, reason: planned.reason};
 				if (planned.kind === 'failed') throw new StageFailure('plan', planned.reason);
@@ -120,7 +131,10 @@ export async function runAttempt(
 			let stallTimer: NodeJS.Timeout | undefined;
 			const armStall = () => {
 				clearTimeout(stallTimer);
-				stallTimer = setTimeout(() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}), timerDelay(stallMs));
+				stallTimer = setTimeout(
+					() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}),
+					timerDelay(stallMs),
+				);
 			};
 			// Within the agent type's cap (config agentCaps); waiting for a slot is not silence.
 			const result = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: id, attempt}, async () => {
@@ -173,7 +187,11 @@ export async function runAttempt(
 				// Its claim still stands (the next attempt starts on its branch again); nothing from the wrong branch is kept.
 				if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
 				if (claim?.kind === 'blocked') return claim;
-				throw new StageFailure('implement', `the agent left its worktree on ${onBranch ? `branch ${onBranch}` : 'a detached HEAD'} instead of ${worktree.branch}; nothing it left there is committed or merged (the next attempt starts on ${worktree.branch} again)`);
+				throw new StageFailure(
+					'implement',
+					`the agent left its worktree on ${onBranch ? `branch ${onBranch}` : 'a detached HEAD'} instead of ${worktree.branch}; ` +
+						`nothing it left there is committed or merged (the next attempt starts on ${worktree.branch} again)`,
+				);
 			}
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
 			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
@@ -194,7 +212,15 @@ export async function runAttempt(
 			// An exit 0 counts only with at least the tests base's run of the command ran (check-results.ts).
 			const counted = await countedChecks(ctx, {ticket, head, cwd: worktree.path, env, logFile});
 			for (const command of checks) {
-				const check = await runShell({command, cwd: worktree.path, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: 'check', box: checkBox(ctx.sandbox, worktree.path, counted.readOnly)});
+				const check = await runShell({
+					command,
+					cwd: worktree.path,
+					env,
+					timeoutMs: ctx.config.checkTimeoutSeconds * 1000,
+					logFile,
+					label: 'check',
+					box: checkBox(ctx.sandbox, worktree.path, counted.readOnly),
+				});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
 				const cannot = checkCannotStart(command, check);
 				if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
@@ -233,7 +259,10 @@ export async function runAttempt(
 				const findings = review.kind === 'changes' ? review.findings : review.kind === 'failed' ? [review.reason] : [];
 				ctx.log.append({type: 'review.result', ticket: id, attempt, round, verdict: review.kind, findings, usage: review.usage});
 				if (review.kind === 'changes') {
-					throw new StageFailure('review', `the reviewer asked for changes (round ${round}/${ctx.config.reviewRounds}):\n${review.findings.map(f => `- ${f}`).join('\n')}`);
+					throw new StageFailure(
+						'review',
+						`the reviewer asked for changes (round ${round}/${ctx.config.reviewRounds}):\n${review.findings.map(f => `- ${f}`).join('\n')}`,
+					);
 				}
 				if (review.kind === 'failed') throw new StageFailure('review', review.reason);
 			}
@@ -248,7 +277,8 @@ export async function runAttempt(
 				throw new StageFailure('merge', `merging into ${base} conflicts in: ${merge.files.join(', ')}. Merge ${base} into your branch and resolve them.`);
 			}
 			// Someone else moved base: the engine halts (run-watch.ts); this attempt is not counted.
-			if (merge.kind === 'foreign') return {kind: 'interrupted', reason: `${base} moved to ${merge.tip.slice(0, 7)} outside the merge queue; nothing is merged over it`};
+			if (merge.kind === 'foreign')
+				return {kind: 'interrupted', reason: `${base} moved to ${merge.tip.slice(0, 7)} outside the merge queue; nothing is merged over it`};
 			if (merge.kind === 'empty') {
 				throw new StageFailure('merge', `merging into ${base} changes nothing: the work is already there or the diff cancels out`);
 			}
@@ -265,7 +295,14 @@ export async function runAttempt(
 		if (halt) return {kind: 'interrupted', reason: `not verified: ${halt.split('\n')[0]}`, afterMerge: merged};
 		const verdict = await verifyLive(ctx, id, attempt, mergeSha, verify, env, logFile);
 		if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during verify', afterMerge: true};
-		ctx.log.append({type: 'verify.result', ticket: id, attempt, ok: verdict.ok, tries: verdict.tries, ...(verdict.ok ? {digest: verdict.digest} : {reason: verdict.reason})});
+		ctx.log.append({
+			type: 'verify.result',
+			ticket: id,
+			attempt,
+			ok: verdict.ok,
+			tries: verdict.tries,
+			...(verdict.ok ? {digest: verdict.digest} : {reason: verdict.reason}),
+		});
 		if (!verdict.ok) {
 			throw new StageFailure('verify', `merged as ${mergeSha.slice(0, 7)} but live verification failed (the activation gap is work): ${verdict.reason}`);
 		}

@@ -19,7 +19,8 @@ export function selectBatch(tickets: Ticket[], config: ProjectConfig): Ticket[] 
 		const known = [...new Set(tickets.map(t => t.batch).filter(Boolean))].sort();
 		throw new BatchError(
 			`batch '${config.batch}' is empty: no ticket in ${config.tracker.dir} has 'batch: ${config.batch}'\n` +
-				`  fix: set "batch" in .proofloop/config.json to ${known.length > 0 ? `one of: ${known.join(', ')}` : 'a batch your tickets name'}, or add 'batch: ${config.batch}' to the tickets to run`,
+				`  fix: set "batch" in .proofloop/config.json to ${known.length > 0 ? `one of: ${known.join(', ')}` : 'a batch your tickets name'}, or add 'batch: ` +
+				`${config.batch}' to the tickets to run`,
 		);
 	}
 	const byId = new Map(tickets.map(t => [t.id, t]));
@@ -29,18 +30,27 @@ export function selectBatch(tickets: Ticket[], config: ProjectConfig): Ticket[] 
 		for (const dep of ticket.deps) {
 			const other = byId.get(dep);
 			if (other && !inBatch.has(dep) && other.status !== 'done') {
-				problems.push(`${ticket.file}: depends on ${dep}, which is not in batch '${config.batch}' and not done, so ${ticket.id} could never start\n  fix: add 'batch: ${config.batch}' to ${other.file}, or remove ${dep} from deps`);
+				problems.push(
+					`${ticket.file}: depends on ${dep}, which is not in batch '${config.batch}' and not done, so ${ticket.id} could never start\n  fix: add 'batch: ` +
+						`${config.batch}' to ${other.file}, or remove ${dep} from deps`,
+				);
 			}
 		}
 		for (const lock of ticket.locks) {
 			if (!config.locks.includes(lock)) {
-				problems.push(`${ticket.file}: uses lock '${lock}', which .proofloop/config.json does not declare\n  fix: add "${lock}" to "locks" in .proofloop/config.json, or correct the name`);
+				problems.push(
+					`${ticket.file}: uses lock '${lock}', which .proofloop/config.json does not declare\n  fix: add "${lock}" to "locks" in .proofloop/config.json, ` +
+						`or correct the name`,
+				);
 			}
 		}
 		const checks = ticket.checks ?? config.checks;
 		const verify = ticket.verify ?? config.verify;
 		if (checks.length === 0 && verify.length === 0) {
-			problems.push(`${ticket.file}: has no checks and no verify commands, so nothing could ever prove it done\n  fix: add "checks"/"verify" to .proofloop/config.json or to the ticket`);
+			problems.push(
+				`${ticket.file}: has no checks and no verify commands, so nothing could ever prove it done\n  fix: ` +
+					`add "checks"/"verify" to .proofloop/config.json or to the ticket`,
+			);
 		}
 	}
 	if (problems.length > 0) throw new BatchError(problems.join('\n'));

@@ -23,7 +23,9 @@ export function checkCannotStart(command: string, result: {exitCode?: number}): 
 	return `check \`${command}\` could not start (exit ${result.exitCode}: ${result.exitCode === 127 ? 'not found' : 'not executable'})`;
 }
 
-export const cannotStartFix = `fix: make the program exist where the run looks for it (\`proofloop doctor\` checks every agent, check and verify command), or change ${CONFIG_PATH}; then \`proofloop run\` resumes; no attempt was spent on it`;
+export const cannotStartFix =
+	`fix: make the program exist where the run looks for it (\`proofloop doctor\` checks every agent, check and verify command), ` +
+	`or change ${CONFIG_PATH}; then \`proofloop run\` resumes; no attempt was spent on it`;
 
 function tail(file: string): string {
 	try {

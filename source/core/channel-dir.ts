@@ -37,7 +37,10 @@ export function ensurePrivateDir(dir: string): void {
 	const stat = lstatSync(dir);
 	const uid = process.getuid?.();
 	if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) {
-		throw new Error(`${dir} is not a directory of this user (uid ${uid}); the run's control channel cannot live there\n  fix: remove it (it may have been made by someone else), or set XDG_RUNTIME_DIR to a private directory`);
+		throw new Error(
+			`${dir} is not a directory of this user (uid ${uid}); the run's control channel cannot live there\n  fix: ` +
+				`remove it (it may have been made by someone else), or set XDG_RUNTIME_DIR to a private directory`,
+		);
 	}
 	if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
@@ -72,7 +75,10 @@ export function readKey(channel: ChannelDir): string {
 	const stat = lstatSync(channel.dir);
 	const uid = process.getuid?.();
 	if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
-		throw new Error(`${channel.dir} is not a private directory of this user; refusing to send it the run's key\n  fix: stop the engine (kill its pid), remove ${channel.dir} and start the run again`);
+		throw new Error(
+			`${channel.dir} is not a private directory of this user; refusing to send it the run's key\n  fix: stop the engine (kill its pid), ` +
+				`remove ${channel.dir} and start the run again`,
+		);
 	}
 	return readFileSync(channel.keyFile, 'utf8').trim();
 }

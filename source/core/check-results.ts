@@ -30,14 +30,20 @@ export function shortfall(command: string, candidate: TestTally | undefined, bas
 	if (!base) return undefined;
 	const baseRan = ran(base);
 	if (!candidate) {
-		return `\`${command}\` exited 0 but printed no ${base.runners.join('/')} summary; base's run of the same command ran ${baseRan} tests: the runner ended early or never ran`;
+		return (
+			`\`${command}\` exited 0 but printed no ${base.runners.join('/')} summary; base's run of the same command ran ${baseRan} tests: ` +
+			`the runner ended early or never ran`
+		);
 	}
 	const missing = base.runners.filter(runner => !candidate.runners.includes(runner));
 	if (missing.length > 0) {
 		return `\`${command}\` printed no ${missing.join('/')} summary, as base's run of the same command did: the runner ended early or never ran`;
 	}
 	if (candidate.passed < baseRan) {
-		return `the checks ran ${candidate.passed} passing tests (\`${command}\`); base's run of the same command ran ${baseRan}: tests were skipped or the runner ended early`;
+		return (
+			`the checks ran ${candidate.passed} passing tests (\`${command}\`); base's run of the same command ran ${baseRan}: ` +
+			`tests were skipped or the runner ended early`
+		);
 	}
 	return undefined;
 }
@@ -142,7 +148,9 @@ export async function countedChecks(
 		ctx.log.append({
 			type: 'warning',
 			ticket: opts.ticket.id,
-			message: `${opts.ticket.id}: the checks' test count is not held to base's, because ${opts.ticket.file} allows existing tests to change (${waived}; allow: [${allow.join(', ')}])`,
+			message:
+				`${opts.ticket.id}: the checks' test count is not held to base's, because ${opts.ticket.file} allows existing tests to change (${waived}; ` +
+				`allow: [${allow.join(', ')}])`,
 		});
 	return {
 		readOnly,

@@ -34,10 +34,17 @@ export async function commitRunState(ctx: EngineContext, events: readonly Engine
 		if (result.kind === 'foreign') {
 			ctx.log.append({
 				type: 'warning',
-				message: `the ticket files were not committed on ${base}: it moved to ${result.tip.slice(0, 12)} outside the merge queue; they stay uncommitted in the checkout until a run ends with ${base} where its merge queue left it`,
+				message:
+					`the ticket files were not committed on ${base}: it moved to ${result.tip.slice(0, 12)} outside the merge queue; ` +
+					`they stay uncommitted in the checkout until a run ends with ${base} where its merge queue left it`,
 			});
 		}
 	} catch (error) {
-		ctx.log.append({type: 'warning', message: `the ticket files were not committed on ${base}: ${(error as Error).message}; they stay uncommitted in the checkout (a later run's end commits them)`});
+		ctx.log.append({
+			type: 'warning',
+			message:
+				`the ticket files were not committed on ${base}: ${(error as Error).message}; ` +
+				`they stay uncommitted in the checkout (a later run's end commits them)`,
+		});
 	}
 }

@@ -30,17 +30,27 @@ export const ProjectConfig = z
 			.partialRecord(z.enum(AGENT_TYPES), z.number().int().min(1).max(64))
 			.default({})
 			.describe(
-				`At most this many processes of one agent type at once, across workers, reviewers and healers (an account's rate limit), e.g. {"claude": 2, "codex": 4}. Types: ${AGENT_TYPES.join(', ')}. An attempt over the cap waits for a slot; it spends nothing while it waits.`,
+				`At most this many processes of one agent type at once, across workers, reviewers and healers (an account's rate limit), e.g. {"claude": 2, "codex": ` +
+					`4}. Types: ${AGENT_TYPES.join(', ')}. An attempt over the cap waits for a slot; it spends nothing while it waits.`,
 			),
 		agent: AgentConfig.optional().describe(
-			'The worker engine. Default: the user preference (defaultAgent); with neither, `proofloop run` refuses. The built-in demo engine runs only when named here ({"type": "demo"}) or in `proofloop demo`.',
+			'The worker engine. Default: the user preference (defaultAgent); with neither, `proofloop run` refuses. ' +
+				'The built-in demo engine runs only when named here ({"type": "demo"}) or in `proofloop demo`.',
 		),
 		reviewer: AgentConfig.optional().describe('A second, different model that reviews each change between the guard and the merge. Absent: no review stage.'),
-		reviewRounds: z.number().int().min(1).max(10).default(2).describe('Review verdicts of "changes" a ticket may get before it is failed (and, with planReview, plan rounds per attempt).'),
+		reviewRounds: z
+			.number()
+			.int()
+			.min(1)
+			.max(10)
+			.default(2)
+			.describe('Review verdicts of "changes" a ticket may get before it is failed (and, with planReview, plan rounds per attempt).'),
 		planReview: z
 			.boolean()
 			.default(false)
-			.describe('The worker first writes a plan (prompts/plan.md) that the reviewer must approve (prompts/plan-review.md) before it implements; needs a reviewer.'),
+			.describe(
+				'The worker first writes a plan (prompts/plan.md) that the reviewer must approve (prompts/plan-review.md) before it implements; needs a reviewer.',
+			),
 		attempts: z.number().int().min(1).max(20).default(3).describe('Fresh attempts per ticket before it is failed.'),
 		attemptTimeoutSeconds: z.number().positive().default(1800).describe('Wall-clock limit of one agent process; its whole process group is killed after it.'),
 		spareCheckouts: z
@@ -50,7 +60,8 @@ export const ProjectConfig = z
 			.max(8)
 			.default(1)
 			.describe(
-				"Checkouts of base kept ready (in .proofloop/worktrees/.spare/) so a ticket that becomes ready starts its agent without waiting for a whole checkout to be written. Each costs one checkout's disk space; 0 turns them off.",
+				'Checkouts of base kept ready (in .proofloop/worktrees/.spare/) so a ticket that becomes ready starts its agent without waiting for a whole checkout ' +
+					"to be written. Each costs one checkout's disk space; 0 turns them off.",
 			),
 		checks: commands.default([]).describe('Finish-line commands run in the worktree after the agent (a ticket may override).'),
 		checkTimeoutSeconds: z.number().positive().default(600),
@@ -62,12 +73,18 @@ export const ProjectConfig = z
 			.default(['infra'])
 			.describe('Named capacity-1 resources tickets may hold (`locks: [infra]`): tickets sharing one never run together.'),
 		stallMinutes: z.number().positive().default(10).describe('A worker silent this long is shown as stalled (it is still killed only at its timeout).'),
-		costBudgetUsd: z.number().positive().optional().describe('Stop starting attempts once the agents of this run have reported this much cost (USD); running ones finish.'),
+		costBudgetUsd: z
+			.number()
+			.positive()
+			.optional()
+			.describe('Stop starting attempts once the agents of this run have reported this much cost (USD); running ones finish.'),
 		maxRunMinutes: z
 			.number()
 			.positive()
 			.optional()
-			.describe('Stop starting attempts once engines have run this run this many minutes (over every start and resume); running ones finish and the run ends, saying so.'),
+			.describe(
+				'Stop starting attempts once engines have run this run this many minutes (over every start and resume); running ones finish and the run ends, saying so.',
+			),
 		selfHeal: z
 			.object({
 				max: z.number().int().min(0).max(10).default(2).describe('Heals per run at most (0 turns self-heal off).'),
@@ -79,7 +96,8 @@ export const ProjectConfig = z
 					.max(50)
 					.default(3)
 					.describe(
-						'Stop dispatching when this many failed attempts in a row, of at least two tickets, end with the same harness error (an agent timeout, a CLI that cannot start, a check command not found); a healer or a human looks first. 0 turns it off.',
+						'Stop dispatching when this many failed attempts in a row, of at least two tickets, end with the same harness error (an agent timeout, ' +
+							'a CLI that cannot start, a check command not found); a healer or a human looks first. 0 turns it off.',
 					),
 			})
 			.strict()
@@ -93,9 +111,13 @@ export const ProjectConfig = z
 		challengeFirstBlock: z
 			.boolean()
 			.default(true)
-			.describe("A worker's blocked claim on a ticket's first attempt is challenged: the next fresh attempt must look for another path before the block stands."),
+			.describe(
+				"A worker's blocked claim on a ticket's first attempt is challenged: the next fresh attempt must look for another path before the block stands.",
+			),
 		notify: NotifyConfig.default(NOTIFY_DEFAULT).describe(
-			'Tell a person when the run finishes, stops short, or needs them (a blocker that stood, a heal refused, a tamper refused, a budget spent): a command (the notification as JSON on stdin), a webhook (Slack-compatible), a desktop notification, the TUI bell. A failing notifier is a warning; the run never waits on one past timeoutSeconds.',
+			'Tell a person when the run finishes, stops short, or needs them (a blocker that stood, a heal refused, a tamper refused, a budget spent): ' +
+				'a command (the notification as JSON on stdin), a webhook (Slack-compatible), a desktop notification, the TUI bell. A failing notifier is a warning; ' +
+				'the run never waits on one past timeoutSeconds.',
 		),
 		protectedPaths: z
 			.array(z.string().min(1))
@@ -106,27 +128,39 @@ export const ProjectConfig = z
 			.int()
 			.min(0)
 			.default(20)
-			.describe('How many tickets agents may file (`proofloop ticket file`) in one run; past it a filing is refused and a person is asked to look (raise it here if the work is real).'),
+			.describe(
+				'How many tickets agents may file (`proofloop ticket file`) in one run; past it a filing is refused and a person is asked to look (raise it here if ' +
+					'the work is real).',
+			),
 		trackerGraceSeconds: z
 			.number()
 			.min(0)
 			.default(120)
-			.describe('How long a tracker that stopped reading cleanly mid-run (a ticket deleted, corrupted, a duplicate id) may stay so, shown with its file, line and fix, before the run stops with its stop report.'),
+			.describe(
+				'How long a tracker that stopped reading cleanly mid-run (a ticket deleted, corrupted, a duplicate id) may stay so, shown with its file, line and fix, ' +
+					'before the run stops with its stop report.',
+			),
 		protect: z
 			.array(z.string().min(1))
 			.default([])
 			.describe(
-				'More repo paths the guard refuses an agent\'s diff to touch unless a person allows them in the ticket (`allow: [path]`): "dir/" a folder, a plain path a file or folder, `*`, `**` and `?` globs. The files the checks and verify run, and existing tests, are refused without being listed.',
+				'More repo paths the guard refuses an agent\'s diff to touch unless a person allows them in the ticket (`allow: [path]`): "dir/" a folder, ' +
+					'a plain path a file or folder, `*`, `**` and `?` globs. The files the checks and verify run, and existing tests, are refused without being listed.',
 			),
 		sandbox: z
 			.enum(SANDBOX_SETTINGS)
 			.default('auto')
 			.describe(
-				'Run every agent inside bubblewrap: the filesystem read-only except its worktree, a private /tmp and its CLI\'s config home. auto (default) and bwrap: a run refuses to start where bwrap cannot run (fix: apt-get install bubblewrap). none: unsandboxed on purpose (as `proofloop run --unsandboxed`), said as UNSANDBOXED in the header, status, the report and the verdict line.',
+				"Run every agent inside bubblewrap: the filesystem read-only except its worktree, a private /tmp and its CLI's config home. auto (default) and bwrap: " +
+					'a run refuses to start where bwrap cannot run (fix: apt-get install bubblewrap). none: unsandboxed on purpose (as `proofloop run --unsandboxed`), ' +
+					'said as UNSANDBOXED in the header, status, the report and the verdict line.',
 			),
 		sandboxPaths: z
 			.object({
-				writable: z.array(z.string().min(1)).default([]).describe('Extra paths sandboxed agents may write (e.g. "~/.cache", "~/.npm"); "~/" is the home directory.'),
+				writable: z
+					.array(z.string().min(1))
+					.default([])
+					.describe('Extra paths sandboxed agents may write (e.g. "~/.cache", "~/.npm"); "~/" is the home directory.'),
 				readable: z.array(z.string().min(1)).default([]).describe('Extra paths under /tmp sandboxed agents may read (the sandbox gives them a private /tmp).'),
 			})
 			.strict()
@@ -143,7 +177,9 @@ export const ProjectConfig = z
 			.strict()
 			.default({pass: [], set: {}})
 			.describe(
-				"Agents get an allow-listed environment, not the engine's: PATH, HOME, USER, LANG/LC_*, TERM, TMPDIR, proxies, the known CLIs' auth and base-URL variables (ANTHROPIC_*, CLAUDE_*, OPENAI_*, CODEX_*, GEMINI_*, GOOGLE_*, OPENCODE_*, ...), proofloop's PROOFLOOP_*, plus these.",
+				"Agents get an allow-listed environment, not the engine's: PATH, HOME, USER, LANG/LC_*, TERM, TMPDIR, proxies, " +
+					"the known CLIs' auth and base-URL variables (ANTHROPIC_*, CLAUDE_*, OPENAI_*, CODEX_*, GEMINI_*, GOOGLE_*, OPENCODE_*, ...), " +
+					"proofloop's PROOFLOOP_*, plus these.",
 			),
 	})
 	.strict();
@@ -172,7 +208,9 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	try {
 		raw = JSON.parse(text);
 	} catch (error) {
-		throw new ConfigError(`${CONFIG_PATH}: not valid JSON (${(error as Error).message})\n  fix: correct the syntax; an editor with the $schema line completes fields`);
+		throw new ConfigError(
+			`${CONFIG_PATH}: not valid JSON (${(error as Error).message})\n  fix: correct the syntax; an editor with the $schema line completes fields`,
+		);
 	}
 	const parsed = ProjectConfig.safeParse(raw);
 	if (!parsed.success) {
@@ -187,7 +225,10 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	if (!config.agent && prefs.defaultAgent) config.agent = prefs.defaultAgent;
 	if (!config.reviewer && prefs.defaultReviewer) config.reviewer = prefs.defaultReviewer;
 	if (config.planReview && !config.reviewer) {
-		throw new ConfigError(`${CONFIG_PATH}: invalid config\n  planReview: true needs a reviewer to approve the plans, and none is set\n  fix: set "reviewer" (e.g. {"type": "codex"}), or turn planReview off`);
+		throw new ConfigError(
+			`${CONFIG_PATH}: invalid config\n  planReview: true needs a reviewer to approve the plans, and none is set\n  fix: set "reviewer" (e.g. {"type": ` +
+				`"codex"}), or turn planReview off`,
+		);
 	}
 	return config;
 }

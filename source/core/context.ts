@@ -71,9 +71,7 @@ export type AttemptHost = {
 export type EngineContext = RunDeps & AttemptHost;
 
 export type AgentClaim =
-	| {kind: 'parked'; reason: string}
-	| {kind: 'blocked'; wall: string; tried: string; evidence: string}
-	| {kind: 'challenged'; reason: string};
+	{kind: 'parked'; reason: string} | {kind: 'blocked'; wall: string; tried: string; evidence: string} | {kind: 'challenged'; reason: string};
 
 const runMarkers = (ctx: EngineContext, ticket: string, attempt: number): Record<string, string> => ({
 	PROOFLOOP_RUN_ID: ctx.run.id,

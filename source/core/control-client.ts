@@ -83,9 +83,12 @@ export class ControlClient implements Control {
 		try {
 			key = readKey({dir, socket: socketPath, keyFile: path.join(dir, 'key')});
 		} catch (error) {
-			throw new Error(`cannot read the run's key in ${dir}: ${(error as Error).message}\n  fix: run this as the user who started the run, on the same machine`, {
-				cause: error,
-			});
+			throw new Error(
+				`cannot read the run's key in ${dir}: ${(error as Error).message}\n  fix: run this as the user who started the run, on the same machine`,
+				{
+					cause: error,
+				},
+			);
 		}
 		const client = await ControlClient.connect(socketPath);
 		const reply = await client.request({type: 'auth', key});

@@ -35,7 +35,15 @@ export class ControlServer {
 	) {}
 
 	/** `peer`: asked before every acting request who sent it (the key alone does not tell a person from an unsandboxed agent). */
-	static async listen(opts: {socket: string; log: EventLog; key: string; by: string; handlers: HumanHandlers; tamper: TamperLog; peer?: PeerCheck}): Promise<ControlServer> {
+	static async listen(opts: {
+		socket: string;
+		log: EventLog;
+		key: string;
+		by: string;
+		handlers: HumanHandlers;
+		tamper: TamperLog;
+		peer?: PeerCheck;
+	}): Promise<ControlServer> {
 		const control = new ControlServer(opts.log, opts.key, opts.by, opts.handlers, opts.tamper, opts.peer);
 		control.server = await LineServer.listen<Connection>(opts.socket, {
 			open: () => ({authed: false}),
@@ -80,13 +88,18 @@ export class ControlServer {
 				return;
 			}
 			this.tamper.refused({channel: 'human', verb: 'auth', detail: 'a wrong key for the human channel'});
-			this.server.send(socket, {type: 'error', ...id, message: 'refused: wrong key for this run\'s human channel (logged as a tamper attempt)'});
+			this.server.send(socket, {type: 'error', ...id, message: "refused: wrong key for this run's human channel (logged as a tamper attempt)"});
 			this.server.hangUp(socket);
 			return;
 		}
 		if (!state.authed) {
 			this.tamper.refused({channel: 'human', verb: request.type, detail: 'a request on the human channel without its key'});
-			this.server.send(socket, {type: 'error', ...id, message: "refused: the human channel answers only after the run's key (the proofloop CLI of the user who started the run sends it); logged as a tamper attempt"});
+			this.server.send(socket, {
+				type: 'error',
+				...id,
+				message:
+					"refused: the human channel answers only after the run's key (the proofloop CLI of the user who started the run sends it); logged as a tamper attempt",
+			});
 			this.server.hangUp(socket);
 			return;
 		}
@@ -112,7 +125,13 @@ export class ControlServer {
 		try {
 			const peer = this.peer ? await this.peer(socket) : {ok: true as const};
 			if (!peer.ok) {
-				this.tamper.refused({channel: 'human', verb: request.type, detail: peer.detail, ...(peer.ticket === undefined ? {} : {ticket: peer.ticket}), ...(peer.attempt === undefined ? {} : {attempt: peer.attempt})});
+				this.tamper.refused({
+					channel: 'human',
+					verb: request.type,
+					detail: peer.detail,
+					...(peer.ticket === undefined ? {} : {ticket: peer.ticket}),
+					...(peer.attempt === undefined ? {} : {attempt: peer.attempt}),
+				});
 				this.server.send(socket, {type: 'error', ...id, message: peer.message});
 				return;
 			}

@@ -19,12 +19,18 @@ const Auth = z.object({type: z.literal('auth'), id: requestId, key: z.string().m
 export const HumanAct = z.discriminatedUnion('type', [
 	z.object({type: z.literal('pause'), id: requestId, by: claimedBy}).strict(),
 	z.object({type: z.literal('resume'), id: requestId, by: claimedBy}).strict(),
-	z.object({type: z.literal('gate'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'a gate needs a reason')}).strict(),
+	z
+		.object({type: z.literal('gate'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'a gate needs a reason')})
+		.strict(),
 	z.object({type: z.literal('ungate'), id: requestId, by: claimedBy, ticket: z.string().min(1)}).strict(),
 	z.object({type: z.literal('stop'), id: requestId, by: claimedBy}).strict(),
 	// A failed or blocked ticket back to todo with a fresh budget; reset also drops its branch and checkout.
-	z.object({type: z.literal('retry'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'say why (--reason)')}).strict(),
-	z.object({type: z.literal('reset'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'say why (--reason)')}).strict(),
+	z
+		.object({type: z.literal('retry'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'say why (--reason)')})
+		.strict(),
+	z
+		.object({type: z.literal('reset'), id: requestId, by: claimedBy, ticket: z.string().min(1), reason: z.string().trim().min(1, 'say why (--reason)')})
+		.strict(),
 ]);
 export type HumanAct = z.infer<typeof HumanAct>;
 

@@ -62,10 +62,24 @@ export class Engine implements EngineCore {
 			claimAfterAgent: (id, attempt) => this.state.takeClaim(id, attempt),
 			writeTicket: async (id, status, fields, reason) => deps.tickets.write(id, status, fields, reason),
 			workerChannel: (ticket, attempt) =>
-				deps.openChannel(ticket, attempt, {file: request => fileTicket(this, request), note: (id, text) => this.controls.note(id, text), blocked: request => this.controls.blocked(request)}),
+				deps.openChannel(ticket, attempt, {
+					file: request => fileTicket(this, request),
+					note: (id, text) => this.controls.note(id, text),
+					blocked: request => this.controls.blocked(request),
+				}),
 		};
-		this.view = new TrackerView(this.ctx, () => this.events, () => this.wake());
-		this.judge = parts.judge ?? new OracleJudge(deps, () => this.state.stopRequested, () => this.wake());
+		this.view = new TrackerView(
+			this.ctx,
+			() => this.events,
+			() => this.wake(),
+		);
+		this.judge =
+			parts.judge ??
+			new OracleJudge(
+				deps,
+				() => this.state.stopRequested,
+				() => this.wake(),
+			);
 		this.runAttempt = parts.runAttempt ?? realAttempt;
 		this.controls = new HumanControls(this);
 	}
@@ -87,7 +101,10 @@ export class Engine implements EngineCore {
 		if (this.state.halted) return;
 		this.state.halted = cause;
 		this.requestStop();
-		this.chores.add('recording why the run halted', Promise.resolve(message).then(text => this.ctx.log.append({type: 'run.halted', cause, message: text})));
+		this.chores.add(
+			'recording why the run halted',
+			Promise.resolve(message).then(text => this.ctx.log.append({type: 'run.halted', cause, message: text})),
+		);
 	}
 
 	/** Stop dispatching and end running attempts as interrupted (they do not count). */
@@ -183,9 +200,7 @@ export class Engine implements EngineCore {
 			running: new Set(state.running.keys()),
 			heldLocks: new Set([...state.running.values()].flatMap(r => r.locks)),
 			slots: ctx.config.concurrency - state.running.size,
-			dispatchable: t =>
-				state.resumeVerify.has(t.id) ||
-				(!state.resetting.has(t.id) && this.ledger.mayStart(t.id, t.status) && !this.limitedNow(t.id)),
+			dispatchable: t => state.resumeVerify.has(t.id) || (!state.resetting.has(t.id) && this.ledger.mayStart(t.id, t.status) && !this.limitedNow(t.id)),
 		});
 		for (const picked of ready) {
 			const ticket = this.view.tickets.get(picked.id);
@@ -205,18 +220,36 @@ export class Engine implements EngineCore {
 			let marked: Promise<void> = Promise.resolve();
 			if (!resume) {
 				const budget = this.ledger.budget(ticket.id);
-				ctx.log.append({type: 'attempt.started', ticket: ticket.id, attempt, maxAttempts: budget, agent: ctx.adapter.name, worktree: ctx.repo.worktreePath(ticket.id)});
+				ctx.log.append({
+					type: 'attempt.started',
+					ticket: ticket.id,
+					attempt,
+					maxAttempts: budget,
+					agent: ctx.adapter.name,
+					worktree: ctx.repo.worktreePath(ticket.id),
+				});
 				// The status write and the worktree are independent: do not make the agent wait for the file.
 				// (Tracker writes are queued, so the attempt's later writes still land after this one.)
 				marked = ctx.writeTicket(ticket.id, 'in_progress', {status: 'in_progress', attempts: attempt}, `attempt ${attempt}/${budget}`);
 			}
-			const outcome = await this.runAttempt(ctx, ticket, attempt, this.ledger.previousReasons(ticket.id), this.events, resume ? {mergeSha: resume.sha} : undefined);
+			const outcome = await this.runAttempt(
+				ctx,
+				ticket,
+				attempt,
+				this.ledger.previousReasons(ticket.id),
+				this.events,
+				resume ? {mergeSha: resume.sha} : undefined,
+			);
 			await marked;
 			await this.settle(ticket, attempt, outcome);
 		})();
 		job
 			.catch(error => {
-				ctx.log.append({type: 'warning', ticket: ticket.id, message: `attempt ${attempt} crashed inside proofloop: ${(error as Error).stack ?? String(error)}`});
+				ctx.log.append({
+					type: 'warning',
+					ticket: ticket.id,
+					message: `attempt ${attempt} crashed inside proofloop: ${(error as Error).stack ?? String(error)}`,
+				});
 			})
 			.finally(() => {
 				state.running.delete(ticket.id);
@@ -260,14 +293,22 @@ export class Engine implements EngineCore {
 			state.harnessHalt = repeated.signature;
 			ctx.log.append({type: 'harness.repeated', ...repeated});
 			const fix = 'no new attempts start until the harness is fixed (a heal, or you: fix it, then `proofloop run` resumes)';
-			ctx.log.append({type: 'warning', message: `the same harness error ended ${repeated.count} attempts in a row (${repeated.tickets.join(', ')}): "${repeated.signature}"; ${fix}`});
+			ctx.log.append({
+				type: 'warning',
+				message: `the same harness error ended ${repeated.count} attempts in a row (${repeated.tickets.join(', ')}): "${repeated.signature}"; ${fix}`,
+			});
 		}
 		const reviewsSpent = outcome.stage === 'review' && this.ledger.reviewRounds(id) >= ctx.config.reviewRounds;
 		const exhausted = this.ledger.used(id) >= this.ledger.budget(id) || reviewsSpent;
 		// Merged-but-unverified stays `merged` (not done, not failed): the activation gap is visible as such.
 		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
 		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;
-		await ctx.writeTicket(id, status, {status, failure: `attempt ${attempt} (${outcome.stage}): ${summary}`}, exhausted ? `out of attempts: ${summary}` : summary);
+		await ctx.writeTicket(
+			id,
+			status,
+			{status, failure: `attempt ${attempt} (${outcome.stage}): ${summary}`},
+			exhausted ? `out of attempts: ${summary}` : summary,
+		);
 	}
 
 	/** A program that could not start: no new attempt starts (the ticket keeps its budget), and the fix is said. */

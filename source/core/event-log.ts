@@ -34,7 +34,10 @@ export function readEventLog(file: string): ReadResult {
 				repairedTail = true;
 				break;
 			}
-			throw new Error(`${file}:${index + 1}: not a valid event (${event.error.issues[0]?.message ?? 'unknown'})\n  fix: the log is corrupt; move the run directory aside to start a new run`);
+			throw new Error(
+				`${file}:${index + 1}: not a valid event (${event.error.issues[0]?.message ?? 'unknown'})\n  fix: the log is corrupt; ` +
+					`move the run directory aside to start a new run`,
+			);
 		}
 		events.push(event.data);
 	}
@@ -75,7 +78,7 @@ export class EventLog {
 			// A disk that fills up mid-line makes write() return short instead of
 			// failing, and writeSync does not retry: write the rest, which either
 			// completes the line or fails with the real error (ENOSPC, EFBIG).
-			for (let done = 0; done < line.length; ) {
+			for (let done = 0; done < line.length;) {
 				const n = writeSync(this.fd, line, done, line.length - done);
 				if (n <= 0) throw Object.assign(new Error(`write to ${this.file} made no progress`), {code: 'EIO'});
 				done += n;

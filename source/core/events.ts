@@ -43,7 +43,14 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		/** The config's attempts per ticket (the ledger's default budget; absent in older logs). */
 		attempts: z.number().int().min(1).optional(),
 	}),
-	z.object({...base, type: z.literal('run.resumed'), pid: z.number(), sandbox: z.enum(['bwrap', 'none']).optional(), containment: z.string().optional(), attempts: z.number().int().min(1).optional()}),
+	z.object({
+		...base,
+		type: z.literal('run.resumed'),
+		pid: z.number(),
+		sandbox: z.enum(['bwrap', 'none']).optional(),
+		containment: z.string().optional(),
+		attempts: z.number().int().min(1).optional(),
+	}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.started'), maxAttempts: z.number(), agent: z.string(), worktree: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),
@@ -85,7 +92,15 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.intent'), head: z.string(), baseHead: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('merge.done'), sha: z.string(), warnings: z.array(z.string())}),
-	z.object({...base, ...ticketRef, type: z.literal('verify.result'), ok: z.boolean(), tries: z.number(), digest: z.string().optional(), reason: z.string().optional()}),
+	z.object({
+		...base,
+		...ticketRef,
+		type: z.literal('verify.result'),
+		ok: z.boolean(),
+		tries: z.number(),
+		digest: z.string().optional(),
+		reason: z.string().optional(),
+	}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.failed'), stage: Stage, reason: z.string()}),
 	z.object({...base, ...ticketRef, type: z.literal('attempt.interrupted'), reason: z.string()}),
 	// A ticket's attempt budget changed (a heal grants one more): the ledger reads it, so a resume keeps it.
@@ -111,11 +126,28 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		final: z.boolean().default(false),
 	}),
 	// `budget`: a budget is spent and no new attempt starts; `fatal`: the engine stops on this error (a person is told either: notify/).
-	z.object({...base, type: z.literal('warning'), message: z.string(), ticket: z.string().optional(), budget: z.enum(['cost', 'time']).optional(), fatal: z.boolean().optional()}),
+	z.object({
+		...base,
+		type: z.literal('warning'),
+		message: z.string(),
+		ticket: z.string().optional(),
+		budget: z.enum(['cost', 'time']).optional(),
+		fatal: z.boolean().optional(),
+	}),
 	// The run started with --allow-dirty over a person's uncommitted changes in a checkout of base.
 	z.object({...base, type: z.literal('checkout.dirty'), path: z.string(), files: z.array(z.string())}),
 	// A person's checkout of base that git could not bring along without touching their changes: left as they have it, HEAD detached at `kept`.
-	z.object({...base, type: z.literal('checkout.kept'), ticket: z.string().optional(), path: z.string(), branch: z.string(), kept: z.string(), baseHead: z.string(), reason: z.string(), fix: z.string()}),
+	z.object({
+		...base,
+		type: z.literal('checkout.kept'),
+		ticket: z.string().optional(),
+		path: z.string(),
+		branch: z.string(),
+		kept: z.string(),
+		baseHead: z.string(),
+		reason: z.string(),
+		fix: z.string(),
+	}),
 	// Stop detection: one harness error ended attempt after attempt of different tickets; dispatch stops.
 	z.object({...base, type: z.literal('harness.repeated'), signature: z.string(), tickets: z.array(z.string()), count: z.number()}),
 	// Self-heal: the loop was about to stop without oracle 0; a healer looked at the harness.
@@ -130,7 +162,15 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		diff: z.string(),
 	}),
 	// Work the loop discovered: a worker filed a ticket (it joins the batch; membership only grows).
-	z.object({...base, type: z.literal('ticket.filed'), ticket: z.string(), from: z.string(), title: z.string(), blocks: z.string().optional(), file: z.string()}),
+	z.object({
+		...base,
+		type: z.literal('ticket.filed'),
+		ticket: z.string(),
+		from: z.string(),
+		title: z.string(),
+		blocks: z.string().optional(),
+		file: z.string(),
+	}),
 	/** Every write the filing promised (file, manifest, blocker edge) landed: a resume leaves it alone, human edits included. */
 	z.object({...base, type: z.literal('ticket.filing.done'), ticket: z.string()}),
 	z.object({...base, type: z.literal('ticket.note'), ticket: z.string(), attempt: z.number().optional(), text: z.string()}),
@@ -188,8 +228,19 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, type: z.literal('tracker.broken'), message: z.string(), graceSeconds: z.number()}),
 	z.object({...base, type: z.literal('tracker.fixed')}),
 	// The run stops short at once, for a cause a person must look at (the message says what and the fix).
-	z.object({...base, type: z.literal('run.halted'), cause: z.enum(['base.foreign', 'ledger.foreign', 'tracker', 'config', 'git.control']), message: z.string()}),
-	z.object({...base, type: z.literal('run.stopped'), reason: z.enum(['finished', 'stuck', 'signal', 'error', 'halted']), oracleExit: z.number().optional(), detail: z.string().optional()}),
+	z.object({
+		...base,
+		type: z.literal('run.halted'),
+		cause: z.enum(['base.foreign', 'ledger.foreign', 'tracker', 'config', 'git.control']),
+		message: z.string(),
+	}),
+	z.object({
+		...base,
+		type: z.literal('run.stopped'),
+		reason: z.enum(['finished', 'stuck', 'signal', 'error', 'halted']),
+		oracleExit: z.number().optional(),
+		detail: z.string().optional(),
+	}),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 

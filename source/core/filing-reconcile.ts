@@ -7,7 +7,8 @@ export async function fileTicket(engine: EngineCore, request: FileRequest): Prom
 	const {ctx, state, view} = engine;
 	await view.refresh();
 	const capped = filingCap(engine.events.filter(e => e.type === 'ticket.filed').length, ctx.config.maxFiledTickets);
-	if (capped && !engine.events.some(e => e.type === 'warning' && e.message === capped.warning)) ctx.log.append({type: 'warning', ticket: request.from, message: capped.warning});
+	if (capped && !engine.events.some(e => e.type === 'warning' && e.message === capped.warning))
+		ctx.log.append({type: 'warning', ticket: request.from, message: capped.warning});
 	if (capped) throw new Error(capped.refusal);
 	const newId = nextTicketId(request.from, view.tickets.keys());
 	const problem = checkFiling({request, newId, tickets: view.tickets, inBatch: id => view.inBatch(id), declaredLocks: ctx.config.locks});
@@ -23,7 +24,14 @@ export async function fileTicket(engine: EngineCore, request: FileRequest): Prom
 		filed_by_run: ctx.run.id,
 		body: request.body,
 	});
-	ctx.log.append({type: 'ticket.filed', ticket: newId, from: request.from, title: request.title, file: prepared.file, ...(request.blocks ? {blocks: request.blocks} : {})});
+	ctx.log.append({
+		type: 'ticket.filed',
+		ticket: newId,
+		from: request.from,
+		title: request.title,
+		file: prepared.file,
+		...(request.blocks ? {blocks: request.blocks} : {}),
+	});
 	await ctx.tickets.create(prepared);
 	ctx.manifest.ticket_ids = [...new Set([...ctx.manifest.ticket_ids, newId])];
 	writeManifest(ctx.run, ctx.manifest);
@@ -32,7 +40,10 @@ export async function fileTicket(engine: EngineCore, request: FileRequest): Prom
 		if (blocked) await ctx.tickets.write(blocked.id, blocked.status, {deps: [...blocked.deps, newId]}, `now waits on ${newId}`);
 		const attempt = state.running.get(request.blocks)?.attempt;
 		if (attempt !== undefined) {
-			state.claims.set(`${request.blocks}#${attempt}`, {kind: 'parked', reason: `it filed ${newId} (${request.title}) as a blocker; it resumes on its branch once ${newId} is done`});
+			state.claims.set(`${request.blocks}#${attempt}`, {
+				kind: 'parked',
+				reason: `it filed ${newId} (${request.title}) as a blocker; it resumes on its branch once ${newId} is done`,
+			});
 		}
 	}
 	ctx.log.append({type: 'ticket.filing.done', ticket: newId});
@@ -56,7 +67,11 @@ export async function reconcileFilings(engine: EngineCore): Promise<void> {
 		if (event.type !== 'ticket.filed' || finished.has(event.ticket)) continue;
 		const filed = view.tickets.get(event.ticket);
 		if (!filed) {
-			ctx.log.append({type: 'warning', ticket: event.from, message: `${event.from}'s filing of ${event.ticket} (${event.title}) was cut by a crash before its file was written; its next attempt may file it again`});
+			ctx.log.append({
+				type: 'warning',
+				ticket: event.from,
+				message: `${event.from}'s filing of ${event.ticket} (${event.title}) was cut by a crash before its file was written; its next attempt may file it again`,
+			});
 			ctx.log.append({type: 'ticket.filing.done', ticket: event.ticket});
 			continue;
 		}

@@ -33,7 +33,8 @@ export function checkFiling(opts: {
 		if (!tickets.has(dep)) return `--deps names ${dep}, which no ticket has\n  fix: use an existing id (or file ${dep} first)`;
 	}
 	for (const lock of request.locks) {
-		if (!opts.declaredLocks.includes(lock)) return `--locks names '${lock}', which .proofloop/config.json does not declare\n  fix: use one of: ${opts.declaredLocks.join(', ') || '(none declared)'}`;
+		if (!opts.declaredLocks.includes(lock))
+			return `--locks names '${lock}', which .proofloop/config.json does not declare\n  fix: use one of: ${opts.declaredLocks.join(', ') || '(none declared)'}`;
 	}
 	if (request.blocks !== undefined) {
 		const blocked = tickets.get(request.blocks);
@@ -58,6 +59,8 @@ export function filingCap(filed: number, max: number): {refusal: string; warning
 	const fix = `a person raises maxFiledTickets in .proofloop/config.json if the work is real (it counts from the next \`proofloop run\`)`;
 	return {
 		refusal: `this run already filed ${filed} tickets, its cap (maxFiledTickets: ${max}); no more are filed\n  fix: ${fix}`,
-		warning: `harness: agents reached the run's cap on filed tickets (maxFiledTickets: ${max}); every further \`proofloop ticket file\` is refused. A person is needed: look at the filed tickets; ${fix}`,
+		warning:
+			`harness: agents reached the run's cap on filed tickets (maxFiledTickets: ${max}); every further \`proofloop ticket file\` is refused. ` +
+			`A person is needed: look at the filed tickets; ${fix}`,
 	};
 }

@@ -148,7 +148,8 @@ export function namedFiles(commands: readonly string[], tree: BaseTree): NamedFi
 	const visitSegment = (segment: string[], origin: string, depth: number, cwd: string): string => {
 		let words = segment;
 		// Leading assignments and wrappers do not change what runs.
-		while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!) || ['env', 'exec', 'time', 'command', 'nice'].includes(words[0]!))) words = words.slice(1);
+		while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!) || ['env', 'exec', 'time', 'command', 'nice'].includes(words[0]!)))
+			words = words.slice(1);
 		const [tool] = words;
 		if (tool === undefined) return cwd;
 		if (tool === 'cd') return words[1] === undefined ? '' : path.posix.normalize(path.posix.join(cwd, words[1])).replace(/^\.$/, '');
@@ -157,7 +158,8 @@ export function namedFiles(commands: readonly string[], tree: BaseTree): NamedFi
 			if (tree.files.has('package.json')) named.files.set('package.json', named.files.get('package.json') ?? origin);
 			runScript(script, origin, depth);
 		}
-		if (tool === 'make' || tool === 'gmake') for (const file of MAKEFILES) if (tree.files.has(path.posix.join(cwd, file))) nameFile(path.posix.join(cwd, file), origin, depth);
+		if (tool === 'make' || tool === 'gmake')
+			for (const file of MAKEFILES) if (tree.files.has(path.posix.join(cwd, file))) nameFile(path.posix.join(cwd, file), origin, depth);
 		if (SHELLS.has(path.basename(tool))) {
 			const c = words.indexOf('-c');
 			if (c !== -1 && words[c + 1] !== undefined) visit(words[c + 1]!, origin, depth + 1, cwd);
@@ -217,8 +219,17 @@ export function isTestFile(file: string): boolean {
 /** How many test cases a file declares (it/test/describe calls, def test_, func Test, #[test], @Test). */
 export function countTests(text: string): number {
 	// A commented-out test is no test: comments go before counting (not a Rust `#[test]`).
-	text = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1').replace(/^\s*#(?!\[).*$/gm, '');
-	const patterns = [/\b(?:it|test|describe|context|specify)(?:\.(?:each|only|concurrent|sequential)(?:\([^)]*\))?)?\s*\(/g, /\bdef\s+test_?\w*\s*\(/g, /\bfunc\s+Test\w*\s*\(/g, /#\[test\]/g, /@Test\b/g];
+	text = text
+		.replace(/\/\*[\s\S]*?\*\//g, '')
+		.replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+		.replace(/^\s*#(?!\[).*$/gm, '');
+	const patterns = [
+		/\b(?:it|test|describe|context|specify)(?:\.(?:each|only|concurrent|sequential)(?:\([^)]*\))?)?\s*\(/g,
+		/\bdef\s+test_?\w*\s*\(/g,
+		/\bfunc\s+Test\w*\s*\(/g,
+		/#\[test\]/g,
+		/@Test\b/g,
+	];
 	return patterns.reduce((sum, pattern) => sum + (text.match(pattern)?.length ?? 0), 0);
 }
 

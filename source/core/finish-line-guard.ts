@@ -140,8 +140,19 @@ export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout:
 	const forged = await objectStoreProblem(await commonDir(ctx.repoRoot));
 	if (forged) return {ok: false, reason: forged};
 	const {allow} = pinnedTicket(ctx, ticket);
-	const findings = await finishLineFindings({checkout, base, files, commands: await runCommands(ctx, ticket), protect: ctx.config.protect, allow,
-		onAllowed: file => ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${allow.join(', ')}])`}),
+	const findings = await finishLineFindings({
+		checkout,
+		base,
+		files,
+		commands: await runCommands(ctx, ticket),
+		protect: ctx.config.protect,
+		allow,
+		onAllowed: file =>
+			ctx.log.append({
+				type: 'warning',
+				ticket: ticket.id,
+				message: `${ticket.id}: the guard lets ${file} change because ${ticket.file} allows it (allow: [${allow.join(', ')}])`,
+			}),
 	});
 	if (findings.length === 0) return plain;
 	const paths = findings.map(finding => finding.slice(0, finding.indexOf(':')));

@@ -56,7 +56,8 @@ export async function startFresh(ctx: EngineContext, ticket: string, events: rea
 			writeFileSync(file, diff);
 			const whose = previous.attempt === undefined ? 'An earlier run' : `Attempt ${previous.attempt}`;
 			notes.push(
-				`${whose} left work that is NOT on your branch (you start fresh from the newest ${ctx.config.base}); its diff is saved at ${file}. Read it, reuse what was good (\`git apply --3way ${file}\`), fix what failed.`,
+				`${whose} left work that is NOT on your branch (you start fresh from the newest ${ctx.config.base}); its diff is saved at ${file}. Read it, ` +
+					`reuse what was good (\`git apply --3way ${file}\`), fix what failed.`,
 			);
 		}
 		await ctx.repo.removeWorktree(ticket);

@@ -17,11 +17,22 @@ import {sha256File} from '../lib/sha256.js';
 function outsideFiles(repoRoot: string, env: NodeJS.ProcessEnv): string[] {
 	const home = env['HOME'] || homedir();
 	const xdg = env['XDG_CONFIG_HOME'] || path.join(home, '.config');
-	const files = [env['GIT_CONFIG_GLOBAL'] || path.join(home, '.gitconfig'), path.join(xdg, 'git', 'config'), path.join(xdg, 'git', 'attributes'), '/etc/gitconfig', '/etc/gitattributes'];
+	const files = [
+		env['GIT_CONFIG_GLOBAL'] || path.join(home, '.gitconfig'),
+		path.join(xdg, 'git', 'config'),
+		path.join(xdg, 'git', 'attributes'),
+		'/etc/gitconfig',
+		'/etc/gitattributes',
+	];
 	if (env['GIT_CONFIG_SYSTEM']) files.push(env['GIT_CONFIG_SYSTEM']);
 	try {
 		// A configured attributes file elsewhere (e.g. ~/.gitattributes).
-		const configured = execFileSync('git', ['config', '--path', '--get', 'core.attributesFile'], {cwd: repoRoot, encoding: 'utf8', env: gitEnv(), stdio: ['ignore', 'pipe', 'ignore']}).trim();
+		const configured = execFileSync('git', ['config', '--path', '--get', 'core.attributesFile'], {
+			cwd: repoRoot,
+			encoding: 'utf8',
+			env: gitEnv(),
+			stdio: ['ignore', 'pipe', 'ignore'],
+		}).trim();
 		if (configured) files.push(path.resolve(repoRoot, configured));
 	} catch {
 		// None configured.
@@ -39,7 +50,12 @@ export class GitControl {
 		let own = '.git';
 		let common = '.git';
 		try {
-			[own = own, common = common] = execFileSync('git', ['rev-parse', '--git-dir', '--git-common-dir'], {cwd: repoRoot, encoding: 'utf8', env: gitEnv(), stdio: ['ignore', 'pipe', 'ignore']})
+			[own = own, common = common] = execFileSync('git', ['rev-parse', '--git-dir', '--git-common-dir'], {
+				cwd: repoRoot,
+				encoding: 'utf8',
+				env: gitEnv(),
+				stdio: ['ignore', 'pipe', 'ignore'],
+			})
 				.trim()
 				.split('\n');
 		} catch {
@@ -52,7 +68,13 @@ export class GitControl {
 	}
 
 	#files(): string[] {
-		const files = [...this.#outside, path.join(this.#common, 'config'), path.join(this.#common, 'config.worktree'), path.join(this.#common, 'info', 'attributes'), path.join(this.#own, 'config.worktree')];
+		const files = [
+			...this.#outside,
+			path.join(this.#common, 'config'),
+			path.join(this.#common, 'config.worktree'),
+			path.join(this.#common, 'info', 'attributes'),
+			path.join(this.#own, 'config.worktree'),
+		];
 		try {
 			for (const id of readdirSync(path.join(this.#common, 'worktrees'))) files.push(path.join(this.#common, 'worktrees', id, 'config.worktree'));
 		} catch {
@@ -82,7 +104,8 @@ export class GitControl {
 			if (was === is) continue;
 			const how = was === undefined ? 'was created' : is === undefined ? 'was deleted' : 'changed';
 			return (
-				`${file} ${how} since the run started: git reads it in the engine's own commands (a filter's smudge, a diff's textconv, core.fsmonitor run code there), so nothing more merges or verifies\n` +
+				`${file} ${how} since the run started: git reads it in the engine's own commands (a filter's smudge, a diff's textconv, ` +
+				`core.fsmonitor run code there), so nothing more merges or verifies\n` +
 				`  fix: look at ${file}; put back what no person wrote, then \`proofloop run\` starts a new run`
 			);
 		}

@@ -17,7 +17,9 @@ export function guardDiff(files: readonly string[], protectedPaths: readonly str
 	if (touched.length > 0) {
 		return {
 			ok: false,
-			reason: `the diff touches protected paths (${touched.join(', ')}); revert those changes: agents may not edit the oracle, the tickets or the proofloop config`,
+			reason:
+				`the diff touches protected paths (${touched.join(', ')}); revert those changes: agents may not edit the oracle, ` +
+				`the tickets or the proofloop config`,
 		};
 	}
 	return {ok: true};

@@ -16,7 +16,11 @@ export class HandEdits {
 	readonly #seen = new Map<string, Seen>();
 
 	/** `writesBefore`/`writesNow`: the engine's write counters at the start and end of this read (odd while a write is under way). */
-	observe(tickets: Iterable<Ticket>, writesBefore: ReadonlyMap<string, number>, writesNow: ReadonlyMap<string, number>): Array<{ticket: string; fields: string[]}> {
+	observe(
+		tickets: Iterable<Ticket>,
+		writesBefore: ReadonlyMap<string, number>,
+		writesNow: ReadonlyMap<string, number>,
+	): Array<{ticket: string; fields: string[]}> {
 		const edits: Array<{ticket: string; fields: string[]}> = [];
 		for (const ticket of tickets) {
 			const writes = writesNow.get(ticket.id) ?? 0;

@@ -62,19 +62,21 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 		await ctx.repo.commitAll(dir, 'proofloop: the harness as the run uses it');
 		const baseline = (await runGit(dir, ['rev-parse', 'HEAD'])).stdout.trim();
 		let said = '';
-		const answer = await withAgentSlot(ctx, {agent: healer.name, role: 'healer', ticket: `heal-${heal}`, attempt: heal}, () => runAgent({
-			adapter: healer,
-			input: {ticketId: `heal-${heal}`, attempt: heal, maxAttempts: ctx.config.selfHeal.max, promptFile, worktree: dir},
-			// Like every agent: an allow-listed environment, boxed when the run has a sandbox.
-			env: {...agentEnv(ctx, `heal-${heal}`, heal), PROOFLOOP_ROLE: 'healer'},
-			...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
-			logFile,
-			timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
-			onEvent: event => {
-				if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-65_536);
-			},
-		}));
-		await ctx.repo.commitAll(dir, 'proofloop: the healer\'s change');
+		const answer = await withAgentSlot(ctx, {agent: healer.name, role: 'healer', ticket: `heal-${heal}`, attempt: heal}, () =>
+			runAgent({
+				adapter: healer,
+				input: {ticketId: `heal-${heal}`, attempt: heal, maxAttempts: ctx.config.selfHeal.max, promptFile, worktree: dir},
+				// Like every agent: an allow-listed environment, boxed when the run has a sandbox.
+				env: {...agentEnv(ctx, `heal-${heal}`, heal), PROOFLOOP_ROLE: 'healer'},
+				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
+				logFile,
+				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+				onEvent: event => {
+					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-65_536);
+				},
+			}),
+		);
+		await ctx.repo.commitAll(dir, "proofloop: the healer's change");
 		const files = (await runGit(dir, ['diff', '--name-only', '--no-renames', baseline, 'HEAD'])).stdout.split('\n').filter(Boolean);
 		const diff = (await runGit(dir, ['diff', baseline, 'HEAD'])).stdout;
 		const contents = new Map(files.map(file => [file, existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), 'utf8') : undefined]));
@@ -104,7 +106,8 @@ export async function runHeal(ctx: EngineContext, healer: AgentAdapter, heal: nu
 		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which defines what done means`);
 	}
 	for (const field of TRUST_CONFIG_FIELDS) {
-		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field])) return refuse(`the change alters "${field}", which decides how the agents are boxed, what they see, or what runs outside every box (a person's choice)`);
+		if (JSON.stringify(next[field]) !== JSON.stringify(ctx.config[field]))
+			return refuse(`the change alters "${field}", which decides how the agents are boxed, what they see, or what runs outside every box (a person's choice)`);
 	}
 	for (const name of ['worker', 'reviewer', 'heal', 'plan', 'plan-review'] as const) {
 		const file = `.proofloop/prompts/${name}.md`;

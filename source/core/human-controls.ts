@@ -69,7 +69,12 @@ export class HumanControls {
 	async retryTicket(verb: HumanTicketVerb, id: string, reason: string, by: string): Promise<string> {
 		const {ctx, state, view} = this.engine;
 		await view.refresh();
-		const problem = refusal(verb, view.batch().find(t => t.id === id), id, state.running.has(id) || state.resetting.has(id));
+		const problem = refusal(
+			verb,
+			view.batch().find(t => t.id === id),
+			id,
+			state.running.has(id) || state.resetting.has(id),
+		);
 		if (problem) throw new Error(problem);
 		state.resetting.add(id);
 		try {
@@ -103,7 +108,12 @@ export class HumanControls {
 		state.claims.set(
 			`${request.from}#${attempt}`,
 			challenged
-				? {kind: 'challenged', reason: `this attempt claimed an external wall (${request.wall}; tried: ${request.tried}). A first claim is challenged: look for another path before calling it blocked. Evidence it gave: ${evidence}`}
+				? {
+						kind: 'challenged',
+						reason:
+							`this attempt claimed an external wall (${request.wall}; tried: ${request.tried}). A first claim is challenged: ` +
+							`look for another path before calling it blocked. Evidence it gave: ${evidence}`,
+					}
 				: {kind: 'blocked', wall: request.wall, tried: request.tried, evidence},
 		);
 		return challenged

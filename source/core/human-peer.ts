@@ -75,7 +75,13 @@ export function belongsToRun(pid: number, runId: string, cgroupSegment: string):
 		const environ = (read(`/proc/${p}/environ`) ?? '').split('\0');
 		const marked = environ.includes(`PROOFLOOP_RUN_ID=${runId}`);
 		const why =
-			p === process.pid ? `started by this engine (pid ${p})` : inCgroup ? `in this run's cgroup (pid ${p})` : marked ? `carries this run's marker (pid ${p})` : undefined;
+			p === process.pid
+				? `started by this engine (pid ${p})`
+				: inCgroup
+					? `in this run's cgroup (pid ${p})`
+					: marked
+						? `carries this run's marker (pid ${p})`
+						: undefined;
 		if (why) found ??= {why};
 		if (found && marked && found.ticket === undefined) {
 			const ticket = environ.find(e => e.startsWith('PROOFLOOP_TICKET='))?.slice('PROOFLOOP_TICKET='.length);
@@ -100,7 +106,10 @@ export function humanPeerCheck(opts: {runId: string; strict: boolean}): PeerChec
 			return {
 				ok: false,
 				detail: `the sending process could not be identified: ${peer.unknown}`,
-				message: `refused: this unsandboxed run acts on the human channel only for a process it can tell is not one of its agents, and it could not identify the sender (${peer.unknown}). Install iproute2 (\`apt-get install iproute2\`, for \`ss\`) and run the proofloop CLI from your own shell; logged as a tamper attempt`,
+				message:
+					`refused: this unsandboxed run acts on the human channel only for a process it can tell is not one of its agents, ` +
+					`and it could not identify the sender (${peer.unknown}). Install iproute2 (\`apt-get install iproute2\`, for \`ss\`) ` +
+					`and run the proofloop CLI from your own shell; logged as a tamper attempt`,
 			};
 		}
 		for (const pid of peer.pids) {
@@ -109,7 +118,9 @@ export function humanPeerCheck(opts: {runId: string; strict: boolean}): PeerChec
 			return {
 				ok: false,
 				detail: `sent by a process of this run's attempts: ${belongs.why}`,
-				message: `refused: the sender is a process of this run's agents or checks (${belongs.why}); the human channel serves the person who started the run. Logged as a tamper attempt`,
+				message:
+					`refused: the sender is a process of this run's agents or checks (${belongs.why}); the human channel serves the person who started the run. ` +
+					`Logged as a tamper attempt`,
 				...(belongs.ticket === undefined ? {} : {ticket: belongs.ticket}),
 				...(belongs.attempt === undefined ? {} : {attempt: belongs.attempt}),
 			};

@@ -33,7 +33,15 @@ export type TicketAttempts = {
  * What one agent in one role spent. `reported` is false for an agent that gave
  * tokens but never a cost (codex, gemini, a command): its cost is n/a, not $0.00.
  */
-export type AgentSpend = {agent: string; role: 'worker' | 'review' | 'plan'; runs: number; inputTokens: number; outputTokens: number; costUsd: number; reported: boolean};
+export type AgentSpend = {
+	agent: string;
+	role: 'worker' | 'review' | 'plan';
+	runs: number;
+	inputTokens: number;
+	outputTokens: number;
+	costUsd: number;
+	reported: boolean;
+};
 
 export type Ledger = {
 	/** The config's `attempts` as the run last recorded it (run.started / run.resumed). */
@@ -79,7 +87,11 @@ const settlesCharged = new Set<EngineEvent['type']>(['attempt.failed', 'ticket.d
 const settlesFree = new Set<EngineEvent['type']>(['attempt.interrupted', 'attempt.parked', 'attempt.limited']);
 
 /** Workers' and reviewers' spending add up the same way. */
-export const addUsage = (a: Usage, b: Usage): Usage => ({inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, costUsd: a.costUsd + b.costUsd});
+export const addUsage = (a: Usage, b: Usage): Usage => ({
+	inputTokens: a.inputTokens + b.inputTokens,
+	outputTokens: a.outputTokens + b.outputTokens,
+	costUsd: a.costUsd + b.costUsd,
+});
 
 /** Fold one event (pure; a new ledger only when the event changes it). */
 export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
@@ -91,7 +103,11 @@ export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
 	if (event.type === 'agent.exited' || event.type === 'review.result' || event.type === 'plan.result') {
 		const usage = event.usage;
 		const [agent, role] =
-			event.type === 'agent.exited' ? [ledger.tickets.get(event.ticket)?.agent ?? 'agent', 'worker' as const] : event.type === 'review.result' ? ['reviewer', 'review' as const] : ['planner + reviewer', 'plan' as const];
+			event.type === 'agent.exited'
+				? [ledger.tickets.get(event.ticket)?.agent ?? 'agent', 'worker' as const]
+				: event.type === 'review.result'
+					? ['reviewer', 'review' as const]
+					: ['planner + reviewer', 'plan' as const];
 		let next = usage ? set(event.ticket, t => ({...t, costUsd: (t.costUsd ?? 0) + usage.costUsd}), spent(ledger, agent, role, usage)) : ledger;
 		if (event.type === 'review.result' && event.verdict === 'changes') next = set(event.ticket, t => ({...t, reviewRounds: (t.reviewRounds ?? 0) + 1}), next);
 		return next;

@@ -36,9 +36,11 @@ function read(file: string): string | undefined {
  */
 export function runProcessAncestry(pid = process.pid): string | undefined {
 	const seen = new Set<number>();
-	for (let p: number | undefined = pid; p !== undefined && p > 1 && !seen.has(p) && seen.size < 128; ) {
+	for (let p: number | undefined = pid; p !== undefined && p > 1 && !seen.has(p) && seen.size < 128;) {
 		seen.add(p);
-		const cgroup = read(`/proc/${p}/cgroup`)?.split('\n').find(line => line.includes('/proofloop/'));
+		const cgroup = read(`/proc/${p}/cgroup`)
+			?.split('\n')
+			.find(line => line.includes('/proofloop/'));
 		if (cgroup) return `pid ${p} is in a proofloop run's cgroup (${cgroup.split(':').pop()})`;
 		const marker = (read(`/proc/${p}/environ`) ?? '').split('\0').find(e => e.startsWith('PROOFLOOP_RUN_ID='));
 		if (marker) return `pid ${p} carries a run's marker (${marker})`;
@@ -59,7 +61,12 @@ function plan(verb: OfflineVerb, ticket: Ticket | undefined, id: string, reason:
 		const refused = refusal(verb, ticket, id, false);
 		if (refused) return {refused, events: []};
 		const status = {type: 'ticket.status', ticket: id, status: 'todo', fields: loggedFields(backToTodo), reason: `${verb} by ${by}: ${reason}`};
-		return {events: [{type: 'intervention', kind: verb, by, ticket: id, reason}, status] as NewEvent[], update: backToTodo, dropWorktree: verb === 'reset', done: verbMessage(verb, id)};
+		return {
+			events: [{type: 'intervention', kind: verb, by, ticket: id, reason}, status] as NewEvent[],
+			update: backToTodo,
+			dropWorktree: verb === 'reset',
+			done: verbMessage(verb, id),
+		};
 	}
 	if (!ticket) return {refused: `no ticket ${id} in this run's batch\n  fix: check the id (\`proofloop status\` lists the batch's tickets)`, events: []};
 	if (verb === 'gate') {
@@ -70,11 +77,20 @@ function plan(verb: OfflineVerb, ticket: Ticket | undefined, id: string, reason:
 		const ledger: GateLedgerRecord = {kind: 'gate', ticket: id, by, reason, at, run};
 		return {events: [{type: 'intervention', kind: 'gate', by, ticket: id, reason}, status] as NewEvent[], update, ledger, done: `${id} gated`};
 	}
-	if (ticket.status !== 'human_gated') return {refused: `${id} is not human-gated (it is ${ticket.status})\n  fix: ungate takes back a gate; \`proofloop status\` shows each ticket's state`, events: []};
+	if (ticket.status !== 'human_gated')
+		return {
+			refused: `${id} is not human-gated (it is ${ticket.status})\n  fix: ungate takes back a gate; \`proofloop status\` shows each ticket's state`,
+			events: [],
+		};
 	const update: TicketUpdate = {status: 'todo', gate: undefined};
 	const status = {type: 'ticket.status', ticket: id, status: 'todo', fields: loggedFields(update), reason: `ungated by ${by}`};
 	const ledger: GateLedgerRecord = {kind: 'ungate', ticket: id, by, at, run, ...(reason ? {reason} : {})};
-	return {events: [{type: 'intervention', kind: 'ungate', by, ticket: id, ...(reason ? {reason} : {})}, status] as NewEvent[], update, ledger, done: `${id} is no longer gated; it runs again`};
+	return {
+		events: [{type: 'intervention', kind: 'ungate', by, ticket: id, ...(reason ? {reason} : {})}, status] as NewEvent[],
+		update,
+		ledger,
+		done: `${id} is no longer gated; it runs again`,
+	};
 }
 
 export async function humanVerbOffline(opts: {cwd: string; verb: OfflineVerb; id: string; reason: string; by: string}): Promise<string> {
@@ -91,7 +107,8 @@ export async function humanVerbOffline(opts: {cwd: string; verb: OfflineVerb; id
 	try {
 		release = acquireRunLock(repo.root, run.id);
 	} catch (error) {
-		if (error instanceof RunLockedError) throw new InputError(`an engine just started in ${repo.root}\n  fix: run \`proofloop ${opts.verb} ${opts.id}\` again (it goes through the engine now)`);
+		if (error instanceof RunLockedError)
+			throw new InputError(`an engine just started in ${repo.root}\n  fix: run \`proofloop ${opts.verb} ${opts.id}\` again (it goes through the engine now)`);
 		throw error;
 	}
 	try {

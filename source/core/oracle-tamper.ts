@@ -36,7 +36,10 @@ export class OracleTamper {
 		const oracle = readPinnedOracle(this.pin);
 		if (!oracle.ok && !this.#found) {
 			this.#found = oracle.message;
-			this.log.append({type: 'warning', message: `TAMPER: ${oracle.message}\n  no new attempt starts and nothing merges in this run; a resume is refused until the oracle matches its pin`});
+			this.log.append({
+				type: 'warning',
+				message: `TAMPER: ${oracle.message}\n  no new attempt starts and nothing merges in this run; a resume is refused until the oracle matches its pin`,
+			});
 			this.onFound();
 		}
 		return oracle;

@@ -20,7 +20,6 @@ export const OracleVerdict = z.object({
 });
 export type OracleVerdict = z.infer<typeof OracleVerdict>;
 
-
 /**
  * Ask the oracle, always as a separate process: the engine never judges done
  * itself, and nothing in this process can influence the answer.

@@ -12,10 +12,15 @@ export const ENGINE_KEYS = ['merge_commit', 'verify_digest', 'done_at', 'attempt
 
 // Key order must not make two equal records differ.
 const canon = (value: unknown): string =>
-	value === undefined ? 'undefined' : JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+	value === undefined
+		? 'undefined'
+		: JSON.stringify(value, (_key, v: unknown) =>
+				v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+			);
 
 /** A write's fields as the log keeps them: a key it clears (undefined, which JSON drops) is kept as null, so a resumed engine knows it was cleared. */
-export const loggedFields = (fields: TicketUpdate): Record<string, unknown> => Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, value ?? null]));
+export const loggedFields = (fields: TicketUpdate): Record<string, unknown> =>
+	Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, value ?? null]));
 
 export class OwnedKeys {
 	readonly #written = new Map<string, Record<string, unknown>>();
@@ -31,7 +36,8 @@ export class OwnedKeys {
 	}
 
 	baseline(tickets: ReadonlyArray<{id: string} & Record<string, unknown>>): void {
-		for (const ticket of tickets) this.#baseline.set(ticket.id, Object.fromEntries(ENGINE_KEYS.filter(key => ticket[key] !== undefined).map(key => [key, ticket[key]])));
+		for (const ticket of tickets)
+			this.#baseline.set(ticket.id, Object.fromEntries(ENGINE_KEYS.filter(key => ticket[key] !== undefined).map(key => [key, ticket[key]])));
 	}
 
 	record(id: string, fields: Record<string, unknown>): void {

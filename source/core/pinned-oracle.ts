@@ -13,7 +13,6 @@ import {sha256} from '../lib/sha256.js';
 
 export type PinnedOracle = {ok: true; source: Buffer; sha256: string} | {ok: false; file: string; actual: string; expected: string; message: string};
 
-
 /** oracle.mjs's line in oracle/SHA256SUMS, or undefined when there is none. */
 export function sumsPin(): string | undefined {
 	try {
@@ -35,7 +34,10 @@ export function oracleFix(): string {
 	}
 	// Built copies (dist/oracle) come from oracle/ by the build.
 	const rebuild = oracleDir.startsWith(path.join(root, 'dist') + path.sep) ? ' && npm run build' : '';
-	return `restore it (\`git checkout -- oracle/${rebuild}\` in ${root}, or reinstall proofloop); if the change is intended, re-pin it with \`node scripts/pin-oracle.mjs${rebuild}\` there and review the diff`;
+	return (
+		`restore it (\`git checkout -- oracle/${rebuild}\` in ${root}, or reinstall proofloop); if the change is intended, ` +
+		`re-pin it with \`node scripts/pin-oracle.mjs${rebuild}\` there and review the diff`
+	);
 }
 
 /**
@@ -53,7 +55,9 @@ export function readPinnedOracle(runPin?: string): PinnedOracle {
 	const pinned = sumsPin();
 	const expected = runPin ?? pinned ?? '(no pin in oracle/SHA256SUMS)';
 	if (bytes && actual === expected) return {ok: true, source: bytes, sha256: actual};
-	const message = `the oracle file ${oracleFile} does not match its pin: its sha256 is ${actual}, pinned ${expected}${runPin ? " (the run's pin)" : ' (oracle/SHA256SUMS)'}; it is not run.\n  fix: ${oracleFix()}`;
+	const message =
+		`the oracle file ${oracleFile} does not match its pin: its sha256 is ${actual}, ` +
+		`pinned ${expected}${runPin ? " (the run's pin)" : ' (oracle/SHA256SUMS)'}; it is not run.\n  fix: ${oracleFix()}`;
 	return {ok: false, file: oracleFile, actual, expected, message};
 }
 

@@ -19,10 +19,7 @@ import {askReviewer} from './review.js';
 const MAX_PLAN = 16 * 1024;
 
 export type PlanOutcome =
-	| {kind: 'approved'; plan: string}
-	| {kind: 'failed'; reason: string}
-	| {kind: 'limited'; until: number; reason: string}
-	| {kind: 'interrupted'};
+	{kind: 'approved'; plan: string} | {kind: 'failed'; reason: string} | {kind: 'limited'; until: number; reason: string} | {kind: 'interrupted'};
 
 type Where = {path: string; branch: string; head: string};
 
@@ -95,7 +92,17 @@ export async function planAndReview(opts: {
 		const plan = said.trim();
 		// A planner that ends early still cost what it cost: log it before returning.
 		const unplanned = (verdict: string) => {
-			if (answer) ctx.log.append({type: 'plan.result', ticket: ticket.id, attempt, round, verdict: 'failed', findings: [verdict], plan: plan.slice(0, 4000), usage: answer.usage});
+			if (answer)
+				ctx.log.append({
+					type: 'plan.result',
+					ticket: ticket.id,
+					attempt,
+					round,
+					verdict: 'failed',
+					findings: [verdict],
+					plan: plan.slice(0, 4000),
+					usage: answer.usage,
+				});
 		};
 		if (!answer || ctx.stopping()) {
 			unplanned('the engine stopped during planning');
@@ -103,7 +110,9 @@ export async function planAndReview(opts: {
 		}
 		if (!answer.ok && answer.limit) {
 			unplanned(`the planner hit a usage limit: ${answer.reason}`);
-			const until = answer.limit.resetAt ? Date.parse(answer.limit.resetAt) : Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
+			const until = answer.limit.resetAt
+				? Date.parse(answer.limit.resetAt)
+				: Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
 			return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: answer.reason};
 		}
 		if (!answer.ok) {

@@ -34,12 +34,10 @@ export type PreflightInput = {
 };
 
 /** Words sh runs itself: nothing to find on PATH. */
-const BUILTINS = new Set(
-	[
-		...': . [ alias bg break cd command continue echo eval exec exit export false fg getopts hash jobs kill local'.split(' '),
-		...'printf pwd read readonly return set shift source test times trap true type ulimit umask unalias unset wait'.split(' '),
-	],
-);
+const BUILTINS = new Set([
+	...': . [ alias bg break cd command continue echo eval exec exit export false fg getopts hash jobs kill local'.split(' '),
+	...'printf pwd read readonly return set shift source test times trap true type ulimit umask unalias unset wait'.split(' '),
+]);
 /** Programs whose first argument is the script they run. */
 const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'sh', 'bash', 'zsh', 'ruby', 'perl', 'tsx', 'ts-node']);
 /** Words that run the next word: the program is after them. */
@@ -87,12 +85,15 @@ export function simpleCommands(line: string): string[][] | undefined {
 /** The program a simple command runs (assignments and wrappers skipped), and the words after it. */
 export function programOf(words: readonly string[]): {program: string; args: string[]} | undefined {
 	let i = 0;
-	while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || WRAPPERS.has(words[i]!) || (i > 0 && WRAPPERS.has(words[i - 1]!) && words[i]!.startsWith('-')))) i++;
+	while (
+		i < words.length &&
+		(/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || WRAPPERS.has(words[i]!) || (i > 0 && WRAPPERS.has(words[i - 1]!) && words[i]!.startsWith('-')))
+	)
+		i++;
 	const program = words[i];
 	if (program === undefined || program.includes('$') || /[<>]/.test(program)) return undefined;
 	return {program, args: words.slice(i + 1)};
 }
-
 
 const within = (p: string, dir: string): boolean => {
 	const rel = path.relative(dir, p);
@@ -151,22 +152,42 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 			if (BUILTINS.has(file)) return;
 			const found = findOnPath(file, agentPath);
 			if (!found) {
-				problems.push({what, problem: `\`${file}\` is not found on the agents' PATH`, fix: agent.type === 'command' ? `install it, or put its full path in "agent.command" in ${CONFIG_PATH}` : `install it, or set "bin" in the agent config in ${CONFIG_PATH} (proofloop doctor says how)`});
+				problems.push({
+					what,
+					problem: `\`${file}\` is not found on the agents' PATH`,
+					fix:
+						agent.type === 'command'
+							? `install it, or put its full path in "agent.command" in ${CONFIG_PATH}`
+							: `install it, or set "bin" in the agent config in ${CONFIG_PATH} (proofloop doctor says how)`,
+				});
 			} else if (hiddenByBox(found, input.box)) {
 				problems.push({what, problem: `\`${file}\` resolves to ${found}, which the sandbox hides`, fix: boxFix(found)});
 			}
 			return;
 		}
 		const full = path.resolve(input.repoRoot, file);
-		const exists = kind === 'program' ? isExecutable(full) : (() => {
-			try {
-				return statSync(full).isFile();
-			} catch {
-				return false;
-			}
-		})();
-		if (!exists) problems.push({what, problem: `${full} does not exist${kind === 'program' ? ' or is not executable' : ''}`, fix: `fix the path in the agent config in ${CONFIG_PATH}`});
-		else if (hiddenByBox(full, input.box)) problems.push({what, problem: `${full} is under /tmp, which the sandbox hides: the agent would not find it ("Cannot find module", "not found")`, fix: boxFix(full)});
+		const exists =
+			kind === 'program'
+				? isExecutable(full)
+				: (() => {
+						try {
+							return statSync(full).isFile();
+						} catch {
+							return false;
+						}
+					})();
+		if (!exists)
+			problems.push({
+				what,
+				problem: `${full} does not exist${kind === 'program' ? ' or is not executable' : ''}`,
+				fix: `fix the path in the agent config in ${CONFIG_PATH}`,
+			});
+		else if (hiddenByBox(full, input.box))
+			problems.push({
+				what,
+				problem: `${full} is under /tmp, which the sandbox hides: the agent would not find it ("Cannot find module", "not found")`,
+				fix: boxFix(full),
+			});
 	};
 	if (agent.type === 'command') {
 		const line = command.args[1] ?? '';
@@ -179,7 +200,8 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 			for (const arg of run.args) {
 				if (!path.isAbsolute(arg) || arg === promptFile || within(arg, input.repoRoot)) continue;
 				if (arg === script) judge(arg, 'script');
-				else if (existsSync(arg) && hiddenByBox(arg, input.box)) problems.push({what, problem: `${arg} is under /tmp, which the sandbox hides`, fix: boxFix(arg)});
+				else if (existsSync(arg) && hiddenByBox(arg, input.box))
+					problems.push({what, problem: `${arg} is under /tmp, which the sandbox hides`, fix: boxFix(arg)});
 			}
 		}
 	} else {
@@ -205,7 +227,11 @@ async function checkCommand(input: PreflightInput, what: string, line: string): 
 		} else if (path.isAbsolute(program)) {
 			if (!isExecutable(program)) problems.push({what, problem: `${program} does not exist or is not executable`, fix});
 		} else if (!movedAway && !(await existsInBase(input.repoRoot, input.config.base, program))) {
-			problems.push({what, problem: `${program} is not in ${input.config.base} (checks run in a checkout of it)`, fix: `commit it to ${input.config.base}, or change ${what}`});
+			problems.push({
+				what,
+				problem: `${program} is not in ${input.config.base} (checks run in a checkout of it)`,
+				fix: `commit it to ${input.config.base}, or change ${what}`,
+			});
 		}
 	}
 	return problems;

@@ -8,7 +8,12 @@ const clock = (ms: number): string => {
 };
 
 /** A multi-line message (problem, then "fix:") on one greppable line. */
-const oneLine = (text: string): string => text.split('\n').map(line => line.trim()).filter(Boolean).join(' | ');
+const oneLine = (text: string): string =>
+	text
+		.split('\n')
+		.map(line => line.trim())
+		.filter(Boolean)
+		.join(' | ');
 
 const firstLine = (text: string): string => (text.split('\n')[0] ?? '').slice(0, 200);
 
@@ -17,7 +22,10 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 	const t = `[${clock(Date.parse(event.at) - startedAt)}]`;
 	switch (event.type) {
 		case 'run.started':
-			return `${t} run ${event.runId}: batch '${event.batch}', ${event.ticketIds.length} tickets, base ${event.base} @ ${event.baseCommit.slice(0, 7)}${event.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}`;
+			return (
+				`${t} run ${event.runId}: batch '${event.batch}', ${event.ticketIds.length} tickets, ` +
+				`base ${event.base} @ ${event.baseCommit.slice(0, 7)}${event.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}`
+			);
 		case 'run.resumed':
 			return `${t} run resumed (pid ${event.pid})${event.sandbox === 'none' ? ' — UNSANDBOXED run' : ''}`;
 		case 'tamper.refused':
@@ -44,7 +52,10 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 			return event.status === 'failed' ? `${t} ${event.ticket}  FAILED: ${firstLine(event.reason ?? '')}` : undefined;
 		case 'oracle.verdict':
 			if (!event.final) return undefined;
-			return `${t} oracle: exit ${event.exit} (${event.verdict})${sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`;
+			return (
+				`${t} oracle: exit ${event.exit} (${event.verdict})${sandbox === 'none' ? ' — UNSANDBOXED run' : ''}: ` +
+				`${event.summary}${event.holding.map(h => `\n          ${h.id}  ${h.status}: ${firstLine(h.reason)}`).join('')}`
+			);
 		case 'checkout.kept':
 			// Whole, never cut: it carries the command that catches the checkout up.
 			return `${t} WARNING: ${describeKept(event)}`;
@@ -68,7 +79,10 @@ export function formatEvent(event: EngineEvent, startedAt: number, sandbox?: 'bw
 		case 'intervention':
 			return `${t} ${event.kind}${event.ticket ? ` ${event.ticket}` : ''} by ${event.by}${event.reason ? `: ${firstLine(event.reason)}` : ''}`;
 		case 'base.foreign':
-			return `${t} BASE MOVED outside the merge queue: ${event.commits.map(c => `${c.sha.slice(0, 12)} ${c.author}: ${c.subject}`).join('; ') || event.tip.slice(0, 12)}; dispatch stopped`;
+			return (
+				`${t} BASE MOVED outside the merge queue: ` +
+				`${event.commits.map(c => `${c.sha.slice(0, 12)} ${c.author}: ${c.subject}`).join('; ') || event.tip.slice(0, 12)}; dispatch stopped`
+			);
 		case 'tracker.broken':
 			return `${t} TRACKER BROKEN: ${oneLine(event.message)} (the run stops in ${event.graceSeconds}s unless fixed)`;
 		case 'tracker.fixed':

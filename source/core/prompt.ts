@@ -33,8 +33,7 @@ export type WorkerPromptInput = {
 	previous: string[];
 };
 
-const bullets = (items: string[], none: string): string =>
-	items.length > 0 ? items.map(item => `   - \`${item}\``).join('\n') : `   - ${none}`;
+const bullets = (items: string[], none: string): string => (items.length > 0 ? items.map(item => `   - \`${item}\``).join('\n') : `   - ${none}`);
 
 export function renderWorkerPrompt(repoRoot: string, input: WorkerPromptInput): string {
 	return renderTemplate(loadTemplate(repoRoot, 'worker'), {
@@ -48,9 +47,6 @@ export function renderWorkerPrompt(repoRoot: string, input: WorkerPromptInput): 
 		checks: bullets(input.checks, '(none: the verify commands are the finish line)'),
 		verify: bullets(input.verify, '(none: the checks are re-run on the merged base)'),
 		protected_paths: bullets(input.protectedPaths, '(none)'),
-		previous_attempts:
-			input.previous.length > 0
-				? input.previous.map(line => `- ${line}`).join('\n')
-				: 'Nothing: this is the first attempt.',
+		previous_attempts: input.previous.length > 0 ? input.previous.map(line => `- ${line}`).join('\n') : 'Nothing: this is the first attempt.',
 	});
 }

@@ -28,7 +28,12 @@ export async function recover(engine: EngineCore): Promise<void> {
 	}
 	for (const [id, done] of doneAfter) {
 		await recordDone(ctx, {ticket: id, attempt: done.attempt, merge: done.mergeCommit, digest: done.verifyDigest});
-		await ctx.tickets.write(id, 'done', {status: 'done', merge_commit: done.mergeCommit, verify_digest: `sha256:${done.verifyDigest}`, done_at: done.at}, 'done (recorded before a crash)');
+		await ctx.tickets.write(
+			id,
+			'done',
+			{status: 'done', merge_commit: done.mergeCommit, verify_digest: `sha256:${done.verifyDigest}`, done_at: done.at},
+			'done (recorded before a crash)',
+		);
 	}
 	await reconcileFilings(engine);
 	await settleOpenAttempts(engine);
@@ -63,7 +68,12 @@ async function settleOpenAttempts(engine: EngineCore): Promise<void> {
 	}
 }
 
-function findEvent<T extends 'merge.done' | 'merge.intent'>(events: readonly EngineEvent[], type: T, ticket: string, attempt: number): Extract<EngineEvent, {type: T}> | undefined {
+function findEvent<T extends 'merge.done' | 'merge.intent'>(
+	events: readonly EngineEvent[],
+	type: T,
+	ticket: string,
+	attempt: number,
+): Extract<EngineEvent, {type: T}> | undefined {
 	// The last: an interrupted attempt's number is used again by the next one.
 	return events.findLast((e): e is Extract<EngineEvent, {type: T}> => e.type === type && 'ticket' in e && e.ticket === ticket && e.attempt === attempt);
 }

@@ -113,7 +113,16 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		sandbox: sandboxOf(manifest, events),
 		tampers: events.flatMap(e =>
 			e.type === 'tamper.refused'
-				? [{channel: e.channel, verb: e.verb, detail: e.detail, at: e.at, ...(e.ticket === undefined ? {} : {ticket: e.ticket}), ...(e.attempt === undefined ? {} : {attempt: e.attempt})}]
+				? [
+						{
+							channel: e.channel,
+							verb: e.verb,
+							detail: e.detail,
+							at: e.at,
+							...(e.ticket === undefined ? {} : {ticket: e.ticket}),
+							...(e.attempt === undefined ? {} : {attempt: e.attempt}),
+						},
+					]
 				: [],
 		),
 		...containmentOf(events),
@@ -148,7 +157,8 @@ export function renderReportMarkdown(report: RunReport): string {
 	const usd = (n: number): string => (report.costUsd > 0 ? `$${n.toFixed(2)}` : 'n/a');
 	const rows = report.tickets.map(
 		t =>
-			`| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | ${usd(t.costUsd)} | ${t.mergeCommit?.slice(0, 7) ?? ''} | ${t.discoveredFrom ? `filed by ${t.discoveredFrom}'s worker` : ''} |`,
+			`| ${t.id} | ${t.title.replace(/\|/g, '\\|')} | ${t.status} | ${t.attempts} | ${t.seconds.toFixed(1)}s | ${usd(t.costUsd)} | ` +
+			`${t.mergeCommit?.slice(0, 7) ?? ''} | ${t.discoveredFrom ? `filed by ${t.discoveredFrom}'s worker` : ''} |`,
 	);
 	const kinds = (counts: Record<string, number>): string => {
 		const list = Object.entries(counts).map(([kind, n]) => `${kind} ${n}`);
@@ -174,7 +184,9 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- sandbox: ${sandboxLine[report.sandbox]}`,
 		`- tamper attempts refused: ${report.tampers.length === 0 ? 'none' : `${report.tampers.length} (${tamperedTickets}): see below`}`,
 		...(report.containment ? [`- containment: ${report.containment}`] : []),
-		...report.harnessRepeats.map(r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`),
+		...report.harnessRepeats.map(
+			r => `- dispatch stopped: the same harness error ended ${r.count} attempts in a row (${r.tickets.join(', ')}): "${r.signature}"`,
+		),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
 		`- cost: ${usd(report.costUsd)}`,
 		'',
@@ -193,12 +205,21 @@ export function renderReportMarkdown(report: RunReport): string {
 			? [
 					'## Tamper attempts (refused, never counted)',
 					'',
-					...report.tampers.map(t => `- ${t.at} ${t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client'}: \`${t.verb}\` on the ${t.channel} channel (${t.detail})`),
+					...report.tampers.map(
+						t =>
+							`- ${t.at} ${t.ticket ? `${t.ticket}${t.attempt === undefined ? '' : ` attempt ${t.attempt}`}` : 'a client'}: ` +
+							`\`${t.verb}\` on the ${t.channel} channel (${t.detail})`,
+					),
 					'',
 				]
 			: []),
 		...(report.interventionList.length > 0
-			? ['## Interventions', '', ...report.interventionList.map(i => `- ${i.at} ${i.kind}${i.ticket ? ` ${i.ticket}` : ''} by ${i.by}${i.reason ? `: ${i.reason}` : ''}`), '']
+			? [
+					'## Interventions',
+					'',
+					...report.interventionList.map(i => `- ${i.at} ${i.kind}${i.ticket ? ` ${i.ticket}` : ''} by ${i.by}${i.reason ? `: ${i.reason}` : ''}`),
+					'',
+				]
 			: []),
 		...(report.controlList.length > 0 ? ['## Controls', '', ...report.controlList.map(c => `- ${c.at} ${c.kind} by ${c.by}`), ''] : []),
 		'## What the finish line caught',

@@ -25,7 +25,8 @@ export function refusal(verb: HumanTicketVerb, ticket: Pick<Ticket, 'id' | 'stat
 				: 'nothing to redo: its work is merged';
 	return verb === 'retry'
 		? `${id} is ${ticket.status}: retry takes a failed or blocked ticket back to todo\n  fix: ${fix}`
-		: `${id} is ${ticket.status}: reset takes a ticket that is not done, merged or human-gated\n  fix: ${ticket.status === 'human_gated' ? fix : 'nothing to redo: its work is merged'}`;
+		: `${id} is ${ticket.status}: reset takes a ticket that is not done, merged or human-gated\n  fix: ` +
+				`${ticket.status === 'human_gated' ? fix : 'nothing to redo: its work is merged'}`;
 }
 
 /** The tracker fields a retry or reset writes: back to todo, the last failure and block cleared. */

@@ -60,7 +60,9 @@ const MAX_DIFF = 200_000;
 const MAX_ANSWER = 64 * 1024;
 
 type Usage = {inputTokens: number; outputTokens: number; costUsd: number};
-export type ReviewOutcome = ({kind: 'approve'} | {kind: 'changes'; findings: string[]} | {kind: 'failed'; reason: string} | {kind: 'limited'; until: number; reason: string}) & {
+export type ReviewOutcome = (
+	{kind: 'approve'} | {kind: 'changes'; findings: string[]} | {kind: 'failed'; reason: string} | {kind: 'limited'; until: number; reason: string}
+) & {
 	/** What the reviewer's runs cost (every ask counts). */
 	usage: Usage;
 };
@@ -103,7 +105,15 @@ export async function reviewChange(opts: {
  * checkout of `head`, within its agent type's cap; an answer without a valid
  * verdict is asked once more, then it is a failure.
  */
-export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdapter; ticket: Ticket; attempt: number; head: string; prompt: string; suffix: string}): Promise<ReviewOutcome> {
+export async function askReviewer(opts: {
+	ctx: EngineContext;
+	reviewer: AgentAdapter;
+	ticket: Ticket;
+	attempt: number;
+	head: string;
+	prompt: string;
+	suffix: string;
+}): Promise<ReviewOutcome> {
 	const {ctx, ticket, attempt, head, prompt} = opts;
 	const promptFile = ctx.run.promptFile(ticket.id, attempt).replace(/\.md$/, `.${opts.suffix}.md`);
 	mkdirSync(path.dirname(promptFile), {recursive: true});
@@ -116,17 +126,22 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 		let said = '';
 		const answer = await ctx.repo.withDetachedCheckout(`${ticket.id}.review`, head, checkout =>
 			// A stop that came while it waited for a slot: start nothing (the stop's reaping is over).
-			withAgentSlot(ctx, {agent: opts.reviewer.name, role: 'reviewer', ticket: ticket.id, attempt}, async () => ctx.stopping() ? undefined : runAgent({
-				onEvent: event => {
-					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
-				},
-				adapter: opts.reviewer,
-				input: {ticketId: ticket.id, attempt, maxAttempts: budgetOf(ctx, ticket.id), promptFile, worktree: checkout},
-				env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'reviewer'},
-				...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
-				logFile,
-				timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
-			})),
+			withAgentSlot(ctx, {agent: opts.reviewer.name, role: 'reviewer', ticket: ticket.id, attempt}, async () =>
+				ctx.stopping()
+					? undefined
+					: runAgent({
+							onEvent: event => {
+								if (event.type === 'text' || event.type === 'result')
+									said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
+							},
+							adapter: opts.reviewer,
+							input: {ticketId: ticket.id, attempt, maxAttempts: budgetOf(ctx, ticket.id), promptFile, worktree: checkout},
+							env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'reviewer'},
+							...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),
+							logFile,
+							timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
+						}),
+			),
 		);
 		if (!answer) return {kind: 'failed', reason: 'the engine stopped during review', usage};
 		// No room for the reviewer's log is the machine's failure, not the change's: the run stops, to resume later.
@@ -137,8 +152,15 @@ export async function askReviewer(opts: {ctx: EngineContext; reviewer: AgentAdap
 		if (ctx.stopping()) return {kind: 'failed', reason: 'the engine stopped during review', usage};
 		// A usage limit is not the change's fault: the ticket waits, like a worker's would.
 		if (!answer.ok && answer.limit) {
-			const until = answer.limit.resetAt ? Date.parse(answer.limit.resetAt) : Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
-			return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: `the reviewer hit a usage limit: ${answer.reason}`, usage};
+			const until = answer.limit.resetAt
+				? Date.parse(answer.limit.resetAt)
+				: Date.now() + 1000 * (answer.limit.retryAfterSeconds ?? ctx.config.limitBackoffSeconds);
+			return {
+				kind: 'limited',
+				until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds,
+				reason: `the reviewer hit a usage limit: ${answer.reason}`,
+				usage,
+			};
 		}
 		if (!answer.ok) {
 			lastProblem = `the reviewer failed: ${answer.reason}`;

@@ -37,7 +37,9 @@ export class RunBudgets {
 			this.#spent = `the cost budget of $${costBudgetUsd} is spent ($${spentUsd.toFixed(2)}): no new attempts start`;
 			this.append({type: 'warning', budget: 'cost', message: this.#spent});
 		} else if (maxRunMinutes !== undefined && this.elapsedMs() >= maxRunMinutes * 60_000) {
-			this.#spent = `the time budget of ${maxRunMinutes} min (maxRunMinutes) is spent (${(this.elapsedMs() / 60_000).toFixed(1)} min run): no new attempts start; running ones finish`;
+			this.#spent =
+				`the time budget of ${maxRunMinutes} min (maxRunMinutes) is spent (${(this.elapsedMs() / 60_000).toFixed(1)} min run): ` +
+				`no new attempts start; running ones finish`;
 			this.append({type: 'warning', budget: 'time', message: this.#spent});
 		}
 		return this.#spent;

@@ -69,7 +69,12 @@ function nextCommands(how: RunEnd['how'], events: readonly EngineEvent[]): strin
 			}
 			const ids = [...failed].join(' ');
 			return [
-				...(ids ? [`\`proofloop retry <id> --reason "..."\` gives a failed or blocked ticket a fresh budget (${ids}); \`proofloop gate <id> --reason "..."\` hands it to a person`] : []),
+				...(ids
+					? [
+							`\`proofloop retry <id> --reason "..."\` gives a failed or blocked ticket a fresh budget (${ids}); ` +
+								`\`proofloop gate <id> --reason "..."\` hands it to a person`,
+						]
+					: []),
 				'`proofloop run` then continues this run',
 			];
 		}

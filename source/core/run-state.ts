@@ -92,7 +92,12 @@ const MAX_WARNINGS = 20;
 export function reduce(state: RunState, event: EngineEvent): RunState {
 	const ledger = ledgerStep(state.ledger, event);
 	// Cost and interventions are the ledger's numbers, the same the engine and the report read.
-	const next = {...reduceView({...state, ledger, times: attemptTimesStep(state.times, event)}, event), usage: ledger.usage, interventions: ledger.interventions, controls: ledger.controls};
+	const next = {
+		...reduceView({...state, ledger, times: attemptTimesStep(state.times, event)}, event),
+		usage: ledger.usage,
+		interventions: ledger.interventions,
+		controls: ledger.controls,
+	};
 	if (ledger === state.ledger || !('ticket' in event) || event.ticket === undefined) return next;
 	const view = next.tickets.get(event.ticket);
 	if (!view) return next;
@@ -110,7 +115,15 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 	};
 	switch (event.type) {
 		case 'run.started':
-			return {...next, runId: event.runId, batch: event.batch, base: event.base, startedAt: Date.parse(event.at), stopped: undefined, ...(event.sandbox ? {sandbox: event.sandbox} : {})};
+			return {
+				...next,
+				runId: event.runId,
+				batch: event.batch,
+				base: event.base,
+				startedAt: Date.parse(event.at),
+				stopped: undefined,
+				...(event.sandbox ? {sandbox: event.sandbox} : {}),
+			};
 		case 'run.resumed':
 			return {...next, stopped: undefined, stopping: false, workers: new Map(), ...(event.sandbox ? {sandbox: event.sandbox} : {})};
 		case 'tamper.refused':
@@ -119,7 +132,12 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 			const tickets = new Map(next.tickets);
 			for (const summary of event.tickets) {
 				const budget = attemptsOf(state.ledger, summary.id).budget ?? state.ledger.defaultBudget;
-				tickets.set(summary.id, {attempts: attemptsOf(state.ledger, summary.id).used, ...(budget === undefined ? {} : {budget}), ...tickets.get(summary.id), ...summary});
+				tickets.set(summary.id, {
+					attempts: attemptsOf(state.ledger, summary.id).used,
+					...(budget === undefined ? {} : {budget}),
+					...tickets.get(summary.id),
+					...summary,
+				});
 			}
 			return {...next, tickets};
 		}
@@ -183,9 +201,17 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 		case 'warning':
 			return {...next, warnings: [...state.warnings, event.message].slice(-MAX_WARNINGS)};
 		case 'checkout.kept':
-			return {...next, checkoutsKept: [...state.checkoutsKept.filter(k => k.path !== event.path), {path: event.path, notice: describeKept(event), footer: keptFooter(event)}]};
+			return {
+				...next,
+				checkoutsKept: [...state.checkoutsKept.filter(k => k.path !== event.path), {path: event.path, notice: describeKept(event), footer: keptFooter(event)}],
+			};
 		case 'run.stopped':
-			return {...next, stopped: {reason: event.reason, ...(event.oracleExit === undefined ? {} : {oracleExit: event.oracleExit})}, workers: new Map(), paused: false};
+			return {
+				...next,
+				stopped: {reason: event.reason, ...(event.oracleExit === undefined ? {} : {oracleExit: event.oracleExit})},
+				workers: new Map(),
+				paused: false,
+			};
 		default:
 			return next;
 	}
@@ -227,7 +253,8 @@ export function groupTickets(state: RunState, maxAttempts = Number.POSITIVE_INFI
 			heldLocks,
 			slots: Number.POSITIVE_INFINITY,
 			// The engine's own test (ledger.ts): a startable status, attempts left, no usage limit holding it back.
-			dispatchable: t => mayStart(state.ledger, t.id, t.status, state.ledger.defaultBudget ?? maxAttempts) && limitedUntil(state.ledger, t.id, now) === undefined,
+			dispatchable: t =>
+				mayStart(state.ledger, t.id, t.status, state.ledger.defaultBudget ?? maxAttempts) && limitedUntil(state.ledger, t.id, now) === undefined,
 		}).map(t => t.id),
 	);
 	const groupOf = (t: TicketView): TicketGroup => {

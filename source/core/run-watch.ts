@@ -27,14 +27,22 @@ const TICK_MS = 1000;
 export const RUN_DEFINING_FIELDS = ['batch', 'base', 'tracker'] as const;
 
 /** The pinned tickets the tracker no longer has, as a problem with the file and the fix. */
-export function missingTickets(pinned: readonly string[], loaded: readonly Ticket[], fileOf: (id: string) => string | undefined, dir: string): string | undefined {
+export function missingTickets(
+	pinned: readonly string[],
+	loaded: readonly Ticket[],
+	fileOf: (id: string) => string | undefined,
+	dir: string,
+): string | undefined {
 	const present = new Set(loaded.map(t => t.id));
 	const gone = pinned.filter(id => !present.has(id));
 	if (gone.length === 0) return undefined;
 	return gone
 		.map(id => {
 			const file = fileOf(id) ?? `${dir}/${id}.md`;
-			return `${file}: ticket ${id} of this run's batch is gone (deleted, renamed or its id changed)\n  fix: put it back (git checkout -- ${file}); to take it out of the batch, gate it instead (proofloop gate ${id})`;
+			return (
+				`${file}: ticket ${id} of this run's batch is gone (deleted, renamed or its id changed)\n  fix: put it back (git checkout -- ${file}); ` +
+				`to take it out of the batch, gate it instead (proofloop gate ${id})`
+			);
 		})
 		.join('\n');
 }
@@ -129,7 +137,8 @@ export class RunWatch {
 	/** The merge queue's ledger moved by anyone but the engine: the evidence the oracle reads is in doubt, so the run halts. */
 	async checkLedger(): Promise<void> {
 		const moved = await ledgerMovedBySomeoneElse(this.ctx.repoRoot);
-		if (moved) this.#halt('ledger.foreign', `${new LedgerMovedError(moved).message}\nDispatch stopped: nothing more is merged or recorded until a person looks.`);
+		if (moved)
+			this.#halt('ledger.foreign', `${new LedgerMovedError(moved).message}\nDispatch stopped: nothing more is merged or recorded until a person looks.`);
 	}
 
 	#halt(cause: HaltCause, message: string | Promise<string>): void {
@@ -154,10 +163,13 @@ export class RunWatch {
 			});
 		const rewritten = (await runGit(root, ['merge-base', '--is-ancestor', expected, tip])).exitCode !== 0;
 		const message = [
-			`${base} moved to ${tip.slice(0, 12)} outside the merge queue (its last merge left ${base} at ${expected.slice(0, 12)})${rewritten ? `; ${base} was rewritten: it no longer contains ${expected.slice(0, 12)}` : ''}:`,
+			`${base} moved to ${tip.slice(0, 12)} outside the merge queue (its last merge left ${base} at ` +
+				`${expected.slice(0, 12)})${rewritten ? `; ${base} was rewritten: it no longer contains ${expected.slice(0, 12)}` : ''}:`,
 			...commits.map(c => `  ${c.sha.slice(0, 12)} ${c.author}: ${c.subject}`),
 			'Dispatch stopped: no new attempt starts and nothing is merged over it.',
-			`  fix: look at the commit. Not wanted: keep it aside (git branch foreign-commit ${tip.slice(0, 12)}) and put ${base} back (git update-ref refs/heads/${base} ${expected} ${tip}); wanted: leave it. Then \`proofloop run\` starts a new run of the batch from ${base} as it is.`,
+			`  fix: look at the commit. Not wanted: keep it aside (git branch foreign-commit ${tip.slice(0, 12)}) ` +
+				`and put ${base} back (git update-ref refs/heads/${base} ${expected} ${tip}); wanted: leave it. ` +
+				`Then \`proofloop run\` starts a new run of the batch from ${base} as it is.`,
 		].join('\n');
 		this.ctx.log.append({type: 'base.foreign', base, expected, tip, commits, message});
 		return message;
@@ -208,7 +220,9 @@ export class RunWatch {
 						ctx.log.append({
 							type: 'warning',
 							ticket: ticket.id,
-							message: `${ticket.file}: checks, verify or allow changed during the run (now ${now}); this run keeps what it started with (${pinned}). If a person wrote it, it counts from the next \`proofloop run\`; if not, an agent did: put it back`,
+							message:
+								`${ticket.file}: checks, verify or allow changed during the run (now ${now}); this run keeps what it started with (${pinned}). ` +
+								`If a person wrote it, it counts from the next \`proofloop run\`; if not, an agent did: put it back`,
 						});
 					}
 				}

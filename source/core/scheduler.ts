@@ -65,10 +65,7 @@ export function readySet(input: ReadyInput): SchedulableTicket[] {
 	const candidates = input.tickets
 		.filter(t => !input.running.has(t.id) && input.dispatchable(t))
 		.filter(t => t.deps.every(dep => input.statusOf(dep) === 'done'))
-		.sort(
-			(a, b) =>
-				(lengths.get(b.id) ?? 0) - (lengths.get(a.id) ?? 0) || a.priority - b.priority || compareIds(a.id, b.id),
-		);
+		.sort((a, b) => (lengths.get(b.id) ?? 0) - (lengths.get(a.id) ?? 0) || a.priority - b.priority || compareIds(a.id, b.id));
 	const held = new Set(input.heldLocks);
 	const picked: SchedulableTicket[] = [];
 	for (const t of candidates) {

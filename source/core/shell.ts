@@ -57,7 +57,6 @@ export async function runShell(opts: {
 
 export const lastLines = (text: string, count: number): string => text.trimEnd().split('\n').slice(-count).join('\n');
 
-
 /**
  * The one line of a failing command's output a human (or the next agent) most
  * needs: the last line that names a failure, else the last line at all.

@@ -65,7 +65,9 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const prefs = loadPreferences(env);
 	const config = loadProjectConfig(root, {defaultAgent: prefs.defaultAgent, defaultReviewer: prefs.defaultReviewer});
 	if (!(await repo.revParse(`refs/heads/${config.base}`))) {
-		throw new InputError(`base branch '${config.base}' does not exist in ${root}\n  fix: create it (git branch ${config.base}) or set "base" in ${CONFIG_PATH}`);
+		throw new InputError(
+			`base branch '${config.base}' does not exist in ${root}\n  fix: create it (git branch ${config.base}) or set "base" in ${CONFIG_PATH}`,
+		);
 	}
 	const adapter = createAdapter(agentOf(config));
 	const reviewer = config.reviewer ? createAdapter(config.reviewer) : undefined;
@@ -97,7 +99,8 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		// A resumed run keeps what it pinned: the batch and the base are not the config's to change mid-run.
 		if (manifest.batch !== config.batch || manifest.base_branch !== config.base) {
 			throw new InputError(
-				`run ${run.id} pinned batch '${manifest.batch}' onto '${manifest.base_branch}', but ${CONFIG_PATH} now says batch '${config.batch}' onto '${config.base}'\n` +
+				`run ${run.id} pinned batch '${manifest.batch}' onto '${manifest.base_branch}', ` +
+					`but ${CONFIG_PATH} now says batch '${config.batch}' onto '${config.base}'\n` +
 					`  fix: put the config back to finish that run, or end it first (\`proofloop run\` refuses to mix them)`,
 			);
 		}
@@ -106,7 +109,10 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	} else {
 		const batch = selectBatch(tickets, config);
 		const wire = await tripwire({useCache: true});
-		if (!wire.ok) throw new InputError(`the oracle tripwire failed; refusing to run:\n  ${wire.problems.join('\n  ')}\n  fix: reinstall proofloop; the oracle must match oracle/SHA256SUMS`);
+		if (!wire.ok)
+			throw new InputError(
+				`the oracle tripwire failed; refusing to run:\n  ${wire.problems.join('\n  ')}\n  fix: reinstall proofloop; the oracle must match oracle/SHA256SUMS`,
+			);
 		const baseCommit = (await repo.revParse(`refs/heads/${config.base}`)) ?? '';
 		manifest = {
 			run_id: newRunId(),
@@ -128,9 +134,11 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		if (!resumable) run = createRun(root, manifest);
 		const log = new EventLog(run.eventsFile, history);
 		const unwritable = stopUnwritable(run.id, opts.onUnwritable);
-		log.onWriteError = error => unwritable(`the event log ${log.file}`, path.dirname(log.file), diskFullCause(error) ?? `${error.code ?? 'error'}: ${error.message}`);
+		log.onWriteError = error =>
+			unwritable(`the event log ${log.file}`, path.dirname(log.file), diskFullCause(error) ?? `${error.code ?? 'error'}: ${error.message}`);
 		// Any other write of the run that finds the disk full (a prompt, an agent's log, a check's output) stops it the same way, instead of failing the attempt.
-		const onDiskFull = (cause: string, file: string | undefined): never => unwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause);
+		const onDiskFull = (cause: string, file: string | undefined): never =>
+			unwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause);
 		if (opts.onEvent) log.subscribe(opts.onEvent);
 		const notifier = new Notifier(config.notify, {runId: run.id, batch: manifest.batch, repo: root}, log, env);
 		repo.onCheckoutKept = kept => log.append({type: 'checkout.kept', ...kept});
@@ -233,7 +241,11 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			// Stuck or halted: say why where the morning reader looks (the healer read the same text).
 			const stopFile = path.join(run.dir, 'stop-report.md');
 			const short = reason === 'stuck' || reason === 'halted';
-			if (short) writeFileAtomic(stopFile, `# Why run ${run.id} stopped short of done\n\n${stopReport(engine.ctx, verdict, engine.events)}\n${tamperSection(readEventLog(run.eventsFile).events)}`);
+			if (short)
+				writeFileAtomic(
+					stopFile,
+					`# Why run ${run.id} stopped short of done\n\n${stopReport(engine.ctx, verdict, engine.events)}\n${tamperSection(readEventLog(run.eventsFile).events)}`,
+				);
 			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(short ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);

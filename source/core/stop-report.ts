@@ -22,7 +22,8 @@ export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: r
 	if (repeated?.type === 'harness.repeated') {
 		lines.push(
 			'### The same harness error keeps ending attempts',
-			`${repeated.count} failed attempts in a row, of ${repeated.tickets.join(', ')}, ended with: "${repeated.signature}". Dispatch stopped so no more attempts are spent on it.`,
+			`${repeated.count} failed attempts in a row, of ${repeated.tickets.join(', ')}, ended with: "${repeated.signature}". ` +
+				`Dispatch stopped so no more attempts are spent on it.`,
 			'',
 		);
 	}
@@ -30,7 +31,8 @@ export function stopReport(ctx: EngineContext, verdict: OracleVerdict, events: r
 		lines.push(`### ${held.id} (${held.status})`);
 		lines.push(...waitsOn(held.id, verdict, events));
 		const failures = events.filter((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === held.id).slice(-3);
-		for (const failure of failures) lines.push(`- attempt ${failure.attempt} failed at ${failure.stage}: ${failure.reason.split('\n').slice(0, 6).join(' / ')}`);
+		for (const failure of failures)
+			lines.push(`- attempt ${failure.attempt} failed at ${failure.stage}: ${failure.reason.split('\n').slice(0, 6).join(' / ')}`);
 		const last = failures.at(-1);
 		const log = last ? ctx.run.logFile(held.id, last.attempt) : undefined;
 		if (log && existsSync(log)) lines.push('', 'Log tail:', '```', lastLines(readFileSync(log, 'utf8'), 30), '```');
@@ -51,7 +53,10 @@ function waitsOn(id: string, verdict: OracleVerdict, events: readonly EngineEven
 	if (waits.length === 0) return [];
 	const gated = waits.filter(dep => statusOf.get(dep) === 'human_gated');
 	return [
-		`- never started: it waits on ${waits.map(dep => `${dep} (${statusOf.get(dep) ?? 'not in the batch'})`).join(', ')}; a ticket starts only once its deps are done`,
-		...(gated.length > 0 ? [`  fix: a human-gated dep is never done by the loop: \`proofloop ungate ${gated[0]}\` lets the loop do it, or gate ${id} too`] : []),
+		`- never started: it waits on ${waits.map(dep => `${dep} (${statusOf.get(dep) ?? 'not in the batch'})`).join(', ')}; ` +
+			`a ticket starts only once its deps are done`,
+		...(gated.length > 0
+			? [`  fix: a human-gated dep is never done by the loop: \`proofloop ungate ${gated[0]}\` lets the loop do it, or gate ${id} too`]
+			: []),
 	];
 }

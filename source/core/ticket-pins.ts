@@ -11,7 +11,11 @@ export type TicketPin = {checks?: string[]; verify?: string[]; allow: readonly s
 /** Where a run keeps its pins (RunDeps.pins): one map per run, by ticket id. */
 export type RunPins = {pins: Map<string, TicketPin>};
 
-const pinOf = (ticket: Ticket): TicketPin => ({...(ticket.checks ? {checks: ticket.checks} : {}), ...(ticket.verify ? {verify: ticket.verify} : {}), allow: ticket.allow ?? []});
+const pinOf = (ticket: Ticket): TicketPin => ({
+	...(ticket.checks ? {checks: ticket.checks} : {}),
+	...(ticket.verify ? {verify: ticket.verify} : {}),
+	allow: ticket.allow ?? [],
+});
 
 /** The pin's text, to tell a change. */
 export const pinText = (pin: TicketPin): string => JSON.stringify({checks: pin.checks ?? null, verify: pin.verify ?? null, allow: pin.allow});

@@ -26,7 +26,13 @@ export class TicketWriter {
 		baseline: readonly Ticket[],
 	) {
 		this.#owned = new OwnedKeys(log.existing, (id, keys) =>
-			log.append({type: 'warning', ticket: id, message: `TAMPER: ${id}'s ticket file holds ${keys.join(', ')} as the engine never wrote it: the engine's write dropped or restored ${keys.length > 1 ? 'them' : 'it'}`}),
+			log.append({
+				type: 'warning',
+				ticket: id,
+				message:
+					`TAMPER: ${id}'s ticket file holds ${keys.join(', ')} as the engine never wrote it: ` +
+					`the engine's write dropped or restored ${keys.length > 1 ? 'them' : 'it'}`,
+			}),
 		);
 		this.#owned.baseline(baseline);
 	}

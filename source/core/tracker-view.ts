@@ -62,7 +62,13 @@ export class TrackerView {
 		this.problem = undefined;
 		this.replace(loaded);
 		for (const edit of this.#handEdits.observe(this.batch(), writesBefore, this.ctx.tickets.writes)) {
-			this.ctx.log.append({type: 'intervention', kind: 'edit', by: 'hand edit', ticket: edit.ticket, reason: `${edit.fields.join(', ')} changed in the ticket file`});
+			this.ctx.log.append({
+				type: 'intervention',
+				kind: 'edit',
+				by: 'hand edit',
+				ticket: edit.ticket,
+				reason: `${edit.fields.join(', ')} changed in the ticket file`,
+			});
 		}
 		for (const ticket of this.batch()) if (!this.#initialStatus.has(ticket.id)) this.#initialStatus.set(ticket.id, ticket.status);
 		await this.revertForeignWrites(writesBefore);
@@ -102,8 +108,15 @@ export class TrackerView {
 			const ours = lastWritten.get(ticket.id);
 			const expected = ours?.status ?? this.#initialStatus.get(ticket.id);
 			if (expected === undefined || ticket.status === expected || !claims.has(ticket.status)) continue;
-			this.ctx.log.append({type: 'warning', ticket: ticket.id, message: `${ticket.file} says status ${ticket.status}, which the engine never wrote: put back to ${expected}`});
-			const fields: TicketUpdate = {status: expected as TicketUpdate['status'], ...(ours ? {} : {merge_commit: undefined, verify_digest: undefined, gate: undefined})};
+			this.ctx.log.append({
+				type: 'warning',
+				ticket: ticket.id,
+				message: `${ticket.file} says status ${ticket.status}, which the engine never wrote: put back to ${expected}`,
+			});
+			const fields: TicketUpdate = {
+				status: expected as TicketUpdate['status'],
+				...(ours ? {} : {merge_commit: undefined, verify_digest: undefined, gate: undefined}),
+			};
 			await this.ctx.tickets.restore(ticket.id, fields);
 			this.tickets.set(ticket.id, {...ticket, status: expected as Ticket['status']});
 		}

@@ -25,9 +25,18 @@ export async function verifyLive(
 		const outputs: string[] = [];
 		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
 			for (const command of commands) {
-				const result = await runShell({command, cwd: checkout, env, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, logFile, label: `verify (try ${t}/${tries})`, box: checkBox(ctx.sandbox, checkout)});
+				const result = await runShell({
+					command,
+					cwd: checkout,
+					env,
+					timeoutMs: ctx.config.checkTimeoutSeconds * 1000,
+					logFile,
+					label: `verify (try ${t}/${tries})`,
+					box: checkBox(ctx.sandbox, checkout),
+				});
 				outputs.push(`$ ${command}\n${result.output}`);
-				if (!result.ok) return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
+				if (!result.ok)
+					return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
 			}
 			// What the verify commands ran must be what base holds (see object-integrity.ts).
 			return objectStoreProblem(await commonDir(ctx.repoRoot));

@@ -33,10 +33,13 @@ export class Waker {
 	/** Wake at `until` (ms since the epoch). */
 	at(until: number): void {
 		if (this.#timers.has(until)) return;
-		const timer = setTimeout(() => {
-			this.#timers.delete(until);
-			this.wake();
-		}, timerDelay(until - this.now() + 10));
+		const timer = setTimeout(
+			() => {
+				this.#timers.delete(until);
+				this.wake();
+			},
+			timerDelay(until - this.now() + 10),
+		);
 		this.#timers.set(until, timer);
 	}
 

@@ -24,50 +24,73 @@ export type WorkerChannel = {socket: string; close(): Promise<void>};
  * the ticket and attempt. Closed (the file removed) when the attempt's agent
  * is over, after the requests it sent are answered.
  */
-export async function openWorkerChannel(opts: {channels: ChannelDir; ticket: string; attempt: number; handlers: WorkerHandlers; tamper: TamperLog}): Promise<WorkerChannel> {
+export async function openWorkerChannel(opts: {
+	channels: ChannelDir;
+	ticket: string;
+	attempt: number;
+	handlers: WorkerHandlers;
+	tamper: TamperLog;
+}): Promise<WorkerChannel> {
 	const {ticket, attempt, handlers, tamper} = opts;
 	const inFlight = new Set<Promise<void>>();
 	let ended = false;
-	const server: LineServer<null> = await LineServer.listen<null>(workerSocketPath(opts.channels), {
-		open: () => null,
-		line: (socket, line) => {
-			const parsed = parseRequest(line, WorkerRequest);
-			if (!parsed.ok) {
-				const id = parsed.id ? {id: parsed.id} : {};
-				if (parsed.type !== undefined && !WORKER_TYPES.has(parsed.type)) {
-					const human = HUMAN_TYPES.has(parsed.type);
-					const what = human ? `\`${parsed.type}\` is a human's verb, served only on the human channel` : `\`${parsed.type}\` is no verb`;
-					const logged = READS.has(parsed.type) ? '' : ' Logged as a tamper attempt.';
-					// Reading the run (status, the event stream) changes nothing: refused, not a tamper attempt.
-					if (!READS.has(parsed.type)) tamper.refused({channel: 'worker', ticket, attempt, verb: parsed.type, detail: human ? `a human verb on ${ticket}'s worker channel` : `an unknown verb on ${ticket}'s worker channel`});
+	const server: LineServer<null> = await LineServer.listen<null>(
+		workerSocketPath(opts.channels),
+		{
+			open: () => null,
+			line: (socket, line) => {
+				const parsed = parseRequest(line, WorkerRequest);
+				if (!parsed.ok) {
+					const id = parsed.id ? {id: parsed.id} : {};
+					if (parsed.type !== undefined && !WORKER_TYPES.has(parsed.type)) {
+						const human = HUMAN_TYPES.has(parsed.type);
+						const what = human ? `\`${parsed.type}\` is a human's verb, served only on the human channel` : `\`${parsed.type}\` is no verb`;
+						const logged = READS.has(parsed.type) ? '' : ' Logged as a tamper attempt.';
+						// Reading the run (status, the event stream) changes nothing: refused, not a tamper attempt.
+						if (!READS.has(parsed.type))
+							tamper.refused({
+								channel: 'worker',
+								ticket,
+								attempt,
+								verb: parsed.type,
+								detail: human ? `a human verb on ${ticket}'s worker channel` : `an unknown verb on ${ticket}'s worker channel`,
+							});
+						server.send(socket, {
+							type: 'error',
+							...id,
+							message:
+								`refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ` +
+								`${what}.${logged}`,
+						});
+						return;
+					}
+					server.send(socket, {type: 'error', ...id, message: parsed.message});
+					return;
+				}
+				const request = parsed.request;
+				const id = request.id ? {id: request.id} : {};
+				if (ended) {
+					server.send(socket, {type: 'error', ...id, message: `the attempt ${attempt} of ${ticket} is over; its channel takes nothing more`});
+					return;
+				}
+				if (inFlight.size >= MAX_IN_FLIGHT) {
 					server.send(socket, {
 						type: 'error',
 						...id,
-						message: `refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ${what}.${logged}`,
+						message: `busy: ${MAX_IN_FLIGHT} requests of this attempt are still being answered; wait for their replies`,
 					});
 					return;
 				}
-				server.send(socket, {type: 'error', ...id, message: parsed.message});
-				return;
-			}
-			const request = parsed.request;
-			const id = request.id ? {id: request.id} : {};
-			if (ended) {
-				server.send(socket, {type: 'error', ...id, message: `the attempt ${attempt} of ${ticket} is over; its channel takes nothing more`});
-				return;
-			}
-			if (inFlight.size >= MAX_IN_FLIGHT) {
-				server.send(socket, {type: 'error', ...id, message: `busy: ${MAX_IN_FLIGHT} requests of this attempt are still being answered; wait for their replies`});
-				return;
-			}
-			const handled = answer(server, socket, id, () => {
-				if (request.type === 'note') return handlers.note(ticket, request.text);
-				if (request.type === 'file') return handlers.file({...request, from: ticket});
-				return handlers.blocked({...request, from: ticket});
-			}).finally(() => inFlight.delete(handled));
-			inFlight.add(handled);
+				const handled = answer(server, socket, id, () => {
+					if (request.type === 'note') return handlers.note(ticket, request.text);
+					if (request.type === 'file') return handlers.file({...request, from: ticket});
+					return handlers.blocked({...request, from: ticket});
+				}).finally(() => inFlight.delete(handled));
+				inFlight.add(handled);
+			},
 		},
-	}, {maxConnections: 16});
+		{maxConnections: 16},
+	);
 	return {
 		socket: server.socketPath,
 		close: async () => {

@@ -6,7 +6,9 @@ export const appFiles: Record<string, string> = {
 	'package.json': JSON.stringify({name: 'textkit', private: true, type: 'module', scripts: {test: 'node --test test/'}}, null, 2) + '\n',
 	'README.md': '# textkit\n\nSmall string helpers. Each feature ships behind a flag file in `features/`.\n',
 	'src/version.js': "export const version = '0.1.0';\nexport const selfCheck = () => typeof version === 'string';\n",
-	'test/version.test.js': "import test from 'node:test';\nimport assert from 'node:assert/strict';\nimport {version} from '../src/version.js';\n\ntest('version is set', () => assert.match(version, /^\\d+\\.\\d+\\.\\d+$/));\n",
+	'test/version.test.js':
+		"import test from 'node:test';\nimport assert from 'node:assert/strict';\nimport {version} from '../src/version.js';\n\ntest('version is set', () " +
+		'=> assert.match(version, /^\\d+\\.\\d+\\.\\d+$/));\n',
 	'features/version.on': '',
 	'scripts/smoke.mjs': `// Live check of one feature: its flag is on and its module passes its self-check.
 import {existsSync} from 'node:fs';

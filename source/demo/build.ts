@@ -34,14 +34,17 @@ export async function buildDemoRepo(dir?: string): Promise<string> {
 	let root: string;
 	if (dir) {
 		root = path.resolve(dir);
-		if (existsSync(root) && !statSync(root).isDirectory()) throw new InputError(`--dir ${root} is a file, not a directory\n  fix: pass a new or empty directory`);
+		if (existsSync(root) && !statSync(root).isDirectory())
+			throw new InputError(`--dir ${root} is a file, not a directory\n  fix: pass a new or empty directory`);
 		if (existsSync(root) && readdirSync(root).length > 0) {
 			throw new InputError(`--dir ${root} is not empty\n  fix: pass a new or empty directory`);
 		}
 		try {
 			mkdirSync(root, {recursive: true});
 		} catch (error) {
-			throw new InputError(`--dir ${root}: cannot create it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n  fix: pass a directory you can write`);
+			throw new InputError(
+				`--dir ${root}: cannot create it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n  fix: pass a directory you can write`,
+			);
 		}
 	} else {
 		root = mkdtempSync(path.join(tmpdir(), 'proofloop-demo-'));

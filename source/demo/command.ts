@@ -12,7 +12,10 @@ import {demoTickets} from './tickets.js';
 export function registerDemo(program: Command): void {
 	program
 		.command('demo')
-		.description(`build a throwaway repo with a small app and a batch of ${Object.keys(demoTickets(DEMO_BATCH)).length} tickets, and run it to the oracle's verdict with the built-in demo engine`)
+		.description(
+			`build a throwaway repo with a small app and a batch of ${Object.keys(demoTickets(DEMO_BATCH)).length} tickets, ` +
+				`and run it to the oracle's verdict with the built-in demo engine`,
+		)
 		.option('--dir <dir>', 'where to create the demo repo (default: a fresh temp dir)')
 		.option('--headless', 'plain progress lines instead of the TUI (always so without a TTY)')
 		.action(async (opts: {dir?: string; headless?: boolean}) => {
@@ -40,7 +43,9 @@ export function registerDemo(program: Command): void {
 			const cli = cliEntry();
 			if (findEngine(root).ok) {
 				// Detached: the run goes on without this terminal.
-				process.stdout.write(`\nthe demo run goes on in the background:\n  cd ${root} && node ${cli} attach     # watch it again\n  cd ${root} && node ${cli} status\n`);
+				process.stdout.write(
+					`\nthe demo run goes on in the background:\n  cd ${root} && node ${cli} attach     # watch it again\n  cd ${root} && node ${cli} status\n`,
+				);
 				process.exitCode = 0;
 				return;
 			}

@@ -96,7 +96,8 @@ async function main(): Promise<void> {
 
 	const attempt = Number.parseInt(process.env['PROOFLOOP_ATTEMPT'] ?? '', 10) || 1;
 	const actions = all.filter(
-		action => (!action.attempts || action.attempts.includes(attempt)) && (!action.when || fs.existsSync(path.join(cwd, action.when.path)) === action.when.exists),
+		action =>
+			(!action.attempts || action.attempts.includes(attempt)) && (!action.when || fs.existsSync(path.join(cwd, action.when.path)) === action.when.exists),
 	);
 	// Every path is checked before anything is touched: a refused recipe
 	// leaves the worktree as it found it.
@@ -206,7 +207,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
 	// Like claude: every run ends with a result line, errors included, and exit 1.
-	const message = error instanceof DemoFailure ? error.message : `demo engine crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+	const message =
+		error instanceof DemoFailure ? error.message : `demo engine crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
 	result({subtype: 'error_during_execution', is_error: true, errors: [message], terminal_reason: 'error'});
 	process.exitCode = 1;
 });

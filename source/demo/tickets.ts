@@ -18,16 +18,27 @@ type DemoTicket = {
 	recipe: Action[];
 };
 
-const test = (name: string, body: string) =>
-	`import test from 'node:test';\nimport assert from 'node:assert/strict';\n${body}\n`.replace('__NAME__', name);
+const test = (name: string, body: string) => `import test from 'node:test';\nimport assert from 'node:assert/strict';\n${body}\n`.replace('__NAME__', name);
 
 const feature = (name: string): Action => ({write: `features/${name}.on`, content: ''});
 
 // The work T-9's worker discovers mid-run and files as a ticket of its own
 // (its recipe travels in the body, as a fenced demo block).
 const statsRecipe: Action[] = [
-	{write: 'src/stats.js', content: "import {words} from './words.js';\n\nexport const stats = text => {\n\tconst all = words(text.toLowerCase());\n\treturn {words: all.length, unique: new Set(all).size};\n};\nexport const selfCheck = () => stats('a b A').unique === 2;\n"},
-	{write: 'test/stats.test.js', content: test('stats', "import {stats} from '../src/stats.js';\n\ntest('counts words and distinct words', () => assert.deepEqual(stats('to be or not to be'), {words: 6, unique: 4}));")},
+	{
+		write: 'src/stats.js',
+		content:
+			"import {words} from './words.js';\n\nexport const stats = text => {\n\tconst all = words(text.toLowerCase());\n\treturn {words: all.length, unique: " +
+			"new Set(all).size};\n};\nexport const selfCheck = () => stats('a b A').unique === 2;\n",
+	},
+	{
+		write: 'test/stats.test.js',
+		content: test(
+			'stats',
+			"import {stats} from '../src/stats.js';\n\ntest('counts words and distinct words', () => assert.deepEqual(stats('to be or not to be'), {words: 6, " +
+				'unique: 4}));',
+		),
+	},
 ];
 const statsBody = [
 	'Add `src/stats.js` exporting `stats(text)` = `{words, unique}`, built on `words()`.',
@@ -46,8 +57,17 @@ const tickets: DemoTicket[] = [
 		body: 'Add `src/words.js` exporting `words(text)`: the whitespace-separated words of a string. Everything else builds on it.',
 		recipe: [
 			{say: 'Reading the ticket: words() is the base of the other helpers.'},
-			{write: 'src/words.js', content: "export const words = text => text.trim().split(/\\s+/).filter(Boolean);\nexport const selfCheck = () => words('  a  b ').length === 2;\n"},
-			{write: 'test/words.test.js', content: test('words', "import {words} from '../src/words.js';\n\ntest('splits on whitespace', () => assert.deepEqual(words(' to be  or '), ['to', 'be', 'or']));")},
+			{
+				write: 'src/words.js',
+				content: "export const words = text => text.trim().split(/\\s+/).filter(Boolean);\nexport const selfCheck = () => words('  a  b ').length === 2;\n",
+			},
+			{
+				write: 'test/words.test.js',
+				content: test(
+					'words',
+					"import {words} from '../src/words.js';\n\ntest('splits on whitespace', () => assert.deepEqual(words(' to be  or '), ['to', 'be', 'or']));",
+				),
+			},
 			feature('words'),
 		],
 	},
@@ -58,8 +78,19 @@ const tickets: DemoTicket[] = [
 		verify: ['node scripts/smoke.mjs title'],
 		body: 'Add `src/title.js` exporting `titleCase(text)`, built on `words()`.',
 		recipe: [
-			{write: 'src/title.js', content: "import {words} from './words.js';\n\nexport const titleCase = text => words(text).map(w => w[0].toUpperCase() + w.slice(1).toLowerCase()).join(' ');\nexport const selfCheck = () => titleCase('hello WORLD') === 'Hello World';\n"},
-			{write: 'test/title.test.js', content: test('title', "import {titleCase} from '../src/title.js';\n\ntest('title-cases', () => assert.equal(titleCase('the quick fox'), 'The Quick Fox'));")},
+			{
+				write: 'src/title.js',
+				content:
+					"import {words} from './words.js';\n\nexport const titleCase = text => words(text).map(w => w[0].toUpperCase() " +
+					"+ w.slice(1).toLowerCase()).join(' ');\nexport const selfCheck = () => titleCase('hello WORLD') === 'Hello World';\n",
+			},
+			{
+				write: 'test/title.test.js',
+				content: test(
+					'title',
+					"import {titleCase} from '../src/title.js';\n\ntest('title-cases', () => assert.equal(titleCase('the quick fox'), 'The Quick Fox'));",
+				),
+			},
 			feature('title'),
 		],
 	},
@@ -70,8 +101,19 @@ const tickets: DemoTicket[] = [
 		verify: ['node scripts/smoke.mjs cli'],
 		body: 'Add `src/cli.js`: `node src/cli.js some words` prints them title-cased.',
 		recipe: [
-			{write: 'src/cli.js', content: "import {titleCase} from './title.js';\n\nexport const run = args => titleCase(args.join(' '));\nexport const selfCheck = () => run(['a', 'b']) === 'A B';\nif (import.meta.url === `file://${process.argv[1]}`) console.log(run(process.argv.slice(2)));\n"},
-			{write: 'test/cli.test.js', content: test('cli', "import {run} from '../src/cli.js';\n\ntest('joins and title-cases its arguments', () => assert.equal(run(['ship', 'it']), 'Ship It'));")},
+			{
+				write: 'src/cli.js',
+				content:
+					"import {titleCase} from './title.js';\n\nexport const run = args => titleCase(args.join(' '));\nexport const selfCheck = () => run(['a', 'b']) " +
+					"=== 'A B';\nif (import.meta.url === `file://${process.argv[1]}`) console.log(run(process.argv.slice(2)));\n",
+			},
+			{
+				write: 'test/cli.test.js',
+				content: test(
+					'cli',
+					"import {run} from '../src/cli.js';\n\ntest('joins and title-cases its arguments', () => assert.equal(run(['ship', 'it']), 'Ship It'));",
+				),
+			},
 			feature('cli'),
 		],
 	},
@@ -82,8 +124,19 @@ const tickets: DemoTicket[] = [
 		verify: ['node scripts/smoke.mjs slugify'],
 		body: 'Add `src/slugify.js` exporting `slugify(text)`, and switch the feature on: it is shipped only when `node scripts/smoke.mjs slugify` passes on main.',
 		recipe: [
-			{write: 'src/slugify.js', content: "import {words} from './words.js';\n\nexport const slugify = text => words(text.toLowerCase().replace(/[^a-z0-9\\s]/g, ' ')).join('-');\nexport const selfCheck = () => slugify('Hello, World!') === 'hello-world';\n"},
-			{write: 'test/slugify.test.js', content: test('slugify', "import {slugify} from '../src/slugify.js';\n\ntest('makes url slugs', () => assert.equal(slugify('Ship It, Now!'), 'ship-it-now'));")},
+			{
+				write: 'src/slugify.js',
+				content:
+					"import {words} from './words.js';\n\nexport const slugify = text => words(text.toLowerCase().replace(/[^a-z0-9\\s]/g, " +
+					"' ')).join('-');\nexport const selfCheck = () => slugify('Hello, World!') === 'hello-world';\n",
+			},
+			{
+				write: 'test/slugify.test.js',
+				content: test(
+					'slugify',
+					"import {slugify} from '../src/slugify.js';\n\ntest('makes url slugs', () => assert.equal(slugify('Ship It, Now!'), 'ship-it-now'));",
+				),
+			},
 			// Attempt 1 forgets the flag: merged, checks green, and not live. Attempt 2 reads why and activates it.
 			{attempt: 2, say: 'The last attempt merged but verification said the feature is not switched on. Switching it on.'},
 			{attempt: 2, ...feature('slugify')},
@@ -97,10 +150,29 @@ const tickets: DemoTicket[] = [
 		body: 'Add `src/truncate.js` exporting `truncate(text, max)`: at most `max` characters, ending in `…` when cut.',
 		recipe: [
 			// Attempt 1 has an off-by-one the checks catch; attempt 2 fixes it from the failure it is shown.
-			{attempt: 1, write: 'src/truncate.js', content: "export const truncate = (text, max) => (text.length <= max ? text : text.slice(0, max) + '…');\nexport const selfCheck = () => truncate('abcdef', 4).length === 4;\n"},
+			{
+				attempt: 1,
+				write: 'src/truncate.js',
+				content:
+					"export const truncate = (text, max) => (text.length <= max ? text : text.slice(0, max) + '…');\nexport const selfCheck = () => truncate('abcdef', " +
+					'4).length === 4;\n',
+			},
 			{attempt: 2, say: 'The checks said the result is one character too long. Fixing the off-by-one.'},
-			{attempt: 2, write: 'src/truncate.js', content: "export const truncate = (text, max) => (text.length <= max ? text : text.slice(0, max - 1) + '…');\nexport const selfCheck = () => truncate('abcdef', 4).length === 4;\n"},
-			{write: 'test/truncate.test.js', content: test('truncate', "import {truncate} from '../src/truncate.js';\n\ntest('never longer than max', () => assert.equal(truncate('hello world', 6), 'hello…'));\ntest('short text untouched', () => assert.equal(truncate('hi', 6), 'hi'));")},
+			{
+				attempt: 2,
+				write: 'src/truncate.js',
+				content:
+					"export const truncate = (text, max) => (text.length <= max ? text : text.slice(0, max - 1) + '…');\nexport const selfCheck = () " +
+					"=> truncate('abcdef', 4).length === 4;\n",
+			},
+			{
+				write: 'test/truncate.test.js',
+				content: test(
+					'truncate',
+					"import {truncate} from '../src/truncate.js';\n\ntest('never longer than max', () => assert.equal(truncate('hello world', 6), " +
+						"'hello…'));\ntest('short text untouched', () => assert.equal(truncate('hi', 6), 'hi'));",
+				),
+			},
 			feature('truncate'),
 		],
 	},
@@ -111,8 +183,20 @@ const tickets: DemoTicket[] = [
 		verify: ['node scripts/smoke.mjs summary'],
 		body: 'Add `src/summary.js` exporting `summary(text)` = `{slug, teaser}` using slugify and truncate.',
 		recipe: [
-			{write: 'src/summary.js', content: "import {slugify} from './slugify.js';\nimport {truncate} from './truncate.js';\n\nexport const summary = text => ({slug: slugify(text), teaser: truncate(text, 12)});\nexport const selfCheck = () => summary('Hello there, world').slug === 'hello-there-world';\n"},
-			{write: 'test/summary.test.js', content: test('summary', "import {summary} from '../src/summary.js';\n\ntest('slug and teaser', () => assert.deepEqual(summary('Proof loops ship work'), {slug: 'proof-loops-ship-work', teaser: 'Proof loops…'}));")},
+			{
+				write: 'src/summary.js',
+				content:
+					"import {slugify} from './slugify.js';\nimport {truncate} from './truncate.js';\n\nexport const summary = text => ({slug: slugify(text), teaser: " +
+					"truncate(text, 12)});\nexport const selfCheck = () => summary('Hello there, world').slug === 'hello-there-world';\n",
+			},
+			{
+				write: 'test/summary.test.js',
+				content: test(
+					'summary',
+					"import {summary} from '../src/summary.js';\n\ntest('slug and teaser', () => assert.deepEqual(summary('Proof loops ship work'), {slug: " +
+						"'proof-loops-ship-work', teaser: 'Proof loops…'}));",
+				),
+			},
 			feature('summary'),
 		],
 	},
@@ -147,11 +231,28 @@ const tickets: DemoTicket[] = [
 		verify: ['node scripts/smoke.mjs report'],
 		body: 'Add `src/report.js` exporting `report(text)`: "N words, M unique". (Nobody has written the statistics it needs yet.)',
 		recipe: [
-			{unless_exists: 'src/report.js', write: 'src/report.js', content: "import {stats} from './stats.js';\n\nexport const report = text => {\n\tconst {words, unique} = stats(text);\n\treturn `${words} words, ${unique} unique`;\n};\nexport const selfCheck = () => report('a b a') === '3 words, 2 unique';\n"},
-			{unless_exists: 'src/report.js', say: 'report.js needs a word-statistics module that nobody has built: filing it as its own ticket, blocking this one until it is done.'},
+			{
+				unless_exists: 'src/report.js',
+				write: 'src/report.js',
+				content:
+					"import {stats} from './stats.js';\n\nexport const report = text => {\n\tconst {words, unique} = stats(text);\n\treturn `${words} words, " +
+					"${unique} unique`;\n};\nexport const selfCheck = () => report('a b a') === '3 words, 2 unique';\n",
+			},
+			{
+				unless_exists: 'src/report.js',
+				say: 'report.js needs a word-statistics module that nobody has built: filing it as its own ticket, blocking this one until it is done.',
+			},
 			{unless_exists: 'src/report.js', file: {title: 'Word statistics module', body: statsBody, blocks: 'self'}},
 			{if_exists: 'src/report.js', say: 'The statistics module is on main now; finishing the report on the same branch.'},
-			{if_exists: 'src/report.js', write: 'test/report.test.js', content: test('report', "import {report} from '../src/report.js';\n\ntest('reports words and unique words', () => assert.equal(report('to be or not to be'), '6 words, 4 unique'));")},
+			{
+				if_exists: 'src/report.js',
+				write: 'test/report.test.js',
+				content: test(
+					'report',
+					"import {report} from '../src/report.js';\n\ntest('reports words and unique words', () => assert.equal(report('to be or not to be'), '6 words, " +
+						"4 unique'));",
+				),
+			},
 			{if_exists: 'src/report.js', ...feature('report')},
 		],
 	},

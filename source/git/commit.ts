@@ -25,7 +25,8 @@ export async function commitAll(checkout: string, message: string): Promise<stri
 	} catch (error) {
 		if (error instanceof GitError) throw error;
 		throw new GitError(
-			`committing the work in ${checkout} failed: ${error instanceof Error ? error.message.trim() : String(error)}; fix: look at \`git status\` there (a stale .git index.lock? then prepare the worktree again)`,
+			`committing the work in ${checkout} failed: ${error instanceof Error ? error.message.trim() : String(error)}; fix: ` +
+				`look at \`git status\` there (a stale .git index.lock? then prepare the worktree again)`,
 		);
 	}
 }

@@ -18,7 +18,10 @@ export async function dirtyBaseCheckouts(root: string, base: string, ignore: (fi
 	for (const checkout of await listWorktrees(root)) {
 		if (checkout.branch !== base || checkout.prunable || !existsSync(checkout.path)) continue;
 		const status = await runGit(checkout.path, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=no']);
-		if (status.exitCode !== 0) throw new GitError(`reading the state of your checkout ${checkout.path} failed: ${briefStderr(status.stderr)}; fix: run \`git status\` there and repair what it reports`);
+		if (status.exitCode !== 0)
+			throw new GitError(
+				`reading the state of your checkout ${checkout.path} failed: ${briefStderr(status.stderr)}; fix: run \`git status\` there and repair what it reports`,
+			);
 		let entries = parsePorcelain(status.stdout).filter(entry => !ignore(entry.file));
 		// Staged changes that are exactly a merge reversed are ours (a crash cut the sync; the resumed run redoes it): only the person's worktree edits count.
 		if (entries.some(entry => entry.xy[0] !== ' ') && (await interruptedSync(checkout.path))) {

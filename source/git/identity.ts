@@ -16,8 +16,7 @@ export async function identityEnv(cwd: string): Promise<Record<string, string>> 
 	for (const role of ['author', 'committer'] as const) {
 		const upper = role.toUpperCase();
 		const name = process.env[`GIT_${upper}_NAME`] || config.get(`${role}.name`) || config.get('user.name');
-		const email =
-			process.env[`GIT_${upper}_EMAIL`] || config.get(`${role}.email`) || config.get('user.email') || process.env.EMAIL;
+		const email = process.env[`GIT_${upper}_EMAIL`] || config.get(`${role}.email`) || config.get('user.email') || process.env.EMAIL;
 		if (!name) env[`GIT_${upper}_NAME`] = fallbackName;
 		if (!email) env[`GIT_${upper}_EMAIL`] = fallbackEmail;
 	}

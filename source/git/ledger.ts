@@ -36,7 +36,9 @@ export type LedgerFiles = {merges: string; gates: string};
 export class LedgerMovedError extends GitError {
 	constructor(readonly tip: string) {
 		super(
-			`TAMPER: ${LEDGER_REF} is at ${tip.slice(0, 12)}, not where the engine last saw or wrote it: something else wrote the merge queue's ledger during the run, and the oracle reads what is there (fix: inspect \`git log -p ${LEDGER_REF}\` and \`git reflog ${LEDGER_REF}\`, and reset it to the engine's last commit; only the engine writes that branch)`,
+			`TAMPER: ${LEDGER_REF} is at ${tip.slice(0, 12)}, not where the engine last saw or wrote it: ` +
+				`something else wrote the merge queue's ledger during the run, and the oracle reads what is there (fix: ` +
+				`inspect \`git log -p ${LEDGER_REF}\` and \`git reflog ${LEDGER_REF}\`, and reset it to the engine's last commit; only the engine writes that branch)`,
 		);
 	}
 }
@@ -75,7 +77,10 @@ export async function ledgerFiles(root: string, tip: string | undefined): Promis
 	const [merges, gates = ''] = await verifiedLedgerFiles(root, tip, [LEDGER_FILE, GATES_FILE]);
 	// Never start the record over: a ledger that cannot be read is an error, not an empty one.
 	if (merges === undefined) {
-		throw new GitError(`cannot read ${LEDGER_FILE} at ${tip.slice(0, 12)} (${LEDGER_REF}): it has no such file; fix: reset ${LEDGER_REF} to the engine's last ledger commit (git reflog ${LEDGER_REF}), then resume`);
+		throw new GitError(
+			`cannot read ${LEDGER_FILE} at ${tip.slice(0, 12)} (${LEDGER_REF}): it has no such file; fix: ` +
+				`reset ${LEDGER_REF} to the engine's last ledger commit (git reflog ${LEDGER_REF}), then resume`,
+		);
 	}
 	return {merges: withNewline(merges), gates: withNewline(gates)};
 }
@@ -106,7 +111,13 @@ function holds(text: string, record: LedgerRecord): boolean {
  */
 export function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {
 	const message = `proofloop: ledger ${record.ticket} attempt ${record.attempt}\n\nmerge ${record.merge}\nverify ${record.verify_digest}\nrun ${record.run}\n`;
-	return appendLine(root, {file: 'merges', line: JSON.stringify(record), present: files => holds(files.merges, record), message, what: `${record.ticket}'s merge`});
+	return appendLine(root, {
+		file: 'merges',
+		line: JSON.stringify(record),
+		present: files => holds(files.merges, record),
+		message,
+		what: `${record.ticket}'s merge`,
+	});
 }
 
 /** Append a gate or ungate record (gate-ledger.ts); same mutex, CAS and foreign-move rule as a merge. */
@@ -142,13 +153,25 @@ async function append(root: string, add: Append): Promise<LedgerAppend> {
 				env: await identityEnv(root),
 			})
 		).trim();
-		const cas = await runGit(root, [...FSYNC, ...NO_HOOKS, 'update-ref', '-m', add.message.split('\n')[0] ?? 'proofloop: ledger', LEDGER_REF, commit, old ?? ZERO]);
+		const cas = await runGit(root, [
+			...FSYNC,
+			...NO_HOOKS,
+			'update-ref',
+			'-m',
+			add.message.split('\n')[0] ?? 'proofloop: ledger',
+			LEDGER_REF,
+			commit,
+			old ?? ZERO,
+		]);
 		if (cas.exitCode === 0) {
 			known.set(root, {tip: commit, files: next});
 			return {kind: 'appended', sha: commit};
 		}
 		if ((await revParse(root, LEDGER_REF)) === old) {
-			throw new GitError(`recording ${add.what} in ${LEDGER_REF} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`);
+			throw new GitError(
+				`recording ${add.what} in ${LEDGER_REF} failed: ${briefStderr(cas.stderr)}; fix: ` +
+					`if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`,
+			);
 		}
 	}
 	throw new GitError(`could not record ${add.what}: ${LEDGER_REF} moved under every try; fix: stop whatever writes that branch during the run, then resume`);
@@ -156,7 +179,8 @@ async function append(root: string, add: Append): Promise<LedgerAppend> {
 
 /** merges.jsonl always (the oracle's first file), gates.jsonl once there is a gate. */
 async function writeTree(root: string, files: LedgerFiles): Promise<string> {
-	const blob = async (text: string) => (await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: text})).trim();
+	const blob = async (text: string) =>
+		(await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: text})).trim();
 	const entries = [`100644 blob ${await blob(files.merges)}\t${LEDGER_FILE}\n`];
 	if (files.gates !== '') entries.unshift(`100644 blob ${await blob(files.gates)}\t${GATES_FILE}\n`);
 	return (await mustGit(root, [...FSYNC, 'mktree'], 'writing the ledger tree failed', undefined, {input: entries.join('')})).trim();

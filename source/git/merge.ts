@@ -64,10 +64,18 @@ export async function mergeToBase(
 		// plumbing, does not read that setting itself (git 2.39), and a branch rule may require it.
 		const sign = (await runGit(root, ['config', '--type=bool', 'commit.gpgSign'])).stdout.trim() === 'true' ? ['-S'] : [];
 		const commit = (
-			await mustGit(root, ['commit-tree', ...sign, tree.tree, '-p', old, '-p', head, '-F', '-'], `creating the merge commit for ${req.ticketId} failed`, sign.length > 0 ? 'check your signing setup (commit.gpgSign is on: user.signingkey, gpg.format, the agent), or turn signing off for this repository' : undefined, {
-				input: message,
-				env: await identityEnv(root),
-			})
+			await mustGit(
+				root,
+				['commit-tree', ...sign, tree.tree, '-p', old, '-p', head, '-F', '-'],
+				`creating the merge commit for ${req.ticketId} failed`,
+				sign.length > 0
+					? 'check your signing setup (commit.gpgSign is on: user.signingkey, gpg.format, the agent), or turn signing off for this repository'
+					: undefined,
+				{
+					input: message,
+					env: await identityEnv(root),
+				},
+			)
 		).trim();
 
 		const cas = await runGit(root, ['update-ref', '-m', `proofloop: merge ${req.ticketId}`, baseRef, commit, old]);
@@ -75,7 +83,8 @@ export async function mergeToBase(
 			// The merge has landed; from here on nothing may turn it into an error,
 			// or the caller would retry a merge that already happened.
 			const warnings = await (afterCas ? afterCas(old, commit) : syncCheckouts(root, req.base, old, commit)).catch((error: unknown) => [
-				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
+				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ` +
+					`${error instanceof Error ? error.message : String(error)}`,
 			]);
 			return {kind: 'merged', sha: commit, parent: old, warnings};
 		}
@@ -83,12 +92,14 @@ export async function mergeToBase(
 		// else (permissions, a stale refs/heads/<base>.lock) will not fix itself.
 		if ((await revParse(root, baseRef)) === old) {
 			throw new GitError(
-				`moving ${req.base} to the merge of ${req.ticketId} failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then retry`,
+				`moving ${req.base} to the merge of ${req.ticketId} failed: ${briefStderr(cas.stderr)}; fix: ` +
+					`if git names a stale .lock file under .git/refs and no git process is running, delete it, then retry`,
 			);
 		}
 	}
 	throw new GitError(
-		`could not merge ${req.ticketId}: ${req.base} moved under every one of ${maxTries} tries; fix: stop whatever keeps committing to ${req.base} during the run, then retry`,
+		`could not merge ${req.ticketId}: ${req.base} moved under every one of ${maxTries} tries; fix: ` +
+			`stop whatever keeps committing to ${req.base} during the run, then retry`,
 	);
 }
 
@@ -106,7 +117,8 @@ async function mergeTree(root: string, old: string, head: string): Promise<TreeR
 	if (result.exitCode === 0) return {kind: 'clean', tree: tree.trim()};
 	if (result.exitCode === 1) return {kind: 'conflict', files: [...new Set(files)]};
 	throw new GitError(
-		`merging ${head} into ${old} failed (exit ${result.exitCode}): ${briefStderr(result.stderr)}; fix: git >= 2.38 is required for merge-tree --write-tree, and the branches must share history`,
+		`merging ${head} into ${old} failed (exit ${result.exitCode}): ${briefStderr(result.stderr)}; fix: git >= 2.38 is required for merge-tree --write-tree, ` +
+			`and the branches must share history`,
 		{args, exitCode: result.exitCode, stderr: result.stderr},
 	);
 }

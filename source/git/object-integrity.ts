@@ -26,7 +26,11 @@ async function hashMatches(file: string, oid: string): Promise<boolean | 'gone'>
 		return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : false;
 	}
 	try {
-		return createHash(oid.length === 64 ? 'sha256' : 'sha1').update(await inflateAsync(bytes)).digest('hex') === oid;
+		return (
+			createHash(oid.length === 64 ? 'sha256' : 'sha1')
+				.update(await inflateAsync(bytes))
+				.digest('hex') === oid
+		);
 	} catch {
 		return false;
 	}

@@ -69,7 +69,8 @@ async function ensureCheckout(root: string, checkout: string, branch: string, ba
 	const elsewhere = worktrees.find(w => w.branch === branch && !samePath(w.path, checkout));
 	if (elsewhere) {
 		throw new GitError(
-			`branch ${branch} is checked out at ${elsewhere.path}, so proofloop cannot check it out at ${checkout}; fix: git -C "${elsewhere.path}" switch --detach (or remove that checkout), then retry`,
+			`branch ${branch} is checked out at ${elsewhere.path}, so proofloop cannot check it out at ${checkout}; fix: ` +
+				`git -C "${elsewhere.path}" switch --detach (or remove that checkout), then retry`,
 		);
 	}
 
@@ -88,10 +89,13 @@ async function ensureCheckout(root: string, checkout: string, branch: string, ba
 	// the branch, and uncommitted leftovers are discarded anyway.
 	await rm(checkout, {recursive: true, force: true});
 
-	const args = (await branchExists(root, branch))
-		? ['worktree', 'add', checkout, branch]
-		: ['worktree', 'add', '-b', branch, checkout, baseSha];
-	await mustGit(root, args, `creating the checkout for ${branch} failed`, `remove ${checkout} and retry; if git names a lock file, make sure no git process runs and delete it`);
+	const args = (await branchExists(root, branch)) ? ['worktree', 'add', checkout, branch] : ['worktree', 'add', '-b', branch, checkout, baseSha];
+	await mustGit(
+		root,
+		args,
+		`creating the checkout for ${branch} failed`,
+		`remove ${checkout} and retry; if git names a lock file, make sure no git process runs and delete it`,
+	);
 	return true;
 }
 
@@ -138,11 +142,7 @@ async function bringInBase(checkout: string, branch: string, base: string, baseS
 	const env = await identityEnv(checkout);
 	// --no-verify: the user's commit hooks are not ours to run here; proofloop's
 	// own checks judge the work. The sha (not the name) pins what we merge.
-	const merge = await runGit(
-		checkout,
-		['merge', '--quiet', '--no-edit', '--no-verify', '-m', `Merge ${base} into ${branch}`, baseSha],
-		{env},
-	);
+	const merge = await runGit(checkout, ['merge', '--quiet', '--no-edit', '--no-verify', '-m', `Merge ${base} into ${branch}`, baseSha], {env});
 	if (merge.exitCode === 0) return undefined;
 
 	const unmerged = await runGit(checkout, ['diff', '--name-only', '-z', '--diff-filter=U']);
@@ -154,7 +154,8 @@ async function bringInBase(checkout: string, branch: string, base: string, baseS
 	}
 	if (files.length > 0) return files;
 	throw new GitError(
-		`merging ${base} into ${branch} failed in ${checkout} (exit ${merge.exitCode}): ${merge.stderr.trim() || merge.stdout.trim()}; fix: resolve what git names there (e.g. an ignored file in the way), then retry`,
+		`merging ${base} into ${branch} failed in ${checkout} (exit ${merge.exitCode}): ${merge.stderr.trim() || merge.stdout.trim()}; fix: ` +
+			`resolve what git names there (e.g. an ignored file in the way), then retry`,
 	);
 }
 

@@ -35,7 +35,9 @@ export async function isAncestor(cwd: string, commit: string, ref: string): Prom
 	const result = await runGit(cwd, ['merge-base', '--is-ancestor', sha, tip]);
 	if (result.exitCode === 0) return true;
 	if (result.exitCode === 1) return false;
-	throw new GitError(`git merge-base --is-ancestor ${sha} ${tip} failed in ${cwd} (exit ${result.exitCode}): ${result.stderr.trim()}; fix: run \`git fsck\` there`);
+	throw new GitError(
+		`git merge-base --is-ancestor ${sha} ${tip} failed in ${cwd} (exit ${result.exitCode}): ${result.stderr.trim()}; fix: run \`git fsck\` there`,
+	);
 }
 
 /** The tree sha of a commit. */

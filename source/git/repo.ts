@@ -13,7 +13,17 @@ import {SpareCheckouts} from './spares.js';
 import {adoptCommittedFiles, commitTrackerState, type StateCommitRequest, type StateCommitResult} from './state-commit.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
-import {checkName, checkoutPathFree, clearCheckout, ensureExcluded, listWorktrees, removeCheckout, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
+import {
+	checkName,
+	checkoutPathFree,
+	clearCheckout,
+	ensureExcluded,
+	listWorktrees,
+	removeCheckout,
+	removeStaleLocks,
+	worktreesDir,
+	type WorktreeInfo,
+} from './worktrees.js';
 
 /**
  * Opens the repository containing `dir`, refusing early (with the fix) when
@@ -99,7 +109,10 @@ export class Repo {
 	async prepareWorktree(ticketId: string, base: string): Promise<Prepared> {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
-		return (await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ?? this.#lock.runExclusive(() => prepareWorktree(this.root, checkout, branch, base));
+		return (
+			(await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ??
+			this.#lock.runExclusive(() => prepareWorktree(this.root, checkout, branch, base))
+		);
 	}
 
 	#spares: SpareCheckouts | undefined;
@@ -203,7 +216,8 @@ export class Repo {
 		if (result.kind === 'foreign') this.onForeignBase?.({base: req.base, expected: result.expected, tip: result.tip});
 		if (result.kind === 'merged' && sync) {
 			result.warnings = await sync.catch((error: unknown) => [
-				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
+				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ` +
+					`${error instanceof Error ? error.message : String(error)}`,
 			]);
 		}
 		return result;

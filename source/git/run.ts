@@ -76,7 +76,7 @@ export async function mustGit(
 	cwd: string,
 	args: string[],
 	what: string,
-	fix = 'read git\'s message above and repair the repository, then retry',
+	fix = "read git's message above and repair the repository, then retry",
 	opts: GitOptions = {},
 ): Promise<string> {
 	const result = await runGit(cwd, args, opts);
@@ -121,5 +121,8 @@ export function simpleGitAt(cwd: string, extraEnv: Record<string, string> = {}):
 	for (const key of Object.keys(env)) {
 		if (toolVars.includes(key.toUpperCase())) delete env[key];
 	}
-	return simpleGit({baseDir: cwd, unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true}}).env(env);
+	return simpleGit({
+		baseDir: cwd,
+		unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true},
+	}).env(env);
 }

@@ -47,7 +47,17 @@ export class SpareCheckouts {
 		this.#making = (async () => {
 			while (!this.#closed && this.#ready.length < this.count) {
 				const spare = path.join(this.dir, `${process.pid}-${++this.#seq}`);
-				const made = await runGit(this.root, ['worktree', 'add', '--quiet', '--detach', '--lock', '--reason', 'proofloop spare checkout', spare, `${base}^{commit}`]);
+				const made = await runGit(this.root, [
+					'worktree',
+					'add',
+					'--quiet',
+					'--detach',
+					'--lock',
+					'--reason',
+					'proofloop spare checkout',
+					spare,
+					`${base}^{commit}`,
+				]);
 				if (made.exitCode !== 0) {
 					// A repository where this cannot work (no room, odd layout): stop trying, quietly.
 					this.#disabled = true;

@@ -25,9 +25,7 @@ export type StateCommitRequest = {
 	beforeMove?: (sha: string, parent: string) => void;
 };
 export type StateCommitResult =
-	| {kind: 'committed'; sha: string; parent: string}
-	| {kind: 'unchanged'; tip: string}
-	| {kind: 'foreign'; expected: string; tip: string};
+	{kind: 'committed'; sha: string; parent: string} | {kind: 'unchanged'; tip: string} | {kind: 'foreign'; expected: string; tip: string};
 
 const maxTries = 5;
 
@@ -39,26 +37,39 @@ export async function commitTrackerState(root: string, req: StateCommitRequest):
 	const baseRef = `refs/heads/${req.base}`;
 	for (let attempt = 1; attempt <= maxTries; attempt++) {
 		const old = await revParse(root, baseRef);
-		if (old === undefined) throw new GitError(`cannot commit the ticket state: base branch '${req.base}' does not exist in ${root}; fix: create it, then resume the run`);
+		if (old === undefined)
+			throw new GitError(`cannot commit the ticket state: base branch '${req.base}' does not exist in ${root}; fix: create it, then resume the run`);
 		if (req.expected !== undefined && old !== req.expected) return {kind: 'foreign', expected: req.expected, tip: old};
 		const tree = await treeWith(root, old, req.files);
 		if (tree === (await treeOf(root, old))) return {kind: 'unchanged', tip: old};
 		// A user who signs every commit gets this one signed too (commit-tree does not read commit.gpgSign).
 		const sign = (await runGit(root, ['config', '--type=bool', 'commit.gpgSign'])).stdout.trim() === 'true' ? ['-S'] : [];
 		const commit = (
-			await mustGit(root, ['commit-tree', ...sign, tree, '-p', old, '-F', '-'], 'creating the ticket-state commit failed', sign.length > 0 ? 'check your signing setup (commit.gpgSign is on), or turn signing off for this repository' : undefined, {
-				input: stateCommitMessage(req.runId, req.files.length),
-				env: await identityEnv(root),
-			})
+			await mustGit(
+				root,
+				['commit-tree', ...sign, tree, '-p', old, '-F', '-'],
+				'creating the ticket-state commit failed',
+				sign.length > 0 ? 'check your signing setup (commit.gpgSign is on), or turn signing off for this repository' : undefined,
+				{
+					input: stateCommitMessage(req.runId, req.files.length),
+					env: await identityEnv(root),
+				},
+			)
 		).trim();
 		req.beforeMove?.(commit, old);
 		const cas = await runGit(root, ['update-ref', '-m', `proofloop: ticket state of run ${req.runId}`, baseRef, commit, old]);
 		if (cas.exitCode === 0) return {kind: 'committed', sha: commit, parent: old};
 		if ((await revParse(root, baseRef)) === old) {
-			throw new GitError(`moving ${req.base} to the ticket-state commit failed: ${briefStderr(cas.stderr)}; fix: if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`);
+			throw new GitError(
+				`moving ${req.base} to the ticket-state commit failed: ${briefStderr(cas.stderr)}; fix: ` +
+					`if git names a stale .lock file under .git/refs and no git process is running, delete it, then resume the run`,
+			);
 		}
 	}
-	throw new GitError(`could not commit the ticket state: ${req.base} moved under every one of ${maxTries} tries; fix: stop whatever keeps committing to ${req.base}, then resume the run`);
+	throw new GitError(
+		`could not commit the ticket state: ${req.base} moved under every one of ${maxTries} tries; fix: stop whatever keeps committing to ${req.base}, ` +
+			`then resume the run`,
+	);
 }
 
 /** `base`'s tree with `files` as they are in the checkout at `root` (a file gone there is gone from the tree). */
@@ -67,7 +78,11 @@ async function treeWith(root: string, base: string, files: string[]): Promise<st
 	const env = {GIT_INDEX_FILE: path.join(dir, 'index')};
 	try {
 		await mustGit(root, ['read-tree', base], 'reading base into a temporary index failed', undefined, {env});
-		if (files.length > 0) await mustGit(root, ['update-index', '--add', '--remove', '-z', '--stdin'], 'adding the ticket files to a temporary index failed', undefined, {env, input: files.map(f => `${f}\0`).join('')});
+		if (files.length > 0)
+			await mustGit(root, ['update-index', '--add', '--remove', '-z', '--stdin'], 'adding the ticket files to a temporary index failed', undefined, {
+				env,
+				input: files.map(f => `${f}\0`).join(''),
+			});
 		return (await mustGit(root, ['write-tree'], 'writing the ticket-state tree failed', undefined, {env})).trim();
 	} finally {
 		rmSync(dir, {recursive: true, force: true});

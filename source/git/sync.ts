@@ -27,7 +27,8 @@ export async function syncCheckouts(root: string, base: string, oldSha: string, 
 		const detached = await keepAt(checkout.path, base, oldSha, newSha);
 		if (detached !== undefined) {
 			warnings.push(
-				`${checkout.path} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)} (${failure.replace(/\.+$/, '')}), and detaching its HEAD at ${oldSha.slice(0, 12)} failed too: ${detached}. ` +
+				`${checkout.path} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)} (${failure.replace(/\.+$/, '')}), ` +
+					`and detaching its HEAD at ${oldSha.slice(0, 12)} failed too: ${detached}. ` +
 					`\`git diff --cached\` there may show the merge reversed: do not commit it. fix: ${catchUpCommand(checkout.path, base)}`,
 			);
 			continue;

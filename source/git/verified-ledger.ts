@@ -63,7 +63,7 @@ export async function verifiedLedgerFiles(root: string, tip: string, files: read
 	const {content} = check(tree, 'tree', 'the ledger tree');
 	const width = tree.id.length / 2;
 	const entries = new Map<string, string>();
-	for (let pos = 0; pos < content.length; ) {
+	for (let pos = 0; pos < content.length;) {
 		const nul = content.indexOf(0, pos);
 		if (nul < 0) break;
 		entries.set(content.subarray(content.indexOf(32, pos) + 1, nul).toString('utf8'), content.subarray(nul + 1, nul + 1 + width).toString('hex'));

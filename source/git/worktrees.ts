@@ -26,11 +26,11 @@ export const worktreesDir = path.join('.proofloop', 'worktrees');
  * ref-name rules reject. Checked before any path is built from them.
  */
 export function checkName(name: string, what: string): void {
-	const ok =
-		/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name) && !name.includes('..') && !name.endsWith('.lock') && !name.endsWith('.');
+	const ok = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name) && !name.includes('..') && !name.endsWith('.lock') && !name.endsWith('.');
 	if (!ok) {
 		throw new GitError(
-			`${what} ${JSON.stringify(name)} cannot name a worktree or branch; fix: use letters, digits, "_", "." or "-" (starting with a letter or digit, at most 100 characters, no "..", not ending in "." or ".lock")`,
+			`${what} ${JSON.stringify(name)} cannot name a worktree or branch; fix: use letters, digits, "_", "." or "-" (starting with a letter or digit, ` +
+				`at most 100 characters, no "..", not ending in "." or ".lock")`,
 		);
 	}
 }
@@ -105,7 +105,11 @@ export async function gitDirOf(worktree: string): Promise<string> {
 export async function removeStaleLocks(worktree: string, branch: string, settleMs = REF_LOCK_SETTLE_MS): Promise<string[]> {
 	const gitDir = await gitDirOf(worktree);
 	const common = await commonDir(worktree);
-	const own = existsSync(gitDir) ? readdirSync(gitDir).filter(name => name.endsWith('.lock')).map(name => path.join(gitDir, name)) : [];
+	const own = existsSync(gitDir)
+		? readdirSync(gitDir)
+				.filter(name => name.endsWith('.lock'))
+				.map(name => path.join(gitDir, name))
+		: [];
 	const shared = common ? [path.join(common, 'refs', 'heads', `${branch}.lock`), path.join(common, 'logs', 'refs', 'heads', `${branch}.lock`)] : [];
 	const removed: string[] = [];
 	for (const lock of own) {

@@ -40,7 +40,9 @@ export function sweepAbandoned(root: string): void {
 export function cgroupsUnder(dir: string): string[] {
 	let entries: string[];
 	try {
-		entries = readdirSync(dir, {withFileTypes: true}).filter(e => e.isDirectory()).map(e => path.join(dir, e.name));
+		entries = readdirSync(dir, {withFileTypes: true})
+			.filter(e => e.isDirectory())
+			.map(e => path.join(dir, e.name));
 	} catch {
 		return [];
 	}
@@ -88,7 +90,9 @@ export function killTree(dir: string, hierarchy: Hierarchy): number[] {
 	const seen = new Set(pidsIn(dirs));
 	if (hierarchy === 'unified' && write(path.join(dir, 'cgroup.kill'), '1')) {
 		// The kernel kills the whole subtree, forks in flight included.
-	} else if (hierarchy === 'unified' ? write(path.join(dir, 'cgroup.freeze'), '1') : hierarchy === 'freezer' && write(path.join(dir, 'freezer.state'), 'FROZEN')) {
+	} else if (
+		hierarchy === 'unified' ? write(path.join(dir, 'cgroup.freeze'), '1') : hierarchy === 'freezer' && write(path.join(dir, 'freezer.state'), 'FROZEN')
+	) {
 		for (let i = 0; i < 50 && !frozen(dir, hierarchy); i++) sleepSync(10);
 		const pids = pidsIn(dirs);
 		for (const pid of pids) seen.add(pid);

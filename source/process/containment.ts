@@ -28,12 +28,17 @@ export const CONTAINMENT_KINDS = ['cgroup2', 'cgroup1', 'pidns', 'group'] as con
 export type ContainmentKind = (typeof CONTAINMENT_KINDS)[number];
 
 export type ContainmentMode =
-	| {kind: 'cgroup2' | 'cgroup1'; /** Where this engine's cgroups go: <base>/proofloop/<run>/<ticket>/<spawn>. */ base: string; hierarchy: 'unified' | 'freezer' | 'pids'}
+	| {
+			kind: 'cgroup2' | 'cgroup1';
+			/** Where this engine's cgroups go: <base>/proofloop/<run>/<ticket>/<spawn>. */ base: string;
+			hierarchy: 'unified' | 'freezer' | 'pids';
+	  }
 	| {kind: 'pidns'; unshare: string}
 	| {kind: 'group'; reason: string};
 
 export const ESCAPE_WARNING =
-	'no per-attempt containment here (no writable cgroup, no pid namespace): a process an agent or check starts that leaves its process group and environment (setsid env -i) can outlive its attempt';
+	'no per-attempt containment here (no writable cgroup, no pid namespace): a process an agent or check starts that leaves its process group and environment ' +
+	'(setsid env -i) can outlive its attempt';
 
 /** One line for events, the report and doctor. */
 export function describeContainment(mode: ContainmentMode): string {
@@ -124,9 +129,18 @@ export function probeContainment(env: Record<string, string | undefined> = proce
 		// Root only: unprivileged it needs a user namespace that maps the agent to root, which some CLIs refuse.
 		if (allowed('pidns') && process.getuid?.() === 0) {
 			const unshare = findUnshare();
-			if (unshare && spawnSync(unshare, ['--pid', '--fork', '--kill-child', '--', 'true'], {stdio: 'ignore', timeout: 10_000}).status === 0) return {kind: 'pidns', unshare};
+			if (unshare && spawnSync(unshare, ['--pid', '--fork', '--kill-child', '--', 'true'], {stdio: 'ignore', timeout: 10_000}).status === 0)
+				return {kind: 'pidns', unshare};
 		}
-		return {kind: 'group', reason: wanted && wanted !== 'group' ? `PROOFLOOP_CONTAINMENT=${wanted} does not work here` : wanted ? 'PROOFLOOP_CONTAINMENT=group' : 'no writable cgroup and no pid namespace'};
+		return {
+			kind: 'group',
+			reason:
+				wanted && wanted !== 'group'
+					? `PROOFLOOP_CONTAINMENT=${wanted} does not work here`
+					: wanted
+						? 'PROOFLOOP_CONTAINMENT=group'
+						: 'no writable cgroup and no pid namespace',
+		};
 	})();
 	if (!wanted) probed = found;
 	return found;
@@ -202,7 +216,13 @@ export function contain(env: Record<string, string | undefined>, command: Comman
 		command: {
 			file: '/bin/sh',
 			// Fails closed: a command that could not be contained does not run.
-			args: ['-c', 'echo $$ > "$0/cgroup.procs" || { echo "proofloop: could not enter the cgroup $0" >&2; exit 126; }; exec "$@"', dir, command.file, ...command.args],
+			args: [
+				'-c',
+				'echo $$ > "$0/cgroup.procs" || { echo "proofloop: could not enter the cgroup $0" >&2; exit 126; }; exec "$@"',
+				dir,
+				command.file,
+				...command.args,
+			],
 		},
 		end: () => {
 			if (ended) return [];

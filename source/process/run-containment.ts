@@ -12,7 +12,11 @@ export function startRunContainment(run: {id: string; dir: string}, env: Record<
 	const mode = probeContainment(env);
 	const killed = containRun(run.id, mode, path.join(run.dir, 'containment.json'));
 	const warnings: string[] = [];
-	if (mode.kind === 'group') warnings.push(`${ESCAPE_WARNING} (${mode.reason}). fix: run as root or with a delegated cgroup v2 (systemd-run --user --scope -p Delegate=yes proofloop run), or use the bwrap sandbox for agents`);
+	if (mode.kind === 'group')
+		warnings.push(
+			`${ESCAPE_WARNING} (${mode.reason}). fix: run as root or with a delegated cgroup v2 (systemd-run --user --scope -p Delegate=yes proofloop run), ` +
+				`or use the bwrap sandbox for agents`,
+		);
 	if (killed.length > 0) warnings.push(`killed ${killed.length} process(es) left in this run's cgroups by the previous engine: ${killed.join(', ')}`);
 	return {description: describeContainment(mode), warnings};
 }

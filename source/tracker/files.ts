@@ -55,14 +55,14 @@ export class FileTracker implements Tracker {
 	}
 
 	async #update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
-		const matches = (await this.#readAll()).filter((file) => {
+		const matches = (await this.#readAll()).filter(file => {
 			// Cached by text: a run writes often, and most files have not changed since the last load.
 			const parsed = parseTicketCached(file);
 			return (parsed.ok ? parsed.ticket.id : parsed.id) === id;
 		});
 		const [found] = matches;
 		if (!found) throw new Error(`no ticket with id ${id} in ${this.location}`);
-		if (matches.length > 1) throw new Error(`ticket id ${id} is in ${matches.map((m) => m.file).join(' and ')}`);
+		if (matches.length > 1) throw new Error(`ticket id ${id} is in ${matches.map(m => m.file).join(' and ')}`);
 		const current = complete ? parseTicketCached(found) : undefined;
 		const extra = complete && current?.ok ? complete(current.ticket) : {};
 		const text = setFrontMatterFields(found.text, {...extra, ...fields});
@@ -83,7 +83,9 @@ export class FileTracker implements Tracker {
 		const dir = join(this.#repoRoot, this.location);
 		let names: string[];
 		try {
-			names = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
+			names = readdirSync(dir)
+				.filter(name => name.endsWith('.md'))
+				.sort();
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code;
 			if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;

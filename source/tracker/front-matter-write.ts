@@ -38,7 +38,7 @@ export function setFrontMatterFields(text: string, fields: Record<string, unknow
 	}
 
 	const out: string[] = [];
-	for (let i = 0; i < lines.length; ) {
+	for (let i = 0; i < lines.length;) {
 		if (i === close) out.push(...added);
 		const edit = edits.get(i);
 		if (edit) {
@@ -83,10 +83,11 @@ function keepComment(oldLine: string, key: string, oldValue: unknown, newLine: s
 
 /** The one-line front-matter text for a value. Throws for values the subset cannot hold. */
 export function serializeValue(key: string, value: unknown): string {
-	if (Array.isArray(value)) return `[${value.map((item) => scalarText(key, item, true)).join(', ')}]`;
+	if (Array.isArray(value)) return `[${value.map(item => scalarText(key, item, true)).join(', ')}]`;
 	if (isPlainObject(value)) {
 		const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-		const entry = ([k, v]: [string, unknown]): string => `${KEY.test(k) ? k : JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : scalarText(key, v, true)}`;
+		const entry = ([k, v]: [string, unknown]): string =>
+			`${KEY.test(k) ? k : JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : scalarText(key, v, true)}`;
 		return `{${entries.map(entry).join(', ')}}`;
 	}
 	return scalarText(key, value, false);

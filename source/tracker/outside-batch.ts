@@ -8,7 +8,10 @@ type Batched = {id: string; batch?: string | undefined};
 const SHOWN = 10;
 
 const ids = (tickets: Batched[]): string =>
-	tickets.slice(0, SHOWN).map(t => t.id).join(', ') + (tickets.length > SHOWN ? ` and ${tickets.length - SHOWN} more` : '');
+	tickets
+		.slice(0, SHOWN)
+		.map(t => t.id)
+		.join(', ') + (tickets.length > SHOWN ? ` and ${tickets.length - SHOWN} more` : '');
 
 /** One line per reason (no batch key; each other batch), or [] when every ticket is in the batch. */
 export function outsideBatch(tickets: readonly Batched[], batch: string): string[] {

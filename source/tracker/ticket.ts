@@ -32,7 +32,10 @@ export const TicketFrontMatter = z
 		// The built-in demo engine's recipe (JSON lines); ignored by real agents.
 		demo: z.string().optional(),
 		// Evidence, written by the engine only.
-		merge_commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+		merge_commit: z
+			.string()
+			.regex(/^[0-9a-f]{40}$/)
+			.optional(),
 		verify_digest: z.string().optional(),
 		done_at: z.string().optional(),
 		attempts: z.number().int().min(0).optional(),

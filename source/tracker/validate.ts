@@ -28,7 +28,10 @@ const FIXES: Record<string, string> = {
 };
 
 /** Parse and validate one ticket file on its own (no cross-ticket checks). */
-export function parseTicket({file, text}: TicketFile):
+export function parseTicket({
+	file,
+	text,
+}: TicketFile):
 	| {ok: true; ticket: Ticket; keyLines: Record<string, number>}
 	| {ok: false; issues: TrackerIssue[]; /** The id, when the front matter at least names one. */ id?: string} {
 	const parsed = parseFrontMatter(text);
@@ -44,7 +47,7 @@ export function parseTicket({file, text}: TicketFile):
 		const id = parsed.data['id'];
 		return {
 			ok: false,
-			issues: result.error.issues.map((issue) => schemaIssue(file, issue, parsed.data, parsed.keyLines)),
+			issues: result.error.issues.map(issue => schemaIssue(file, issue, parsed.data, parsed.keyLines)),
 			...(typeof id === 'string' ? {id} : {}),
 		};
 	}
@@ -115,8 +118,8 @@ export function validateTickets(files: readonly TicketFile[]): {tickets: Ticket[
 		byId.set(entry.ticket.id, entry);
 		good.push(entry);
 	}
-	issues.push(...dependencyIssues(good, byId, (id) => unreadable || invalidIds.has(id)));
-	return {tickets: good.map((entry) => entry.ticket), issues};
+	issues.push(...dependencyIssues(good, byId, id => unreadable || invalidIds.has(id)));
+	return {tickets: good.map(entry => entry.ticket), issues};
 }
 
 // "Unknown dependency" is reported only when it is certain: not while the dep
@@ -148,7 +151,10 @@ function dependencyIssues(tickets: Parsed[], byId: Map<string, Parsed>, maybeKno
 			message: `dependency cycle: ${cycle.join(' -> ')}`,
 			fix: 'remove one of these dependencies',
 		});
-		edges.set(from, (edges.get(from) ?? []).filter((dep) => dep !== to));
+		edges.set(
+			from,
+			(edges.get(from) ?? []).filter(dep => dep !== to),
+		);
 	}
 	return issues;
 }

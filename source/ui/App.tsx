@@ -161,7 +161,14 @@ export function App(props: AppProps) {
 	const selected = selectedOf(ui, view);
 	const zoomed = ui.zoomed !== undefined && state.tickets.has(ui.zoomed) ? ui.zoomed : undefined;
 	const oracleLines = state.oracle && state.oracle.holding.length > 0 ? 2 : 1;
-	const layout = computeLayout({columns, rows, workers: running.length, listRows: rowsWanted, oracleLines, zoomed: zoomed !== undefined && ui.mode.kind !== 'help'});
+	const layout = computeLayout({
+		columns,
+		rows,
+		workers: running.length,
+		listRows: rowsWanted,
+		oracleLines,
+		zoomed: zoomed !== undefined && ui.mode.kind !== 'help',
+	});
 	const {width} = layout;
 
 	if (layout.tooSmall) {
@@ -208,7 +215,16 @@ export function App(props: AppProps) {
 			<>
 				<TicketList grouped={grouped} state={state} selected={selected} maxAttempts={maxAttempts} width={layout.list.width} height={layout.list.height} />
 				{layout.narrow ? null : <Box width={1} />}
-				<PaneGrid grid={layout.panes} state={state} running={running} selected={selected} logFileOf={logFileOf} maxAttempts={maxAttempts} now={now} pollMs={logPollMs} />
+				<PaneGrid
+					grid={layout.panes}
+					state={state}
+					running={running}
+					selected={selected}
+					logFileOf={logFileOf}
+					maxAttempts={maxAttempts}
+					now={now}
+					pollMs={logPollMs}
+				/>
 			</>
 		);
 	}

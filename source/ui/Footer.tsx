@@ -21,7 +21,21 @@ function stoppedNote(state: RunState): string | undefined {
  * error, or the engine's latest warning) over the prompt or the key hints.
  * With a single line, a prompt wins over a message, which wins over the hints.
  */
-export function Footer({state, mode, message, zoomed, width, lines}: {state: RunState; mode: Mode; message?: Message; zoomed: boolean; width: number; lines: number}) {
+export function Footer({
+	state,
+	mode,
+	message,
+	zoomed,
+	width,
+	lines,
+}: {
+	state: RunState;
+	mode: Mode;
+	message?: Message;
+	zoomed: boolean;
+	width: number;
+	lines: number;
+}) {
 	const theme = useTheme();
 	let prompt: ReactElement | undefined;
 	if (mode.kind === 'gate-reason') prompt = <GatePrompt ticket={mode.ticket} reason={mode.reason} width={width} />;
@@ -41,7 +55,14 @@ export function Footer({state, mode, message, zoomed, width, lines}: {state: Run
 		// What needs a person outranks the rest: the problem and its fix on one line.
 		status = (
 			<Text wrap="truncate-end" color={theme.color('bad')} bold>
-				{cleanText(state.alert.split('\n').map(line => line.trim()).filter(Boolean).join(' | '), 600)}
+				{cleanText(
+					state.alert
+						.split('\n')
+						.map(line => line.trim())
+						.filter(Boolean)
+						.join(' | '),
+					600,
+				)}
 			</Text>
 		);
 	} else if (stoppedNote(state)) {

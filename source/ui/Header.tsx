@@ -7,7 +7,9 @@ import {useTheme, type Tone} from './theme.js';
 
 export function runStatus(state: RunState): {label: string; tone: Tone} {
 	if (state.stopped) {
-		return state.stopped.reason === 'finished' ? {label: 'FINISHED', tone: state.stopped.oracleExit === 0 ? 'ok' : 'warn'} : {label: `STOPPED (${state.stopped.reason})`, tone: 'bad'};
+		return state.stopped.reason === 'finished'
+			? {label: 'FINISHED', tone: state.stopped.oracleExit === 0 ? 'ok' : 'warn'}
+			: {label: `STOPPED (${state.stopped.reason})`, tone: 'bad'};
 	}
 	if (state.stopping) return {label: 'STOPPING', tone: 'bad'};
 	// Nothing replayed yet (the log streams in right after attaching).
@@ -49,7 +51,11 @@ export function headerSegments(state: RunState, now: number): Segment[] {
 	}
 	if (state.usage.costUsd > 0 || state.usage.inputTokens > 0) {
 		// Per agent: one that reports no cost is "n/a", never "$0.00".
-		segments.push({text: `${formatCost(agentCosts(state.ledger))} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`, tone: 'muted', drop: 3});
+		segments.push({
+			text: `${formatCost(agentCosts(state.ledger))} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`,
+			tone: 'muted',
+			drop: 3,
+		});
 	}
 	if (state.runId) segments.push({text: `run ${cleanText(state.runId, 40)}`, tone: 'muted', drop: 4});
 	return segments;

@@ -7,7 +7,9 @@ const verdictLabel = (verdict: string): string => ({done: 'done', not_done: 'not
 const exitTone = (exit: number): Tone => (exit === 0 ? 'ok' : exit === 1 ? 'warn' : 'bad');
 
 const holdingText = (oracle: OracleView): string =>
-	oracle.holding.map(h => `${cleanText(h.id, 40)} ${cleanText(h.status, 20)}${h.reason && h.reason !== h.status ? `: ${cleanText(h.reason, 80)}` : ''}`).join(' · ');
+	oracle.holding
+		.map(h => `${cleanText(h.id, 40)} ${cleanText(h.status, 20)}${h.reason && h.reason !== h.status ? `: ${cleanText(h.reason, 80)}` : ''}`)
+		.join(' · ');
 
 /** The oracle's last verdict and exit code, when it was taken, and which tickets hold it back (1 or 2 lines). */
 export function OracleBar({oracle, now, width, lines}: {oracle?: OracleView; now: number; width: number; lines: number}) {

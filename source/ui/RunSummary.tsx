@@ -15,7 +15,8 @@ export function RunSummary({lines, onClose, noColor}: {lines: SummaryLine[]; onC
 	const width = Math.max(20, columns);
 	const room = Math.max(1, rows - 1);
 	// Too long for the screen: keep the head (verdict, table) and say what was cut.
-	const shown = lines.length > room ? [...lines.slice(0, room - 1), {text: `… ${lines.length - room + 1} more lines: proofloop report`, tone: 'muted' as const}] : lines;
+	const shown =
+		lines.length > room ? [...lines.slice(0, room - 1), {text: `… ${lines.length - room + 1} more lines: proofloop report`, tone: 'muted' as const}] : lines;
 	return (
 		<ThemeContext.Provider value={theme}>
 			<Box width={width} flexDirection="column" overflow="hidden">

@@ -144,7 +144,9 @@ export function TicketList({grouped, state, selected, maxAttempts, width, height
 						<Text color={isSelected ? undefined : theme.color(t.group === 'failed' ? 'bad' : 'muted')}>{note}</Text>
 						{'  '}
 						{cleanText(t.title, 200)}
-						{t.lastFailure && t.group !== 'done' && t.group !== 'running' ? <Text color={theme.color('muted')}>{`  last: ${cleanText(t.lastFailure, 200)}`}</Text> : null}
+						{t.lastFailure && t.group !== 'done' && t.group !== 'running' ? (
+							<Text color={theme.color('muted')}>{`  last: ${cleanText(t.lastFailure, 200)}`}</Text>
+						) : null}
 					</Text>
 				);
 			})}

@@ -44,8 +44,10 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile,
 	// Border (2) and padding (2).
 	const inner = Math.max(1, width - 4);
 	const stage = worker
-		? `${worker.stage}${worker.waitingForSlot ? ` · queued for ${worker.waitingForSlot}` : ''}${worker.stalled ? ' · STALLED (silent)' : ''} · attempt ${worker.attempt}/${worker.maxAttempts} · ${cleanText(worker.agent, 30)}`
-		: `not running · attempt ${attempt ?? ticket?.attempts ?? 0}/${ticket?.budget ?? maxAttempts} · ${cleanText(ticket?.status ?? '', 20)}${ticket?.lastFailure ? ` · ${cleanText(ticket.lastFailure, 200)}` : ''}`;
+		? `${worker.stage}${worker.waitingForSlot ? ` · queued for ${worker.waitingForSlot}` : ''}${worker.stalled ? ' · STALLED (silent)' : ''} · attempt ` +
+			`${worker.attempt}/${worker.maxAttempts} · ${cleanText(worker.agent, 30)}`
+		: `not running · attempt ${attempt ?? ticket?.attempts ?? 0}/${ticket?.budget ?? maxAttempts} · ` +
+			`${cleanText(ticket?.status ?? '', 20)}${ticket?.lastFailure ? ` · ${cleanText(ticket.lastFailure, 200)}` : ''}`;
 	return (
 		<Box
 			width={width}

@@ -139,7 +139,15 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 		}
 		try {
 			instance = render(
-				<Attached store={store} control={control} logFileOf={logFileOf} maxAttempts={opts.maxAttempts} finalMs={opts.finalMs} runDir={run.dir} onDone={finish} />,
+				<Attached
+					store={store}
+					control={control}
+					logFileOf={logFileOf}
+					maxAttempts={opts.maxAttempts}
+					finalMs={opts.finalMs}
+					runDir={run.dir}
+					onDone={finish}
+				/>,
 				{
 					stdin,
 					// Frames drawn over each other in place, never erased first (see terminal.ts).
@@ -165,7 +173,11 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 		// Ink unmounts itself when a component throws: the run is not ours to end, so that is a detach too.
 		instance.waitUntilExit().then(
 			() => finish({reason: 'detached', message: detachedMessage}),
-			(error: unknown) => finish({reason: 'detached', message: `the screen failed (${error instanceof Error ? error.message : String(error)}); the run goes on · \`proofloop attach\` comes back`}),
+			(error: unknown) =>
+				finish({
+					reason: 'detached',
+					message: `the screen failed (${error instanceof Error ? error.message : String(error)}); the run goes on · \`proofloop attach\` comes back`,
+				}),
 		);
 	});
 }

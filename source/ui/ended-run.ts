@@ -37,5 +37,12 @@ export function plainSummary(runDir: string, events: EngineEvent[]): string {
 export function diedMessage(runDir: string): string | undefined {
 	const end = runEnd(readRunEvents(runDir), runDir);
 	if (end?.how !== 'died') return undefined;
-	return [`no proofloop engine is running: ${formatRunEnd(end)[0]}`, ...formatRunEnd(end).slice(1).filter(line => !line.startsWith('next: '))].join('\n') + '\n  fix: `proofloop run` resumes this run';
+	return (
+		[
+			`no proofloop engine is running: ${formatRunEnd(end)[0]}`,
+			...formatRunEnd(end)
+				.slice(1)
+				.filter(line => !line.startsWith('next: ')),
+		].join('\n') + '\n  fix: `proofloop run` resumes this run'
+	);
 }

@@ -10,7 +10,14 @@ const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 function toolSummary(name: string, input: unknown): string {
 	const fields = typeof input === 'object' && input !== null ? (input as Json) : {};
-	const detail = str(fields['command']) ?? str(fields['file_path']) ?? str(fields['filePath']) ?? str(fields['path']) ?? str(fields['pattern']) ?? str(fields['description']) ?? '';
+	const detail =
+		str(fields['command']) ??
+		str(fields['file_path']) ??
+		str(fields['filePath']) ??
+		str(fields['path']) ??
+		str(fields['pattern']) ??
+		str(fields['description']) ??
+		'';
 	return `⚙ ${name}${detail ? ` ${oneLine(detail)}` : ''}`;
 }
 
@@ -20,7 +27,9 @@ function contentLines(content: unknown): string[] {
 		if (block?.['type'] === 'text' && str(block['text'])) return [`» ${oneLine(str(block['text'])!)}`];
 		if (block?.['type'] === 'tool_use') return [toolSummary(str(block['name']) ?? 'tool', block['input'])];
 		if (block?.['type'] === 'tool_result') {
-			const body = Array.isArray(block['content']) ? (block['content'] as Json[]).map(part => str(part['text']) ?? '').join(' ') : (str(block['content']) ?? '');
+			const body = Array.isArray(block['content'])
+				? (block['content'] as Json[]).map(part => str(part['text']) ?? '').join(' ')
+				: (str(block['content']) ?? '');
 			const first = oneLine(body).slice(0, 200);
 			return first ? [`  ↳ ${block['is_error'] === true ? 'error: ' : ''}${first}`] : [];
 		}

@@ -65,7 +65,10 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 			bold: true,
 		},
 		{text: `run ${state.runId} · batch '${state.batch}' · ${formatDuration(report.makespanSeconds * 1000)} · ${formatCost(costs)}`, tone: 'muted'},
-		...(state.oracle?.holding ?? []).map((h): SummaryLine => ({text: `  held back by ${h.id} (${h.status}): ${cleanLine(waitsOn.get(h.id) ?? h.reason, 200)}`, tone: 'warn'})),
+		...(state.oracle?.holding ?? []).map((h): SummaryLine => ({
+			text: `  held back by ${h.id} (${h.status}): ${cleanLine(waitsOn.get(h.id) ?? h.reason, 200)}`,
+			tone: 'warn',
+		})),
 		// Why dispatch stopped with tickets left (maxRunMinutes, costBudgetUsd): without it, "todo" tickets on a stuck run explain nothing.
 		...events.flatMap((e): SummaryLine[] => (e.type === 'warning' && e.budget ? [{text: `  ${cleanLine(e.message, 200)}`, tone: 'warn'}] : [])),
 		{text: ''},
@@ -75,21 +78,41 @@ export function summaryLines(state: RunState, events: readonly EngineEvent[], ru
 		const view = state.tickets.get(t.id);
 		const agent = agentOf.get(t.id);
 		const cost = agent === undefined ? '-' : reported.has(agent) ? `$${t.costUsd.toFixed(2)}` : 'n/a';
-		const tone: Tone | undefined = t.status === 'done' ? 'ok' : t.status === 'human_gated' ? 'info' : t.status === 'failed' || t.status === 'blocked' ? 'bad' : undefined;
+		const tone: Tone | undefined =
+			t.status === 'done' ? 'ok' : t.status === 'human_gated' ? 'info' : t.status === 'failed' || t.status === 'blocked' ? 'bad' : undefined;
 		lines.push({
-			text: `${pad(cleanLine(t.id, 10), 10)} ${pad(t.status, 12)} ${pad(`${Math.max(t.attempts, view?.attempts ?? 0)}${view?.budget ? `/${view.budget}` : ''}`, 8)} ${pad(t.seconds > 0 ? formatDuration(t.seconds * 1000) : '-', 7)} ${pad(cost, 7)} ${cleanLine(t.title, 200)}`,
+			text:
+				`${pad(cleanLine(t.id, 10), 10)} ${pad(t.status, 12)} ` +
+				`${pad(`${Math.max(t.attempts, view?.attempts ?? 0)}${view?.budget ? `/${view.budget}` : ''}`, 8)} ` +
+				`${pad(t.seconds > 0 ? formatDuration(t.seconds * 1000) : '-', 7)} ${pad(cost, 7)} ${cleanLine(t.title, 200)}`,
 			...(tone ? {tone} : {}),
 		});
 	}
 	const caught: Record<string, number> = {};
-	for (const t of report.tickets) for (const [stage, n] of Object.entries(t.caught)) if (stage !== 'implement' && stage !== 'prepare') caught[stage] = (caught[stage] ?? 0) + n;
+	for (const t of report.tickets)
+		for (const [stage, n] of Object.entries(t.caught)) if (stage !== 'implement' && stage !== 'prepare') caught[stage] = (caught[stage] ?? 0) + n;
 	const caughtText = Object.entries(caught).map(([stage, n]) => `${stage} ${n}`);
-	lines.push({text: ''}, {text: `the finish line caught: ${caughtText.length > 0 ? caughtText.join(', ') : 'nothing'} · tamper attempts refused: ${report.tampers.length}`, tone: report.tampers.length > 0 ? 'bad' : undefined});
-	for (const e of events) if (e.type === 'guard.result' && !e.ok) lines.push({text: `  guard refused ${e.ticket} attempt ${e.attempt}: ${cleanLine((e.reason ?? '').split('\n')[0] ?? '', 200)}`});
-	for (const tamper of report.tampers) lines.push({text: `  tamper refused: ${tamper.verb} on the ${tamper.channel} channel${tamper.ticket ? ` (${tamper.ticket}${tamper.attempt ? ` attempt ${tamper.attempt}` : ''})` : ''}: ${cleanLine(tamper.detail, 200)}`, tone: 'bad'});
+	lines.push(
+		{text: ''},
+		{
+			text: `the finish line caught: ${caughtText.length > 0 ? caughtText.join(', ') : 'nothing'} · tamper attempts refused: ${report.tampers.length}`,
+			tone: report.tampers.length > 0 ? 'bad' : undefined,
+		},
+	);
+	for (const e of events)
+		if (e.type === 'guard.result' && !e.ok)
+			lines.push({text: `  guard refused ${e.ticket} attempt ${e.attempt}: ${cleanLine((e.reason ?? '').split('\n')[0] ?? '', 200)}`});
+	for (const tamper of report.tampers)
+		lines.push({
+			text:
+				`  tamper refused: ${tamper.verb} on the ${tamper.channel} ` +
+				`channel${tamper.ticket ? ` (${tamper.ticket}${tamper.attempt ? ` attempt ${tamper.attempt}` : ''})` : ''}: ${cleanLine(tamper.detail, 200)}`,
+			tone: 'bad',
+		});
 	const kinds = Object.entries(report.interventionsByKind).map(([kind, n]) => `${kind} ${n}`);
 	lines.push({text: `interventions: ${report.interventions}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`});
-	for (const i of report.interventionList.filter(x => x.ticket)) lines.push({text: `  ${i.kind} ${i.ticket} by ${i.by}${i.reason ? `: ${cleanLine(i.reason, 200)}` : ''}`});
+	for (const i of report.interventionList.filter(x => x.ticket))
+		lines.push({text: `  ${i.kind} ${i.ticket} by ${i.by}${i.reason ? `: ${cleanLine(i.reason, 200)}` : ''}`});
 	const stopReport = path.join(runDir, 'stop-report.md');
 	if (existsSync(stopReport)) lines.push({text: `stop report: ${stopReport}`, tone: 'warn'});
 	lines.push({text: `report: proofloop report ${state.runId}`, tone: 'muted'});

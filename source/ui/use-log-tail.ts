@@ -127,7 +127,9 @@ export class LogTail {
 		// A line with no end in sight stays bounded too (keep its newest part: a \r progress bar redraws at the end).
 		if (this.pending.length > this.maxLineLength * 8) this.pending = this.pending.slice(-this.maxLineLength * 4);
 		if (this.complete.length > this.maxLines * 2) this.complete = this.complete.slice(-this.maxLines);
-		const lines = this.pending ? [...this.complete.slice(-(this.maxLines - 1)), cleanLine(this.pending, this.maxLineLength)] : this.complete.slice(-this.maxLines);
+		const lines = this.pending
+			? [...this.complete.slice(-(this.maxLines - 1)), cleanLine(this.pending, this.maxLineLength)]
+			: this.complete.slice(-this.maxLines);
 		this.snapshot = lines;
 	}
 }

@@ -288,7 +288,14 @@ export class ScriptedModelServer {
 		}
 		if (method === 'GET' && /\/models\/?$/.test(pathname)) {
 			// Anthropic's list shape and OpenAI's, in one answer.
-			this.json(res, {object: 'list', data: [{id: 'mock-model', type: 'model', object: 'model', display_name: 'Mock', created_at: '2026-01-01T00:00:00Z', owned_by: 'mock'}], has_more: false, first_id: 'mock-model', last_id: 'mock-model', models: []});
+			this.json(res, {
+				object: 'list',
+				data: [{id: 'mock-model', type: 'model', object: 'model', display_name: 'Mock', created_at: '2026-01-01T00:00:00Z', owned_by: 'mock'}],
+				has_more: false,
+				first_id: 'mock-model',
+				last_id: 'mock-model',
+				models: [],
+			});
 			return;
 		}
 		if (method !== 'POST') {
@@ -302,7 +309,9 @@ export class ScriptedModelServer {
 			const parsed: unknown = JSON.parse(decode(raw, str(req.headers['content-encoding'])).toString('utf8') || '{}');
 			body = isObject(parsed) ? parsed : {};
 		} catch (error) {
-			this.problems.push(`${method} ${path}: unreadable body (${(error as Error).message}; content-encoding ${str(req.headers['content-encoding']) || 'none'})`);
+			this.problems.push(
+				`${method} ${path}: unreadable body (${(error as Error).message}; content-encoding ${str(req.headers['content-encoding']) || 'none'})`,
+			);
 			entry.status = 400;
 			this.json(res, {type: 'error', error: {type: 'invalid_request_error', message: 'unreadable body'}}, 400);
 			return;
@@ -341,7 +350,13 @@ export class ScriptedModelServer {
 				// gemini's own side questions (model router, next speaker): answered, never scripted.
 				entry.kind = 'aux';
 				entry.answer = 'json';
-				const json = JSON.stringify({reasoning: 'scripted', next_speaker: 'user', model_choice: 'flash', complexity_reasoning: 'scripted', complexity_score: 10});
+				const json = JSON.stringify({
+					reasoning: 'scripted',
+					next_speaker: 'user',
+					model_choice: 'flash',
+					complexity_reasoning: 'scripted',
+					complexity_score: 10,
+				});
 				this.gemini(res, entry.stream, [{text: json}]);
 				return;
 			}
@@ -447,13 +462,31 @@ export class ScriptedModelServer {
 		} else tool('Bash', {command: shellWrite(turn.write, turn.content), description: 'Write the scripted file'});
 
 		if (body['stream'] !== true) {
-			this.json(res, {id: messageId, type: 'message', role: 'assistant', model, content: blocks.map(b => b.final), stop_reason: stop, stop_sequence: null, usage: USAGE_ANTHROPIC});
+			this.json(res, {
+				id: messageId,
+				type: 'message',
+				role: 'assistant',
+				model,
+				content: blocks.map(b => b.final),
+				stop_reason: stop,
+				stop_sequence: null,
+				usage: USAGE_ANTHROPIC,
+			});
 			return;
 		}
 		const send = this.sseStart(res);
 		send('message_start', {
 			type: 'message_start',
-			message: {id: messageId, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: {...USAGE_ANTHROPIC, output_tokens: 1}},
+			message: {
+				id: messageId,
+				type: 'message',
+				role: 'assistant',
+				model,
+				content: [],
+				stop_reason: null,
+				stop_sequence: null,
+				usage: {...USAGE_ANTHROPIC, output_tokens: 1},
+			},
 		});
 		blocks.forEach((block, index) => {
 			send('content_block_start', {type: 'content_block_start', index, content_block: block.start});
@@ -501,7 +534,12 @@ export class ScriptedModelServer {
 			else [name, args] = ['shell', {command: ['bash', '-lc', command]}];
 			item = {type: 'function_call', id: id('fc'), call_id: callId, name, arguments: JSON.stringify(args), status: 'completed'};
 			inProgress = {...item, arguments: '', status: 'in_progress'};
-			extra = [['response.function_call_arguments.delta', {type: 'response.function_call_arguments.delta', item_id: item['id'], output_index: 0, delta: item['arguments']}]];
+			extra = [
+				[
+					'response.function_call_arguments.delta',
+					{type: 'response.function_call_arguments.delta', item_id: item['id'], output_index: 0, delta: item['arguments']},
+				],
+			];
 		};
 
 		if ('text' in turn) {
@@ -523,7 +561,9 @@ export class ScriptedModelServer {
 			if (patchTool?.['type'] === 'custom') {
 				item = {type: 'custom_tool_call', id: id('ctc'), call_id: callId, name: 'apply_patch', input: patch, status: 'completed'};
 				inProgress = {...item, input: '', status: 'in_progress'};
-				extra = [['response.custom_tool_call_input.delta', {type: 'response.custom_tool_call_input.delta', item_id: item['id'], output_index: 0, delta: patch}]];
+				extra = [
+					['response.custom_tool_call_input.delta', {type: 'response.custom_tool_call_input.delta', item_id: item['id'], output_index: 0, delta: patch}],
+				];
 			} else if (patchTool) {
 				item = {type: 'function_call', id: id('fc'), call_id: callId, name: 'apply_patch', arguments: JSON.stringify({input: patch}), status: 'completed'};
 				inProgress = {...item, arguments: '', status: 'in_progress'};
@@ -609,7 +649,18 @@ function anthropicRequest(path: string, body: Json, userAgent: string): ModelReq
 	const tools = (Array.isArray(body['tools']) ? body['tools'] : []).map(t => (isObject(t) ? str(t['name']) : '')).filter(Boolean);
 	const text = prompt.join('\n');
 	const cwd = findCwd(system, text);
-	return {protocol: 'anthropic', path, model: str(body['model']), prompt: text, first: first ?? '', system, tools, toolResults, userAgent, ...(cwd ? {cwd} : {})};
+	return {
+		protocol: 'anthropic',
+		path,
+		model: str(body['model']),
+		prompt: text,
+		first: first ?? '',
+		system,
+		tools,
+		toolResults,
+		userAgent,
+		...(cwd ? {cwd} : {}),
+	};
 }
 
 function responsesRequest(path: string, body: Json, userAgent: string): ModelRequest {
@@ -628,13 +679,25 @@ function responsesRequest(path: string, body: Json, userAgent: string): ModelReq
 		if (user) prompt.push(textOf(item['content']));
 		if (user && !answered) first.push(textOf(item['content']));
 		if (!user && item['role'] !== 'developer' && item['role'] !== 'system') answered = true;
-		if (type.endsWith('_call_output')) toolResults.push(typeof item['output'] === 'string' ? item['output'] : textOf(item['output']) || JSON.stringify(item['output']));
+		if (type.endsWith('_call_output'))
+			toolResults.push(typeof item['output'] === 'string' ? item['output'] : textOf(item['output']) || JSON.stringify(item['output']));
 	}
 	const tools = (Array.isArray(body['tools']) ? body['tools'] : []).map(t => (isObject(t) ? str(t['name']) || str(t['type']) : '')).filter(Boolean);
 	const system = str(body['instructions']);
 	const text = prompt.join('\n');
 	const cwd = findCwd(text, system);
-	return {protocol: 'responses', path, model: str(body['model']), prompt: text, first: first.join('\n'), system, tools, toolResults, userAgent, ...(cwd ? {cwd} : {})};
+	return {
+		protocol: 'responses',
+		path,
+		model: str(body['model']),
+		prompt: text,
+		first: first.join('\n'),
+		system,
+		tools,
+		toolResults,
+		userAgent,
+		...(cwd ? {cwd} : {}),
+	};
 }
 
 function geminiRequest(path: string, body: Json, userAgent: string): ModelRequest {
@@ -656,10 +719,14 @@ function geminiRequest(path: string, body: Json, userAgent: string): ModelReques
 	const tools: string[] = [];
 	for (const tool of Array.isArray(body['tools']) ? body['tools'] : []) {
 		if (!isObject(tool)) continue;
-		for (const declaration of Array.isArray(tool['functionDeclarations']) ? tool['functionDeclarations'] : []) if (isObject(declaration)) tools.push(str(declaration['name']));
+		for (const declaration of Array.isArray(tool['functionDeclarations']) ? tool['functionDeclarations'] : [])
+			if (isObject(declaration)) tools.push(str(declaration['name']));
 	}
 	const instruction = body['systemInstruction'];
-	const system = isObject(instruction) && Array.isArray(instruction['parts']) ? instruction['parts'].map(part => (isObject(part) ? str(part['text']) : '')).join('\n') : str(instruction);
+	const system =
+		isObject(instruction) && Array.isArray(instruction['parts'])
+			? instruction['parts'].map(part => (isObject(part) ? str(part['text']) : '')).join('\n')
+			: str(instruction);
 	const text = prompt.join('\n');
 	const cwd = findCwd(text, system);
 	const model = /\/models\/([^:/]+):/.exec(path)?.[1] ?? '';

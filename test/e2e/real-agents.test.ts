@@ -76,7 +76,9 @@ beforeAll(() => {
 	}
 	for (const [name, why] of unavailable) {
 		const line = '!'.repeat(100);
-		console.error(`\n${line}\n!! e2e: the real ${name} CLI (${PINNED[name].pkg}@${PINNED[name].version}) cannot run here: ${why}\n!! the tests that need it are ${STRICT ? 'FAILED (PROOFLOOP_E2E_STRICT=1)' : 'SKIPPED'}\n${line}\n`);
+		console.error(
+			`\n${line}\n!! e2e: the real ${name} CLI (${PINNED[name].pkg}@${PINNED[name].version}) cannot run here: ${why}\n!! the tests that need it are ${STRICT ? 'FAILED (PROOFLOOP_E2E_STRICT=1)' : 'SKIPPED'}\n${line}\n`,
+		);
 	}
 }, 900_000);
 
@@ -270,7 +272,12 @@ const router =
 	};
 
 /** When the test fails: keep the repo and the CLIs' homes, and print proofloop's output, the server's log and the attempt logs. */
-function explainFailure(context: {onTestFailed: (fn: () => void) => void}, project: Project, server: ScriptedModelServer, result: {stdout: unknown; stderr: unknown}): void {
+function explainFailure(
+	context: {onTestFailed: (fn: () => void) => void},
+	project: Project,
+	server: ScriptedModelServer,
+	result: {stdout: unknown; stderr: unknown},
+): void {
 	context.onTestFailed(() => {
 		keepScratch = true;
 		console.error(diagnose(project, server, `${String(result.stdout)}\n${String(result.stderr)}`));
@@ -311,14 +318,20 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 		needs(context, 'claude', 'codex');
 		const ADD = 'export function add(a, b) {\n\treturn a + b;\n}\n';
 		const GREET = 'export function greet(name) {\n\treturn `Hello, ${name}!`;\n}\n';
-		const USAGE = "# Usage\n\n```js\nimport {add} from './src/add.mjs';\nimport {greet} from './src/greet.mjs';\nadd(2, 3); // 5\ngreet('Ada'); // 'Hello, Ada!'\n```\n";
+		const USAGE =
+			"# Usage\n\n```js\nimport {add} from './src/add.mjs';\nimport {greet} from './src/greet.mjs';\nadd(2, 3); // 5\ngreet('Ada'); // 'Hello, Ada!'\n```\n";
 		const approve = (what: string, content: string): Session => [
 			// The reviewer looks at the change with its own shell tool in its checkout, then ends with the verdict JSON.
 			{shell: `git log --oneline -1 && cat ${what}`},
 			request =>
 				request.toolResults[0]?.includes(content.split('\n')[0]!)
 					? {text: `I read ${what}: it does what the ticket asks and nothing else.\n\n{"verdict": "approve"}`}
-					: {text: JSON.stringify({verdict: 'changes', findings: [`the reviewer's checkout does not hold ${what}: ${request.toolResults[0] ?? '(no tool result)'}`]})},
+					: {
+							text: JSON.stringify({
+								verdict: 'changes',
+								findings: [`the reviewer's checkout does not hold ${what}: ${request.toolResults[0] ?? '(no tool result)'}`],
+							}),
+						},
 		];
 		const server = await ScriptedModelServer.start({
 			route: router('claude'),
@@ -327,7 +340,9 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 				'worker:E2E-ADD': [[{write: 'src/add.mjs', content: ADD}, {shell: 'node check.mjs add'}, {text: 'Added src/add.mjs; `node check.mjs add` passes.'}]],
 				'worker:E2E-GREET': [[{write: 'src/greet.mjs', content: GREET}, {text: 'Added src/greet.mjs.'}]],
 				// The file written through the shell this time.
-				'worker:E2E-DOCS': [[{shell: `mkdir -p docs && cat > docs/USAGE.md <<'EOF'\n${USAGE}EOF\nnode check.mjs add greet docs`}, {text: 'Wrote docs/USAGE.md.'}]],
+				'worker:E2E-DOCS': [
+					[{shell: `mkdir -p docs && cat > docs/USAGE.md <<'EOF'\n${USAGE}EOF\nnode check.mjs add greet docs`}, {text: 'Wrote docs/USAGE.md.'}],
+				],
 				'reviewer:E2E-ADD': [approve('src/add.mjs', ADD)],
 				'reviewer:E2E-GREET': [approve('src/greet.mjs', GREET)],
 				'reviewer:E2E-DOCS': [approve('docs/USAGE.md', USAGE)],
@@ -340,7 +355,12 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 				server,
 				tickets: [
 					{id: 'E2E-ADD', title: 'Add an add() module', part: 'add', body: 'Create src/add.mjs exporting `add(a, b)`, which returns a + b.'},
-					{id: 'E2E-GREET', title: 'Add a greet() module', part: 'greet', body: 'Create src/greet.mjs exporting `greet(name)`, which returns "Hello, <name>!".'},
+					{
+						id: 'E2E-GREET',
+						title: 'Add a greet() module',
+						part: 'greet',
+						body: 'Create src/greet.mjs exporting `greet(name)`, which returns "Hello, <name>!".',
+					},
 					{
 						id: 'E2E-DOCS',
 						title: 'Document the modules',
@@ -359,7 +379,10 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 			for (const id of ['E2E-ADD', 'E2E-GREET', 'E2E-DOCS']) {
 				expect(await trailerCount(project.root, id), id).toBe(1);
 				expect(reviewResults(events, id), id).toEqual([{verdict: 'approve', findings: []}]);
-				expect(events.filter(e => e.type === 'attempt.started' && e.ticket === id), id).toHaveLength(1);
+				expect(
+					events.filter(e => e.type === 'attempt.started' && e.ticket === id),
+					id,
+				).toHaveLength(1);
 				// The worker was claude and the reviewer codex, each through its own protocol, each session played to the end.
 				const work = server.mainRequests(`worker:${id}`);
 				const review = server.mainRequests(`reviewer:${id}`);
@@ -367,7 +390,10 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 				expect(review, id).toHaveLength(2);
 				for (const r of work) expect(r.userAgent, id).toMatch(USER_AGENT.claude);
 				for (const r of review) expect(r.userAgent, id).toMatch(USER_AGENT.codex);
-				expect(work.some(r => r.tools?.includes('Write') && r.tools.includes('Bash')), id).toBe(true);
+				expect(
+					work.some(r => r.tools?.includes('Write') && r.tools.includes('Bash')),
+					id,
+				).toBe(true);
 			}
 			// The files the CLIs wrote, merged on main.
 			expect(await showOnMain(project.root, 'src/add.mjs')).toBe(ADD.trimEnd());
@@ -408,7 +434,10 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 					],
 				],
 				'reviewer:E2E-SLUG': [
-					[{shell: 'cat src/slug.mjs'}, {text: `The split on a single space keeps empty words.\n\n${JSON.stringify({verdict: 'changes', findings: [FINDING]})}`}],
+					[
+						{shell: 'cat src/slug.mjs'},
+						{text: `The split on a single space keeps empty words.\n\n${JSON.stringify({verdict: 'changes', findings: [FINDING]})}`},
+					],
 					[{shell: 'cat src/slug.mjs'}, {text: 'Runs of whitespace collapse now.\n\n{"verdict": "approve"}'}],
 				],
 			},
@@ -419,7 +448,12 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 				reviewer: 'claude',
 				server,
 				tickets: [
-					{id: 'E2E-SLUG', title: 'Add a slug() module', part: 'slug', body: 'Create src/slug.mjs exporting `slug(text)`: lower case, words joined by "-", whitespace runs collapsed.'},
+					{
+						id: 'E2E-SLUG',
+						title: 'Add a slug() module',
+						part: 'slug',
+						body: 'Create src/slug.mjs exporting `slug(text)`: lower case, words joined by "-", whitespace runs collapsed.',
+					},
 				],
 			});
 			const result = await proofloop(project, ['run', '--headless']);
@@ -474,7 +508,14 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 				worker: 'gemini',
 				reviewer: 'claude',
 				server,
-				tickets: [{id: 'E2E-SHOUT', title: 'Add a shout() module', part: 'shout', body: 'Create src/shout.mjs exporting `shout(text)`: the text in upper case, then "!".'}],
+				tickets: [
+					{
+						id: 'E2E-SHOUT',
+						title: 'Add a shout() module',
+						part: 'shout',
+						body: 'Create src/shout.mjs exporting `shout(text)`: the text in upper case, then "!".',
+					},
+				],
 			});
 			const result = await proofloop(project, ['run', '--headless']);
 			explainFailure(context, project, server, result);

@@ -26,7 +26,9 @@ async function waitForScreen(predicate: (text: string) => boolean, what: string,
 
 const events = (repo: string) => {
 	const runs = path.join(repo, '.proofloop/runs');
-	const id = execFileSync('ls', [runs], {encoding: 'utf8'}).split('\n').find(name => /^\d/.test(name));
+	const id = execFileSync('ls', [runs], {encoding: 'utf8'})
+		.split('\n')
+		.find(name => /^\d/.test(name));
 	return readFileSync(path.join(runs, id!, 'events.jsonl'), 'utf8')
 		.trim()
 		.split('\n')
@@ -56,7 +58,11 @@ describe.skipIf(!hasTmux)('the TUI in tmux', () => {
 		const startedAtPause = events(repo).filter(e => e.type === 'attempt.started').length;
 		await sleep(3000);
 		const pausedAt = events(repo).findIndex(e => e.type === 'intervention' && e.kind === 'pause');
-		expect(events(repo).slice(pausedAt).filter(e => e.type === 'attempt.started')).toHaveLength(0);
+		expect(
+			events(repo)
+				.slice(pausedAt)
+				.filter(e => e.type === 'attempt.started'),
+		).toHaveLength(0);
 		expect(events(repo).filter(e => e.type === 'attempt.started').length).toBe(startedAtPause);
 		keys('p');
 		await waitForScreen(t => /RUNNING/.test(t.split('\n')[0] ?? '') && !/PAUSED/.test(t.split('\n')[0] ?? ''), 'RUNNING again');

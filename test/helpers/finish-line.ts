@@ -8,7 +8,10 @@ import {execaSync} from 'execa';
  * (only real work passes them). Committed on the repo's branch.
  */
 export function commitRepoFinishLine(root: string): void {
-	writeFileSync(path.join(root, 'package.json'), JSON.stringify({name: 'x', private: true, scripts: {test: 'node --test test/', smoke: 'node scripts/smoke.mjs'}}, null, 2));
+	writeFileSync(
+		path.join(root, 'package.json'),
+		JSON.stringify({name: 'x', private: true, scripts: {test: 'node --test test/', smoke: 'node scripts/smoke.mjs'}}, null, 2),
+	);
 	mkdirSync(path.join(root, 'scripts'));
 	mkdirSync(path.join(root, 'test'));
 	writeFileSync(path.join(root, 'scripts/smoke.mjs'), "import {existsSync} from 'node:fs';\nprocess.exit(existsSync('feature.txt') ? 0 : 1);\n");

@@ -43,7 +43,11 @@ export function ticketText(t: TicketSpec): string {
  * private /tmp) and whose FAKE_* variables it passes through the allow-listed
  * agent environment.
  */
-export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, unknown>; plan?: Record<string, unknown>}): {root: string; plan: string; io: string} {
+export function makeRepo(opts: {tickets: TicketSpec[]; config?: Record<string, unknown>; plan?: Record<string, unknown>}): {
+	root: string;
+	plan: string;
+	io: string;
+} {
 	const root = mkdtempSync(path.join(tmpdir(), 'pl-it-'));
 	const io = `${root}-io`;
 	mkdirSync(io);

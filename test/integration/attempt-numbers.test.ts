@@ -12,7 +12,10 @@ describe('attempt numbers under engine kills', () => {
 	it('20 kills mid-batch with a budget of 1: the batch ends at oracle 0 and no number shown exceeds the budget', async () => {
 		const out = path.join(mkdtempSync(path.join(tmpdir(), 'pl-attempts-result-')), 'chaos.json');
 		const seed = Math.floor(Math.random() * 2 ** 31);
-		const run = await execa(process.execPath, ['scripts/chaos.mjs', '--kills', '20', '--attempts', '1', '--seed', String(seed), '--out', out, '--quiet'], {reject: false, stdin: 'ignore'});
+		const run = await execa(process.execPath, ['scripts/chaos.mjs', '--kills', '20', '--attempts', '1', '--seed', String(seed), '--out', out, '--quiet'], {
+			reject: false,
+			stdin: 'ignore',
+		});
 		console.log(run.stdout);
 		expect(run.stderr, `seed ${seed}`).toBe('');
 		const result = JSON.parse(readFileSync(out, 'utf8')) as {kills: number; ok: boolean; problems: string[]};

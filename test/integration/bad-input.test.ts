@@ -24,7 +24,12 @@ describe('bad input is refused with the file and the fix, and nothing is written
 	it('an unknown dependency and a cycle', async () => {
 		const unknown = makeRepo({tickets: [{id: 'A', deps: ['NOPE']}]});
 		await expectRefused(unknown.root, /A\.md:\d+.*NOPE/s);
-		const cycle = makeRepo({tickets: [{id: 'A', deps: ['B']}, {id: 'B', deps: ['A']}]});
+		const cycle = makeRepo({
+			tickets: [
+				{id: 'A', deps: ['B']},
+				{id: 'B', deps: ['A']},
+			],
+		});
 		await expectRefused(cycle.root, /dependency cycle: A -> B -> A/);
 	});
 

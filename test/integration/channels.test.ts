@@ -10,7 +10,20 @@ import {makeRepo, runCli, runEvents} from '../helpers/repo.js';
 // stop) through every channel they can reach (test/fixtures/agents/channel-tamper-agent.mjs).
 
 type Reply = {type: string; id?: string; message?: string};
-type Probe = {ticket: string; attempt: number; probe: string; connected?: boolean; replies?: Reply[]; error?: string; human?: boolean; readable?: boolean; key?: string; exit?: number; out?: string; env?: Record<string, string>};
+type Probe = {
+	ticket: string;
+	attempt: number;
+	probe: string;
+	connected?: boolean;
+	replies?: Reply[];
+	error?: string;
+	human?: boolean;
+	readable?: boolean;
+	key?: string;
+	exit?: number;
+	out?: string;
+	env?: Record<string, string>;
+};
 
 const probe = probeBwrap();
 
@@ -23,7 +36,12 @@ async function tamperRun(sandbox: 'auto' | 'none', extraEnv: Record<string, stri
 		plan: {A: 'channel-tamper', B: 'channel-tamper', _sleepMs: 0},
 	});
 	const out = path.join(io, 'probes.jsonl');
-	const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: out, FAKE_TAMPER_STALE: path.join(io, 'stale-socket'), ...extraEnv});
+	const result = await runCli(root, ['run', '--headless'], {
+		FAKE_AGENT_PLAN: plan,
+		FAKE_AGENT_OUT: out,
+		FAKE_TAMPER_STALE: path.join(io, 'stale-socket'),
+		...extraEnv,
+	});
 	const said = readFileSync(out, 'utf8')
 		.trim()
 		.split('\n')
@@ -39,17 +57,26 @@ function expectWorkerChannelRefusals(worker: Probe | undefined) {
 	expect(worker?.connected).toBe(true);
 	const replies = worker?.replies ?? [];
 	expect(replies.map(r => r.id).sort()).toEqual(['gate-other', 'gate-own', 'pause', 'reset', 'resume', 'retry', 'stop', 'ungate']);
-	for (const reply of replies) expect(reply, JSON.stringify(reply)).toMatchObject({type: 'error', message: expect.stringMatching(/^refused: this is the worker channel of [AB] attempt 1.*Logged as a tamper attempt/)});
-	for (const id of ['pause', 'resume', 'gate-own', 'gate-other', 'ungate', 'stop', 'retry', 'reset']) expect(replies.find(r => r.id === id)?.message).toMatch(/is a human's verb, served only on the human channel/);
+	for (const reply of replies)
+		expect(reply, JSON.stringify(reply)).toMatchObject({
+			type: 'error',
+			message: expect.stringMatching(/^refused: this is the worker channel of [AB] attempt 1.*Logged as a tamper attempt/),
+		});
+	for (const id of ['pause', 'resume', 'gate-own', 'gate-other', 'ungate', 'stop', 'retry', 'reset'])
+		expect(replies.find(r => r.id === id)?.message).toMatch(/is a human's verb, served only on the human channel/);
 }
 
 function expectTampersLogged(events: EngineEvent[], ticket: string) {
 	const tampers = events.flatMap(e => (e.type === 'tamper.refused' && e.ticket === ticket ? [e] : []));
-	for (const verb of HUMAN_VERBS) expect(tampers.some(t => t.verb === verb && t.attempt === 1 && t.channel === 'worker'), `${ticket} ${verb}`).toBe(true);
+	for (const verb of HUMAN_VERBS)
+		expect(
+			tampers.some(t => t.verb === verb && t.attempt === 1 && t.channel === 'worker'),
+			`${ticket} ${verb}`,
+		).toBe(true);
 }
 
 describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => {
-	it('over its worker channel and over everything else it can find, every pause, resume, gate, ungate and stop is refused, logged and reported; the run ends on the tickets\' own work', async () => {
+	it("over its worker channel and over everything else it can find, every pause, resume, gate, ungate and stop is refused, logged and reported; the run ends on the tickets' own work", async () => {
 		const {root, result, of, events, run} = await tamperRun('auto', {FAKE_TAMPER_CLI_STRIPPED: '1', FAKE_TAMPER_CHECK: '1'});
 		expect(events.find(e => e.type === 'run.started')).toMatchObject({sandbox: 'bwrap'});
 		for (const ticket of ['A', 'B']) {
@@ -68,7 +95,8 @@ describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => 
 			expect(events.filter(e => e.type === 'tamper.refused' && e.ticket === ticket).length).toBeLessThanOrEqual(20);
 			// The key is nowhere it can read; no other socket it found answers a human verb.
 			for (const key of of(ticket, 'key-file')) expect(key.readable, key.error).toBe(false);
-			for (const found of of(ticket, 'found-socket')) expect(!found.connected || (found.replies ?? []).every(r => r.type === 'error'), JSON.stringify(found)).toBe(true);
+			for (const found of of(ticket, 'found-socket'))
+				expect(!found.connected || (found.replies ?? []).every(r => r.type === 'error'), JSON.stringify(found)).toBe(true);
 			expect(of(ticket, 'found-socket').some(f => f.human && f.connected)).toBe(false);
 			// The human CLI on its PATH goes to its worker channel and is refused; stripped of it, it finds no key.
 			expect(of(ticket, 'cli-gate')[0]).toMatchObject({exit: 2, out: expect.stringMatching(/human's verb/)});
@@ -79,7 +107,10 @@ describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => 
 		for (const ticket of ['A', 'B']) {
 			const fromCheck = of(ticket, 'from-check');
 			expect(fromCheck.length, JSON.stringify(fromCheck)).toBeGreaterThan(0);
-			expect(fromCheck.some(p => p.connected), JSON.stringify(fromCheck)).toBe(false);
+			expect(
+				fromCheck.some(p => p.connected),
+				JSON.stringify(fromCheck),
+			).toBe(false);
 			expect(fromCheck.find(p => (p as {stage?: string}).stage === 'key')?.error).toBe('ENOENT');
 		}
 		// B tried A's worker channel after A's attempt was over: gone.
@@ -94,7 +125,9 @@ describe.skipIf(!probe.ok)('a sandboxed agent cannot reach a human verb', () => 
 		expect(result.stdout).toMatch(/TAMPER refused: A attempt 1 sent `gate` on the worker channel/);
 		const report = JSON.parse(readFileSync(path.join(run.dir, 'report.json'), 'utf8')) as {tampers: Array<{ticket?: string; verb: string}>};
 		expect(report.tampers.filter(t => t.ticket === 'A').map(t => t.verb)).toEqual(expect.arrayContaining(HUMAN_VERBS));
-		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/## Tamper attempts \(refused, never counted\)\n\n(- .*\n)*- .* A attempt 1: `gate` on the worker channel/);
+		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(
+			/## Tamper attempts \(refused, never counted\)\n\n(- .*\n)*- .* A attempt 1: `gate` on the worker channel/,
+		);
 	});
 });
 
@@ -107,14 +140,19 @@ describe('the same agent unsandboxed', () => {
 			expectTampersLogged(events, ticket);
 			const env = of(ticket, 'env')[0]?.env ?? {};
 			// The same user can read the key file (what only the sandbox prevents), but it is in no variable it was given.
-			const keys = of(ticket, 'key-file').filter(k => k.readable).map(k => k.key ?? '');
+			const keys = of(ticket, 'key-file')
+				.filter(k => k.readable)
+				.map(k => k.key ?? '');
 			expect(keys.length).toBeGreaterThan(0);
 			for (const key of keys) {
 				expect(key).toMatch(/^[0-9a-f]{64}$/);
 				for (const [name, value] of Object.entries(env)) expect(value.includes(key), name).toBe(false);
 			}
 			// `proofloop gate` as a reviewer or a check would run it (the run's marker, no channel) is refused before it looks for a key.
-			expect(of(ticket, 'cli-no-channel-gate')[0]).toMatchObject({exit: 2, out: expect.stringMatching(/runs inside proofloop run .*for the person who started it/)});
+			expect(of(ticket, 'cli-no-channel-gate')[0]).toMatchObject({
+				exit: 2,
+				out: expect.stringMatching(/runs inside proofloop run .*for the person who started it/),
+			});
 			const human = of(ticket, 'found-socket').find(f => f.human);
 			expect(human?.connected).toBe(true);
 			expect(human?.replies?.[0]).toMatchObject({type: 'error', message: expect.stringMatching(/only after the run's key.*tamper/)});
@@ -134,7 +172,11 @@ describe('the same agent unsandboxed', () => {
 
 describe('a run that stops short of done', () => {
 	it('lists the refused tamper attempts in its stop report', async () => {
-		const {root, plan, io} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1, checks: ['false'], selfHeal: {max: 0}}, plan: {A: 'channel-tamper', _sleepMs: 0}});
+		const {root, plan, io} = makeRepo({
+			tickets: [{id: 'A'}],
+			config: {attempts: 1, checks: ['false'], selfHeal: {max: 0}},
+			plan: {A: 'channel-tamper', _sleepMs: 0},
+		});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: path.join(io, 'probes.jsonl')});
 		expect(result.exitCode).toBe(1);
 		const stop = readFileSync(path.join(listRuns(root)[0]!.dir, 'stop-report.md'), 'utf8');

@@ -13,7 +13,10 @@ describe('crash tolerance under SIGKILL at random moments', () => {
 	it(`${KILLS} kills of the engine: the batch still ends at oracle 0, each ticket merged once, nothing leaked, the log readable`, async () => {
 		const out = path.join(mkdtempSync(path.join(tmpdir(), 'pl-chaos-result-')), 'chaos.json');
 		const seed = Math.floor(Math.random() * 2 ** 31);
-		const run = await execa(process.execPath, ['scripts/chaos.mjs', '--kills', String(KILLS), '--seed', String(seed), '--out', out, '--quiet'], {reject: false, stdin: 'ignore'});
+		const run = await execa(process.execPath, ['scripts/chaos.mjs', '--kills', String(KILLS), '--seed', String(seed), '--out', out, '--quiet'], {
+			reject: false,
+			stdin: 'ignore',
+		});
 		// The figures and, on a failure, the problems (with the seed to replay them).
 		console.log(run.stdout);
 		expect(run.stderr, `seed ${seed}`).toBe('');

@@ -12,7 +12,11 @@ const lockFile = (root: string) => path.join(root, '.proofloop/runs/engine.lock'
 describe('output that goes away', () => {
 	it('`proofloop run --headless | head -3`: the run goes on to oracle 0 and leaves no lock and no spare checkout; the next `proofloop run` finds nothing stale', async () => {
 		const {root, plan} = makeRepo({tickets: ['A', 'B', 'C', 'D'].map(id => ({id})), config: {spareCheckouts: 1}, plan: {_sleepMs: 300}});
-		const piped = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" run --headless | head -3`], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'}});
+		const piped = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" run --headless | head -3`], {
+			cwd: root,
+			reject: false,
+			env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'},
+		});
 		expect(piped.stdout.split('\n')).toHaveLength(3);
 		const stopped = runEvents(root).findLast(e => e.type === 'run.stopped');
 		expect(stopped?.type === 'run.stopped' && [stopped.reason, stopped.oracleExit]).toEqual(['finished', 0]);
@@ -26,7 +30,11 @@ describe('output that goes away', () => {
 
 	it('a closed terminal (SIGHUP, then nobody reading): the foreground engine finishes the run and cleans up', async () => {
 		const {root, plan} = makeRepo({tickets: ['A', 'B', 'C'].map(id => ({id})), config: {spareCheckouts: 1}, plan: {_sleepMs: 300}});
-		const engine = spawn(process.execPath, [CLI, 'run', '--headless'], {cwd: root, env: {...process.env, FAKE_AGENT_PLAN: plan, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']});
+		const engine = spawn(process.execPath, [CLI, 'run', '--headless'], {
+			cwd: root,
+			env: {...process.env, FAKE_AGENT_PLAN: plan, NO_COLOR: '1'},
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		const exited = new Promise<number | null>(resolve => engine.on('exit', code => resolve(code)));
 		await new Promise<void>(resolve => engine.stdout.once('data', () => resolve()));
 		engine.stdout.destroy();

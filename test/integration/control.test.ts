@@ -27,7 +27,9 @@ describe('the engine as a daemon, driven over its control channel', () => {
 		await waitFor(() => runEvents(root).find(e => e.type === 'run.stopped'), 60_000);
 		const events = runEvents(root);
 		expect(events.filter(e => e.type === 'agent.spawned' && e.ticket === gated)).toHaveLength(0);
-		expect(events.find(e => e.type === 'attempt.interrupted' && e.ticket === gated)).toMatchObject({reason: expect.stringMatching(/gated the ticket while it waited for an agent slot/)});
+		expect(events.find(e => e.type === 'attempt.interrupted' && e.ticket === gated)).toMatchObject({
+			reason: expect.stringMatching(/gated the ticket while it waited for an agent slot/),
+		});
 		expect(events.find(e => e.type === 'run.stopped')).toMatchObject({oracleExit: 0});
 	});
 
@@ -100,7 +102,13 @@ describe('the engine as a daemon, driven over its control channel', () => {
 		await waitFor(() => !findEngine(root).ok);
 
 		const final = runEvents(root);
-		expect(final.filter(e => e.type === 'intervention').map(e => (e.type === 'intervention' ? e.kind : ''))).toEqual(['pause', 'gate', 'ungate', 'gate', 'resume']);
+		expect(final.filter(e => e.type === 'intervention').map(e => (e.type === 'intervention' ? e.kind : ''))).toEqual([
+			'pause',
+			'gate',
+			'ungate',
+			'gate',
+			'resume',
+		]);
 		expect(final.some(e => e.type === 'attempt.started' && e.ticket === 'D')).toBe(false);
 		const oracle = await runCli(root, ['oracle', '--json']);
 		expect(oracle.exitCode).toBe(0);

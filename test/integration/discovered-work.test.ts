@@ -44,11 +44,26 @@ describe('discovered work, blockers and the ledger', () => {
 		expect(verdicts.at(-1)).toBe(0);
 		expect(verdicts.slice(0, -1).every(exit => exit === 1 || exit === 0)).toBe(true);
 		const doneT2 = events.findIndex(e => e.type === 'ticket.done' && e.ticket === 'T-1');
-		expect(events.slice(0, doneT2).filter(e => e.type === 'oracle.verdict').every(e => e.type === 'oracle.verdict' && e.exit === 1)).toBe(true);
+		expect(
+			events
+				.slice(0, doneT2)
+				.filter(e => e.type === 'oracle.verdict')
+				.every(e => e.type === 'oracle.verdict' && e.exit === 1),
+		).toBe(true);
 
 		const ticket = readFileSync(path.join(root, '.proofloop/tickets/T-2.md'), 'utf8');
 		expect(ticket).toMatch(/discovered_from: T-1/);
-		const manifest = JSON.parse(readFileSync(path.join(root, '.proofloop/runs', readdirSync(path.join(root, '.proofloop/runs')).find(n => n !== 'engine.lock' && !n.includes('.'))!, 'manifest.json'), 'utf8'));
+		const manifest = JSON.parse(
+			readFileSync(
+				path.join(
+					root,
+					'.proofloop/runs',
+					readdirSync(path.join(root, '.proofloop/runs')).find(n => n !== 'engine.lock' && !n.includes('.'))!,
+					'manifest.json',
+				),
+				'utf8',
+			),
+		);
 		expect(manifest.ticket_ids).toEqual(['T-1', 'T-2']);
 		const report = JSON.parse((await runCli(root, ['report', '--json'])).stdout);
 		expect(report.filedByLoop).toEqual(['T-2']);
@@ -87,7 +102,15 @@ describe('discovered work, blockers and the ledger', () => {
 		expect(oracle.stdout).toMatch(/T-1\s+blocked/);
 		expect(readFileSync(path.join(root, '.proofloop/tickets/T-1.md'), 'utf8')).toMatch(/block: \{wall: "cloud quota is zero"/);
 		// The next attempt was shown the challenge.
-		const prompt2 = readFileSync(path.join(root, '.proofloop/runs', readdirSync(path.join(root, '.proofloop/runs')).find(n => /^\d/.test(n))!, 'prompts/T-1/2.md'), 'utf8');
+		const prompt2 = readFileSync(
+			path.join(
+				root,
+				'.proofloop/runs',
+				readdirSync(path.join(root, '.proofloop/runs')).find(n => /^\d/.test(n))!,
+				'prompts/T-1/2.md',
+			),
+			'utf8',
+		);
 		expect(prompt2).toMatch(/challenged: look for another path/);
 	});
 });

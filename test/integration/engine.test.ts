@@ -66,7 +66,11 @@ describe('a real batch with fake agents', () => {
 	it('kills an agent that hangs at its timeout, grandchild included', async () => {
 		// Unsandboxed: the agent records its own pids, which inside the sandbox's pid namespace
 		// are not the host's (the sandboxed hang is in faults.test.ts, found by the run marker).
-		const {root, plan} = makeRepo({tickets: [{id: 'HANG'}], config: {attempts: 1, attemptTimeoutSeconds: 1.5, sandbox: 'none'}, plan: {HANG: 'hang', _sleepMs: 0}});
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'HANG'}],
+			config: {attempts: 1, attemptTimeoutSeconds: 1.5, sandbox: 'none'},
+			plan: {HANG: 'hang', _sleepMs: 0},
+		});
 		const pids = `${plan}.pids`;
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_AGENT_PIDS: pids});
 		expect(result.exitCode).toBe(1);
@@ -90,7 +94,8 @@ describe('the per-agent concurrency cap', () => {
 		}
 		return peak;
 	};
-	const batch = (config: Record<string, unknown>) => makeRepo({tickets: ['A', 'B', 'C', 'D'].map(id => ({id})), config: {concurrency: 4, ...config}, plan: {_sleepMs: 1500}});
+	const batch = (config: Record<string, unknown>) =>
+		makeRepo({tickets: ['A', 'B', 'C', 'D'].map(id => ({id})), config: {concurrency: 4, ...config}, plan: {_sleepMs: 1500}});
 
 	it('agentCaps {"command": 2} keeps two command agents at most while concurrency allows four; the others wait and all finish', async () => {
 		const capped = batch({agentCaps: {command: 2}});

@@ -104,7 +104,11 @@ describe('every subcommand refuses bad input with exit 2, a message and no stack
 		}
 	}, 300_000);
 
-	it.each(BAD_VALUES.map(args => [args.join(' '), args]))('%s', async (_, args) => {
-		await expectRefused(args as string[]);
-	}, 60_000);
+	it.each(BAD_VALUES.map(args => [args.join(' '), args]))(
+		'%s',
+		async (_, args) => {
+			await expectRefused(args as string[]);
+		},
+		60_000,
+	);
 });

@@ -146,7 +146,8 @@ afterAll(() => {
 	console.log(`\nfault matrix:\n${['fault               sandbox  reason', ...table].join('\n')}\n`);
 });
 
-const failure = (batch: Batch, ticket: string) => batch.events.find((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === ticket);
+const failure = (batch: Batch, ticket: string) =>
+	batch.events.find((e): e is Extract<EngineEvent, {type: 'attempt.failed'}> => e.type === 'attempt.failed' && e.ticket === ticket);
 
 function expectRow(batch: Batch, row: Row, mode: string): void {
 	const failed = failure(batch, row.ticket);

@@ -10,7 +10,10 @@ const AGENT = path.resolve('test/fixtures/agents/file-loop-agent.mjs');
 
 describe('maxFiledTickets', () => {
 	it('an agent that files in a loop is refused past the cap, a person is asked, and the run ends', {timeout: 180_000}, async () => {
-		const {root} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1, concurrency: 2, selfHeal: {max: 0}, maxFiledTickets: 3, agent: {type: 'command', command: `node ${AGENT}`}}});
+		const {root} = makeRepo({
+			tickets: [{id: 'A'}],
+			config: {attempts: 1, concurrency: 2, selfHeal: {max: 0}, maxFiledTickets: 3, agent: {type: 'command', command: `node ${AGENT}`}},
+		});
 		const result = await runCli(root, ['run', '--headless']);
 		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
 		const events = runEvents(root);

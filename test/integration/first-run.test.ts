@@ -73,7 +73,11 @@ describe('first run', () => {
 
 		// In a terminal too, where the engine would start in the background: refused before anything is written.
 		if ((await execa('script', ['--version'], {reject: false})).exitCode === 0) {
-			const tty = await execa('script', ['-qec', `${process.execPath} ${CLI} run`, '/dev/null'], {cwd: root, env: {...env, PATH: SYSTEM_PATH, NO_COLOR: '1'}, reject: false});
+			const tty = await execa('script', ['-qec', `${process.execPath} ${CLI} run`, '/dev/null'], {
+				cwd: root,
+				env: {...env, PATH: SYSTEM_PATH, NO_COLOR: '1'},
+				reject: false,
+			});
 			expect(tty.exitCode).toBe(2);
 			expect(tty.stdout).toMatch(/no agent is configured/);
 			expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
@@ -88,7 +92,12 @@ describe('first run', () => {
 		if (script.exitCode !== 0) return; // util-linux's script gives the command a terminal; without it there is none to test
 		const {root, env} = await freshRepo();
 		const PATH = `${FAKE_BIN}${path.delimiter}${SYSTEM_PATH}`;
-		const result = await execa('script', ['-qec', `${process.execPath} ${CLI} init`, '/dev/null'], {cwd: root, input: 'x\n2\n', env: {...env, PATH, NO_COLOR: '1'}, reject: false});
+		const result = await execa('script', ['-qec', `${process.execPath} ${CLI} init`, '/dev/null'], {
+			cwd: root,
+			input: 'x\n2\n',
+			env: {...env, PATH, NO_COLOR: '1'},
+			reject: false,
+		});
 		expect(result.stdout).toMatch(/1\) claude [^\n]*\n\s+2\) codex/);
 		expect(result.stdout).toMatch(/answer a number from 1 to \d+ or a name/);
 		expect(readConfig(root)['agent']).toEqual({type: 'codex'});

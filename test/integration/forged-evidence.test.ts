@@ -12,12 +12,15 @@ const FORGER = path.resolve('test/fixtures/agents/forge-evidence.mjs');
 // A process that left the run's process group and environment, as an orphan would.
 function orphan(args: string[], out: string): Promise<number | null> {
 	return new Promise(resolve => {
-		const child = spawn('setsid', ['env', '-i', `PATH=${process.env['PATH'] ?? ''}`, `FAKE_FORGE_OUT=${out}`, process.execPath, FORGER, ...args], {stdio: 'ignore'});
+		const child = spawn('setsid', ['env', '-i', `PATH=${process.env['PATH'] ?? ''}`, `FAKE_FORGE_OUT=${out}`, process.execPath, FORGER, ...args], {
+			stdio: 'ignore',
+		});
 		child.on('exit', code => resolve(code));
 	});
 }
 
-const finalVerdict = (events: EngineEvent[]) => events.findLast((e): e is Extract<EngineEvent, {type: 'oracle.verdict'}> => e.type === 'oracle.verdict' && e.final);
+const finalVerdict = (events: EngineEvent[]) =>
+	events.findLast((e): e is Extract<EngineEvent, {type: 'oracle.verdict'}> => e.type === 'oracle.verdict' && e.final);
 
 describe("done's evidence is what the merge queue recorded, not a trailer anyone can write", () => {
 	it('an unsandboxed agent that forges a trailered merge on base and rewrites its ticket to done is not counted; nor is a forger after the run', async () => {
@@ -65,7 +68,10 @@ describe("done's evidence is what the merge queue recorded, not a trailer anyone
 		expect(text).toMatch(/^failure: /m);
 		for (const key of ['merge_commit', 'verify_digest', 'done_at', 'gate', 'block']) expect(text, text).not.toMatch(new RegExp(`^${key}:`, 'm'));
 		const warnings = runEvents(root).flatMap(e => (e.type === 'warning' && e.ticket === 'T-1' ? [e.message] : []));
-		expect(warnings.some(message => /^TAMPER: T-1's ticket file holds .*merge_commit/.test(message)), warnings.join('\n')).toBe(true);
+		expect(
+			warnings.some(message => /^TAMPER: T-1's ticket file holds .*merge_commit/.test(message)),
+			warnings.join('\n'),
+		).toBe(true);
 	});
 
 	it("an agent that also forges the merge queue's ledger is said out loud as TAMPER (unsandboxed it can write any ref: detected, not prevented)", async () => {
@@ -76,7 +82,10 @@ describe("done's evidence is what the merge queue recorded, not a trailer anyone
 		});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 		const warnings = runEvents(root).flatMap(e => (e.type === 'warning' ? [e.message] : []));
-		expect(warnings.some(message => message.startsWith("TAMPER: refs/heads/proofloop-ledger is at")), warnings.join('\n')).toBe(true);
+		expect(
+			warnings.some(message => message.startsWith('TAMPER: refs/heads/proofloop-ledger is at')),
+			warnings.join('\n'),
+		).toBe(true);
 		expect(result.stdout + result.stderr).toContain('TAMPER: refs/heads/proofloop-ledger');
 	});
 });
@@ -92,7 +101,12 @@ describe('a crash between the ledger and the ticket file is finished on resume, 
 		const done = lines.findIndex(line => (JSON.parse(line) as EngineEvent).type === 'ticket.done');
 		writeFileSync(events, lines.slice(0, done + 1).join('\n') + '\n');
 		const ticket = path.join(root, '.proofloop', 'tickets', 'T-1.md');
-		writeFileSync(ticket, readFileSync(ticket, 'utf8').replace(/^status: done$/m, 'status: merged').replace(/^(verify_digest|done_at): .*\n/gm, ''));
+		writeFileSync(
+			ticket,
+			readFileSync(ticket, 'utf8')
+				.replace(/^status: done$/m, 'status: merged')
+				.replace(/^(verify_digest|done_at): .*\n/gm, ''),
+		);
 		if (ledger === 'lost') await execa('git', ['update-ref', '-d', 'refs/heads/proofloop-ledger'], {cwd: root});
 		expect((await runCli(root, ['oracle'])).exitCode).toBe(1);
 		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});

@@ -6,7 +6,12 @@ import {listRuns} from '../../source/core/run-dir.js';
 import {CLI, makeRepo, runCli, runEvents} from '../helpers/repo.js';
 
 const records = (file: string): Array<{ticket: string; attempt: number; inherited?: string}> =>
-	existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map(line => JSON.parse(line)) : [];
+	existsSync(file)
+		? readFileSync(file, 'utf8')
+				.trim()
+				.split('\n')
+				.map(line => JSON.parse(line))
+		: [];
 
 describe('fresh attempts, retry and reset', () => {
 	it('a failed ticket retried with no engine starts attempt 2 on a fresh branch, pointed at attempt 1’s saved diff; reset drops the branch; both are interventions in the report', async () => {
@@ -73,7 +78,12 @@ describe('fresh attempts, retry and reset', () => {
 			plan: {A: 'fail-once-committed', _sleepMs: 0, '_sleepMs:B': 15_000},
 		});
 		const out = path.join(io, 'out.jsonl');
-		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: out, NO_COLOR: '1'}, stdin: 'ignore'});
+		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {
+			cwd: root,
+			reject: false,
+			env: {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: out, NO_COLOR: '1'},
+			stdin: 'ignore',
+		});
 		const deadline = Date.now() + 60_000;
 		const failed = () => listRuns(root)[0] !== undefined && runEvents(root).some(e => e.type === 'ticket.status' && e.ticket === 'A' && e.status === 'failed');
 		while (!failed() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100));

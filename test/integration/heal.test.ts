@@ -65,7 +65,11 @@ describe('self-heal: the harness may change, the verifier never', () => {
 		const {root, env} = stuckRepo();
 		const result = await runCli(root, ['run', '--headless'], env('noop-gap'));
 		expect(result.exitCode).toBe(1);
-		expect(runEvents(root).filter(e => e.type === 'heal.result').map(e => (e.type === 'heal.result' ? e.outcome : ''))).toEqual(['applied', 'applied']);
+		expect(
+			runEvents(root)
+				.filter(e => e.type === 'heal.result')
+				.map(e => (e.type === 'heal.result' ? e.outcome : '')),
+		).toEqual(['applied', 'applied']);
 		expect(runEvents(root).filter(e => e.type === 'attempt.started')).toHaveLength(3);
 	});
 
@@ -119,7 +123,12 @@ describe('stop detection: the same harness error repeating across attempts', () 
 		const healAt = events.findIndex(e => e.type === 'heal.started');
 		expect(events.findIndex(e => e.type === 'harness.repeated')).toBeLessThan(healAt);
 		// C and D never ran before the heal: the repeat stopped dispatch, not the attempt caps.
-		expect(events.slice(0, healAt).filter(e => e.type === 'attempt.started').map(e => ('ticket' in e ? e.ticket : ''))).toEqual(['A', 'A', 'A', 'B']);
+		expect(
+			events
+				.slice(0, healAt)
+				.filter(e => e.type === 'attempt.started')
+				.map(e => ('ticket' in e ? e.ticket : '')),
+		).toEqual(['A', 'A', 'A', 'B']);
 		expect(events.filter(e => e.type === 'heal.result')).toEqual([expect.objectContaining({outcome: 'applied'})]);
 		expect((await runCli(root, ['oracle'])).exitCode).toBe(0);
 	});

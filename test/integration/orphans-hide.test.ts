@@ -19,7 +19,6 @@ import {tagged} from '../helpers/processes.js';
 const AGENT = path.resolve('test/fixtures/agents/hiding-agent.sh');
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-
 const tags: string[] = [];
 afterEach(() => {
 	// Whatever escaped (on a build without containment) must not outlive the test.

@@ -17,7 +17,9 @@ describe('tickets outside the batch', () => {
 		await execa('git', ['commit', '-q', '-m', 'an unassigned ticket'], {cwd: root});
 
 		const doctor = await runCli(root, ['doctor']);
-		expect(doctor.stdout).toMatch(/ok +batch: 1 ticket in batch 'b'; outside it:\n\s+no batch: key \(never run; add 'batch: b' to run it here\): U\n\s+batch 'later': L/);
+		expect(doctor.stdout).toMatch(
+			/ok +batch: 1 ticket in batch 'b'; outside it:\n\s+no batch: key \(never run; add 'batch: b' to run it here\): U\n\s+batch 'later': L/,
+		);
 
 		const run = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 		expect(run.exitCode).toBe(0);

@@ -59,7 +59,8 @@ describe('the oracle that runs is the oracle that was pinned', () => {
 		// Wait for T-1's agent to be running, then swap the oracle for one that would say done.
 		const deadline = Date.now() + 120_000;
 		for (;;) {
-			const started = listRuns(root)[0] && existsSync(listRuns(root)[0]!.eventsFile) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-1');
+			const started =
+				listRuns(root)[0] && existsSync(listRuns(root)[0]!.eventsFile) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-1');
 			if (started) break;
 			if (Date.now() > deadline) throw new Error('T-1 never started');
 			await new Promise(resolve => setTimeout(resolve, 100));

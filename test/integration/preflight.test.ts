@@ -27,7 +27,12 @@ const probe = probeBwrap();
 describe('preflight: a program the run cannot start costs no attempt', () => {
 	it('a missing agent binary stops the run before any attempt, with the fix; doctor says the same', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 3, agent: {type: 'claude', bin: 'no-such-claude-cli'}}});
-		await expectRefused(root, {FAKE_AGENT_PLAN: plan}, /worker agent \(claude\): `no-such-claude-cli` is not found on the agents' PATH/, /fix: install it, or set "bin"/);
+		await expectRefused(
+			root,
+			{FAKE_AGENT_PLAN: plan},
+			/worker agent \(claude\): `no-such-claude-cli` is not found on the agents' PATH/,
+			/fix: install it, or set "bin"/,
+		);
 		const doctor = await runCli(root, ['doctor']);
 		expect(doctor.stdout).toMatch(/FAIL {2}worker agent \(claude\): `no-such-claude-cli` is not found/);
 		expect(doctor.exitCode).not.toBe(0);
@@ -38,7 +43,12 @@ describe('preflight: a program the run cannot start costs no attempt', () => {
 			tickets: [{id: 'A', extra: 'checks: ["./scripts/not-committed.sh"]'}],
 			config: {checks: ['no-such-pnpm-here test'], verify: ['test -e README.md']},
 		});
-		await expectRefused(root, {FAKE_AGENT_PLAN: plan}, /check `no-such-pnpm-here test`: `no-such-pnpm-here` is not found on PATH/, /A's check `\.\/scripts\/not-committed\.sh`: \.\/scripts\/not-committed\.sh is not in main/);
+		await expectRefused(
+			root,
+			{FAKE_AGENT_PLAN: plan},
+			/check `no-such-pnpm-here test`: `no-such-pnpm-here` is not found on PATH/,
+			/A's check `\.\/scripts\/not-committed\.sh`: \.\/scripts\/not-committed\.sh is not in main/,
+		);
 	});
 
 	it.skipIf(!probe.ok)('an agent script under /tmp, hidden by the sandbox, is named with sandboxPaths.readable as the fix; opened, the run goes', async () => {
@@ -46,7 +56,12 @@ describe('preflight: a program the run cannot start costs no attempt', () => {
 		const script = path.join(hidden, 'agent.mjs');
 		copyFileSync(FAKE_AGENT, script);
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {sandbox: 'bwrap', agent: {type: 'command', command: `node ${script} {ticket} {attempt}`}}});
-		await expectRefused(root, {FAKE_AGENT_PLAN: plan}, new RegExp(`${script.replaceAll('.', '\\.')} is under /tmp, which the sandbox hides`), /add ".*pl-hidden-agent-.*" to "sandboxPaths.readable"/);
+		await expectRefused(
+			root,
+			{FAKE_AGENT_PLAN: plan},
+			new RegExp(`${script.replaceAll('.', '\\.')} is under /tmp, which the sandbox hides`),
+			/add ".*pl-hidden-agent-.*" to "sandboxPaths.readable"/,
+		);
 
 		const configFile = path.join(root, '.proofloop', 'config.json');
 		const config = JSON.parse(readFileSync(configFile, 'utf8'));
@@ -68,16 +83,25 @@ describe('preflight: a program the run cannot start costs no attempt', () => {
 		writeFileSync(configFile, JSON.stringify({...JSON.parse(readFileSync(configFile, 'utf8')), checks: [check]}));
 		await execa('git', ['commit', '-qam', 'the check'], {cwd: root});
 
-		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'}, stdin: 'ignore'});
+		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {
+			cwd: root,
+			reject: false,
+			env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'},
+			stdin: 'ignore',
+		});
 		const deadline = Date.now() + 60_000;
-		while (!(listRuns(root)[0] && runEvents(root).some(e => e.type === 'agent.spawned')) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50));
+		while (!(listRuns(root)[0] && runEvents(root).some(e => e.type === 'agent.spawned')) && Date.now() < deadline)
+			await new Promise(resolve => setTimeout(resolve, 50));
 		rmSync(check);
 		const result = await engine;
 		expect(result.exitCode, result.stdout).toBe(1);
 		const events = runEvents(root);
 		expect(events.filter(e => e.type === 'attempt.started').map(e => e.type === 'attempt.started' && e.ticket)).toEqual(['A']);
 		expect(events.some(e => e.type === 'attempt.failed')).toBe(false);
-		expect(events.find(e => e.type === 'attempt.interrupted')).toMatchObject({ticket: 'A', reason: expect.stringMatching(/could not start \(exit 127: not found\)/)});
+		expect(events.find(e => e.type === 'attempt.interrupted')).toMatchObject({
+			ticket: 'A',
+			reason: expect.stringMatching(/could not start \(exit 127: not found\)/),
+		});
 		expect(result.stdout).toMatch(/fix: make the program exist/);
 		const ledger = buildLedger(events);
 		expect(attemptsUsed(ledger, 'A')).toBe(0);

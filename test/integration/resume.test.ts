@@ -28,7 +28,9 @@ describe('crash and resume', () => {
 		const merges = () => {
 			const run = listRuns(root)[0];
 			if (!run || !existsSync(run.eventsFile)) return 0;
-			return readFileSync(run.eventsFile, 'utf8').split('\n').filter(line => line.includes('"type":"merge.done"')).length;
+			return readFileSync(run.eventsFile, 'utf8')
+				.split('\n')
+				.filter(line => line.includes('"type":"merge.done"')).length;
 		};
 		await waitFor(() => merges() >= 2, 30_000);
 		engine.kill('SIGKILL');
@@ -52,7 +54,10 @@ describe('crash and resume', () => {
 	it('a filing cut by a crash after its event (no manifest entry, no blocker edge) is finished on resume: the filer still waits for its blocker', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], plan: {'T-1': 'file-blocker', _sleepMs: 50, '_sleepMs:T-2': 60_000}});
 		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
-		await waitFor(() => existsSync(path.join(root, '.proofloop/tickets/T-2.md')) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-2'), 30_000);
+		await waitFor(
+			() => existsSync(path.join(root, '.proofloop/tickets/T-2.md')) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-2'),
+			30_000,
+		);
 		engine.kill('SIGKILL');
 		await engine;
 		// Put the tracker and the manifest back to the moment right after the ticket.filed event.
@@ -81,7 +86,10 @@ describe('crash and resume', () => {
 	it('a filing that finished before the crash is left alone on resume: a blocker edge a human removed stays removed', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], plan: {'T-1': 'file-blocker', _sleepMs: 50, '_sleepMs:T-2': 60_000}});
 		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
-		await waitFor(() => existsSync(path.join(root, '.proofloop/tickets/T-2.md')) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-2'), 30_000);
+		await waitFor(
+			() => existsSync(path.join(root, '.proofloop/tickets/T-2.md')) && runEvents(root).some(e => e.type === 'attempt.started' && e.ticket === 'T-2'),
+			30_000,
+		);
 		engine.kill('SIGKILL');
 		await engine;
 		expect(runEvents(root).some(e => e.type === 'ticket.filing.done' && e.ticket === 'T-2')).toBe(true);

@@ -26,7 +26,11 @@ const eventsText = (root: string) => {
 describe('what a hostile or unlucky night does', () => {
 	it('an agent that writes another ticket done in the main checkout is put back, and that ticket still runs', async () => {
 		// Unsandboxed, the write lands and the engine must catch it (sandboxed it fails with EROFS: sandbox.test.ts).
-		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B', deps: ['A']}], config: {concurrency: 1, sandbox: 'none'}, plan: {A: 'forge-other', _forgeTarget: 'B', _sleepMs: 50}});
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'A'}, {id: 'B', deps: ['A']}],
+			config: {concurrency: 1, sandbox: 'none'},
+			plan: {A: 'forge-other', _forgeTarget: 'B', _sleepMs: 50},
+		});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_MAIN_CHECKOUT: root});
 		expect(result.exitCode).toBe(0);
 		const events = runEvents(root);
@@ -53,7 +57,9 @@ describe('what a hostile or unlucky night does', () => {
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 		expect(result.exitCode).toBe(0);
 		const failed = runEvents(root).filter(e => e.type === 'attempt.failed');
-		expect(failed).toEqual([expect.objectContaining({attempt: 1, stage: 'implement', reason: expect.stringMatching(/left its worktree on branch rogue-A instead of proofloop\/A/)})]);
+		expect(failed).toEqual([
+			expect.objectContaining({attempt: 1, stage: 'implement', reason: expect.stringMatching(/left its worktree on branch rogue-A instead of proofloop\/A/)}),
+		]);
 		// proofloop committed nothing onto the branch the agent wandered to.
 		const rogue = await execa('git', ['log', '--format=%s', 'rogue-A'], {cwd: root});
 		expect(rogue.stdout).not.toMatch(/work left uncommitted/);

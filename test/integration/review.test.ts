@@ -82,7 +82,11 @@ describe('plan review (planReview: true)', () => {
 	});
 
 	it('whatever the planner leaves (a tracked edit, a stale index.lock) is put back before the worker starts, and a planner that fails is logged with its cost', async () => {
-		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], config: {reviewer, planReview: true, attempts: 1}, plan: {_sleepMs: 20, '_planner:A': 'edit-and-lock', '_planner:B': 'fail'}});
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'A'}, {id: 'B'}],
+			config: {reviewer, planReview: true, attempts: 1},
+			plan: {_sleepMs: 20, '_planner:A': 'edit-and-lock', '_planner:B': 'fail'},
+		});
 		const reviews = `${plan}.reviews.json`;
 		writeFileSync(reviews, JSON.stringify({'A:plan': ['approve'], A: ['approve']}));
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_REVIEW_PLAN: reviews});
@@ -92,8 +96,14 @@ describe('plan review (planReview: true)', () => {
 		// The planner's rewrite of README.md is in no commit on main.
 		expect((await execa('git', ['log', '--format=%H', 'main', '--', 'README.md'], {cwd: root})).stdout.split('\n')).toHaveLength(1);
 		// B's planner failed: the round is logged (its cost counts), the attempt fails at plan, as a harness error would read.
-		expect(events.find(e => e.type === 'plan.result' && e.ticket === 'B')).toMatchObject({verdict: 'failed', findings: [expect.stringMatching(/^the planner failed:/)]});
-		expect(events.find(e => e.type === 'attempt.failed' && e.ticket === 'B')).toMatchObject({stage: 'plan', reason: expect.stringMatching(/^the planner failed:/)});
+		expect(events.find(e => e.type === 'plan.result' && e.ticket === 'B')).toMatchObject({
+			verdict: 'failed',
+			findings: [expect.stringMatching(/^the planner failed:/)],
+		});
+		expect(events.find(e => e.type === 'attempt.failed' && e.ticket === 'B')).toMatchObject({
+			stage: 'plan',
+			reason: expect.stringMatching(/^the planner failed:/),
+		});
 		// The pane left "queued" when the planner started: a spawn is logged for it.
 		expect(events.filter(e => e.type === 'agent.spawned' && e.ticket === 'B')).toHaveLength(1);
 	});

@@ -10,7 +10,11 @@ import {makeRepo, runCli, runEvents} from '../helpers/repo.js';
 describe('maxRunMinutes', () => {
 	it('no new attempt starts once it is spent, the running one finishes, the run ends saying why, and a resume does not start the clock over', async () => {
 		// One agent at a time, each attempt ~7 s: the 4.8 s budget is spent during A's attempt.
-		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}, {id: 'C'}], config: {concurrency: 1, maxRunMinutes: 0.08, selfHeal: {max: 0}}, plan: {_sleepMs: 7000}});
+		const {root, plan} = makeRepo({
+			tickets: [{id: 'A'}, {id: 'B'}, {id: 'C'}],
+			config: {concurrency: 1, maxRunMinutes: 0.08, selfHeal: {max: 0}},
+			plan: {_sleepMs: 7000},
+		});
 		const first = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 		expect(first.exitCode, first.stdout + first.stderr).toBe(1);
 		expect(first.stdout).toMatch(/warning: the time budget of 0\.08 min \(maxRunMinutes\) is spent .*no new attempts start; running ones finish/);
@@ -44,12 +48,22 @@ describe('maxRunMinutes', () => {
 	it('the cost budget and the time budget each stop dispatch once, with a warning naming the budget', () => {
 		const logged: NewEvent[] = [];
 		let now = 1_000_000;
-		const cost = new RunBudgets({costBudgetUsd: 1}, e => logged.push(e), [], () => now);
+		const cost = new RunBudgets(
+			{costBudgetUsd: 1},
+			e => logged.push(e),
+			[],
+			() => now,
+		);
 		expect(cost.spent(0.5)).toBeUndefined();
 		expect(cost.spent(1.2)).toMatch(/the cost budget of \$1 is spent \(\$1\.20\)/);
 		expect(cost.spent(1.3)).toMatch(/\$1\.20/);
 		expect(cost.exhausted).toBe(true);
-		const time = new RunBudgets({maxRunMinutes: 1}, e => logged.push(e), [], () => now);
+		const time = new RunBudgets(
+			{maxRunMinutes: 1},
+			e => logged.push(e),
+			[],
+			() => now,
+		);
 		now += 59_000;
 		expect(time.spent(0)).toBeUndefined();
 		now += 1_000;

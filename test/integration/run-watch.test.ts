@@ -33,7 +33,12 @@ const git = async (root: string, args: string[], env: Record<string, string> = {
 describe("the merge queue's ledger moved by anyone but the engine", () => {
 	it('an agent that commits a forged record onto proofloop-ledger halts the run; nothing is recorded on top of it', {timeout: 120_000}, async () => {
 		const {root, plan} = repo([{id: 'A'}, {id: 'F', deps: ['A']}, {id: 'B', deps: ['F']}]);
-		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER_F: 'forge-ledger', FAKE_FORGED_TICKET: 'B', FAKE_AFTER_MS: '3000'});
+		const result = await runCli(root, ['run', '--headless'], {
+			FAKE_AGENT_PLAN: plan,
+			FAKE_TAMPER_F: 'forge-ledger',
+			FAKE_FORGED_TICKET: 'B',
+			FAKE_AFTER_MS: '3000',
+		});
 		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
 		const events = runEvents(root);
 		expect(events.find(e => e.type === 'run.halted')).toMatchObject({cause: 'ledger.foreign'});
@@ -49,27 +54,37 @@ describe("the merge queue's ledger moved by anyone but the engine", () => {
 
 describe('base moved by anyone but the merge queue', () => {
 	for (const lingerMs of [4000, 0]) {
-		it(`an agent's forged commit onto base stops dispatch with the commit named; nothing merges (agent ${lingerMs ? 'lingers: seen while idle' : 'exits at once: seen by the watch or at merge'})`, {timeout: 120_000}, async () => {
-			const {root, plan} = repo([{id: 'F'}, {id: 'B', deps: ['F']}, {id: 'C'}]);
-			const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER_F: 'forge-base', FAKE_AFTER_MS: String(lingerMs), FAKE_TAMPER_C: 'ok', FAKE_SLEEP_MS: lingerMs ? '6000' : '0'});
-			const result = await run;
-			expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
-			const events = runEvents(root);
-			const forged = await git(root, ['rev-parse', 'main']);
-			const foreign = events.find(e => e.type === 'base.foreign');
-			expect(foreign).toMatchObject({tip: forged, commits: [{sha: forged, author: 'Mallory <mallory@agent.invalid>', subject: 'sneak onto base'}]});
-			expect(events.find(e => e.type === 'run.halted')).toMatchObject({cause: 'base.foreign'});
-			expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
-			// Never merged over: base is still the forged commit, and no merge was recorded after it.
-			const at = events.indexOf(foreign!);
-			expect(events.slice(at).filter(e => e.type === 'merge.done' || e.type === 'attempt.started')).toEqual([]);
-			expect(events.some(e => e.type === 'ticket.done' && e.ticket === 'F')).toBe(false);
-			expect(result.stdout).toContain(`BASE MOVED outside the merge queue: ${forged.slice(0, 12)} Mallory <mallory@agent.invalid>: sneak onto base`);
-			const report = stopReport(root);
-			expect(report).toContain('The run halted (base.foreign)');
-			expect(report).toContain(`${forged.slice(0, 12)} Mallory <mallory@agent.invalid>: sneak onto base`);
-			expect(report).toMatch(/fix: .*git update-ref refs\/heads\/main/);
-		});
+		it(
+			`an agent's forged commit onto base stops dispatch with the commit named; nothing merges (agent ${lingerMs ? 'lingers: seen while idle' : 'exits at once: seen by the watch or at merge'})`,
+			{timeout: 120_000},
+			async () => {
+				const {root, plan} = repo([{id: 'F'}, {id: 'B', deps: ['F']}, {id: 'C'}]);
+				const run = runCli(root, ['run', '--headless'], {
+					FAKE_AGENT_PLAN: plan,
+					FAKE_TAMPER_F: 'forge-base',
+					FAKE_AFTER_MS: String(lingerMs),
+					FAKE_TAMPER_C: 'ok',
+					FAKE_SLEEP_MS: lingerMs ? '6000' : '0',
+				});
+				const result = await run;
+				expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+				const events = runEvents(root);
+				const forged = await git(root, ['rev-parse', 'main']);
+				const foreign = events.find(e => e.type === 'base.foreign');
+				expect(foreign).toMatchObject({tip: forged, commits: [{sha: forged, author: 'Mallory <mallory@agent.invalid>', subject: 'sneak onto base'}]});
+				expect(events.find(e => e.type === 'run.halted')).toMatchObject({cause: 'base.foreign'});
+				expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
+				// Never merged over: base is still the forged commit, and no merge was recorded after it.
+				const at = events.indexOf(foreign!);
+				expect(events.slice(at).filter(e => e.type === 'merge.done' || e.type === 'attempt.started')).toEqual([]);
+				expect(events.some(e => e.type === 'ticket.done' && e.ticket === 'F')).toBe(false);
+				expect(result.stdout).toContain(`BASE MOVED outside the merge queue: ${forged.slice(0, 12)} Mallory <mallory@agent.invalid>: sneak onto base`);
+				const report = stopReport(root);
+				expect(report).toContain('The run halted (base.foreign)');
+				expect(report).toContain(`${forged.slice(0, 12)} Mallory <mallory@agent.invalid>: sneak onto base`);
+				expect(report).toMatch(/fix: .*git update-ref refs\/heads\/main/);
+			},
+		);
 	}
 
 	it("a person's commit in the main checkout stops dispatch with the commit named", {timeout: 120_000}, async () => {
@@ -100,7 +115,10 @@ describe('base moved by anyone but the merge queue', () => {
 		expect(result.exitCode).not.toBe(0);
 		const events = runEvents(root);
 		expect(events.some(e => e.type === 'run.resumed')).toBe(true);
-		expect(events.find(e => e.type === 'base.foreign')).toMatchObject({tip: sha, commits: [{sha, author: 'Pat <pat@example.invalid>', subject: 'while it was down'}]});
+		expect(events.find(e => e.type === 'base.foreign')).toMatchObject({
+			tip: sha,
+			commits: [{sha, author: 'Pat <pat@example.invalid>', subject: 'while it was down'}],
+		});
 		expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
 		expect(events.slice(events.findIndex(e => e.type === 'base.foreign')).filter(e => e.type === 'merge.done' || e.type === 'attempt.started')).toEqual([]);
 	});
@@ -116,12 +134,20 @@ describe('no silent waits', () => {
 		const seen = await until(root, 'tracker.broken', events => events.some(e => e.type === 'tracker.broken'));
 		expect(Date.now() - deleted).toBeLessThan(10_000);
 		const broken = seen.find(e => e.type === 'tracker.broken');
-		expect(broken).toMatchObject({graceSeconds: 4, message: expect.stringMatching(/^\.proofloop\/tickets\/B\.md: ticket B of this run's batch is gone.*\n {2}fix: put it back/s)});
+		expect(broken).toMatchObject({
+			graceSeconds: 4,
+			message: expect.stringMatching(/^\.proofloop\/tickets\/B\.md: ticket B of this run's batch is gone.*\n {2}fix: put it back/s),
+		});
 		const result = await run;
 		expect(result.exitCode).not.toBe(0);
-		expect(result.stdout).toMatch(/TRACKER BROKEN: \.proofloop\/tickets\/B\.md: ticket B .* \| fix: put it back \(git checkout -- \.proofloop\/tickets\/B\.md\).*\(the run stops in 4s unless fixed\)/);
+		expect(result.stdout).toMatch(
+			/TRACKER BROKEN: \.proofloop\/tickets\/B\.md: ticket B .* \| fix: put it back \(git checkout -- \.proofloop\/tickets\/B\.md\).*\(the run stops in 4s unless fixed\)/,
+		);
 		const events = runEvents(root);
-		expect(events.find(e => e.type === 'run.halted')).toMatchObject({cause: 'tracker', message: expect.stringContaining('not fixed within trackerGraceSeconds (4s)')});
+		expect(events.find(e => e.type === 'run.halted')).toMatchObject({
+			cause: 'tracker',
+			message: expect.stringContaining('not fixed within trackerGraceSeconds (4s)'),
+		});
 		expect(events.at(-1)).toMatchObject({type: 'run.stopped', reason: 'halted'});
 		const stoppedAt = Date.parse(events.at(-1)!.at);
 		expect(stoppedAt - Date.parse(broken!.at)).toBeGreaterThanOrEqual(3500);
@@ -169,7 +195,10 @@ describe('no silent waits', () => {
 		expect(Date.now() - changed).toBeLessThan(7000);
 		expect(result.stdout).toContain('batch changed since the run started');
 		const events = runEvents(root);
-		expect(events.find(e => e.type === 'run.halted')).toMatchObject({cause: 'config', message: expect.stringContaining('batch changed since the run started (.proofloop/config.json: was "b", now "other")')});
+		expect(events.find(e => e.type === 'run.halted')).toMatchObject({
+			cause: 'config',
+			message: expect.stringContaining('batch changed since the run started (.proofloop/config.json: was "b", now "other")'),
+		});
 		expect(events.some(e => e.type === 'merge.done')).toBe(false);
 		expect(existsSync(path.join(listRuns(root)[0]!.dir, 'stop-report.md'))).toBe(true);
 	});

@@ -66,7 +66,14 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 	const targetsFile = path.join(io, 'targets.json');
 	writeFileSync(targetsFile, JSON.stringify(targets));
 	const out = path.join(io, 'probes.jsonl');
-	const env = {FAKE_AGENT_PLAN: plan, FAKE_AGENT_OUT: out, FAKE_TARGETS: targetsFile, FAKE_ESCAPE_GIT: opts.git ? '1' : '0', FAKE_ESCAPE_DELAY_MS: '1000', NO_COLOR: '1'};
+	const env = {
+		FAKE_AGENT_PLAN: plan,
+		FAKE_AGENT_OUT: out,
+		FAKE_TARGETS: targetsFile,
+		FAKE_ESCAPE_GIT: opts.git ? '1' : '0',
+		FAKE_ESCAPE_DELAY_MS: '1000',
+		NO_COLOR: '1',
+	};
 	// Unsandboxed, the agent's write lands in the user's real cache: never leave it there.
 	const cacheDir = path.dirname(tripwireCacheDir());
 	const run = () =>
@@ -78,7 +85,8 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 	return {install, root, out, oracle, oracleSha: sha(oracle), hostTmpProbe, homeProbe, run};
 }
 
-const refused = (p: Probe | undefined) => p !== undefined && !p.ok && /EROFS|EPERM|EACCES|read-only file system|resource busy|permission denied/i.test(`${p.code ?? ''} ${p.message ?? ''}`);
+const refused = (p: Probe | undefined) =>
+	p !== undefined && !p.ok && /EROFS|EPERM|EACCES|read-only file system|resource busy|permission denied/i.test(`${p.code ?? ''} ${p.message ?? ''}`);
 
 describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, user namespace ${probe.userns ? 'on' : 'off'}` : 'SKIPPED'})`, () => {
 	it('a sandboxed agent cannot write the tracker, the oracle, the run directory, another worktree, the main checkout, .git or HOME, yet commits in its own worktree', async () => {
@@ -90,7 +98,18 @@ describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, u
 
 		const said = probes(batch.out);
 		const of = (target: string) => said.find(p => p.target === target);
-		for (const target of ['tracker', 'oracle', 'oracle-dir', 'run-dir', 'other-worktree', 'main-checkout', 'git-hooks', 'home', 'tripwire-cache', 'tripwire-cache-move']) {
+		for (const target of [
+			'tracker',
+			'oracle',
+			'oracle-dir',
+			'run-dir',
+			'other-worktree',
+			'main-checkout',
+			'git-hooks',
+			'home',
+			'tripwire-cache',
+			'tripwire-cache-move',
+		]) {
 			expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
 		}
 		for (const target of ['git-base-ref', 'git-head', 'git-config']) expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
@@ -248,7 +267,14 @@ describe('the agent environment is allow-listed', () => {
 		});
 		expect(result.exitCode).toBe(0);
 		const env = (JSON.parse(readFileSync(out, 'utf8').trim().split('\n')[0]!) as {env: Record<string, string>}).env;
-		expect(env).toMatchObject({ANTHROPIC_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9', EXTRA_ONE: '1', SET_BY_CONFIG: 'yes', LC_ALL: 'C.UTF-8', FAKE_AGENT_PLAN: plan});
+		expect(env).toMatchObject({
+			ANTHROPIC_API_KEY: 'sk-test',
+			OPENAI_BASE_URL: 'http://127.0.0.1:9',
+			EXTRA_ONE: '1',
+			SET_BY_CONFIG: 'yes',
+			LC_ALL: 'C.UTF-8',
+			FAKE_AGENT_PLAN: plan,
+		});
 		expect(env['PROOFLOOP_RUN_ID']).toBe(listRuns(root)[0]!.id);
 		expect(env['PROOFLOOP_CONTROL']).toBeTruthy();
 		expect(env['PATH']).toMatch(/\/bin\b/);

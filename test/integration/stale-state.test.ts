@@ -33,7 +33,7 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		expect(existsSync(path.join(root, '.proofloop/worktrees'))).toBe(false);
 	});
 
-	it("--allow-dirty over an uncommitted edit to a file a ticket changes: the checkout is left exactly as the person has it (HEAD detached where their files are, nothing staged), said whole in the output, status and report; the catch-up command works once the edit is out of the way", async () => {
+	it('--allow-dirty over an uncommitted edit to a file a ticket changes: the checkout is left exactly as the person has it (HEAD detached where their files are, nothing staged), said whole in the output, status and report; the catch-up command works once the edit is out of the way', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B', deps: ['A']}]});
 		mkdirSync(path.join(root, 'work'));
 		writeFileSync(path.join(root, 'work/A.txt'), 'committed before the run\n');
@@ -54,7 +54,11 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		// Said whole: the headless line (longer than the old 200-character cut), status and the report, each with the catch-up command.
 		const line = result.stdout.split('\n').find(l => l.includes('WARNING: your checkout')) ?? '';
 		expect(line.length).toBeGreaterThan(200);
-		expect(line).toMatch(new RegExp(`your checkout ${root} was NOT brought up to main: main moved to \\w+ \\(the merge of A\\).*'work/A\\.txt' not uptodate.*HEAD detached at ${start.slice(0, 12)}.*catch up: git -C "${root}" checkout main .*stash -u.*stash pop\\)$`));
+		expect(line).toMatch(
+			new RegExp(
+				`your checkout ${root} was NOT brought up to main: main moved to \\w+ \\(the merge of A\\).*'work/A\\.txt' not uptodate.*HEAD detached at ${start.slice(0, 12)}.*catch up: git -C "${root}" checkout main .*stash -u.*stash pop\\)$`,
+			),
+		);
 		const status = await runCli(root, ['status']);
 		expect(status.stdout).toContain(line.slice(line.indexOf('your checkout')));
 		const report = readFileSync(path.join(listRuns(root)[0]!.dir, 'report.md'), 'utf8');
@@ -62,7 +66,10 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		expect(report).toMatch(/started with --allow-dirty over your uncommitted changes in .* \( M work\/A\.txt\)/);
 		// The person puts the edit aside and runs the catch-up command, verbatim.
 		git(root, 'stash', '-q');
-		execFileSync('sh', ['-c', line.slice(line.indexOf('catch up: ') + 'catch up: '.length).replace(/ {3}\(if git refuses.*$/, '')], {cwd: root, stdio: 'ignore'});
+		execFileSync('sh', ['-c', line.slice(line.indexOf('catch up: ') + 'catch up: '.length).replace(/ {3}\(if git refuses.*$/, '')], {
+			cwd: root,
+			stdio: 'ignore',
+		});
 		expect(git(root, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
 		expect(readFileSync(path.join(root, 'work/A.txt'), 'utf8')).toMatch(/done by attempt 1/);
 		expect(git(root, 'diff', '--cached')).toBe('');
@@ -101,10 +108,15 @@ describe('the bad-input rows that need a repository in a particular state', () =
 
 		const live = makeRepo({tickets: [{id: 'A'}]});
 		mkdirSync(path.join(live.root, '.proofloop/runs'), {recursive: true});
-		writeFileSync(path.join(live.root, '.proofloop/runs/engine.lock'), JSON.stringify({pid: process.pid, host: hostname(), runId: 'r1', startedAt: new Date().toISOString()}));
+		writeFileSync(
+			path.join(live.root, '.proofloop/runs/engine.lock'),
+			JSON.stringify({pid: process.pid, host: hostname(), runId: 'r1', startedAt: new Date().toISOString()}),
+		);
 		const refused = await runCli(live.root, ['run', '--headless'], {FAKE_AGENT_PLAN: live.plan});
 		expect(refused.exitCode).toBe(2);
-		expect(refused.stderr).toMatch(new RegExp(`another proofloop engine is running in this repo \\(pid ${process.pid}[\\s\\S]*fix: watch it with \`proofloop attach\``));
+		expect(refused.stderr).toMatch(
+			new RegExp(`another proofloop engine is running in this repo \\(pid ${process.pid}[\\s\\S]*fix: watch it with \`proofloop attach\``),
+		);
 	});
 
 	it('a lock whose pid now belongs to another process (reused after a crash) is stale too; two engines racing for a stale lock: exactly one runs', async () => {
@@ -114,7 +126,10 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		const lock = path.join(root, '.proofloop/runs/engine.lock');
 		// This very test process is alive, but it is not the process that wrote the lock.
 		writeFileSync(lock, JSON.stringify({pid: process.pid, host: hostname(), runId: 'old', startedAt: new Date().toISOString(), pidStart: '1'}));
-		const [one, two] = await Promise.all([runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan}), runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan})]);
+		const [one, two] = await Promise.all([
+			runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan}),
+			runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan}),
+		]);
 		expect([one.exitCode, two.exitCode].sort()).toEqual([0, 2]);
 		expect((one.exitCode === 2 ? one : two).stderr).toMatch(/another proofloop engine is running in this repo/);
 		expect(listRuns(root)).toHaveLength(1);
@@ -136,7 +151,7 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		expect(git(root, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
 	});
 
-	it('a ticket branch checked out in a checkout of the user\'s is refused with the exact command, and the run goes on once it is run', async () => {
+	it("a ticket branch checked out in a checkout of the user's is refused with the exact command, and the run goes on once it is run", async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1}});
 		const mine = `${root}-mine`;
 		git(root, 'worktree', 'add', '-q', '-b', 'proofloop/A', mine);
@@ -163,7 +178,12 @@ describe('a full disk while writing the event log', () => {
 	it('stops with the file, the cause and the fix, leaves no agent running, and the run resumes to oracle 0 once there is room', async () => {
 		const {root, plan} = makeRepo({tickets: ['A', 'B', 'C', 'D'].map(id => ({id})), config: {sandbox: 'none'}});
 		// A file size limit (RLIMIT_FSIZE): every write past 8 KiB fails with EFBIG, as a full disk fails with ENOSPC.
-		const limited = await execa('bash', ['-c', `ulimit -f 8; exec "${process.execPath}" "${CLI}" run --headless`], {cwd: root, reject: false, stdin: 'ignore', env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'}});
+		const limited = await execa('bash', ['-c', `ulimit -f 8; exec "${process.execPath}" "${CLI}" run --headless`], {
+			cwd: root,
+			reject: false,
+			stdin: 'ignore',
+			env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1'},
+		});
 		expect(limited.exitCode).toBe(2);
 		expect(limited.stderr).toMatch(/cannot write the event log .*events\.jsonl: the file reached the size this process may write \(EFBIG/);
 		expect(limited.stderr).toMatch(/fix: free space where it lives \(df -h .*\), then run `proofloop run` to resume the same run/);
@@ -183,39 +203,44 @@ describe('a full disk while writing the event log', () => {
 	// the disk fills up at a different write for each size: a worker's prompt (24 KiB), an agent's log
 	// (40 KiB), the event log (48 KiB), the report after the oracle said 0 (64 KiB). The assertions hold
 	// wherever it lands.
-	it.skipIf(!tmpfsDisk).each([24_576, 40_960, 49_152, 65_536])('a %i-byte disk under the run directory: stopped with the file, ENOSPC and the fix, no ticket failed for it, and the run resumes to oracle 0', async size => {
-		const ids = ['A', 'B', 'C', 'D'];
-		const {root, plan, io} = makeRepo({tickets: ids.map(id => ({id})), config: {sandbox: 'none'}});
-		const runs = path.join(root, '.proofloop/runs');
-		mkdirSync(runs, {recursive: true});
-		// The tmpfs goes when bwrap exits: keep what the engine left there, as the disk would.
-		const saved = path.join(io, 'saved');
-		const script = `"${process.execPath}" "${CLI}" run --headless; rc=$?; mkdir -p "${saved}"; cp -a "${runs}/." "${saved}/"; exit $rc`;
-		const full = await execa('bwrap', ['--dev-bind', '/', '/', '--size', String(size), '--tmpfs', runs, '--', 'bash', '-c', script], {
-			cwd: root,
-			reject: false,
-			stdin: 'ignore',
-			env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1', PATH: process.env['PATH'] ?? ''},
-		});
-		expect(full.exitCode, full.stderr).toBe(2);
-		expect(full.stderr).toMatch(/proofloop: (cannot write .*\.proofloop\/runs\/\S+: the disk is full \(ENOSPC\)|run \S+ is over .* but its report could not be written: the disk is full \(ENOSPC\))/);
-		expect(full.stderr).toMatch(/fix: free space[^\n]*\(df -h .*\.proofloop\/runs/);
-		expect(full.stderr).not.toMatch(/internal error|\n\s+at /);
-		execFileSync('cp', ['-a', `${saved}/.`, `${runs}/`]);
-		const run = listRuns(root)[0]!;
-		expect(findRunProcesses(run.id)).toEqual([]);
-		const {events} = readEventLog(run.eventsFile);
-		// The full disk was the machine's failure, not a ticket's: no attempt was spent on it.
-		expect(events.filter(e => e.type === 'attempt.failed')).toEqual([]);
-		expect(ids.map(id => status(root, id))).not.toContain('failed');
+	it.skipIf(!tmpfsDisk).each([24_576, 40_960, 49_152, 65_536])(
+		'a %i-byte disk under the run directory: stopped with the file, ENOSPC and the fix, no ticket failed for it, and the run resumes to oracle 0',
+		async size => {
+			const ids = ['A', 'B', 'C', 'D'];
+			const {root, plan, io} = makeRepo({tickets: ids.map(id => ({id})), config: {sandbox: 'none'}});
+			const runs = path.join(root, '.proofloop/runs');
+			mkdirSync(runs, {recursive: true});
+			// The tmpfs goes when bwrap exits: keep what the engine left there, as the disk would.
+			const saved = path.join(io, 'saved');
+			const script = `"${process.execPath}" "${CLI}" run --headless; rc=$?; mkdir -p "${saved}"; cp -a "${runs}/." "${saved}/"; exit $rc`;
+			const full = await execa('bwrap', ['--dev-bind', '/', '/', '--size', String(size), '--tmpfs', runs, '--', 'bash', '-c', script], {
+				cwd: root,
+				reject: false,
+				stdin: 'ignore',
+				env: {FAKE_AGENT_PLAN: plan, NO_COLOR: '1', PATH: process.env['PATH'] ?? ''},
+			});
+			expect(full.exitCode, full.stderr).toBe(2);
+			expect(full.stderr).toMatch(
+				/proofloop: (cannot write .*\.proofloop\/runs\/\S+: the disk is full \(ENOSPC\)|run \S+ is over .* but its report could not be written: the disk is full \(ENOSPC\))/,
+			);
+			expect(full.stderr).toMatch(/fix: free space[^\n]*\(df -h .*\.proofloop\/runs/);
+			expect(full.stderr).not.toMatch(/internal error|\n\s+at /);
+			execFileSync('cp', ['-a', `${saved}/.`, `${runs}/`]);
+			const run = listRuns(root)[0]!;
+			expect(findRunProcesses(run.id)).toEqual([]);
+			const {events} = readEventLog(run.eventsFile);
+			// The full disk was the machine's failure, not a ticket's: no attempt was spent on it.
+			expect(events.filter(e => e.type === 'attempt.failed')).toEqual([]);
+			expect(ids.map(id => status(root, id))).not.toContain('failed');
 
-		const over = /its report could not be written/.test(full.stderr);
-		const again = await runCli(root, over ? ['report'] : ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
-		expect(again.exitCode, again.stderr).toBe(0);
-		expect(listRuns(root)).toHaveLength(1);
-		expect(ids.map(id => status(root, id))).toEqual(['done', 'done', 'done', 'done']);
-		expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/oracle: exit 0/);
-	});
+			const over = /its report could not be written/.test(full.stderr);
+			const again = await runCli(root, over ? ['report'] : ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+			expect(again.exitCode, again.stderr).toBe(0);
+			expect(listRuns(root)).toHaveLength(1);
+			expect(ids.map(id => status(root, id))).toEqual(['done', 'done', 'done', 'done']);
+			expect(readFileSync(path.join(run.dir, 'report.md'), 'utf8')).toMatch(/oracle: exit 0/);
+		},
+	);
 
 	it.skipIf(!tmpfsDisk)("a reviewer's log that finds no room stops the run like a worker's would: named, no attempt spent, resumed to oracle 0", async () => {
 		const reviewer = {type: 'command', command: `node ${path.resolve('test/fixtures/agents/fake-reviewer.mjs')} {prompt_file}`};

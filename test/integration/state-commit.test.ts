@@ -22,7 +22,9 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<voi
 	}
 }
 const hasEvent = (root: string, type: string, ticket?: string) =>
-	listRuns(root).length > 0 && existsSync(listRuns(root)[0]!.eventsFile) && runEvents(root).some(e => e.type === type && (ticket === undefined || ('ticket' in e && e.ticket === ticket)));
+	listRuns(root).length > 0 &&
+	existsSync(listRuns(root)[0]!.eventsFile) &&
+	runEvents(root).some(e => e.type === type && (ticket === undefined || ('ticket' in e && e.ticket === ticket)));
 
 // Done's evidence lives in git: the ticket files the engine wrote are committed on base at every run end.
 describe('the ticket state committed at the end of a run', () => {

@@ -13,7 +13,20 @@ import {makeRepo, runCli} from '../helpers/repo.js';
 describe('proofloop ticket new', () => {
 	it('writes the next T-<n> with every field commented; the tracker and the oracle both read it', async () => {
 		const {root} = makeRepo({tickets: [{id: 'T-1'}]});
-		const result = await runCli(root, ['ticket', 'new', '--title', 'Fix #3: the "login" timeout', '--deps', 'T-1', '--locks', 'infra', '--check', 'test -e README.md', '--priority', '1']);
+		const result = await runCli(root, [
+			'ticket',
+			'new',
+			'--title',
+			'Fix #3: the "login" timeout',
+			'--deps',
+			'T-1',
+			'--locks',
+			'infra',
+			'--check',
+			'test -e README.md',
+			'--priority',
+			'1',
+		]);
 		expect(result.stderr).toBe('');
 		expect(result.exitCode).toBe(0);
 		expect(result.stdout).toMatch(/wrote \.proofloop\/tickets\/T-2\.md/);
@@ -24,7 +37,16 @@ describe('proofloop ticket new', () => {
 		for (const line of front.split('\n').slice(1)) expect(line).toMatch(/ # \S|^# /);
 
 		const tickets = await new FileTracker({repoRoot: root, dir: '.proofloop/tickets'}).load();
-		expect(tickets.find(t => t.id === 'T-2')).toMatchObject({title: 'Fix #3: the "login" timeout', status: 'todo', batch: 'b', deps: ['T-1'], locks: ['infra'], priority: 1, checks: ['test -e README.md'], allow: []});
+		expect(tickets.find(t => t.id === 'T-2')).toMatchObject({
+			title: 'Fix #3: the "login" timeout',
+			status: 'todo',
+			batch: 'b',
+			deps: ['T-1'],
+			locks: ['infra'],
+			priority: 1,
+			checks: ['test -e README.md'],
+			allow: [],
+		});
 		expect(tickets.find(t => t.id === 'T-2')?.verify).toBeUndefined();
 		// The oracle reads it too: a verdict (not done), not "cannot judge".
 		const oracle = await execa(process.execPath, ['oracle/oracle.mjs', '--repo', root], {reject: false});

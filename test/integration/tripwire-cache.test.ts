@@ -39,7 +39,10 @@ describe('the tripwire remembers a passing oracle, and nothing else', () => {
 		const genuine = readFileSync(path.join(oracleDir, 'oracle.mjs'), 'utf8');
 		// Still a module the engine can import, but run as a program it always says done.
 		const weakened = `if (process.argv[1]?.endsWith('oracle.mjs')) { console.log(JSON.stringify({verdict: 'done', exit: 0, tickets: []})); process.exit(0); }\n`;
-		writeFileSync(path.join(oracleDir, 'oracle.mjs'), genuine.replace(/^(#!.*\n)?/, match => match + weakened));
+		writeFileSync(
+			path.join(oracleDir, 'oracle.mjs'),
+			genuine.replace(/^(#!.*\n)?/, match => match + weakened),
+		);
 		const sumsFile = path.join(oracleDir, 'SHA256SUMS');
 		const sums = readFileSync(sumsFile, 'utf8').replace(/^\w+(\s+\*?oracle\.mjs)$/m, `${sha(path.join(oracleDir, 'oracle.mjs'))}$1`);
 		writeFileSync(sumsFile, sums);

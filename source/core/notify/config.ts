@@ -28,7 +28,8 @@ export const NotifyConfig = z
 			.optional()
 			.describe('A shell command run for each notification, with the notification as one JSON object on its stdin (e.g. "tee -a ~/proofloop-events.jsonl").'),
 		webhook: Webhook.optional().describe(
-			'A URL that receives each notification as a POST of JSON: a Slack-compatible {"text": ...} plus the structured fields (kind, runId, verdict, ticket, ...). A string, or {"url", "headers"}.',
+			'A URL that receives each notification as a POST of JSON: a Slack-compatible {"text": ...} plus the structured fields (kind, runId, verdict, ticket, ' +
+				'...). A string, or {"url", "headers"}.',
 		),
 		desktop: z
 			.boolean()

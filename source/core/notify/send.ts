@@ -78,7 +78,6 @@ export async function sendWebhook(webhook: {url: string; headers: Record<string,
 	if (!response.ok) throw new Error(`HTTP ${response.status}`);
 }
 
-
 /** The desktop's own notifier, where there is a desktop to notify; undefined (silently nothing) otherwise. */
 export function desktopNotifier(
 	env: NodeJS.ProcessEnv,

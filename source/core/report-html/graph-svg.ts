@@ -58,7 +58,8 @@ export function graphSvg(nodes: GraphNode[]): string {
 			const y2 = to.y + NODE_H / 2;
 			const bend = Math.max(20, (x2 - x1) / 2);
 			return [
-				`<path class="edge" data-from="${esc(dep)}" data-to="${esc(n.id)}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#arrow)"/>`,
+				`<path class="edge" data-from="${esc(dep)}" data-to="${esc(n.id)}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" ` +
+					`marker-end="url(#arrow)"/>`,
 			];
 		}),
 	);
@@ -66,13 +67,19 @@ export function graphSvg(nodes: GraphNode[]): string {
 		const {x, y} = pos.get(n.id)!;
 		const color = STATUS_COLORS[n.status] ?? OTHER;
 		return (
-			`<g class="node" data-ticket="${esc(n.id)}"><rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6" fill="#fff" stroke="${color}" stroke-width="2"/>` +
+			`<g class="node" data-ticket="${esc(n.id)}"><rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6" fill="#fff" stroke="${color}" ` +
+			`stroke-width="2"/>` +
 			`<rect x="${x}" y="${y}" width="6" height="${NODE_H}" rx="2" fill="${color}"/>` +
 			`<text x="${x + 14}" y="${y + 16}" class="nid">${esc(n.id)} <tspan class="nstatus">${esc(clip(n.status, 12))}</tspan></text>` +
-			`<text x="${x + 14}" y="${y + 31}" class="ntitle">${esc(clip(n.title, 22))}</text><title>${esc(`${n.id} (${n.status}) ${n.title}${n.deps.length ? `\nwaits on ${n.deps.join(', ')}` : ''}`)}</title></g>`
+			`<text x="${x + 14}" y="${y + 31}" ` +
+			`class="ntitle">${esc(clip(n.title, 22))}</text><title>${esc(`${n.id} (${n.status}) ${n.title}${n.deps.length ? `\nwaits on ${n.deps.join(', ')}` : ''}`)}</title></g>`
 		);
 	});
 	const arrow =
-		'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#868e96"/></marker></defs>';
-	return `<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="dependency graph">${arrow}${edges.join('')}${boxes.join('')}</svg>`;
+		'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 ' +
+		'z" fill="#868e96"/></marker></defs>';
+	return (
+		`<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+		`aria-label="dependency graph">${arrow}${edges.join('')}${boxes.join('')}</svg>`
+	);
 }

@@ -72,7 +72,8 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 		['started', time(report.startedAt)],
 	];
 	const sections = [
-		`<h1>proofloop run ${esc(report.runId)}</h1><div class="muted">batch <code>${esc(report.batch)}</code> onto <code>${esc(report.base)}</code>${oracle ? ` · ${esc(oracle.summary)}` : ''}</div>`,
+		`<h1>proofloop run ${esc(report.runId)}</h1><div class="muted">batch <code>${esc(report.batch)}</code> onto ` +
+			`<code>${esc(report.base)}</code>${oracle ? ` · ${esc(oracle.summary)}` : ''}</div>`,
 		`<div class="facts">${facts.map(([k, v]) => `<div><b>${esc(k)}</b>${v}</div>`).join('')}</div>`,
 		...report.checkoutNotices.map(n => `<p class="warn">Your checkout: ${esc(n)}</p>`),
 		`<h2>Timeline</h2><div class="card" id="timeline">${legendHtml()}${timelineSvg(timeline, titles)}</div>`,

@@ -48,16 +48,23 @@ export function timelineSvg(timeline: Timeline, titles: Map<string, string>, wid
 	const height = AXIS_H + timeline.rows.length * ROW_H + 8;
 	const ticks = axisTicks(span / 1000).map(s => {
 		const tx = x(timeline.start + s * 1000);
-		return `<line x1="${tx.toFixed(1)}" y1="${AXIS_H - 6}" x2="${tx.toFixed(1)}" y2="${height - 4}" class="grid"/><text x="${tx.toFixed(1)}" y="${AXIS_H - 10}" class="tick">${esc(duration(s))}</text>`;
+		return (
+			`<line x1="${tx.toFixed(1)}" y1="${AXIS_H - 6}" x2="${tx.toFixed(1)}" y2="${height - 4}" class="grid"/><text x="${tx.toFixed(1)}" ` +
+			`y="${AXIS_H - 10}" class="tick">${esc(duration(s))}</text>`
+		);
 	});
 	const rows = timeline.rows.map((row, index) => {
 		const y = AXIS_H + index * ROW_H;
 		const title = titles.get(row.ticket) ?? '';
-		const label = `<text x="8" y="${y + ROW_H / 2 + 4}" class="rowlabel"><tspan class="tid">${esc(row.ticket)}</tspan> ${esc(clip(title, 30))}<title>${esc(`${row.ticket} ${title}`)}</title></text>`;
+		const label =
+			`<text x="8" y="${y + ROW_H / 2 + 4}" class="rowlabel"><tspan class="tid">${esc(row.ticket)}</tspan> ` +
+			`${esc(clip(title, 30))}<title>${esc(`${row.ticket} ${title}`)}</title></text>`;
 		const bars = row.segments.map(s => {
 			const x0 = x(s.start);
 			const w = Math.max(2, x(s.end) - x0 - 1);
-			const tip = `${row.ticket}${s.attempt ? ` attempt ${s.attempt}` : ''}: ${s.stage}, ${OUTCOME_LABELS[s.outcome]}, ${duration((s.end - s.start) / 1000)}${s.detail ? `\n${firstLine(s.detail)}` : ''}`;
+			const tip =
+				`${row.ticket}${s.attempt ? ` attempt ${s.attempt}` : ''}: ${s.stage}, ${OUTCOME_LABELS[s.outcome]}, ` +
+				`${duration((s.end - s.start) / 1000)}${s.detail ? `\n${firstLine(s.detail)}` : ''}`;
 			const name = SHORT[s.stage] ?? s.stage;
 			const shown = w > name.length * 6.5 + 6 ? name : w > 11 && s.outcome !== 'queued' ? name[0]! : '';
 			const text = shown
@@ -65,11 +72,20 @@ export function timelineSvg(timeline: Timeline, titles: Map<string, string>, wid
 				: '';
 			// A failure or a wait is said at full strength; only passed (and cut) stages are shaded.
 			const shade = s.outcome === 'ok' || s.outcome === 'interrupted' || s.outcome === 'running' ? (STAGE_SHADE[s.stage] ?? 1) : 1;
-			return `<g class="bar" data-stage="${esc(s.stage)}" data-outcome="${s.outcome}"><rect x="${x0.toFixed(1)}" y="${y + (ROW_H - BAR_H) / 2}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3" fill="${OUTCOME_COLORS[s.outcome]}" fill-opacity="${shade}"/>${text}<title>${esc(tip)}</title></g>`;
+			return (
+				`<g class="bar" data-stage="${esc(s.stage)}" data-outcome="${s.outcome}"><rect x="${x0.toFixed(1)}" y="${y + (ROW_H - BAR_H) / 2}" ` +
+				`width="${w.toFixed(1)}" height="${BAR_H}" rx="3" fill="${OUTCOME_COLORS[s.outcome]}" fill-opacity="${shade}"/>${text}<title>${esc(tip)}</title></g>`
+			);
 		});
-		return `<g class="row" data-ticket="${esc(row.ticket)}">${index % 2 ? `<rect x="0" y="${y}" width="${width}" height="${ROW_H}" class="stripe"/>` : ''}${label}${bars.join('')}</g>`;
+		return (
+			`<g class="row" ` +
+			`data-ticket="${esc(row.ticket)}">${index % 2 ? `<rect x="0" y="${y}" width="${width}" height="${ROW_H}" class="stripe"/>` : ''}${label}${bars.join('')}</g>`
+		);
 	});
-	return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">${ticks.join('')}${rows.join('')}</svg>`;
+	return (
+		`<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+		`aria-label="timeline">${ticks.join('')}${rows.join('')}</svg>`
+	);
 }
 
 /** About eight round ticks over the run's length. */

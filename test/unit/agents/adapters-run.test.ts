@@ -73,7 +73,8 @@ describe('claude through the runner', () => {
 		});
 		expect(result).toMatchObject({
 			ok: false,
-			reason: 'agent ended without a result event (exit code 1); stderr: --dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons',
+			reason:
+				'agent ended without a result event (exit code 1); stderr: --dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons',
 		});
 	});
 });
@@ -113,7 +114,12 @@ describe('gemini through the runner', () => {
 
 	it('a recorded success: ok, the trust env set, the prompt as --prompt=', async () => {
 		const {result, record} = await run(gemini(), 'gemini/success_tool_use.jsonl');
-		expect(result).toMatchObject({ok: true, reason: 'All done: created mock.txt', sessionId: 'a2d9e36d-0712-4159-98f1-b57d934e02cc', lastText: 'All done: created mock.txt'});
+		expect(result).toMatchObject({
+			ok: true,
+			reason: 'All done: created mock.txt',
+			sessionId: 'a2d9e36d-0712-4159-98f1-b57d934e02cc',
+			lastText: 'All done: created mock.txt',
+		});
 		expect(result.usage).toEqual({inputTokens: 6000, outputTokens: 80, costUsd: 0});
 		expect(record.env).toEqual({GEMINI_CLI_TRUST_WORKSPACE: 'true'});
 		expect(record.args).toEqual(expect.arrayContaining(['--yolo', '--skip-trust', `--prompt=${PROMPT}`]));
@@ -126,7 +132,9 @@ describe('gemini through the runner', () => {
 	});
 
 	it('--yolo dropped for an untrusted folder (stderr): a failure although the stream says success', async () => {
-		const {result} = await run(gemini(), 'gemini/success_tool_use.jsonl', {FAKE_STDERR: 'Approval mode overridden to "default" because the current folder is not trusted.'});
+		const {result} = await run(gemini(), 'gemini/success_tool_use.jsonl', {
+			FAKE_STDERR: 'Approval mode overridden to "default" because the current folder is not trusted.',
+		});
 		expect(result).toMatchObject({ok: false, reason: expect.stringMatching(/^gemini ran without --yolo/)});
 	});
 });

@@ -39,7 +39,7 @@ describe('the claude adapter', () => {
 		});
 	});
 
-	it('the attempt\'s model wins; no model means no --model; bin overrides the executable', () => {
+	it("the attempt's model wins; no model means no --model; bin overrides the executable", () => {
 		expect(build(claudeCli.adapter({model: 'opus'}), PROMPT, 'sonnet').args).toEqual(expect.arrayContaining(['--model', 'sonnet']));
 		expect(build(claudeCli.adapter({model: 'opus'}), PROMPT, 'sonnet').args).not.toContain('opus');
 		const bare = build(claudeCli.adapter({bin: '/opt/claude/bin/claude'}));
@@ -81,7 +81,17 @@ describe('the gemini adapter', () => {
 		const command = build(geminiCli.adapter({model: 'gemini-2.5-pro', args: ['--include-directories', '../shared']}));
 		expect(command).toEqual({
 			file: 'gemini',
-			args: ['--output-format', 'stream-json', '--yolo', '--skip-trust', '--model', 'gemini-2.5-pro', '--include-directories', '../shared', `--prompt=${PROMPT}`],
+			args: [
+				'--output-format',
+				'stream-json',
+				'--yolo',
+				'--skip-trust',
+				'--model',
+				'gemini-2.5-pro',
+				'--include-directories',
+				'../shared',
+				`--prompt=${PROMPT}`,
+			],
 			env: {GEMINI_CLI_TRUST_WORKSPACE: 'true'},
 		});
 	});
@@ -143,7 +153,9 @@ describe('every CLI adapter', () => {
 	it('an unreadable prompt file is an error naming it', () => {
 		for (const adapter of adapters) {
 			const worktree = tempDir();
-			expect(() => adapter.command(attemptInput(worktree, {promptFile: path.join(worktree, 'missing.md')}))).toThrow(/cannot read the prompt file .*missing\.md/);
+			expect(() => adapter.command(attemptInput(worktree, {promptFile: path.join(worktree, 'missing.md')}))).toThrow(
+				/cannot read the prompt file .*missing\.md/,
+			);
 		}
 	});
 });

@@ -46,7 +46,11 @@ describe('ClaudeStreamParser on real claude output', () => {
 
 	it('a stream cut before its result is a failure', () => {
 		const lines = sampleLines('success_tool_use.jsonl');
-		expect(replay(lines.slice(0, -1), {exitCode: 0}).verdict).toEqual({ok: false, reason: 'agent ended without a result event (exit code 0)', sessionId: SESSION});
+		expect(replay(lines.slice(0, -1), {exitCode: 0}).verdict).toEqual({
+			ok: false,
+			reason: 'agent ended without a result event (exit code 0)',
+			sessionId: SESSION,
+		});
 		expect(replay(lines.slice(0, 2), {signal: 'SIGKILL'}).verdict).toEqual({
 			ok: false,
 			reason: 'agent ended without a result event (killed by SIGKILL)',

@@ -22,10 +22,14 @@ const newerThan = (output: string, source: string): boolean => existsSync(output
  */
 beforeAll(() => {
 	const fresh = () =>
-		['engine', 'recipe', 'stream', 'worktree'].every(name => newerThan(path.join(repoRoot, `dist/source/demo/${name}.js`), path.join(repoRoot, `source/demo/${name}.ts`))) &&
-		newerThan(builtOracle, path.join(repoRoot, 'oracle/oracle.mjs'));
+		['engine', 'recipe', 'stream', 'worktree'].every(name =>
+			newerThan(path.join(repoRoot, `dist/source/demo/${name}.js`), path.join(repoRoot, `source/demo/${name}.ts`)),
+		) && newerThan(builtOracle, path.join(repoRoot, 'oracle/oracle.mjs'));
 	if (fresh()) return;
-	const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--incremental', 'false'], {cwd: repoRoot, encoding: 'utf8'});
+	const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--incremental', 'false'], {
+		cwd: repoRoot,
+		encoding: 'utf8',
+	});
 	// The asset copy is whatever follows tsc in `npm run build`.
 	const build = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {scripts: {build: string}}).scripts.build;
 	const copy = build.split('&&').slice(1).join('&&').trim();
@@ -107,7 +111,10 @@ describe('demo engine', () => {
 		const worktree = repo();
 		const {result, events} = await runDemo(worktree, prompt(recipe), 1, 'planner');
 		expect(result).toMatchObject({ok: true, exitCode: 0});
-		expect(events.find(e => e.type === 'result')).toMatchObject({ok: true, message: 'Plan for T-1 (Say hello): write hello.txt, say, append docs/notes.md; the checks prove it.'});
+		expect(events.find(e => e.type === 'result')).toMatchObject({
+			ok: true,
+			message: 'Plan for T-1 (Say hello): write hello.txt, say, append docs/notes.md; the checks prove it.',
+		});
 		expect(existsSync(path.join(worktree, 'hello.txt'))).toBe(false);
 		expect(gitOut(worktree, 'log', '--format=%s')).toBe('seed');
 	});
@@ -129,7 +136,12 @@ describe('demo engine', () => {
 			{type: 'text', text: 'wrote the greeting'},
 			{type: 'tool', name: 'Edit', detail: path.join(worktree, 'docs/notes.md')},
 			{type: 'tool', name: 'Bash', detail: "git add -A && git commit -m 'T-1: Say hello (attempt 1)'"},
-			{type: 'result', ok: true, message: expect.stringMatching(/^T-1 attempt 1: wrote hello.txt, appended to docs\/notes.md; committed [0-9a-f]{7}/), sessionId: expect.any(String)},
+			{
+				type: 'result',
+				ok: true,
+				message: expect.stringMatching(/^T-1 attempt 1: wrote hello.txt, appended to docs\/notes.md; committed [0-9a-f]{7}/),
+				sessionId: expect.any(String),
+			},
 		]);
 		expect(result.usage.inputTokens).toBeGreaterThan(0);
 		expect(result.usage.outputTokens).toBeGreaterThan(0);

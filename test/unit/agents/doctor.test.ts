@@ -28,13 +28,33 @@ describe('doctor', () => {
 		const dir = binDir({git: git!, node: process.execPath});
 		const report = await doctor(configs('claude', 'codex', 'gemini', 'opencode', 'copilot', 'claude'), {env: {PATH: `${fixture('bin')}:${dir}`}, uid: 1000});
 		const byName = Object.fromEntries(report.checks.map(check => [check.name, check]));
-		expect(report.checks.map(check => check.name)).toEqual(['git', 'claude', 'claude flags', 'codex', 'codex flags', 'gemini', 'gemini flags', 'opencode', 'opencode flags', 'copilot', 'copilot flags', 'sandbox', 'containment']);
+		expect(report.checks.map(check => check.name)).toEqual([
+			'git',
+			'claude',
+			'claude flags',
+			'codex',
+			'codex flags',
+			'gemini',
+			'gemini flags',
+			'opencode',
+			'opencode flags',
+			'copilot',
+			'copilot flags',
+			'sandbox',
+			'containment',
+		]);
 		expect(byName['git']).toMatchObject({ok: true, detail: expect.stringMatching(/^git version \d/)});
 		expect(byName['claude']).toEqual({name: 'claude', ok: true, detail: `2.1.330 (Claude Code) (${fixture('bin/claude')})`});
 		expect(byName['codex']).toMatchObject({ok: true, detail: expect.stringMatching(/^codex-cli 0\.169\.0 /)});
-		expect(byName['codex flags']).toMatchObject({ok: true, detail: expect.stringContaining('`codex exec --help` lists --json --dangerously-bypass-approvals-and-sandbox')});
+		expect(byName['codex flags']).toMatchObject({
+			ok: true,
+			detail: expect.stringContaining('`codex exec --help` lists --json --dangerously-bypass-approvals-and-sandbox'),
+		});
 		expect(byName['opencode flags']).toMatchObject({ok: true, detail: expect.stringContaining('`opencode run --help` lists --format --auto --model')});
-		expect(byName['copilot flags']).toMatchObject({ok: true, detail: expect.stringContaining('`copilot --help` lists --prompt --output-format --allow-all --no-auto-update --model')});
+		expect(byName['copilot flags']).toMatchObject({
+			ok: true,
+			detail: expect.stringContaining('`copilot --help` lists --prompt --output-format --allow-all --no-auto-update --model'),
+		});
 		expect(byName['sandbox']).toEqual({
 			name: 'sandbox',
 			ok: false,

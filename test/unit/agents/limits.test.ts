@@ -52,20 +52,40 @@ describe('limitWhen: when the CLI says the limit lifts', () => {
 	});
 
 	it('codex: local times, with and without a date (codex formats them in the local zone)', () => {
-		expect(limitWhen("You've hit your usage limit. To get more access now, send a request to your admin or try again at 12:16 PM.", NOW)).toEqual({resetAt: nextLocal(12, 16)});
-		expect(limitWhen("You've hit your usage limit. Upgrade to Plus to continue using Codex (https://chatgpt.com/explore/plus), or try again at Jul 5th, 2027 8:19 PM.", NOW)).toEqual({
+		expect(limitWhen("You've hit your usage limit. To get more access now, send a request to your admin or try again at 12:16 PM.", NOW)).toEqual({
+			resetAt: nextLocal(12, 16),
+		});
+		expect(
+			limitWhen(
+				"You've hit your usage limit. Upgrade to Plus to continue using Codex (https://chatgpt.com/explore/plus), or try again at Jul 5th, 2027 8:19 PM.",
+				NOW,
+			),
+		).toEqual({
 			resetAt: new Date(2027, 6, 5, 20, 19).toISOString(),
 		});
 	});
 
 	it('waits: codex days/hours/minutes, gemini 2h52m39s and 23.5s, Google retryDelay, milliseconds', () => {
-		expect(limitWhen("You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again in 2 days 17 hours 14 minutes.", NOW)).toEqual({
+		expect(
+			limitWhen("You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again in 2 days 17 hours 14 minutes.", NOW),
+		).toEqual({
 			retryAfterSeconds: 2 * 86_400 + 17 * 3600 + 14 * 60,
 		});
-		expect(limitWhen('You have exhausted your capacity on this model. Your quota will reset after 2h52m39s.', NOW)).toEqual({retryAfterSeconds: 2 * 3600 + 52 * 60 + 39});
-		expect(limitWhen('You exceeded your current quota, please check your plan and billing details. Please retry in 23.5s.', NOW)).toEqual({retryAfterSeconds: 24});
-		expect(limitWhen('Rate limit reached for gpt-5 in organization org-x on tokens per min (TPM): Limit 30000, Used 29000, Requested 2000. Please try again in 250ms.', NOW)).toEqual({retryAfterSeconds: 1});
-		expect(limitWhen('{"error":{"code":429,"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"34.07s"}]}}', NOW)).toEqual({retryAfterSeconds: 35});
+		expect(limitWhen('You have exhausted your capacity on this model. Your quota will reset after 2h52m39s.', NOW)).toEqual({
+			retryAfterSeconds: 2 * 3600 + 52 * 60 + 39,
+		});
+		expect(limitWhen('You exceeded your current quota, please check your plan and billing details. Please retry in 23.5s.', NOW)).toEqual({
+			retryAfterSeconds: 24,
+		});
+		expect(
+			limitWhen(
+				'Rate limit reached for gpt-5 in organization org-x on tokens per min (TPM): Limit 30000, Used 29000, Requested 2000. Please try again in 250ms.',
+				NOW,
+			),
+		).toEqual({retryAfterSeconds: 1});
+		expect(limitWhen('{"error":{"code":429,"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"34.07s"}]}}', NOW)).toEqual({
+			retryAfterSeconds: 35,
+		});
 	});
 
 	it('nothing usable: an empty answer, not a guess', () => {
@@ -83,7 +103,7 @@ describe('limitWhen: when the CLI says the limit lifts', () => {
 });
 
 describe('isLimitText: limits, and only limits', () => {
-	it('knows each CLI\'s wording', () => {
+	it("knows each CLI's wording", () => {
 		for (const text of [
 			"You've hit your limit · resets 4pm (Asia/Kuala_Lumpur)",
 			"You've hit your session limit · resets 9am (Europe/Berlin)",
@@ -133,7 +153,9 @@ describe('each parser reports a limit as such, with the reset time', () => {
 	});
 
 	it('claude: a resetsAt on the rate_limit_event wins over the text', () => {
-		const lines = sampleLines('claude_session_limit.jsonl', 'limits').map(line => line.replace('"rateLimitType":"five_hour"', '"rateLimitType":"five_hour","resetsAt":1790000000'));
+		const lines = sampleLines('claude_session_limit.jsonl', 'limits').map(line =>
+			line.replace('"rateLimitType":"five_hour"', '"rateLimitType":"five_hour","resetsAt":1790000000'),
+		);
 		expect(run(new ClaudeStreamParser({now: clock}), lines).limit).toEqual({resetAt: '2026-09-21T14:13:20.000Z'});
 	});
 
@@ -159,15 +181,25 @@ describe('each parser reports a limit as such, with the reset time', () => {
 
 	it('codex: 429 reconnect notices followed by a completed turn are no limit and no failure', () => {
 		const lines = sampleLines('success_tool_use.jsonl', 'codex');
-		const retry = JSON.stringify({type: 'error', message: 'Reconnecting... 1/5 (unexpected status 429 Too Many Requests: Rate limit reached, url: https://api.openai.com/v1/responses)'});
+		const retry = JSON.stringify({
+			type: 'error',
+			message: 'Reconnecting... 1/5 (unexpected status 429 Too Many Requests: Rate limit reached, url: https://api.openai.com/v1/responses)',
+		});
 		const verdict = run(new CodexStreamParser({now: clock}), [...lines.slice(0, 3), retry, ...lines.slice(3)], {exitCode: 0});
 		expect(verdict).toMatchObject({ok: true});
 		expect(verdict.limit).toBeUndefined();
 	});
 
 	it('gemini: an error result with the quota message; and a bare exit 173 (429 mod 256)', () => {
-		expect(run(new GeminiStreamParser({now: clock}), sampleLines('gemini_quota.jsonl', 'limits'))).toMatchObject({ok: false, limit: {retryAfterSeconds: 10_359}});
-		expect(run(new GeminiStreamParser({now: clock}), [], {exitCode: 173})).toMatchObject({ok: false, reason: 'gemini API error (HTTP 429), with no result event (exit code 173)', limit: {}});
+		expect(run(new GeminiStreamParser({now: clock}), sampleLines('gemini_quota.jsonl', 'limits'))).toMatchObject({
+			ok: false,
+			limit: {retryAfterSeconds: 10_359},
+		});
+		expect(run(new GeminiStreamParser({now: clock}), [], {exitCode: 173})).toMatchObject({
+			ok: false,
+			reason: 'gemini API error (HTTP 429), with no result event (exit code 173)',
+			limit: {},
+		});
 		expect(run(new GeminiStreamParser({now: clock}), [], {exitCode: 145}).limit).toBeUndefined();
 	});
 

@@ -63,7 +63,9 @@ function replays(): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
 	for (const [name, make] of Object.entries(parsers)) {
 		for (const folder of folders[name]!) {
-			for (const file of readdirSync(path.join(fixtures, folder)).filter(f => f.endsWith('.jsonl')).sort()) {
+			for (const file of readdirSync(path.join(fixtures, folder))
+				.filter(f => f.endsWith('.jsonl'))
+				.sort()) {
 				const lines = sampleLines(file, folder);
 				const events = make();
 				out[`${name} ${folder}/${file} events`] = lines.flatMap(line => events.line(line));
@@ -124,7 +126,17 @@ function commands(): Record<string, unknown> {
 function homes(): Record<string, unknown> {
 	const envs = [
 		{HOME: '/h'},
-		{HOME: '/h', CLAUDE_CONFIG_DIR: '/c', CODEX_HOME: '/x', GEMINI_CLI_HOME: '/g', COPILOT_HOME: '/p', XDG_CONFIG_HOME: '/xc', XDG_DATA_HOME: '/xd', XDG_STATE_HOME: '/xs', XDG_CACHE_HOME: '/xk'},
+		{
+			HOME: '/h',
+			CLAUDE_CONFIG_DIR: '/c',
+			CODEX_HOME: '/x',
+			GEMINI_CLI_HOME: '/g',
+			COPILOT_HOME: '/p',
+			XDG_CONFIG_HOME: '/xc',
+			XDG_DATA_HOME: '/xd',
+			XDG_STATE_HOME: '/xs',
+			XDG_CACHE_HOME: '/xk',
+		},
 	];
 	const out: Record<string, unknown> = {};
 	for (const agent of [...CLIS, 'demo', 'command']) for (const env of envs) out[`${agent} ${JSON.stringify(env)}`] = configHomes(agent, env);

@@ -61,12 +61,18 @@ describe('AgentConfig and createAdapter', () => {
 
 	it('the JSON Schema carries the descriptions of the new members', () => {
 		const schema = JSON.stringify(z.toJSONSchema(AgentConfig, {io: 'input'}));
-		for (const text of ['Claude Code (npm @anthropic-ai/claude-code)', 'OpenAI Codex CLI (npm @openai/codex)', 'Gemini CLI (npm @google/gemini-cli)', 'opencode (npm opencode-ai)', 'Extra arguments, appended']) {
+		for (const text of [
+			'Claude Code (npm @anthropic-ai/claude-code)',
+			'OpenAI Codex CLI (npm @openai/codex)',
+			'Gemini CLI (npm @google/gemini-cli)',
+			'opencode (npm opencode-ai)',
+			'Extra arguments, appended',
+		]) {
 			expect(schema).toContain(text);
 		}
 	});
 
-	it('rejects unknown types, typo\'d keys, an empty command and unknown outputs', () => {
+	it("rejects unknown types, typo'd keys, an empty command and unknown outputs", () => {
 		for (const bad of [
 			{type: 'claude-but-not-yet'},
 			{type: 'aider'},

@@ -92,7 +92,7 @@ describe('runAgent', () => {
 		expect(result).toMatchObject({ok: true, timedOut: false, lastText: 'stdin: eof after 0 bytes'});
 	});
 
-	it('passes exactly the given environment, plus the adapter\'s', async () => {
+	it("passes exactly the given environment, plus the adapter's", async () => {
 		const work = tempDir();
 		process.env['PROOFLOOP_LEAK_TEST'] = 'leaked';
 		try {
@@ -257,7 +257,7 @@ describe('runAgent', () => {
 describe('CommandAdapter through the runner', () => {
 	it('substitutes placeholders shell-quoted, so odd paths arrive intact', async () => {
 		const work = tempDir("dir with 'quotes' and spaces ");
-		const promptFile = path.join(work, "my prompt $(touch pwned) `x`.md");
+		const promptFile = path.join(work, 'my prompt $(touch pwned) `x`.md');
 		const events: AgentEvent[] = [];
 		const result = await runAgent({
 			adapter: new CommandAdapter({command: "printf '%s\\n' {prompt_file} {ticket} {attempt} {worktree} {model} {unknown}", model: 'm-default'}),

@@ -58,7 +58,11 @@ const expected: Record<Cli, Record<string, {exit: Exit; ok: boolean; reason: str
 		fail_http_400: {exit: {exitCode: 1}, ok: false, reason: /mock bad request/},
 		builtin_openai_provider_ws_fallback: {exit: {exitCode: 0}, ok: true, reason: 'All done: created mock.txt'},
 		// Killed by `timeout 300` (rc 124): the process never exited by itself.
-		network_down_hangs: {exit: {signal: 'SIGTERM'}, ok: false, reason: /^codex ended without turn\.completed or turn\.failed \(killed by SIGTERM\); last error: Reconnecting\.\.\. waiting for network/},
+		network_down_hangs: {
+			exit: {signal: 'SIGTERM'},
+			ok: false,
+			reason: /^codex ended without turn\.completed or turn\.failed \(killed by SIGTERM\); last error: Reconnecting\.\.\. waiting for network/,
+		},
 	},
 	gemini: {
 		success_tool_use: {exit: {exitCode: 0}, ok: true, reason: 'All done: created mock.txt'},
@@ -75,12 +79,20 @@ const expected: Record<Cli, Record<string, {exit: Exit; ok: boolean; reason: str
 	},
 	copilot: {
 		success_tool_use: {exit: {exitCode: 0}, ok: true, reason: 'All done: created mock.txt'},
-		tool_denied_without_allow_all: {exit: {exitCode: 0}, ok: false, reason: /^tools were denied: .*Permission denied because no interactive user response was available/},
+		tool_denied_without_allow_all: {
+			exit: {exitCode: 0},
+			ok: false,
+			reason: /^tools were denied: .*Permission denied because no interactive user response was available/,
+		},
 		fail_http_401: {exit: {exitCode: 1}, ok: false, reason: /^Authentication failed with provider .*\(HTTP 401\)/},
 	},
 	amp: {
 		success_tool_use: {exit: {exitCode: 0}, ok: true, reason: 'All done: created mock.txt'},
-		error_approval_needed: {exit: {exitCode: 1}, ok: false, reason: 'The following tools require user approval, which is not supported in stream JSON mode: Bash'},
+		error_approval_needed: {
+			exit: {exitCode: 1},
+			ok: false,
+			reason: 'The following tools require user approval, which is not supported in stream JSON mode: Bash',
+		},
 	},
 	cursor: {
 		// The per-line scenarios of cursor.jsonl together are this one run.
@@ -146,7 +158,7 @@ describe('every recorded sample', () => {
 });
 
 describe('claude', () => {
-	it('resume: total_cost_usd is as reported (cumulative over the session), tokens are this run\'s', () => {
+	it("resume: total_cost_usd is as reported (cumulative over the session), tokens are this run's", () => {
 		const {events} = sample('claude', 'resume_same_session.jsonl', {exitCode: 0});
 		expect(events).toEqual([
 			{type: 'text', text: 'All done: created mock.txt'},
@@ -164,7 +176,8 @@ describe('claude', () => {
 		const {verdict} = replay('claude', [], {exitCode: 1}, ['--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons']);
 		expect(verdict).toEqual({
 			ok: false,
-			reason: 'agent ended without a result event (exit code 1); stderr: --dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons',
+			reason:
+				'agent ended without a result event (exit code 1); stderr: --dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons',
 		});
 	});
 });
@@ -192,7 +205,12 @@ describe('codex', () => {
 	it('fail_http_401: the retries are not the verdict, turn.failed is', () => {
 		const {events, verdict} = sample('codex', 'fail_http_401.jsonl', {exitCode: 1});
 		expect(events).toEqual([
-			{type: 'result', ok: false, message: 'unexpected status 401 Unauthorized: invalid x-api-key, url: http://127.0.0.1:8787/v1/responses', sessionId: '01a20b25-7f60-7170-a1b5-cc7b60ba56b1'},
+			{
+				type: 'result',
+				ok: false,
+				message: 'unexpected status 401 Unauthorized: invalid x-api-key, url: http://127.0.0.1:8787/v1/responses',
+				sessionId: '01a20b25-7f60-7170-a1b5-cc7b60ba56b1',
+			},
 		]);
 		expect(verdict.ok).toBe(false);
 	});
@@ -208,12 +226,20 @@ describe('codex', () => {
 	});
 
 	it('a declined command makes a completed turn a failure', () => {
-		const lines = sampleLines('success_tool_use.jsonl', 'codex').map(line => line.replace('"exit_code":0,"status":"completed"', '"exit_code":null,"status":"declined"'));
-		expect(replay('codex', lines, {exitCode: 0}).verdict).toMatchObject({ok: false, reason: 'tools were denied: shell (echo hello-from-mock > mock.txt && cat mock.txt)'});
+		const lines = sampleLines('success_tool_use.jsonl', 'codex').map(line =>
+			line.replace('"exit_code":0,"status":"completed"', '"exit_code":null,"status":"declined"'),
+		);
+		expect(replay('codex', lines, {exitCode: 0}).verdict).toMatchObject({
+			ok: false,
+			reason: 'tools were denied: shell (echo hello-from-mock > mock.txt && cat mock.txt)',
+		});
 	});
 
 	it('a completed turn with a non-zero exit is a failure', () => {
-		expect(sample('codex', 'success_tool_use.jsonl', {exitCode: 1}).verdict).toMatchObject({ok: false, reason: 'agent reported success but exited with code 1'});
+		expect(sample('codex', 'success_tool_use.jsonl', {exitCode: 1}).verdict).toMatchObject({
+			ok: false,
+			reason: 'agent reported success but exited with code 1',
+		});
 	});
 });
 
@@ -253,7 +279,9 @@ describe('gemini', () => {
 	});
 
 	it('--yolo silently dropped in an untrusted folder: a failure, whatever the result says', () => {
-		const {verdict} = sample('gemini', 'success_tool_use.jsonl', {exitCode: 0}, ['Approval mode overridden to "default" because the current folder is not trusted.']);
+		const {verdict} = sample('gemini', 'success_tool_use.jsonl', {exitCode: 0}, [
+			'Approval mode overridden to "default" because the current folder is not trusted.',
+		]);
 		expect(verdict).toMatchObject({ok: false, reason: expect.stringMatching(/^gemini ran without --yolo \(the folder was not trusted\)/)});
 	});
 });
@@ -276,7 +304,10 @@ describe('opencode', () => {
 			ok: false,
 			reason: 'opencode ended without finishing its turn (its last step ended with "tool-calls") (exit code 0)',
 		});
-		expect(replay('opencode', [], {exitCode: 0}).verdict).toEqual({ok: false, reason: 'opencode ended without finishing its turn (no step finished) (exit code 0)'});
+		expect(replay('opencode', [], {exitCode: 0}).verdict).toEqual({
+			ok: false,
+			reason: 'opencode ended without finishing its turn (no step finished) (exit code 0)',
+		});
 	});
 
 	it('fail_http_401: the error event is the reason; exit 0 would not save it', () => {
@@ -311,11 +342,14 @@ describe('qwen', () => {
 	});
 
 	it('max session turns: no result event at all, exit 53, the reason from stderr', () => {
-		const {events, verdict} = sample('qwen', 'max_session_turns_no_result.jsonl', {exitCode: 53}, ['Reached max session turns for this session. Increase the number of turns by specifying maxSessionTurns in settings.json.']);
+		const {events, verdict} = sample('qwen', 'max_session_turns_no_result.jsonl', {exitCode: 53}, [
+			'Reached max session turns for this session. Increase the number of turns by specifying maxSessionTurns in settings.json.',
+		]);
 		expect(events).toEqual([{type: 'tool', name: 'run_shell_command', detail: 'echo hello-from-mock > mock.txt && cat mock.txt'}]);
 		expect(verdict).toEqual({
 			ok: false,
-			reason: 'qwen reached its session turn limit, with no result event (exit code 53); stderr: Reached max session turns for this session. Increase the number of turns by specifying maxSessionTurns in settings.json.',
+			reason:
+				'qwen reached its session turn limit, with no result event (exit code 53); stderr: Reached max session turns for this session. Increase the number of turns by specifying maxSessionTurns in settings.json.',
 			sessionId: 'efc1631b-6552-462d-996c-1d244c6d1394',
 		});
 		// Exit 0 without a result is still no success.

@@ -61,13 +61,19 @@ describe('the bwrap command line', () => {
 		expect(ro[0]).toBe('/');
 		// The repo lives under /tmp, which the sandbox replaces: it is made visible read-only first.
 		expect(ro).toContain(root);
-		for (const p of [path.join(worktree, '.git'), ...['HEAD', 'commondir', 'gitdir'].map(f => path.join(git, 'worktrees', 'T-1', f)), path.join(git, 'objects', 'pack'), path.join(git, 'objects', 'info')]) {
+		for (const p of [
+			path.join(worktree, '.git'),
+			...['HEAD', 'commondir', 'gitdir'].map(f => path.join(git, 'worktrees', 'T-1', f)),
+			path.join(git, 'objects', 'pack'),
+			path.join(git, 'objects', 'info'),
+		]) {
 			expect(ro).toContain(p);
 			// After the writable bind it sits in, or it would be covered.
 			expect(list.findIndex(([f, q]) => f === '--ro-bind' && q === p)).toBeGreaterThan(list.findIndex(([f]) => f === '--bind'));
 		}
 		const flags = command.args.slice(0, command.args.indexOf('--'));
-		for (const flag of ['--cap-drop', '--unshare-pid', '--new-session', '--die-with-parent', '--unshare-user', '--disable-userns']) expect(flags).toContain(flag);
+		for (const flag of ['--cap-drop', '--unshare-pid', '--new-session', '--die-with-parent', '--unshare-user', '--disable-userns'])
+			expect(flags).toContain(flag);
 		expect(flags).not.toContain('--unshare-net');
 		expect(flags[flags.indexOf('--cap-drop') + 1]).toBe('ALL');
 		expect(command.args.slice(command.args.indexOf('--') + 1)).toEqual(['/bin/sh', '-c', 'true']);
@@ -101,7 +107,7 @@ describe('the bwrap command line', () => {
 		expect(args.indexOf(socket)).toBeGreaterThan(args.indexOf('--tmpfs'));
 	});
 
-	it('never opens a top-level branch ref dir (it would hold the base branch), nor a detached checkout\'s refs', () => {
+	it("never opens a top-level branch ref dir (it would hold the base branch), nor a detached checkout's refs", () => {
 		const {root, worktree} = repoWithWorktree('topic');
 		expect(gitWrites(worktree).refDir).toBeUndefined();
 		const rw = binds(sandboxCommand(policy(root), {worktree, agent: 'command', file: 'x', args: []}).args).filter(([f]) => f === '--bind');
@@ -142,7 +148,9 @@ describe('choosing the sandbox', () => {
 		expect(resolveSandbox('none')).toMatchObject({mode: 'none'});
 		const missing = {PROOFLOOP_BWRAP: '/nonexistent/bwrap', PATH: '/usr/bin:/bin'};
 		expect(() => resolveSandbox('bwrap', missing)).toThrow(/fix: apt-get install bubblewrap/);
-		expect(() => resolveSandbox('auto', missing)).toThrow(/no working sandbox here: .*\n {2}fix: apt-get install bubblewrap .*"sandbox": "none".*--unsandboxed/);
+		expect(() => resolveSandbox('auto', missing)).toThrow(
+			/no working sandbox here: .*\n {2}fix: apt-get install bubblewrap .*"sandbox": "none".*--unsandboxed/,
+		);
 		expect(resolveSandbox('auto', missing, {unsandboxed: true})).toMatchObject({mode: 'none', reason: expect.stringMatching(/--unsandboxed/)});
 	});
 });
@@ -150,10 +158,27 @@ describe('choosing the sandbox', () => {
 describe('the agent environment allow-list', () => {
 	it('passes names exactly and prefixes ending in _ or *', () => {
 		const allow = [...AGENT_ENV_ALLOW, 'FAKE_', 'MY*', 'ONE'];
-		for (const name of ['PATH', 'HOME', 'LC_ALL', 'ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'OPENAI_BASE_URL', 'CODEX_HOME', 'GEMINI_API_KEY', 'GOOGLE_CLOUD_PROJECT', 'OPENCODE_CONFIG', 'IS_SANDBOX', 'PROOFLOOP_RUN_ID', 'FAKE_AGENT_PLAN', 'MYTHING', 'ONE']) {
+		for (const name of [
+			'PATH',
+			'HOME',
+			'LC_ALL',
+			'ANTHROPIC_API_KEY',
+			'CLAUDE_CODE_OAUTH_TOKEN',
+			'OPENAI_BASE_URL',
+			'CODEX_HOME',
+			'GEMINI_API_KEY',
+			'GOOGLE_CLOUD_PROJECT',
+			'OPENCODE_CONFIG',
+			'IS_SANDBOX',
+			'PROOFLOOP_RUN_ID',
+			'FAKE_AGENT_PLAN',
+			'MYTHING',
+			'ONE',
+		]) {
 			expect(envAllowed(name, allow), name).toBe(true);
 		}
-		for (const name of ['AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'NPM_TOKEN', 'DATABASE_URL', 'ONE_MORE', 'PATHX', 'SSH_AUTH_SOCK']) expect(envAllowed(name, allow), name).toBe(false);
+		for (const name of ['AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'NPM_TOKEN', 'DATABASE_URL', 'ONE_MORE', 'PATHX', 'SSH_AUTH_SOCK'])
+			expect(envAllowed(name, allow), name).toBe(false);
 	});
 });
 

@@ -38,6 +38,20 @@ describe('project config', () => {
 		const shipped = JSON.parse(readFileSync('schema/config.schema.json', 'utf8'));
 		const fresh = {...z.toJSONSchema(ProjectConfig, {io: 'input', unrepresentable: 'any'}), title: shipped.title};
 		expect(shipped).toEqual(JSON.parse(JSON.stringify(fresh)));
-		expect(Object.keys(shipped.properties)).toEqual(expect.arrayContaining(['tracker', 'batch', 'base', 'concurrency', 'agent', 'attempts', 'attemptTimeoutSeconds', 'checks', 'verify', 'locks', 'protectedPaths']));
+		expect(Object.keys(shipped.properties)).toEqual(
+			expect.arrayContaining([
+				'tracker',
+				'batch',
+				'base',
+				'concurrency',
+				'agent',
+				'attempts',
+				'attemptTimeoutSeconds',
+				'checks',
+				'verify',
+				'locks',
+				'protectedPaths',
+			]),
+		);
 	});
 });

@@ -74,7 +74,10 @@ describe('the engine dispatches and settles', () => {
 	});
 
 	it('a lock serializes two tickets that hold it, with slots to spare', async () => {
-		const {engine, attempts, tracker} = fakeRun({tickets: [{id: 'A', locks: ['db']}, {id: 'B', locks: ['db']}, {id: 'C'}], config: {concurrency: 3, locks: ['db']}});
+		const {engine, attempts, tracker} = fakeRun({
+			tickets: [{id: 'A', locks: ['db']}, {id: 'B', locks: ['db']}, {id: 'C'}],
+			config: {concurrency: 3, locks: ['db']},
+		});
 		const drained = engine.drain();
 		await attempts.startedCount(2);
 		expect(attempts.running()).toEqual(['A', 'C']);
@@ -98,7 +101,9 @@ describe('the engine dispatches and settles', () => {
 		await attempts.settle('A', failed());
 		await drained;
 		expect(tracker.status('A')).toBe('human_gated');
-		expect(events().filter(e => e.type === 'attempt.interrupted')).toMatchObject([{ticket: 'A', attempt: 1, reason: 'a human gated the ticket during the attempt'}]);
+		expect(events().filter(e => e.type === 'attempt.interrupted')).toMatchObject([
+			{ticket: 'A', attempt: 1, reason: 'a human gated the ticket during the attempt'},
+		]);
 		expect(engine.ledger.used('A')).toBe(0);
 	});
 });

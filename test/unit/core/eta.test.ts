@@ -39,7 +39,15 @@ describe('the ETA', () => {
 describe('cost per agent', () => {
 	it('is n/a for an agent that reports tokens but no cost, beside the dollars of one that does', () => {
 		const exited = (ticketId: string, costUsd: number) =>
-			({type: 'agent.exited', ticket: ticketId, attempt: 1, ok: true, reason: 'ok', durationMs: 1, usage: {inputTokens: 10, outputTokens: 5, costUsd}}) as const;
+			({
+				type: 'agent.exited',
+				ticket: ticketId,
+				attempt: 1,
+				ok: true,
+				reason: 'ok',
+				durationMs: 1,
+				usage: {inputTokens: 10, outputTokens: 5, costUsd},
+			}) as const;
 		const events = stamp([
 			{type: 'attempt.started', ticket: 'A', attempt: 1, maxAttempts: 3, agent: 'codex', worktree: '/w'},
 			exited('A', 0),

@@ -1,11 +1,32 @@
 import {describe, expect, it} from 'vitest';
-import {countFocused, countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, packageScript, shellWords} from '../../../source/core/finish-line-files.js';
+import {
+	countFocused,
+	countTests,
+	isRunnerConfig,
+	isTestFile,
+	matchesPathRule,
+	namedFiles,
+	packageScript,
+	shellWords,
+} from '../../../source/core/finish-line-files.js';
 
 const tree = (texts: Record<string, string>) => ({files: new Set(Object.keys(texts)), read: (file: string) => texts[file]});
 
 describe('shellWords', () => {
 	it('unquotes and splits operators', () => {
-		expect(shellWords(`FOO=1 node "scripts/a b.mjs" && sh -c 'make test'; x|y`)).toEqual(['FOO=1', 'node', 'scripts/a b.mjs', '&&', 'sh', '-c', 'make test', ';', 'x', '|', 'y']);
+		expect(shellWords(`FOO=1 node "scripts/a b.mjs" && sh -c 'make test'; x|y`)).toEqual([
+			'FOO=1',
+			'node',
+			'scripts/a b.mjs',
+			'&&',
+			'sh',
+			'-c',
+			'make test',
+			';',
+			'x',
+			'|',
+			'y',
+		]);
 	});
 	it('drops comments', () => {
 		expect(shellWords('# run it\nnode a.js # trailing')).toEqual(['node', 'a.js']);
@@ -29,7 +50,9 @@ describe('packageScript', () => {
 
 describe('namedFiles', () => {
 	const repo = tree({
-		'package.json': JSON.stringify({scripts: {test: 'vitest run && node scripts/smoke.mjs', pretest: 'node scripts/pre.mjs', smoke: 'bash scripts/verify.sh', build: 'tsc'}}),
+		'package.json': JSON.stringify({
+			scripts: {test: 'vitest run && node scripts/smoke.mjs', pretest: 'node scripts/pre.mjs', smoke: 'bash scripts/verify.sh', build: 'tsc'},
+		}),
 		'scripts/smoke.mjs': 'console.log(1)',
 		'scripts/pre.mjs': '',
 		'scripts/verify.sh': '#!/bin/sh\nset -e\n. ./scripts/lib.sh\nnode check.js\n',

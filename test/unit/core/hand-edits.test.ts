@@ -11,7 +11,9 @@ describe('hand edits of ticket files', () => {
 		const edits = new HandEdits();
 		expect(edits.observe([ticket()], writes(0), writes(0))).toEqual([]);
 		expect(edits.observe([ticket({status: 'in_progress', attempts: 1})], writes(0), writes(0))).toEqual([]);
-		expect(edits.observe([ticket({body: 'Do it, and test it.\n', priority: 0})], writes(0), writes(0))).toEqual([{ticket: 'T-1', fields: ['priority', 'body']}]);
+		expect(edits.observe([ticket({body: 'Do it, and test it.\n', priority: 0})], writes(0), writes(0))).toEqual([
+			{ticket: 'T-1', fields: ['priority', 'body']},
+		]);
 		// Said once: the next read has nothing new.
 		expect(edits.observe([ticket({body: 'Do it, and test it.\n', priority: 0})], writes(0), writes(0))).toEqual([]);
 	});

@@ -10,7 +10,7 @@ describe('harness signatures', () => {
 		expect(harnessSignature('T-1', 'implement', 'the agent failed: spawn /opt/T-1/bin/claude ENOENT')).toBe('the agent failed: spawn <path> ENOENT');
 	});
 
-	it('a check that cannot run is a harness error; a check that runs and fails is the work\'s', () => {
+	it("a check that cannot run is a harness error; a check that runs and fails is the work's", () => {
 		expect(harnessSignature('A', 'checks', 'check `npx jest` failed (exit 127): sh: npx-jest: not found')).toBeDefined();
 		expect(harnessSignature('A', 'checks', 'check `npm test` failed (timed out): ...')).toBeDefined();
 		expect(harnessSignature('A', 'checks', 'check `npm test` failed (exit 1): 1 failing')).toBeUndefined();
@@ -19,7 +19,9 @@ describe('harness signatures', () => {
 		expect(harnessSignature('A', 'plan', 'the planner failed: exited with code 127')).toBeDefined();
 		expect(harnessSignature('A', 'review', 'the reviewer asked for changes')).toBeUndefined();
 		// A reviewer CLI that cannot run fails every ticket alike; a reviewer that answers badly is the model's doing.
-		expect(harnessSignature('A', 'review', 'the reviewer failed: spawn /usr/bin/codex ENOENT; asked twice')).toBe('the reviewer failed: spawn <path> ENOENT; asked twice');
+		expect(harnessSignature('A', 'review', 'the reviewer failed: spawn /usr/bin/codex ENOENT; asked twice')).toBe(
+			'the reviewer failed: spawn <path> ENOENT; asked twice',
+		);
 		expect(harnessSignature('A', 'plan', 'the plan review failed: the reviewer failed: timed out after 5s; asked twice')).toBeDefined();
 		expect(harnessSignature('A', 'review', 'the reviewer answered no valid verdict JSON (no JSON object); asked twice')).toBeUndefined();
 		expect(harnessSignature('A', 'guard', 'the diff touches oracle/oracle.mjs')).toBeUndefined();
@@ -33,7 +35,11 @@ describe('the repeat detector', () => {
 		const detector = new RepeatDetector(3);
 		expect(detector.add('A', 'implement', timeout)).toBeUndefined();
 		expect(detector.add('B', 'implement', timeout)).toBeUndefined();
-		expect(detector.add('C', 'implement', timeout)).toEqual({signature: 'the agent failed: timed out after #s; the process group was killed', tickets: ['A', 'B', 'C'], count: 3});
+		expect(detector.add('C', 'implement', timeout)).toEqual({
+			signature: 'the agent failed: timed out after #s; the process group was killed',
+			tickets: ['A', 'B', 'C'],
+			count: 3,
+		});
 	});
 
 	it('does not fire for one ticket failing the same way (its attempt cap handles that)', () => {

@@ -24,21 +24,28 @@ async function connectedChild(env: Record<string, string>): Promise<{socket: net
 		server.listen(file);
 	});
 	await new Promise(resolve => setTimeout(resolve, 50));
-	const child = spawn(process.execPath, ['-e', `require('net').createConnection(${JSON.stringify(file)}); setTimeout(() => {}, 30000)`], {env: {PATH: process.env['PATH'] ?? '', ...env}, stdio: 'ignore'});
+	const child = spawn(process.execPath, ['-e', `require('net').createConnection(${JSON.stringify(file)}); setTimeout(() => {}, 30000)`], {
+		env: {PATH: process.env['PATH'] ?? '', ...env},
+		stdio: 'ignore',
+	});
 	children.push(child);
 	return {socket: await accepted, pid: child.pid!};
 }
 
-describe('the human channel\'s peer', () => {
+describe("the human channel's peer", () => {
 	it('is the process holding the other end of the connection', async () => {
 		const {socket, pid} = await connectedChild({});
 		expect(await peerPids(socket)).toEqual({pids: [pid]});
 		socket.destroy();
 	});
 
-	it('belongs to the run when it carries the run\'s marker, or was started by the engine; a stranger does not', async () => {
+	it("belongs to the run when it carries the run's marker, or was started by the engine; a stranger does not", async () => {
 		const marked = await connectedChild({PROOFLOOP_RUN_ID: 'run-1', PROOFLOOP_TICKET: 'A', PROOFLOOP_ATTEMPT: '2'});
-		expect(belongsToRun(marked.pid, 'run-1', 'run-1')).toMatchObject({why: expect.stringMatching(/this run's marker|started by this engine/), ticket: 'A', attempt: 2});
+		expect(belongsToRun(marked.pid, 'run-1', 'run-1')).toMatchObject({
+			why: expect.stringMatching(/this run's marker|started by this engine/),
+			ticket: 'A',
+			attempt: 2,
+		});
 		// This test process plays the engine: its child is one of its spawns, whatever its environment.
 		expect(belongsToRun(marked.pid, 'run-2', 'run-2')).toMatchObject({why: expect.stringMatching(/started by this engine/)});
 		const refused = await humanPeerCheck({runId: 'run-1', strict: true})(marked.socket);
@@ -53,7 +60,10 @@ describe('the human channel\'s peer', () => {
 		gone.kill('SIGKILL');
 		await new Promise(resolve => gone.once('exit', resolve));
 		await new Promise(resolve => setTimeout(resolve, 100));
-		expect(await humanPeerCheck({runId: 'run-1', strict: true})(socket)).toMatchObject({ok: false, message: expect.stringMatching(/could not identify the sender.*iproute2/)});
+		expect(await humanPeerCheck({runId: 'run-1', strict: true})(socket)).toMatchObject({
+			ok: false,
+			message: expect.stringMatching(/could not identify the sender.*iproute2/),
+		});
 		expect(await humanPeerCheck({runId: 'run-1', strict: false})(socket)).toEqual({ok: true});
 		socket.destroy();
 	});

@@ -3,7 +3,16 @@ import type {AttemptOutcome} from '../../../source/core/attempt.js';
 import {Engine} from '../../../source/core/engine.js';
 import {fakeRun} from '../../helpers/engine-fakes.js';
 import type {EngineEvent, NewEvent} from '../../../source/core/events.js';
-import {attemptBudget, attemptsUsed, buildLedger, currentAttempt, limitedUntil, openAttempts, previousReasons, reviewRounds} from '../../../source/core/ledger.js';
+import {
+	attemptBudget,
+	attemptsUsed,
+	buildLedger,
+	currentAttempt,
+	limitedUntil,
+	openAttempts,
+	previousReasons,
+	reviewRounds,
+} from '../../../source/core/ledger.js';
 import {buildReport, renderReportMarkdown} from '../../../source/core/report.js';
 import type {Manifest} from '../../../source/core/run-dir.js';
 import {emptyRunState, groupTickets, reduce} from '../../../source/core/run-state.js';
@@ -68,7 +77,8 @@ const manifest: Manifest = {
 	proofloop_version: '0',
 };
 
-const ticket = (id: string, status: Ticket['status']): Ticket => ({id, title: id, status, batch: 'b', deps: [], locks: [], priority: 2, text: '', file: `${id}.md`}) as unknown as Ticket;
+const ticket = (id: string, status: Ticket['status']): Ticket =>
+	({id, title: id, status, batch: 'b', deps: [], locks: [], priority: 2, text: '', file: `${id}.md`}) as unknown as Ticket;
 
 /** An engine over this history (only what its constructor reads: config, manifest, the log); `live` events reach it as the log appends them. */
 function engineOver(history: EngineEvent[], live: EngineEvent[] = []): Engine {
@@ -157,7 +167,10 @@ describe('the ledger', () => {
 		const events = engine.events;
 		const report = buildReport({...manifest, ticket_ids: ['A', 'B']}, events, [...tracker.tickets.values()]);
 		const tui = tuiOver(events);
-		for (const [id, used, cost] of [['A', 2, 3.875], ['B', 1, 0.0625]] as const) {
+		for (const [id, used, cost] of [
+			['A', 2, 3.875],
+			['B', 1, 0.0625],
+		] as const) {
 			expect(engine.ledger.used(id), `engine ${id}`).toBe(used);
 			expect(report.tickets.find(t => t.id === id)?.attempts, `report ${id}`).toBe(used);
 			expect(tui.tickets.get(id)?.attempts, `TUI ${id}`).toBe(used);
@@ -194,7 +207,12 @@ describe('the ledger', () => {
 		];
 		const events = [...killedLog(), ...acts.map((e, i) => ({...e, seq: 200 + i, at: new Date(0).toISOString()}) as EngineEvent)];
 		const report = buildReport(manifest, events, [ticket('T-1', 'todo'), ticket('T-2', 'done'), ticket('T-3', 'todo')]);
-		expect(report).toMatchObject({interventions: 4, interventionsByKind: {gate: 1, ungate: 1, retry: 1, reset: 1}, controls: 4, controlsByKind: {pause: 1, resume: 1, stop: 1, restart: 1}});
+		expect(report).toMatchObject({
+			interventions: 4,
+			interventionsByKind: {gate: 1, ungate: 1, retry: 1, reset: 1},
+			controls: 4,
+			controlsByKind: {pause: 1, resume: 1, stop: 1, restart: 1},
+		});
 		expect(report.interventionList.map(i => i.kind)).toEqual(['gate', 'ungate', 'retry', 'reset']);
 		expect(report.controlList.map(i => i.kind)).toEqual(['pause', 'resume', 'stop', 'restart']);
 		const markdown = renderReportMarkdown(report);

@@ -3,8 +3,10 @@ import {programOf, simpleCommands} from '../../../source/core/preflight.js';
 
 describe('preflight: reading a command line', () => {
 	it('splits simple commands; a redirection like 2>&1 is not a background job', () => {
-		expect(simpleCommands('setsid env -i sh -c "sleep 300; : x" >/dev/null 2>&1 &')).toEqual([['setsid', 'env', '-i', 'sh', '-c', 'sleep 300; : x', '>/dev/null', '2>&1']]);
-		expect(simpleCommands("FOO=1 npm test && ./scripts/smoke.sh | tee out")).toEqual([['FOO=1', 'npm', 'test'], ['./scripts/smoke.sh'], ['tee', 'out']]);
+		expect(simpleCommands('setsid env -i sh -c "sleep 300; : x" >/dev/null 2>&1 &')).toEqual([
+			['setsid', 'env', '-i', 'sh', '-c', 'sleep 300; : x', '>/dev/null', '2>&1'],
+		]);
+		expect(simpleCommands('FOO=1 npm test && ./scripts/smoke.sh | tee out')).toEqual([['FOO=1', 'npm', 'test'], ['./scripts/smoke.sh'], ['tee', 'out']]);
 		// Too clever to judge without a shell: nothing is claimed.
 		expect(simpleCommands('$(which node) x')).toBeUndefined();
 	});

@@ -16,7 +16,8 @@ const manifest: Manifest = {
 	proofloop_version: '0',
 };
 
-const ticket = (id: string): Ticket => ({id, title: id, status: 'done', batch: 'b', deps: [], locks: [], priority: 2, text: '', file: `${id}.md`}) as unknown as Ticket;
+const ticket = (id: string): Ticket =>
+	({id, title: id, status: 'done', batch: 'b', deps: [], locks: [], priority: 2, text: '', file: `${id}.md`}) as unknown as Ticket;
 
 /** Two tickets done in one attempt each; `costs` is what each agent said it spent. */
 function markdownOf(costs: [number, number]): string {
@@ -24,7 +25,15 @@ function markdownOf(costs: [number, number]): string {
 		{type: 'run.started', runId: 'r', batch: 'b', base: 'main', baseCommit: 'c', ticketIds: ['T-1', 'T-2'], oracleSha256: 'x', pid: 1, attempts: 3},
 		...(['T-1', 'T-2'] as const).flatMap((id, i): NewEvent[] => [
 			{type: 'attempt.started', ticket: id, attempt: 1, maxAttempts: 3, agent: 'demo', worktree: '/w'},
-			{type: 'agent.exited', ticket: id, attempt: 1, ok: true, reason: 'exit 0', durationMs: 1, usage: {inputTokens: 1000, outputTokens: 100, costUsd: costs[i]!}},
+			{
+				type: 'agent.exited',
+				ticket: id,
+				attempt: 1,
+				ok: true,
+				reason: 'exit 0',
+				durationMs: 1,
+				usage: {inputTokens: 1000, outputTokens: 100, costUsd: costs[i]!},
+			},
 			{type: 'ticket.done', ticket: id, attempt: 1, mergeCommit: 'm', verifyDigest: 'd'},
 		]),
 	];

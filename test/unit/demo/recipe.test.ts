@@ -31,7 +31,10 @@ describe('a demo recipe line', () => {
 			['{"sleep_ms": -1}', '"sleep_ms" must be a number of milliseconds'],
 			['{"file": {"title": "t"}}', /^"file" must be an object/],
 		];
-		for (const [line, message] of refused) expect(parseAction(line), line).toEqual(expect.stringMatching(typeof message === 'string' ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : message));
+		for (const [line, message] of refused)
+			expect(parseAction(line), line).toEqual(
+				expect.stringMatching(typeof message === 'string' ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : message),
+			);
 	});
 
 	it('a recipe skips blanks and comments and names the line of a bad one', () => {

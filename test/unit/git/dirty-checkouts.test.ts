@@ -27,7 +27,7 @@ describe("the person's uncommitted changes where base is checked out", () => {
 		expect(await repo.dirtyCheckouts('other', none)).toEqual([]);
 	});
 
-	it('a merge reversed in the index (a crash cut the checkout sync) is not the person\'s; their worktree edit on top still is', async () => {
+	it("a merge reversed in the index (a crash cut the checkout sync) is not the person's; their worktree edit on top still is", async () => {
 		const dir = makeRepo();
 		const repo = await openRepo(dir);
 		await work(repo, 'T-1', {'feature.txt': 'feature\n', 'src/a.txt': 'ticket\n'});

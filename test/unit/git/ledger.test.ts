@@ -4,14 +4,32 @@ import {join} from 'node:path';
 import {deflateSync} from 'node:zlib';
 import {afterEach, describe, expect, it} from 'vitest';
 import {openRepo} from '../../../source/git/index.js';
-import {appendLedger, LEDGER_REF, LedgerMovedError, ledgerMovedBySomeoneElse, REMOTE_LEDGER_REF, watchLedger, type LedgerRecord} from '../../../source/git/ledger.js';
+import {
+	appendLedger,
+	LEDGER_REF,
+	LedgerMovedError,
+	ledgerMovedBySomeoneElse,
+	REMOTE_LEDGER_REF,
+	watchLedger,
+	type LedgerRecord,
+} from '../../../source/git/ledger.js';
 import {cleanup, git, makeRepo} from './helpers.js';
 
 afterEach(cleanup);
 
 const sha = (c: string) => c.repeat(40);
-const record = (ticket: string, merge: string, attempt = 1): LedgerRecord => ({ticket, attempt, merge, verify_digest: `sha256:${'ab'.repeat(32)}`, run: 'r1', at: '2026-01-01T00:00:00.000Z'});
-const lines = (dir: string, ref = LEDGER_REF) => git(dir, 'show', `${ref}:merges.jsonl`).split('\n').map(line => JSON.parse(line) as LedgerRecord);
+const record = (ticket: string, merge: string, attempt = 1): LedgerRecord => ({
+	ticket,
+	attempt,
+	merge,
+	verify_digest: `sha256:${'ab'.repeat(32)}`,
+	run: 'r1',
+	at: '2026-01-01T00:00:00.000Z',
+});
+const lines = (dir: string, ref = LEDGER_REF) =>
+	git(dir, 'show', `${ref}:merges.jsonl`)
+		.split('\n')
+		.map(line => JSON.parse(line) as LedgerRecord);
 
 // Another writer of the ledger, with plumbing, as an agent running as the user could.
 function foreignCommit(dir: string, ref: string, text: string): string {
@@ -40,7 +58,11 @@ describe("the merge queue's ledger", () => {
 		const dir = makeRepo();
 		const repo = await openRepo(dir);
 		await Promise.all(['1', '2', '3', '4', '5'].map(n => repo.recordMerge(record(`T-${n}`, sha(n)))));
-		expect(lines(dir).map(r => r.ticket).sort()).toEqual(['T-1', 'T-2', 'T-3', 'T-4', 'T-5']);
+		expect(
+			lines(dir)
+				.map(r => r.ticket)
+				.sort(),
+		).toEqual(['T-1', 'T-2', 'T-3', 'T-4', 'T-5']);
 	});
 
 	it("a fresh clone continues origin's ledger", async () => {

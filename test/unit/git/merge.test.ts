@@ -28,9 +28,7 @@ describe('mergeToBase', () => {
 		if (result.kind !== 'merged') return;
 		expect(git(dir, 'rev-parse', 'main')).toBe(result.sha);
 		expect(git(dir, 'rev-parse', `${result.sha}^1`, `${result.sha}^2`).split('\n')).toEqual([old, head]);
-		expect(git(dir, 'log', '-1', '--format=%B', result.sha)).toBe(
-			`proofloop: merge T-1: Add the feature\n\nTicket: T-1\nAttempt: 2\nWorker-Head: ${head}`,
-		);
+		expect(git(dir, 'log', '-1', '--format=%B', result.sha)).toBe(`proofloop: merge T-1: Add the feature\n\nTicket: T-1\nAttempt: 2\nWorker-Head: ${head}`);
 		// git itself reads them as trailers
 		expect(git(dir, 'log', '-1', '--format=%(trailers:key=Ticket,valueonly,separator=%x2C)|%(trailers:key=Attempt,valueonly)', result.sha)).toBe('T-1|2');
 		expect(await repo.isAncestor(head, 'main')).toBe(true);

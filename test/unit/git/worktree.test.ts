@@ -221,7 +221,12 @@ describe('listWorktrees', () => {
 		const {path: gone} = await repo.prepareWorktree('T-2', 'main');
 		rmSync(gone, {recursive: true, force: true});
 		const list = await repo.listWorktrees();
-		expect(list.find(w => w.path === locked)).toEqual({path: locked, branch: 'proofloop/T-1', head: git(repo.root, 'rev-parse', 'main'), locked: 'agent running'});
+		expect(list.find(w => w.path === locked)).toEqual({
+			path: locked,
+			branch: 'proofloop/T-1',
+			head: git(repo.root, 'rev-parse', 'main'),
+			locked: 'agent running',
+		});
 		expect(list.find(w => w.path === gone)?.prunable).toMatch(/gitdir file points to non-existent location/);
 	});
 });

@@ -24,7 +24,10 @@ afterEach(() => {
 function leaveOrphan(runId: string, ticket: string, tag: string) {
 	tags.push(tag);
 	runs.push(runId);
-	const box = contain({PROOFLOOP_RUN_ID: runId, PROOFLOOP_TICKET: ticket}, {file: '/bin/sh', args: ['-c', `setsid env -i sh -c "sleep 300; : ${tag}" </dev/null >/dev/null 2>&1 &`]});
+	const box = contain(
+		{PROOFLOOP_RUN_ID: runId, PROOFLOOP_TICKET: ticket},
+		{file: '/bin/sh', args: ['-c', `setsid env -i sh -c "sleep 300; : ${tag}" </dev/null >/dev/null 2>&1 &`]},
+	);
 	expect(spawnSync(box.command.file, box.command.args, {stdio: 'inherit'}).status).toBe(0);
 	// Wait for the orphan's own shell: on its way there (the shell's fork, setsid, env) the pid carries the tag
 	// too, but reads an empty cmdline while it execs the next stage, so a test could see it vanish for a moment.
@@ -50,7 +53,7 @@ for (const kind of ['cgroup2', 'cgroup1'] as const) {
 			expect(existsSync(path.join((mode as {base: string}).base, 'proofloop', runId))).toBe(false);
 		});
 
-		it('an engine starting a run again kills what a crashed engine of that run left, never another run\'s', () => {
+		it("an engine starting a run again kills what a crashed engine of that run left, never another run's", () => {
 			const mine = `t-${randomBytes(4).toString('hex')}`;
 			const theirs = `t-${randomBytes(4).toString('hex')}`;
 			const record = path.join(tempDir(), 'containment.json');
@@ -85,7 +88,14 @@ for (const kind of ['cgroup2', 'cgroup1'] as const) {
 			const tag = `pl-contain-${randomBytes(4).toString('hex')}`;
 			leaveOrphan(busyRun, 'B', tag);
 			const busy = path.join(proofloop, busyRun, 'B');
-			for (const dir of [path.join(proofloop, busyRun), busy, ...readdirSync(busy, {withFileTypes: true}).filter(e => e.isDirectory()).map(e => path.join(busy, e.name))]) utimesSync(dir, hour, hour);
+			for (const dir of [
+				path.join(proofloop, busyRun),
+				busy,
+				...readdirSync(busy, {withFileTypes: true})
+					.filter(e => e.isDirectory())
+					.map(e => path.join(busy, e.name)),
+			])
+				utimesSync(dir, hour, hour);
 			try {
 				const mine = `t-${randomBytes(4).toString('hex')}`;
 				runs.push(mine);
@@ -99,7 +109,7 @@ for (const kind of ['cgroup2', 'cgroup1'] as const) {
 			}
 		});
 
-		it('a record naming a directory that is not this run\'s cgroup is not followed', () => {
+		it("a record naming a directory that is not this run's cgroup is not followed", () => {
 			const runId = `t-${randomBytes(4).toString('hex')}`;
 			const victim = `t-${randomBytes(4).toString('hex')}`;
 			containRun(victim, mode, path.join(tempDir(), 'containment.json'));

@@ -16,7 +16,7 @@ function repo(files: Record<string, string>): {root: string; tracker: FileTracke
 	temps.push(root);
 	mkdirSync(join(root, DIR), {recursive: true});
 	for (const [name, text] of Object.entries(files)) writeFileSync(join(root, DIR, name), text);
-	return {root, tracker: new FileTracker({repoRoot: root, dir: DIR}), path: (name) => join(root, DIR, name)};
+	return {root, tracker: new FileTracker({repoRoot: root, dir: DIR}), path: name => join(root, DIR, name)};
 }
 
 const ticket = (id: string, extra = '', status = 'todo') => `---\nid: ${id}\ntitle: Ticket ${id}\nstatus: ${status}\n${extra}---\nBody of ${id}.\n`;
@@ -57,7 +57,7 @@ describe('FileTracker.load', () => {
 			'.T-1.md.123.abc.tmp': 'half-written',
 		});
 		const tickets = await tracker.load();
-		expect(tickets.map((t) => t.id)).toEqual(['T-1', 'T-2', 'T-3']);
+		expect(tickets.map(t => t.id)).toEqual(['T-1', 'T-2', 'T-3']);
 		const t3 = tickets[2];
 		expect(t3).toMatchObject({
 			id: 'T-3',
@@ -87,7 +87,7 @@ describe('FileTracker.load', () => {
 	it('ignores subdirectories, even ones named like tickets', async () => {
 		const {tracker, path} = repo({'T-1.md': ticket('T-1')});
 		mkdirSync(path('archive.md'));
-		expect((await tracker.load()).map((t) => t.id)).toEqual(['T-1']);
+		expect((await tracker.load()).map(t => t.id)).toEqual(['T-1']);
 	});
 
 	it('reports malformed front matter with the parser line and fix', async () => {
@@ -169,7 +169,7 @@ describe('FileTracker.load', () => {
 			'E.md': ticket('A-1'),
 		});
 		const found = await issues(tracker);
-		expect(found.map((i) => `${i.file}:${i.line} ${i.message}`)).toEqual([
+		expect(found.map(i => `${i.file}:${i.line} ${i.message}`)).toEqual([
 			'.proofloop/tickets/C.md:4 unknown status "finished"',
 			".proofloop/tickets/E.md:2 duplicate id 'A-1' (also in .proofloop/tickets/A.md)",
 			'.proofloop/tickets/D.md:5 ticket D-1 depends on itself',
@@ -180,7 +180,7 @@ describe('FileTracker.load', () => {
 
 	it('does not call a dep on an invalid ticket unknown', async () => {
 		const {tracker} = repo({'T-1.md': ticket('T-1', 'deps: [T-2]\n'), 'T-2.md': ticket('T-2', '', 'finished')});
-		expect((await issues(tracker)).map((i) => i.message)).toEqual(['unknown status "finished"']);
+		expect((await issues(tracker)).map(i => i.message)).toEqual(['unknown status "finished"']);
 	});
 
 	it('does not guess "unknown dependency" while a file cannot be read', async () => {
@@ -215,8 +215,16 @@ describe('FileTracker.update', () => {
 		expect(text).toBe(
 			T3.replace('status: todo            #', 'status: done            #').replace('allow: [docs/]\n', `allow: [docs/]\nmerge_commit: ${sha}\nattempts: 1\n`),
 		);
-		expect(updated).toMatchObject({id: 'T-3', status: 'done', merge_commit: sha, attempts: 1, allow: ['docs/'], text, body: 'Scope and acceptance criteria.\n'});
-		const reloaded = (await tracker.load()).find((t) => t.id === 'T-3');
+		expect(updated).toMatchObject({
+			id: 'T-3',
+			status: 'done',
+			merge_commit: sha,
+			attempts: 1,
+			allow: ['docs/'],
+			text,
+			body: 'Scope and acceptance criteria.\n',
+		});
+		const reloaded = (await tracker.load()).find(t => t.id === 'T-3');
 		expect(reloaded).toEqual(updated);
 	});
 

@@ -16,7 +16,11 @@ const SHA = 'a'.repeat(40);
 
 /** A conformance case's tickets as the tracker reads them ({{commit:x}} filled with a sha). */
 function caseTickets(name: string): {files: Array<{file: string; text: string}>; expected: string[]; batch: string} {
-	const c = JSON.parse(readFileSync(`oracle/conformance/cases/${name}.json`, 'utf8')) as {tickets: Record<string, string>; output_includes?: string[]; config: {batch: string}};
+	const c = JSON.parse(readFileSync(`oracle/conformance/cases/${name}.json`, 'utf8')) as {
+		tickets: Record<string, string>;
+		output_includes?: string[];
+		config: {batch: string};
+	};
 	const files = Object.entries(c.tickets).map(([file, text]) => ({file: `.proofloop/tickets/${file}`, text: text.replaceAll(/\{\{commit:\w+\}\}/g, SHA)}));
 	return {files, expected: c.output_includes ?? [], batch: c.config.batch};
 }

@@ -173,7 +173,7 @@ describe('App keys', () => {
 		const all = [...printable, ...ctrl, ...special, '\u001B[1;5A', '\u001Bx', '\u001B[13;2u', 'über', '🙂'];
 		// A fixed shuffle, three rounds, then the three paths that do reach the engine.
 		let seed = 7;
-		const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+		const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 		const sequence: string[] = [];
 		for (let round = 0; round < 3; round++) sequence.push(...[...all].sort(() => random() - 0.5));
 		sequence.push('\u001B', '\u001B', 'p', 'g', 'r', keys.enter, 'y', 'q', 'y');

@@ -12,7 +12,9 @@ afterEach(() => cleanup());
 
 describe('App: what is on screen', () => {
 	it('puts running, ready, waiting, blocked, done, gated and failed tickets each in its own group', async () => {
-		const {lastFrame, stdout} = render(<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 120, 40);
 		await settle();
 		// 120 columns: the list column is round(120 * 0.36) = 43 wide.
@@ -40,7 +42,9 @@ describe('App: what is on screen', () => {
 				500,
 			),
 		];
-		const {lastFrame, stdout} = render(<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 160, 40);
 		await settle();
 		const frame = strip(lastFrame());
@@ -52,7 +56,9 @@ describe('App: what is on screen', () => {
 	});
 
 	it('says what each waiting ticket waits on: an unfinished dep, a lock another attempt holds', async () => {
-		const {lastFrame, stdout} = render(<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 120, 40);
 		await settle();
 		const lines = strip(lastFrame()).split('\n');
@@ -61,7 +67,9 @@ describe('App: what is on screen', () => {
 	});
 
 	it('shows the header (batch, run time, RUNNING, done/total, interventions) and the oracle bar with who holds it back', async () => {
-		const {lastFrame, stdout} = render(<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 160, 40);
 		await settle();
 		const [header, oracle, holding] = strip(lastFrame()).split('\n');
@@ -89,7 +97,9 @@ describe('App: what is on screen', () => {
 	it('shows FINISHED and the final verdict once the run stopped', async () => {
 		const events = fixtureEvents();
 		const stopped = fold(stamp([{type: 'run.stopped', reason: 'finished', oracleExit: 0}], events.length + 1), fold(events));
-		const {lastFrame} = render(<App state={stopped} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame} = render(
+			<App state={stopped} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		await settle();
 		const frame = strip(lastFrame());
 		expect(frame.split('\n')[0]).toMatch(/FINISHED/);

@@ -178,7 +178,16 @@ describe('attachTui', () => {
 
 	it('a stop replayed from the log and undone by a later resume does not end the session', async () => {
 		const events = fixtureEvents();
-		const replay = [...events, ...stamp([{type: 'run.stopped', reason: 'signal'}, {type: 'run.resumed', pid: 5}], events.length + 1)];
+		const replay = [
+			...events,
+			...stamp(
+				[
+					{type: 'run.stopped', reason: 'signal'},
+					{type: 'run.resumed', pid: 5},
+				],
+				events.length + 1,
+			),
+		];
 		const {stdout, stdin, result} = start(replay, 100);
 		await waitForScreen(stdout, /batch observability/);
 		await new Promise(resolve => setTimeout(resolve, 250));

@@ -16,15 +16,28 @@ describe("App: the person's checkout left behind", () => {
 			...fixtureEvents(),
 			...stamp(
 				[
-					{type: 'checkout.kept', ticket: 'T-1', path: '/home/me/repo', branch: 'main', kept: 'a'.repeat(40), baseHead: 'b'.repeat(40), reason: "error: Entry 'src/a.js' not uptodate. Cannot merge.", fix: 'git -C "/home/me/repo" checkout main'},
+					{
+						type: 'checkout.kept',
+						ticket: 'T-1',
+						path: '/home/me/repo',
+						branch: 'main',
+						kept: 'a'.repeat(40),
+						baseHead: 'b'.repeat(40),
+						reason: "error: Entry 'src/a.js' not uptodate. Cannot merge.",
+						fix: 'git -C "/home/me/repo" checkout main',
+					},
 					{type: 'warning', message: 'a later, lesser warning'},
 				],
 				900,
 			),
 		];
-		const {lastFrame, stdout} = render(<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 200, 40);
 		await settle();
-		expect(strip(lastFrame()).split('\n').at(-2)).toMatch(/YOUR CHECKOUT \/home\/me\/repo was left as you have it \(HEAD detached at aaaaaaa, main moved on\); catch up: git -C "\/home\/me\/repo" checkout main/);
+		expect(strip(lastFrame()).split('\n').at(-2)).toMatch(
+			/YOUR CHECKOUT \/home\/me\/repo was left as you have it \(HEAD detached at aaaaaaa, main moved on\); catch up: git -C "\/home\/me\/repo" checkout main/,
+		);
 	});
 });

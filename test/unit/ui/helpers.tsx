@@ -37,7 +37,16 @@ export function fixtureEvents(): EngineEvent[] {
 		{type: 'attempt.failed', ticket: 'T-9', attempt, stage: 'checks', reason: `npm test failed (${attempt})\nstack…`},
 	];
 	return stamp([
-		{type: 'run.started', runId: RUN_ID, batch: 'observability', base: 'main', baseCommit: 'abc1234def', ticketIds: ids, oracleSha256: 'f'.repeat(64), pid: 4242},
+		{
+			type: 'run.started',
+			runId: RUN_ID,
+			batch: 'observability',
+			base: 'main',
+			baseCommit: 'abc1234def',
+			ticketIds: ids,
+			oracleSha256: 'f'.repeat(64),
+			pid: 4242,
+		},
 		{
 			type: 'run.tickets',
 			tickets: [

@@ -8,7 +8,8 @@ import {DEFAULT_WINDOW_BYTES, LogTail} from '../../../source/ui/use-log-tail.js'
 import {fixtureState, RecordingControl, resize, settle, strip, T0} from './helpers.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'pl-ui-tail-'));
-const numbered = (from: number, to: number, prefix = 'line'): string => Array.from({length: to - from + 1}, (_, i) => `${prefix} ${from + i}`).join('\n') + '\n';
+const numbered = (from: number, to: number, prefix = 'line'): string =>
+	Array.from({length: to - from + 1}, (_, i) => `${prefix} ${from + i}`).join('\n') + '\n';
 
 afterEach(() => cleanup());
 
@@ -112,7 +113,16 @@ describe('a worker pane', () => {
 		const {logFileOf} = setup();
 		writeFileSync(logFileOf('T-1', 1), numbered(1, 30, 'T-1 says'));
 		const {lastFrame, stdout} = render(
-			<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={() => {}} now={() => T0 + 60_000} logPollMs={20} noColor />,
+			<App
+				state={fixtureState()}
+				control={new RecordingControl()}
+				logFileOf={logFileOf}
+				maxAttempts={3}
+				onDetach={() => {}}
+				now={() => T0 + 60_000}
+				logPollMs={20}
+				noColor
+			/>,
 		);
 		resize(stdout, 120, 30);
 		await vi.waitFor(() => expect(strip(lastFrame())).toMatch(/T-1 says 30/), {timeout: 3000});
@@ -134,7 +144,16 @@ describe('a worker pane', () => {
 		const {logFileOf} = setup();
 		writeFileSync(logFileOf('T-2', 2), numbered(1, 50_000, 'T-2 line'));
 		const {lastFrame, stdout} = render(
-			<App state={fixtureState()} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={() => {}} now={() => T0 + 60_000} logPollMs={20} noColor />,
+			<App
+				state={fixtureState()}
+				control={new RecordingControl()}
+				logFileOf={logFileOf}
+				maxAttempts={3}
+				onDetach={() => {}}
+				now={() => T0 + 60_000}
+				logPollMs={20}
+				noColor
+			/>,
 		);
 		resize(stdout, 120, 30);
 		await vi.waitFor(() => expect(strip(lastFrame())).toMatch(/T-2 line 50000/), {timeout: 3000});

@@ -14,7 +14,14 @@ const colourCode = /\u001B\[(?:3[0-79]|9[0-7]|4[0-79]|10[0-7])m/;
 
 describe('NO_COLOR', () => {
 	it('draws with colour by default and without any colour code when colour is off', async () => {
-		const props = {state: fixtureState(), control: new RecordingControl(), logFileOf: () => '/nonexistent.log', maxAttempts: 3, onDetach: () => {}, now: () => T0 + 60_000};
+		const props = {
+			state: fixtureState(),
+			control: new RecordingControl(),
+			logFileOf: () => '/nonexistent.log',
+			maxAttempts: 3,
+			onDetach: () => {},
+			now: () => T0 + 60_000,
+		};
 		const coloured = render(<App {...props} noColor={false} />);
 		await settle();
 		expect(coloured.lastFrame()).toMatch(colourCode);
@@ -32,7 +39,9 @@ describe('NO_COLOR', () => {
 	it('reads NO_COLOR from the environment when not told', async () => {
 		process.env.NO_COLOR = '1';
 		try {
-			const plain = render(<App state={fixtureState()} control={new RecordingControl()} logFileOf={() => '/nonexistent.log'} maxAttempts={3} onDetach={() => {}} />);
+			const plain = render(
+				<App state={fixtureState()} control={new RecordingControl()} logFileOf={() => '/nonexistent.log'} maxAttempts={3} onDetach={() => {}} />,
+			);
 			await settle();
 			expect(plain.lastFrame()).not.toMatch(colourCode);
 			cleanup();

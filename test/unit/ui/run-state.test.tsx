@@ -26,7 +26,11 @@ class FakeSource implements RunSource {
 }
 
 /** n warnings for T-1, numbered after the fixture. */
-const burst = (n: number, startSeq: number): EngineEvent[] => stamp(Array.from({length: n}, (_, i) => ({type: 'warning' as const, message: `w${i}`, ticket: 'T-1'})), startSeq);
+const burst = (n: number, startSeq: number): EngineEvent[] =>
+	stamp(
+		Array.from({length: n}, (_, i) => ({type: 'warning' as const, message: `w${i}`, ticket: 'T-1'})),
+		startSeq,
+	);
 
 afterEach(() => {
 	vi.useRealTimers();

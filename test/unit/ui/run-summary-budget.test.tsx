@@ -11,8 +11,19 @@ describe('the end-of-run summary of a run that stopped with tickets left', () =>
 			...events,
 			...stamp(
 				[
-					{type: 'warning', budget: 'time', message: 'the time budget of 0.5 min (maxRunMinutes) is spent (0.7 min run): no new attempts start; running ones finish'},
-					{type: 'oracle.verdict', exit: 1, verdict: 'not_done', summary: '1/9 tickets done or human-gated', final: true, holding: [{id: 'T-3', status: 'todo', reason: 'todo'}]},
+					{
+						type: 'warning',
+						budget: 'time',
+						message: 'the time budget of 0.5 min (maxRunMinutes) is spent (0.7 min run): no new attempts start; running ones finish',
+					},
+					{
+						type: 'oracle.verdict',
+						exit: 1,
+						verdict: 'not_done',
+						summary: '1/9 tickets done or human-gated',
+						final: true,
+						holding: [{id: 'T-3', status: 'todo', reason: 'todo'}],
+					},
 					{type: 'run.stopped', reason: 'stuck', oracleExit: 1},
 				],
 				events.length + 1,
@@ -30,7 +41,14 @@ describe('the end-of-run summary of a run that stopped with tickets left', () =>
 			...events,
 			...stamp(
 				[
-					{type: 'oracle.verdict', exit: 1, verdict: 'not_done', summary: '1/9 tickets done or human-gated', final: true, holding: [{id: 'T-4', status: 'todo', reason: 'todo'}]},
+					{
+						type: 'oracle.verdict',
+						exit: 1,
+						verdict: 'not_done',
+						summary: '1/9 tickets done or human-gated',
+						final: true,
+						holding: [{id: 'T-4', status: 'todo', reason: 'todo'}],
+					},
 					{type: 'run.stopped', reason: 'stuck', oracleExit: 1},
 				],
 				events.length + 1,

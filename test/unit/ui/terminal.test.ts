@@ -1,6 +1,16 @@
 import {EventEmitter} from 'node:events';
 import {describe, expect, it, vi} from 'vitest';
-import {ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_HIDE, CURSOR_SHOW, canShowTui, enterFullScreen, inPlaceFrames, overwriteFrame, type ProcessLike} from '../../../source/ui/terminal.js';
+import {
+	ALT_SCREEN_OFF,
+	ALT_SCREEN_ON,
+	CURSOR_HIDE,
+	CURSOR_SHOW,
+	canShowTui,
+	enterFullScreen,
+	inPlaceFrames,
+	overwriteFrame,
+	type ProcessLike,
+} from '../../../source/ui/terminal.js';
 import {makeTheme, noColorRequested} from '../../../source/ui/theme.js';
 import {cleanLine, fitWidth} from '../../../source/ui/text.js';
 

@@ -13,11 +13,23 @@ afterEach(() => cleanup());
 describe('App: what the human must see about trust', () => {
 	it('an unsandboxed run says UNSANDBOXED in the header, even when the line is narrow', async () => {
 		const events = fixtureEvents().map(e => (e.type === 'run.started' ? {...e, sandbox: 'none' as const} : e));
-		const {lastFrame, stdout} = render(<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 70, 30);
 		await settle();
 		expect(strip(lastFrame()).split('\n')[0]).toMatch(/UNSANDBOXED/);
-		const boxed = render(<App state={fold(fixtureEvents().map(e => (e.type === 'run.started' ? {...e, sandbox: 'bwrap' as const} : e)))} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const boxed = render(
+			<App
+				state={fold(fixtureEvents().map(e => (e.type === 'run.started' ? {...e, sandbox: 'bwrap' as const} : e)))}
+				control={new RecordingControl()}
+				logFileOf={logFileOf}
+				maxAttempts={3}
+				onDetach={noop}
+				now={now}
+				noColor
+			/>,
+		);
 		resize(boxed.stdout, 70, 30);
 		await settle();
 		expect(strip(boxed.lastFrame())).not.toMatch(/UNSANDBOXED/);
@@ -29,7 +41,9 @@ describe('App: what the human must see about trust', () => {
 			...stamp([{type: 'tamper.refused', channel: 'worker', verb: 'gate', detail: "a human verb on T-1's worker channel", ticket: 'T-1', attempt: 1}], 900),
 			...stamp([{type: 'tamper.refused', channel: 'worker', verb: 'stop', detail: "a human verb on T-1's worker channel", ticket: 'T-1', attempt: 1}], 901),
 		];
-		const {lastFrame, stdout} = render(<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />);
+		const {lastFrame, stdout} = render(
+			<App state={fold(events)} control={new RecordingControl()} logFileOf={logFileOf} maxAttempts={3} onDetach={noop} now={now} noColor />,
+		);
 		resize(stdout, 200, 40);
 		await settle();
 		const lines = strip(lastFrame()).split('\n');
