@@ -475,8 +475,10 @@ function judge(opts, seen) {
 function checkPinned(manifest, tickets, batch) {
 	const ids = manifest.ticket_ids;
 	if (!Array.isArray(ids) || !ids.every(nonEmptyString)) cannot('manifest ticket_ids is not a list of ticket ids');
+	// One Map over the (id-unique) tickets: a search per pinned id was quadratic.
+	const byId = new Map(tickets.map((t) => [t.data.id, t]));
 	for (const id of ids) {
-		const ticket = tickets.find((t) => t.data.id === id);
+		const ticket = byId.get(id);
 		if (!ticket) cannot(`pinned ticket ${id} is missing from the batch (no ticket file has id ${id})`);
 		if (ticket.data.batch !== batch) cannot(`pinned ticket ${id} is missing from the batch (${ticket.file} now has batch ${JSON.stringify(ticket.data.batch ?? null)})`);
 	}
@@ -488,17 +490,21 @@ function loadTickets(root, trackerDir) {
 	const dir = resolve(root, trackerDir);
 	let names;
 	try {
-		names = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();
+		// Entry types come with the listing: only a symlink (or an unknown type) needs its own stat.
+		names = readdirSync(dir, {withFileTypes: true}).filter((entry) => entry.name.endsWith('.md')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 	} catch (error) {
 		cannot(`no ticket directory at ${trackerDir} (${error.code ?? error.message}; fix: run \`proofloop init\`, or set tracker.dir in .proofloop/config.json)`);
 	}
 	const tickets = [];
 	const files = new Map();
-	for (const name of names) {
-		const file = `${trackerDir.replace(/\/+$/, '')}/${name}`;
+	const prefix = trackerDir.replace(/\/+$/, '');
+	for (const entry of names) {
+		const name = entry.name;
+		const file = `${prefix}/${name}`;
 		let text;
 		try {
-			if (!statSync(join(dir, name)).isFile()) continue;
+			const known = entry.isFile() || entry.isDirectory() || entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice();
+			if (!(known ? entry.isFile() : statSync(join(dir, name)).isFile())) continue;
 			text = readFileSync(join(dir, name), 'utf8');
 		} catch (error) {
 			cannot(`cannot read ${file} (${error.code ?? error.message})`);

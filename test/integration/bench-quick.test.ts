@@ -1,0 +1,13 @@
+// Benches measure and assert no timings; this runs each --quick mode once to
+// prove the bench still works end to end (builds its repo, gets its verdicts).
+import {describe, expect, it} from 'vitest';
+
+describe('benches, --quick', () => {
+	it('oracle: a fast-import repo of done tickets is judged done through the CLI and the pinned stdin path', async () => {
+		const {run} = await import('../../bench/oracle.mjs');
+		const result = await run(['--quick']);
+		expect(result.rows).toHaveLength(1);
+		expect(result.rows[0]).toMatchObject({tickets: 100, verdicts: 'done'});
+		expect(result.all_done).toBe(true);
+	}, 120_000);
+});
