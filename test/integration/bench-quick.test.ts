@@ -10,4 +10,13 @@ describe('benches, --quick', () => {
 		expect(result.rows[0]).toMatchObject({tickets: 100, verdicts: 'done'});
 		expect(result.all_done).toBe(true);
 	}, 120_000);
+
+	it('makespan: the seeded DAG runs for real to the end and is simulated under every policy', async () => {
+		const {run} = await import('../../bench/makespan.mjs');
+		const result = await run(['--quick']);
+		expect(result).toMatchObject({run_exit: 0, tickets: 6, tickets_done: 6});
+		expect(result.real_vs_bound).toBeGreaterThan(1);
+		expect(Object.keys(result.simulated_vs_bound)).toEqual(['engine', 'fifo', 'cp-duration', 'lock-aware', 'depth-barriers']);
+		for (const ratio of Object.values(result.simulated_vs_bound)) expect(ratio).toBeGreaterThanOrEqual(1);
+	}, 180_000);
 });
