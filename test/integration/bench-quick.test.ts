@@ -19,4 +19,11 @@ describe('benches, --quick', () => {
 		expect(Object.keys(result.simulated_vs_bound)).toEqual(['engine', 'fifo', 'cp-duration', 'lock-aware', 'depth-barriers']);
 		for (const ratio of Object.values(result.simulated_vs_bound)) expect(ratio).toBeGreaterThanOrEqual(1);
 	}, 180_000);
+
+	it('overhead: instant tickets through the harness and through the plain git script, at concurrency 1 and 4', async () => {
+		const {run} = await import('../../bench/overhead.mjs');
+		const result = await run(['--quick']);
+		expect(result.rows.map((row: {concurrency: number; run_exit: number; done: number}) => [row.concurrency, row.run_exit, row.done])).toEqual([[1, 0, 4], [4, 0, 4]]);
+		for (const row of result.rows) expect(row.script_ms_per_ticket).toBeGreaterThan(0);
+	}, 180_000);
 });
