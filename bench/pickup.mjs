@@ -4,11 +4,13 @@
 //   by a real worker through `proofloop ticket file`;
 // - dependencies: from a ticket's ticket.done event to the spawn of the one
 //   waiting on it, over a chain of N tickets.
+// --load: the same while one busy loop per core saturates the machine.
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execFileSync, spawnSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
+import {withOptionalLoad} from './lib/load.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const count = Number(process.env.PICKUP_FILINGS ?? 100);
@@ -77,7 +79,11 @@ const firstSpawn = events => new Map(events.filter(e => e.type === 'agent.spawne
 // The engine's own tracker writes must never read as foreign ones (a race once made every done ticket warn).
 const falseReverts = events => events.filter(e => e.type === 'warning' && /which the engine never wrote/.test(e.message)).length;
 
-export async function run() {
+export async function run(argv = []) {
+	return withOptionalLoad(argv, measure);
+}
+
+async function measure() {
 	// Filings: one worker files `count` tickets, `gapMs` apart.
 	const filer = runBatch(makeBatch([{id: 'T-1'}], 16), {'T-1': 'file-many', _fileCount: count, _fileGapMs: gapMs, _sleepMs: 0});
 	const filedAt = new Map(filer.events.filter(e => e.type === 'ticket.filed').map(e => [e.ticket, Date.parse(e.at)]));

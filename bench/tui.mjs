@@ -2,11 +2,13 @@
 // 20 s, the real `proofloop attach` in a real tmux. Measures key-to-screen
 // latency (the `?` help overlay appearing and disappearing, read back with
 // capture-pane) and the TUI process's RSS at the start and the end.
+// --load: the same while one busy loop per core saturates the machine.
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {withOptionalLoad} from './lib/load.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.env.TUI_SECONDS ?? 20);
@@ -19,7 +21,11 @@ function rssMb(pid) {
 	return match ? Number(match[1]) / 1024 : NaN;
 }
 
-export async function run() {
+export async function run(argv = []) {
+	return withOptionalLoad(argv, measure);
+}
+
+async function measure() {
 	const repo = mkdtempSync(path.join(tmpdir(), 'pl-bench-tui-'));
 	const git = (...args) => execFileSync('git', args, {cwd: repo});
 	git('init', '-q', '-b', 'main');
