@@ -23,10 +23,25 @@ function makeRepo(tickets, workers) {
 	writeFileSync(path.join(repo, 'README.md'), '# bench\n');
 	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
 	const agent = `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`;
-	writeFileSync(path.join(repo, '.proofloop/config.json'), JSON.stringify({batch: 'b', concurrency: workers, attempts: 1, agent: {type: 'command', command: agent}, checks: ['test -e README.md'], verifyRetries: 0, agentEnv: {pass: ['FAKE_']}, sandbox: 'none'}));
+	writeFileSync(
+		path.join(repo, '.proofloop/config.json'),
+		JSON.stringify({
+			batch: 'b',
+			concurrency: workers,
+			attempts: 1,
+			agent: {type: 'command', command: agent},
+			checks: ['test -e README.md'],
+			verifyRetries: 0,
+			agentEnv: {pass: ['FAKE_']},
+			sandbox: 'none',
+		}),
+	);
 	for (const t of tickets) {
 		const locks = t.locks.length > 0 ? `locks: [${t.locks.join(', ')}]\n` : '';
-		writeFileSync(path.join(repo, `.proofloop/tickets/${t.id}.md`), `---\nid: ${t.id}\ntitle: Ticket ${t.id}\nstatus: todo\nbatch: b\ndeps: [${t.deps.join(', ')}]\n${locks}---\nWork.\n`);
+		writeFileSync(
+			path.join(repo, `.proofloop/tickets/${t.id}.md`),
+			`---\nid: ${t.id}\ntitle: Ticket ${t.id}\nstatus: todo\nbatch: b\ndeps: [${t.deps.join(', ')}]\n${locks}---\nWork.\n`,
+		);
 	}
 	git('add', '-A');
 	git('commit', '-q', '-m', 'init');
@@ -38,10 +53,17 @@ function runForReal(tickets, workers) {
 	const repo = makeRepo(tickets, workers);
 	const plan = `${repo}.plan.json`;
 	writeFileSync(plan, JSON.stringify({_sleepMs: 0, ...Object.fromEntries(tickets.map(t => [`_sleepMs:${t.id}`, Math.round(t.duration * 1000)]))}));
-	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {cwd: repo, env: {...process.env, FAKE_AGENT_PLAN: plan}, encoding: 'utf8'});
+	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {
+		cwd: repo,
+		env: {...process.env, FAKE_AGENT_PLAN: plan},
+		encoding: 'utf8',
+	});
 	const runs = path.join(repo, '.proofloop/runs');
 	const runId = readdirSync(runs).find(name => /^\d/.test(name));
-	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8').trim().split('\n').map(line => JSON.parse(line));
+	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8')
+		.trim()
+		.split('\n')
+		.map(line => JSON.parse(line));
 	const started = Date.parse(events.find(e => e.type === 'run.started').at);
 	const doneAt = events.filter(e => e.type === 'ticket.done').map(e => Date.parse(e.at));
 	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000};
@@ -50,7 +72,17 @@ function runForReal(tickets, workers) {
 const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export async function run(argv = []) {
-	const {values} = parseArgs({args: argv, options: {seed: {type: 'string'}, tickets: {type: 'string'}, workers: {type: 'string'}, min: {type: 'string'}, max: {type: 'string'}, quick: {type: 'boolean'}}});
+	const {values} = parseArgs({
+		args: argv,
+		options: {
+			seed: {type: 'string'},
+			tickets: {type: 'string'},
+			workers: {type: 'string'},
+			min: {type: 'string'},
+			max: {type: 'string'},
+			quick: {type: 'boolean'},
+		},
+	});
 	const quick = values.quick === true;
 	const seed = Number(values.seed ?? 1);
 	const count = Number(values.tickets ?? (quick ? 6 : 200));
@@ -62,11 +94,18 @@ export async function run(argv = []) {
 	const simulated = Object.fromEntries(POLICIES.map(policy => [policy, simulate(tickets, workers, policy)]));
 	const real = runForReal(tickets, workers);
 	const rows = [{schedule: 'real run (engine)', seconds: round(real.seconds, 2), 'vs bound': round(real.seconds / bound.bound)}];
-	for (const policy of POLICIES) rows.push({schedule: `simulated ${policy}`, seconds: round(simulated[policy], 2), 'vs bound': round(simulated[policy] / bound.bound)});
-	console.log(`seed ${seed}, ${count} tickets of ${min}–${max} s, ${workers} workers, ${tickets.filter(t => t.locks.length > 0).length} hold infra; bound ${round(bound.bound, 2)} s (critical path ${round(bound.criticalPath, 2)}, work/workers ${round(bound.workPerWorker, 2)}, locked work ${round(bound.lockedWork, 2)})`);
+	for (const policy of POLICIES)
+		rows.push({schedule: `simulated ${policy}`, seconds: round(simulated[policy], 2), 'vs bound': round(simulated[policy] / bound.bound)});
+	console.log(
+		`seed ${seed}, ${count} tickets of ${min}–${max} s, ${workers} workers, ${tickets.filter(t => t.locks.length > 0).length} hold infra; bound ${round(bound.bound, 2)} s (critical path ${round(bound.criticalPath, 2)}, work/workers ${round(bound.workPerWorker, 2)}, locked work ${round(bound.lockedWork, 2)})`,
+	);
 	console.table(rows);
 	return {
-		seed, tickets: count, workers, min_s: min, max_s: max,
+		seed,
+		tickets: count,
+		workers,
+		min_s: min,
+		max_s: max,
 		bound_s: round(bound.bound, 2),
 		real_s: round(real.seconds, 2),
 		real_vs_bound: round(real.seconds / bound.bound),

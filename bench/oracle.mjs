@@ -43,7 +43,13 @@ export function buildDoneRepo(count) {
 	const marksFile = `${repo}.marks`;
 	fastImport(repo, stream, marksFile);
 	execFileSync('git', ['update-ref', '-d', 'refs/heads/work'], {cwd: repo});
-	const marks = new Map(readFileSync(marksFile, 'utf8').trim().split('\n').map(line => line.slice(1).split(' ')).map(([m, sha]) => [Number(m), sha]));
+	const marks = new Map(
+		readFileSync(marksFile, 'utf8')
+			.trim()
+			.split('\n')
+			.map(line => line.slice(1).split(' '))
+			.map(([m, sha]) => [Number(m), sha]),
+	);
 	const digest = id => `sha256:${createHash('sha256').update(id).digest('hex')}`;
 	const ledger = ids.map((id, i) => JSON.stringify({ticket: id, merge: marks.get(2 * (i + 1) + 1), verify_digest: digest(id)})).join('\n') + '\n';
 	fastImport(repo, commit('refs/heads/proofloop-ledger', 1, 'ledger\n', 0, 0, [['merges.jsonl', ledger]]));
@@ -53,12 +59,25 @@ export function buildDoneRepo(count) {
 	writeFileSync(path.join(repo, '.proofloop/config.json'), JSON.stringify({batch: 'b', agent: {type: 'command', command: 'true'}}));
 	for (const [i, id] of ids.entries()) {
 		const merge = marks.get(2 * (i + 1) + 1);
-		writeFileSync(path.join(tickets, `${id}.md`), `---\nid: ${id}\ntitle: Ticket ${id}\nstatus: done\nbatch: b\nmerge_commit: ${merge}\nverify_digest: ${digest(id)}\n---\nDone.\n`);
+		writeFileSync(
+			path.join(tickets, `${id}.md`),
+			`---\nid: ${id}\ntitle: Ticket ${id}\nstatus: done\nbatch: b\nmerge_commit: ${merge}\nverify_digest: ${digest(id)}\n---\nDone.\n`,
+		);
 	}
 	// A run whose manifest pins every id, as `proofloop run` writes it.
 	const run = path.join(repo, '.proofloop/runs/20260101-000000-bench');
 	mkdirSync(run, {recursive: true});
-	const manifest = {run_id: '20260101-000000-bench', batch: 'b', base_branch: 'main', base_commit: marks.get(1), ticket_ids: ids, oracle_sha256: '', config_sha256: '', created_at: new Date(0).toISOString(), proofloop_version: 'bench'};
+	const manifest = {
+		run_id: '20260101-000000-bench',
+		batch: 'b',
+		base_branch: 'main',
+		base_commit: marks.get(1),
+		ticket_ids: ids,
+		oracle_sha256: '',
+		config_sha256: '',
+		created_at: new Date(0).toISOString(),
+		proofloop_version: 'bench',
+	};
 	writeFileSync(path.join(run, 'manifest.json'), JSON.stringify(manifest));
 	return {repo, manifestFile: path.join(run, 'manifest.json')};
 }
@@ -102,9 +121,21 @@ export async function run(argv = []) {
 			engine.push(e.ms);
 			verdicts.add(c.verdict).add(e.verdict);
 		}
-		rows.push({tickets: size, build_ms: Math.round(buildMs), cli_ms: Math.round(median(cli)), engine_ms: Math.round(median(engine)), verdicts: [...verdicts].join(' ')});
+		rows.push({
+			tickets: size,
+			build_ms: Math.round(buildMs),
+			cli_ms: Math.round(median(cli)),
+			engine_ms: Math.round(median(engine)),
+			verdicts: [...verdicts].join(' '),
+		});
 	}
 	console.table(rows);
 	const big = rows.at(-1);
-	return {reps, rows, goal: 'cli_ms <= 500 at 10000 done tickets, linear', [`cli_ms_at_${big.tickets}`]: big.cli_ms, all_done: rows.every(r => r.verdicts === 'done')};
+	return {
+		reps,
+		rows,
+		goal: 'cli_ms <= 500 at 10000 done tickets, linear',
+		[`cli_ms_at_${big.tickets}`]: big.cli_ms,
+		all_done: rows.every(r => r.verdicts === 'done'),
+	};
 }

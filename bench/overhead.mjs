@@ -24,8 +24,21 @@ function makeRepo(ids, concurrency) {
 	writeFileSync(path.join(repo, 'README.md'), '# bench\n');
 	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
 	const agent = `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`;
-	writeFileSync(path.join(repo, '.proofloop/config.json'), JSON.stringify({batch: 'b', concurrency, attempts: 1, agent: {type: 'command', command: agent}, checks: ['test -e README.md'], verifyRetries: 0, agentEnv: {pass: ['FAKE_']}, sandbox: 'none'}));
-	for (const id of ids) writeFileSync(path.join(repo, `.proofloop/tickets/${id}.md`), `---\nid: ${id}\ntitle: Ticket ${id}\nstatus: todo\nbatch: b\n---\nWork.\n`);
+	writeFileSync(
+		path.join(repo, '.proofloop/config.json'),
+		JSON.stringify({
+			batch: 'b',
+			concurrency,
+			attempts: 1,
+			agent: {type: 'command', command: agent},
+			checks: ['test -e README.md'],
+			verifyRetries: 0,
+			agentEnv: {pass: ['FAKE_']},
+			sandbox: 'none',
+		}),
+	);
+	for (const id of ids)
+		writeFileSync(path.join(repo, `.proofloop/tickets/${id}.md`), `---\nid: ${id}\ntitle: Ticket ${id}\nstatus: todo\nbatch: b\n---\nWork.\n`);
 	git('add', '-A');
 	git('commit', '-q', '-m', 'init');
 	return repo;
@@ -36,10 +49,17 @@ function harness(ids, concurrency) {
 	const repo = makeRepo(ids, concurrency);
 	const plan = `${repo}.plan.json`;
 	writeFileSync(plan, JSON.stringify({_sleepMs: 0}));
-	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {cwd: repo, env: {...process.env, FAKE_AGENT_PLAN: plan}, encoding: 'utf8'});
+	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {
+		cwd: repo,
+		env: {...process.env, FAKE_AGENT_PLAN: plan},
+		encoding: 'utf8',
+	});
 	const runs = path.join(repo, '.proofloop/runs');
 	const runId = readdirSync(runs).find(name => /^\d/.test(name));
-	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8').trim().split('\n').map(line => JSON.parse(line));
+	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8')
+		.trim()
+		.split('\n')
+		.map(line => JSON.parse(line));
 	const started = Date.parse(events.find(e => e.type === 'run.started').at);
 	const doneAt = events.filter(e => e.type === 'ticket.done').map(e => Date.parse(e.at));
 	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000};
@@ -81,7 +101,14 @@ export async function run(argv = []) {
 	for (const concurrency of [1, 4]) {
 		const base = await script(ids, concurrency);
 		const real = harness(ids, concurrency);
-		rows.push({concurrency, harness_ms_per_ticket: Math.round((real.seconds * 1000) / count), script_ms_per_ticket: Math.round((base.seconds * 1000) / count), ratio: round(real.seconds / base.seconds, 2), run_exit: real.exit, done: real.done});
+		rows.push({
+			concurrency,
+			harness_ms_per_ticket: Math.round((real.seconds * 1000) / count),
+			script_ms_per_ticket: Math.round((base.seconds * 1000) / count),
+			ratio: round(real.seconds / base.seconds, 2),
+			run_exit: real.exit,
+			done: real.done,
+		});
 	}
 	console.table(rows);
 	return {tickets: count, rows, ratio_c1: rows[0].ratio, ratio_c4: rows[1].ratio, goal: 'ratio <= 1.5 at both'};

@@ -65,7 +65,11 @@ function lockedWorkGated(tickets) {
 		while (stack.length > 0) {
 			const u = stack.pop();
 			if (u.locks.length > 0) work += u.duration;
-			for (const v of dependents.get(u.id)) if (!seen.has(v.id)) seen.add(v.id) && stack.push(v);
+			for (const v of dependents.get(u.id)) {
+				if (seen.has(v.id)) continue;
+				seen.add(v.id);
+				stack.push(v);
+			}
 		}
 		out.set(t.id, work);
 	}
@@ -89,7 +93,12 @@ export function lowerBound(tickets, workers) {
 	const total = tickets.reduce((sum, t) => sum + t.duration, 0);
 	const perLock = new Map();
 	for (const t of tickets) for (const lock of t.locks) perLock.set(lock, (perLock.get(lock) ?? 0) + t.duration);
-	return {bound: Math.max(path, total / workers, ...perLock.values()), criticalPath: path, workPerWorker: total / workers, lockedWork: Math.max(0, ...perLock.values())};
+	return {
+		bound: Math.max(path, total / workers, ...perLock.values()),
+		criticalPath: path,
+		workPerWorker: total / workers,
+		lockedWork: Math.max(0, ...perLock.values()),
+	};
 }
 
 export const POLICIES = ['engine', 'fifo', 'cp-duration', 'lock-aware', 'depth-barriers'];
@@ -139,7 +148,14 @@ export function simulate(tickets, workers, policy) {
 	while (open.length > 0) {
 		// Depth barriers: level k+1 starts only when all of level k has finished.
 		if (depth) while (running.length === 0 && !open.some(t => depth.get(t.id) === level)) level++;
-		const started = pick({open, done, heldLocks: running.flatMap(r => r.ticket.locks), slots: workers - running.length, order, inLevel: t => !depth || depth.get(t.id) === level});
+		const started = pick({
+			open,
+			done,
+			heldLocks: running.flatMap(r => r.ticket.locks),
+			slots: workers - running.length,
+			order,
+			inLevel: t => !depth || depth.get(t.id) === level,
+		});
 		running.push(...started.map(ticket => ({ticket, end: now + ticket.duration})));
 		open = open.filter(t => !started.includes(t));
 		if (running.length === 0) throw new Error('the DAG cannot finish: a dependency is missing or cyclic');

@@ -23,7 +23,10 @@ describe('benches, --quick', () => {
 	it('overhead: instant tickets through the harness and through the plain git script, at concurrency 1 and 4', async () => {
 		const {run} = await import('../../bench/overhead.mjs');
 		const result = await run(['--quick']);
-		expect(result.rows.map((row: {concurrency: number; run_exit: number; done: number}) => [row.concurrency, row.run_exit, row.done])).toEqual([[1, 0, 4], [4, 0, 4]]);
+		expect(result.rows.map((row: {concurrency: number; run_exit: number; done: number}) => [row.concurrency, row.run_exit, row.done])).toEqual([
+			[1, 0, 4],
+			[4, 0, 4],
+		]);
 		for (const row of result.rows) expect(row.script_ms_per_ticket).toBeGreaterThan(0);
 	}, 180_000);
 });
