@@ -25,6 +25,14 @@ function orphanGates(file: string): Promise<number | null> {
 	});
 }
 
+async function until(probe: () => boolean, timeoutMs = 90_000): Promise<void> {
+	const end = Date.now() + timeoutMs;
+	while (!probe()) {
+		if (Date.now() > end) throw new Error('timed out waiting');
+		await new Promise(resolve => setTimeout(resolve, 100));
+	}
+}
+
 describe('a human gate is evidence only a person makes', () => {
 	it(
 		"an unsandboxed agent that writes human_gated into another ticket's file, and an orphan that does it after the run, are not counted; a person's gate is, and an ungate takes it back",
@@ -77,6 +85,36 @@ describe('a human gate is evidence only a person makes', () => {
 			const ungated = await runCli(root, ['oracle']);
 			expect(ungated.exitCode).toBe(1);
 			expect(ungated.stdout).toMatch(/B +says human_gated but the ledger's latest record for it is an ungate/);
+
+			// The next run does not take the forged gate either: it ends on B's merits, never on its file's word.
+			const next = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER_B: 'fail'});
+			expect(next.exitCode).toBe(1);
+			expect(next.stdout).toMatch(/B +human_gated: says human_gated but the ledger's latest record for it is an ungate/);
+		},
+	);
+
+	it(
+		'through a live engine, gating a ticket whose file already says human_gated (a gate from before the rule) records it, and it counts',
+		{timeout: 240_000},
+		async () => {
+			const {root, plan} = makeRepo({
+				tickets: [{id: 'A'}, {id: 'B'}],
+				config: {sandbox: 'none', attempts: 1, concurrency: 1, agent: {type: 'command', command: `node ${TAMPER_AGENT}`}},
+			});
+			expect(await orphanGates(ticketFile(root, 'B'))).toBe(0);
+			const env = {FAKE_AGENT_PLAN: plan, FAKE_TAMPER_A: 'ok', FAKE_SLEEP_MS_A: '5000'};
+			expect((await runCli(root, ['run', '--detach'], env)).exitCode).toBe(0);
+			await until(() => runEvents(root).some(e => e.type === 'agent.spawned' && e.ticket === 'A'));
+			const gate = await runCli(root, ['gate', 'B', '--reason', 're-recorded'], env);
+			expect(gate.exitCode, gate.stderr).toBe(0);
+			expect(gate.stdout).toMatch(/^B gated/);
+			await until(() => runEvents(root).some(e => e.type === 'run.stopped'));
+			expect(finalVerdict(runEvents(root))?.exit).toBe(0);
+			const gates = (await execa('git', ['show', 'refs/heads/proofloop-ledger:gates.jsonl'], {cwd: root})).stdout.trim().split('\n');
+			expect(gates.map(line => JSON.parse(line) as Record<string, string>)).toEqual([
+				expect.objectContaining({kind: 'gate', ticket: 'B', reason: 're-recorded'}),
+			]);
+			expect(runEvents(root).some(e => e.type === 'run.halted')).toBe(false);
 		},
 	);
 });
