@@ -155,10 +155,11 @@ export async function countedChecks(
 	return {
 		readOnly,
 		judge: async (command, output) => {
-			const candidate = readTestSummary(output);
+			const base = baseSha && !waived ? await baselineFor(ctx, baseSha, command, opts.env, opts.logFile) : null;
+			// Only base's runners count: a test can print another runner's summary ('1 passing') to pad the sum.
+			const candidate = readTestSummary(output, base?.runners);
 			store.candidates.set(key(opts.head, command), candidate);
-			if (!baseSha || waived) return undefined;
-			return shortfall(command, candidate, await baselineFor(ctx, baseSha, command, opts.env, opts.logFile));
+			return shortfall(command, candidate, base);
 		},
 		merged: (merge, baseHead) => {
 			for (const [id, candidate] of store.candidates) {

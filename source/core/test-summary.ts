@@ -90,11 +90,15 @@ const PARSERS: Array<[RunnerName, (text: string) => Count | undefined]> = [
 	['go', goCount],
 ];
 
-/** The runners whose summary the output holds, and what they ran; undefined: no runner we can read. */
-export function readTestSummary(output: string): TestTally | undefined {
+/**
+ * The runners whose summary the output holds, and what they ran; undefined: no runner we can read.
+ * `only`: read just these runners (base's): another runner's summary is a line any test can print.
+ */
+export function readTestSummary(output: string, only?: readonly RunnerName[]): TestTally | undefined {
 	const text = output.replace(ANSI, '').replace(/\r\n?/g, '\n');
 	const tally: TestTally = {runners: [], passed: 0, failed: 0};
 	for (const [name, parse] of PARSERS) {
+		if (only && !only.includes(name)) continue;
 		const count = parse(text);
 		if (!count) continue;
 		tally.runners.push(name);
