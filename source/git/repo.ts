@@ -12,18 +12,9 @@ import {prepareWorktree, tryFreshWorktree, type Prepared} from './prepare.js';
 import {SpareCheckouts} from './spares.js';
 import {adoptCommittedFiles, commitTrackerState, type StateCommitRequest, type StateCommitResult} from './state-commit.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
+import {removeTicketCheckout, withDetachedCheckout} from './detached-checkout.js';
 import {mustGit, runGit} from './run.js';
-import {
-	checkName,
-	checkoutPathFree,
-	clearCheckout,
-	ensureExcluded,
-	listWorktrees,
-	removeCheckout,
-	removeStaleLocks,
-	worktreesDir,
-	type WorktreeInfo,
-} from './worktrees.js';
+import {checkName, listWorktrees, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
 
 /**
  * Opens the repository containing `dir`, refusing early (with the fix) when
@@ -216,8 +207,7 @@ export class Repo {
 		if (result.kind === 'foreign') this.onForeignBase?.({base: req.base, expected: result.expected, tip: result.tip});
 		if (result.kind === 'merged' && sync) {
 			result.warnings = await sync.catch((error: unknown) => [
-				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ` +
-					`${error instanceof Error ? error.message : String(error)}`,
+				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
 			]);
 		}
 		return result;
@@ -273,48 +263,14 @@ export class Repo {
 		return findMerge(this.root, ticketId, attempt, base);
 	}
 
-	/**
-	 * Runs `fn` in a throwaway checkout detached at `sha` (e.g. to verify a
-	 * merge without touching anyone's branch), then removes it whatever
-	 * happened. `name` shares the directory namespace with ticket ids, so
-	 * pick one that cannot collide (e.g. "verify-T-3"). Only the add and the
-	 * removal hold the lock: `fn` may run for minutes.
-	 */
-	async withDetachedCheckout<T>(name: string, sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
-		checkName(name, 'checkout name');
-		const checkout = path.join(this.root, worktreesDir, name);
-		const add = ['worktree', 'add', '--detach', checkout, sha];
-		await this.#lock.runExclusive(async () => {
-			await ensureExcluded(this.root);
-			// A free path (the usual case) needs no listing and pruning first; a leftover does.
-			if ((await checkoutPathFree(this.root, checkout)) && (await runGit(this.root, add)).exitCode === 0) return;
-			await clearCheckout(this.root, checkout);
-			await mustGit(this.root, add, `creating a checkout of ${sha} at ${checkout} failed`, `check that ${sha} is a commit of this repository`);
-		});
-		try {
-			return await fn(checkout);
-		} finally {
-			await this.#lock.runExclusive(() => removeCheckout(this.root, checkout));
-		}
+	/** Runs `fn` in a throwaway checkout detached at `sha`, removed whatever happened (see detached-checkout.ts). */
+	withDetachedCheckout<T>(name: string, sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
+		return withDetachedCheckout(this.root, this.#lock, name, sha, fn);
 	}
 
 	/** Removes a ticket's checkout and its branch; fine if either is already gone. */
-	async removeWorktree(ticketId: string): Promise<void> {
-		const checkout = this.worktreePath(ticketId);
-		const branch = this.branchName(ticketId);
-		return this.#lock.runExclusive(async () => {
-			await removeCheckout(this.root, checkout);
-			// Delete first and ask only when that fails: a done ticket's branch is nearly always there.
-			if ((await runGit(this.root, ['branch', '--quiet', '-D', branch])).exitCode === 0) return;
-			if (await branchExists(this.root, branch)) {
-				await mustGit(
-					this.root,
-					['branch', '--quiet', '-D', branch],
-					`deleting branch ${branch} failed`,
-					`if git says it is checked out somewhere, switch that checkout to another branch, then retry`,
-				);
-			}
-		});
+	removeWorktree(ticketId: string): Promise<void> {
+		return this.#lock.runExclusive(() => removeTicketCheckout(this.root, this.worktreePath(ticketId), this.branchName(ticketId)));
 	}
 
 	/** Checkouts of `base` with uncommitted changes to tracked files outside what `ignore` drops. */
