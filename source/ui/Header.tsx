@@ -49,13 +49,11 @@ export function headerSegments(state: RunState, now: number): Segment[] {
 		const eta = etaMs(tickets, state.times.durations, Math.max(1, state.concurrency, running));
 		if (eta !== undefined) segments.push({text: `ETA ~${formatDuration(eta)}`, tone: 'muted', drop: 2});
 	}
-	if (state.usage.costUsd > 0 || state.usage.inputTokens > 0) {
-		// Per agent: one that reports no cost is "n/a", never "$0.00".
-		segments.push({
-			text: `${formatCost(agentCosts(state.ledger))} · ${Math.round((state.usage.inputTokens + state.usage.outputTokens) / 1000)}k tok`,
-			tone: 'muted',
-			drop: 3,
-		});
+	const costs = agentCosts(state.ledger);
+	if (costs.length > 0) {
+		// Per agent: one that reports no cost is "n/a", never "$0.00"; one that reports no tokens either has no token count.
+		const tokens = state.usage.inputTokens + state.usage.outputTokens;
+		segments.push({text: `${formatCost(costs)}${tokens > 0 ? ` · ${Math.round(tokens / 1000)}k tok` : ''}`, tone: 'muted', drop: 3});
 	}
 	if (state.runId) segments.push({text: `run ${cleanText(state.runId, 40)}`, tone: 'muted', drop: 4});
 	return segments;

@@ -75,4 +75,14 @@ describe('cost per agent', () => {
 		expect(text).toContain('ETA ~00:06');
 		expect(text.find(s => s.includes('tok'))).toBe('cost n/a (demo) · 2k tok');
 	});
+
+	it('an agent that reports neither tokens nor cost (a command) still shows cost n/a once it has run', () => {
+		const events = fixtureEvents();
+		const exited = stamp(
+			[{type: 'agent.exited', ticket: 'T-1', attempt: 1, ok: true, reason: 'ok', durationMs: 1, usage: {inputTokens: 0, outputTokens: 0, costUsd: 0}}],
+			events.length + 1,
+		);
+		const text = headerSegments(fold([...events, ...exited]), Date.parse(events.at(-1)!.at)).map(s => s.text);
+		expect(text.filter(s => s.includes('n/a'))).toEqual(['cost n/a (demo)']);
+	});
 });
