@@ -12,9 +12,9 @@ import {naming, stopIfDiskFull} from './disk-full.js';
 import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
-import {gist, lastLines, runShell} from './shell.js';
+import {gist, lastLines} from './shell.js';
 import {timerDelay} from '../lib/timer.js';
-import {checkBox} from './check-box.js';
+import {runCheck} from './check-box.js';
 import {countedChecks} from './check-results.js';
 import {recordDone} from './record-done.js';
 import {verifyLive} from './verify-live.js';
@@ -212,15 +212,7 @@ export async function runAttempt(
 			// An exit 0 counts only with at least the tests base's run of the command ran (check-results.ts).
 			const counted = await countedChecks(ctx, {ticket, head, cwd: worktree.path, env, logFile});
 			for (const command of checks) {
-				const check = await runShell({
-					command,
-					cwd: worktree.path,
-					env,
-					timeoutMs: ctx.config.checkTimeoutSeconds * 1000,
-					logFile,
-					label: 'check',
-					box: checkBox(ctx.sandbox, worktree.path, counted.readOnly),
-				});
+				const check = await runCheck(ctx, {command, cwd: worktree.path, env, logFile, label: 'check', readOnlyFiles: counted.readOnly});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
 				const cannot = checkCannotStart(command, check);
 				if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};

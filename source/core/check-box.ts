@@ -2,6 +2,7 @@ import {existsSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {gitWrites} from '../agents/git-writes.js';
 import {coveredProtected, readOnlyRoot, type SandboxPolicy} from '../agents/sandbox.js';
+import {runShell, type ShellResult} from './shell.js';
 
 /**
  * What a check may write, as an agent may: its checkout (but the `.git` file
@@ -70,4 +71,13 @@ export function checkBox(sandbox: SandboxPolicy | undefined, cwd: string, readOn
 		'ALL',
 		'--',
 	];
+}
+
+/** A check, baseline or verify command in a checkout, the one way they run: boxed as checks are, within checkTimeoutSeconds. */
+export function runCheck(
+	ctx: {sandbox?: SandboxPolicy | undefined; config: {checkTimeoutSeconds: number}},
+	opts: {command: string; cwd: string; env: Record<string, string>; logFile: string; label: string; readOnlyFiles?: readonly string[]},
+): Promise<ShellResult> {
+	const {readOnlyFiles, ...shell} = opts;
+	return runShell({...shell, timeoutMs: ctx.config.checkTimeoutSeconds * 1000, box: checkBox(ctx.sandbox, opts.cwd, readOnlyFiles)});
 }

@@ -2,12 +2,11 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
 import {sha256} from '../lib/sha256.js';
-import {checkBox} from './check-box.js';
+import {runCheck} from './check-box.js';
 import type {EngineContext} from './context.js';
 import {isTestFile, matchesPathRule} from './finish-line-files.js';
 import {pinnedTicket} from './ticket-pins.js';
 import type {Ticket} from '../tracker/ticket.js';
-import {runShell} from './shell.js';
 import {readTestSummary, type TestTally} from './test-summary.js';
 
 /**
@@ -89,16 +88,8 @@ async function baseTestFiles(ctx: EngineContext, sha: string, cwd: string): Prom
 async function runOnBase(ctx: EngineContext, sha: string, command: string, env: Record<string, string>, logFile: string): Promise<Baseline | undefined> {
 	const name = `baseline-${sha.slice(0, 10)}-${sha256(command).slice(0, 8)}`;
 	return ctx.repo.withDetachedCheckout(name, sha, async checkout => {
-		const box = checkBox(ctx.sandbox, checkout, await baseTestFiles(ctx, sha, checkout));
-		const result = await runShell({
-			command,
-			cwd: checkout,
-			env,
-			timeoutMs: ctx.config.checkTimeoutSeconds * 1000,
-			logFile,
-			label: `baseline: base ${sha.slice(0, 7)}`,
-			box,
-		});
+		const readOnlyFiles = await baseTestFiles(ctx, sha, checkout);
+		const result = await runCheck(ctx, {command, cwd: checkout, env, logFile, label: `baseline: base ${sha.slice(0, 7)}`, readOnlyFiles});
 		// A run cut short by a stop or a timeout says nothing about base: not kept, and the exit code decides this once.
 		if (result.timedOut || ctx.stopping()) return undefined;
 		return readTestSummary(result.output) ?? null;

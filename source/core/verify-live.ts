@@ -2,9 +2,9 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {objectStoreProblem} from '../git/object-integrity.js';
 import {commonDir} from '../git/worktrees.js';
 import {sha256} from '../lib/sha256.js';
-import {checkBox} from './check-box.js';
+import {runCheck} from './check-box.js';
 import type {EngineContext} from './context.js';
-import {gist, lastLines, runShell} from './shell.js';
+import {gist, lastLines} from './shell.js';
 
 /**
  * The live proof of a merged ticket: its verify commands in a detached checkout
@@ -25,15 +25,7 @@ export async function verifyLive(
 		const outputs: string[] = [];
 		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
 			for (const command of commands) {
-				const result = await runShell({
-					command,
-					cwd: checkout,
-					env,
-					timeoutMs: ctx.config.checkTimeoutSeconds * 1000,
-					logFile,
-					label: `verify (try ${t}/${tries})`,
-					box: checkBox(ctx.sandbox, checkout),
-				});
+				const result = await runCheck(ctx, {command, cwd: checkout, env, logFile, label: `verify (try ${t}/${tries})`});
 				outputs.push(`$ ${command}\n${result.output}`);
 				if (!result.ok)
 					return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
