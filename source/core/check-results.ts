@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
 import {sha256} from '../lib/sha256.js';
@@ -14,9 +14,9 @@ import {readTestSummary, type TestTally} from './test-summary.js';
  * command ran: an exit 0 alone is also what a new file that ends the runner
  * early, or empties its sibling tests at run time, gives. Base's count comes
  * from running the command once on base per (base sha, command), kept in
- * `<run>/baselines.json`; a base the engine made by merging a candidate
- * inherits that candidate's own count, so a run pays for base runs only on
- * the base it started from. Null: base's output has no summary we can read,
+ * memory (written to `<run>/baselines.json` for a person, never read back);
+ * a base the engine made by merging a candidate inherits that candidate's own
+ * count, so an engine pays for base runs only on the base it started from. Null: base's output has no summary we can read,
  * and the exit code alone decides (as before).
  */
 type Baseline = TestTally | null;
@@ -53,14 +53,9 @@ const stores = new WeakMap<EngineContext, Store>();
 function storeOf(ctx: EngineContext): Store {
 	let store = stores.get(ctx);
 	if (!store) {
-		const file = path.join(ctx.run.dir, 'baselines.json');
-		let known: Record<string, Baseline> = {};
-		try {
-			if (existsSync(file)) known = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Baseline>;
-		} catch {
-			// A torn cache costs one more base run, nothing else.
-		}
-		store = {file, known, pending: new Map(), candidates: new Map()};
+		// Never read back: an unsandboxed agent can write the run directory, and a `null` there
+		// (no summary on base) would leave the exit code alone to decide. A resume runs base again.
+		store = {file: path.join(ctx.run.dir, 'baselines.json'), known: {}, pending: new Map(), candidates: new Map()};
 		stores.set(ctx, store);
 	}
 	return store;
