@@ -204,6 +204,12 @@ export async function findExecutable(name: string, env: Record<string, string>):
 	return findOnPath(name, env['PATH']);
 }
 
+/** Why `<file> --version` fails (a broken install), or undefined when the CLI starts. */
+export async function versionFails(file: string, env: Record<string, string>, timeoutMs = 20_000): Promise<string | undefined> {
+	const version = await run(file, ['--version'], env, timeoutMs);
+	return version.ok ? undefined : firstLine(version.text) || 'it printed nothing';
+}
+
 async function run(file: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ok: boolean; text: string}> {
 	const result = await execa(file, args, {env, extendEnv: false, stdin: 'ignore', all: true, reject: false, timeout: timeoutMs, forceKillAfterDelay: 2000});
 	const text = typeof result.all === 'string' ? result.all : '';

@@ -4,6 +4,7 @@ import type {AgentCommand} from '../agents/adapter.js';
 import path from 'node:path';
 import type {AgentConfig} from '../agents/config.js';
 import {createAdapter} from '../agents/registry.js';
+import {versionFails} from '../agents/doctor.js';
 import {runGit} from '../git/run.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {expandHome} from '../agents/sandbox.js';
@@ -206,6 +207,17 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 		}
 	} else {
 		judge(command.file, 'program');
+		// Installed is not working: a CLI that cannot print its version would spend the whole budget failing.
+		const found =
+			problems.length === 0 ? (command.file.includes('/') ? path.resolve(input.repoRoot, command.file) : findOnPath(command.file, agentPath)) : undefined;
+		const env = Object.fromEntries(Object.entries({...input.env, ...input.config.agentEnv.set}).filter((e): e is [string, string] => e[1] !== undefined));
+		const fails = found && (await versionFails(found, env));
+		if (fails)
+			problems.push({
+				what,
+				problem: `\`${command.file} --version\` failed (${fails}): it is installed but does not start`,
+				fix: `reinstall it (\`proofloop doctor\` names the package), or set "bin" in the agent config in ${CONFIG_PATH}`,
+			});
 	}
 	return problems;
 }

@@ -3,7 +3,7 @@
  * `run` uses it; with none installed, `init` says how to install one and `run`
  * refuses (exit 2, nothing written) instead of falling back to the demo engine.
  */
-import {existsSync, mkdirSync, mkdtempSync, readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -50,6 +50,20 @@ describe('first run', () => {
 		const started = runEvents(root).filter(e => e.type === 'attempt.started');
 		expect(started.length).toBeGreaterThan(0);
 		expect(started.every(e => e.type === 'attempt.started' && e.agent === 'claude')).toBe(true);
+	}, 120_000);
+
+	it('a claude that is installed but does not start (a broken install) is refused before any attempt is spent', async () => {
+		const {root, env} = await freshRepo();
+		const bin = mkdtempSync(path.join(tmpdir(), 'pl-broken-bin-'));
+		writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\necho "Error: Cannot find module \'/opt/claude/cli.js\'" >&2\nexit 1\n', {mode: 0o755});
+		const PATH = `${bin}${path.delimiter}${SYSTEM_PATH}`;
+		expect((await runCli(root, ['init', '--agent', 'claude'], {...env, PATH})).exitCode).toBe(0);
+		await commitAll(root);
+		const run = await runCli(root, ['run', '--headless', ...UNSANDBOXED], {...env, PATH});
+		expect(run.exitCode, run.stdout + run.stderr).toBe(2);
+		expect(run.stderr).toMatch(/`claude --version` failed \(Error: Cannot find module '\/opt\/claude\/cli\.js'\): it is installed but does not start/);
+		expect(run.stderr).toMatch(/fix: reinstall it/);
+		expect(existsSync(path.join(root, '.proofloop/runs')) ? runEvents(root).filter(e => e.type === 'attempt.started') : []).toEqual([]);
 	}, 120_000);
 
 	it('with no agent CLI, init says how to install one and run refuses instead of running the demo engine', async () => {
