@@ -207,7 +207,8 @@ export class Repo {
 		if (result.kind === 'foreign') this.onForeignBase?.({base: req.base, expected: result.expected, tip: result.tip});
 		if (result.kind === 'merged' && sync) {
 			result.warnings = await sync.catch((error: unknown) => [
-				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ${error instanceof Error ? error.message : String(error)}`,
+				`merged ${req.ticketId} into ${req.base}, but could not bring checkouts of ${req.base} up to date: ` +
+					`${error instanceof Error ? error.message : String(error)}`,
 			]);
 		}
 		return result;

@@ -66,13 +66,14 @@ export function graphSvg(nodes: GraphNode[]): string {
 	const boxes = nodes.map(n => {
 		const {x, y} = pos.get(n.id)!;
 		const color = STATUS_COLORS[n.status] ?? OTHER;
+		const tooltip = `${n.id} (${n.status}) ${n.title}${n.deps.length ? `\nwaits on ${n.deps.join(', ')}` : ''}`;
 		return (
 			`<g class="node" data-ticket="${esc(n.id)}"><rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6" fill="#fff" stroke="${color}" ` +
 			`stroke-width="2"/>` +
 			`<rect x="${x}" y="${y}" width="6" height="${NODE_H}" rx="2" fill="${color}"/>` +
 			`<text x="${x + 14}" y="${y + 16}" class="nid">${esc(n.id)} <tspan class="nstatus">${esc(clip(n.status, 12))}</tspan></text>` +
 			`<text x="${x + 14}" y="${y + 31}" ` +
-			`class="ntitle">${esc(clip(n.title, 22))}</text><title>${esc(`${n.id} (${n.status}) ${n.title}${n.deps.length ? `\nwaits on ${n.deps.join(', ')}` : ''}`)}</title></g>`
+			`class="ntitle">${esc(clip(n.title, 22))}</text><title>${esc(tooltip)}</title></g>`
 		);
 	});
 	const arrow =
