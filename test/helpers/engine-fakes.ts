@@ -2,6 +2,7 @@ import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import type {AgentAdapter} from '../../source/agents/adapter.js';
+import type {GateLedgerRecord} from '../../source/git/gate-ledger.js';
 import {AgentSlots} from '../../source/core/agent-slots.js';
 import type {AttemptOutcome} from '../../source/core/attempt.js';
 import {parseProjectConfig, type ProjectConfig} from '../../source/core/config.js';
@@ -158,8 +159,15 @@ export function fakeRun(opts: {tickets: TicketSpec[]; config?: Record<string, un
 		proofloop_version: '0',
 	};
 	const clock = {now: Date.parse('2026-01-01T00:00:00Z')};
-	// The git side of a run the loop touches without a real attempt: where a checkout would be.
-	const repo = {root: dir, worktreePath: (id: string) => path.join(dir, 'worktrees', id), removeWorktree: async () => undefined} as unknown as Repo;
+	// The git side of a run the loop touches without a real attempt: where a checkout would be, and the ledger's gate records.
+	const gates: GateLedgerRecord[] = [];
+	const repo = {
+		root: dir,
+		worktreePath: (id: string) => path.join(dir, 'worktrees', id),
+		removeWorktree: async () => undefined,
+		recordGate: async (record: GateLedgerRecord) => (gates.push(record), {kind: 'appended', sha: String(gates.length)}),
+		latestGate: async (ticket: string) => gates.findLast(g => g.ticket === ticket),
+	} as unknown as Repo;
 	const deps: RunDeps = {
 		repoRoot: dir,
 		repo,
@@ -178,5 +186,5 @@ export function fakeRun(opts: {tickets: TicketSpec[]; config?: Record<string, un
 	};
 	const attempts = new ScriptedAttempts();
 	const engine = new Engine(deps, {runAttempt: attempts.run, judge: quietJudge()});
-	return {engine, tracker, attempts, log, clock, events: () => engine.events};
+	return {engine, tracker, attempts, log, clock, gates, events: () => engine.events};
 }

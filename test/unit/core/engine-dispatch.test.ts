@@ -94,10 +94,12 @@ describe('the engine dispatches and settles', () => {
 	});
 
 	it('a ticket a human gates mid-attempt keeps the gate: the failure after it is not written, the attempt not charged', async () => {
-		const {engine, attempts, tracker, events} = fakeRun({tickets: [{id: 'A'}]});
+		const {engine, attempts, tracker, events, gates} = fakeRun({tickets: [{id: 'A'}]});
 		const drained = engine.drain();
 		await attempts.startedCount(1);
 		await expect(engine.controls.gate('A', 'wrong approach', 'me')).resolves.toBe('A gated');
+		// The oracle's evidence of the gate: a ledger record, written before the ticket file.
+		expect(gates).toMatchObject([{kind: 'gate', ticket: 'A', by: 'me', reason: 'wrong approach'}]);
 		await attempts.settle('A', failed());
 		await drained;
 		expect(tracker.status('A')).toBe('human_gated');
