@@ -54,14 +54,15 @@ const bump = (root: string) => appending.set(root, (appending.get(root) ?? 0) + 
 
 /** Remember where the ledger is now: from here on, a move this engine did not make is someone else's. */
 export async function watchLedger(root: string): Promise<void> {
-	known.set(root, {tip: await revParse(root, LEDGER_REF)});
+	known.set(root, {tip: await currentLedgerTip(root)});
 }
 
 /** The ledger's tip when it is not where this engine last saw or left it. */
 export async function ledgerMovedBySomeoneElse(root: string): Promise<string | undefined> {
 	const generation = appending.get(root) ?? 0;
 	if (generation % 2 === 1 || !known.has(root)) return undefined;
-	const now = await revParse(root, LEDGER_REF);
+	// Origin's while there is no local branch: what the oracle and the first append read.
+	const now = await currentLedgerTip(root);
 	if (generation !== (appending.get(root) ?? 0)) return undefined;
 	return now === known.get(root)?.tip ? undefined : (now ?? '(deleted)');
 }
@@ -139,10 +140,10 @@ async function appendLine(root: string, add: Append): Promise<LedgerAppend> {
 async function append(root: string, add: Append): Promise<LedgerAppend> {
 	for (let attempt = 1; attempt <= 5; attempt++) {
 		const old = await revParse(root, LEDGER_REF);
-		const last = known.get(root);
-		if (last !== undefined && old !== last.tip) throw new LedgerMovedError(old ?? '(deleted)');
-		// A fresh clone continues the ledger it was cloned with.
+		// A fresh clone continues the ledger it was cloned with, which is watched as the branch is.
 		const parent = old ?? (await revParse(root, REMOTE_LEDGER_REF));
+		const last = known.get(root);
+		if (last !== undefined && parent !== last.tip) throw new LedgerMovedError(parent ?? '(deleted)');
 		const files = await ledgerFiles(root, parent);
 		if (add.present(files)) return {kind: 'present', sha: parent ?? ''};
 		const next = {...files, [add.file]: `${files[add.file]}${add.line}\n`};
