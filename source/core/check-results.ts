@@ -82,6 +82,8 @@ async function baseTestFiles(ctx: EngineContext, sha: string, cwd: string): Prom
 /** Runs `command` on base once (a throwaway checkout, boxed as checks are) and reads what it ran. */
 async function runOnBase(ctx: EngineContext, sha: string, command: string, env: Record<string, string>, logFile: string): Promise<Baseline | undefined> {
 	const name = `baseline-${sha.slice(0, 10)}-${sha256(command).slice(0, 8)}`;
+	// A git control file an agent changed (a smudge filter) would run in this checkout: the run halts instead, and the merge stage stops the attempt.
+	if (ctx.mergeHalt()) return undefined;
 	return ctx.repo.withDetachedCheckout(name, sha, async checkout => {
 		const readOnlyFiles = await baseTestFiles(ctx, sha, checkout);
 		const result = await runCheck(ctx, {command, cwd: checkout, env, logFile, label: `baseline: base ${sha.slice(0, 7)}`, readOnlyFiles});
