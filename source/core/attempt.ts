@@ -1,9 +1,8 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {runAgent} from '../agents/runner.js';
 import type {Ticket} from '../tracker/ticket.js';
-import {withAgentSlot} from './agent-slots.js';
-import {agentEnv, budgetOf, runEnv, type EngineContext} from './context.js';
+import {budgetOf, runEnv, type EngineContext} from './context.js';
+import {runWorker} from './run-worker.js';
 import type {Stage} from './events.js';
 import {guardAttempt} from './finish-line-guard.js';
 import {pinnedTicket} from './ticket-pins.js';
@@ -13,7 +12,6 @@ import {renderWorkerPrompt} from './prompt.js';
 import {planAndReview} from './plan-stage.js';
 import {reviewChange} from './review.js';
 import {gist, lastLines} from './shell.js';
-import {timerDelay} from '../lib/timer.js';
 import {runCheck} from './check-box.js';
 import {countedChecks} from './check-results.js';
 import {recordDone} from './record-done.js';
@@ -126,40 +124,7 @@ export async function runAttempt(
 			naming(promptFile, () => writeFileSync(promptFile, prompt));
 
 			stage('implement');
-			// Silence is shown, not punished: one event when the worker has said nothing for stallMinutes.
-			const stallMs = ctx.config.stallMinutes * 60_000;
-			let stallTimer: NodeJS.Timeout | undefined;
-			const armStall = () => {
-				clearTimeout(stallTimer);
-				stallTimer = setTimeout(
-					() => ctx.log.append({type: 'agent.stalled', ticket: id, attempt, silentSeconds: Math.round(stallMs / 1000)}),
-					timerDelay(stallMs),
-				);
-			};
-			// Within the agent type's cap (config agentCaps); waiting for a slot is not silence.
-			const result = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: id, attempt}, async () => {
-				// A stop, or a human gate, that came while it waited for a slot: start nothing.
-				if (ctx.stopping() || !ctx.owns(id)) return undefined;
-				armStall();
-				// Its own worker channel, alive while the agent runs (its requests answered before it closes).
-				const channel = await ctx.workerChannel(id, attempt);
-				try {
-					return await runAgent({
-						onEvent: armStall,
-						adapter: ctx.adapter,
-						input: {ticketId: id, attempt, maxAttempts: budgetOf(ctx, id), promptFile, worktree: worktree.path},
-						// Allow-listed, and boxed: checks and verify below get the run's full environment, the agent does not.
-						env: {...agentEnv(ctx, id, attempt), PROOFLOOP_CONTROL: channel.socket},
-						...(ctx.sandbox ? {sandbox: {...ctx.sandbox, socket: channel.socket}} : {}),
-						logFile,
-						timeoutMs: ctx.config.attemptTimeoutSeconds * 1000,
-						onSpawn: pid => ctx.log.append({type: 'agent.spawned', ticket: id, attempt, pid}),
-					});
-				} finally {
-					await channel.close();
-				}
-			});
-			clearTimeout(stallTimer);
+			const result = await runWorker(ctx, {id, attempt, promptFile, worktree: worktree.path, logFile});
 			if (!result && !ctx.owns(id)) return {kind: 'interrupted', reason: 'a human gated the ticket while it waited for an agent slot'};
 			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			// An agent whose log the disk had no room for did not fail: the machine did (this ends the run, to resume later).

@@ -1,7 +1,6 @@
 import type {Ticket} from '../tracker/ticket.js';
 import type {AttemptOutcome} from './attempt.js';
 import {realAttempt, type AttemptRunner} from './attempt-runner.js';
-import {cannotStartFix} from './cannot-start.js';
 import {Chores} from './chores.js';
 import {commitRunState} from './commit-run-state.js';
 import type {EngineContext, RunDeps} from './context.js';
@@ -18,6 +17,7 @@ import {recover} from './recovery.js';
 import {RunBudgets} from './run-budget.js';
 import {RunLedger} from './run-ledger.js';
 import {RunWatch, type HaltCause} from './run-watch.js';
+import {settleOutcome} from './settle.js';
 import {readySet} from './scheduler.js';
 import {TrackerView} from './tracker-view.js';
 import {Waker} from './wake.js';
@@ -257,67 +257,10 @@ export class Engine implements EngineCore {
 			});
 	}
 
+	/** What an attempt's outcome writes: the log, the ticket, the repeat detector (settle.ts). */
 	private async settle(ticket: Ticket, attempt: number, outcome: AttemptOutcome): Promise<void> {
-		const {ctx, state} = this;
-		const id = ticket.id;
 		this.scheduleJudge();
-		// Done; or interrupted after the merge landed: the attempt stays open so a resume continues it at verify.
-		if (outcome.kind === 'done' || (outcome.kind === 'interrupted' && outcome.afterMerge)) return;
-		if (outcome.kind === 'interrupted' || !ctx.owns(id)) {
-			const reason = outcome.kind === 'interrupted' ? outcome.reason : 'a human gated the ticket during the attempt';
-			ctx.log.append({type: 'attempt.interrupted', ticket: id, attempt, reason});
-			if (outcome.kind === 'interrupted' && outcome.halt) await this.haltCannotStart(id, reason);
-			return;
-		}
-		if (outcome.kind === 'limited') {
-			const until = new Date(outcome.until).toISOString();
-			ctx.log.append({type: 'attempt.limited', ticket: id, attempt, until, reason: outcome.reason});
-			await ctx.writeTicket(id, 'todo', {status: 'todo'}, `waits for a usage limit to lift (${until})`);
-			this.waker.at(outcome.until);
-			return;
-		}
-		if (outcome.kind === 'parked') {
-			ctx.log.append({type: 'attempt.parked', ticket: id, attempt, reason: outcome.reason});
-			await ctx.writeTicket(id, 'todo', {status: 'todo'}, outcome.reason);
-			return;
-		}
-		if (outcome.kind === 'blocked') {
-			ctx.log.append({type: 'attempt.failed', ticket: id, attempt, stage: 'implement', reason: `blocked by an external wall: ${outcome.wall}`});
-			const block = {wall: outcome.wall, tried: outcome.tried, evidence: outcome.evidence, at: new Date(ctx.now()).toISOString()};
-			await ctx.writeTicket(id, 'blocked', {status: 'blocked', block}, `blocked: ${outcome.wall}`);
-			return;
-		}
-		ctx.log.append({type: 'attempt.failed', ticket: id, attempt, stage: outcome.stage, reason: outcome.reason});
-		const repeated = state.repeats.add(id, outcome.stage, outcome.reason);
-		if (repeated && !state.harnessHalt) {
-			state.harnessHalt = repeated.signature;
-			ctx.log.append({type: 'harness.repeated', ...repeated});
-			const fix = 'no new attempts start until the harness is fixed (a heal, or you: fix it, then `proofloop run` resumes)';
-			ctx.log.append({
-				type: 'warning',
-				message: `the same harness error ended ${repeated.count} attempts in a row (${repeated.tickets.join(', ')}): "${repeated.signature}"; ${fix}`,
-			});
-		}
-		const reviewsSpent = outcome.stage === 'review' && this.ledger.reviewRounds(id) >= ctx.config.reviewRounds;
-		const exhausted = this.ledger.used(id) >= this.ledger.budget(id) || reviewsSpent;
-		// Merged-but-unverified stays `merged` (not done, not failed): the activation gap is visible as such.
-		const status = outcome.merged ? 'merged' : exhausted ? 'failed' : 'todo';
-		const summary = outcome.reason.split('\n')[0] ?? outcome.reason;
-		await ctx.writeTicket(
-			id,
-			status,
-			{status, failure: `attempt ${attempt} (${outcome.stage}): ${summary}`},
-			exhausted ? `out of attempts: ${summary}` : summary,
-		);
-	}
-
-	/** A program that could not start: no new attempt starts (the ticket keeps its budget), and the fix is said. */
-	private async haltCannotStart(id: string, reason: string): Promise<void> {
-		if (!this.state.harnessHalt) {
-			this.state.harnessHalt = reason;
-			this.ctx.log.append({type: 'warning', ticket: id, message: `${reason}; no new attempts start; ${cannotStartFix}`});
-		}
-		await this.ctx.writeTicket(id, 'todo', {status: 'todo', attempts: this.ledger.used(id)}, `${reason} (not charged)`);
+		await settleOutcome({ctx: this.ctx, state: this.state, ledger: this.ledger, wakeAt: until => this.waker.at(until)}, ticket.id, attempt, outcome);
 	}
 
 	/** Whether a usage limit still holds this ticket back (from the log, so it survives a restart). */
