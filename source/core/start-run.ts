@@ -17,7 +17,6 @@ import {packageVersion} from './paths.js';
 import {loadPreferences} from './preferences.js';
 import {buildReport, writeReport} from './report.js';
 import {actor, controlFile} from './control-client.js';
-import type {StatusSummary} from './control.js';
 import {ControlServer} from './control-server.js';
 import {humanPeerCheck} from './human-peer.js';
 import {channelDirFor, prepareChannelDir, removeChannelDir} from './channel-dir.js';
@@ -25,7 +24,8 @@ import {TamperLog, tamperSection} from './tamper-log.js';
 import {TicketWriter} from './ticket-writer.js';
 import {openWorkerChannel} from './worker-channel.js';
 import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, type Manifest, type RunDir} from './run-dir.js';
-import {emptyRunState, groupTickets, reduce, type RunState} from './run-state.js';
+import {emptyRunState, reduce} from './run-state.js';
+import {statusSummary} from './status-summary.js';
 import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
 import {startRunContainment} from '../process/run-containment.js';
@@ -216,7 +216,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 				ungate: (request, by) => engine.controls.ungate(request.ticket, by),
 				retry: (request, by) => engine.controls.retryTicket('retry', request.ticket, request.reason, by),
 				reset: (request, by) => engine.controls.retryTicket('reset', request.ticket, request.reason, by),
-				status: () => ({...summarize(state, process.pid), sandbox: sandbox.mode}),
+				status: () => ({...statusSummary(state, process.pid), sandbox: sandbox.mode}),
 			},
 		});
 		writeFileAtomic(controlFile(run.dir), JSON.stringify({socket: server.socketPath, pid: process.pid, runId: run.id}) + '\n');
@@ -281,22 +281,4 @@ function writeFinalReport(run: RunDir, report: Parameters<typeof writeReport>[1]
 				`  fix: free space (df -h ${run.dir}), then \`proofloop report ${run.id}\` writes it again`,
 		);
 	}
-}
-
-function summarize(state: RunState, pid: number): StatusSummary {
-	const counts: Record<string, number> = {};
-	for (const ticket of groupTickets(state)) counts[ticket.group] = (counts[ticket.group] ?? 0) + 1;
-	return {
-		runId: state.runId,
-		batch: state.batch,
-		pid,
-		paused: state.paused,
-		stopping: state.stopping,
-		running: [...state.workers.values()].map(w => ({ticket: w.ticket, attempt: w.attempt, maxAttempts: w.maxAttempts, stage: w.stage})),
-		counts,
-		...(state.oracle ? {oracle: {exit: state.oracle.exit, verdict: state.oracle.verdict, summary: state.oracle.summary}} : {}),
-		interventions: state.interventions,
-		tampers: state.tampers,
-		...(state.checkoutsKept.length > 0 ? {checkoutsKept: state.checkoutsKept} : {}),
-	};
 }
