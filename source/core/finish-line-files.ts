@@ -21,6 +21,21 @@ export type NamedFiles = {
 
 const OPERATORS = new Set([';', '&&', '||', '|', '&', '(', ')', '|&', ';;']);
 
+/**
+ * A quoted run ('...' or "...", to its closing quote or the end) or a backslash-escaped
+ * character at `i`: the text it adds to the word and the index it ends on.
+ */
+export function quotedAt(line: string, i: number): {text: string; end: number; closed: boolean} | undefined {
+	const c = line[i];
+	if (c === "'" || c === '"') {
+		const close = line.indexOf(c, i + 1);
+		const end = close === -1 ? line.length : close;
+		return {text: line.slice(i + 1, end), end, closed: close !== -1};
+	}
+	if (c === '\\' && i + 1 < line.length) return {text: line[i + 1]!, end: i + 1, closed: true};
+	return undefined;
+}
+
 /** Shell words of a command: quotes removed, operators as words of their own. Not a full shell: enough to find file names. */
 export function shellWords(command: string): string[] {
 	const words: string[] = [];
@@ -31,13 +46,10 @@ export function shellWords(command: string): string[] {
 	};
 	for (let i = 0; i < command.length; i++) {
 		const c = command[i]!;
-		if (c === "'" || c === '"') {
-			const end = command.indexOf(c, i + 1);
-			const stop = end === -1 ? command.length : end;
-			word = (word ?? '') + command.slice(i + 1, stop);
-			i = stop;
-		} else if (c === '\\' && i + 1 < command.length) {
-			word = (word ?? '') + command[++i];
+		const quoted = quotedAt(command, i);
+		if (quoted) {
+			word = (word ?? '') + quoted.text;
+			i = quoted.end;
 		} else if (/\s/.test(c)) {
 			push();
 		} else if (c === '#' && word === undefined) {

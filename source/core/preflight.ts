@@ -9,6 +9,7 @@ import {runGit} from '../git/run.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {expandHome} from '../agents/sandbox.js';
 import {CONFIG_PATH, type ProjectConfig} from './config.js';
+import {quotedAt} from './finish-line-files.js';
 import {InputError} from './input-error.js';
 import {packageRoot} from './paths.js';
 import {findOnPath, isExecutable} from '../lib/which.js';
@@ -59,13 +60,11 @@ export function simpleCommands(line: string): string[][] | undefined {
 	};
 	for (let i = 0; i < line.length; i++) {
 		const c = line[i]!;
-		if (c === "'" || c === '"') {
-			const close = line.indexOf(c, i + 1);
-			if (close === -1) return undefined;
-			word = (word ?? '') + line.slice(i + 1, close);
-			i = close;
-		} else if (c === '\\' && i + 1 < line.length) {
-			word = (word ?? '') + line[++i];
+		const quoted = quotedAt(line, i);
+		if (quoted) {
+			if (!quoted.closed) return undefined;
+			word = (word ?? '') + quoted.text;
+			i = quoted.end;
 		} else if (/\s/.test(c)) {
 			end();
 		} else if (c === '&' && /[<>]$/.test(word ?? '')) {
