@@ -65,26 +65,32 @@ function harness(ids, concurrency) {
 	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000};
 }
 
-/** The same git steps per ticket, `concurrency` at a time, merges under one lock. */
+/** The same git steps per ticket, `concurrency` at a time. Steps that write the repository's shared
+ *  metadata (worktree add/remove, merge, branch -d) take one lock: git races on .git/worktrees otherwise. */
 async function script(ids, concurrency) {
 	const repo = makeRepo(ids, concurrency);
 	const git = (cwd, ...args) => run$('git', args, {cwd});
-	let mergeLock = Promise.resolve();
+	let repoLock = Promise.resolve();
+	const locked = step => {
+		const done = repoLock.then(step);
+		repoLock = done.catch(() => {});
+		return done;
+	};
 	const queue = [...ids];
 	const started = performance.now();
 	const worker = async () => {
 		for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
 			const tree = path.join(repo, '.proofloop/worktrees', id);
-			await git(repo, 'worktree', 'add', '-q', '-b', `pl/${id}`, tree, 'main');
+			await locked(() => git(repo, 'worktree', 'add', '-q', '-b', `pl/${id}`, tree, 'main'));
 			mkdirSync(path.join(tree, 'work'), {recursive: true});
 			writeFileSync(path.join(tree, 'work', `${id}.txt`), 'done\n');
 			await git(tree, 'add', '-A');
 			await git(tree, 'commit', '-q', '-m', `${id}: work`);
-			const merged = mergeLock.then(() => git(repo, 'merge', '-q', '--no-ff', '-m', `Merge ${id}\n\nTicket: ${id}`, `pl/${id}`));
-			mergeLock = merged.catch(() => {});
-			await merged;
-			await git(repo, 'worktree', 'remove', '--force', tree);
-			await git(repo, 'branch', '-q', '-d', `pl/${id}`);
+			await locked(() => git(repo, 'merge', '-q', '--no-ff', '-m', `Merge ${id}\n\nTicket: ${id}`, `pl/${id}`));
+			await locked(async () => {
+				await git(repo, 'worktree', 'remove', '--force', tree);
+				await git(repo, 'branch', '-q', '-d', `pl/${id}`);
+			});
 		}
 	};
 	await Promise.all(Array.from({length: concurrency}, worker));
