@@ -314,7 +314,7 @@ function quotedScalar(text, pos, n) {
 export const TICKET_KEYS = [
 	'id', 'title', 'status', 'batch', 'deps', 'locks', 'priority', 'checks', 'verify', 'demo',
 	'merge_commit', 'verify_digest', 'done_at', 'attempts', 'failure', 'gate', 'allow',
-	'discovered_from', 'filed_by_run', 'block',
+	'discovered_from', 'filed_by_run', 'block', 'source',
 ];
 
 // Words people write for a known key that no edit distance would find.

@@ -42,6 +42,7 @@ export function scaffoldTicket(draft: TicketDraft): string {
 		optionalCommands('verify', draft.verify, 'live verification on the merged base; unset: the config\'s "verify"'),
 		line('allow', draft.allow ?? [], 'protected paths a person lets this ticket change'),
 		`# ${'demo: |'.padEnd(COMMENT_COLUMN - 3)} # the built-in demo engine's recipe (JSON lines, indented); real agents ignore it`,
+		`# ${'source: github#123'.padEnd(COMMENT_COLUMN - 3)} # the remote issue it is synced with; written by proofloop sync`,
 		`# written by the engine only: ${[...ENGINE_KEYS, 'discovered_from', 'filed_by_run'].join(', ')}`,
 		'---',
 		'Scope: what to change and where it lands.',

@@ -48,6 +48,11 @@ export const TicketFrontMatter = z
 		filed_by_run: z.string().optional(),
 		// A blocked claim that stood: the external wall, what was tried, where the evidence is.
 		block: z.object({wall: z.string(), tried: z.string(), evidence: z.string(), at: z.string()}).optional(),
+		// The remote issue this ticket is synced with (`proofloop sync`): github#123, linear:ENG-42.
+		source: z
+			.string()
+			.regex(/^[a-z]+[#:][A-Za-z0-9][A-Za-z0-9_./-]*$/, 'a source is a tracker and an issue, e.g. github#123 or linear:ENG-42')
+			.optional(),
 	})
 	.strict();
 export type TicketFrontMatter = z.infer<typeof TicketFrontMatter>;

@@ -78,6 +78,7 @@ describe('strict ticket keys', () => {
 			'discovered_from: T-0',
 			'filed_by_run: r1',
 			'block: {wall: w, tried: t, evidence: e, at: "2026-01-01T00:00:00Z"}',
+			'source: github#123',
 			'---',
 			'',
 		].join('\n');
