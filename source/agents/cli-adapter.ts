@@ -15,6 +15,8 @@ import type {AgentAdapter, AgentCommand, AttemptInput, StreamParser} from './ada
 export type CliAgentOptions = {
 	/** The model, unless the attempt names one (e.g. the reviewer's). */
 	model?: string;
+	/** The reasoning effort, passed the CLI's own way (CliSpec.effort). */
+	effort?: string;
 	/** Extra arguments, appended after ours (before the prompt). */
 	args?: string[];
 	/** The executable: a path, or a name looked up on the child's PATH. */
@@ -33,8 +35,15 @@ export type CliSpec<Name extends string = string> = {
 	description: string;
 	/** Model names to show in the schema, e.g. '"sonnet"'. */
 	modelExample: string;
-	/** Our own flags, first; then --model, the config's extra args and the prompt. */
+	/** Our own flags, first; then the model, the effort, the config's extra args and the prompt. */
 	flags: readonly string[];
+	/** How it takes a model. Default: `--model <name>`. */
+	model?: (name: string) => string[];
+	/**
+	 * How it takes a reasoning effort, and the levels it knows (absent: any word).
+	 * Absent: the CLI has no such setting, and a config that names one is refused.
+	 */
+	effort?: {args: (level: string) => string[]; levels?: readonly [string, ...string[]]; how: string};
 	/** The prompt text as arguments. Default: after `--`, so a prompt starting with "-" stays a prompt. */
 	prompt?: (text: string) => string[];
 	/** Extra environment for this CLI. */
@@ -83,12 +92,14 @@ export class CliAdapter implements AgentAdapter {
 	command(input: AttemptInput): AgentCommand {
 		// The attempt's choice (a reviewer's model) wins over the configured default.
 		const model = input.model ?? this.options.model;
+		const effort = this.options.effort;
 		const prompt = promptText(input.promptFile);
 		const command: AgentCommand = {
 			file: this.options.bin ?? this.spec.name,
 			args: [
 				...this.spec.flags,
-				...(model ? ['--model', model] : []),
+				...(model ? (this.spec.model?.(model) ?? ['--model', model]) : []),
+				...(effort && this.spec.effort ? this.spec.effort.args(effort) : []),
 				...(this.options.args ?? []),
 				...(this.spec.prompt ? this.spec.prompt(prompt) : ['--', prompt]),
 			],
@@ -102,19 +113,30 @@ export class CliAdapter implements AgentAdapter {
 	}
 }
 
-/** The config member of a CLI: `type`, and the fields every CLI takes. */
+const word = (what: string) =>
+	z
+		.string()
+		.min(1)
+		.refine(value => !value.startsWith('-'), `${what} cannot start with "-"`);
+
+/** The effort field of a CLI that has the setting: its own levels, or any word. */
+function effortSchema(effort: NonNullable<CliSpec['effort']>) {
+	const levels = effort.levels ? z.enum(effort.levels) : word('an effort level');
+	return levels.optional().describe(`The reasoning effort, passed as ${effort.how}. Unset: the CLI's own default.`);
+}
+
+/** The config member of a CLI: `type`, and the fields every CLI takes (effort where the CLI has it). */
 function configSchema<Name extends string>(spec: CliSpec<Name>) {
 	return z
 		.object({
 			type: z.literal(spec.name),
-			model: z
-				.string()
-				.min(1)
-				.refine(model => !model.startsWith('-'), 'a model name cannot start with "-"')
+			model: word('a model name')
 				.optional()
 				.describe(
-					`The model, passed as --model (e.g. ${spec.modelExample}). Unset: the CLI's own default. An attempt that names a model (the reviewer's) wins.`,
+					`The model, passed as ${spec.model ? spec.model('<model>').join(' ') : '--model'} (e.g. ${spec.modelExample}). Unset: the CLI's own default. ` +
+						"An attempt that names a model (the reviewer's) wins.",
 				),
+			...(spec.effort ? {effort: effortSchema(spec.effort)} : {}),
 			args: z.array(z.string()).optional().describe("Extra arguments, appended after proofloop's own flags and before the prompt."),
 			bin: z.string().min(1).optional().describe(`The executable to run: an absolute path, or a name looked up on PATH. Default: ${spec.name}.`),
 		})
@@ -137,8 +159,10 @@ export function defineCli<Name extends string>(spec: CliSpec<Name>) {
 /** `XDG_<NAME>_HOME`, else its usual place under home, joined with `sub`. */
 export const xdgDir = (env: Env, home: string, name: string, fallback: string, sub: string): string => path.join(env[name] || path.join(home, fallback), sub);
 
-const cliOptions = (config: {model?: string | undefined; args?: string[] | undefined; bin?: string | undefined}): CliAgentOptions => ({
+// `effort` is in the schema only for a CLI that has the setting, hence unknown here.
+const cliOptions = (config: {model?: string | undefined; effort?: unknown; args?: string[] | undefined; bin?: string | undefined}): CliAgentOptions => ({
 	...(config.model === undefined ? {} : {model: config.model}),
+	...(typeof config.effort === 'string' ? {effort: config.effort} : {}),
 	...(config.args === undefined ? {} : {args: config.args}),
 	...(config.bin === undefined ? {} : {bin: config.bin}),
 });

@@ -3,7 +3,7 @@
  * in test/fixtures/agents/codex/):
  *
  *   codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check
- *              [--model M] [extra args] -- <prompt>
+ *              [--model M] [-c model_reasoning_effort="E"] [extra args] -- <prompt>
  *
  * - `--full-auto` was removed (exit 2), and `-a/--ask-for-approval` is not
  *   accepted by `exec`. Plain `exec` runs read-only: the agent cannot write.
@@ -14,6 +14,8 @@
  *   The worktree and proofloop's own sandbox are the isolation.
  * - `--skip-git-repo-check`: outside what codex counts as a trusted git repo it
  *   refuses to start (stderr only, exit 1).
+ * - The reasoning effort is a config value (`-c key=value`, the value read as
+ *   TOML, so the quotes make it a string): there is no flag for it.
  * - The prompt is the positional argument after `--` (a prompt "resume" or
  *   "-x" stays a prompt). stdin stays closed: with an open pipe codex blocks
  *   until EOF. With the network down codex never exits: the runner's timeout
@@ -28,6 +30,11 @@ export const codex = defineCli({
 	description: 'OpenAI Codex CLI (npm @openai/codex), headless: codex exec --json --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check.',
 	modelExample: '"gpt-5.5"',
 	flags: ['exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check'],
+	effort: {
+		args: level => ['-c', `model_reasoning_effort="${level}"`],
+		levels: ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'],
+		how: '-c model_reasoning_effort="<level>"',
+	},
 	parser: () => new CodexStreamParser(),
 	homes: (env, home) => [{dir: env['CODEX_HOME'] || path.join(home, '.codex'), kind: 'dir'}],
 	// The flags live on the subcommand: checked in `codex exec --help`.

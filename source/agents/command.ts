@@ -16,7 +16,9 @@ export type CommandAdapterOptions = {
 	/** How to read stdout. Default text: each line is shown, the exit code decides. */
 	output?: CommandOutput;
 	/** Used for {model} when the attempt names none. */
-	model?: string;
+	model?: string | undefined;
+	/** Used for {effort}. */
+	effort?: string | undefined;
 };
 
 /** POSIX single quotes: everything literal; a quote is closed, escaped, reopened. */
@@ -24,7 +26,7 @@ export function shellQuote(value: string): string {
 	return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-const placeholders = ['prompt_file', 'ticket', 'attempt', 'worktree', 'model'] as const;
+const placeholders = ['prompt_file', 'ticket', 'attempt', 'worktree', 'model', 'effort'] as const;
 type Placeholder = (typeof placeholders)[number];
 
 /**
@@ -44,13 +46,16 @@ export class CommandAdapter implements AgentAdapter {
 	}
 
 	command(input: AttemptInput): AgentCommand {
+		// The attempt's choice (e.g. a reviewer model) wins over the default.
+		const model = input.model ?? this.options.model ?? '';
+		const effort = this.options.effort ?? '';
 		const rendered = renderCommand(this.options.command, {
 			prompt_file: input.promptFile,
 			ticket: input.ticketId,
 			attempt: String(input.attempt),
 			worktree: input.worktree,
-			// The attempt's choice (e.g. a reviewer model) wins over the default.
-			model: input.model ?? this.options.model ?? '',
+			model,
+			effort,
 		});
 		return {
 			file: '/bin/sh',
@@ -60,6 +65,8 @@ export class CommandAdapter implements AgentAdapter {
 				PROOFLOOP_TICKET: input.ticketId,
 				PROOFLOOP_ATTEMPT: String(input.attempt),
 				PROOFLOOP_PROMPT_FILE: input.promptFile,
+				...(model ? {PROOFLOOP_MODEL: model} : {}),
+				...(effort ? {PROOFLOOP_EFFORT: effort} : {}),
 			},
 		};
 	}

@@ -22,13 +22,15 @@ export const CommandAgentConfig = z
 			.string()
 			.min(1)
 			.describe(
-				'Run under /bin/sh in the worktree. Placeholders (shell-quoted for you, write them bare): {prompt_file} {ticket} {attempt} {worktree} {model}.',
+				'Run under /bin/sh in the worktree. Placeholders (shell-quoted for you, write them bare): {prompt_file} {ticket} {attempt} {worktree} {model} {effort}; ' +
+					'the model and effort are also in PROOFLOOP_MODEL and PROOFLOOP_EFFORT when set.',
 			),
 		output: z
 			.enum(['text', 'claude-stream-json'])
 			.optional()
 			.describe('How to read stdout. text (default): the exit code decides. claude-stream-json: the result event decides.'),
 		model: z.string().min(1).optional().describe('Substituted for {model} when the attempt names none.'),
+		effort: z.string().min(1).optional().describe('Substituted for {effort}: a reasoning effort your command passes on as it likes.'),
 	})
 	.strict()
 	.describe('Any CLI, from a command template.');

@@ -11,6 +11,7 @@
  *   read as an option. stdin stays closed.
  * - Auto-update is off: a worker must not swap its own binary mid-batch.
  * - Tokens and cost are not in the stream: no usage is reported.
+ * - no effort flag is verified for copilot: a config naming one is refused.
  */
 import path from 'node:path';
 import {defineCli} from './cli-adapter.js';

@@ -12,6 +12,7 @@
  * - The prompt goes as `--prompt=<text>`: yargs would not take a value that
  *   starts with "-" after a separate `-p`. stdin stays closed (gemini appends
  *   stdin content to the prompt).
+ * - gemini has no effort flag (thinking is a settings.json matter): a config naming one is refused.
  */
 import path from 'node:path';
 import {defineCli} from './cli-adapter.js';

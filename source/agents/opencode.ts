@@ -3,10 +3,12 @@
  * in test/fixtures/agents/opencode/):
  *
  *   OPENCODE_DISABLE_AUTOUPDATE=1 opencode run --format json --auto
- *          [--model provider/model] [extra args] -- <prompt, one word per argument>
+ *          [--model provider/model] [--variant E] [extra args] -- <prompt, one word per argument>
  *
  * - `--auto`: without it every permission request is auto-rejected (one
  *   non-JSON stdout line) and the run goes on and exits 0.
+ * - `--variant`: the model's variant, the provider's own reasoning effort words
+ *   (high, max, minimal, ...), so any word is passed.
  * - The prompt: `opencode run` rebuilds its message from argv, wrapping every
  *   argument that contains a space in double quotes and escaping the quotes
  *   inside (packages/opencode/src/cli/cmd/run.ts). One argument holding the
@@ -24,6 +26,7 @@ export const opencode = defineCli({
 	description: 'opencode (npm opencode-ai), headless: opencode run --format json --auto.',
 	modelExample: '"anthropic/claude-sonnet-4-5", in the form provider/model',
 	flags: ['run', '--format', 'json', '--auto'],
+	effort: {args: level => ['--variant', level], how: "--variant <level> (the provider's own words: high, max, minimal, ...)"},
 	prompt: text => ['--', ...text.split(' ')],
 	env: {OPENCODE_DISABLE_AUTOUPDATE: '1'},
 	parser: () => new OpencodeStreamParser(),

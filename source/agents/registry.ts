@@ -19,7 +19,7 @@ export const cliNamed = (name: string): (typeof CLIS)[number] | undefined => CLI
 
 export function createAdapter(config: AgentConfig): AgentAdapter {
 	if (config.type === 'demo') return new DemoAdapter();
-	if (config.type === 'command') return new CommandAdapter({command: config.command, output: config.output, model: config.model});
+	if (config.type === 'command') return new CommandAdapter({command: config.command, output: config.output, model: config.model, effort: config.effort});
 	const cli = cliNamed(config.type);
 	if (!cli) throw new Error(`unknown agent type: ${JSON.stringify(config)}`);
 	return cli.adapter(config);

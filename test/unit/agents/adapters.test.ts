@@ -13,6 +13,8 @@ import {codex as codexCli} from '../../../source/agents/codex.js';
 import {copilot as copilotCli} from '../../../source/agents/copilot.js';
 import {gemini as geminiCli} from '../../../source/agents/gemini.js';
 import {opencode as opencodeCli} from '../../../source/agents/opencode.js';
+import {AgentConfig} from '../../../source/agents/config.js';
+import {createAdapter} from '../../../source/agents/registry.js';
 import {attemptInput, tempDir} from './helpers.js';
 
 /** Starts with "-" (an option, if passed carelessly), and holds quotes, $( ), newlines, doubled spaces. */
@@ -157,5 +159,78 @@ describe('every CLI adapter', () => {
 				/cannot read the prompt file .*missing\.md/,
 			);
 		}
+	});
+});
+
+describe('an engine profile: model and effort, each CLI its own way', () => {
+	// What `"engines": {"x": {"type": ..., "model": ..., "effort": ...}}` makes of a profile, parsed as the config is.
+	const argvOf = (config: Record<string, unknown>) => build(createAdapter(AgentConfig.parse(config))).args;
+	const tail = ['--', PROMPT];
+
+	it('claude: --model and --effort', () => {
+		expect(argvOf({type: 'claude', model: 'opus', effort: 'high'})).toEqual([
+			'-p',
+			'--output-format',
+			'stream-json',
+			'--verbose',
+			'--dangerously-skip-permissions',
+			'--model',
+			'opus',
+			'--effort',
+			'high',
+			...tail,
+		]);
+	});
+
+	it('codex: --model, and the effort as its config value model_reasoning_effort (a TOML string)', () => {
+		expect(argvOf({type: 'codex', model: 'gpt-5.5', effort: 'low'})).toEqual([
+			'exec',
+			'--json',
+			'--dangerously-bypass-approvals-and-sandbox',
+			'--skip-git-repo-check',
+			'--model',
+			'gpt-5.5',
+			'-c',
+			'model_reasoning_effort="low"',
+			...tail,
+		]);
+	});
+
+	it('opencode: --model provider/model and --variant', () => {
+		const args = argvOf({type: 'opencode', model: 'anthropic/claude-sonnet-4-5', effort: 'max'});
+		expect(args.slice(0, 8)).toEqual(['run', '--format', 'json', '--auto', '--model', 'anthropic/claude-sonnet-4-5', '--variant', 'max']);
+	});
+
+	it('gemini and copilot: the model; an effort is refused by the config (they have no such setting)', () => {
+		expect(argvOf({type: 'gemini', model: 'gemini-2.5-pro'}).slice(0, 6)).toEqual([
+			'--output-format',
+			'stream-json',
+			'--yolo',
+			'--skip-trust',
+			'--model',
+			'gemini-2.5-pro',
+		]);
+		expect(argvOf({type: 'copilot', model: 'gpt-4.1'}).slice(0, 6)).toEqual([
+			'--output-format',
+			'json',
+			'--allow-all',
+			'--no-auto-update',
+			'--model',
+			'gpt-4.1',
+		]);
+		expect(AgentConfig.safeParse({type: 'gemini', effort: 'high'}).success).toBe(false);
+		expect(AgentConfig.safeParse({type: 'copilot', effort: 'high'}).success).toBe(false);
+	});
+
+	it("a level outside the CLI's own list, or one that starts with '-', is refused", () => {
+		expect(AgentConfig.safeParse({type: 'claude', effort: 'huge'}).success).toBe(false);
+		expect(AgentConfig.safeParse({type: 'codex', effort: 'max'}).success).toBe(false);
+		expect(AgentConfig.safeParse({type: 'opencode', effort: '--yolo'}).success).toBe(false);
+	});
+
+	it('a command agent: {model} and {effort} in its command line, PROOFLOOP_MODEL and PROOFLOOP_EFFORT in its environment', () => {
+		const command = build(createAdapter(AgentConfig.parse({type: 'command', command: 'agent --model {model} --effort {effort}', model: 'm', effort: 'deep'})));
+		expect(command.args).toEqual(['-c', "agent --model 'm' --effort 'deep'"]);
+		expect(command.env).toMatchObject({PROOFLOOP_MODEL: 'm', PROOFLOOP_EFFORT: 'deep'});
 	});
 });

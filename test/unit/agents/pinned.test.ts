@@ -103,6 +103,11 @@ function commands(): Record<string, unknown> {
 		...CLIS.flatMap(type => [{type}, {type, model: 'm-1', args: ['--extra', 'two words'], bin: `/opt/${type} bin`}]),
 		{type: 'command', command: 'agent --prompt-file {prompt_file} --model {model} {ticket} {attempt} {worktree} ${HOME} {a,b}'},
 		{type: 'command', command: 'agent {model}', output: 'claude-stream-json', model: 'big'},
+		// Engine profiles: model and effort, each CLI its own way.
+		{type: 'claude', model: 'opus', effort: 'max'},
+		{type: 'codex', model: 'gpt-5.5', effort: 'xhigh'},
+		{type: 'opencode', model: 'anthropic/claude-sonnet-4-5', effort: 'high'},
+		{type: 'command', command: 'agent {model} {effort}', model: 'big', effort: 'low'},
 		{type: 'demo'},
 	];
 	const out: Record<string, unknown> = {};
