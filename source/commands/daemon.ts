@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {mkdirSync, openSync, closeSync, readFileSync, statSync} from 'node:fs';
+import {existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync} from 'node:fs';
 import path from 'node:path';
 import {openRepo} from '../git/index.js';
 import {findEngine} from '../core/control-client.js';
@@ -23,8 +23,10 @@ export async function startDaemon(cwd: string, opts: {unsandboxed?: boolean; all
 			`an engine is already running in this repo (pid ${running.address.pid}, run ${running.address.runId})\n  fix: watch it with \`proofloop attach\``,
 		);
 	}
+	const hadRunsDir = existsSync(runsDir(root));
 	mkdirSync(runsDir(root), {recursive: true});
 	const outFile = path.join(runsDir(root), 'engine.out');
+	const hadOutFile = existsSync(outFile);
 	const out = openSync(outFile, 'a');
 	const before = statSync(outFile).size;
 	const child = spawn(
@@ -44,6 +46,9 @@ export async function startDaemon(cwd: string, opts: {unsandboxed?: boolean; all
 		if (found.ok && lock?.pid === child.pid) return {repoRoot: root, runId: found.address.runId};
 		if (exited !== undefined) {
 			const said = readFileSync(outFile, 'utf8').slice(before).trim();
+			// A refusal writes nothing: take back the log (and runs dir) this start created.
+			if (!hadOutFile) unlinkSync(outFile);
+			if (!hadRunsDir && readdirSync(runsDir(root)).length === 0) rmdirSync(runsDir(root));
 			const error = new InputError(said.replace(/^proofloop: /, '') || `the engine exited with code ${exited} before it started`);
 			(error as InputError & {exitCode?: number}).exitCode = exited;
 			throw error;

@@ -20,7 +20,7 @@ export function registerReport(program: Command): void {
 		.option('--json', 'print report.json instead of the Markdown')
 		.option(
 			'--html',
-			'write one self-contained HTML page (timeline, dependency graph, what the finish line caught, interventions, cost by agent) and print its path',
+			'write one self-contained HTML page (timeline, dependency graph, what the finish line caught, interventions, cost by agent) and print its path (with --json: {"html": path})',
 		)
 		.option('--out <file>', 'with --html: where to write it (default: report.html in the run directory)')
 		.action(async (id: string | undefined, opts: {json?: boolean; html?: boolean; out?: string}) => {
@@ -35,7 +35,10 @@ export function registerReport(program: Command): void {
 				const report = buildReport(readManifest(run), events, tickets);
 				if (opts.out && !opts.html) throw new InputError('--out names where --html writes its page\n  fix: add --html, or drop --out');
 				writeReport(run.dir, report);
-				if (opts.html) return void process.stdout.write(`${writeHtmlReport(run, report, events, opts.out)}\n`);
+				if (opts.html) {
+					const page = writeHtmlReport(run, report, events, opts.out);
+					return void process.stdout.write(opts.json ? `${JSON.stringify({html: page})}\n` : `${page}\n`);
+				}
 				process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderReportMarkdown(report));
 			} catch (error) {
 				process.exitCode = reportError(error);

@@ -183,6 +183,8 @@ describe('report --html: where it writes, and bad input', () => {
 		expect(written.exitCode, written.stderr).toBe(0);
 		expect(written.stdout.trim()).toBe(path.join(run.dir, 'report.html'));
 		expect(readFileSync(path.join(run.dir, 'report.html'), 'utf8')).toMatch(/^<!doctype html>[\s\S]*data-ticket="T-1"/);
+		const asJson = await runCli(root, ['report', '--html', '--json']);
+		expect(JSON.parse(asJson.stdout)).toEqual({html: path.join(run.dir, 'report.html')});
 
 		const missing = path.join(root, 'no-such-dir', 'r.html');
 		const bad = await runCli(root, ['report', '--html', '--out', missing]);
