@@ -1,4 +1,4 @@
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
@@ -36,7 +36,13 @@ async function tamperRun(sandbox: 'auto' | 'none', extraEnv: Record<string, stri
 		plan: {A: 'channel-tamper', B: 'channel-tamper', _sleepMs: 0},
 	});
 	const out = path.join(io, 'probes.jsonl');
+	// The engine's channels go under this test's own temp root, which is all the agent searches besides its run.
+	const tmp = path.join(io, 'tmp');
+	mkdirSync(tmp);
 	const result = await runCli(root, ['run', '--headless'], {
+		TMPDIR: tmp,
+		XDG_RUNTIME_DIR: '',
+		FAKE_TAMPER_TMP: tmp,
 		FAKE_AGENT_PLAN: plan,
 		FAKE_AGENT_OUT: out,
 		FAKE_TAMPER_STALE: path.join(io, 'stale-socket'),
