@@ -1,8 +1,9 @@
 // Pure list-scheduling simulator for the makespan bench: a DAG of tickets with
 // durations and locks, W workers, a policy; no I/O, no clock. The `engine`
 // policy mirrors source/core/scheduler.ts's readySet exactly: ready tickets
-// sorted by remaining path length (count), then priority, then id; picked in
+// sorted by the lock-aware rank (count), then priority, then id; picked in
 // that order, skipping one whose lock is held (by a runner or an earlier pick).
+// The engine never knows a ticket's duration, so its rank counts tickets.
 
 /** Seeded PRNG (mulberry32): the same seed gives the same DAG everywhere. */
 export function rng(seed) {
@@ -16,14 +17,18 @@ export function rng(seed) {
 	};
 }
 
-/** Tickets T-1..T-n; each depends on 0–3 earlier ones, ~10% hold `infra`, durations uniform in [min, max] seconds. */
-export function randomDag({seed, tickets, min, max, lockShare = 0.1}) {
+/**
+ * Tickets T-1..T-n; each depends on 0–`maxDeps` earlier ones (any earlier one, or among the last `window`),
+ * a `lockShare` of them hold `infra`, durations uniform in [min, max] seconds. The defaults are the makespan bench's DAG.
+ */
+export function randomDag({seed, tickets, min, max, lockShare = 0.1, maxDeps = 3, window = Infinity}) {
 	const random = rng(seed);
 	const out = [];
 	for (let i = 0; i < tickets; i++) {
-		const want = Math.floor(random() * 4);
+		const want = Math.floor(random() * (maxDeps + 1));
 		const deps = new Set();
-		for (let k = 0; k < want && i > 0; k++) deps.add(`T-${1 + Math.floor(random() * i)}`);
+		const reach = Math.min(i, window);
+		for (let k = 0; k < want && i > 0; k++) deps.add(`T-${i - reach + 1 + Math.floor(random() * reach)}`);
 		const duration = Math.round((min + random() * (max - min)) * 1000) / 1000;
 		out.push({id: `T-${i + 1}`, deps: [...deps], locks: random() < lockShare ? ['infra'] : [], duration, priority: 0});
 	}
@@ -54,8 +59,8 @@ function longestChain(tickets, weight) {
 	return memo;
 }
 
-/** Locked work a ticket gates: the summed duration of the locked tickets among itself and everything that (transitively) waits on it. */
-function lockedWorkGated(tickets) {
+/** Locked work a ticket gates: the summed `weight` of the locked tickets among itself and everything that (transitively) waits on it. */
+function lockedWorkGated(tickets, weight = t => t.duration) {
 	const dependents = dependentsOf(tickets);
 	const out = new Map();
 	for (const t of tickets) {
@@ -64,7 +69,7 @@ function lockedWorkGated(tickets) {
 		let work = 0;
 		while (stack.length > 0) {
 			const u = stack.pop();
-			if (u.locks.length > 0) work += u.duration;
+			if (u.locks.length > 0) work += weight(u);
 			for (const v of dependents.get(u.id)) {
 				if (seen.has(v.id)) continue;
 				seen.add(v.id);
@@ -101,19 +106,40 @@ export function lowerBound(tickets, workers) {
 	};
 }
 
-export const POLICIES = ['engine', 'fifo', 'cp-duration', 'lock-aware', 'depth-barriers'];
+/** `engine` is what the engine runs (lock-aware); the rest are there to compare it with. */
+export const POLICIES = ['engine', 'fifo', 'cp-count', 'cp-duration', 'lock-aware', 'locked-count-gated', 'locked-work-gated', 'depth-barriers'];
 
-/** A sort key per policy: lower sorts first. `engine` is critical path by count, as the engine runs it. */
+/**
+ * Lock-aware rank, by count (the engine's): the heaviest chain hanging on a ticket, where a locked
+ * ticket outweighs any number of unlocked ones — most locked tickets on a chain first, then the longest.
+ */
+export function lockAwareRanks(tickets) {
+	const lockedWeight = tickets.length + 1;
+	return longestChain(tickets, t => (t.locks.length > 0 ? lockedWeight : 1));
+}
+
+/** A sort key per policy: lower sorts first. */
 function orderFor(policy, tickets) {
 	if (policy === 'fifo' || policy === 'depth-barriers') return byId;
-	if (policy === 'engine') {
+	if (policy === 'engine' || policy === 'lock-aware') {
+		const rank = lockAwareRanks(tickets);
+		return (a, b) => rank.get(b.id) - rank.get(a.id) || a.priority - b.priority || byId(a, b);
+	}
+	if (policy === 'cp-count') {
 		const length = longestChain(tickets, () => 1);
 		return (a, b) => length.get(b.id) - length.get(a.id) || a.priority - b.priority || byId(a, b);
 	}
+	if (policy === 'locked-count-gated') {
+		// The same rank by count: the chain plus the locked tickets gated (lost to lock-aware in bench/policies.mjs).
+		const length = longestChain(tickets, () => 1);
+		const gated = lockedWorkGated(tickets, () => 1);
+		const rank = t => length.get(t.id) + gated.get(t.id);
+		return (a, b) => rank(b) - rank(a) || a.priority - b.priority || byId(a, b);
+	}
 	const path = longestChain(tickets, t => t.duration);
 	if (policy === 'cp-duration') return (a, b) => path.get(b.id) - path.get(a.id) || byId(a, b);
-	if (policy === 'lock-aware') {
-		// The critical path, plus the locked work the ticket gates: locked work is serial, so starting what unlocks it early pays.
+	if (policy === 'locked-work-gated') {
+		// Knows durations (the engine does not): the critical path plus the locked work the ticket gates.
 		const gated = lockedWorkGated(tickets);
 		const rank = t => path.get(t.id) + gated.get(t.id);
 		return (a, b) => rank(b) - rank(a) || byId(a, b);

@@ -13,19 +13,26 @@ const collator = new Intl.Collator('en', {numeric: true});
 export const compareIds = (a: string, b: string): number => collator.compare(a, b);
 
 /**
- * Longest chain of unfinished work that hangs on each unfinished ticket,
- * counting itself: starting the head of the longest chain first is the
- * standard critical-path heuristic for list scheduling.
+ * The rank of each unfinished ticket: the heaviest chain of unfinished work
+ * that hangs on it, counting itself, where a ticket holding a lock outweighs
+ * any number of unlocked ones. Locked tickets run one at a time, so the chain
+ * with the most locked tickets is the one the run waits on; among equals the
+ * longest chain goes first (the critical-path heuristic of list scheduling).
+ * Chosen by simulation over many DAGs (`npm run bench -- policies`).
  */
-export function remainingPathLengths(tickets: readonly SchedulableTicket[]): Map<string, number> {
-	const open = new Map(tickets.filter(t => t.status !== 'done').map(t => [t.id, t]));
+export function scheduleRanks(tickets: readonly SchedulableTicket[]): Map<string, number> {
+	const open = new Map<string, SchedulableTicket>();
+	for (const t of tickets) if (t.status !== 'done') open.set(t.id, t);
 	const dependents = new Map<string, string[]>();
 	for (const t of open.values()) {
 		for (const dep of t.deps) {
 			if (!open.has(dep)) continue;
-			dependents.set(dep, [...(dependents.get(dep) ?? []), t.id]);
+			const list = dependents.get(dep);
+			if (list) list.push(t.id);
+			else dependents.set(dep, [t.id]);
 		}
 	}
+	const lockedWeight = open.size + 1;
 	const memo = new Map<string, number>();
 	const visiting = new Set<string>();
 	const length = (id: string): number => {
@@ -37,8 +44,9 @@ export function remainingPathLengths(tickets: readonly SchedulableTicket[]): Map
 		let longest = 0;
 		for (const next of dependents.get(id) ?? []) longest = Math.max(longest, length(next));
 		visiting.delete(id);
-		memo.set(id, longest + 1);
-		return longest + 1;
+		const rank = longest + ((open.get(id)?.locks.length ?? 0) > 0 ? lockedWeight : 1);
+		memo.set(id, rank);
+		return rank;
 	};
 	for (const id of open.keys()) length(id);
 	return memo;
@@ -59,13 +67,13 @@ export type ReadyInput = {
 	dispatchable: (ticket: SchedulableTicket) => boolean;
 };
 
-/** Tickets whose deps are done, whose locks are free, critical path first, then priority, then id. */
+/** Tickets whose deps are done, whose locks are free, highest rank first (scheduleRanks), then priority, then id. */
 export function readySet(input: ReadyInput): SchedulableTicket[] {
-	const lengths = remainingPathLengths(input.tickets);
+	const ranks = scheduleRanks(input.tickets);
 	const candidates = input.tickets
 		.filter(t => !input.running.has(t.id) && input.dispatchable(t))
 		.filter(t => t.deps.every(dep => input.statusOf(dep) === 'done'))
-		.sort((a, b) => (lengths.get(b.id) ?? 0) - (lengths.get(a.id) ?? 0) || a.priority - b.priority || compareIds(a.id, b.id));
+		.sort((a, b) => (ranks.get(b.id) ?? 0) - (ranks.get(a.id) ?? 0) || a.priority - b.priority || compareIds(a.id, b.id));
 	const held = new Set(input.heldLocks);
 	const picked: SchedulableTicket[] = [];
 	for (const t of candidates) {

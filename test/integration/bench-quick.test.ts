@@ -16,9 +16,26 @@ describe('benches, --quick', () => {
 		const result = await run(['--quick']);
 		expect(result).toMatchObject({run_exit: 0, tickets: 6, tickets_done: 6});
 		expect(result.real_vs_bound).toBeGreaterThan(1);
-		expect(Object.keys(result.simulated_vs_bound)).toEqual(['engine', 'fifo', 'cp-duration', 'lock-aware', 'depth-barriers']);
+		expect(Object.keys(result.simulated_vs_bound)).toEqual([
+			'engine',
+			'fifo',
+			'cp-count',
+			'cp-duration',
+			'lock-aware',
+			'locked-count-gated',
+			'locked-work-gated',
+			'depth-barriers',
+		]);
 		for (const ratio of Object.values(result.simulated_vs_bound)) expect(ratio).toBeGreaterThanOrEqual(1);
 	}, 180_000);
+
+	it('policies: every policy simulated over every DAG shape, the engine never below the bound', async () => {
+		const {run} = await import('../../bench/policies.mjs');
+		const result = await run(['--quick']);
+		expect(result.dags).toBe(144);
+		expect(result.policies.engine.mean).toBeGreaterThanOrEqual(1);
+		expect(result.policies.engine.mean).toBe(result.policies['lock-aware'].mean);
+	}, 120_000);
 
 	it('overhead: instant tickets through the harness and through the plain git script, at concurrency 1 and 4', async () => {
 		const {run} = await import('../../bench/overhead.mjs');

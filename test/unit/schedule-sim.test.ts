@@ -1,7 +1,7 @@
 // The makespan bench's simulator: small DAGs with makespans worked out by hand,
 // and its `engine` policy picking exactly what the engine's readySet picks.
 import {describe, expect, it} from 'vitest';
-import {lowerBound, orderFor, pick, randomDag, rng, simulate} from '../../bench/lib/schedule-sim.mjs';
+import {POLICIES, lowerBound, orderFor, pick, randomDag, rng, simulate} from '../../bench/lib/schedule-sim.mjs';
 import {readySet} from '../../source/core/scheduler.js';
 
 type T = {id: string; deps: string[]; locks: string[]; duration: number; priority: number};
@@ -23,8 +23,16 @@ describe('schedule simulator', () => {
 
 	it('a lock runs its holders one at a time, and bounds the makespan below', () => {
 		const dag = [t('T-1', 1, [], ['infra']), t('T-2', 1, [], ['infra']), t('T-3', 1)];
-		for (const policy of ['engine', 'fifo', 'cp-duration', 'lock-aware', 'depth-barriers']) expect(simulate(dag, 3, policy)).toBe(2);
+		for (const policy of POLICIES) expect(simulate(dag, 3, policy)).toBe(2);
 		expect(lowerBound(dag, 3)).toMatchObject({lockedWork: 2, bound: 2});
+	});
+
+	it('lock-aware starts what gates the locked work before a longer unlocked chain; critical path by count does not', () => {
+		// The lock's two tickets take 4 s one after the other; T-1 gates the second, so it must start at once.
+		const dag = [t('T-1', 1), t('T-2', 2, [], ['infra']), t('T-3', 2, ['T-1'], ['infra']), t('T-4', 1), t('T-5', 1, ['T-4']), t('T-6', 1, ['T-5'])];
+		expect(lowerBound(dag, 2).bound).toBe(4);
+		expect(simulate(dag, 2, 'cp-count')).toBe(5);
+		expect(simulate(dag, 2, 'engine')).toBe(4);
 	});
 
 	it('critical path by duration prefers the long ticket over the long chain of short ones', () => {
@@ -47,9 +55,13 @@ describe('schedule simulator', () => {
 		const locked = a.filter(ticket => ticket.locks.length > 0).length;
 		expect(locked).toBeGreaterThan(25);
 		expect(locked).toBeLessThan(80);
+		// Other shapes for bench/policies.mjs: deps only among the last few, or at most one.
+		for (const [i, ticket] of randomDag({seed: 7, tickets: 100, min: 1, max: 4, window: 5}).entries())
+			for (const dep of ticket.deps) expect(i + 1 - Number(dep.slice(2))).toBeLessThanOrEqual(5);
+		for (const ticket of randomDag({seed: 7, tickets: 100, min: 1, max: 4, maxDeps: 1})) expect(ticket.deps.length).toBeLessThanOrEqual(1);
 	});
 
-	it("the engine policy picks exactly what the engine's readySet picks", () => {
+	it("the engine policy (lock-aware) picks exactly what the engine's readySet picks", () => {
 		const random = rng(3);
 		for (let round = 0; round < 200; round++) {
 			const dag = randomDag({seed: round, tickets: 30, min: 1, max: 4, lockShare: 0.3});

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {readySet, remainingPathLengths, waitingOn, type SchedulableTicket} from '../../../source/core/scheduler.js';
+import {readySet, scheduleRanks, waitingOn, type SchedulableTicket} from '../../../source/core/scheduler.js';
 
 const t = (id: string, deps: string[] = [], extra: Partial<SchedulableTicket> = {}): SchedulableTicket => ({
 	id,
@@ -26,8 +26,17 @@ describe('ready set', () => {
 	it('puts the head of the longest remaining chain first, before priority and id', () => {
 		// A -> B -> C is the critical path; Z is alone but has a better priority and id.
 		const tickets = [t('Z', [], {priority: 0}), t('A'), t('B', ['A']), t('C', ['B']), t('D')];
-		expect(remainingPathLengths(tickets).get('A')).toBe(3);
+		expect(scheduleRanks(tickets).get('A')).toBe(3);
 		expect(ready(tickets)).toEqual(['A', 'Z', 'D']);
+	});
+
+	it('puts the head of a chain holding more locked tickets before a longer chain without locks', () => {
+		// Locked tickets run one at a time: L waits on A, so A goes first although B -> C -> D is longer.
+		const tickets = [t('B'), t('C', ['B']), t('D', ['C']), t('A'), t('L', ['A'], {locks: ['infra']})];
+		expect(ready(tickets, {slots: 1})).toEqual(['A']);
+		// Among chains with as many locked tickets, the longer one goes first.
+		const even = [t('A'), t('L', ['A'], {locks: ['infra']}), t('B'), t('C', ['B']), t('M', ['C'], {locks: ['infra']})];
+		expect(ready(even, {slots: 1})).toEqual(['B']);
 	});
 
 	it('breaks ties by priority, then by natural id order', () => {
@@ -53,7 +62,7 @@ describe('ready set', () => {
 
 	it('done tickets do not count toward the remaining path', () => {
 		const tickets = [t('A', [], {status: 'done'}), t('B', ['A']), t('C', ['B'])];
-		const lengths = remainingPathLengths(tickets);
+		const lengths = scheduleRanks(tickets);
 		expect(lengths.has('A')).toBe(false);
 		expect(lengths.get('B')).toBe(2);
 	});
