@@ -1,3 +1,4 @@
+import {PersistentMap} from '../lib/persistent-map.js';
 import type {EngineEvent, InterventionKind} from './events.js';
 
 /**
@@ -46,7 +47,8 @@ export type AgentSpend = {
 export type Ledger = {
 	/** The config's `attempts` as the run last recorded it (run.started / run.resumed). */
 	defaultBudget?: number;
-	tickets: ReadonlyMap<string, TicketAttempts>;
+	/** Persistent (lib/persistent-map.ts): a step shares all but the changed entry, so a fold over a long log stays linear. */
+	tickets: PersistentMap<TicketAttempts>;
 	/** Tokens and cost every agent of the run reported (the cost budget reads this). */
 	usage: Usage;
 	/** What a person did to the work (gate, ungate, retry, reset, a hand edit of a ticket): see isIntervention. */
@@ -54,11 +56,11 @@ export type Ledger = {
 	/** How a person steered the run (pause, resume, stop, restart). */
 	controls: number;
 	/** Per agent and role, in the order each first spent (keyed `agent\0role`). */
-	spend: ReadonlyMap<string, AgentSpend>;
+	spend: PersistentMap<AgentSpend>;
 };
 
 export const noUsage: Usage = {inputTokens: 0, outputTokens: 0, costUsd: 0};
-export const emptyLedger: Ledger = {tickets: new Map(), usage: noUsage, interventions: 0, controls: 0, spend: new Map()};
+export const emptyLedger: Ledger = {tickets: PersistentMap.empty(), usage: noUsage, interventions: 0, controls: 0, spend: PersistentMap.empty()};
 
 function spent(ledger: Ledger, agent: string, role: AgentSpend['role'], usage: Usage): Ledger {
 	const key = `${agent}\0${role}`;
@@ -71,7 +73,7 @@ function spent(ledger: Ledger, agent: string, role: AgentSpend['role'], usage: U
 		costUsd: was.costUsd + usage.costUsd,
 		reported: was.reported || usage.costUsd > 0,
 	};
-	return {...ledger, usage: addUsage(ledger.usage, usage), spend: new Map(ledger.spend).set(key, row)};
+	return {...ledger, usage: addUsage(ledger.usage, usage), spend: ledger.spend.with(key, row)};
 }
 
 // An intervention changes the work (who does a ticket, its budget, its branch);
@@ -97,7 +99,7 @@ export const addUsage = (a: Usage, b: Usage): Usage => ({
 export function ledgerStep(ledger: Ledger, event: EngineEvent): Ledger {
 	const set = (id: string, update: (t: TicketAttempts) => TicketAttempts, base: Ledger = ledger): Ledger => ({
 		...base,
-		tickets: new Map(base.tickets).set(id, update(base.tickets.get(id) ?? {used: 0})),
+		tickets: base.tickets.with(id, update(base.tickets.get(id) ?? {used: 0})),
 	});
 	// What workers, planners and reviewers reported spending; a review asking for changes uses up a round.
 	if (event.type === 'agent.exited' || event.type === 'review.result' || event.type === 'plan.result') {
