@@ -8,10 +8,11 @@ import {HelpOverlay} from './HelpOverlay.js';
 import {keyPresses} from './keys.js';
 import {computeLayout} from './layout.js';
 import {OracleBar} from './OracleBar.js';
-import {PaneGrid} from './PaneGrid.js';
+import {PaneGrid, visiblePanes} from './PaneGrid.js';
 import {listRows, TicketList} from './TicketList.js';
 import {makeTheme, noColorRequested, ThemeContext} from './theme.js';
 import {initialUi, selectedOf, step, type Effect, type RunView, type UiState} from './ui-model.js';
+import {SPINNER, useFrames} from './use-frames.js';
 import {useTerminalSize} from './use-terminal-size.js';
 import {WorkerPane} from './WorkerPane.js';
 
@@ -31,20 +32,11 @@ export type AppProps = {
 	now?: () => number;
 	/** Turn colour off (default: NO_COLOR from the environment). */
 	noColor?: boolean;
-	/** How often panes look for new log output (default 250 ms). */
+	/** How often shown logs are read and spinners step: the frame clock (default DEFAULT_FRAME_MS). */
 	logPollMs?: number;
 };
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
-
-/** Re-render once a second so the clocks move. */
-function useTick(ms: number): void {
-	const [, setTick] = useState(0);
-	useEffect(() => {
-		const timer = setInterval(() => setTick(t => t + 1), ms);
-		return () => clearInterval(timer);
-	}, [ms]);
-}
 
 /**
  * The whole screen, pure over its props: the state comes from outside, keys
@@ -55,8 +47,6 @@ export function App(props: AppProps) {
 	const theme = useMemo(() => makeTheme(props.noColor ?? noColorRequested()), [props.noColor]);
 	const {columns, rows} = useTerminalSize();
 	const {isRawModeSupported} = useStdin();
-	useTick(1000);
-	const now = (props.now ?? Date.now)();
 
 	const grouped = useMemo(() => groupTickets(state, maxAttempts), [state, maxAttempts]);
 	const order = useMemo(() => grouped.map(t => t.id), [grouped]);
@@ -160,6 +150,9 @@ export function App(props: AppProps) {
 
 	const selected = selectedOf(ui, view);
 	const zoomed = ui.zoomed !== undefined && state.tickets.has(ui.zoomed) ? ui.zoomed : undefined;
+	const zoomedWorker = zoomed === undefined ? undefined : state.workers.get(zoomed);
+	const zoomedAttempt = zoomed === undefined ? 0 : (zoomedWorker?.attempt ?? state.tickets.get(zoomed)?.attempts ?? 0);
+	const zoomedLog = zoomed !== undefined && zoomedAttempt > 0 ? logFileOf(zoomed, zoomedAttempt) : undefined;
 	const oracleLines = state.oracle && state.oracle.holding.length > 0 ? 2 : 1;
 	const layout = computeLayout({
 		columns,
@@ -170,6 +163,20 @@ export function App(props: AppProps) {
 		zoomed: zoomed !== undefined && ui.mode.kind !== 'help',
 	});
 	const {width} = layout;
+
+	// The logs on screen this frame: read on the frame clock, nothing else is.
+	const help = ui.mode.kind === 'help';
+	const shownPanes = help || layout.tooSmall || zoomed !== undefined ? [] : visiblePanes(running, layout.panes.visible, selected);
+	const files: string[] = [];
+	if (!help && !layout.tooSmall && zoomedLog) files.push(zoomedLog);
+	for (const id of shownPanes) {
+		const worker = state.workers.get(id);
+		if (worker) files.push(logFileOf(id, worker.attempt));
+	}
+	const frame = useFrames(files, {animate: shownPanes.length > 0 || zoomedWorker !== undefined, intervalMs: logPollMs});
+	// The clocks read the frame's time: a key's render moves no clock, and unchanged panes are not drawn again by React.
+	const now = props.now ? props.now() : frame.at;
+	const spinner = SPINNER[frame.n % SPINNER.length]!;
 
 	if (layout.tooSmall) {
 		return (
@@ -193,21 +200,20 @@ export function App(props: AppProps) {
 	if (ui.mode.kind === 'help') {
 		body = <HelpOverlay width={width} height={layout.body} />;
 	} else if (zoomed !== undefined) {
-		const worker = state.workers.get(zoomed);
-		const attempt = worker?.attempt ?? state.tickets.get(zoomed)?.attempts ?? 0;
 		body = (
 			<WorkerPane
 				id={zoomed}
 				ticket={state.tickets.get(zoomed)}
-				worker={worker}
-				logFile={attempt > 0 ? logFileOf(zoomed, attempt) : undefined}
-				attempt={attempt}
+				worker={zoomedWorker}
+				lines={frame.lines(zoomedLog)}
+				hasLog={zoomedLog !== undefined}
+				spinner={spinner}
+				attempt={zoomedAttempt}
 				maxAttempts={maxAttempts}
 				width={layout.panes.paneWidth}
 				height={layout.panes.paneHeight}
 				selected
 				now={now}
-				pollMs={logPollMs}
 			/>
 		);
 	} else {
@@ -221,9 +227,10 @@ export function App(props: AppProps) {
 					running={running}
 					selected={selected}
 					logFileOf={logFileOf}
+					linesOf={frame.lines}
+					spinner={spinner}
 					maxAttempts={maxAttempts}
 					now={now}
-					pollMs={logPollMs}
 				/>
 			</>
 		);

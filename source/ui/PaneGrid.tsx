@@ -12,9 +12,12 @@ type Props = {
 	running: readonly string[];
 	selected?: string;
 	logFileOf: (ticket: string, attempt: number) => string;
+	/** A log's shown lines this frame. */
+	linesOf: (file: string | undefined) => readonly string[];
+	/** The spinners' glyph this frame. */
+	spinner: string;
 	maxAttempts: number;
 	now: number;
-	pollMs?: number;
 };
 
 /** Which panes are on screen: the first ones, or a window that keeps the selected one in view. */
@@ -26,7 +29,7 @@ export function visiblePanes(running: readonly string[], visible: number, select
 }
 
 /** The running workers' panes: a grid in a wide terminal, a stack in a narrow one, each of bounded height. */
-export function PaneGrid({grid, state, running, selected, logFileOf, maxAttempts, now, pollMs}: Props) {
+export function PaneGrid({grid, state, running, selected, logFileOf, linesOf, spinner, maxAttempts, now}: Props) {
 	const theme = useTheme();
 	if (grid.height <= 0 || grid.width <= 0) return null;
 	if (running.length === 0) {
@@ -48,19 +51,21 @@ export function PaneGrid({grid, state, running, selected, logFileOf, maxAttempts
 				<Box key={row.join(' ')} flexDirection="row" height={grid.paneHeight} gap={1}>
 					{row.map(id => {
 						const worker = state.workers.get(id);
+						const logFile = worker ? logFileOf(id, worker.attempt) : undefined;
 						return (
 							<WorkerPane
 								key={id}
 								id={id}
 								ticket={state.tickets.get(id)}
 								worker={worker}
-								logFile={worker ? logFileOf(id, worker.attempt) : undefined}
+								lines={linesOf(logFile)}
+								hasLog={logFile !== undefined}
+								spinner={spinner}
 								maxAttempts={maxAttempts}
 								width={grid.paneWidth}
 								height={grid.paneHeight}
 								selected={id === selected}
 								now={now}
-								pollMs={pollMs}
 							/>
 						);
 					})}

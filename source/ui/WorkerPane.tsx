@@ -1,27 +1,27 @@
 import {Box, Text} from 'ink';
-import Spinner from 'ink-spinner';
-import {memo, useMemo} from 'react';
+import {memo} from 'react';
 import type {TicketView, WorkerView} from '../core/run-state.js';
 import {cleanText, formatDuration} from './text.js';
 import {useTheme} from './theme.js';
 import {LogLines} from './LogLines.js';
-import {formatLogTail} from './format-log-line.js';
-import {useLogTail} from './use-log-tail.js';
 
 type Props = {
 	id: string;
 	ticket?: TicketView;
 	/** Set while an attempt runs; a zoomed pane of a finished ticket shows its last attempt. */
 	worker?: WorkerView;
-	/** The attempt log to tail (undefined: nothing to show yet). */
-	logFile?: string;
+	/** The shown lines of its attempt log (read on the frame clock, see use-frames). */
+	lines: readonly string[];
+	/** Whether there is an attempt log at all (else: "(no log)"). */
+	hasLog: boolean;
+	/** The spinner's glyph this frame (running workers only). */
+	spinner?: string;
 	attempt?: number;
 	maxAttempts: number;
 	width: number;
 	height: number;
 	selected: boolean;
 	now: number;
-	pollMs?: number;
 };
 
 /** Border (2) + title + stage line. */
@@ -32,12 +32,9 @@ export const PANE_CHROME_LINES = 4;
  * the tail of its log. Exactly `height` lines tall, each log line cut to the
  * width (never wrapped), so a pane can never push the frame past the terminal.
  */
-export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile, attempt, maxAttempts, width, height, selected, now, pollMs}: Props) {
+export const WorkerPane = memo(function WorkerPane({id, ticket, worker, lines, hasLog, spinner, attempt, maxAttempts, width, height, selected, now}: Props) {
 	const theme = useTheme();
 	const logLines = Math.max(0, height - PANE_CHROME_LINES);
-	const raw = useLogTail(logFile, {intervalMs: pollMs});
-	// What the agent is doing, in words, not its JSON stream (recomputed only when the tail changes).
-	const lines = useMemo(() => formatLogTail(raw), [raw]);
 	if (height < 3 || width < 6) return null;
 	const shown = lines.slice(-logLines);
 	const title = cleanText(ticket?.title ?? '', 200);
@@ -63,7 +60,7 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile,
 			<Text wrap="truncate-end" bold>
 				{worker ? (
 					<Text color={theme.color('accent')}>
-						<Spinner type="dots" />{' '}
+						{`${spinner ?? '·'} `}
 					</Text>
 				) : (
 					'· '
@@ -85,7 +82,7 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, logFile,
 			{shown.length === 0 && logLines > 0 ? (
 				<Box height={logLines}>
 					<Text color={theme.color('muted')} wrap="truncate-end">
-						{logFile ? '(no output yet)' : '(no log)'}
+						{hasLog ? '(no output yet)' : '(no log)'}
 					</Text>
 				</Box>
 			) : (

@@ -8,6 +8,7 @@ import type {NotifyKind} from '../core/notify/config.js';
 import {readRunEvents, summaryLines} from './run-summary.js';
 import {RunSummary} from './RunSummary.js';
 import {canShowTui, enterFullScreen, inPlaceFrames} from './terminal.js';
+import {DEFAULT_FRAME_MS} from './use-frames.js';
 import {createRunStateStore, useRunState, type RunSource, type RunStateStore} from './use-run-state.js';
 
 /** What the TUI needs of a client: ControlClient has this shape (and more, which the screen never sees). */
@@ -107,8 +108,8 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 	};
 	const run = runDir(opts.repoRoot, opts.runId);
 	const logFileOf = (ticket: string, attempt: number): string => run.logFile(ticket, attempt);
-	// Subscribe before the first frame so the replay is already streaming in.
-	const store = createRunStateStore(withBell(client, opts.bell ?? [], ringTerminal(stdout)));
+	// Subscribe before the first frame so the replay is already streaming in. Published on the frame clock's beat.
+	const store = createRunStateStore(withBell(client, opts.bell ?? [], ringTerminal(stdout)), {intervalMs: DEFAULT_FRAME_MS});
 
 	return new Promise<AttachResult>(resolve => {
 		let finished = false;
@@ -157,8 +158,9 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 					exitOnCtrlC: false,
 					// The engine is another process; nothing here should print around Ink.
 					patchConsole: false,
-					// Log panes poll at 4 Hz and the store publishes at 10 Hz: 15 fps is plenty.
-					maxFps: 15,
+					// Every render is drawn at once: what moves by itself is already paced by the
+					// frame clock (use-frames) and the store, so a key never waits behind Ink's throttle.
+					maxFps: 0,
 					// Not Ink 6.8's incrementalRendering: it draws a frame shorter than the
 					// terminal one row too low. inPlaceFrames gives the same no-flicker result.
 					incrementalRendering: false,

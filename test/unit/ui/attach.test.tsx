@@ -1,79 +1,8 @@
-import {EventEmitter} from 'node:events';
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import type {EngineEvent} from '../../../source/core/events.js';
-import {attachTui, type AttachClient} from '../../../source/ui/attach.js';
+import {attachTui} from '../../../source/ui/attach.js';
 import {ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_SHOW} from '../../../source/ui/terminal.js';
+import {FakeClient, FakeStdin, FakeStdout} from './fake-terminal.js';
 import {fixtureEvents, keys, RUN_ID, settle, stamp} from './helpers.js';
-
-/** A terminal: what Ink needs of stdout/stdin, recording what is written and the raw-mode switches. */
-class FakeStdout extends EventEmitter {
-	isTTY = true;
-	columns = 120;
-	rows = 30;
-	chunks: string[] = [];
-	write = (chunk: string, callback?: () => void): boolean => {
-		this.chunks.push(chunk);
-		callback?.();
-		return true;
-	};
-	output = (): string => this.chunks.join('');
-}
-
-class FakeStdin extends EventEmitter {
-	isTTY = true;
-	rawMode: boolean[] = [];
-	private data: string | null = null;
-	write(data: string): void {
-		this.data = data;
-		this.emit('readable');
-	}
-	read(): string | null {
-		const {data} = this;
-		this.data = null;
-		return data;
-	}
-	setRawMode(on: boolean): void {
-		this.rawMode.push(on);
-	}
-	setEncoding(): void {}
-	ref(): void {}
-	unref(): void {}
-	resume(): void {}
-	pause(): void {}
-}
-
-/** ControlClient's shape: replays the given events on subscribe, records control calls. */
-class FakeClient implements AttachClient {
-	calls: string[] = [];
-	private listener: ((event: EngineEvent) => void) | undefined;
-	private closeListener: (() => void) | undefined;
-	constructor(private readonly replay: EngineEvent[]) {}
-	subscribe(listener: (event: EngineEvent) => void): void {
-		this.listener = listener;
-		setImmediate(() => this.emit(...this.replay));
-	}
-	onClose(listener: () => void): void {
-		this.closeListener = listener;
-	}
-	emit(...events: EngineEvent[]): void {
-		for (const event of events) this.listener?.(event);
-	}
-	close(): void {
-		this.closeListener?.();
-	}
-	async pause(): Promise<void> {
-		this.calls.push('pause');
-	}
-	async resume(): Promise<void> {
-		this.calls.push('resume');
-	}
-	async gate(ticket: string, reason: string): Promise<void> {
-		this.calls.push(`gate ${ticket} ${reason}`);
-	}
-	async stop(): Promise<void> {
-		this.calls.push('stop');
-	}
-}
 
 /** `finalMs` null: the summary stays until a key (the default in use). */
 function start(replay = fixtureEvents(), finalMs: number | null = 50) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import {App} from '../../../source/ui/App.js';
-import {DEFAULT_WINDOW_BYTES, LogTail} from '../../../source/ui/use-log-tail.js';
+import {DEFAULT_WINDOW_BYTES, LogTail} from '../../../source/ui/log-tail.js';
 import {fixtureState, RecordingControl, resize, settle, strip, T0} from './helpers.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'pl-ui-tail-'));
