@@ -315,6 +315,7 @@ export const TICKET_KEYS = [
 	'id', 'title', 'status', 'batch', 'deps', 'locks', 'priority', 'checks', 'verify', 'demo',
 	'merge_commit', 'verify_digest', 'done_at', 'attempts', 'failure', 'gate', 'allow',
 	'discovered_from', 'filed_by_run', 'block', 'source',
+	'engine', 'labels', 'size',
 ];
 
 // Words people write for a known key that no edit distance would find.

@@ -11,6 +11,7 @@ import {AGENT_ENV_ALLOW, envAllowed} from '../core/context.js';
 import {boxVisible, preflight} from '../core/preflight.js';
 import {FileTracker} from '../tracker/files.js';
 import {outsideBatch} from '../tracker/outside-batch.js';
+import {reviewerConfigs} from '../core/reviewers.js';
 
 /** Check what a run here needs: git, each configured agent CLI (found, version, the flags we rely on), the sandbox tool. */
 export function registerDoctor(program: Command): void {
@@ -23,9 +24,10 @@ export function registerDoctor(program: Command): void {
 				const repo = await openRepo(process.cwd());
 				const prefs = loadPreferences();
 				const config = loadProjectConfig(repo.root, {defaultAgent: prefs.defaultAgent, defaultReviewer: prefs.defaultReviewer});
-				const agents: AgentConfig[] = [...(config.agent ? [config.agent] : []), ...(config.reviewer ? [config.reviewer] : [])];
+				// The worker, every engine profile, the reviewers: each CLI once.
+				const agents: AgentConfig[] = [...(config.agent ? [config.agent] : []), ...Object.values(config.engines), ...reviewerConfigs(config)];
 				const report = await doctor(agents);
-				if (!config.agent) report.checks.unshift(await noAgentCheck());
+				if (!config.agent && !config.routing.ladder) report.checks.unshift(await noAgentCheck());
 				// The run's own gate, and what the agents will not see of this environment.
 				const tracker = new FileTracker({repoRoot: repo.root, dir: config.tracker.dir});
 				const all = await tracker.load();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
 import {budgetOf, runEnv, type EngineContext} from './context.js';
 import {runWorker} from './run-worker.js';
+import {engineFor} from './engines.js';
 import type {Stage} from './events.js';
 import {guardAttempt} from './finish-line-guard.js';
 import {pinnedTicket} from './ticket-pins.js';
@@ -124,7 +125,7 @@ export async function runAttempt(
 			naming(promptFile, () => writeFileSync(promptFile, prompt));
 
 			stage('implement');
-			const result = await runWorker(ctx, {id, attempt, promptFile, worktree: worktree.path, logFile});
+			const result = await runWorker(ctx, {id, attempt, promptFile, worktree: worktree.path, logFile, adapter: engineFor(ctx, ticket, attempt).adapter});
 			if (!result && !ctx.owns(id)) return {kind: 'interrupted', reason: 'a human gated the ticket while it waited for an agent slot'};
 			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			// An agent whose log the disk had no room for did not fail: the machine did (this ends the run, to resume later).

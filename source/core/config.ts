@@ -4,6 +4,7 @@ import {z} from 'zod';
 import {AGENT_TYPES, AgentConfig} from '../agents/config.js';
 import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
 import {NOTIFY_DEFAULT, NotifyConfig} from './notify/config.js';
+import {EnginesConfig, ReviewersConfig, RoutingConfig, unknownProfiles} from './engines-config.js';
 
 export const CONFIG_PATH = '.proofloop/config.json';
 
@@ -37,7 +38,10 @@ export const ProjectConfig = z
 			'The worker engine. Default: the user preference (defaultAgent); with neither, `proofloop run` refuses. ' +
 				'The built-in demo engine runs only when named here ({"type": "demo"}) or in `proofloop demo`.',
 		),
+		engines: EnginesConfig,
+		routing: RoutingConfig,
 		reviewer: AgentConfig.optional().describe('A second, different model that reviews each change between the guard and the merge. Absent: no review stage.'),
+		reviewers: ReviewersConfig,
 		reviewRounds: z
 			.number()
 			.int()
@@ -223,8 +227,14 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	// The project file wins; a user's preference fills only what it leaves open.
 	const config = parsed.data;
 	if (!config.agent && prefs.defaultAgent) config.agent = prefs.defaultAgent;
-	if (!config.reviewer && prefs.defaultReviewer) config.reviewer = prefs.defaultReviewer;
-	if (config.planReview && !config.reviewer) {
+	const invalid = (lines: string[], fix: string) => new ConfigError(`${CONFIG_PATH}: invalid config\n${lines.map(l => `  ${l}`).join('\n')}\n  fix: ${fix}`);
+	const unknown = unknownProfiles(config);
+	if (unknown.length > 0) throw invalid(unknown, 'name a profile defined in "engines", or define it there');
+	if (config.reviewer && config.reviewers) {
+		throw invalid(['reviewer and reviewers are both set'], 'put the reviewer into "reviewers" (a list) and remove "reviewer"');
+	}
+	if (!config.reviewer && !config.reviewers && prefs.defaultReviewer) config.reviewer = prefs.defaultReviewer;
+	if (config.planReview && !config.reviewer && !config.reviewers) {
 		throw new ConfigError(
 			`${CONFIG_PATH}: invalid config\n  planReview: true needs a reviewer to approve the plans, and none is set\n  fix: set "reviewer" (e.g. {"type": ` +
 				`"codex"}), or turn planReview off`,
@@ -236,6 +246,9 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 /** The agent in force after defaults; none configured is bad input (the demo engine is never a silent default). */
 export function agentOf(config: ProjectConfig): AgentConfig {
 	if (config.agent) return config.agent;
+	// Routing that sends every ticket to profiles needs no "agent": the default ladder's first rung stands in (the healer's default).
+	const first = config.routing.ladder?.[0];
+	if (first && config.engines[first]) return config.engines[first];
 	throw new ConfigError(
 		`${CONFIG_PATH}: no agent is configured, so there is nothing to run the tickets with\n` +
 			`  fix: set "agent" in ${CONFIG_PATH}, e.g. "agent": {"type": "claude"} (or codex, gemini, opencode; \`proofloop doctor\` checks it is installed),\n` +

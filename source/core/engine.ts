@@ -21,6 +21,7 @@ import {settleOutcome} from './settle.js';
 import {readySet} from './scheduler.js';
 import {TrackerView} from './tracker-view.js';
 import {Waker} from './wake.js';
+import {attemptStartEngine} from './engines.js';
 
 /** What a unit test replaces besides the run's dependencies: the attempt and the oracle (a process). */
 export type EngineParts = {runAttempt?: AttemptRunner; judge?: Judge};
@@ -225,7 +226,7 @@ export class Engine implements EngineCore {
 					ticket: ticket.id,
 					attempt,
 					maxAttempts: budget,
-					agent: ctx.adapter.name,
+					...attemptStartEngine(ctx, ticket, attempt),
 					worktree: ctx.repo.worktreePath(ticket.id),
 				});
 				// The status write and the worktree are independent: do not make the agent wait for the file.

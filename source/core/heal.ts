@@ -18,7 +18,7 @@ import {readManifest} from './run-dir.js';
 // that define done (batch, base, tracker, checks, verify, protected paths, reviewer) or
 // box the agents (sandbox, sandboxPaths, agentEnv), never the oracle or the tickets.
 export const HARNESS_PATHS = ['.proofloop/prompts/', CONFIG_PATH, '.proofloop/hooks/'];
-const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect', 'reviewer'] as const;
+const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect', 'reviewer', 'reviewers'] as const;
 // What boxes the agents and what they see (and notify, whose command runs outside every box): turning either down is a person's choice, never a healer's.
 const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv', 'notify'] as const;
 

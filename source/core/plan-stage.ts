@@ -15,6 +15,7 @@ import {reapRunProcesses} from '../process/orphans.js';
 import {agentEnv, budgetOf, type EngineContext} from './context.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {askReviewer} from './review.js';
+import {engineFor} from './engines.js';
 
 const MAX_PLAN = 16 * 1024;
 
@@ -65,11 +66,13 @@ export async function planAndReview(opts: {
 		);
 
 		let said = '';
-		const answer = await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: ticket.id, attempt}, async () =>
+		// The attempt's routed engine plans what it will build (engines.ts).
+		const planner = engineFor(ctx, ticket, attempt).adapter;
+		const answer = await withAgentSlot(ctx, {agent: planner.name, role: 'worker', ticket: ticket.id, attempt}, async () =>
 			ctx.stopping() || !ctx.owns(ticket.id)
 				? undefined
 				: runAgent({
-						adapter: ctx.adapter,
+						adapter: planner,
 						input: {ticketId: ticket.id, attempt, maxAttempts: budgetOf(ctx, ticket.id), promptFile, worktree: worktree.path},
 						env: {...agentEnv(ctx, ticket.id, attempt), PROOFLOOP_ROLE: 'planner'},
 						...(ctx.sandbox ? {sandbox: ctx.sandbox} : {}),

@@ -13,6 +13,8 @@ import {quotedAt} from './finish-line-files.js';
 import {InputError} from './input-error.js';
 import {packageRoot} from './paths.js';
 import {findOnPath, isExecutable} from '../lib/which.js';
+import {profilesInUse} from './routing.js';
+import {reviewerConfigs} from './reviewers.js';
 
 /**
  * Before the first attempt: every program the run will start must start. The
@@ -120,14 +122,15 @@ function existsInBase(repoRoot: string, base: string, file: string): Promise<boo
 const boxFix = (file: string): string =>
 	`agents run in a sandbox with a private /tmp: add "${path.dirname(file)}" to "sandboxPaths.readable" in ${CONFIG_PATH} (or move it out of /tmp)`;
 
-/** The agents a run may start: the worker, the reviewer, the healer. */
-function agentsOf(config: ProjectConfig): Array<{role: string; agent: AgentConfig}> {
+/** The agents a run may start: the worker, the engine profiles routing reaches, the reviewers, the healer. */
+function agentsOf(config: ProjectConfig, tickets: readonly Ticket[]): Array<{role: string; agent: AgentConfig}> {
 	// None configured: a run refuses before its preflight (agentOf), and doctor says so itself.
 	const worker = config.agent;
 	const healer = config.selfHeal.healer ?? (worker?.type === 'demo' ? undefined : worker);
 	return [
 		...(worker ? [{role: 'worker agent', agent: worker}] : []),
-		...(config.reviewer ? [{role: 'reviewer', agent: config.reviewer}] : []),
+		...profilesInUse(config, tickets).map(name => ({role: `engine profile '${name}'`, agent: config.engines[name]!})),
+		...reviewerConfigs(config).map((agent, i, all) => ({role: all.length > 1 ? `reviewer ${i + 1}` : 'reviewer', agent})),
 		...(healer && config.selfHeal.max > 0 && healer !== worker ? [{role: 'healer', agent: healer}] : []),
 	];
 }
@@ -251,7 +254,7 @@ async function checkCommand(input: PreflightInput, what: string, line: string): 
 /** Every problem found; empty when the run may start. */
 export async function preflight(input: PreflightInput): Promise<PreflightProblem[]> {
 	const problems: PreflightProblem[] = [];
-	for (const {role, agent} of agentsOf(input.config)) problems.push(...(await checkAgent(input, role, agent)));
+	for (const {role, agent} of agentsOf(input.config, input.tickets)) problems.push(...(await checkAgent(input, role, agent)));
 	const lines = new Map<string, string>();
 	for (const command of input.config.checks) lines.set(command, `check \`${command}\``);
 	for (const command of input.config.verify) lines.set(command, `verify \`${command}\``);

@@ -10,6 +10,7 @@ import {withAgentSlot} from './agent-slots.js';
 import {stopIfDiskFull} from './disk-full.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
 import {parseJsonWith} from './json-schema-parse.js';
+import {reviewersOf} from './reviewers.js';
 
 // The second model's verdict: validated, never guessed at.
 export const ReviewVerdict = z.discriminatedUnion('verdict', [
@@ -97,7 +98,39 @@ export async function reviewChange(opts: {
 		diff: text,
 		checks: opts.checks.map(c => `- \`${c}\``).join('\n') || '- (none)',
 	});
-	return askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head, prompt, suffix: 'review'});
+	const reviewers = reviewersOf(ctx);
+	if (reviewers.length <= 1) return askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head, prompt, suffix: 'review'});
+	// Every reviewer at once, each in its own checkout; the change needs them all.
+	const outcomes = await Promise.all(reviewers.map(r => askReviewer({ctx, reviewer: r.adapter, ticket, attempt, head, prompt, suffix: r.suffix})));
+	return combineReviews(
+		reviewers.map(r => r.name),
+		outcomes,
+	);
+}
+
+/**
+ * Several reviewers' outcomes as one: a limit makes the ticket wait; any request for changes is changes, with the findings of all
+ * (and why a reviewer could not answer); else any failure fails; approved only when every one approved.
+ */
+export function combineReviews(names: readonly string[], outcomes: readonly ReviewOutcome[]): ReviewOutcome {
+	const usage = outcomes.reduce<Usage>(
+		(sum, o) => ({
+			inputTokens: sum.inputTokens + o.usage.inputTokens,
+			outputTokens: sum.outputTokens + o.usage.outputTokens,
+			costUsd: sum.costUsd + o.usage.costUsd,
+		}),
+		{inputTokens: 0, outputTokens: 0, costUsd: 0},
+	);
+	const named = outcomes.map((outcome, i) => ({outcome, name: names[i] ?? `reviewer ${i + 1}`}));
+	const limits = named.flatMap(({outcome, name}) => (outcome.kind === 'limited' ? [{until: outcome.until, reason: `${outcome.reason} [${name}]`}] : []));
+	if (limits.length > 0) return {kind: 'limited', until: Math.max(...limits.map(l => l.until)), reason: limits.map(l => l.reason).join('; '), usage};
+	const failures = named.flatMap(({outcome, name}) => (outcome.kind === 'failed' ? [{name, reason: outcome.reason}] : []));
+	if (named.some(({outcome}) => outcome.kind === 'changes')) {
+		const findings = named.flatMap(({outcome, name}) => (outcome.kind === 'changes' ? outcome.findings.map(f => `[${name}] ${f}`) : []));
+		return {kind: 'changes', findings: [...findings, ...failures.map(f => `[${f.name}] could not review: ${f.reason}`)], usage};
+	}
+	if (failures.length > 0) return {kind: 'failed', reason: failures.map(f => `${f.reason} [${f.name}]`).join('; '), usage};
+	return {kind: 'approve', usage};
 }
 
 /**
@@ -124,7 +157,7 @@ export async function askReviewer(opts: {
 	for (let ask = 1; ask <= 2; ask++) {
 		// Everything the reviewer said, bounded: the verdict may span several lines.
 		let said = '';
-		const answer = await ctx.repo.withDetachedCheckout(`${ticket.id}.review`, head, checkout =>
+		const answer = await ctx.repo.withDetachedCheckout(`${ticket.id}.${opts.suffix}`, head, checkout =>
 			// A stop that came while it waited for a slot: start nothing (the stop's reaping is over).
 			withAgentSlot(ctx, {agent: opts.reviewer.name, role: 'reviewer', ticket: ticket.id, attempt}, async () =>
 				ctx.stopping()

@@ -1,15 +1,20 @@
+import type {AgentAdapter} from '../agents/adapter.js';
 import {runAgent, type AgentRunResult} from '../agents/runner.js';
 import {timerDelay} from '../lib/timer.js';
 import {withAgentSlot} from './agent-slots.js';
 import {agentEnv, budgetOf, type EngineContext} from './context.js';
 
-type WorkerRun = {id: string; attempt: number; promptFile: string; worktree: string; logFile: string};
+// `adapter`: the attempt's routed engine (engines.ts); absent: the run's worker.
+type WorkerRun = {id: string; attempt: number; promptFile: string; worktree: string; logFile: string; adapter?: AgentAdapter};
 
 /**
  * The implement stage's agent: within its type's cap (agentCaps), with its own
  * worker channel, boxed and timed; undefined when a stop or a gate came while it waited for a slot.
  */
-export async function runWorker(ctx: EngineContext, {id, attempt, promptFile, worktree, logFile}: WorkerRun): Promise<AgentRunResult | undefined> {
+export async function runWorker(
+	ctx: EngineContext,
+	{id, attempt, promptFile, worktree, logFile, adapter = ctx.adapter}: WorkerRun,
+): Promise<AgentRunResult | undefined> {
 	// Silence is shown, not punished: one event when the worker has said nothing for stallMinutes.
 	const stallMs = ctx.config.stallMinutes * 60_000;
 	let stallTimer: NodeJS.Timeout | undefined;
@@ -19,7 +24,7 @@ export async function runWorker(ctx: EngineContext, {id, attempt, promptFile, wo
 	};
 	try {
 		// Waiting for a slot is not silence.
-		return await withAgentSlot(ctx, {agent: ctx.adapter.name, role: 'worker', ticket: id, attempt}, async () => {
+		return await withAgentSlot(ctx, {agent: adapter.name, role: 'worker', ticket: id, attempt}, async () => {
 			if (ctx.stopping() || !ctx.owns(id)) return undefined;
 			armStall();
 			// Its own worker channel, alive while the agent runs (its requests answered before it closes).
@@ -27,7 +32,7 @@ export async function runWorker(ctx: EngineContext, {id, attempt, promptFile, wo
 			try {
 				return await runAgent({
 					onEvent: armStall,
-					adapter: ctx.adapter,
+					adapter,
 					input: {ticketId: id, attempt, maxAttempts: budgetOf(ctx, id), promptFile, worktree},
 					// Allow-listed, and boxed: checks and verify get the run's full environment, the agent does not.
 					env: {...agentEnv(ctx, id, attempt), PROOFLOOP_CONTROL: channel.socket},

@@ -34,6 +34,8 @@ import {diskFullCause, DiskFullError, stopUnwritable, type RunUnwritableError} f
 import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
 import {refuseUnlessPreflight} from './preflight.js';
+import {refuseUnknownEngines} from './engines.js';
+import {reviewerConfigs} from './reviewers.js';
 import {protectedDirs, sandboxPolicy, sandboxWritable, workerEnv} from './run-env.js';
 import {Notifier} from './notify/notifier.js';
 import {sha256File} from '../lib/sha256.js';
@@ -70,9 +72,14 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		);
 	}
 	const adapter = createAdapter(agentOf(config));
-	const reviewer = config.reviewer ? createAdapter(config.reviewer) : undefined;
+	const firstReviewer = reviewerConfigs(config)[0];
+	const reviewer = firstReviewer ? createAdapter(firstReviewer) : undefined;
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
+	refuseUnknownEngines(
+		config,
+		tickets.filter(t => t.batch === config.batch),
+	);
 	// Decided before anything is written: a required sandbox that cannot run is bad input.
 	let sandbox: SandboxDecision;
 	try {

@@ -1,6 +1,6 @@
 import {ENGINE_KEYS} from '../core/owned-keys.js';
 import {serializeValue} from './front-matter-write.js';
-import {ticketStatuses} from './ticket.js';
+import {ticketSizes, ticketStatuses} from './ticket.js';
 
 /**
  * A new ticket file with every field a person writes, each with a one-line
@@ -18,6 +18,7 @@ export type TicketDraft = {
 	checks?: string[];
 	verify?: string[];
 	allow?: string[];
+	labels?: string[];
 };
 
 const COMMENT_COLUMN = 26;
@@ -41,6 +42,9 @@ export function scaffoldTicket(draft: TicketDraft): string {
 		optionalCommands('checks', draft.checks, 'the finish line, in its worktree; unset: the config\'s "checks"'),
 		optionalCommands('verify', draft.verify, 'live verification on the merged base; unset: the config\'s "verify"'),
 		line('allow', draft.allow ?? [], 'protected paths a person lets this ticket change'),
+		line('labels', draft.labels ?? [], 'words routing rules match on (config "routing"), e.g. [mechanical]'),
+		`# ${'size: M'.padEnd(COMMENT_COLUMN - 3)} # ${ticketSizes.join(' | ')}: the size estimate routing rules may match on`,
+		`# ${'engine: strong'.padEnd(COMMENT_COLUMN - 3)} # an engine profile of the config's "engines" that runs every attempt`,
 		`# ${'demo: |'.padEnd(COMMENT_COLUMN - 3)} # the built-in demo engine's recipe (JSON lines, indented); real agents ignore it`,
 		`# ${'source: github#123'.padEnd(COMMENT_COLUMN - 3)} # the remote issue it is synced with; written by proofloop sync`,
 		`# written by the engine only: ${[...ENGINE_KEYS, 'discovered_from', 'filed_by_run'].join(', ')}`,

@@ -15,6 +15,10 @@ export type GateRecord = z.infer<typeof GateRecord>;
 
 const commandList = z.array(z.string().min(1));
 
+/** A ticket's size estimate (a plan's, or a person's), which routing rules may match on. */
+export const ticketSizes = ['XS', 'S', 'M', 'L', 'XL'] as const;
+export const TicketSize = z.enum(ticketSizes);
+
 // The front matter of one ticket file. A closed set: an unknown key is refused
 // (with the closest known one) by the oracle's check before this schema runs,
 // and the oracle's TICKET_KEYS must list exactly these keys (a test holds them equal).
@@ -31,6 +35,10 @@ export const TicketFrontMatter = z
 		verify: commandList.optional(),
 		// The built-in demo engine's recipe (JSON lines); ignored by real agents.
 		demo: z.string().optional(),
+		// Routing (config engines/routing): the engine profile that runs every attempt, the labels and size estimate rules match on.
+		engine: z.string().min(1).optional(),
+		labels: z.array(z.string().min(1)).optional(),
+		size: TicketSize.optional(),
 		// Evidence, written by the engine only.
 		merge_commit: z
 			.string()
