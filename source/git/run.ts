@@ -1,5 +1,5 @@
-import {execa} from 'execa';
 import {simpleGit, type SimpleGit} from 'simple-git';
+import {runOffThread} from '../lib/thread-spawn.js';
 import {GitError, briefStderr} from './errors.js';
 
 export type GitResult = {exitCode: number; stdout: string; stderr: string};
@@ -56,16 +56,11 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
  * on exit codes (is-ancestor, merge-tree, update-ref) need the code itself.
  */
 export async function runGit(cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
-	const result = await execa('git', args, {
-		cwd,
-		reject: false,
-		extendEnv: false,
-		env: gitEnv(opts.env),
-		...(opts.input === undefined ? {stdin: 'ignore' as const} : {input: opts.input}),
-	});
-	// exitCode is undefined when git could not even start (missing cwd, no git).
-	const stderr = result.exitCode === undefined ? `${result.stderr}\n${result.message}`.trim() : result.stderr;
-	return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr};
+	// Spawned off the main thread (lib/thread-spawn.ts): the engine's loop does not wait for git's exec.
+	const result = await runOffThread({file: 'git', args, cwd, env: gitEnv(opts.env), ...(opts.input === undefined ? {} : {input: opts.input})});
+	// No exit code when git could not even start (missing cwd, no git) or was killed: the reason goes in stderr.
+	const why = result.startError ?? (result.signal ? `git ${args.join(' ')} was killed by ${result.signal}` : undefined);
+	return {exitCode: result.code ?? -1, stdout: result.stdout, stderr: why === undefined ? result.stderr : `${result.stderr}\n${why}`.trim()};
 }
 
 /**
