@@ -80,6 +80,8 @@ export type SandboxPolicy = {
 	hide?: string[];
 	/** Size cap of the private /tmp. */
 	tmpBytes?: number;
+	/** A reader (a plan's planner, researcher or reviewer): its checkout and git metadata stay read-only too. */
+	readOnlyWorktree?: boolean;
 	/** Where HOME and the CLIs' own variables (CODEX_HOME, XDG_*) point. */
 	env: Record<string, string | undefined>;
 };
@@ -238,9 +240,11 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 	const args: string[] = readOnlyRoot(policy);
 
 	const git = gitWrites(worktree);
-	const writable: string[] = [worktree];
+	const writable: string[] = policy.readOnlyWorktree ? [] : [worktree];
 	const readOnlyInside: string[] = [];
-	if (git.ownRepo) {
+	if (policy.readOnlyWorktree) {
+		// Nothing of the checkout is bound writable: the read-only root covers it.
+	} else if (git.ownRepo) {
 		readOnlyInside.push(git.dotGit);
 	} else if (git.gitDir && git.commonDir) {
 		readOnlyInside.push(git.dotGit);

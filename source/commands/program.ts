@@ -21,6 +21,7 @@ const modules: Array<{commands: string[]; load: () => Promise<Register>}> = [
 	{commands: ['ticket'], load: async () => (await import('./ticket.js')).registerTicket},
 	{commands: ['oracle'], load: async () => (await import('./oracle.js')).registerOracle},
 	{commands: ['report'], load: async () => (await import('./report.js')).registerReport},
+	{commands: ['plan'], load: async () => (await import('./plan.js')).registerPlan},
 	{commands: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor},
 	{commands: ['demo'], load: async () => (await import('../demo/command.js')).registerDemo},
 ];

@@ -5,6 +5,7 @@ import {AGENT_TYPES, AgentConfig} from '../agents/config.js';
 import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
 import {NOTIFY_DEFAULT, NotifyConfig} from './notify/config.js';
 import {EnginesConfig, ReviewersConfig, RoutingConfig, unknownProfiles} from './engines-config.js';
+import {PLAN_DEFAULT, PlanConfig} from '../plan/config.js';
 
 export const CONFIG_PATH = '.proofloop/config.json';
 
@@ -122,6 +123,9 @@ export const ProjectConfig = z
 			'Tell a person when the run finishes, stops short, or needs them (a blocker that stood, a heal refused, a tamper refused, a budget spent): ' +
 				'a command (the notification as JSON on stdin), a webhook (Slack-compatible), a desktop notification, the TUI bell. A failing notifier is a warning; ' +
 				'the run never waits on one past timeoutSeconds.',
+		),
+		plan: PlanConfig.default(PLAN_DEFAULT).describe(
+			'`proofloop plan`: the planner, the read-only researchers, the rounds the readiness lint and the reviewer may send a plan back, and what is too big.',
 		),
 		protectedPaths: z
 			.array(z.string().min(1))

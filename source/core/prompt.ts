@@ -3,7 +3,7 @@ import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
 import {packagePromptsDir} from './paths.js';
 
-export type PromptName = 'worker' | 'reviewer' | 'heal' | 'plan' | 'plan-review';
+export type PromptName = 'worker' | 'reviewer' | 'heal' | 'plan' | 'plan-review' | 'plan-master' | 'plan-research' | 'plan-breakdown' | 'plan-batch-review';
 
 /** A project may override any template in .proofloop/prompts/. */
 export function loadTemplate(repoRoot: string, name: PromptName): string {

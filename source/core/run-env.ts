@@ -37,13 +37,7 @@ export function sandboxWritable(paths: string[], env: NodeJS.ProcessEnv): string
 }
 
 /** What the sandbox of this run's agents needs to know (per attempt it adds the worktree and its git metadata). */
-export function sandboxPolicy(
-	decision: Extract<SandboxDecision, {mode: 'bwrap'}>,
-	root: string,
-	config: ProjectConfig,
-	run: RunDir,
-	env: NodeJS.ProcessEnv,
-): SandboxPolicy {
+export function sandboxPolicy(decision: Extract<SandboxDecision, {mode: 'bwrap'}>, root: string, config: ProjectConfig, env: NodeJS.ProcessEnv): SandboxPolicy {
 	return {
 		bwrap: decision.bwrap,
 		userns: decision.userns,

@@ -164,7 +164,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			manifest,
 			log,
 			baseEnv: workerEnv(env, run),
-			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, run, env)} : {}),
+			...(sandbox.mode === 'bwrap' ? {sandbox: sandboxPolicy(sandbox, root, config, env)} : {}),
 			slots: new AgentSlots(config.agentCaps),
 			onDiskFull,
 			// The engine's keys in a ticket file come from what the engine wrote, never from the file.

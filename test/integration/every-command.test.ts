@@ -62,6 +62,10 @@ const BAD_VALUES: string[][] = [
 	['demo', '--dir', 'README.md'],
 	['demo', '--dir', 'README.md/sub'],
 	['demo', '--dir', '.'],
+	['plan'],
+	['plan', '--from-file', 'nope.md'],
+	['plan', 'Do it.', '--batch', 'b'],
+	['plan', 'Do it.', '--batch', '../x'],
 	['nosuch'],
 ];
 
