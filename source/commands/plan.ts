@@ -25,7 +25,7 @@ function requestOf(words: string[], opts: Options): string {
 
 /** `proofloop plan`: a request turned into a master ticket and sub-tickets a worker can finish unattended. Returns the exit code. */
 async function plan(cwd: string, words: string[], opts: Options): Promise<number> {
-	const [{openRepo, runGit}, config, prefs, sandbox, runEnv, context, registry, tracker, write, lock, runDir, runPlan, agents] = await Promise.all([
+	const [{openRepo, runGit}, config, prefs, sandbox, runEnv, context, registry, tracker, write, lock, runDir, runPlan, agents, reviewers] = await Promise.all([
 		import('../git/index.js'),
 		import('../core/config.js'),
 		import('../core/preferences.js'),
@@ -39,6 +39,7 @@ async function plan(cwd: string, words: string[], opts: Options): Promise<number
 		import('../core/run-dir.js'),
 		import('../plan/run-plan.js'),
 		import('../plan/agents.js'),
+		import('../core/reviewers.js'),
 	]);
 	const say = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
 	// Everything is checked before anything is written or any agent runs.
@@ -109,15 +110,17 @@ async function plan(cwd: string, words: string[], opts: Options): Promise<number
 			snapshot: await (await import('../plan/guard.js')).snapshotPlanState(root, cfg.base, trackerDir),
 			say,
 			usage: {inputTokens: 0, outputTokens: 0, costUsd: 0},
+			running: new Set<string>(),
 		};
-		say(`plan ${planId}: batch ${batch}, planner ${plannerConfig.type}${cfg.reviewer ? `, reviewer ${cfg.reviewer.type}` : ''}`);
+		const reviewerConfigs = reviewers.reviewerConfigs(cfg);
+		say(`plan ${planId}: batch ${batch}, planner ${plannerConfig.type}${reviewerConfigs.map(r => `, reviewer ${r.type}`).join('')}`);
 		let record;
 		try {
 			record = await runPlan.runPlan(host, {
 				request,
 				batch,
 				planner: registry.createAdapter(plannerConfig),
-				...(cfg.reviewer ? {reviewer: registry.createAdapter(cfg.reviewer)} : {}),
+				reviewers: reviewerConfigs.map((agent, i) => ({name: `reviewer ${i + 1} (${agent.type})`, adapter: registry.createAdapter(agent)})),
 				researchers: cfg.plan.researchers,
 				rounds: cfg.plan.rounds,
 				limits: {maxFiles: cfg.plan.maxFiles, maxAcceptance: cfg.plan.maxAcceptance},

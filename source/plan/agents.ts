@@ -37,6 +37,8 @@ export type PlanAgentHost = {
 	say: (line: string) => void;
 	/** Every agent's cost, summed. */
 	usage: AgentUsage;
+	/** The agents running now: researchers run side by side, so a change is theirs together. */
+	running: Set<string>;
 };
 
 /** Something that defines done moved while a plan agent ran: the plan stops and writes nothing. */
@@ -55,6 +57,7 @@ export async function askPlanAgent<T>(
 	for (let ask = 1; ask <= 2; ask++) {
 		let said = '';
 		const logFile = path.join(host.planDir, 'logs', `${opts.name}${ask > 1 ? `.ask-${ask}` : ''}.log`);
+		host.running.add(opts.name);
 		const {answer, wrote} = await host.repo.withDetachedCheckout(`${host.planId}.${opts.name}`, host.baseSha, async checkout => {
 			const answer = await runAgent({
 				adapter: opts.adapter,
@@ -73,9 +76,11 @@ export async function askPlanAgent<T>(
 		host.usage.outputTokens += answer.usage.outputTokens;
 		host.usage.costUsd += answer.usage.costUsd;
 		const moved = await movedSince(host.snapshot, host.root, host.base, host.trackerDir);
+		const who = [...host.running].sort().join(', ');
+		host.running.delete(opts.name);
 		if (moved.length > 0)
 			throw new PlanTamper(
-				`${moved.join(', ')} changed while the ${opts.role} (${opts.name}) ran; a plan agent only reads, so the plan stops and writes nothing\n` +
+				`${moved.join(', ')} changed while ${who} ran; a plan agent only reads, so the plan stops and writes nothing\n` +
 					`  fix: look at what changed (git status, git log ${host.base}) and put it back; run it sandboxed ("sandbox": "auto") so no agent can`,
 			);
 		if (wrote.length > 0) {

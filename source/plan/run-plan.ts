@@ -18,7 +18,8 @@ export type PlanRequest = {
 	request: string;
 	batch: string;
 	planner: AgentAdapter;
-	reviewer?: AgentAdapter;
+	/** Every one must approve the plan; the findings of all go back to the planner. */
+	reviewers: Array<{name: string; adapter: AgentAdapter}>;
 	researchers: number;
 	rounds: number;
 	limits: LintLimits;
@@ -36,6 +37,14 @@ export type PlanRecord = {
 	outcome?: {ok: true; master: WrittenTicket; tickets: WrittenTicket[]} | {ok: false; reason: string; unresolved: string[]};
 	usage: PlanAgentHost['usage'];
 };
+
+/** Every promise settled (no agent left running unwatched), then the first failure thrown. */
+async function allSettled<T>(promises: Array<Promise<T>>): Promise<T[]> {
+	const settled = await Promise.allSettled(promises);
+	const failed = settled.find(result => result.status === 'rejected');
+	if (failed) throw failed.reason;
+	return settled.map(result => (result as PromiseFulfilledResult<T>).value);
+}
 
 const block = (items: string[], none: string) => (items.length > 0 ? items.map(item => `- ${item}`).join('\n') : none);
 
@@ -65,7 +74,7 @@ export async function runPlan(host: PlanAgentHost, req: PlanRequest): Promise<Pl
 
 	const angles = master.value.angles.slice(0, req.researchers);
 	host.say(`research: ${angles.length} researcher(s) in parallel, read-only`);
-	const answers = await Promise.all(
+	const answers = await allSettled(
 		angles.map((angle, i) =>
 			askPlanAgent(host, {
 				adapter: req.planner,
@@ -131,30 +140,37 @@ export async function runPlan(host: PlanAgentHost, req: PlanRequest): Promise<Pl
 			continue;
 		}
 		host.say(`  readiness lint: all ${tickets.length} ticket(s) ready`);
-		if (req.reviewer) {
-			const review = await askPlanAgent(host, {
-				adapter: req.reviewer,
-				role: 'reviewer',
-				name: `review-${round}`,
-				schema: ReviewVerdict,
-				prompt: template('plan-batch-review', {
-					master: masterText,
-					tickets: JSON.stringify(tickets, null, 2),
-					round: String(round),
-					max_rounds: String(req.rounds),
-					base: host.base,
+		const verdicts = await allSettled(
+			req.reviewers.map((reviewer, i) =>
+				askPlanAgent(host, {
+					adapter: reviewer.adapter,
+					role: 'reviewer',
+					name: `review-${round}${i > 0 ? `-${i + 1}` : ''}`,
+					schema: ReviewVerdict,
+					prompt: template('plan-batch-review', {
+						master: masterText,
+						tickets: JSON.stringify(tickets, null, 2),
+						round: String(round),
+						max_rounds: String(req.rounds),
+						base: host.base,
+					}),
 				}),
-			});
-			if (!review.ok || review.value.verdict === 'changes') {
-				problems = review.ok && review.value.verdict === 'changes' ? review.value.findings : [`the review failed: ${review.ok ? '' : review.reason}`];
-				entry.review = problems;
-				host.say(`  review: ${review.ok ? 'changes' : 'failed'}`);
+			),
+		);
+		const objections = verdicts.flatMap((review, i) => {
+			const who = req.reviewers.length > 1 ? `${req.reviewers[i]!.name}: ` : '';
+			if (!review.ok) return [`${who}the review failed: ${review.reason}`];
+			return review.value.verdict === 'changes' ? review.value.findings.map(finding => `${who}${finding}`) : [];
+		});
+		if (req.reviewers.length > 0) {
+			entry.review = objections;
+			save();
+			host.say(`  review: ${objections.length > 0 ? 'changes' : 'approved'}`);
+			if (objections.length > 0) {
+				problems = objections;
 				for (const line of problems) host.say(`    ${line}`);
-				save();
 				continue;
 			}
-			entry.review = [];
-			host.say('  review: approved');
 		}
 		let rendered: ReturnType<typeof renderPlan>;
 		try {

@@ -5,6 +5,7 @@
  * a ticket without acceptance must parse, so the lint can refuse it by name.
  */
 import {z} from 'zod';
+import {TicketSize} from '../tracker/ticket.js';
 
 const text = z.string().trim().min(1);
 const list = z.array(text).default([]);
@@ -51,6 +52,11 @@ export const PlannedTicket = z.object({
 	testPlan: list,
 	checks: z.array(text).optional(),
 	openQuestions: list,
+	/** The planner's estimate and labels, which the config's routing rules match on (a cheap engine for mechanical work). */
+	size: TicketSize.optional(),
+	labels: z.array(text).optional(),
+	/** The built-in demo engine's recipe (JSON lines); a real planner leaves it out. */
+	demo: z.string().optional(),
 });
 export type PlannedTicket = z.infer<typeof PlannedTicket>;
 

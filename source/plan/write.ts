@@ -37,7 +37,19 @@ function frontMatter(fields: Record<string, unknown>): string {
 function subTicketText(t: PlannedTicket, id: string, batch: string, idOf: (key: string) => string): string {
 	const files = t.files.map(f => `\`${f.path}\`${f.create ? ' (new)' : ''}`);
 	return [
-		frontMatter({id, title: t.title, status: 'todo', batch, deps: t.deps.map(idOf), locks: t.locks, priority: 2, checks: t.checks}),
+		frontMatter({
+			id,
+			title: t.title,
+			status: 'todo',
+			batch,
+			deps: t.deps.map(idOf),
+			locks: t.locks,
+			priority: 2,
+			checks: t.checks,
+			size: t.size,
+			labels: t.labels,
+			demo: t.demo,
+		}),
 		'## Scope',
 		'',
 		t.scope.trim(),

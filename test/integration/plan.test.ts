@@ -27,7 +27,11 @@ const ticket = (key: string, extra: Record<string, unknown> = {}) => ({
 	...extra,
 });
 const good = {
-	tickets: [ticket('counter'), ticket('endpoint', {deps: ['counter'], files: [{path: 'src/metrics.ts', create: true}]}), ticket('pager', {deps: ['endpoint']})],
+	tickets: [
+		ticket('counter', {size: 'S', labels: ['mechanical']}),
+		ticket('endpoint', {deps: ['counter'], files: [{path: 'src/metrics.ts', create: true}]}),
+		ticket('pager', {deps: ['endpoint']}),
+	],
 };
 
 function planRepo(script: Record<string, unknown>, config: Record<string, unknown> = {}) {
@@ -63,8 +67,14 @@ describe('proofloop plan', () => {
 			tickets: [ticket('counter', {acceptance: []}), ticket('endpoint', {deps: ['pager']}), ticket('pager', {deps: ['endpoint']})],
 		};
 		const {root, env, calls, tickets} = planRepo(
-			script({'breakdown-1': bad, 'review-2': {verdict: 'changes', findings: ['split nothing; name the pager test']}, 'review-3': {verdict: 'approve'}}),
-			{reviewer: planner},
+			script({
+				'breakdown-1': bad,
+				'review-2': {verdict: 'approve'},
+				'review-2-2': {verdict: 'changes', findings: ['split nothing; name the pager test']},
+				'review-3': {verdict: 'approve'},
+				'review-3-2': {verdict: 'approve'},
+			}),
+			{reviewers: [planner, planner]},
 		);
 		const result = await runCli(root, ['plan', 'Count the requests.', 'Page someone when errors pass 5%.'], env);
 		expect(result.stderr).toBe('');
@@ -72,13 +82,30 @@ describe('proofloop plan', () => {
 		expect(result.stdout).toMatch(/readiness lint refused 2 of 3 ticket\(s\)/);
 		expect(result.stdout).toMatch(/counter: it has no acceptance criteria/);
 		expect(result.stdout).toMatch(/its dependencies close a cycle: endpoint -> pager -> endpoint/);
-		expect(result.stdout).toMatch(/review: changes\n\s+split nothing; name the pager test/);
+		// Two reviewers: the second one's objection sends the plan back, named.
+		expect(result.stdout).toMatch(/review: changes\n\s+reviewer 2 \(command\): split nothing; name the pager test\n/);
 		expect(result.stdout).toMatch(/plan written .*batch b/);
 		// The planner saw the lint's findings and the review's in the rounds after.
 		const steps = calls().map(c => c.step);
 		expect(steps.slice(0, 1)).toEqual(['master']);
 		expect(steps.filter(s => s.startsWith('research-')).sort()).toEqual(['research-1', 'research-2', 'research-3']);
-		expect(steps.slice(4)).toEqual(['breakdown-1', 'breakdown-2', 'review-2', 'breakdown-3', 'review-3']);
+		expect(steps.slice(4, 6)).toEqual(['breakdown-1', 'breakdown-2']);
+		expect(steps.slice(6, 8).sort()).toEqual(['review-2', 'review-2-2']);
+		expect(steps[8]).toBe('breakdown-3');
+		expect(steps.slice(9).sort()).toEqual(['review-3', 'review-3-2']);
+		expect(
+			readFileSync(
+				path.join(
+					root,
+					'.proofloop',
+					'plans',
+					readdirSync(path.join(root, '.proofloop', 'plans')).find(d => d.startsWith('plan-'))!,
+					'prompts',
+					'breakdown-3.md',
+				),
+				'utf8',
+			),
+		).toMatch(/reviewer 2 \(command\): split nothing/);
 		expect(
 			readFileSync(
 				path.join(
@@ -100,12 +127,13 @@ describe('proofloop plan', () => {
 		expect(text('T-1')).toMatch(/deps: \[T-2, T-3, T-4\]/);
 		expect(text('T-1')).toMatch(/## Requirement\n\nRequests are counted/);
 		expect(text('T-3')).toMatch(/deps: \[T-2\]/);
+		expect(text('T-2')).toMatch(/size: S\nlabels: \[mechanical\]/);
 		expect(text('T-3')).toMatch(/`src\/metrics.ts` \(new\)/);
 		for (const id of ['T-2', 'T-3', 'T-4']) expect(text(id)).toMatch(/status: todo\nbatch: b\n[\s\S]*## Acceptance\n\n- .+[\s\S]*## Test plan\n\n- .+/);
 
 		// The planned batch runs to the oracle's exit 0 (no change reviewer for the run: it is the fake planner).
 		const configFile = path.join(root, '.proofloop', 'config.json');
-		const {reviewer: _, ...config} = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+		const {reviewers: _, ...config} = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
 		writeFileSync(configFile, JSON.stringify(config));
 		const plan = path.join(root, '..', `${path.basename(root)}-io`, 'plan.json');
 		const run = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
@@ -141,7 +169,7 @@ describe('proofloop plan', () => {
 		const result = await runCli(root, ['plan', 'Page someone.'], env);
 		expect(result.exitCode).toBe(1);
 		expect(result.stdout).toMatch(
-			/TAMPER: the tracker \(\.proofloop\/tickets\).* changed while the researcher \(research-1\) ran; a plan agent only reads, so the plan stops and writes nothing/,
+			/TAMPER: the tracker \(\.proofloop\/tickets\).* changed while (research-\d, )*research-1(, research-\d)* ran; a plan agent only reads, so the plan stops and writes nothing/,
 		);
 		expect(tickets()).toEqual(['forged.md']);
 	});
