@@ -5,6 +5,7 @@ import type {EngineEvent, InterventionKind} from './events.js';
 import {attemptsUsed, buildLedger, isIntervention, ticketCost} from './ledger.js';
 import type {Manifest} from './run-dir.js';
 import {describeDirtyStart, describeKept} from './user-checkout.js';
+import {profileRows, profileTableMarkdown, type ProfileRow} from './engine-report.js';
 
 export type TicketReport = {
 	id: string;
@@ -56,6 +57,8 @@ export type RunReport = {
 	tampers: Array<{channel: string; verb: string; detail: string; ticket?: string; attempt?: number; at: string}>;
 	costUsd: number;
 	tickets: TicketReport[];
+	/** Attempts, time, worker cost and outcome per engine profile (engine-report.ts). */
+	engines: ProfileRow[];
 	/** A person's checkouts of base: dirty at the start (--allow-dirty) or left as they had them, each notice whole (see user-checkout.ts). */
 	checkoutNotices: string[];
 };
@@ -130,6 +133,7 @@ export function buildReport(manifest: Manifest, events: EngineEvent[], tickets: 
 		filedByLoop: [...filedFrom.keys()],
 		costUsd: ledger.usage.costUsd,
 		tickets: perTicket,
+		engines: profileRows(events),
 		checkoutNotices: events.flatMap(e => (e.type === 'checkout.dirty' ? [describeDirtyStart(e)] : e.type === 'checkout.kept' ? [describeKept(e)] : [])),
 	};
 }
@@ -194,6 +198,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		'| --- | --- | --- | --- | --- | --- | --- | --- |',
 		...rows,
 		'',
+		...profileTableMarkdown(report.engines),
 		...(report.healList.length > 0
 			? [
 					'## Heals',

@@ -51,6 +51,18 @@ describe('engines routed by ticket', () => {
 		// The strong attempt reads why the cheap one failed.
 		expect(readFileSync(listRuns(root)[0]!.promptFile('A', 2), 'utf8')).toMatch(/Attempt 1 failed at guard/);
 		for (const id of ['A', 'B', 'C']) expect(await trailerCount(root, id)).toBe(1);
+
+		// The report attributes each attempt to the profile that ran it: a row per profile.
+		const report = JSON.parse((await runCli(root, ['report', '--json'])).stdout) as {engines: Array<Record<string, unknown>>};
+		const rows = Object.fromEntries(report.engines.map(r => [r.profile, r]));
+		expect(Object.keys(rows).sort()).toEqual(['cheap', 'strong']);
+		expect(rows.cheap).toMatchObject({agent: 'codex', attempts: 1, done: 0, failed: 1, notCharged: 0, open: 0});
+		expect(rows.strong).toMatchObject({agent: 'claude', attempts: 3, done: 3, failed: 0, notCharged: 0, open: 0});
+		for (const row of report.engines) expect(row.seconds).toBeGreaterThan(0);
+		const md = readFileSync(path.join(listRuns(root)[0]!.dir, 'report.md'), 'utf8');
+		expect(md).toMatch(/## Engine profiles\n\n\| profile \| agent \| attempts \| outcome \| time \| worker cost \|/);
+		expect(md).toMatch(/\| cheap \| codex \| 1 \| 0 done, 1 failed \| [\d.]+s \| (n\/a|\$[\d.]+) \|/);
+		expect(md).toMatch(/\| strong \| claude \| 3 \| 3 done, 0 failed \| [\d.]+s \| (n\/a|\$[\d.]+) \|/);
 	});
 
 	it('a ticket naming an engine the config does not define: exit 2 naming the file and the known profiles, nothing written', async () => {

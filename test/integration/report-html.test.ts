@@ -151,6 +151,7 @@ describe.skipIf(!CHROMIUM)('report --html in headless Chromium', () => {
 					discoveredFrom: attack,
 				},
 			],
+			engines: [{profile: attack, agent: quote, attempts: 1, done: 0, failed: 1, notCharged: 0, open: 0, seconds: 1, costUsd: 0, costReported: false}],
 			checkoutNotices: [attack],
 		} as RunReport;
 		const file = path.join(ARTIFACTS, 'report-hostile.html');

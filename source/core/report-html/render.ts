@@ -150,6 +150,24 @@ export function renderReportHtml(report: RunReport, events: readonly EngineEvent
 					)}</div>`,
 				]
 			: []),
+		...(report.engines.some(r => r.profile !== 'agent')
+			? [
+					`<h2>Engine profiles</h2><div class="card" id="engines">${table(
+						['profile', 'agent', 'attempts', 'done', 'failed', 'not charged', 'time', 'worker cost'],
+						report.engines.map(r => [
+							esc(r.profile),
+							esc(r.agent),
+							String(r.attempts),
+							String(r.done),
+							String(r.failed),
+							String(r.notCharged + r.open),
+							`${r.seconds.toFixed(1)}s`,
+							r.costReported ? esc(usd(r.costUsd)) : NA,
+						]),
+						[2, 3, 4, 5, 6, 7],
+					)}</div>`,
+				]
+			: []),
 		`<h2>Cost by agent</h2><div class="card" id="cost">${
 			costs.length === 0
 				? '<p class="muted">No agent reported usage.</p>'
