@@ -6,6 +6,7 @@ import {runCheck} from './check-box.js';
 import type {EngineContext} from './context.js';
 import {isTestFile, matchesPathRule} from './finish-line-files.js';
 import {pinnedTicket} from './ticket-pins.js';
+import {inVerifyCheckout} from './verify-checkout.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {readTestSummary, type TestTally} from './test-summary.js';
 
@@ -79,12 +80,12 @@ async function baseTestFiles(ctx: EngineContext, sha: string, cwd: string): Prom
 		.filter(file => existsSync(file));
 }
 
-/** Runs `command` on base once (a throwaway checkout, boxed as checks are) and reads what it ran. */
+/** Runs `command` on base once (a checkout of exactly base, boxed as checks are) and reads what it ran. */
 async function runOnBase(ctx: EngineContext, sha: string, command: string, env: Record<string, string>, logFile: string): Promise<Baseline | undefined> {
 	const name = `baseline-${sha.slice(0, 10)}-${sha256(command).slice(0, 8)}`;
 	// A git control file an agent changed (a smudge filter) would run in this checkout: the run halts instead, and the merge stage stops the attempt.
 	if (ctx.mergeHalt()) return undefined;
-	return ctx.repo.withDetachedCheckout(name, sha, async checkout => {
+	return inVerifyCheckout(ctx, name, sha, async checkout => {
 		const readOnlyFiles = await baseTestFiles(ctx, sha, checkout);
 		const result = await runCheck(ctx, {command, cwd: checkout, env, logFile, label: `baseline: base ${sha.slice(0, 7)}`, readOnlyFiles});
 		// A run cut short by a stop or a timeout says nothing about base: not kept, and the exit code decides this once.

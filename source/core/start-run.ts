@@ -266,6 +266,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			process.off('SIGTERM', onSignal);
 			await notifier.settle();
 			await repo.dropSpares();
+			await repo.dropVerifyCheckouts();
 			await server.close();
 			tamper.end();
 			rmSync(controlFile(run.dir), {force: true});

@@ -5,10 +5,11 @@ import {sha256} from '../lib/sha256.js';
 import {runCheck} from './check-box.js';
 import type {EngineContext} from './context.js';
 import {gist, lastLines} from './shell.js';
+import {inVerifyCheckout} from './verify-checkout.js';
 
 /**
- * The live proof of a merged ticket: its verify commands in a detached checkout
- * of the merge, retried (verifyRetries); the digest covers the sha and every output.
+ * The live proof of a merged ticket: its verify commands in a checkout of
+ * exactly the merge (verify-checkout.ts), a clean one for each try, retried (verifyRetries); the digest covers the sha and every output.
  */
 export async function verifyLive(
 	ctx: EngineContext,
@@ -23,7 +24,7 @@ export async function verifyLive(
 	let lastReason = '';
 	for (let t = 1; t <= tries; t++) {
 		const outputs: string[] = [];
-		const failed = await ctx.repo.withDetachedCheckout(`${id}.verify`, sha, async checkout => {
+		const failed = await inVerifyCheckout(ctx, `${id}.verify`, sha, async checkout => {
 			for (const command of commands) {
 				const result = await runCheck(ctx, {command, cwd: checkout, env, logFile, label: `verify (try ${t}/${tries})`});
 				outputs.push(`$ ${command}\n${result.output}`);

@@ -13,6 +13,7 @@ import {SpareCheckouts} from './spares.js';
 import {adoptCommittedFiles, commitTrackerState, type StateCommitRequest, type StateCommitResult} from './state-commit.js';
 import {branchExists, isAncestor, revParse} from './refs.js';
 import {removeTicketCheckout, withDetachedCheckout} from './detached-checkout.js';
+import {VerifyCheckouts} from './verify-checkouts.js';
 import {mustGit, runGit} from './run.js';
 import {checkName, listWorktrees, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
 
@@ -267,6 +268,19 @@ export class Repo {
 	/** Runs `fn` in a throwaway checkout detached at `sha`, removed whatever happened (see detached-checkout.ts). */
 	withDetachedCheckout<T>(name: string, sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
 		return withDetachedCheckout(this.root, this.#lock, name, sha, fn);
+	}
+
+	#verify: VerifyCheckouts | undefined;
+
+	/** Runs `fn` in a reused checkout moved to `sha` and proven to hold exactly its tree (verify-checkouts.ts); dropped when the run ends. */
+	withVerifyCheckout<T>(sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
+		return (this.#verify ??= new VerifyCheckouts(this.root, this.#lock)).use(sha, fn);
+	}
+
+	dropVerifyCheckouts(): Promise<void> {
+		const verify = this.#verify ?? new VerifyCheckouts(this.root, this.#lock);
+		this.#verify = undefined;
+		return verify.drain();
 	}
 
 	/** Removes a ticket's checkout and its branch; fine if either is already gone. */

@@ -153,6 +153,12 @@ export const runCgroupName = segment;
 
 const runs = new Map<string, ContainmentMode>();
 
+/** Whether every spawn of run `runId` ends whole with its leader (a cgroup or a pid namespace per spawn), not just its group. */
+export function spawnsEndWhole(runId: string): boolean {
+	const kind = runs.get(runId)?.kind;
+	return kind !== undefined && kind !== 'group';
+}
+
 function runCgroup(mode: ContainmentMode, runId: string): string | undefined {
 	return 'base' in mode ? path.join(mode.base, 'proofloop', segment(runId)) : undefined;
 }
