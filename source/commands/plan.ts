@@ -4,6 +4,7 @@ import type {Command} from 'commander';
 import {InputError} from '../core/input-error.js';
 import {reportError} from './errors.js';
 
+export type PlanOptions = Options;
 type Options = {batch?: string; fromFile?: string; json?: boolean; unsandboxed?: boolean};
 
 const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -24,7 +25,7 @@ function requestOf(words: string[], opts: Options): string {
 }
 
 /** `proofloop plan`: a request turned into a master ticket and sub-tickets a worker can finish unattended. Returns the exit code. */
-async function plan(cwd: string, words: string[], opts: Options): Promise<number> {
+export async function plan(cwd: string, words: string[], opts: Options): Promise<number> {
 	const [{openRepo, runGit}, config, prefs, sandbox, runEnv, context, registry, tracker, write, lock, runDir, runPlan, agents, reviewers] = await Promise.all([
 		import('../git/index.js'),
 		import('../core/config.js'),

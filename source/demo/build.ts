@@ -6,6 +6,7 @@ import {InputError} from '../core/start-run.js';
 import {GITIGNORE_LINES} from '../commands/init.js';
 import {appFiles} from './app.js';
 import {demoTickets} from './tickets.js';
+import {DEMO_PLAN_FILE, demoPlan} from './plan-recipe.js';
 
 export const DEMO_BATCH = 'demo';
 
@@ -29,8 +30,11 @@ function writeTree(root: string, files: Record<string, string>): void {
 	}
 }
 
-/** A throwaway git repo holding the textkit app and the demo batch, committed on main. */
-export async function buildDemoRepo(dir?: string): Promise<string> {
+/**
+ * A throwaway git repo holding the textkit app and the demo batch, committed on main. With `plan`,
+ * no tickets: the demo plan's recipe instead, for `proofloop plan` to write the batch from.
+ */
+export async function buildDemoRepo(dir?: string, opts: {plan?: boolean} = {}): Promise<string> {
 	let root: string;
 	if (dir) {
 		root = path.resolve(dir);
@@ -56,6 +60,14 @@ export async function buildDemoRepo(dir?: string): Promise<string> {
 	writeTree(root, {...appFiles, '.gitignore': `node_modules/\n${GITIGNORE_LINES.join('\n')}\n`});
 	await git('add', '-A');
 	await git('commit', '-q', '-m', 'textkit: initial app');
+	if (opts.plan) {
+		const config = {...demoConfig, plan: {planner: {type: 'demo'}, researchers: 2}};
+		writeTree(root, {'.proofloop/config.json': JSON.stringify(config, null, 2) + '\n', [DEMO_PLAN_FILE]: JSON.stringify(demoPlan, null, 2) + '\n'});
+		await git('add', '-A');
+		await git('commit', '-q', '-m', 'proofloop: the demo plan recipe');
+		mkdirSync(path.join(root, '.proofloop', 'tickets'), {recursive: true});
+		return root;
+	}
 	writeTree(root, {
 		'.proofloop/config.json': JSON.stringify(demoConfig, null, 2) + '\n',
 		...Object.fromEntries(Object.entries(demoTickets(DEMO_BATCH)).map(([name, text]) => [`.proofloop/tickets/${name}`, text])),

@@ -8,6 +8,7 @@ import {findEngine} from '../core/control-client.js';
 import {cliEntry} from '../core/paths.js';
 import {buildDemoRepo, DEMO_BATCH} from './build.js';
 import {demoTickets} from './tickets.js';
+import {DEMO_PLAN_REQUEST} from './plan-recipe.js';
 
 export function registerDemo(program: Command): void {
 	program
@@ -18,10 +19,14 @@ export function registerDemo(program: Command): void {
 		)
 		.option('--dir <dir>', 'where to create the demo repo (default: a fresh temp dir)')
 		.option('--headless', 'plain progress lines instead of the TUI (always so without a TTY)')
-		.action(async (opts: {dir?: string; headless?: boolean}) => {
+		.option(
+			'--plan',
+			'first plan the batch with `proofloop plan` from a two-sentence request (the demo engine answers as planner and researchers), then run it',
+		)
+		.action(async (opts: {dir?: string; headless?: boolean; plan?: boolean}) => {
 			let root: string;
 			try {
-				root = await buildDemoRepo(opts.dir);
+				root = await buildDemoRepo(opts.dir, {plan: Boolean(opts.plan)});
 			} catch (error) {
 				process.exitCode = reportError(error);
 				return;
@@ -30,6 +35,15 @@ export function registerDemo(program: Command): void {
 			let exit: number;
 			// The demo runs where bwrap does not (a first look needs nothing installed); the run says UNSANDBOXED then.
 			const unsandboxed = {unsandboxed: !probeBwrap().ok};
+			if (opts.plan) {
+				const {plan} = await import('../commands/plan.js');
+				process.stdout.write(`proofloop plan "${DEMO_PLAN_REQUEST}"\n`);
+				const planned = await plan(root, [DEMO_PLAN_REQUEST], unsandboxed).catch((error: unknown) => reportError(error));
+				if (planned !== 0) {
+					process.exitCode = planned;
+					return;
+				}
+			}
 			if (opts.headless || !process.stdout.isTTY || !process.stdin.isTTY) {
 				exit = await runHeadless(root, unsandboxed);
 			} else {

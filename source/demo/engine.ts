@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {parseArgs} from 'node:util';
+import {demoPlanAnswer} from './plan-recipe.js';
 import {DemoFailure, parseRecipe, type Action} from './recipe.js';
 import {init, promptRead, result, say, tool} from './stream.js';
 import {commitEnv, git, insideWorktree, shq} from './worktree.js';
@@ -74,6 +75,19 @@ async function main(): Promise<void> {
 		throw new DemoFailure(`cannot read the prompt file: ${(error as Error).message}`);
 	}
 	promptRead(prompt);
+	// A plan step (`proofloop demo --plan`): the answer comes from the demo's plan recipe, not a ticket.
+	const step = process.env['PROOFLOOP_PLAN_STEP'];
+	if (step) {
+		let answer: string;
+		try {
+			answer = demoPlanAnswer(cwd, step);
+		} catch (error) {
+			throw new DemoFailure((error as Error).message);
+		}
+		say(answer);
+		result({subtype: 'success', is_error: false, result: answer, terminal_reason: 'completed'});
+		return;
+	}
 
 	const ticket = extractTicket(prompt);
 	const parseFrontMatter = await loadParser();
