@@ -228,7 +228,7 @@ export async function runAttempt(
 			stage('merge');
 			const halt = ctx.mergeHalt?.();
 			if (halt) return {kind: 'interrupted', reason: `not merged: ${halt.split('\n')[0]}`};
-			const baseHead = (await ctx.repo.revParse(`refs/heads/${base}`)) ?? '';
+			const baseHead = (await ctx.repo.baseTip(base)) ?? '';
 			ctx.log.append({type: 'merge.intent', ticket: id, attempt, head, baseHead});
 			const merge = await ctx.repo.mergeToBase({ticketId: id, attempt, title: ticket.title, base, head});
 			if (merge.kind === 'conflict') {
@@ -242,7 +242,7 @@ export async function runAttempt(
 			}
 			ctx.log.append({type: 'merge.done', ticket: id, attempt, sha: merge.sha, warnings: merge.warnings});
 			for (const message of merge.warnings) ctx.log.append({type: 'warning', ticket: id, message});
-			counted.merged(merge.sha, baseHead);
+			counted.merged(merge.sha, merge.parent);
 			merged = true;
 			mergeSha = merge.sha;
 			await ctx.writeTicket(id, 'merged', {status: 'merged', merge_commit: merge.sha}, `merged ${merge.sha.slice(0, 7)} into ${base}`);

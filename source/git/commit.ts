@@ -1,6 +1,6 @@
-import {GitError} from './errors.js';
+import {GitError, briefStderr} from './errors.js';
 import {identityEnv} from './identity.js';
-import {mustGit, simpleGitAt} from './run.js';
+import {mustGit, runGit} from './run.js';
 
 /**
  * Commits everything in a checkout (new, changed and deleted files) and
@@ -8,27 +8,26 @@ import {mustGit, simpleGitAt} from './run.js';
  * commit. This is how an agent's work becomes something the merge queue
  * can see, whether or not the agent committed by itself.
  */
-export async function commitAll(checkout: string, message: string): Promise<string | undefined> {
+export async function commitAll(checkout: string, message: string, identityFrom = checkout): Promise<string | undefined> {
 	if (message.trim() === '') throw new GitError(`cannot commit in ${checkout} without a message; fix: pass a non-empty message`);
-	const git = simpleGitAt(checkout, await identityEnv(checkout));
-	try {
-		await git.add(['-A']);
-		// Compare the index with HEAD: `status` would also count changes that
-		// cannot be staged (e.g. a dirty submodule) and the commit would fail.
-		const staged = await git.diff(['--cached', '--name-only']);
-		if (staged.trim() === '') return undefined;
-		// --no-verify: a user's pre-commit hook (lint, husky needing node_modules)
-		// must not make an agent's finished work disappear; proofloop's checks
-		// and review are the gate.
-		await git.commit(message, {'--no-verify': null, '--quiet': null});
-		return (await git.revparse(['HEAD'])).trim();
-	} catch (error) {
-		if (error instanceof GitError) throw error;
-		throw new GitError(
-			`committing the work in ${checkout} failed: ${error instanceof Error ? error.message.trim() : String(error)}; fix: ` +
+	const failed = (what: string, result: {exitCode: number; stderr: string}) =>
+		new GitError(
+			`committing the work in ${checkout} failed: \`git ${what}\` exited ${result.exitCode}: ${briefStderr(result.stderr)}; fix: ` +
 				`look at \`git status\` there (a stale .git index.lock? then prepare the worktree again)`,
 		);
-	}
+	const added = await runGit(checkout, ['add', '-A']);
+	if (added.exitCode !== 0) throw failed('add -A', added);
+	// Compare the index with HEAD: `status` would also count changes that
+	// cannot be staged (e.g. a dirty submodule) and the commit would fail. Exit 1: something is staged.
+	const staged = await runGit(checkout, ['diff', '--cached', '--quiet']);
+	if (staged.exitCode === 0) return undefined;
+	if (staged.exitCode !== 1) throw failed('diff --cached --quiet', staged);
+	// --no-verify: a user's pre-commit hook (lint, husky needing node_modules)
+	// must not make an agent's finished work disappear; proofloop's checks
+	// and review are the gate. The message comes on stdin: never read as an option.
+	const committed = await runGit(checkout, ['commit', '--no-verify', '--quiet', '-F', '-'], {input: message, env: await identityEnv(identityFrom)});
+	if (committed.exitCode !== 0) throw failed('commit', committed);
+	return (await mustGit(checkout, ['rev-parse', '--verify', 'HEAD^{commit}'], `reading the commit just made in ${checkout} failed`)).trim();
 }
 
 /**

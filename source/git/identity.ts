@@ -23,14 +23,43 @@ export async function identityEnv(cwd: string): Promise<Record<string, string>> 
 	return env;
 }
 
+/**
+ * `['-S']` when the user signs every commit (commit.gpgSign): commit-tree, being
+ * plumbing, does not read that setting itself (git 2.39), and a branch rule may require it.
+ */
+export async function signFlag(cwd: string): Promise<string[]> {
+	const answer = await cachedConfig(cwd, ['config', '--type=bool', 'commit.gpgSign']);
+	return answer?.trim() === 'true' ? ['-S'] : [];
+}
+
 async function readIdentityConfig(cwd: string): Promise<Map<string, string>> {
 	// One call for all six keys; exit 1 just means none is set.
-	const result = await runGit(cwd, ['config', '-z', '--get-regexp', '^(user|author|committer)\\.(name|email)$']);
+	const stdout = await cachedConfig(cwd, ['config', '-z', '--get-regexp', '^(user|author|committer)\\.(name|email)$']);
 	const config = new Map<string, string>();
-	if (result.exitCode !== 0) return config;
-	for (const entry of result.stdout.split('\0')) {
+	if (stdout === undefined) return config;
+	for (const entry of stdout.split('\0')) {
 		const newline = entry.indexOf('\n');
 		if (newline > 0) config.set(entry.slice(0, newline).toLowerCase(), entry.slice(newline + 1));
 	}
 	return config;
+}
+
+/**
+ * A config read, asked once per directory and process: every commit, merge and
+ * ledger append needs it, and it cannot change under a run (its config files
+ * are hashed at the start; a change halts the run). Exit 1 (unset) is an
+ * answer and is kept; a git that could not run is asked again next time.
+ */
+const configReads = new Map<string, Promise<string | undefined>>();
+
+function cachedConfig(cwd: string, args: string[]): Promise<string | undefined> {
+	const key = `${cwd}\0${args.join('\0')}`;
+	const known = configReads.get(key);
+	if (known) return known;
+	const read = runGit(cwd, args).then(result => {
+		if (result.exitCode !== 0 && result.exitCode !== 1) configReads.delete(key);
+		return result.exitCode === 0 ? result.stdout : undefined;
+	});
+	configReads.set(key, read);
+	return read;
 }

@@ -47,7 +47,7 @@ export class LedgerMovedError extends GitError {
  * Where this engine last saw or left the ledger (and its files, once read), so
  * an append reads git once, and a move by anyone else is noticed.
  */
-const known = new Map<string, {tip: string | undefined; files?: LedgerFiles}>();
+const known = new Map<string, {tip: string | undefined; files?: LedgerFiles; local?: boolean}>();
 /** Per root, odd while an append is under way: a look that overlapped one cannot tell our move from a foreign one. */
 const appending = new Map<string, number>();
 const bump = (root: string) => appending.set(root, (appending.get(root) ?? 0) + 1);
@@ -139,13 +139,18 @@ async function appendLine(root: string, add: Append): Promise<LedgerAppend> {
 
 async function append(root: string, add: Append): Promise<LedgerAppend> {
 	for (let attempt = 1; attempt <= 5; attempt++) {
-		const old = await revParse(root, LEDGER_REF);
+		const last = known.get(root);
+		// After this engine's own append the branch is where it left it, or the swap below fails and the next try reads it.
+		const old = attempt === 1 && last?.local ? last.tip : await revParse(root, LEDGER_REF);
 		// A fresh clone continues the ledger it was cloned with, which is watched as the branch is.
 		const parent = old ?? (await revParse(root, REMOTE_LEDGER_REF));
-		const last = known.get(root);
 		if (last !== undefined && parent !== last.tip) throw new LedgerMovedError(parent ?? '(deleted)');
 		const files = await ledgerFiles(root, parent);
-		if (add.present(files)) return {kind: 'present', sha: parent ?? ''};
+		if (add.present(files)) {
+			// Found without reading the branch: one read proves it is still where this engine left it.
+			if (old === last?.tip && attempt === 1 && last?.local && (await revParse(root, LEDGER_REF)) !== old) continue;
+			return {kind: 'present', sha: parent ?? ''};
+		}
 		const next = {...files, [add.file]: `${files[add.file]}${add.line}\n`};
 		const tree = await writeTree(root, next);
 		const commit = (
@@ -165,7 +170,7 @@ async function append(root: string, add: Append): Promise<LedgerAppend> {
 			old ?? ZERO,
 		]);
 		if (cas.exitCode === 0) {
-			known.set(root, {tip: commit, files: next});
+			known.set(root, {tip: commit, files: next, local: true});
 			return {kind: 'appended', sha: commit};
 		}
 		if ((await revParse(root, LEDGER_REF)) === old) {

@@ -1,5 +1,5 @@
 import {GitError, briefStderr} from './errors.js';
-import {identityEnv} from './identity.js';
+import {identityEnv, signFlag} from './identity.js';
 import {revParse, treeOf} from './refs.js';
 import {mustGit, runGit} from './run.js';
 import {syncCheckouts} from './sync.js';
@@ -43,7 +43,9 @@ export async function mergeToBase(
 ): Promise<MergeResult> {
 	const baseRef = `refs/heads/${req.base}`;
 	for (let attempt = 1; attempt <= maxTries; attempt++) {
-		const old = await revParse(root, baseRef);
+		// Where the queue left base is where it must be: the update-ref below is the compare-and-swap
+		// that proves it, so the first try reads nothing; a failed swap reads base, and finds who moved it.
+		const old = attempt === 1 && req.expected !== undefined ? req.expected : await revParse(root, baseRef);
 		if (old === undefined) {
 			throw new GitError(`cannot merge ${req.ticketId}: base branch '${req.base}' does not exist in ${root}; fix: create it or pass the right base`);
 		}
@@ -54,15 +56,20 @@ export async function mergeToBase(
 		}
 
 		const tree = await mergeTree(root, old, head);
-		if (tree.kind === 'conflict') return tree;
+		// An answer that skips the swap must come from where base is: one read proves the queue's tip still is.
+		const unswapped = async <T>(answer: T): Promise<T | {kind: 'foreign'; expected: string; tip: string}> => {
+			if (req.expected === undefined || attempt > 1) return answer;
+			const now = await revParse(root, baseRef);
+			return now === req.expected ? answer : {kind: 'foreign', expected: req.expected, tip: now ?? '(deleted)'};
+		};
+		if (tree.kind === 'conflict') return unswapped(tree);
 		// A merge whose tree is base's tree changes nothing (the work is already
 		// there, or there was none): recording it would fake progress.
-		if (tree.tree === (await treeOf(root, old))) return {kind: 'empty'};
+		if (tree.tree === (await cachedTreeOf(root, old))) return unswapped({kind: 'empty'} as const);
 
 		const message = mergeMessage({ticketId: req.ticketId, attempt: req.attempt, title: req.title, workerHead: head});
-		// A user who signs every commit (commit.gpgSign) gets signed merges too: commit-tree, being
-		// plumbing, does not read that setting itself (git 2.39), and a branch rule may require it.
-		const sign = (await runGit(root, ['config', '--type=bool', 'commit.gpgSign'])).stdout.trim() === 'true' ? ['-S'] : [];
+		// A user who signs every commit (commit.gpgSign) gets signed merges too.
+		const sign = await signFlag(root);
 		const commit = (
 			await mustGit(
 				root,
@@ -80,6 +87,7 @@ export async function mergeToBase(
 
 		const cas = await runGit(root, ['update-ref', '-m', `proofloop: merge ${req.ticketId}`, baseRef, commit, old]);
 		if (cas.exitCode === 0) {
+			trees.set(commit, tree.tree);
 			// The merge has landed; from here on nothing may turn it into an error,
 			// or the caller would retry a merge that already happened.
 			const warnings = await (afterCas ? afterCas(old, commit) : syncCheckouts(root, req.base, old, commit)).catch((error: unknown) => [
@@ -90,7 +98,9 @@ export async function mergeToBase(
 		}
 		// Lost the race only if base is no longer where we read it; anything
 		// else (permissions, a stale refs/heads/<base>.lock) will not fix itself.
-		if ((await revParse(root, baseRef)) === old) {
+		const now = await revParse(root, baseRef);
+		if (req.expected !== undefined && now !== req.expected) return {kind: 'foreign', expected: req.expected, tip: now ?? '(deleted)'};
+		if (now === old) {
 			throw new GitError(
 				`moving ${req.base} to the merge of ${req.ticketId} failed: ${briefStderr(cas.stderr)}; fix: ` +
 					`if git names a stale .lock file under .git/refs and no git process is running, delete it, then retry`,
@@ -101,6 +111,13 @@ export async function mergeToBase(
 		`could not merge ${req.ticketId}: ${req.base} moved under every one of ${maxTries} tries; fix: ` +
 			`stop whatever keeps committing to ${req.base} during the run, then retry`,
 	);
+}
+
+/** Trees of the merges this process made (a commit's tree never changes): the next merge's "changes nothing" test needs no git call. */
+const trees = new Map<string, string>();
+
+async function cachedTreeOf(root: string, commit: string): Promise<string | undefined> {
+	return trees.get(commit) ?? (await treeOf(root, commit));
 }
 
 type TreeResult = {kind: 'clean'; tree: string} | {kind: 'conflict'; files: string[]};

@@ -31,7 +31,7 @@ export async function prepareWorktree(root: string, checkout: string, branch: st
 	await ensureExcluded(root);
 	const created = await ensureCheckout(root, checkout, branch, baseSha);
 	if (!created) await discardLeftovers(checkout, branch, baseSha);
-	const conflict = await bringInBase(checkout, branch, base, baseSha);
+	const conflict = await bringInBase(root, checkout, branch, base, baseSha);
 	return conflict ? {path: checkout, branch, created, conflict} : {path: checkout, branch, created};
 }
 
@@ -131,7 +131,7 @@ async function discardLeftovers(checkout: string, branch: string, baseSha: strin
  * aborted and its paths returned, so the next worker starts from a clean
  * tree and knows what to reconcile.
  */
-async function bringInBase(checkout: string, branch: string, base: string, baseSha: string): Promise<string[] | undefined> {
+async function bringInBase(root: string, checkout: string, branch: string, base: string, baseSha: string): Promise<string[] | undefined> {
 	const head = await revParse(checkout, 'HEAD');
 	if (head === undefined) throw new GitError(`${checkout} has no HEAD commit; fix: remove it (proofloop re-creates it)`);
 	if (head === baseSha || (await isAncestor(checkout, baseSha, head))) return undefined;
@@ -139,7 +139,7 @@ async function bringInBase(checkout: string, branch: string, base: string, baseS
 		await mustGit(checkout, ['reset', '--quiet', '--hard', baseSha], `fast-forwarding ${branch} to ${base} failed`);
 		return undefined;
 	}
-	const env = await identityEnv(checkout);
+	const env = await identityEnv(root);
 	// --no-verify: the user's commit hooks are not ours to run here; proofloop's
 	// own checks judge the work. The sha (not the name) pins what we merge.
 	const merge = await runGit(checkout, ['merge', '--quiet', '--no-edit', '--no-verify', '-m', `Merge ${base} into ${branch}`, baseSha], {env});

@@ -1,5 +1,7 @@
 import {GitError} from './errors.js';
+import {branchInRefFiles} from './ref-files.js';
 import {runGit} from './run.js';
+import {knownCommonDir} from './worktrees.js';
 
 /**
  * The full sha of the commit `ref` names, or undefined when it names none.
@@ -15,6 +17,9 @@ export async function revParse(cwd: string, ref: string): Promise<string | undef
 
 export async function branchExists(cwd: string, name: string): Promise<boolean> {
 	if (name === '' || name.startsWith('-')) return false;
+	const common = knownCommonDir(cwd);
+	const fast = common === undefined ? undefined : branchInRefFiles(common, name);
+	if (fast !== undefined) return fast;
 	const result = await runGit(cwd, ['show-ref', '--verify', '--quiet', `refs/heads/${name}`]);
 	return result.exitCode === 0;
 }

@@ -152,7 +152,7 @@ export class Repo {
 	commitAll(checkout: string, message: string): Promise<string | undefined> {
 		// Not under the lock: it touches only that checkout's own index and its
 		// own branch, which no other operation here writes while it runs.
-		return commitAll(checkout, message);
+		return commitAll(checkout, message, this.root);
 	}
 
 	changedFiles(checkout: string, base: string): Promise<string[]> {
@@ -171,6 +171,12 @@ export class Repo {
 	/** From now on a merge into `base` happens only onto `tip` or onto what the merge queue itself made of it. */
 	watchBase(base: string, tip: string): void {
 		this.#watched = {base, tip};
+	}
+
+	/** Base's tip as the merge queue left it when it watches `base` (a move by anyone else fails the merge's swap), else read. */
+	baseTip(base: string): Promise<string | undefined> {
+		const watched = this.#watched;
+		return watched?.base === base ? Promise.resolve(watched.tip) : revParse(this.root, `refs/heads/${base}`);
 	}
 
 	/** Where the watched base is, when that is not where the merge queue left it; undefined when it is (or a merge is under way). */

@@ -1,4 +1,4 @@
-import {simpleGit, type SimpleGit} from 'simple-git';
+import {appendFileSync} from 'node:fs';
 import {runOffThread} from '../lib/thread-spawn.js';
 import {GitError, briefStderr} from './errors.js';
 
@@ -51,16 +51,30 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 	};
 }
 
+// PROOFLOOP_GIT_LOG=<file>: one JSON line per git process the engine runs (for counting calls per ticket).
+const callLog = process.env['PROOFLOOP_GIT_LOG'] || undefined;
+
+function logCall(cwd: string, args: string[], exit: number, ms: number): void {
+	try {
+		appendFileSync(callLog!, JSON.stringify({at: Date.now(), ms: Math.round(ms), cwd, args, exit}) + '\n');
+	} catch {
+		// A log that cannot be written must not fail a git call.
+	}
+}
+
 /**
  * Runs git and reports how it ended instead of throwing: callers that branch
  * on exit codes (is-ancestor, merge-tree, update-ref) need the code itself.
  */
 export async function runGit(cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
+	const started = callLog === undefined ? 0 : performance.now();
 	// Spawned off the main thread (lib/thread-spawn.ts): the engine's loop does not wait for git's exec.
 	const result = await runOffThread({file: 'git', args, cwd, env: gitEnv(opts.env), ...(opts.input === undefined ? {} : {input: opts.input})});
 	// No exit code when git could not even start (missing cwd, no git) or was killed: the reason goes in stderr.
 	const why = result.startError ?? (result.signal ? `git ${args.join(' ')} was killed by ${result.signal}` : undefined);
-	return {exitCode: result.code ?? -1, stdout: result.stdout, stderr: why === undefined ? result.stderr : `${result.stderr}\n${why}`.trim()};
+	const exitCode = result.code ?? -1;
+	if (callLog !== undefined) logCall(cwd, args, exitCode, performance.now() - started);
+	return {exitCode, stdout: result.stdout, stderr: why === undefined ? result.stderr : `${result.stderr}\n${why}`.trim()};
 }
 
 /**
@@ -83,41 +97,4 @@ export async function mustGit(
 		});
 	}
 	return result.stdout;
-}
-
-// Inherited variables simple-git refuses as "unsafe" (they can make git run a
-// program). None of them matters to the local add/diff/commit -m we use it for
-// (no editor, pager, network or external diff is involved), so we drop them
-// rather than switch simple-git's protection off.
-const toolVars = [
-	'EDITOR',
-	'GIT_EDITOR',
-	'GIT_SEQUENCE_EDITOR',
-	'PAGER',
-	'GIT_PAGER',
-	'GIT_ASKPASS',
-	'SSH_ASKPASS',
-	'GIT_SSH',
-	'GIT_SSH_COMMAND',
-	'GIT_PROXY_COMMAND',
-	'GIT_EXTERNAL_DIFF',
-	'GIT_TEMPLATE_DIR',
-];
-
-/**
- * A simple-git instance for `cwd` with the same environment rules as runGit.
- * The user's config-location variables (GIT_CONFIG_GLOBAL, GIT_CONFIG_COUNT,
- * ...) are kept because they decide identity and hooks; simple-git is told
- * to accept them since they come from the user, not from input we build (and
- * our own hooksPath and fsmonitor entries only turn those off).
- */
-export function simpleGitAt(cwd: string, extraEnv: Record<string, string> = {}): SimpleGit {
-	const env = gitEnv(extraEnv);
-	for (const key of Object.keys(env)) {
-		if (toolVars.includes(key.toUpperCase())) delete env[key];
-	}
-	return simpleGit({
-		baseDir: cwd,
-		unsafe: {allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true},
-	}).env(env);
 }

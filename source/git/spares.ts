@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, rmdirSync} from 'node:fs';
+import {existsSync, readFileSync, readdirSync, rmSync, rmdirSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from './run.js';
 import {clearCheckout, listWorktrees, samePath, worktreesDir} from './worktrees.js';
@@ -93,7 +93,7 @@ export class SpareCheckouts {
 			if (existsSync(checkout)) await clearCheckout(this.root, checkout).catch(() => undefined);
 			return false;
 		}
-		const unlocked = await runGit(this.root, ['worktree', 'unlock', checkout]);
+		const unlocked = unlockInPlace(checkout) ? {exitCode: 0} : await runGit(this.root, ['worktree', 'unlock', checkout]);
 		const switched = unlocked.exitCode === 0 ? await runGit(checkout, ['checkout', '--quiet', '-b', branch, `${base}^{commit}`]) : unlocked;
 		if (switched.exitCode !== 0) {
 			await clearCheckout(this.root, checkout).catch(() => undefined);
@@ -113,5 +113,23 @@ export class SpareCheckouts {
 		} catch {
 			// not there, or not empty
 		}
+	}
+}
+
+/**
+ * What `git worktree unlock` does (delete worktrees/<id>/locked), without a git
+ * process on the claim's path. False when the checkout's .git file is not the
+ * plain pointer git writes: then git unlocks it.
+ */
+function unlockInPlace(checkout: string): boolean {
+	try {
+		const pointer = /^gitdir: (.+)$/m.exec(readFileSync(path.join(checkout, '.git'), 'utf8'))?.[1];
+		if (pointer === undefined) return false;
+		const admin = path.resolve(checkout, pointer.trim());
+		if (path.basename(path.dirname(admin)) !== 'worktrees') return false;
+		rmSync(path.join(admin, 'locked'), {force: true});
+		return true;
+	} catch {
+		return false;
 	}
 }

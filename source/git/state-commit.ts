@@ -10,7 +10,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {GitError, briefStderr} from './errors.js';
-import {identityEnv} from './identity.js';
+import {identityEnv, signFlag} from './identity.js';
 import {revParse, treeOf} from './refs.js';
 import {mustGit, runGit} from './run.js';
 
@@ -43,7 +43,7 @@ export async function commitTrackerState(root: string, req: StateCommitRequest):
 		const tree = await treeWith(root, old, req.files);
 		if (tree === (await treeOf(root, old))) return {kind: 'unchanged', tip: old};
 		// A user who signs every commit gets this one signed too (commit-tree does not read commit.gpgSign).
-		const sign = (await runGit(root, ['config', '--type=bool', 'commit.gpgSign'])).stdout.trim() === 'true' ? ['-S'] : [];
+		const sign = await signFlag(root);
 		const commit = (
 			await mustGit(
 				root,

@@ -1,8 +1,7 @@
-import {existsSync} from 'node:fs';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {briefStderr} from './errors.js';
 import {runGit} from './run.js';
-import {listWorktrees} from './worktrees.js';
+import {checkoutsOf} from './base-checkouts.js';
 
 /** A checkout of base git could not bring along without touching its owner's changes: left as they have it, HEAD detached at `kept`. */
 export type KeptCheckout = {path: string; branch: string; kept: string; baseHead: string; reason: string; fix: string};
@@ -20,20 +19,19 @@ export type KeptCheckout = {path: string; branch: string; kept: string; baseHead
  */
 export async function syncCheckouts(root: string, base: string, oldSha: string, newSha: string, onKept?: (kept: KeptCheckout) => void): Promise<string[]> {
 	const warnings: string[] = [];
-	for (const checkout of await listWorktrees(root)) {
-		if (checkout.branch !== base || checkout.prunable || !existsSync(checkout.path)) continue;
-		const failure = await syncOne(checkout.path, oldSha, newSha);
+	for (const checkout of await checkoutsOf(root, base)) {
+		const failure = await syncOne(checkout, oldSha, newSha);
 		if (failure === undefined) continue;
-		const detached = await keepAt(checkout.path, base, oldSha, newSha);
+		const detached = await keepAt(checkout, base, oldSha, newSha);
 		if (detached !== undefined) {
 			warnings.push(
-				`${checkout.path} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)} (${failure.replace(/\.+$/, '')}), ` +
+				`${checkout} has ${base} checked out and was not updated to the merge ${newSha.slice(0, 12)} (${failure.replace(/\.+$/, '')}), ` +
 					`and detaching its HEAD at ${oldSha.slice(0, 12)} failed too: ${detached}. ` +
-					`\`git diff --cached\` there may show the merge reversed: do not commit it. fix: ${catchUpCommand(checkout.path, base)}`,
+					`\`git diff --cached\` there may show the merge reversed: do not commit it. fix: ${catchUpCommand(checkout, base)}`,
 			);
 			continue;
 		}
-		const kept: KeptCheckout = {path: checkout.path, branch: base, kept: oldSha, baseHead: newSha, reason: failure, fix: catchUpCommand(checkout.path, base)};
+		const kept: KeptCheckout = {path: checkout, branch: base, kept: oldSha, baseHead: newSha, reason: failure, fix: catchUpCommand(checkout, base)};
 		if (onKept) onKept(kept);
 		else warnings.push(`${kept.path} was left as you have it, HEAD detached at ${oldSha.slice(0, 12)}: ${failure}; catch up: ${kept.fix}`);
 	}
@@ -59,10 +57,13 @@ async function keepAt(checkout: string, base: string, oldSha: string, newSha: st
 async function syncOne(checkout: string, oldSha: string, newSha: string): Promise<string | undefined> {
 	let reason = '';
 	for (let attempt = 0; attempt < 5; attempt++) {
-		// Refresh stat data first, or files that were merely touched count as
-		// "not uptodate" and block the merge. Exit 1 just means files differ.
-		await runGit(checkout, ['update-index', '-q', '--refresh']);
-		const result = await runGit(checkout, ['read-tree', '-m', '-u', oldSha, newSha]);
+		// A refusal writes nothing; files that were merely touched count as "not uptodate" until
+		// their stat data is refreshed, so a refusal refreshes and tries again. Exit 1 just means files differ.
+		let result = await runGit(checkout, ['read-tree', '-m', '-u', oldSha, newSha]);
+		if (result.exitCode !== 0 && !result.stderr.includes('index.lock')) {
+			await runGit(checkout, ['update-index', '-q', '--refresh']);
+			result = await runGit(checkout, ['read-tree', '-m', '-u', oldSha, newSha]);
+		}
 		if (result.exitCode === 0) return undefined;
 		reason = briefStderr(result.stderr);
 		// Another git process (the user's, or a second merge syncing the same

@@ -218,6 +218,11 @@ export async function checkoutPathFree(root: string, checkout: string): Promise<
 
 const commonDirs = new Map<string, string>();
 
+/** The shared git dir of `root` if it was asked already (no git call). */
+export function knownCommonDir(root: string): string | undefined {
+	return commonDirs.get(root);
+}
+
 /** The repository's shared git dir (.git), asked once per root: it never moves under a running engine. */
 export async function commonDir(root: string): Promise<string> {
 	const known = commonDirs.get(root);

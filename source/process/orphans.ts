@@ -8,8 +8,8 @@ import {killContained} from './containment.js';
  * behind (and never a stranger that merely reused a pid).
  */
 export function findRunProcesses(runId: string, ticket?: string): number[] {
-	const marker = `PROOFLOOP_RUN_ID=${runId}`;
-	const ticketMarker = ticket === undefined ? undefined : `PROOFLOOP_TICKET=${ticket}`;
+	const marker = Buffer.from(`PROOFLOOP_RUN_ID=${runId}\0`, 'latin1');
+	const ticketMarker = ticket === undefined ? undefined : Buffer.from(`PROOFLOOP_TICKET=${ticket}\0`, 'latin1');
 	const pids: number[] = [];
 	let entries: string[];
 	try {
@@ -22,14 +22,24 @@ export function findRunProcesses(runId: string, ticket?: string): number[] {
 		const pid = Number(entry);
 		if (pid === process.pid) continue;
 		try {
-			const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-			const vars = environ.split('\0');
-			if (vars.includes(marker) && (!ticketMarker || vars.includes(ticketMarker))) pids.push(pid);
+			// Searched as bytes: this runs after every agent and every checks stage, over every process on the machine.
+			const environ = readFileSync(`/proc/${pid}/environ`);
+			if (hasEntry(environ, marker) && (!ticketMarker || hasEntry(environ, ticketMarker))) pids.push(pid);
 		} catch {
 			// Gone, or not ours to read.
 		}
 	}
 	return pids;
+}
+
+/** Whether `entry` (NUL-terminated) is a whole variable of a NUL-separated environment block. */
+function hasEntry(environ: Buffer, entry: Buffer): boolean {
+	// The last variable may lack its NUL.
+	const block = environ.length > 0 && environ[environ.length - 1] !== 0 ? Buffer.concat([environ, Buffer.from([0])]) : environ;
+	for (let at = block.indexOf(entry); at !== -1; at = block.indexOf(entry, at + 1)) {
+		if (at === 0 || block[at - 1] === 0) return true;
+	}
+	return false;
 }
 
 /**
