@@ -20,6 +20,8 @@ export const MasterDraft = z.object({
 	acceptance: list,
 	/** One research question per researcher, e.g. "where the metrics are emitted". */
 	angles: z.array(text).min(1, 'the master names at least one angle to research'),
+	/** The commands of the master's own end-to-end check, when the repository's defaults do not fit. */
+	checks: z.array(text).optional(),
 	/** The built-in demo engine's recipe for the master's own end-to-end check; a real planner leaves it out. */
 	demo: z.string().optional(),
 });

@@ -72,7 +72,7 @@ function subTicketText(t: PlannedTicket, id: string, batch: string, idOf: (key: 
 function masterText(master: MasterDraft, findings: Findings[], id: string, batch: string, subs: WrittenTicket[], request: string): string {
 	const research = findings.flatMap(f => f.findings.map(item => `${f.angle}: ${item.text} (${item.cites.join(', ')})`));
 	return [
-		frontMatter({id, title: master.title, status: 'todo', batch, deps: subs.map(s => s.id), locks: [], priority: 2, demo: master.demo}),
+		frontMatter({id, title: master.title, status: 'todo', batch, deps: subs.map(s => s.id), locks: [], priority: 2, checks: master.checks, demo: master.demo}),
 		'## Requirement',
 		'',
 		master.requirement,

@@ -148,8 +148,16 @@ function ticketFile(t: TicketSpec): string {
 
 type Project = {root: string; scratch: string; env: Record<string, string>};
 
+const agent = (name: CliName) => ({type: name, bin: binPath(name), model: MODEL[name]});
+
 /** A temp git repo (main) with the tiny app, the tickets and a config naming the real CLIs. */
-function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketSpec[]; server: ScriptedModelServer}): Project {
+function makeProject(opts: {
+	worker: CliName;
+	reviewer: CliName;
+	tickets: TicketSpec[];
+	server: ScriptedModelServer;
+	config?: Record<string, unknown>;
+}): Project {
 	const root = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'));
 	mkdirSync(scratchRoot, {recursive: true});
 	const scratch = mkdtempSync(path.join(scratchRoot, 'run-'));
@@ -163,7 +171,6 @@ function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketS
 	writeFileSync(path.join(root, 'check.mjs'), CHECK_MJS);
 	writeFileSync(path.join(root, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
 	mkdirSync(path.join(root, '.proofloop', 'tickets'), {recursive: true});
-	const agent = (name: CliName) => ({type: name, bin: binPath(name), model: MODEL[name]});
 	const config = {
 		batch: 'e2e',
 		concurrency: 3,
@@ -174,6 +181,7 @@ function makeProject(opts: {worker: CliName; reviewer: CliName; tickets: TicketS
 		verifyRetries: 0,
 		agent: agent(opts.worker),
 		reviewer: agent(opts.reviewer),
+		...opts.config,
 	};
 	writeFileSync(path.join(root, '.proofloop', 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 	for (const t of opts.tickets) writeFileSync(path.join(root, '.proofloop', 'tickets', `${t.id}.md`), ticketFile(t));
@@ -532,6 +540,116 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 			for (const r of server.mainRequests('reviewer:E2E-SHOUT')) expect(r.userAgent).toMatch(USER_AGENT.claude);
 			expect(await trailerCount(project.root, 'E2E-SHOUT')).toBe(1);
 			expect(await showOnMain(project.root, 'src/shout.mjs')).toBe(SHOUT.trimEnd());
+			const oracle = await proofloop(project, ['oracle']);
+			expect(oracle.exitCode, `${oracle.stdout}\n${oracle.stderr}`).toBe(0);
+			done(project);
+		} finally {
+			console.log(`model server, what the CLIs asked:\n  ${server.summary().join('\n  ')}`);
+			await server.close();
+		}
+	});
+
+	it("proofloop plan with claude planning and codex reviewing: a lint refusal and its fix round, a review's change request, then the planned batch runs to oracle 0", async context => {
+		needs(context, 'claude', 'codex');
+		const ADD = 'export function add(a, b) {\n\treturn a + b;\n}\n';
+		const GREET = 'export function greet(name) {\n\treturn `Hello, ${name}!`;\n}\n';
+		const USAGE = "# Usage\n\n```js\nadd(2, 3); // 5\ngreet('Ada'); // 'Hello, Ada!'\n```\n";
+		const master = {
+			title: 'add(), greet() and their usage docs',
+			requirement: 'tiny-app has add(a, b) and greet(name), and docs/USAGE.md shows both.',
+			context: ['check.mjs checks each part: node check.mjs add, greet, docs'],
+			acceptance: ['node check.mjs add greet docs passes on main'],
+			angles: ['how check.mjs checks a part'],
+			checks: ['node check.mjs add greet docs'],
+		};
+		const ticket = (key: string, file: string, acceptance: string[]) => ({
+			key,
+			title: `Add a ${key}() module`,
+			scope: `Create ${file} exporting ${key}().`,
+			acceptance,
+			files: [{path: file, create: true}],
+			deps: [],
+			locks: [],
+			testPlan: [`node check.mjs ${key}`],
+			checks: [`node check.mjs ${key}`],
+			openQuestions: [],
+		});
+		const LINT = 'add: it has no acceptance criteria';
+		const FINDING = 'greet: name the exact greeting in its acceptance: greet("Ada") is "Hello, Ada!"';
+		const seen = {lint: false, finding: false};
+		const breakdown = (acceptAdd: string[], acceptGreet: string[]) => ({
+			tickets: [ticket('add', 'src/add.mjs', acceptAdd), ticket('greet', 'src/greet.mjs', acceptGreet)],
+		});
+		const server = await ScriptedModelServer.start({
+			route: request => {
+				const id = /^id: (T-\d+)$/m.exec(request.prompt)?.[1];
+				if (id) return `${request.protocol === PROTOCOL.claude ? 'worker' : 'reviewer'}:${id}`;
+				const round = /breakdown round (\d+) of/.exec(request.prompt)?.[1];
+				if (round) return `planner:breakdown-${round}`;
+				const review = /review round (\d+)\s+of/.exec(request.prompt)?.[1];
+				if (review) return `plan-reviewer:review-${review}`;
+				if (/You are one researcher/.test(request.prompt)) return 'researcher';
+				if (/Write the master ticket/.test(request.prompt)) return 'planner:master';
+				return undefined;
+			},
+			scripts: {
+				// The planner skims the repository with its shell tool, read-only, then answers.
+				'planner:master': [[{shell: 'ls && head -12 check.mjs'}, {text: `The master ticket.\n\n${JSON.stringify(master)}`}]],
+				researcher: [
+					[
+						{shell: 'grep -n "part ===" check.mjs'},
+						{text: JSON.stringify({angle: master.angles[0], findings: [{text: 'each part is one branch of check.mjs', cites: ['check.mjs:10']}]})},
+					],
+				],
+				// Round 1 forgets add's acceptance: the readiness lint refuses it.
+				'planner:breakdown-1': [[{text: JSON.stringify(breakdown([], ['greet() greets']))}]],
+				'planner:breakdown-2': [
+					[
+						request => {
+							seen.lint = request.prompt.includes(LINT);
+							return {text: JSON.stringify(breakdown(['add(2, 3) is 5'], ['greet() greets']))};
+						},
+					],
+				],
+				'plan-reviewer:review-2': [[{shell: 'ls'}, {text: `One ticket is vague.\n\n${JSON.stringify({verdict: 'changes', findings: [FINDING]})}`}]],
+				'planner:breakdown-3': [
+					[
+						request => {
+							seen.finding = request.prompt.includes(FINDING);
+							return {text: JSON.stringify(breakdown(['add(2, 3) is 5'], ['greet("Ada") is "Hello, Ada!"']))};
+						},
+					],
+				],
+				'plan-reviewer:review-3': [[{text: 'Ready.\n\n{"verdict": "approve"}'}]],
+				// The planned batch: T-1 the master (last), T-2 add, T-3 greet.
+				'worker:T-2': [[{write: 'src/add.mjs', content: ADD}, {text: 'Added src/add.mjs.'}]],
+				'worker:T-3': [[{write: 'src/greet.mjs', content: GREET}, {text: 'Added src/greet.mjs.'}]],
+				'worker:T-1': [[{shell: `mkdir -p docs && cat > docs/USAGE.md <<'EOF'\n${USAGE}EOF\nnode check.mjs add greet docs`}, {text: 'Wrote docs/USAGE.md.'}]],
+				'reviewer:T-1': [[{text: '{"verdict": "approve"}'}]],
+				'reviewer:T-2': [[{text: '{"verdict": "approve"}'}]],
+				'reviewer:T-3': [[{text: '{"verdict": "approve"}'}]],
+			},
+		});
+		try {
+			const project = makeProject({worker: 'claude', reviewer: 'codex', server, tickets: [], config: {plan: {planner: agent('claude'), researchers: 1}}});
+			const planned = await proofloop(project, ['plan', 'tiny-app needs add() and greet() modules.', 'Document both in docs/USAGE.md.']);
+			explainFailure(context, project, server, planned);
+			expect(planned.exitCode).toBe(0);
+			expect(planned.stdout).toMatch(/readiness lint refused 1 of 2 ticket\(s\):\n\s+add: it has no acceptance criteria/);
+			expect(planned.stdout).toMatch(/review: changes\n\s+greet: name the exact greeting/);
+			expect(planned.stdout).toMatch(/plan written .*batch e2e/);
+			expect(seen).toEqual({lint: true, finding: true});
+			for (const r of server.mainRequests('planner:master')) expect(r.userAgent).toMatch(USER_AGENT.claude);
+			for (const r of server.mainRequests('plan-reviewer:review-2')) expect(r.userAgent).toMatch(USER_AGENT.codex);
+			const master1 = readFileSync(path.join(project.root, '.proofloop', 'tickets', 'T-1.md'), 'utf8');
+			expect(master1).toMatch(/deps: \[T-2, T-3\]/);
+			expect(readFileSync(path.join(project.root, '.proofloop', 'tickets', 'T-3.md'), 'utf8')).toMatch(/- greet\("Ada"\) is "Hello, Ada!"/);
+
+			const result = await proofloop(project, ['run', '--headless']);
+			explainFailure(context, project, server, result);
+			expect(result.exitCode).toBe(0);
+			expect(server.problems).toEqual([]);
+			expect(await showOnMain(project.root, 'docs/USAGE.md')).toBe(USAGE.trimEnd());
 			const oracle = await proofloop(project, ['oracle']);
 			expect(oracle.exitCode, `${oracle.stdout}\n${oracle.stderr}`).toBe(0);
 			done(project);
