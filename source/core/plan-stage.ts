@@ -14,7 +14,7 @@ import {stopIfDiskFull} from './disk-full.js';
 import {reapRunProcesses} from '../process/orphans.js';
 import {agentEnv, budgetOf, type EngineContext} from './context.js';
 import {loadTemplate, renderTemplate} from './prompt.js';
-import {askReviewer} from './review.js';
+import {askEveryReviewer} from './review.js';
 import {engineFor} from './engines.js';
 
 const MAX_PLAN = 16 * 1024;
@@ -41,7 +41,7 @@ export async function planAndReview(opts: {
 	const rounds = ctx.config.reviewRounds;
 	let findings: string[] = [];
 	for (let round = 1; round <= rounds; round++) {
-		if (findings.length > 0) notes.push(`Plan round ${round - 1} was not approved; the reviewer's findings: ${findings.join(' | ')}`);
+		if (findings.length > 0) notes.push(`Plan round ${round - 1} was not approved; the reviewers' findings: ${findings.join(' | ')}`);
 		const vars = {
 			ticket_id: ticket.id,
 			ticket_file: ticket.file,
@@ -128,7 +128,7 @@ export async function planAndReview(opts: {
 		}
 
 		const prompt = renderTemplate(loadTemplate(ctx.repoRoot, 'plan-review'), {...vars, plan});
-		const review = await askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head: worktree.head, prompt, suffix: `plan-review-${round}`});
+		const review = await askEveryReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head: worktree.head, prompt, suffix: `plan-review-${round}`});
 		const verdict = review.kind === 'approve' ? 'approve' : review.kind === 'changes' ? 'changes' : 'failed';
 		findings = review.kind === 'changes' ? review.findings : review.kind === 'approve' ? [] : [review.reason];
 		const usage = {

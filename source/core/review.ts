@@ -98,10 +98,19 @@ export async function reviewChange(opts: {
 		diff: text,
 		checks: opts.checks.map(c => `- \`${c}\``).join('\n') || '- (none)',
 	});
-	const reviewers = reviewersOf(ctx);
-	if (reviewers.length <= 1) return askReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head, prompt, suffix: 'review'});
-	// Every reviewer at once, each in its own checkout; the change needs them all.
-	const outcomes = await Promise.all(reviewers.map(r => askReviewer({ctx, reviewer: r.adapter, ticket, attempt, head, prompt, suffix: r.suffix})));
+	return askEveryReviewer({ctx, reviewer: opts.reviewer, ticket, attempt, head, prompt, suffix: 'review'});
+}
+
+/**
+ * The config's reviewers on one prompt (a change, or a plan): with one, `reviewer` alone; with several, all at once,
+ * each in its own checkout with its own prompt and log (`suffix`, `suffix-2`, ...), and the subject needs them all.
+ */
+export async function askEveryReviewer(opts: Parameters<typeof askReviewer>[0]): Promise<ReviewOutcome> {
+	const reviewers = reviewersOf(opts.ctx);
+	if (reviewers.length <= 1) return askReviewer(opts);
+	const outcomes = await Promise.all(
+		reviewers.map((r, i) => askReviewer({...opts, reviewer: r.adapter, suffix: i === 0 ? opts.suffix : `${opts.suffix}-${i + 1}`})),
+	);
 	return combineReviews(
 		reviewers.map(r => r.name),
 		outcomes,

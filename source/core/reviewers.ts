@@ -12,8 +12,6 @@ export type NamedReviewer = {
 	/** "reviewer" when there is one; else "reviewer N (type model)". */
 	name: string;
 	adapter: AgentAdapter;
-	/** Tells its prompt, log and checkout apart from the others' ("review", "review-2", ...). */
-	suffix: string;
 };
 
 /** The reviewers' configs, in order: `reviewers`, else `reviewer` as a list of one. */
@@ -31,8 +29,8 @@ const describe = (agent: AgentConfig): string => ('model' in agent && agent.mode
 export function reviewersOf(ctx: Pick<EngineContext, 'config' | 'reviewer'>): NamedReviewer[] {
 	if (!ctx.reviewer) return [];
 	const configs = reviewerConfigs(ctx.config);
-	if (configs.length <= 1) return [{name: 'reviewer', adapter: ctx.reviewer, suffix: 'review'}];
+	if (configs.length <= 1) return [{name: 'reviewer', adapter: ctx.reviewer}];
 	let adapters = made.get(ctx.config);
 	if (!adapters) made.set(ctx.config, (adapters = configs.map((agent, i) => (i === 0 && ctx.reviewer ? ctx.reviewer : createAdapter(agent)))));
-	return configs.map((agent, i) => ({name: `reviewer ${i + 1} (${describe(agent)})`, adapter: adapters[i]!, suffix: i === 0 ? 'review' : `review-${i + 1}`}));
+	return configs.map((agent, i) => ({name: `reviewer ${i + 1} (${describe(agent)})`, adapter: adapters[i]!}));
 }

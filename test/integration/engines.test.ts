@@ -113,4 +113,28 @@ describe('several reviewers', () => {
 		for (const suffix of ['review', 'review-2']) expect(existsSync(run.logFile('A', 1).replace(/\.log$/, `.${suffix}.log`))).toBe(true);
 		expect(await trailerCount(root, 'A')).toBe(1);
 	});
+
+	it('with planReview, every reviewer must approve the plan, and all their findings go into the next plan round', async () => {
+		const {root, io, plan} = makeRepo({tickets: [{id: 'A'}], config: {attempts: 1}, plan: {_sleepMs: 20}});
+		const [approves, rejects] = [path.join(io, 'r1.json'), path.join(io, 'r2.json')];
+		writeFileSync(approves, JSON.stringify({'A:plan': ['approve'], A: ['approve']}));
+		writeFileSync(rejects, JSON.stringify({'A:plan': ['changes', 'approve'], A: ['approve']}));
+		const config = JSON.parse(readFileSync(path.join(root, '.proofloop/config.json'), 'utf8')) as Record<string, unknown>;
+		writeFileSync(
+			path.join(root, '.proofloop/config.json'),
+			JSON.stringify({...config, planReview: true, reviewers: [reviewerWith(approves), reviewerWith(rejects)]}),
+		);
+		const result = await runCli(root, ['run', '--headless', '--allow-dirty'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(0);
+		const plans = runEvents(root).flatMap(e => (e.type === 'plan.result' ? [{round: e.round, verdict: e.verdict, findings: e.findings}] : []));
+		expect(plans).toEqual([
+			{round: 1, verdict: 'changes', findings: ['[reviewer 2 (command)] A: the plan must say which check proves it']},
+			{round: 2, verdict: 'approve', findings: []},
+		]);
+		expect(Number(readFileSync(`${approves}.A:plan.count`, 'utf8'))).toBe(2);
+		expect(Number(readFileSync(`${rejects}.A:plan.count`, 'utf8'))).toBe(2);
+		const planPrompt = readFileSync(listRuns(root)[0]!.promptFile('A', 1).replace(/\.md$/, '.plan-2.md'), 'utf8');
+		expect(planPrompt).toMatch(/\[reviewer 2 \(command\)\] A: the plan must say which check proves it/);
+		expect(await trailerCount(root, 'A')).toBe(1);
+	});
 });
