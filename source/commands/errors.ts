@@ -6,13 +6,14 @@ import {ConfigError} from '../core/config.js';
 import {RunLockedError} from '../core/run-lock.js';
 import {InputError} from '../core/start-run.js';
 import {DiskFullError, diskFullCause, failedPath} from '../core/disk-full.js';
+import {SyncInputError} from '../tracker/sync/pull.js';
 
 /** Exit code for bad input: the message says what and how to fix it; nothing was written. */
 export const EXIT_BAD_INPUT = 2;
 /** Exit code for a defect in proofloop itself. */
 export const EXIT_INTERNAL = 70;
 
-const known = [InputError, ConfigError, TrackerError, GitError, BatchError, RunLockedError, DiskFullError];
+const known = [InputError, ConfigError, TrackerError, GitError, BatchError, RunLockedError, DiskFullError, SyncInputError];
 
 /** Print an error the way a user can act on it and return the exit code. */
 export function reportError(error: unknown): number {

@@ -23,6 +23,7 @@ const modules: Array<{commands: string[]; load: () => Promise<Register>}> = [
 	{commands: ['report'], load: async () => (await import('./report.js')).registerReport},
 	{commands: ['plan'], load: async () => (await import('./plan.js')).registerPlan},
 	{commands: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor},
+	{commands: ['sync'], load: async () => (await import('./sync.js')).registerSync},
 	{commands: ['demo'], load: async () => (await import('../demo/command.js')).registerDemo},
 ];
 

@@ -1,6 +1,7 @@
 import {readFileSync, existsSync} from 'node:fs';
 import path from 'node:path';
 import {z} from 'zod';
+import {SyncConfig} from '../tracker/sync/config.js';
 import {AGENT_TYPES, AgentConfig} from '../agents/config.js';
 import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
 import {NOTIFY_DEFAULT, NotifyConfig} from './notify/config.js';
@@ -25,6 +26,7 @@ export const ProjectConfig = z
 			.strict()
 			.default({type: 'files', dir: '.proofloop/tickets'})
 			.describe('Where tickets live. The embedded default: one Markdown file per ticket.'),
+		sync: SyncConfig.optional(),
 		batch: z.string().min(1).describe('The batch to run: every ticket whose front matter says `batch: <this>`.'),
 		base: z.string().min(1).default('main').describe('The branch finished work is merged into.'),
 		concurrency: z.number().int().min(1).max(64).default(3).describe('How many agents run at once.'),

@@ -20,7 +20,8 @@ import {readManifest} from './run-dir.js';
 export const HARNESS_PATHS = ['.proofloop/prompts/', CONFIG_PATH, '.proofloop/hooks/'];
 const FROZEN_CONFIG_FIELDS = ['batch', 'base', 'tracker', 'checks', 'verify', 'protectedPaths', 'protect', 'reviewer', 'reviewers'] as const;
 // What boxes the agents and what they see (and notify, whose command runs outside every box): turning either down is a person's choice, never a healer's.
-const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv', 'notify'] as const;
+// sync: its apiUrl gets the tracker token, its repo gets the results.
+const TRUST_CONFIG_FIELDS = ['sandbox', 'sandboxPaths', 'agentEnv', 'notify', 'sync'] as const;
 
 export const HealVerdict = z.discriminatedUnion('verdict', [
 	z.object({verdict: z.literal('harness-gap'), change: z.string().min(1)}),

@@ -66,6 +66,8 @@ const BAD_VALUES: string[][] = [
 	['plan', '--from-file', 'nope.md'],
 	['plan', 'Do it.', '--batch', 'b'],
 	['plan', 'Do it.', '--batch', '../x'],
+	['sync', 'pull'],
+	['sync', 'check'],
 	['nosuch'],
 ];
 

@@ -1,0 +1,94 @@
+import type {SyncConfig} from './config.js';
+import {openSync, syncPull, syncPush, type SyncProject, type SyncSession} from './session.js';
+import {RemoteUnavailableError} from './source.js';
+
+// The run's side of the sync: a pull before the run starts, pushes as tickets
+// settle. Pushes are chained one at a time beside the run and never awaited by
+// dispatch; a remote that cannot be reached is a warning with the retry time,
+// and what it did not take stays queued in the run directory.
+
+type Log = {append(event: {type: 'warning'; message: string}): unknown; subscribe(listener: (event: {type: string; status?: string}) => void): () => void};
+
+const SETTLED = new Set(['done', 'failed', 'blocked', 'human_gated']);
+const at = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+export type RunSync = {attach(log: Log, runDir: string): void; settle(timeoutMs?: number): Promise<void>};
+
+/**
+ * Before a new run (not a resume: its tickets are pinned): pull. Bad config, a
+ * missing token or a remote cycle throws (exit 2, nothing written); an
+ * unreachable remote is a warning and the run goes on with the files as they are.
+ */
+export async function syncBeforeRun(opts: {
+	root: string;
+	config: {sync?: SyncConfig; batch: string; tracker: {dir: string}; agentEnv: {pass: string[]; set: Record<string, string>}};
+	env: NodeJS.ProcessEnv;
+	resuming: boolean;
+	version: string;
+}): Promise<RunSync | undefined> {
+	const {config} = opts;
+	if (!config.sync) return undefined;
+	const project: SyncProject = {root: opts.root, sync: config.sync, batch: config.batch, trackerDir: config.tracker.dir, agentEnv: config.agentEnv, version: opts.version};
+	const session = openSync(project, opts.env);
+	const notes: string[] = [];
+	let pausedUntil = 0;
+	if (!opts.resuming) {
+		try {
+			const pulled = await syncPull(session);
+			notes.push(...pulled.warnings.map(w => `sync: ${w}`));
+		} catch (error) {
+			if (!(error instanceof RemoteUnavailableError)) throw error;
+			pausedUntil = error.retryAt;
+			notes.push(`sync pull skipped: ${error.message}; the run goes on with the ticket files as they are; retry at ${at(error.retryAt)} (proofloop sync pull)`);
+		}
+	}
+	return hook(session, notes, () => pausedUntil, until => (pausedUntil = until));
+}
+
+function hook(session: SyncSession, notes: string[], pausedUntil: () => number, pause: (until: number) => void): RunSync {
+	let chain: Promise<void> = Promise.resolve();
+	let log: Log | undefined;
+	let runDir = '';
+	let closed = false;
+	let wanted = false;
+	const warn = (message: string) => {
+		if (!closed) log?.append({type: 'warning', message});
+	};
+	const push = async (): Promise<void> => {
+		wanted = false;
+		if (Date.now() < pausedUntil()) return;
+		try {
+			const result = await syncPush(session, {queueIn: runDir});
+			if (result.unavailable) {
+				pause(result.unavailable.retryAt);
+				warn(`sync push: ${result.unavailable.message}; ${result.queued} queued in ${runDir}/sync-queue.json, retried at ${at(result.unavailable.retryAt)}, on the next run or by proofloop sync push`);
+			}
+			for (const f of result.failed) if (!result.unavailable) warn(`sync push of ${f.action.kind} for ${f.action.ticket} failed: ${f.error}`);
+			for (const g of result.gone) warn(`sync push of ${g.action.kind} for ${g.action.ticket}: ${g.error}; not retried (proofloop sync check names it)`);
+		} catch (error) {
+			warn(`sync push failed: ${(error as Error).message.split('\n')[0]}; retried on the next settle, run or proofloop sync push`);
+		}
+	};
+	const schedule = () => {
+		if (closed || wanted) return;
+		wanted = true;
+		chain = chain.then(push);
+	};
+	return {
+		attach(runLog, dir) {
+			log = runLog;
+			runDir = dir;
+			for (const note of notes) warn(note);
+			runLog.subscribe(event => {
+				if ((event.type === 'ticket.status' && SETTLED.has(event.status ?? '')) || event.type === 'ticket.filing.done') schedule();
+			});
+			// What earlier runs queued goes out now.
+			schedule();
+		},
+		async settle(timeoutMs = 15_000) {
+			schedule();
+			await Promise.race([chain, new Promise(resolve => setTimeout(resolve, timeoutMs).unref())]);
+			closed = true;
+		},
+	};
+}
