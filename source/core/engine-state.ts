@@ -6,7 +6,8 @@ import type {HaltCause} from './run-watch.js';
 import type {TrackerView} from './tracker-view.js';
 import type {RunLedger} from './run-ledger.js';
 
-export type RunningAttempt = {attempt: number; locks: readonly string[]};
+/** `agentExited`: past its agent, finishing (checks, merge, verify) without a dispatch slot (dispatch-slots.ts). */
+export type RunningAttempt = {attempt: number; locks: readonly string[]; agentExited?: boolean};
 
 /** One engine's mutable state, declared in one place: the loop, the human controls, recovery and filing change it. */
 export class EngineState {

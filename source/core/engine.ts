@@ -4,6 +4,7 @@ import {realAttempt, type AttemptRunner} from './attempt-runner.js';
 import {Chores} from './chores.js';
 import {commitRunState} from './commit-run-state.js';
 import type {EngineContext, RunDeps} from './context.js';
+import {agentExited, freeSlots} from './dispatch-slots.js';
 import {EngineState, type EngineCore} from './engine-state.js';
 import type {EngineEvent} from './events.js';
 import {fileTicket} from './filing-reconcile.js';
@@ -60,7 +61,10 @@ export class Engine implements EngineCore {
 			mergeHalt: () => this.judge.tampered() ?? this.watch?.checkGitControl(),
 			reviewRounds: id => this.ledger.reviewRounds(id),
 			attemptBudget: id => this.ledger.budget(id),
-			claimAfterAgent: (id, attempt) => this.state.takeClaim(id, attempt),
+			claimAfterAgent: (id, attempt) => {
+				if (agentExited(this.state.running, id, attempt)) this.wake();
+				return this.state.takeClaim(id, attempt);
+			},
 			writeTicket: async (id, status, fields, reason) => deps.tickets.write(id, status, fields, reason),
 			workerChannel: (ticket, attempt) =>
 				deps.openChannel(ticket, attempt, {
@@ -200,7 +204,7 @@ export class Engine implements EngineCore {
 			statusOf: id => this.view.tickets.get(id)?.status,
 			running: new Set(state.running.keys()),
 			heldLocks: new Set([...state.running.values()].flatMap(r => r.locks)),
-			slots: ctx.config.concurrency - state.running.size,
+			slots: freeSlots(ctx.config.concurrency, state.running.values(), ctx.reviewer !== undefined),
 			dispatchable: t => state.resumeVerify.has(t.id) || (!state.resetting.has(t.id) && this.ledger.mayStart(t.id, t.status) && !this.limitedNow(t.id)),
 		});
 		for (const picked of ready) {

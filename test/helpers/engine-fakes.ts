@@ -118,6 +118,13 @@ export class ScriptedAttempts {
 		running.resolve(outcome);
 	}
 
+	/** The running attempt's agent exits (the engine reads its claim, as attempt.ts does); the attempt goes on. */
+	agentExited(ticket: string): void {
+		const running = this.#pending.get(ticket);
+		if (!running) throw new Error(`${ticket} has no attempt running`);
+		running.ctx.claimAfterAgent(ticket, running.attempt);
+	}
+
 	/** Resolves once `count` attempts have started in all. */
 	async startedCount(count: number): Promise<void> {
 		while (this.started.length < count) await new Promise<void>(resolve => this.#waiters.push(resolve));
