@@ -82,6 +82,22 @@ describe('engines routed by ticket', () => {
 		expect(result.stderr).toMatch(/routing\.ladder: no engine profile 'strongest' \(the profiles in "engines": cheap, strong\)/);
 		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
 	});
+
+	it('a profile only a later rung reaches whose CLI is missing stops the run before the first attempt; doctor says the same', async () => {
+		const missing = {...engines, strong: {...engines.strong, bin: 'no-such-claude-cli'}};
+		const {root, io} = makeRepo({
+			tickets: [{id: 'A', extra: 'labels: [mechanical]'}],
+			config: {engines: missing, routing: {rules: routing.rules}, agent: engines.cheap},
+		});
+		const log = path.join(io, 'engines.jsonl');
+		const result = await runCli(root, ['run', '--headless'], {FAKE_ENGINE_LOG: log});
+		expect(result.exitCode).toBe(2);
+		expect(result.stderr).toMatch(/engine profile 'strong' \(claude\): `no-such-claude-cli` is not found/);
+		expect(listRuns(root)).toEqual([]);
+		expect(existsSync(log)).toBe(false);
+		const doctor = await runCli(root, ['doctor']);
+		expect(doctor.stdout).toMatch(/FAIL .*\(claude\): `no-such-claude-cli` is not found/);
+	});
 });
 
 describe('several reviewers', () => {
