@@ -3,6 +3,7 @@ import path from 'node:path';
 import {execaSync} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {probeBwrap} from '../../source/agents/sandbox.js';
+import {probeContainment} from '../../source/process/containment.js';
 import {makeRepo, runCli, runEvents} from '../helpers/repo.js';
 
 // Verify runs in checkouts the engine reuses (git/verify-checkouts.ts). A later
@@ -41,9 +42,11 @@ function plantedRepo(sandbox: string): string {
 	return root;
 }
 
-const modes: Array<[string, string, Record<string, string>]> = [
-	...(sandboxed ? [['sandboxed', 'auto', {}] as [string, string, Record<string, string>]] : []),
-	['unsandboxed', 'none', {}],
+type Mode = [string, string, Record<string, string>];
+// Unsandboxed, only containment ends the orphans; with none (group) an orphan outlives its spawn whatever checkout verify uses.
+const modes: Mode[] = [
+	...(sandboxed ? [['sandboxed', 'auto', {}] as Mode, ['sandboxed, group containment', 'auto', {PROOFLOOP_CONTAINMENT: 'group'}] as Mode] : []),
+	...(probeContainment({}).kind === 'group' ? [] : [['unsandboxed', 'none', {}] as Mode]),
 ];
 
 describe.each(modes)('verify leftovers (%s)', (_name, sandbox, env) => {
