@@ -60,7 +60,10 @@ async function measure() {
 	git('add', '-A');
 	git('commit', '-q', '-m', 'init');
 	const plan = `${repo}.plan.json`;
-	writeFileSync(plan, JSON.stringify({...Object.fromEntries(ids.map(id => [id, 'spam'])), _linesPerSecond: perSecond, _spamSeconds: seconds + 15, _sleepMs: 0}));
+	writeFileSync(
+		plan,
+		JSON.stringify({...Object.fromEntries(ids.map(id => [id, 'spam'])), _linesPerSecond: perSecond, _spamSeconds: seconds + 15, _sleepMs: 0}),
+	);
 	const env = {...process.env, FAKE_AGENT_PLAN: plan};
 	const cli = `${root}dist/cli.js`;
 	execFileSync(process.execPath, [cli, 'run', '--detach'], {cwd: repo, env});

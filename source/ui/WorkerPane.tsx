@@ -58,13 +58,7 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, lines, h
 			borderColor={theme.color(selected ? 'accent' : 'muted')}
 		>
 			<Text wrap="truncate-end" bold>
-				{worker ? (
-					<Text color={theme.color('accent')}>
-						{`${spinner ?? '·'} `}
-					</Text>
-				) : (
-					'· '
-				)}
+				{worker ? <Text color={theme.color('accent')}>{`${spinner ?? '·'} `}</Text> : '· '}
 				{cleanText(id, 40)}
 				{title ? `  ${title}` : ''}
 			</Text>

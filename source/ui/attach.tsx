@@ -7,6 +7,7 @@ import {ringTerminal, withBell} from './bell.js';
 import type {NotifyKind} from '../core/notify/config.js';
 import {readRunEvents, summaryLines} from './run-summary.js';
 import {RunSummary} from './RunSummary.js';
+import {fasterInkOutput} from './ink-output.js';
 import {canShowTui, enterFullScreen, inPlaceFrames} from './terminal.js';
 import {DEFAULT_FRAME_MS} from './use-frames.js';
 import {createRunStateStore, useRunState, type RunSource, type RunStateStore} from './use-run-state.js';
@@ -98,6 +99,8 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 	if (!canShowTui(stdin, stdout)) {
 		throw new Error('the TUI needs a terminal (stdin and stdout a TTY)\n  fix: run with --headless, or `proofloop status` / `proofloop tail <id> -f`');
 	}
+	// Frames to text without Ink's per-cell garbage (a flood must not grow the heap).
+	await fasterInkOutput();
 	const {client} = opts;
 	// The screen gets exactly the four control verbs, not the client (which can send raw lines).
 	const control: Control = {

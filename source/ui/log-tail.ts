@@ -160,7 +160,7 @@ export class LogTail {
 		if (last >= start) {
 			// Only the newest maxLines complete lines can be shown: find where they begin, decode and format just those.
 			let first = start;
-			for (let at = last, seen = 0; at > start; ) {
+			for (let at = last, seen = 0; at > start;) {
 				const previous = data.lastIndexOf(NEWLINE, at - 1);
 				if (previous < start) break;
 				if (++seen === this.maxLines) {
@@ -169,7 +169,7 @@ export class LogTail {
 				}
 				at = previous;
 			}
-			for (let lineStart = first; lineStart <= last; ) {
+			for (let lineStart = first; lineStart <= last;) {
 				const end = data.indexOf(NEWLINE, lineStart);
 				for (const line of this.shown(data.toString('utf8', lineStart, end))) this.complete.push(line);
 				lineStart = end + 1;
