@@ -249,12 +249,16 @@ export function parseProjectConfig(text: string, prefs: Prefs = {}): ProjectConf
 	return config;
 }
 
+/** The "agent", else the default ladder's first rung (routing that sends every ticket to profiles needs no "agent"); also the healer's default. */
+export function workerOf(config: ProjectConfig): AgentConfig | undefined {
+	const first = config.routing.ladder?.[0];
+	return config.agent ?? (first === undefined ? undefined : config.engines[first]);
+}
+
 /** The agent in force after defaults; none configured is bad input (the demo engine is never a silent default). */
 export function agentOf(config: ProjectConfig): AgentConfig {
-	if (config.agent) return config.agent;
-	// Routing that sends every ticket to profiles needs no "agent": the default ladder's first rung stands in (the healer's default).
-	const first = config.routing.ladder?.[0];
-	if (first && config.engines[first]) return config.engines[first];
+	const agent = workerOf(config);
+	if (agent) return agent;
 	throw new ConfigError(
 		`${CONFIG_PATH}: no agent is configured, so there is nothing to run the tickets with\n` +
 			`  fix: set "agent" in ${CONFIG_PATH}, e.g. "agent": {"type": "claude"} (or codex, gemini, opencode; \`proofloop doctor\` checks it is installed),\n` +

@@ -1,4 +1,5 @@
 import {createAdapter} from '../agents/registry.js';
+import {workerOf} from './config.js';
 import type {EngineCore} from './engine-state.js';
 import {runHeal, type HealOutcome} from './heal.js';
 import type {OracleVerdict} from './oracle.js';
@@ -8,7 +9,8 @@ import {stopReport} from './stop-report.js';
 export async function tryHeal(engine: EngineCore, verdict: OracleVerdict): Promise<boolean> {
 	const {ctx, state, view} = engine;
 	const heal = engine.events.filter(e => e.type === 'heal.result').length + 1;
-	const healerConfig = ctx.config.selfHeal.healer ?? (ctx.config.agent?.type === 'demo' ? undefined : ctx.config.agent);
+	const worker = workerOf(ctx.config);
+	const healerConfig = ctx.config.selfHeal.healer ?? (worker?.type === 'demo' ? undefined : worker);
 	if (heal > ctx.config.selfHeal.max || !healerConfig || state.budgets?.exhausted) return false;
 	// A blocked ticket or a human gate waits for a human, not for a healer.
 	if (verdict.exit === 2 || verdict.tickets.every(t => t.passing || t.status === 'blocked')) return false;

@@ -8,7 +8,7 @@ import {versionFails} from '../agents/doctor.js';
 import {runGit} from '../git/run.js';
 import type {Ticket} from '../tracker/ticket.js';
 import {expandHome} from '../agents/sandbox.js';
-import {CONFIG_PATH, type ProjectConfig} from './config.js';
+import {CONFIG_PATH, workerOf, type ProjectConfig} from './config.js';
 import {quotedAt} from './finish-line-files.js';
 import {InputError} from './input-error.js';
 import {packageRoot} from './paths.js';
@@ -126,12 +126,17 @@ const boxFix = (file: string): string =>
 function agentsOf(config: ProjectConfig, tickets: readonly Ticket[]): Array<{role: string; agent: AgentConfig}> {
 	// None configured: a run refuses before its preflight (agentOf), and doctor says so itself.
 	const worker = config.agent;
-	const healer = config.selfHeal.healer ?? (worker?.type === 'demo' ? undefined : worker);
-	return [
+	const fallback = workerOf(config);
+	const healer = config.selfHeal.healer ?? (fallback?.type === 'demo' ? undefined : fallback);
+	const workers = [
 		...(worker ? [{role: 'worker agent', agent: worker}] : []),
 		...profilesInUse(config, tickets).map(name => ({role: `engine profile '${name}'`, agent: config.engines[name]!})),
+	];
+	return [
+		...workers,
 		...reviewerConfigs(config).map((agent, i, all) => ({role: all.length > 1 ? `reviewer ${i + 1}` : 'reviewer', agent})),
-		...(healer && config.selfHeal.max > 0 && healer !== worker ? [{role: 'healer', agent: healer}] : []),
+		// The healer by default is a worker already checked above: once is enough.
+		...(healer && config.selfHeal.max > 0 && !workers.some(w => w.agent === healer) ? [{role: 'healer', agent: healer}] : []),
 	];
 }
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {agentOf, ConfigError, parseProjectConfig} from '../../../source/core/config.js';
+import {agentOf, ConfigError, parseProjectConfig, workerOf} from '../../../source/core/config.js';
 import {ladderOf, profileFor, profilesInUse, unknownEngineOf} from '../../../source/core/routing.js';
 
 const engines = {
@@ -75,7 +75,10 @@ describe('the config of engines, routing and reviewers', () => {
 		);
 	});
 
-	it('a default ladder stands in for a missing "agent"', () => {
+	it('a default ladder stands in for a missing "agent" (the worker, and the healer\'s default); rules alone do not', () => {
 		expect(agentOf(configWith({ladder: ['mid', 'strong']}))).toEqual(engines.mid);
+		expect(workerOf(configWith({ladder: ['mid', 'strong']}))).toEqual(engines.mid);
+		expect(workerOf(configWith({rules: [{labels: ['x'], ladder: ['cheap']}]}))).toBeUndefined();
+		expect(() => agentOf(configWith({rules: [{labels: ['x'], ladder: ['cheap']}]}))).toThrow(/no agent is configured/);
 	});
 });
