@@ -1,7 +1,8 @@
 // The git layer: ticket worktrees, the compare-and-swap merge into base, and
 // ancestry checks. Nothing here knows about tickets beyond their ids.
 export {GitError} from './errors.js';
-export {openRepo, Repo} from './repo.js';
+export {openRepo} from './open-repo.js';
+export {Repo} from './repo.js';
 export {runGit, type GitResult, type GitOptions} from './run.js';
 export type {Prepared} from './prepare.js';
 export type {MergeRequest, MergeResult} from './merge.js';
