@@ -1,11 +1,12 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from 'commander';
+import type {PlanAgentHost} from '../plan/agents.js';
 import {InputError} from '../core/input-error.js';
 import {reportError} from './errors.js';
 
 export type PlanOptions = Options;
-type Options = {batch?: string; fromFile?: string; json?: boolean; unsandboxed?: boolean};
+type Options = {batch?: string; fromFile?: string; json?: boolean; unsandboxed?: boolean; headless?: boolean};
 
 const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -42,7 +43,8 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 		import('../plan/agents.js'),
 		import('../core/reviewers.js'),
 	]);
-	const say = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+	const print = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+	let say = print;
 	// Everything is checked before anything is written or any agent runs.
 	const request = requestOf(words, opts);
 	const repo = await openRepo(cwd);
@@ -97,7 +99,7 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 			PROOFLOOP_SANDBOX: decision.mode,
 		};
 		if (decision.mode === 'none') say(`UNSANDBOXED plan (${decision.reason}): the guard still catches what an agent writes`);
-		const host = {
+		const host: PlanAgentHost = {
 			repo,
 			root,
 			base: cfg.base,
@@ -114,6 +116,18 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 			running: new Set<string>(),
 		};
 		const reviewerConfigs = reviewers.reviewerConfigs(cfg);
+		// In a terminal the plan is drawn like a run (a pane per agent); elsewhere, plain lines.
+		const progress = new (await import('../plan/progress.js')).PlanProgress(planId, batch);
+		let closeScreen = () => {};
+		if (!opts.json && !opts.headless && process.stdout.isTTY && process.stdin.isTTY) {
+			closeScreen = (await import('../ui/plan/show-plan.js')).showPlan(progress);
+			say = line => {
+				progress.say(line);
+				return true;
+			};
+		}
+		host.say = say;
+		host.progress = progress;
 		say(`plan ${planId}: batch ${batch}, planner ${plannerConfig.type}${reviewerConfigs.map(r => `, reviewer ${r.type}`).join('')}`);
 		let record;
 		try {
@@ -129,10 +143,13 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 				existingIds: new Set(read.tickets.map(t => t.id)),
 			});
 		} catch (error) {
+			closeScreen();
 			if (!(error instanceof agents.PlanTamper)) throw error;
-			say(`TAMPER: ${error.message}`);
+			print(`TAMPER: ${error.message}`);
 			return 1;
 		}
+		closeScreen();
+		say = print;
 		const cost = `cost $${record.usage.costUsd.toFixed(2)}, ${record.usage.inputTokens + record.usage.outputTokens} tokens`;
 		if (opts.json) process.stdout.write(`${JSON.stringify({...record, planDir}, null, 2)}\n`);
 		if (record.outcome?.ok) {
@@ -159,6 +176,7 @@ export function registerPlan(program: Command): void {
 		.option('--batch <name>', "the new batch to write (default: the config's batch when it has no tickets yet, else plan-<date>)")
 		.option('--from-file <file>', 'read the request from this file')
 		.option('--json', 'print the plan (master, findings, rounds, outcome) as JSON on stdout; progress goes to stderr')
+		.option('--headless', 'plain progress lines instead of the screen with a pane per agent (always so without a TTY, or with --json)')
 		.option('--unsandboxed', 'run the plan agents without the sandbox this time; the guard still refuses a plan an agent wrote into')
 		.addHelpText(
 			'after',

@@ -14,6 +14,7 @@ import type {SandboxPolicy} from '../agents/sandbox.js';
 import type {Repo} from '../git/index.js';
 import {extractLastJson} from '../core/review.js';
 import {checkoutWrites, movedSince, type PlanSnapshot} from './guard.js';
+import type {PlanProgress} from './progress.js';
 
 const MAX_ANSWER = 256 * 1024;
 
@@ -35,6 +36,8 @@ export type PlanAgentHost = {
 	snapshot: PlanSnapshot;
 	/** One line of progress, for the person watching. */
 	say: (line: string) => void;
+	/** Each agent's state and words, for the TUI's panes. */
+	progress?: PlanProgress;
 	/** Every agent's cost, summed. */
 	usage: AgentUsage;
 	/** The agents running now: researchers run side by side, so a change is theirs together. */
@@ -58,6 +61,7 @@ export async function askPlanAgent<T>(
 		let said = '';
 		const logFile = path.join(host.planDir, 'logs', `${opts.name}${ask > 1 ? `.ask-${ask}` : ''}.log`);
 		host.running.add(opts.name);
+		host.progress?.started(opts.name, opts.role);
 		const {answer, wrote} = await host.repo.withDetachedCheckout(`${host.planId}.${opts.name}`, host.baseSha, async checkout => {
 			const answer = await runAgent({
 				adapter: opts.adapter,
@@ -68,6 +72,8 @@ export async function askPlanAgent<T>(
 				timeoutMs: host.timeoutMs,
 				onEvent: event => {
 					if (event.type === 'text' || event.type === 'result') said = `${said}\n${event.type === 'text' ? event.text : event.message}`.slice(-MAX_ANSWER);
+					if (event.type === 'text') host.progress?.said(opts.name, event.text);
+					if (event.type === 'tool') host.progress?.said(opts.name, `> ${event.name}${event.detail ? ` ${event.detail}` : ''}`);
 				},
 			});
 			return {answer, wrote: await checkoutWrites(checkout)};
@@ -84,16 +90,22 @@ export async function askPlanAgent<T>(
 					`  fix: look at what changed (git status, git log ${host.base}) and put it back; run it sandboxed ("sandbox": "auto") so no agent can`,
 			);
 		if (wrote.length > 0) {
+			host.progress?.ended(opts.name, false, 'wrote in its read-only checkout');
 			// Its answer may rest on what it changed: not used, and it is not asked again.
 			return {ok: false, reason: `the ${opts.role} wrote in its read-only checkout (${wrote.slice(0, 3).join('; ')}); its answer is not used`};
 		}
 		if (!answer.ok) {
 			problem = `the ${opts.role} failed: ${answer.reason}`;
+			host.progress?.ended(opts.name, false, problem);
 			continue;
 		}
 		const found = extractLastJson(said, opts.schema);
-		if (found.ok) return found;
+		if (found.ok) {
+			host.progress?.ended(opts.name, true, 'answered');
+			return found;
+		}
 		problem = `the ${opts.role} answered no valid JSON (${found.reason})`;
+		host.progress?.ended(opts.name, false, problem);
 		host.say(`  ${opts.name}: ${problem}; asking once more`);
 	}
 	return {ok: false, reason: `${problem}; asked twice`};
