@@ -39,6 +39,8 @@ import {reviewerConfigs} from './reviewers.js';
 import {protectedDirs, sandboxPolicy, sandboxWritable, workerEnv} from './run-env.js';
 import {Notifier} from './notify/notifier.js';
 import {sha256File} from '../lib/sha256.js';
+import {syncBeforeRun} from '../tracker/sync/run-hook.js';
+import {withoutTrackerTokens} from '../tracker/sync/token.js';
 
 export {InputError} from './input-error.js';
 
@@ -61,7 +63,8 @@ export type StartRunOptions = {
 
 /** Start a new run of the configured batch, or resume the one a crash or a signal cut short. */
 export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
-	const env = opts.env ?? process.env;
+	// The tracker's token is the sync's alone: no agent, check or verify of the run gets it.
+	const env = withoutTrackerTokens(opts.env ?? process.env);
 	const repo = await openRepo(opts.cwd);
 	const root = repo.root;
 	const prefs = loadPreferences(env);
@@ -74,6 +77,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const adapter = createAdapter(agentOf(config));
 	const firstReviewer = reviewerConfigs(config)[0];
 	const reviewer = firstReviewer ? createAdapter(firstReviewer) : undefined;
+	const sync = await syncBeforeRun({root, config, env: opts.env ?? process.env, version: packageVersion()});
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
 	refuseUnknownEngines(
@@ -147,6 +151,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		const onDiskFull = (cause: string, file: string | undefined): never =>
 			unwritable(file ?? `a file in ${run.dir}`, file ? path.dirname(file) : run.dir, cause);
 		if (opts.onEvent) log.subscribe(opts.onEvent);
+		sync?.attach(log, run.dir);
 		const notifier = new Notifier(config.notify, {runId: run.id, batch: manifest.batch, repo: root}, log, env);
 		repo.onCheckoutKept = kept => log.append({type: 'checkout.kept', ...kept});
 		for (const d of dirty) log.append({type: 'checkout.dirty', path: d.path, files: d.files});
@@ -256,6 +261,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			log.append({type: 'run.stopped', reason, oracleExit: verdict.exit, ...(short ? {detail: `see ${stopFile}`} : {})});
 			// The log file is the truth: the report is rebuilt from it, not from memory.
 			const report = writeFinalReport(run, buildReport(manifest, readEventLog(run.eventsFile).events, await tracker.load()), verdict.exit);
+			await sync?.settle();
 			// No control request may reach a closed log (a gate arriving now would fail to write and end a finished run at exit 2).
 			await notifier.settle();
 			await server.close();

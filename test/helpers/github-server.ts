@@ -35,6 +35,8 @@ export class ScriptedGitHub {
 	readonly milestones: Array<{number: number; title: string}> = [];
 	readonly requests: Array<{method: string; path: string; status: number; auth?: string}> = [];
 	readonly failures: Failure[] = [];
+	/** While true every request gets a 503, as when GitHub is down. */
+	down = false;
 	/** What the server could not answer as GitHub would (a shape off GitHub's description, a route it lacks); a test asserts none. */
 	readonly defects: string[] = [];
 	#server?: Server;
@@ -90,6 +92,7 @@ export class ScriptedGitHub {
 		const url = new URL(req.url ?? '/', this.url);
 		const method = req.method ?? 'GET';
 		const record = (status: number) => this.requests.push({method, path: url.pathname + url.search, status, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
+		if (this.down) this.failures.unshift({status: 503, message: 'Service Unavailable'});
 		const failure = this.failures.findIndex(f => !f.match || f.match.test(`${method} ${url.pathname}`));
 		if (failure >= 0) {
 			const f = this.failures.splice(failure, 1)[0]!;

@@ -40,9 +40,15 @@ export async function applyPull(opts: {
 	const idOf = new Map<string, string>();
 	for (const issue of snapshot.issues) {
 		const existing = byKey.get(issue.key)?.ticket?.id;
-		const id = existing ?? `${mapping.idPrefix}${issue.key.replace(/^[a-z]+[#:]/, '')}`;
-		if (!existing && taken.has(id))
-			throw new SyncInputError(`ticket id ${id} for ${issue.label} is taken by a ticket with another source\n  fix: rename that ticket, or set sync.idPrefix in .proofloop/config.json`);
+		let id = existing ?? `${mapping.idPrefix}${issue.key.replace(/^[a-z]+[#:]/, '')}`;
+		// A worker's filing takes the next id of its filer's series (GH-3 from GH-1), which may be an issue's: the issue gets GH-3-2.
+		if (!existing && taken.has(id)) {
+			let n = 2;
+			while (taken.has(`${id}-${n}`)) n++;
+			warnings.push(`${issue.label} becomes ticket ${id}-${n}: ${id} is another ticket's`);
+			id = `${id}-${n}`;
+		}
+		taken.add(id);
 		idOf.set(issue.key, id);
 	}
 	const lockNames = new Set(Object.values(mapping.lockLabels));

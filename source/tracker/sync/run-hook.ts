@@ -1,5 +1,7 @@
+import {findResumableRun} from '../../core/run-dir.js';
+import {isStale, readLock} from '../../core/run-lock.js';
 import type {SyncConfig} from './config.js';
-import {openSync, syncPull, syncPush, type SyncProject, type SyncSession} from './session.js';
+import {openSync, queueWithoutPush, syncPull, syncPush, type SyncProject, type SyncSession} from './session.js';
 import {RemoteUnavailableError} from './source.js';
 
 // The run's side of the sync: a pull before the run starts, pushes as tickets
@@ -23,7 +25,6 @@ export async function syncBeforeRun(opts: {
 	root: string;
 	config: {sync?: SyncConfig; batch: string; tracker: {dir: string}; agentEnv: {pass: string[]; set: Record<string, string>}};
 	env: NodeJS.ProcessEnv;
-	resuming: boolean;
 	version: string;
 }): Promise<RunSync | undefined> {
 	const {config} = opts;
@@ -32,20 +33,25 @@ export async function syncBeforeRun(opts: {
 	const session = openSync(project, opts.env);
 	const notes: string[] = [];
 	let pausedUntil = 0;
-	if (!opts.resuming) {
+	let unreachable: string | undefined;
+	// A resumed run keeps its pinned tickets; a run going now is their only writer (its start refuses this one).
+	const lock = readLock(opts.root);
+	const busy = (lock !== undefined && !isStale(lock)) || findResumableRun(opts.root) !== undefined;
+	if (!busy) {
 		try {
 			const pulled = await syncPull(session);
 			notes.push(...pulled.warnings.map(w => `sync: ${w}`));
 		} catch (error) {
 			if (!(error instanceof RemoteUnavailableError)) throw error;
 			pausedUntil = error.retryAt;
+			unreachable = error.message;
 			notes.push(`sync pull skipped: ${error.message}; the run goes on with the ticket files as they are; retry at ${at(error.retryAt)} (proofloop sync pull)`);
 		}
 	}
-	return hook(session, notes, () => pausedUntil, until => (pausedUntil = until));
+	return hook(session, notes, () => pausedUntil, until => (pausedUntil = until), unreachable);
 }
 
-function hook(session: SyncSession, notes: string[], pausedUntil: () => number, pause: (until: number) => void): RunSync {
+function hook(session: SyncSession, notes: string[], pausedUntil: () => number, pause: (until: number) => void, unreachable?: string): RunSync {
 	let chain: Promise<void> = Promise.resolve();
 	let log: Log | undefined;
 	let runDir = '';
@@ -54,13 +60,22 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 	const warn = (message: string) => {
 		if (!closed) log?.append({type: 'warning', message});
 	};
-	const push = async (): Promise<void> => {
+	let why = unreachable ?? 'the remote could not be reached';
+	const push = async (final: boolean): Promise<void> => {
 		wanted = false;
-		if (Date.now() < pausedUntil()) return;
+		if (Date.now() < pausedUntil()) {
+			// Not asked again before its retry time; at the run's end what it lacks is queued here for the next sync.
+			if (final) {
+				const queued = await queueWithoutPush(session, runDir, pausedUntil(), why).catch(() => 0);
+				if (queued > 0) warn(`sync push: ${queued} result(s) queued in ${runDir}/sync-queue.json (${why}); retry at ${at(pausedUntil())} with proofloop sync push, or the next run`);
+			}
+			return;
+		}
 		try {
 			const result = await syncPush(session, {queueIn: runDir});
 			if (result.unavailable) {
 				pause(result.unavailable.retryAt);
+				why = result.unavailable.message;
 				warn(`sync push: ${result.unavailable.message}; ${result.queued} queued in ${runDir}/sync-queue.json, retried at ${at(result.unavailable.retryAt)}, on the next run or by proofloop sync push`);
 			}
 			for (const f of result.failed) if (!result.unavailable) warn(`sync push of ${f.action.kind} for ${f.action.ticket} failed: ${f.error}`);
@@ -69,10 +84,10 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 			warn(`sync push failed: ${(error as Error).message.split('\n')[0]}; retried on the next settle, run or proofloop sync push`);
 		}
 	};
-	const schedule = () => {
-		if (closed || wanted) return;
+	const schedule = (final = false) => {
+		if (closed || (wanted && !final)) return;
 		wanted = true;
-		chain = chain.then(push);
+		chain = chain.then(() => push(final));
 	};
 	return {
 		attach(runLog, dir) {
@@ -86,7 +101,7 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 			schedule();
 		},
 		async settle(timeoutMs = 15_000) {
-			schedule();
+			schedule(true);
 			await Promise.race([chain, new Promise(resolve => setTimeout(resolve, timeoutMs).unref())]);
 			closed = true;
 		},

@@ -5,7 +5,7 @@ import type {SyncConfig} from './config.js';
 import {GitHubSource} from './github.js';
 import {applyPull, SyncInputError, type PullResult} from './pull.js';
 import {deliverActions, pendingActions, type PushResult} from './push.js';
-import {queuedPushes, writeQueue} from './queue.js';
+import {queuedPushes, readQueue, writeQueue} from './queue.js';
 import {actionKey, type PushAction, type RemoteState, type SyncSource} from './source.js';
 import {readSyncState, saveSyncState, syncStateFile, type SyncState} from './state.js';
 import {readTicketFiles} from './ticket-files.js';
@@ -85,6 +85,14 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 	for (const {entry} of queued) byKey.set(actionKey(entry.action), entry.action);
 	for (const action of fresh) byKey.set(actionKey(action), action);
 	const result = await deliverActions(source, [...byKey.values()], state, tickets);
+	// A filed ticket's issue exists only now: its own result (done, say) goes in the same push.
+	if (result.delivered.some(a => a.kind === 'file') && !result.unavailable) {
+		const more = await deliverActions(source, pendingActions(tickets, state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`)), state, tickets);
+		result.delivered.push(...more.delivered);
+		result.failed.push(...more.failed);
+		result.gone.push(...more.gone);
+		if (more.unavailable) result.unavailable = more.unavailable;
+	}
 	await saveSyncState(session.stateFile, state);
 	// Each old queue keeps only what is still undelivered; new failures go to this run's queue.
 	const failedKeys = new Set(result.failed.map(f => actionKey(f.action)));
@@ -98,6 +106,16 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 	const mine = result.failed.filter(f => !oldKeys.has(actionKey(f.action)));
 	if (opts.queueIn) await writeQueue(opts.queueIn, mine.map(f => ({action: f.action, error: f.error, ...(retryAt ? {retryAt} : {})})));
 	return {...result, queued: result.failed.length};
+}
+
+/** Without asking the remote (it is unreachable until `retryAt`): queue in `runDir` every push the tickets call for. */
+export async function queueWithoutPush(session: SyncSession, runDir: string, retryAt: number, why: string): Promise<number> {
+	const {project, source, state} = session;
+	const runs = await runsOfMerges(project.root);
+	const fresh = pendingActions(loadTickets(project), state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`));
+	const entries = [...readQueue(runDir), ...fresh.map(action => ({action, error: why, retryAt: new Date(retryAt).toISOString()}))];
+	await writeQueue(runDir, entries);
+	return fresh.length;
 }
 
 export type Disagreement = {ticket: string; source: string; status: string; remote: RemoteState['state']; message: string};
