@@ -9,6 +9,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {timeline} from './lib/run-timeline.mjs';
 import {POLICIES, lowerBound, randomDag, simulate} from './lib/schedule-sim.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -66,7 +67,7 @@ function runForReal(tickets, workers) {
 		.map(line => JSON.parse(line));
 	const started = Date.parse(events.find(e => e.type === 'run.started').at);
 	const doneAt = events.filter(e => e.type === 'ticket.done').map(e => Date.parse(e.at));
-	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000};
+	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000, timeline: timeline(events, workers)};
 }
 
 const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -111,6 +112,8 @@ export async function run(argv = []) {
 		real_vs_bound: round(real.seconds / bound.bound),
 		real_vs_simulated_engine: round(real.seconds / simulated.engine),
 		simulated_vs_bound: Object.fromEntries(POLICIES.map(p => [p, round(simulated[p] / bound.bound)])),
+		// Where the real run's time went (bench/lib/run-timeline.mjs): the harness's part of real ÷ simulated.
+		...real.timeline,
 		run_exit: real.exit,
 		tickets_done: real.done,
 	};

@@ -16,6 +16,9 @@ describe('benches, --quick', () => {
 		const result = await run(['--quick']);
 		expect(result).toMatchObject({run_exit: 0, tickets: 6, tickets_done: 6});
 		expect(result.real_vs_bound).toBeGreaterThan(1);
+		expect(result.agent_slots_busy).toBeGreaterThan(0);
+		expect(result.agent_slots_busy).toBeLessThanOrEqual(1);
+		expect(result.harness_after_agent_s_p50).toBeGreaterThan(0);
 		expect(Object.keys(result.simulated_vs_bound)).toEqual([
 			'engine',
 			'fifo',
