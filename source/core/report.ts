@@ -6,6 +6,7 @@ import {attemptsUsed, buildLedger, isIntervention, ticketCost} from './ledger.js
 import type {Manifest} from './run-dir.js';
 import {describeDirtyStart, describeKept} from './user-checkout.js';
 import {profileRows, profileTableMarkdown, type ProfileRow} from './engine-report.js';
+import {planningCost, type PlanningCost} from './plan-costs.js';
 
 export type TicketReport = {
 	id: string;
@@ -59,6 +60,8 @@ export type RunReport = {
 	tickets: TicketReport[];
 	/** Attempts, time, worker cost and outcome per engine profile (engine-report.ts). */
 	engines: ProfileRow[];
+	/** What `proofloop plan` spent writing this batch, when a plan wrote it (plan-costs.ts). */
+	planning?: PlanningCost;
 	/** A person's checkouts of base: dirty at the start (--allow-dirty) or left as they had them, each notice whole (see user-checkout.ts). */
 	checkoutNotices: string[];
 };
@@ -193,6 +196,12 @@ export function renderReportMarkdown(report: RunReport): string {
 		),
 		`- filed by the loop itself: ${report.filedByLoop.length > 0 ? report.filedByLoop.join(', ') : 'none'}`,
 		`- cost: ${usd(report.costUsd)}`,
+		...(report.planning
+			? [
+					`- planning: ${report.planning.costUsd > 0 ? `$${report.planning.costUsd.toFixed(2)}` : 'n/a'}, ` +
+						`${report.planning.inputTokens + report.planning.outputTokens} tokens (\`proofloop plan\` ${report.planning.plans.join(', ')})`,
+				]
+			: []),
 		'',
 		'| ticket | title | status | attempts | time | cost | merge | discovered |',
 		'| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -235,6 +244,9 @@ export function renderReportMarkdown(report: RunReport): string {
 }
 
 export function writeReport(runDir: string, report: RunReport): {md: string; json: string} {
+	// The run directory is <repo>/.proofloop/runs/<id>: the batch's plans sit beside the runs.
+	const planning = planningCost(path.resolve(runDir, '..', '..', '..'), report.batch);
+	if (planning) report.planning = planning;
 	const md = path.join(runDir, 'report.md');
 	const json = path.join(runDir, 'report.json');
 	writeFileSync(json, JSON.stringify(report, null, 2) + '\n');

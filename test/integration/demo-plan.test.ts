@@ -22,5 +22,10 @@ describe('proofloop demo --plan', () => {
 		const done = runEvents(dir).filter(e => e.type === 'ticket.done');
 		expect(done.map(e => ('ticket' in e ? e.ticket : '')).at(-1)).toBe('T-1');
 		expect(readFileSync(path.join(dir, '.proofloop', 'tickets', 'T-3.md'), 'utf8')).toMatch(/size: S\nlabels: \[mechanical\]/);
+		// The ledger shows what planning the batch cost, beside what running it cost.
+		const report = JSON.parse((await runCli(dir, ['report', '--json'])).stdout) as {planning?: {plans: string[]; inputTokens: number; outputTokens: number}};
+		expect(report.planning?.plans).toEqual([expect.stringMatching(/^plan-/)]);
+		expect((report.planning?.inputTokens ?? 0) + (report.planning?.outputTokens ?? 0)).toBeGreaterThan(0);
+		expect((await runCli(dir, ['report'])).stdout).toMatch(/- planning: n\/a, \d+ tokens \(`proofloop plan` plan-/);
 	}, 180_000);
 });
