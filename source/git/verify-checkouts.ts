@@ -99,12 +99,11 @@ export class VerifyCheckouts {
 			this.#leftovers ??= this.#clearLeftovers();
 			await this.#leftovers;
 			await ensureExcluded(this.root);
-			await mustGit(
-				this.root,
-				[...STRICT_STAT, 'worktree', 'add', '--quiet', '--detach', checkout, sha],
-				`creating a checkout of ${sha} at ${checkout} failed`,
-				`check that ${sha} is a commit of this repository`,
-			);
+			const add = [...STRICT_STAT, 'worktree', 'add', '--quiet', '--detach', checkout, sha];
+			if ((await runGit(this.root, add)).exitCode === 0) return;
+			// Something is at that path (made after the leftovers went): cleared, then one more try.
+			await clearCheckout(this.root, checkout);
+			await mustGit(this.root, add, `creating a checkout of ${sha} at ${checkout} failed`, `check that ${sha} is a commit of this repository`);
 		});
 		const pointers = gitPointers(checkout);
 		if (pointers === undefined) throw new Error(`the new checkout ${checkout} has no readable .git file`);

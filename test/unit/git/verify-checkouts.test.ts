@@ -140,7 +140,7 @@ describe('reused verify checkouts', () => {
 		await repo.dropVerifyCheckouts();
 	});
 
-	it('uses at the same time each get their own checkout; a crashed engine’s leftovers go at the next first use', async () => {
+	it('uses at the same time each get their own checkout; a crashed engine’s leftovers go at the next first use, and whatever is at a new checkout’s path after that', async () => {
 		const root = makeRepo();
 		const sha = git(root, 'rev-parse', 'HEAD');
 		const crashed = path.join(root, '.proofloop/worktrees/.verify/99999-1');
@@ -149,8 +149,22 @@ describe('reused verify checkouts', () => {
 		const repo = await openRepo(root);
 		let release!: () => void;
 		const held = new Promise<void>(resolve => (release = resolve));
-		const one = repo.withVerifyCheckout(sha, async checkout => (await held, checkout));
-		const two = await repo.withVerifyCheckout(sha, async checkout => checkout);
+		let planted!: () => void;
+		const plantedNext = new Promise<void>(resolve => (planted = resolve));
+		const one = repo.withVerifyCheckout(sha, async checkout => {
+			// Something put where the next checkout goes after the leftovers went: cleared, not an error.
+			const next = path.join(path.dirname(checkout), `${process.pid}-2`);
+			mkdirSync(next);
+			writeFileSync(path.join(next, 'feature.txt'), 'planted\n');
+			planted();
+			await held;
+			return checkout;
+		});
+		await plantedNext;
+		const two = await repo.withVerifyCheckout(sha, async checkout => {
+			expect(existsSync(path.join(checkout, 'feature.txt'))).toBe(false);
+			return checkout;
+		});
 		release();
 		expect(await one).not.toBe(two);
 		expect(existsSync(crashed)).toBe(false);
