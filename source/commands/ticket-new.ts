@@ -20,6 +20,9 @@ type Options = {
 	check?: string[];
 	verify?: string[];
 	allow?: string[];
+	labels?: string[];
+	size?: string;
+	engine?: string;
 };
 
 /** `proofloop ticket new`: a person's scaffold of a ticket file, every field with its comment. Writes one file or nothing. */
@@ -49,6 +52,13 @@ async function newTicket(cwd: string, opts: Options): Promise<string> {
 	const id = opts.id ?? nextTicketId(existing.map(t => t.id));
 	const file = `${config.tracker.dir}/${id}.md`;
 	if (existsSync(path.join(repo.root, file))) throw new InputError(`${file} already exists\n  fix: choose another --id, or edit that file`);
+	// A profile the config lacks would stop the next run: refused here, where it is typed.
+	if (opts.engine !== undefined && config.engines[opts.engine] === undefined) {
+		const {knownProfiles} = await import('../core/engines-config.js');
+		throw new InputError(
+			`--engine ${opts.engine}: ${CONFIG_PATH} defines no such engine profile (${knownProfiles(config)})\n  fix: name one of them, or define it in "engines"`,
+		);
+	}
 	const priority = opts.priority === undefined ? undefined : Number(opts.priority);
 	let text: string;
 	try {
@@ -62,6 +72,9 @@ async function newTicket(cwd: string, opts: Options): Promise<string> {
 			...(opts.check ? {checks: opts.check} : {}),
 			...(opts.verify ? {verify: opts.verify} : {}),
 			allow: opts.allow ?? [],
+			labels: opts.labels ?? [],
+			...(opts.size === undefined ? {} : {size: opts.size}),
+			...(opts.engine === undefined ? {} : {engine: opts.engine}),
 		});
 	} catch (error) {
 		throw new InputError(`${(error as Error).message}\n  fix: correct that value`);
@@ -88,6 +101,9 @@ export function registerTicketNew(ticket: Command): void {
 		.option('--check <command>', 'a finish-line command (repeatable; default: the config\'s "checks")', collect)
 		.option('--verify <command>', 'a live verification command (repeatable; default: the config\'s "verify")', collect)
 		.option('--allow <paths>', 'comma-separated protected paths this ticket may change', list)
+		.option('--labels <words>', 'comma-separated labels routing rules match on (e.g. mechanical)', list)
+		.option('--size <estimate>', 'XS | S | M | L | XL: the size estimate routing rules may match on')
+		.option('--engine <profile>', 'an engine profile of the config\'s "engines" that runs every attempt')
 		.action(async (opts: Options) => {
 			try {
 				const file = await newTicket(process.cwd(), opts);

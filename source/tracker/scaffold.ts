@@ -19,6 +19,8 @@ export type TicketDraft = {
 	verify?: string[];
 	allow?: string[];
 	labels?: string[];
+	size?: string;
+	engine?: string;
 };
 
 const COMMENT_COLUMN = 26;
@@ -28,6 +30,10 @@ const line = (key: string, value: unknown, comment: string): string => `${`${key
 // Unset, a ticket takes the config's commands: written commented out, so the scaffold changes nothing until edited.
 const optionalCommands = (key: 'checks' | 'verify', value: string[] | undefined, comment: string): string =>
 	value === undefined ? `# ${`${key}: ["npm test"]`.padEnd(COMMENT_COLUMN - 3)} # ${comment}` : line(key, value, comment);
+
+// Unset: a commented-out example, so the scaffold routes nothing until edited.
+const optional = (key: string, value: string | undefined, example: string, comment: string): string =>
+	value === undefined ? `# ${`${key}: ${example}`.padEnd(COMMENT_COLUMN - 3)} # ${comment}` : line(key, value, comment);
 
 export function scaffoldTicket(draft: TicketDraft): string {
 	return [
@@ -43,8 +49,8 @@ export function scaffoldTicket(draft: TicketDraft): string {
 		optionalCommands('verify', draft.verify, 'live verification on the merged base; unset: the config\'s "verify"'),
 		line('allow', draft.allow ?? [], 'protected paths a person lets this ticket change'),
 		line('labels', draft.labels ?? [], 'words routing rules match on (config "routing"), e.g. [mechanical]'),
-		`# ${'size: M'.padEnd(COMMENT_COLUMN - 3)} # ${ticketSizes.join(' | ')}: the size estimate routing rules may match on`,
-		`# ${'engine: strong'.padEnd(COMMENT_COLUMN - 3)} # an engine profile of the config's "engines" that runs every attempt`,
+		optional('size', draft.size, 'M', `${ticketSizes.join(' | ')}: the size estimate routing rules may match on`),
+		optional('engine', draft.engine, 'strong', 'an engine profile of the config\'s "engines" that runs every attempt'),
 		`# ${'demo: |'.padEnd(COMMENT_COLUMN - 3)} # the built-in demo engine's recipe (JSON lines, indented); real agents ignore it`,
 		`# ${'source: github#123'.padEnd(COMMENT_COLUMN - 3)} # the remote issue it is synced with; written by proofloop sync`,
 		`# written by the engine only: ${[...ENGINE_KEYS, 'discovered_from', 'filed_by_run'].join(', ')}`,

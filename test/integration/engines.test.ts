@@ -3,10 +3,11 @@
  * the real binaries (test/fixtures/agents/engine-bin/) that record the argv
  * their adapter built, so each attempt shows which profile ran it and how.
  */
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {listRuns} from '../../source/core/run-dir.js';
+import {FileTracker} from '../../source/tracker/files.js';
 import {makeRepo, runCli, runEvents, trailerCount} from '../helpers/repo.js';
 
 const bin = (cli: string) => path.resolve('test/fixtures/agents/engine-bin', cli);
@@ -97,6 +98,25 @@ describe('engines routed by ticket', () => {
 		expect(existsSync(log)).toBe(false);
 		const doctor = await runCli(root, ['doctor']);
 		expect(doctor.stdout).toMatch(/FAIL .*\(claude\): `no-such-claude-cli` is not found/);
+	});
+});
+
+describe('proofloop ticket new routes a ticket', () => {
+	it('--labels, --size and --engine write what routing reads; an engine the config lacks or a size not on the scale writes nothing, exit 2', async () => {
+		const {root} = makeRepo({tickets: [{id: 'T-1'}], config: {engines, routing}});
+		const made = await runCli(root, ['ticket', 'new', '--title', 'Rename a field', '--labels', 'mechanical,docs', '--size', 'S', '--engine', 'strong']);
+		expect(made.stderr).toBe('');
+		expect(made.exitCode).toBe(0);
+		const tickets = await new FileTracker({repoRoot: root, dir: '.proofloop/tickets'}).load();
+		expect(tickets.find(t => t.id === 'T-2')).toMatchObject({labels: ['mechanical', 'docs'], size: 'S', engine: 'strong'});
+		const before = readdirSync(path.join(root, '.proofloop/tickets')).sort();
+		const unknown = await runCli(root, ['ticket', 'new', '--engine', 'stronger']);
+		expect(unknown.exitCode).toBe(2);
+		expect(unknown.stderr).toMatch(/--engine stronger: \.proofloop\/config\.json defines no such engine profile \(the profiles in "engines": cheap, strong\)/);
+		const huge = await runCli(root, ['ticket', 'new', '--size', 'huge']);
+		expect(huge.exitCode).toBe(2);
+		expect(huge.stderr).toMatch(/size/);
+		expect(readdirSync(path.join(root, '.proofloop/tickets')).sort()).toEqual(before);
 	});
 });
 
