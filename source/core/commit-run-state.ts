@@ -22,6 +22,8 @@ async function writtenFiles(ctx: EngineContext, events: readonly EngineEvent[]):
 export async function commitRunState(ctx: EngineContext, events: readonly EngineEvent[]): Promise<void> {
 	const base = ctx.config.base;
 	try {
+		// What is committed is what the log says: every queued ticket write is in its file first.
+		await ctx.tickets.settled();
 		const files = await writtenFiles(ctx, events);
 		if (files.length === 0) return;
 		const {result, warnings} = await ctx.repo.commitTrackerState({

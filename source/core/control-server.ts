@@ -142,6 +142,8 @@ export class ControlServer {
 			}
 			const handler = this.handlers[request.type] as (request: HumanAct, by: string) => Promise<string | void>;
 			const message = await handler(request, this.by);
+			// An answer is a promise that the act holds: what it logged is on disk first.
+			await this.log.durable();
 			this.server.send(socket, {type: 'ok', ...id, ...(message ? {message} : {})});
 		} catch (error) {
 			this.server.send(socket, {type: 'error', ...id, message: (error as Error).message});

@@ -38,6 +38,8 @@ export async function fileTicket(engine: EngineCore, request: FileRequest): Prom
 	if (request.blocks !== undefined) {
 		const blocked = view.tickets.get(request.blocks);
 		if (blocked) await ctx.tickets.write(blocked.id, blocked.status, {deps: [...blocked.deps, newId]}, `now waits on ${newId}`);
+		// filing.done says every write landed: the edge's file write too, not only its event.
+		if (blocked) await ctx.tickets.onDisk(blocked.id);
 		const attempt = state.running.get(request.blocks)?.attempt;
 		if (attempt !== undefined) {
 			state.claims.set(`${request.blocks}#${attempt}`, {
@@ -47,6 +49,7 @@ export async function fileTicket(engine: EngineCore, request: FileRequest): Prom
 		}
 	}
 	ctx.log.append({type: 'ticket.filing.done', ticket: newId});
+	await ctx.log.durable();
 	await view.refresh();
 	engine.publishTickets();
 	engine.wake();
@@ -82,6 +85,7 @@ export async function reconcileFilings(engine: EngineCore): Promise<void> {
 		const blocked = event.blocks === undefined ? undefined : view.tickets.get(event.blocks);
 		if (blocked && !blocked.deps.includes(filed.id) && filed.status !== 'done') {
 			await ctx.tickets.write(blocked.id, blocked.status, {deps: [...blocked.deps, filed.id]}, `now waits on ${filed.id} (a filing finished after a restart)`);
+			await ctx.tickets.onDisk(blocked.id);
 		}
 		ctx.log.append({type: 'ticket.filing.done', ticket: filed.id});
 	}

@@ -49,7 +49,7 @@ export class HumanControls {
 		ctx.log.append({type: 'intervention', kind: 'gate', by, ticket: id, reason});
 		await ctx.tickets.write(id, 'human_gated', {status: 'human_gated', gate: {by, at, reason}}, `gated by ${by}: ${reason}`);
 		const killed = state.running.has(id) ? reapRunProcesses(ctx.run.id, id) : [];
-		await this.changed();
+		await this.changed(id);
 		return killed.length > 0 ? `${id} gated; its running attempt was stopped` : `${id} gated`;
 	}
 
@@ -61,7 +61,7 @@ export class HumanControls {
 		ctx.tickets.ungated(id);
 		ctx.log.append({type: 'intervention', kind: 'ungate', by, ticket: id});
 		await ctx.tickets.write(id, 'todo', {status: 'todo', gate: undefined}, `ungated by ${by}`);
-		await this.changed();
+		await this.changed(id);
 		return `${id} is no longer gated; it runs again`;
 	}
 
@@ -84,7 +84,7 @@ export class HumanControls {
 		} finally {
 			state.resetting.delete(id);
 		}
-		await this.changed();
+		await this.changed(id);
 		return verbMessage(verb, id);
 	}
 
@@ -92,6 +92,7 @@ export class HumanControls {
 	async note(id: string, text: string): Promise<string> {
 		const attempt = this.engine.state.running.get(id)?.attempt;
 		this.engine.ctx.log.append({type: 'ticket.note', ticket: id, text, ...(attempt === undefined ? {} : {attempt})});
+		await this.engine.ctx.log.durable();
 		return 'noted for later attempts';
 	}
 
@@ -116,13 +117,16 @@ export class HumanControls {
 					}
 				: {kind: 'blocked', wall: request.wall, tried: request.tried, evidence},
 		);
+		await ctx.log.durable();
 		return challenged
 			? 'recorded; on a first attempt a blocked claim is challenged: the next fresh attempt is asked to find another path'
 			: 'recorded: the ticket is marked blocked when you exit';
 	}
 
 	/** A ticket changed under the loop: read it again, dispatch what may start, update the bar. */
-	private async changed(): Promise<void> {
+	private async changed(id: string): Promise<void> {
+		// A person's verb is answered with the ticket's file written: they may read it next.
+		await this.engine.ctx.tickets.onDisk(id);
 		await this.engine.view.refresh();
 		this.engine.wake();
 		this.engine.scheduleJudge();

@@ -46,11 +46,17 @@ export class OwnedKeys {
 		this.#written.set(id, mine);
 	}
 
+	/** The engine keys the file holds otherwise than the engine's record says (a write a crash cut off, or an edit). */
+	differing(id: string, current: Record<string, unknown>): string[] {
+		const written = this.#written.get(id) ?? {};
+		return ENGINE_KEYS.filter(key => key in written && canon(current[key]) !== canon(written[key]));
+	}
+
 	/**
 	 * Given the file's current front matter, the engine keys to write besides
 	 * `fields`: every one the file holds otherwise than the engine wrote it.
 	 */
-	complete(id: string, fields: TicketUpdate): (current: Record<string, unknown>) => TicketUpdate {
+	complete(id: string, fields: TicketUpdate, quiet = false): (current: Record<string, unknown>) => TicketUpdate {
 		return current => {
 			const written = this.#written.get(id) ?? {};
 			const baseline = this.#baseline.get(id) ?? {};
@@ -61,7 +67,7 @@ export class OwnedKeys {
 				if (canon(current[key]) !== canon(mine)) extra[key] = mine;
 			}
 			const keys = Object.keys(extra);
-			if (keys.length > 0) this.onForeign(id, keys);
+			if (keys.length > 0 && !quiet) this.onForeign(id, keys);
 			return extra;
 		};
 	}

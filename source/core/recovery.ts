@@ -24,7 +24,8 @@ export async function recover(engine: EngineCore): Promise<void> {
 	view.replace(await ctx.tracker.load());
 	for (const [id, event] of lastWrite) {
 		const ticket = view.tickets.get(id);
-		if (ticket && ticket.status !== event.status && !doneAfter.has(id)) await ctx.tickets.redo(id, event.fields);
+		// The file lacks the last write's status or one of the engine's keys (coalesced writes the crash cut off).
+		if (ticket && !doneAfter.has(id) && ctx.tickets.stale(ticket, event.status).length > 0) await ctx.tickets.redo(id, event.fields);
 	}
 	for (const [id, done] of doneAfter) {
 		await recordDone(ctx, {ticket: id, attempt: done.attempt, merge: done.mergeCommit, digest: done.verifyDigest});

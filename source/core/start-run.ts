@@ -173,7 +173,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			slots: new AgentSlots(config.agentCaps),
 			onDiskFull,
 			// The engine's keys in a ticket file come from what the engine wrote, never from the file.
-			tickets: new TicketWriter(log, tracker, tickets),
+			tickets: new TicketWriter(log, tracker, tickets, onDiskFull),
 			openChannel: (ticket, attempt, handlers) => openWorkerChannel({channels, ticket, attempt, tamper, handlers}),
 			pins: new Map(),
 			now: Date.now,

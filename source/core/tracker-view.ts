@@ -61,6 +61,7 @@ export class TrackerView {
 		if (this.problem) this.ctx.log.append({type: 'warning', message: 'the tracker reads cleanly again'});
 		this.problem = undefined;
 		this.replace(loaded);
+		this.#overlayRacing(writesBefore);
 		for (const edit of this.#handEdits.observe(this.batch(), writesBefore, this.ctx.tickets.writes)) {
 			this.ctx.log.append({
 				type: 'intervention',
@@ -72,6 +73,14 @@ export class TrackerView {
 		}
 		for (const ticket of this.batch()) if (!this.#initialStatus.has(ticket.id)) this.#initialStatus.set(ticket.id, ticket.status);
 		await this.revertForeignWrites(writesBefore);
+	}
+
+	/** A write the log holds counts before its file is written (ticket-writer.ts): a read that raced it shows it too. */
+	#overlayRacing(writesBefore: ReadonlyMap<string, number>): void {
+		for (const [id, fields] of this.ctx.tickets.racing(writesBefore)) {
+			const ticket = this.tickets.get(id);
+			if (ticket) this.tickets.set(id, {...ticket, ...fields});
+		}
 	}
 
 	/** While the tracker is broken, a change to its files wakes the loop (no polling). */

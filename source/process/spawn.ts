@@ -7,6 +7,7 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import {execa} from 'execa';
+import {intentsDurable} from '../lib/intent-barrier.js';
 import {timerDelay} from '../lib/timer.js';
 import {contain} from './containment.js';
 import {DEFAULT_MAX_LOG_BYTES, OutputLog} from './output-log.js';
@@ -55,7 +56,8 @@ export function spawnProcess(opts: SpawnOptions): Promise<SpawnResult> {
 	const [file = opts.file, ...args] = [...(opts.box ?? []), opts.file, ...opts.args];
 	// Everything it starts, however it hides, ends with it.
 	const box = contain(opts.env, {file, args});
-	return run(opts, box);
+	// What it acts on is logged first: it starts after that fsync (group commit, lib/intent-barrier.ts).
+	return intentsDurable().then(() => run(opts, box));
 }
 
 async function run(opts: SpawnOptions, box: ReturnType<typeof contain>): Promise<SpawnResult> {

@@ -1,6 +1,8 @@
 import {Mutex} from 'async-mutex';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
+import {intentsDurable} from '../lib/intent-barrier.js';
 import {writeFileAtomic} from './atomic-write.js';
 import {setFrontMatterFields} from './front-matter-write.js';
 import type {NewTicket, Ticket, TicketUpdate} from './ticket.js';
@@ -15,7 +17,10 @@ import {parseTicket, parseTicketCached, validateTickets, type TicketFile} from '
 export class FileTracker implements Tracker {
 	readonly location: string;
 	readonly #repoRoot: string;
-	readonly #writes = new Mutex();
+	/** One write at a time per file; writes of different tickets go side by side. */
+	readonly #writes = new Map<string, Mutex>();
+	/** Where each ticket was at the last read: a write reads and replaces that one file, not the whole tracker. */
+	readonly #fileOf = new Map<string, string>();
 
 	constructor(opts: {repoRoot: string; dir: string /* repo-relative, e.g. ".proofloop/tickets" */}) {
 		this.#repoRoot = opts.repoRoot;
@@ -26,12 +31,15 @@ export class FileTracker implements Tracker {
 		const files = await this.#readAll();
 		const {tickets, issues} = validateTickets(files);
 		if (issues.length > 0) throw new TrackerError(issues);
+		for (const ticket of tickets) this.#fileOf.set(ticket.id, ticket.file);
 		return tickets;
 	}
 
-	/** Updates are queued: each one re-reads the file, so none is lost to a race. */
-	update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
-		return this.#writes.runExclusive(() => this.#update(id, fields, complete));
+	/** Updates of one file are queued: each one re-reads the file, so none is lost to a race. After the fsync of what the log holds. */
+	async update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
+		await intentsDurable();
+		const file = this.#fileOf.get(id) ?? (await this.#find(id)).file;
+		return this.#lock(file).runExclusive(() => this.#update(id, file, fields, complete));
 	}
 
 	async prepareCreate(ticket: NewTicket): Promise<{file: string; text: string}> {
@@ -46,23 +54,54 @@ export class FileTracker implements Tracker {
 		return {file, text};
 	}
 
-	create(prepared: {file: string; text: string}): Promise<void> {
-		return this.#writes.runExclusive(() => writeFileAtomic(join(this.#repoRoot, prepared.file), prepared.text));
+	async create(prepared: {file: string; text: string}): Promise<void> {
+		await intentsDurable();
+		return this.#lock(prepared.file).runExclusive(() => writeFileAtomic(join(this.#repoRoot, prepared.file), prepared.text));
 	}
 
 	protectedPaths(): string[] {
 		return [`${this.location}/`];
 	}
 
-	async #update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
+	#lock(file: string): Mutex {
+		let lock = this.#writes.get(file);
+		if (!lock) this.#writes.set(file, (lock = new Mutex()));
+		return lock;
+	}
+
+	/** The one file holding the ticket, by reading them all (a ticket not seen yet, or moved since the last read). */
+	async #find(id: string): Promise<TicketFile> {
 		const matches = (await this.#readAll()).filter(file => {
-			// Cached by text: a run writes often, and most files have not changed since the last load.
+			// Cached by text: most files have not changed since the last load.
 			const parsed = parseTicketCached(file);
 			return (parsed.ok ? parsed.ticket.id : parsed.id) === id;
 		});
 		const [found] = matches;
 		if (!found) throw new Error(`no ticket with id ${id} in ${this.location}`);
 		if (matches.length > 1) throw new Error(`ticket id ${id} is in ${matches.map(m => m.file).join(' and ')}`);
+		this.#fileOf.set(id, found.file);
+		return found;
+	}
+
+	/** The file the last read found the ticket in, if it still holds it; else a search of them all. */
+	async #current(id: string, file: string): Promise<TicketFile> {
+		let text: string | undefined;
+		try {
+			text = await readFile(join(this.#repoRoot, file), 'utf8');
+		} catch {
+			// Moved or gone since the last read.
+		}
+		if (text !== undefined) {
+			const parsed = parseTicketCached({file, text});
+			if ((parsed.ok ? parsed.ticket.id : parsed.id) === id) return {file, text};
+		}
+		return this.#find(id);
+	}
+
+	async #update(id: string, file: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
+		const found = await this.#current(id, file);
+		// Moved to another file since the last read: that one's writes are queued on its own lock.
+		if (found.file !== file) return this.#lock(found.file).runExclusive(() => this.#update(id, found.file, fields, complete));
 		const current = complete ? parseTicketCached(found) : undefined;
 		const extra = complete && current?.ok ? complete(current.ticket) : {};
 		const text = setFrontMatterFields(found.text, {...extra, ...fields});

@@ -1,6 +1,7 @@
 import type {EngineEvent, NewEvent} from '../events.js';
 import type {NotifyConfig} from './config.js';
 import {notificationOf, type Notification, type RunInfo} from './notification.js';
+import {intentsDurable} from '../../lib/intent-barrier.js';
 import {desktopNotifier, redactUrl, sendCommand, sendWebhook} from './send.js';
 import {setTimeout as sleep} from 'node:timers/promises';
 
@@ -47,12 +48,29 @@ export class Notifier {
 		if (!notification || !this.config.on.includes(notification.kind) || !this.fresh(notification)) return;
 		const timeoutMs = this.config.timeoutSeconds * 1000;
 		const {command, webhook} = this.config;
-		if (command) this.track(`command \`${command}\``, notification, sendCommand(command, notification, timeoutMs, this.env));
+		const desktop = this.desktop;
+		// It tells of an event: sent once the event is on disk (group commit, lib/intent-barrier.ts).
+		const logged = intentsDurable();
+		if (command)
+			this.track(
+				`command \`${command}\``,
+				notification,
+				logged.then(() => sendCommand(command, notification, timeoutMs, this.env)),
+			);
 		if (webhook) {
 			const target = typeof webhook === 'string' ? {url: webhook, headers: {}} : webhook;
-			this.track(`webhook ${redactUrl(target.url)}`, notification, sendWebhook(target, notification, timeoutMs));
+			this.track(
+				`webhook ${redactUrl(target.url)}`,
+				notification,
+				logged.then(() => sendWebhook(target, notification, timeoutMs)),
+			);
 		}
-		if (this.desktop) this.track('desktop notification', notification, this.desktop(`proofloop: ${notification.kind}`, notification.message, timeoutMs));
+		if (desktop)
+			this.track(
+				'desktop notification',
+				notification,
+				logged.then(() => desktop(`proofloop: ${notification.kind}`, notification.message, timeoutMs)),
+			);
 	}
 
 	private fresh(notification: Notification): boolean {

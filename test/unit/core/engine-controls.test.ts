@@ -51,6 +51,8 @@ describe('the engine under human controls and worker requests', () => {
 		const {engine, attempts, tracker} = fakeRun({tickets: [{id: 'A', status: 'in_progress'}], history});
 		await engine.recover();
 		expect(engine.events.filter(e => e.type === 'attempt.interrupted')).toMatchObject([{ticket: 'A', attempt: 1}]);
+		// The files follow the log off the dispatch path (ticket-writer.ts).
+		await engine.ctx.tickets.settled();
 		expect(tracker.status('A')).toBe('todo');
 		const drained = engine.drain();
 		await attempts.startedCount(1);

@@ -19,6 +19,8 @@ describe('the engine dispatches and settles', () => {
 		await attempts.settle('C', {kind: 'done'});
 		await drained;
 		expect(attempts.started.map(s => s.ticket)).toEqual(['A', 'B', 'C']);
+		// The files follow the log off the dispatch path (ticket-writer.ts).
+		await engine.ctx.tickets.settled();
 		expect(['A', 'B', 'C'].map(id => tracker.status(id))).toEqual(['done', 'done', 'done']);
 	});
 
@@ -32,6 +34,8 @@ describe('the engine dispatches and settles', () => {
 		await attempts.settle('A', failed('exit 2'));
 		await drained;
 		expect(attempts.started.map(s => s.attempt)).toEqual([1, 2]);
+		// The files follow the log off the dispatch path (ticket-writer.ts).
+		await engine.ctx.tickets.settled();
 		expect(tracker.status('A')).toBe('failed');
 		expect(tracker.tickets.get('A')?.failure).toMatch(/^attempt 2 \(checks\)/);
 		expect(events().filter(e => e.type === 'attempt.failed')).toHaveLength(2);
@@ -46,6 +50,8 @@ describe('the engine dispatches and settles', () => {
 		await attempts.settle('A', {kind: 'done'});
 		await drained;
 		expect(attempts.started.map(s => s.attempt)).toEqual([1, 1]);
+		// The files follow the log off the dispatch path (ticket-writer.ts).
+		await engine.ctx.tickets.settled();
 		expect(tracker.status('A')).toBe('done');
 	});
 
@@ -66,6 +72,8 @@ describe('the engine dispatches and settles', () => {
 		await attempts.startedCount(2);
 		expect(attempts.started[1]).toMatchObject({ticket: 'A', attempt: 1});
 		await attempts.settle('A', {kind: 'done'});
+		// The files follow the log off the dispatch path (ticket-writer.ts).
+		await engine.ctx.tickets.settled();
 		expect(tracker.status('A')).toBe('done');
 		// The limit's timer (real time) still waits: stop, as the run's end would.
 		engine.requestStop();
@@ -102,6 +110,8 @@ describe('the engine dispatches and settles', () => {
 		expect(gates).toMatchObject([{kind: 'gate', ticket: 'A', by: 'me', reason: 'wrong approach'}]);
 		await attempts.settle('A', failed());
 		await drained;
+		// The files follow the log off the dispatch path (ticket-writer.ts).
+		await engine.ctx.tickets.settled();
 		expect(tracker.status('A')).toBe('human_gated');
 		expect(events().filter(e => e.type === 'attempt.interrupted')).toMatchObject([
 			{ticket: 'A', attempt: 1, reason: 'a human gated the ticket during the attempt'},
