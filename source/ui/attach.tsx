@@ -135,7 +135,7 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 		const terminal = enterFullScreen({stdout, onSignal: () => finish({reason: 'detached', message: detachedMessage})});
 		// React's development build records a performance measure per component
 		// render (its "performance tracks"), kept by Node until cleared: hours of
-		// 15 fps frames would pile up. The CLI should load React with
+		// frames would pile up. The CLI should load React with
 		// NODE_ENV=production; until it does, do not let them accumulate.
 		if (process.env.NODE_ENV !== 'production') {
 			trimTimer = setInterval(() => performance.clearMeasures(), 5000);
