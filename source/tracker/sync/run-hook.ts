@@ -3,6 +3,7 @@ import {isStale, readLock} from '../../core/run-lock.js';
 import type {SyncConfig} from './config.js';
 import {openSync, queueWithoutPush, syncPull, syncPush, type SyncProject, type SyncSession} from './session.js';
 import {RemoteUnavailableError} from './source.js';
+import {TRACKER_TOKEN_VARS} from './token.js';
 
 // The run's side of the sync: a pull before the run starts, pushes as tickets
 // settle. Pushes are chained one at a time beside the run and never awaited by
@@ -31,6 +32,8 @@ export async function syncBeforeRun(opts: {
 	if (!config.sync) return undefined;
 	const project: SyncProject = {root: opts.root, sync: config.sync, batch: config.batch, trackerDir: config.tracker.dir, agentEnv: config.agentEnv, version: opts.version};
 	const session = openSync(project, opts.env);
+	// The token now lives in the session alone: the engine's own environment drops it, so nothing it starts inherits it.
+	if (opts.env === process.env) for (const name of TRACKER_TOKEN_VARS) delete process.env[name];
 	const notes: string[] = [];
 	let pausedUntil = 0;
 	let unreachable: string | undefined;

@@ -133,6 +133,22 @@ describe('sync pull', () => {
 		expect(existsSync(path.join(root, dir, 'GH-1.md'))).toBe(false);
 	});
 
+	it('a batch label puts the ticket in that batch', async () => {
+		gh.add({title: 'Sprint work', labels: ['proofloop', 'sprint-3']});
+		await syncPull(session({batchLabels: {'sprint-3': 's3'}}));
+		expect(ticket('GH-1')).toMatch(/^batch: s3$/m);
+	});
+
+	it('takes the token from `gh auth token` when GITHUB_TOKEN is unset', async () => {
+		const bin = path.join(root, 'bin');
+		mkdirSync(bin);
+		writeFileSync(path.join(bin, 'gh'), `#!/bin/sh\n[ "$1 $2" = "auth token" ] && echo ${TOKEN}-from-gh\n`, {mode: 0o755});
+		gh.add({title: 'One', labels: ['proofloop']});
+		await syncPull(openSync(project(), {PATH: `${bin}:/usr/bin:/bin`, PROOFLOOP_SYNC_PACE_MS: '5'}));
+		expect(gh.requests.every(r => r.auth === `token ${TOKEN}-from-gh`)).toBe(true);
+		expect(() => openSync(project(), {PATH: '/nonexistent'})).toThrow(/no GitHub token[\s\S]*fix: export GITHUB_TOKEN/);
+	});
+
 	it('refuses an agentEnv that would hand agents the token', () => {
 		expect(() => openSync({...project(), agentEnv: {pass: ['GITHUB_'], set: {}}}, {GITHUB_TOKEN: TOKEN})).toThrow(/agentEnv would hand agents GITHUB_TOKEN/);
 	});
