@@ -12,6 +12,7 @@ import {boxVisible, preflight} from '../core/preflight.js';
 import {FileTracker} from '../tracker/files.js';
 import {outsideBatch} from '../tracker/outside-batch.js';
 import {reviewerConfigs} from '../core/reviewers.js';
+import {unknownEngineOf} from '../core/routing.js';
 
 /** Check what a run here needs: git, each configured agent CLI (found, version, the flags we rely on), the sandbox tool. */
 export function registerDoctor(program: Command): void {
@@ -41,6 +42,11 @@ export function registerDoctor(program: Command): void {
 						`'${config.batch}'${outside.length > 0 ? `; outside it:\n${outside.map(line => `        ${line}`).join('\n')}` : ''}`,
 					fix: `give tickets 'batch: ${config.batch}', or set "batch" in ${CONFIG_PATH} to one they name`,
 				});
+				// A ticket naming a profile the config lacks: the run would refuse to start (routing.ts).
+				for (const problem of tickets.flatMap(t => unknownEngineOf(config, t) ?? [])) {
+					const [detail = problem, fix] = problem.split('\n  fix: ');
+					report.checks.push({name: 'engine', ok: false, detail, ...(fix === undefined ? {} : {fix})});
+				}
 				let boxed = false;
 				try {
 					boxed = resolveSandbox(config.sandbox, process.env).mode === 'bwrap';

@@ -74,6 +74,10 @@ describe('engines routed by ticket', () => {
 		expect(result.stderr).toMatch(/the profiles in "engines": cheap, strong/);
 		expect(existsSync(path.join(root, '.proofloop/runs'))).toBe(false);
 		expect(existsSync(path.join(io, 'engines.jsonl'))).toBe(false);
+		const doctor = await runCli(root, ['doctor']);
+		expect(doctor.stdout).toMatch(/FAIL {2}engine: \.proofloop\/tickets\/B\.md: ticket B names engine 'stronger'/);
+		expect(doctor.stdout).toMatch(/fix: set "engine:" in \.proofloop\/tickets\/B\.md to one of them/);
+		expect(doctor.exitCode).not.toBe(0);
 	});
 
 	it('a routing rule naming an undefined profile is a config error naming the field, exit 2', async () => {
