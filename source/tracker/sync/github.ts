@@ -25,6 +25,21 @@ type RawIssue = {
 	issue_dependencies_summary?: {total_blocked_by?: number};
 };
 
+// What the cache keeps of an issue (the state file holds every cached answer): the fields a sync reads, no more.
+const slim = (issue: RawIssue): RawIssue => ({
+	number: issue.number,
+	id: issue.id,
+	title: issue.title,
+	body: issue.body ?? '',
+	labels: issue.labels.map(l => (typeof l === 'string' ? l : (l.name ?? ''))),
+	state: issue.state,
+	updated_at: issue.updated_at,
+	html_url: issue.html_url,
+	repository_url: issue.repository_url,
+	...(issue.pull_request === undefined ? {} : {pull_request: true}),
+	...(issue.issue_dependencies_summary?.total_blocked_by === undefined ? {} : {issue_dependencies_summary: {total_blocked_by: issue.issue_dependencies_summary.total_blocked_by}}),
+});
+
 const lite = (issue: RawIssue): Lite => ({
 	number: issue.number,
 	id: issue.id,
@@ -154,11 +169,11 @@ export class GitHubSource implements SyncSource {
 		const milestoneNumber = milestone === undefined ? undefined : await this.#milestone(milestone);
 		for (let page = 1; ; page++) {
 			const got = query
-				? await this.#get('GET /search/issues', {q: `repo:${this.config.repo} is:issue is:open ${query}`, per_page: 100, page}, (data: {items: RawIssue[]}) => data.items)
+				? await this.#get('GET /search/issues', {q: `repo:${this.config.repo} is:issue is:open ${query}`, per_page: 100, page}, (data: {items: RawIssue[]}) => data.items.map(slim))
 				: await this.#get(
 						'GET /repos/{owner}/{repo}/issues',
 						{state: 'open', per_page: 100, page, ...(labels ? {labels: labels.join(',')} : {}), ...(milestoneNumber === undefined ? {} : {milestone: String(milestoneNumber)})},
-						(data: RawIssue[]) => data,
+						(data: RawIssue[]) => data.map(slim),
 					);
 			for (const issue of got.value as RawIssue[]) if (issue.pull_request === undefined) out.push(lite(issue));
 			if (!got.next) return out;
@@ -168,7 +183,7 @@ export class GitHubSource implements SyncSource {
 	async #milestone(milestone: string | number): Promise<number> {
 		if (typeof milestone === 'number' || /^\d+$/.test(milestone)) return Number(milestone);
 		for (let page = 1; ; page++) {
-			const got = await this.#get('GET /repos/{owner}/{repo}/milestones', {state: 'all', per_page: 100, page}, (data: Array<{number: number; title: string}>) => data);
+			const got = await this.#get('GET /repos/{owner}/{repo}/milestones', {state: 'all', per_page: 100, page}, (data: Array<{number: number; title: string}>) => data.map(m => ({number: m.number, title: m.title})));
 			const found = (got.value as Array<{number: number; title: string}>).find(m => m.title === milestone);
 			if (found) return found.number;
 			if (!got.next) throw new Error(`${this.config.repo} has no milestone titled '${milestone}'\n  fix: correct sync.milestone in .proofloop/config.json (a title or a number)`);
@@ -179,7 +194,7 @@ export class GitHubSource implements SyncSource {
 		if (issue.blockedTotal === 0) return [];
 		const open: number[] = [];
 		for (let page = 1; ; page++) {
-			const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by', {issue_number: issue.number, per_page: 100, page}, (data: RawIssue[]) => data);
+			const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by', {issue_number: issue.number, per_page: 100, page}, (data: RawIssue[]) => data.map(slim));
 			for (const blocker of got.value as RawIssue[]) {
 				this.#cache.ids[String(blocker.number)] = blocker.id;
 				if (blocker.state !== 'open') continue;
@@ -195,7 +210,7 @@ export class GitHubSource implements SyncSource {
 
 	/** One issue; `fresh` skips the cache's answer only in that a 304 still confirms it. */
 	async #issue(number: number, _fresh = false): Promise<Lite> {
-		const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}', {issue_number: number}, (data: RawIssue) => data);
+		const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}', {issue_number: number}, (data: RawIssue) => slim(data));
 		const issue = lite(got.value as RawIssue);
 		this.#cache.ids[String(number)] = issue.id;
 		return issue;
@@ -204,7 +219,7 @@ export class GitHubSource implements SyncSource {
 	async #commentOnce(number: number, action: Exclude<PushAction, {kind: 'file'}>): Promise<void> {
 		const mark = marker(action);
 		for (let page = 1; ; page++) {
-			const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {issue_number: number, per_page: 100, page}, (data: Array<{body?: string}>) => data);
+			const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {issue_number: number, per_page: 100, page}, (data: Array<{body?: string}>) => data.map(c => ({body: c.body ?? ''})));
 			if ((got.value as Array<{body?: string}>).some(c => c.body?.includes(mark))) return;
 			if (!got.next) break;
 		}

@@ -119,6 +119,8 @@ describe('sync pull', () => {
 		for (let i = 0; i < 250; i++) gh.add({title: `Issue ${i + 1}`, labels: ['proofloop']});
 		const r = await syncPull(session());
 		expect(r.created).toHaveLength(250);
+		// The ETag cache keeps what a sync reads of each issue, not GitHub's whole answer (about 3 kB an issue).
+		expect(statSync(path.join(root, '.proofloop/sync/github.json')).size).toBeLessThan(150_000);
 		expect(gh.requests.filter(q => q.path.startsWith('/repos/acme/app/issues?')).map(q => new URL(q.path, gh.url).searchParams.get('page'))).toEqual(['1', '2', '3']);
 	});
 
