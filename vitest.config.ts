@@ -13,6 +13,7 @@ const fastIntegration = [
 	'filing-cap',
 	'first-run',
 	'limits',
+	'oracle-startup',
 	'outside-batch',
 	'pinned-oracle',
 	'signed-merges',

@@ -1,6 +1,6 @@
 import {InputError} from '../core/input-error.js';
 import {runsDir} from '../core/paths.js';
-import {listRuns, type RunDir} from '../core/run-dir.js';
+import {listRuns, type RunDir} from '../core/run-list.js';
 
 /** The run a command names (`report <run>`, `oracle --run`), or the newest; an unknown id is bad input naming the runs there are. */
 export function findRun(repoRoot: string, id: string | undefined): RunDir | undefined {

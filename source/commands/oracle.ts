@@ -1,11 +1,12 @@
 import {spawnSync} from 'node:child_process';
 import type {Command} from 'commander';
-import {openRepo} from '../git/index.js';
-import {tripwire} from '../core/oracle.js';
 import {oracleFile} from '../core/paths.js';
 import {oracleFix, readPinnedOracle} from '../core/pinned-oracle.js';
 import {findRun} from './find-run.js';
-import {reportError} from './errors.js';
+import {oracleRepoRoot} from './oracle-repo.js';
+
+// Only what a verdict needs is loaded up front: the git layer, zod, execa and the
+// engine (errors.js) cost more CPU than the oracle itself at 1,000 tickets.
 
 export function registerOracle(program: Command): void {
 	program
@@ -33,6 +34,7 @@ ticket missing, an empty batch).`,
 						process.exitCode = 2;
 						return;
 					}
+					const {tripwire} = await import('../core/oracle.js');
 					const wire = await tripwire();
 					if (opts.json) process.stdout.write(JSON.stringify(wire, null, 2) + '\n');
 					else
@@ -43,7 +45,7 @@ ticket missing, an empty batch).`,
 					process.exitCode = wire.ok ? 0 : 1;
 					return;
 				}
-				const repo = await openRepo(process.cwd());
+				const repo = {root: await oracleRepoRoot(process.cwd())};
 				const run = findRun(repo.root, opts.run);
 				// The pin is checked on the bytes that then run (from stdin): a file swapped in between never runs.
 				const oracle = readPinnedOracle();
@@ -71,7 +73,7 @@ ticket missing, an empty batch).`,
 				process.stderr.write(err);
 				process.exitCode = result.status ?? 2;
 			} catch (error) {
-				process.exitCode = reportError(error);
+				process.exitCode = (await import('./errors.js')).reportError(error);
 			}
 		});
 }

@@ -7,7 +7,6 @@
  */
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {execa} from 'execa';
 import {oracleDir, oracleFile, packageRoot} from './paths.js';
 import {sha256} from '../lib/sha256.js';
 
@@ -62,6 +61,8 @@ export function readPinnedOracle(runPin?: string): PinnedOracle {
 }
 
 /** Run checked oracle bytes as a separate process, from stdin: never from the file again. */
-export function runOracleSource(source: Buffer, args: string[]) {
+export async function runOracleSource(source: Buffer, args: string[]) {
+	// execa is loaded here, not at the top: the CLI entry asks readPinnedOracle before every command.
+	const {execa} = await import('execa');
 	return execa(process.execPath, ['--input-type=module', '-', ...args], {reject: false, input: source});
 }

@@ -1,11 +1,12 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, readFileSync} from 'node:fs';
 import {writeFileAtomicSync as writeFileAtomic} from '../tracker/atomic-write.js';
-import path from 'node:path';
 import {z} from 'zod';
 import {readEventLog} from './event-log.js';
 import type {EngineEvent} from './events.js';
-import {runsDir} from './paths.js';
+import {listRuns, runDir, type RunDir} from './run-list.js';
+
+export {listRuns, runDir, type RunDir};
 
 // Pinned at the start of a run; snake_case because the oracle (which imports
 // nothing of ours) reads it too.
@@ -23,27 +24,6 @@ export const Manifest = z.object({
 	sandbox: z.enum(['bwrap', 'none']).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
-
-export type RunDir = {
-	id: string;
-	dir: string;
-	manifestFile: string;
-	eventsFile: string;
-	logFile: (ticket: string, attempt: number) => string;
-	promptFile: (ticket: string, attempt: number) => string;
-};
-
-export function runDir(repoRoot: string, id: string): RunDir {
-	const dir = path.join(runsDir(repoRoot), id);
-	return {
-		id,
-		dir,
-		manifestFile: path.join(dir, 'manifest.json'),
-		eventsFile: path.join(dir, 'events.jsonl'),
-		logFile: (ticket, attempt) => path.join(dir, 'logs', ticket, `${attempt}.log`),
-		promptFile: (ticket, attempt) => path.join(dir, 'prompts', ticket, `${attempt}.md`),
-	};
-}
 
 export function newRunId(now = new Date()): string {
 	const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -66,16 +46,6 @@ export function writeManifest(run: RunDir, manifest: Manifest): void {
 
 export function readManifest(run: RunDir): Manifest {
 	return Manifest.parse(JSON.parse(readFileSync(run.manifestFile, 'utf8')));
-}
-
-/** Runs, newest first. */
-export function listRuns(repoRoot: string): RunDir[] {
-	const root = runsDir(repoRoot);
-	if (!existsSync(root)) return [];
-	return readdirSync(root, {withFileTypes: true})
-		.filter(entry => entry.isDirectory() && existsSync(path.join(root, entry.name, 'manifest.json')))
-		.map(entry => runDir(repoRoot, entry.name))
-		.sort((a, b) => b.id.localeCompare(a.id));
 }
 
 /** The run a plain `proofloop run` should continue: the newest one that did not stop for good. */
