@@ -132,6 +132,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 		holding: z.array(z.object({id: z.string(), status: z.string(), reason: z.string()})),
 		// The verdict the run ends on (the others keep the oracle bar current).
 		final: z.boolean().default(false),
+		// How long the verdict took (the live judge rests in proportion: live-judge.ts).
+		ms: z.number().optional(),
 	}),
 	// `budget`: a budget is spent and no new attempt starts; `fatal`: the engine stops on this error (a person is told either: notify/).
 	z.object({
