@@ -33,8 +33,8 @@ export type FrontMatterResult = FrontMatterParsed | FrontMatterInvalid;
 
 export function parseFrontMatter(text: string): FrontMatterResult;
 
-/** The oracle CLI: prints its verdict and returns the exit code (0 done, 1 not done, 2 cannot judge). */
-export function main(argv: readonly string[]): 0 | 1 | 2;
+/** The oracle CLI: prints its verdict and resolves to the exit code (0 done, 1 not done, 2 cannot judge). */
+export function main(argv: readonly string[]): Promise<0 | 1 | 2>;
 
 /** Every key a ticket's front matter may hold; the tracker's zod schema lists the same. */
 export const TICKET_KEYS: readonly string[];

@@ -26,7 +26,7 @@
 // object the verdict depends on (base's first-parent chain, the ledger's
 // commit, tree and blob) is read here and hashed here.
 
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {readFileSync, readdirSync, realpathSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
@@ -65,9 +65,11 @@ const skipWs = (s, pos) => {
 	return pos;
 };
 
-// Own-property assignment that also works for a key named "__proto__".
+// Own-property assignment that also works for a key named "__proto__" (the
+// only inherited setter of a plain object); a plain store for every other key.
 function put(object, key, value) {
-	Object.defineProperty(object, key, {value, enumerable: true, writable: true, configurable: true});
+	if (key === '__proto__') Object.defineProperty(object, key, {value, enumerable: true, writable: true, configurable: true});
+	else object[key] = value;
 }
 
 export function parseFrontMatter(text) {
@@ -81,12 +83,24 @@ export function parseFrontMatter(text) {
 
 function parseOrThrow(text) {
 	if (text.startsWith('\uFEFF')) text = text.slice(1);
-	const raw = text.split('\n');
-	const lines = raw.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-	if (lines[0] !== '---') {
-		bad(1, 'the file does not start with front matter', 'make the first line exactly ---, then key: value lines, then a closing ---');
+	// Only the front matter is split into lines: a long body is sliced once, never split.
+	const lines = [];
+	let close = -1;
+	let at = 0;
+	while (at <= text.length) {
+		const newline = text.indexOf('\n', at);
+		const end = newline < 0 ? text.length : newline;
+		const line = text.charCodeAt(end - 1) === 13 && end > at ? text.slice(at, end - 1) : text.slice(at, end);
+		at = end + 1;
+		if (lines.length > 0 && line === '---') {
+			close = lines.length;
+			break;
+		}
+		lines.push(line);
+		if (lines.length === 1 && line !== '---') {
+			bad(1, 'the file does not start with front matter', 'make the first line exactly ---, then key: value lines, then a closing ---');
+		}
 	}
-	const close = lines.indexOf('---', 1);
 	if (close < 0) bad(1, 'front matter is not closed', 'add a line that is exactly --- after the last key');
 
 	const data = {};
@@ -125,7 +139,7 @@ function parseOrThrow(text) {
 		put(data, key, value);
 		put(keyLines, key, n);
 	}
-	return {ok: true, data, keyLines, body: raw.slice(close + 1).join('\n'), bodyLine: close + 2};
+	return {ok: true, data, keyLines, body: at > text.length ? '' : text.slice(at), bodyLine: close + 2};
 }
 
 // `key:` with nothing after it: either indented `- item` lines follow, or the
@@ -254,10 +268,12 @@ function flowKey(text, pos, n, example) {
 
 // One scalar starting at pos (after blanks). In a flow collection a plain
 // scalar ends at , ] or }; elsewhere at " #" or the end of the line.
+const FLOW_STOP = /[,\]}]|[ \t]#/g;
+const LINE_STOP = /[ \t]#/g;
 function readScalar(text, pos, n, inFlow) {
 	pos = skipWs(text, pos);
 	if (text[pos] === '"' || text[pos] === "'") return quotedScalar(text, pos, n);
-	const stop = inFlow ? /[,\]}]|[ \t]#/g : /[ \t]#/g;
+	const stop = inFlow ? FLOW_STOP : LINE_STOP;
 	stop.lastIndex = pos;
 	const end = stop.exec(text)?.index ?? text.length;
 	return [plainScalar(text.slice(pos, end).trim(), n, inFlow), end];
@@ -377,12 +393,12 @@ const cannot = (message) => {
 	throw new CannotJudge(message);
 };
 
-export function main(argv) {
+export async function main(argv) {
 	const json = argv.includes('--json');
 	const seen = {batch: null, base: null};
 	let result;
 	try {
-		result = judge(parseArgs(argv), seen);
+		result = await judge(parseArgs(argv), seen);
 	} catch (error) {
 		// Fail closed: any surprise, even a bug in this file, is "cannot judge".
 		const message = error instanceof CannotJudge ? error.message : `internal error: ${error?.stack ?? error}`;
@@ -425,7 +441,7 @@ function readJson(path, label, fix = 'check the path') {
 
 const nonEmptyString = (value) => typeof value === 'string' && value.trim() !== '';
 
-function judge(opts, seen) {
+async function judge(opts, seen) {
 	const root = resolve(opts.repo);
 	const config = readJson(join(root, '.proofloop', 'config.json'), '.proofloop/config.json', 'run `proofloop init` in the repository, or pass --repo its root');
 	const trackerDir = config.tracker?.dir ?? '.proofloop/tickets';
@@ -440,7 +456,21 @@ function judge(opts, seen) {
 	if (!nonEmptyString(base) || base.startsWith('-')) cannot(`base branch ${JSON.stringify(base)} is not a branch name`);
 	seen.base = base;
 
-	const tickets = loadTickets(root, trackerDir);
+	const files = readTicketFiles(root, trackerDir);
+	// Git is asked only once every ticket file was read (evidence that came before a
+	// file said done is always seen with it), and answers while the tickets are parsed.
+	const asked = new GitAsked(root, base);
+	try {
+		// Evidence now when some file may claim done or gated (parsed, it is asked for then).
+		if (files.some((f) => f.text?.includes('done') || f.text?.includes('human_gated'))) asked.evidence();
+		return await judgeFiles({root, trackerDir, batch, manifest, base, files, asked});
+	} finally {
+		asked.stop();
+	}
+}
+
+async function judgeFiles({root, trackerDir, batch, manifest, base, files, asked}) {
+	const tickets = parseTickets(files);
 	const members = tickets.filter((t) => t.data.batch === batch);
 	if (members.length === 0) {
 		cannot(`batch '${batch}' is empty: no ticket in ${trackerDir} has 'batch: ${batch}' (a selector that matches nothing is an error, never a pass)`);
@@ -451,11 +481,11 @@ function judge(opts, seen) {
 	}
 	if (manifest) checkPinned(manifest, tickets, batch);
 
-	const repo = git(root, ['rev-parse', '--git-dir', '--show-object-format']);
+	const {repo, tip} = await asked.probe();
 	if (repo.status !== 0) cannot(`${root} is not a git repository`);
 	const format = repo.stdout.trim().split('\n').at(-1);
 	if (format !== 'sha1' && format !== 'sha256') cannot(`unknown object format '${format}' (extensions.objectformat)`);
-	if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`]).status !== 0) {
+	if (tip.status !== 0) {
 		// The ref may exist and name a forged or non-commit object: say which.
 		if (git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}`]).status === 0) checked(readObjects(root, [`refs/heads/${base}`])[0], 'commit', `the tip of ${base}`, format);
 		cannot(`base branch '${base}' does not exist (no refs/heads/${base}; fix: create it, or set "base" in .proofloop/config.json)`);
@@ -464,7 +494,7 @@ function judge(opts, seen) {
 	// Evidence is read only when some ticket claims done or gated, in a fixed number of
 	// git processes: a live engine asks every second, for batches of hundreds.
 	const claiming = members.filter((t) => t.data.status === 'done' || t.data.status === 'human_gated');
-	const evidence = claiming.length > 0 ? readEvidence(root, base, format) : undefined;
+	const evidence = claiming.length > 0 ? readEvidence(root, base, format, await asked.evidence()) : undefined;
 	const results = members.map((t) => ({id: t.data.id, status: t.data.status, ...judgeTicket(root, base, t.data, evidence)}));
 	const passing = results.filter((r) => r.passing).length;
 	const done = passing === results.length;
@@ -485,9 +515,9 @@ function checkPinned(manifest, tickets, batch) {
 	}
 }
 
-// Every *.md directly in the tracker dir, all of them valid, ids unique. One
-// unreadable ticket anywhere means no verdict: we cannot know its batch.
-function loadTickets(root, trackerDir) {
+// Every *.md directly in the tracker dir, read: [{file, text}], or {file, error}
+// for one that cannot be read (said in file order by parseTickets).
+function readTicketFiles(root, trackerDir) {
 	const dir = resolve(root, trackerDir);
 	let names;
 	try {
@@ -496,20 +526,29 @@ function loadTickets(root, trackerDir) {
 	} catch (error) {
 		cannot(`no ticket directory at ${trackerDir} (${error.code ?? error.message}; fix: run \`proofloop init\`, or set tracker.dir in .proofloop/config.json)`);
 	}
-	const tickets = [];
-	const files = new Map();
+	const files = [];
 	const prefix = trackerDir.replace(/\/+$/, '');
 	for (const entry of names) {
 		const name = entry.name;
 		const file = `${prefix}/${name}`;
-		let text;
 		try {
 			const known = entry.isFile() || entry.isDirectory() || entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice();
 			if (!(known ? entry.isFile() : statSync(join(dir, name)).isFile())) continue;
-			text = readFileSync(join(dir, name), 'utf8');
+			files.push({file, text: readFileSync(join(dir, name), 'utf8')});
 		} catch (error) {
-			cannot(`cannot read ${file} (${error.code ?? error.message})`);
+			files.push({file, error});
 		}
+	}
+	return files;
+}
+
+// All of them valid, ids unique. One unreadable ticket anywhere means no
+// verdict: we cannot know its batch.
+function parseTickets(files) {
+	const tickets = [];
+	const ids = new Map();
+	for (const {file, text, error} of files) {
+		if (error) cannot(`cannot read ${file} (${error.code ?? error.message})`);
 		const parsed = parseFrontMatter(text);
 		if (!parsed.ok) cannot(`${file}:${parsed.line}: ${parsed.message} (fix: ${parsed.fix})`);
 		const {data, keyLines} = parsed;
@@ -521,8 +560,8 @@ function loadTickets(root, trackerDir) {
 			const what = data.status === undefined ? 'missing status' : `unknown status ${JSON.stringify(data.status)}`;
 			cannot(`${file}:${keyLines.status ?? 1}: ${what} (fix: use one of ${STATUSES.join(', ')})`);
 		}
-		if (files.has(data.id)) cannot(`${file}:${keyLines.id}: duplicate id '${data.id}' (also in ${files.get(data.id)})`);
-		files.set(data.id, file);
+		if (ids.has(data.id)) cannot(`${file}:${keyLines.id}: duplicate id '${data.id}' (also in ${ids.get(data.id)})`);
+		ids.set(data.id, file);
 		tickets.push({file, data});
 	}
 	return tickets;
@@ -578,54 +617,74 @@ function judgeDone(root, base, {id, merge_commit: sha, verify_digest: digest}, {
 // The merge queue's ledger: the local branch, else (a fresh clone) origin's.
 const LEDGER_REFS = ['refs/heads/proofloop-ledger', 'refs/remotes/origin/proofloop-ledger'];
 
+// What the first pass asks cat-file besides the chain: base's tip, each ledger
+// ref's commit and, read through the ref, its tree and files (used when they are
+// the ones that commit names: the ref may have moved in between).
+const firstNames = (base) => [
+	`refs/heads/${base}`,
+	...LEDGER_REFS,
+	...LEDGER_REFS.flatMap((ref) => [`${ref}^{tree}`, `${ref}:merges.jsonl`, `${ref}:gates.jsonl`]),
+];
+
 // The evidence done is judged on, every object of it hash-checked:
 // chain: base's first-parent chain as a Map commit id -> message, walked here
 // from base's tip (rev-list only names the commits to fetch, so a chain it
 // got wrong can only come out shorter, never longer);
 // ledger: {ref, records, gates} (see parseLedger, parseGates), ref undefined when neither exists.
-function readEvidence(root, base, format) {
-	const list = git(root, ['rev-list', '--first-parent', `refs/heads/${base}`]);
+// `piped`: rev-list's output and cat-file's answer for firstNames(base) then every line of it.
+function readEvidence(root, base, format, {list, objects: out}) {
 	if (list.status !== 0) cannot(`git rev-list failed for ${base}: ${list.stderr.trim()}`);
-	const hinted = list.stdout.split('\n').filter(Boolean);
-	const [tip, ...rest] = readObjects(root, [`refs/heads/${base}`, ...LEDGER_REFS, ...hinted]);
+	if (out.status !== 0) cannot(`git cat-file failed: ${String(out.stderr).trim()}`);
+	const hinted = list.stdout.split('\n');
+	if (hinted.at(-1) === '') hinted.pop();
+	const first = firstNames(base);
+	const objects = parseObjects(out.stdout, [...first, ...hinted], new Set(first.slice(1 + LEDGER_REFS.length)));
+	const tip = objects[0];
 	const byId = new Map();
-	for (const object of rest.slice(LEDGER_REFS.length)) if (object) byId.set(object.id, object);
+	for (let i = first.length; i < objects.length; i++) if (objects[i]) byId.set(objects[i].id, objects[i]);
 
 	const chain = new Map();
 	for (let commit = tip; commit !== undefined && !chain.has(commit.id); ) {
-		const {parents, message} = parseCommit(checked(commit, 'commit', `a commit on ${base}'s first-parent chain`, format));
+		const {parent, message} = parseCommit(checked(commit, 'commit', `a commit on ${base}'s first-parent chain`, format));
 		chain.set(commit.id, message);
-		commit = parents.length > 0 ? byId.get(parents[0]) : undefined;
+		commit = parent === undefined ? undefined : byId.get(parent);
 	}
-	return {chain, ledger: readLedger(root, format, rest.slice(0, LEDGER_REFS.length))};
+	const named = LEDGER_REFS.map((_, i) => objects.slice(1 + LEDGER_REFS.length + 3 * i, 4 + LEDGER_REFS.length + 3 * i));
+	return {chain, ledger: readLedger(root, format, objects.slice(1, 1 + LEDGER_REFS.length), named)};
 }
 
 // The first ledger ref whose tree has merges.jsonl: its commit -> tree ->
-// merges.jsonl and gates.jsonl, each hash-checked.
-function readLedger(root, format, commits) {
-	const found = commits.map((commit, i) => {
-		if (commit === undefined) return undefined;
+// merges.jsonl and gates.jsonl, each hash-checked. `named`: per ref, the
+// [tree, merges.jsonl, gates.jsonl] read through the ref in the first pass.
+function readLedger(root, format, commits, named) {
+	const present = [];
+	for (const [i, commit] of commits.entries()) {
+		if (commit === undefined) continue;
 		const tree = /^tree ([0-9a-f]+)$/m.exec(checked(commit, 'commit', `the ledger commit (${LEDGER_REFS[i]})`, format).content.toString('latin1'))?.[1];
 		if (tree === undefined) cannot(`the ledger commit ${commit.id} (${LEDGER_REFS[i]}) names no tree`);
-		return {ref: LEDGER_REFS[i], tree};
-	});
-	const present = found.filter(Boolean);
-	const objects = readObjects(root, present.flatMap(({tree}) => [tree, `${tree}:merges.jsonl`, `${tree}:gates.jsonl`]));
-	for (const [i, {ref}] of present.entries()) {
-		const tree = checked(objects[3 * i], 'tree', `the ledger's tree (${ref})`, format);
-		const merges = ledgerFile(tree, objects[3 * i + 1], 'merges.jsonl', ref, format);
+		present.push({ref: LEDGER_REFS[i], tree, objects: named[i]});
+	}
+	// A ref that moved after its commit was read named another tree: that commit's own is read by its id.
+	const moved = present.filter(({tree, objects}) => objects[0]?.id !== tree);
+	const again = readObjects(root, moved.flatMap(({tree}) => [tree, `${tree}:merges.jsonl`, `${tree}:gates.jsonl`]));
+	for (const [i, entry] of moved.entries()) entry.objects = again.slice(3 * i, 3 * i + 3);
+	for (const {ref, objects} of present) {
+		const tree = checked(objects[0], 'tree', `the ledger's tree (${ref})`, format);
+		const merges = ledgerFile(root, tree, objects[1], 'merges.jsonl', ref, format);
 		if (merges === undefined) continue;
 		// gates.jsonl: a person's gates and ungates, absent until the first one.
-		const gates = ledgerFile(tree, objects[3 * i + 2], 'gates.jsonl', ref, format) ?? '';
+		const gates = ledgerFile(root, tree, objects[2], 'gates.jsonl', ref, format) ?? '';
 		return {ref, records: parseLedger(merges, ref), gates: parseGates(gates, ref)};
 	}
 	return {ref: undefined, records: new Map(), gates: new Map()};
 }
 
 // The text of `name` in the ledger's tree, the blob found through the entry we parsed ourselves; undefined when absent.
-function ledgerFile(tree, blob, name, ref, format) {
+function ledgerFile(root, tree, blob, name, ref, format) {
 	const entry = treeEntry(tree.content, name, format);
 	if (entry === undefined) return undefined;
+	// Read through the ref, the blob may be a newer one (the ref moved): then the tree's own, by its path.
+	if (/^100(644|755)$/.test(entry.mode) && blob?.id !== entry.id) blob = readObjects(root, [`${tree.id}:${name}`])[0];
 	if (!/^100(644|755)$/.test(entry.mode) || blob?.id !== entry.id) cannot(`${ref}:${name} is not the blob ${entry.id} its tree names (fix: git fsck)`);
 	return checked(blob, 'blob', `the ledger's ${name} (${ref})`, format).content.toString('utf8');
 }
@@ -635,19 +694,29 @@ function readObjects(root, names) {
 	if (names.length === 0) return [];
 	const out = git(root, ['cat-file', '--batch'], {input: Buffer.from(names.map((name) => `${name}\n`).join('')), encoding: 'buffer'});
 	if (out.status !== 0) cannot(`git cat-file failed: ${String(out.stderr).trim()}`);
-	const buffer = out.stdout;
+	return parseObjects(out.stdout, names, new Set());
+}
+
+const OBJECT_HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) (commit|tree|blob|tag) (\d+)$/;
+
+// cat-file --batch's answer for `names`, in order. A name in `optional` may get
+// any answer without content (missing, ambiguous, ...): it is undefined then.
+function parseObjects(buffer, names, optional) {
 	let pos = 0;
 	return names.map((name) => {
 		const newline = buffer.indexOf(10, pos);
 		if (newline < 0) cannot(`git cat-file gave no answer for ${name}`);
-		const header = buffer.subarray(pos, newline).toString('utf8');
+		const header = buffer.toString('utf8', pos, newline);
 		pos = newline + 1;
-		if (header === `${name} missing`) return undefined;
-		const match = /^([0-9a-f]{40}|[0-9a-f]{64}) (commit|tree|blob|tag) (\d+)$/.exec(header);
-		if (!match) cannot(`git cat-file gave '${header}' for ${name}`);
-		const content = buffer.subarray(pos, pos + Number(match[3]));
+		const match = OBJECT_HEADER.exec(header);
+		if (!match) {
+			if (header === `${name} missing` || optional.has(name)) return undefined;
+			cannot(`git cat-file gave '${header}' for ${name}`);
+		}
+		const size = Number(match[3]);
+		const content = buffer.subarray(pos, pos + size);
 		pos += content.length + 1;
-		if (content.length !== Number(match[3])) cannot(`git cat-file cut ${name} short`);
+		if (content.length !== size) cannot(`git cat-file cut ${name} short`);
 		return {id: match[1], type: match[2], content};
 	});
 }
@@ -663,13 +732,13 @@ function checked(object, type, what, format) {
 	return object;
 }
 
-// A commit's parents (header lines) and message (after the first blank line).
+// A commit's first parent (its first `parent` header line) and message (after the first blank line).
+const FIRST_PARENT = /^parent ([0-9a-f]+)$/m;
 function parseCommit({content}) {
 	const text = content.toString('utf8');
 	const end = text.indexOf('\n\n');
 	const headers = end < 0 ? text : text.slice(0, end);
-	const parents = [...headers.matchAll(/^parent ([0-9a-f]+)$/gm)].map((match) => match[1]);
-	return {parents, message: end < 0 ? '' : text.slice(end + 2)};
+	return {parent: FIRST_PARENT.exec(headers)?.[1], message: end < 0 ? '' : text.slice(end + 2)};
 }
 
 // A tree is entries "<mode> <name>\0<raw id>"; the entry called `name`, if any.
@@ -732,12 +801,84 @@ function trailerBlock(message) {
 
 // No shell. Replacement refs, grafts, the commit-graph file and a caller's
 // GIT_DIR must not change what git reports about ancestry: all are switched off.
-function git(root, args, extra = {}) {
+function gitEnv() {
 	const env = {...process.env, GIT_NO_REPLACE_OBJECTS: '1', GIT_GRAFT_FILE: '/dev/null'};
 	for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE']) {
 		delete env[name];
 	}
-	const result = spawnSync('git', ['-C', root, '--no-replace-objects', '-c', 'core.commitGraph=false', ...args], {encoding: 'utf8', env, maxBuffer: 1024 * 1024 * 1024, ...extra});
+	return env;
+}
+const gitArgs = (root, args) => ['-C', root, '--no-replace-objects', '-c', 'core.commitGraph=false', ...args];
+
+function git(root, args, extra = {}) {
+	const result = spawnSync('git', gitArgs(root, args), {encoding: 'utf8', env: gitEnv(), maxBuffer: 1024 * 1024 * 1024, ...extra});
+	if (result.error) cannot(`cannot run git: ${result.error.message}`);
+	return result;
+}
+
+// The git processes a verdict needs, started at once (the same commands, each
+// as git() runs it), so they run on another core while the tickets are parsed.
+class GitAsked {
+	#children = [];
+	#probe;
+	#evidence;
+
+	constructor(root, base) {
+		this.root = root;
+		this.base = base;
+		// Whether root is a repository (and its object format); whether base names a commit.
+		this.#probe = Promise.all([
+			this.#run(['rev-parse', '--git-dir', '--show-object-format'], 'utf8').done,
+			this.#run(['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`], 'utf8').done,
+		]);
+	}
+
+	async probe() {
+		const [repo, tip] = (await this.#probe).map(ran);
+		return {repo, tip};
+	}
+
+	// rev-list's output piped into cat-file after firstNames(base): one pass reads the chain and the ledger.
+	evidence() {
+		this.#evidence ??= (() => {
+			const list = this.#run(['rev-list', '--first-parent', `refs/heads/${this.base}`], 'utf8');
+			const objects = this.#run(['cat-file', '--batch', '--buffer'], 'buffer', true);
+			const stdin = objects.child.stdin;
+			// A cat-file that could not start or died early is said by its exit, not by this pipe.
+			stdin.on('error', () => undefined);
+			stdin.write(firstNames(this.base).map((name) => `${name}\n`).join(''));
+			list.child.stdout.on('data', (chunk) => stdin.write(chunk));
+			list.done.then(() => stdin.end());
+			return Promise.all([list.done, objects.done]);
+		})();
+		return this.#evidence.then(([list, objects]) => ({list: ran(list), objects: ran(objects)}));
+	}
+
+	// Nothing outlives the verdict (a judgment cut short leaves no git behind).
+	stop() {
+		for (const child of this.#children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+	}
+
+	#run(args, encoding, input = false) {
+		const child = spawn('git', gitArgs(this.root, args), {env: gitEnv(), stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe']});
+		this.#children.push(child);
+		const out = [];
+		const err = [];
+		child.stdout.on('data', (chunk) => out.push(chunk));
+		child.stderr.on('data', (chunk) => err.push(chunk));
+		const done = new Promise((resolve) => {
+			child.on('error', (error) => resolve({error}));
+			child.on('close', (status) => {
+				const stdout = Buffer.concat(out);
+				resolve({status, stdout: encoding === 'utf8' ? stdout.toString('utf8') : stdout, stderr: Buffer.concat(err).toString('utf8')});
+			});
+		});
+		return {child, done};
+	}
+}
+
+// A finished git process, as git() returns it.
+function ran(result) {
 	if (result.error) cannot(`cannot run git: ${result.error.message}`);
 	return result;
 }
@@ -764,4 +905,15 @@ function invokedDirectly() {
 	}
 }
 
-if (invokedDirectly()) process.exitCode = main(process.argv.slice(2));
+// A promise that fails (a bug, a write that throws) is "cannot judge", never "not done".
+if (invokedDirectly()) {
+	main(process.argv.slice(2)).then(
+		(exit) => {
+			process.exitCode = exit;
+		},
+		(error) => {
+			process.stderr.write(`oracle: CANNOT JUDGE: internal error: ${error?.stack ?? error}\n`);
+			process.exitCode = 2;
+		},
+	);
+}
