@@ -4,10 +4,11 @@
 // `git fast-import`. Timed two ways, each judged DONE:
 // - cli: `proofloop oracle --json` (the newest run's manifest pins every id);
 // - engine: the pinned bytes through stdin, as the engine's live judge runs it.
-// Flags: --sizes 1000,10000  --reps 3  --quick (100 tickets, 1 rep).
+// Linear: the marginal cost per ticket (µs, between consecutive sizes) stays flat as sizes grow.
+// Flags: --sizes 100,1000,10000  --reps 3  --quick (100 tickets, 1 rep).
 import {execFileSync, spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -104,7 +105,7 @@ async function timeEngine(repo, manifestFile) {
 
 export async function run(argv = []) {
 	const {values} = parseArgs({args: argv, options: {sizes: {type: 'string'}, reps: {type: 'string'}, quick: {type: 'boolean'}}});
-	const sizes = (values.sizes ?? (values.quick ? '100' : '1000,10000')).split(',').map(Number);
+	const sizes = (values.sizes ?? (values.quick ? '100' : '100,1000,10000')).split(',').map(Number);
 	const reps = Number(values.reps ?? (values.quick ? 1 : 3));
 	const rows = [];
 	for (const size of sizes) {
@@ -121,6 +122,8 @@ export async function run(argv = []) {
 			engine.push(e.ms);
 			verdicts.add(c.verdict).add(e.verdict);
 		}
+		rmSync(repo, {recursive: true, force: true});
+		rmSync(`${repo}.marks`, {force: true});
 		rows.push({
 			tickets: size,
 			build_ms: Math.round(buildMs),
@@ -128,6 +131,14 @@ export async function run(argv = []) {
 			engine_ms: Math.round(median(engine)),
 			verdicts: [...verdicts].join(' '),
 		});
+	}
+	// What each ticket more costs from the size before: flat when the oracle is linear.
+	for (const [i, row] of rows.entries()) {
+		const prev = rows[i - 1];
+		if (!prev) continue;
+		const n = row.tickets - prev.tickets;
+		row.cli_us_per_ticket = Math.round((1000 * (row.cli_ms - prev.cli_ms)) / n);
+		row.engine_us_per_ticket = Math.round((1000 * (row.engine_ms - prev.engine_ms)) / n);
 	}
 	console.table(rows);
 	const big = rows.at(-1);
