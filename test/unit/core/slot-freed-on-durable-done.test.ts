@@ -58,4 +58,27 @@ describe('a finished ticket frees its slot once done is durable in the log', () 
 		expect(seen).toEqual(['in_progress', 'done']);
 		expect(tracker.tickets.get('A')).toMatchObject({status: 'done', merge_commit: 'm', verify_digest: 'sha256:d', attempts: 1});
 	});
+
+	it('a tracker read that raced a file write still shows what the log holds', async () => {
+		const {engine, tracker} = fakeRun({tickets: [{id: 'A'}], config: {}});
+		const {tickets} = engine.ctx;
+		await tickets.write('A', 'in_progress', {status: 'in_progress', attempts: 1});
+		await tickets.settled();
+		// The read takes the files as they were, and returns only after the next write has landed.
+		let landed = () => {};
+		const writeLanded = new Promise<void>(resolve => (landed = resolve));
+		const load = tracker.load.bind(tracker);
+		tracker.load = async () => {
+			const before = await load();
+			await writeLanded;
+			return before;
+		};
+		const refreshed = engine.view.refresh();
+		await tickets.write('A', 'done', {status: 'done', merge_commit: 'm'});
+		await tickets.settled();
+		landed();
+		await refreshed;
+		expect(tracker.status('A')).toBe('done');
+		expect(engine.view.tickets.get('A')).toMatchObject({status: 'done', merge_commit: 'm'});
+	});
 });
