@@ -185,6 +185,16 @@ describe('sync push', () => {
 		expect(one.comments).toHaveLength(1);
 	});
 
+	it('blocked: a comment with the wall, what was tried and the evidence; the issue stays open', async () => {
+		await pulledPair();
+		edit('GH-2', {status: 'blocked', block: {wall: 'no staging database', tried: 'the local one', evidence: 'connection refused', at: '2026-01-01T00:00:00Z'}, attempts: 1});
+		await syncPush(session());
+		const two = gh.issues.get(2)!;
+		expect(two.state).toBe('open');
+		expect(two.comments).toHaveLength(1);
+		expect(two.comments[0]!.body).toMatch(/\*\*blocked\*\*[\s\S]*wall: no staging database[\s\S]*tried: the local one[\s\S]*evidence: connection refused/);
+	});
+
 	it('human-gated: a label and a comment with who and why', async () => {
 		await pulledPair();
 		edit('GH-2', {status: 'human_gated', gate: {by: 'alice', at: '2026-01-01T00:00:00Z', reason: 'needs a prod key'}});
