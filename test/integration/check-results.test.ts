@@ -23,9 +23,9 @@ const pytest = (() => {
 })();
 if (!pytest) console.warn('check-results.test: python3 -m pytest is not available here; the pytest case is SKIPPED');
 
-function nodeRepo(sandbox: 'auto' | 'none', tickets = ['A'], concurrency = 3, extra?: string) {
+function nodeRepo(sandbox: 'auto' | 'none', tickets: Array<string | {id: string; deps: string[]}> = ['A'], concurrency = 3, extra?: string) {
 	const {root, plan} = makeRepo({
-		tickets: tickets.map(id => ({id, ...(extra ? {extra} : {})})),
+		tickets: tickets.map(t => ({...(typeof t === 'string' ? {id: t} : t), ...(extra ? {extra} : {})})),
 		// No verify commands: the checks, re-run on the merged base, are the verify too.
 		config: {sandbox, concurrency, attempts: 1, agent: {type: 'command', command: `node ${TAMPER_AGENT}`}, checks: ['npm test'], verify: []},
 	});
@@ -91,7 +91,8 @@ describe('the checks must run the tests base ran', () => {
 		});
 
 		it.skipIf(skip)(`honest work passes, and a base the engine merged needs no run of its own (${label})`, {timeout: 120_000}, async () => {
-			const {root, plan} = nodeRepo(mode, ['A', 'B'], 1);
+			// B after A (a slot frees at an agent's exit, so concurrency 1 alone would not wait for A's merge).
+			const {root, plan} = nodeRepo(mode, ['A', {id: 'B', deps: ['A']}], 1);
 			const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan, FAKE_TAMPER: 'feature', FAKE_TAMPER_B: 'ok'});
 			expect(result.exitCode, result.stdout + result.stderr).toBe(0);
 			const events = runEvents(root);
