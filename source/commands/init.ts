@@ -10,7 +10,8 @@ import {reportError} from './errors.js';
 import {scaffoldTicket} from '../tracker/scaffold.js';
 import {chooseAgent, CLI_AGENT_TYPES, findInstalledAgents, installHint, type FoundAgent} from './init-agent.js';
 
-export const GITIGNORE_LINES = ['.proofloop/runs/', '.proofloop/worktrees/'];
+// .proofloop/sync/: the tracker sync's ETag cache and record of pushes, this machine's own.
+export const GITIGNORE_LINES = ['.proofloop/runs/', '.proofloop/worktrees/', '.proofloop/sync/'];
 
 const sampleTicket = (batch: string): string => scaffoldTicket({id: 'T-1', title: 'Describe the first change here', batch});
 
