@@ -90,7 +90,7 @@ describe.skipIf(!straceWorks)("every side effect follows its fsync'd intent (gro
 	}, 400_000);
 });
 
-describe('a SIGKILL of the engine loses nothing it acknowledged', () => {
+describe('a SIGKILL of the engine with ticket file writes following the log', () => {
 	it('a pause the engine answered is in the log after the kill; the resumed run brings the ticket files up to date and finishes', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], config: {concurrency: 2}, plan: {_sleepMs: 3000}});
 		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
