@@ -35,6 +35,8 @@ export class ScriptedGitHub {
 	readonly milestones: Array<{number: number; title: string}> = [];
 	readonly requests: Array<{method: string; path: string; status: number; auth?: string}> = [];
 	readonly failures: Failure[] = [];
+	/** Called with each request before it is answered ("POST /repos/acme/app/issues"): a test looks at the client's side mid-sync. */
+	onRequest?: (request: string) => void;
 	/** While true every request gets a 503, as when GitHub is down. */
 	down = false;
 	/** What the server could not answer as GitHub would (a shape off GitHub's description, a route it lacks); a test asserts none. */
@@ -92,6 +94,7 @@ export class ScriptedGitHub {
 		const url = new URL(req.url ?? '/', this.url);
 		const method = req.method ?? 'GET';
 		const record = (status: number) => this.requests.push({method, path: url.pathname + url.search, status, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
+		this.onRequest?.(`${method} ${url.pathname}`);
 		if (this.down) this.failures.unshift({status: 503, message: 'Service Unavailable'});
 		const failure = this.failures.findIndex(f => !f.match || f.match.test(`${method} ${url.pathname}`));
 		if (failure >= 0) {

@@ -108,9 +108,9 @@ export class GitHubSource implements SyncSource {
 		});
 	}
 
-	async deliver(action: PushAction, resolve: (ticket: string) => string | undefined): Promise<{created?: string}> {
+	async deliver(action: PushAction, resolve: (ticket: string) => string | undefined, onCreated?: (key: string) => Promise<void>): Promise<{created?: string}> {
 		return this.#guard(`pushing ${action.kind} of ${action.ticket}`, async () => {
-			if (action.kind === 'file') return {created: await this.#file(action, resolve)};
+			if (action.kind === 'file') return {created: await this.#file(action, resolve, onCreated)};
 			const number = Number(action.source.replace(/^github#/, ''));
 			try {
 				return await this.#deliverTo(number, action);
@@ -226,7 +226,7 @@ export class GitHubSource implements SyncSource {
 		await this.#write('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {issue_number: number, body: commentFor(action)});
 	}
 
-	async #file(action: Extract<PushAction, {kind: 'file'}>, resolve: (ticket: string) => string | undefined): Promise<string> {
+	async #file(action: Extract<PushAction, {kind: 'file'}>, resolve: (ticket: string) => string | undefined, onCreated?: (key: string) => Promise<void>): Promise<string> {
 		const {labels, milestone} = this.config;
 		const milestoneNumber = milestone === undefined ? undefined : await this.#milestone(milestone);
 		const created = await this.#write('POST /repos/{owner}/{repo}/issues', {
@@ -237,6 +237,7 @@ export class GitHubSource implements SyncSource {
 		});
 		const issue = created as RawIssue;
 		this.#cache.ids[String(issue.number)] = issue.id;
+		await onCreated?.(`github#${issue.number}`);
 		const numberOf = (ticket: string): number | undefined => {
 			const key = resolve(ticket);
 			return key?.startsWith('github#') ? Number(key.slice('github#'.length)) : undefined;

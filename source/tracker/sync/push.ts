@@ -51,7 +51,14 @@ export type PushResult = {
  * rest), recording each in `state` as it lands. A remote that cannot be reached
  * stops the push: what is left is returned as failed, to be queued.
  */
-export async function deliverActions(source: SyncSource, actions: readonly PushAction[], state: SyncState, tickets: readonly Ticket[]): Promise<PushResult> {
+export async function deliverActions(
+	source: SyncSource,
+	actions: readonly PushAction[],
+	state: SyncState,
+	tickets: readonly Ticket[],
+	/** Saves the state after each delivery: a push cut short (the run's end, a kill) never files the same issue twice. */
+	persist: () => Promise<unknown> = async () => {},
+): Promise<PushResult> {
 	const ordered = [...actions.filter(a => a.kind === 'file'), ...actions.filter(a => a.kind !== 'file')];
 	const resolve = (ticket: string): string | undefined => tickets.find(t => t.id === ticket)?.source ?? state.created[ticket];
 	const result: PushResult = {delivered: [], failed: [], gone: []};
@@ -59,15 +66,23 @@ export async function deliverActions(source: SyncSource, actions: readonly PushA
 		const key = actionKey(action);
 		if (state.delivered[key] !== undefined) continue;
 		try {
-			const {created} = await source.deliver(action, resolve);
+			// An issue filed by a push cut short before its links: made once, never again (its links are not retried).
+			const made = action.kind === 'file' ? state.created[action.ticket] : undefined;
+			const onCreated = async (created: string) => {
+				state.created[action.ticket] = created;
+				await persist();
+			};
+			const {created} = made ? {created: made} : await source.deliver(action, resolve, onCreated);
 			if (created) state.created[action.ticket] = created;
 			state.delivered[key] = new Date().toISOString();
 			result.delivered.push(action);
+			await persist();
 		} catch (error) {
 			if (error instanceof RemoteIssueGoneError) {
 				// Recorded, so no later push asks again; `sync check` keeps naming the issue gone.
 				state.delivered[key] = `gone ${new Date().toISOString()}: ${error.message}`;
 				result.gone.push({action, error: error.message});
+				await persist();
 				continue;
 			}
 			if (error instanceof RemoteUnavailableError) {

@@ -84,10 +84,11 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 	const byKey = new Map<string, PushAction>();
 	for (const {entry} of queued) byKey.set(actionKey(entry.action), entry.action);
 	for (const action of fresh) byKey.set(actionKey(action), action);
-	const result = await deliverActions(source, [...byKey.values()], state, tickets);
+	const persist = () => saveSyncState(session.stateFile, state);
+	const result = await deliverActions(source, [...byKey.values()], state, tickets, persist);
 	// A filed ticket's issue exists only now: its own result (done, say) goes in the same push.
 	if (result.delivered.some(a => a.kind === 'file') && !result.unavailable) {
-		const more = await deliverActions(source, pendingActions(tickets, state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`)), state, tickets);
+		const more = await deliverActions(source, pendingActions(tickets, state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`)), state, tickets, persist);
 		result.delivered.push(...more.delivered);
 		result.failed.push(...more.failed);
 		result.gone.push(...more.gone);

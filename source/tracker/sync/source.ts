@@ -55,7 +55,7 @@ export interface SyncSource {
 	/** The selected open issues, blockers resolved to keys. */
 	fetch(): Promise<RemoteSnapshot>;
 	/** Deliver one action; returns the key of a newly created issue for `file`. Idempotent where the remote lets it be. */
-	deliver(action: PushAction, resolve: (ticket: string) => string | undefined): Promise<{created?: string}>;
+	deliver(action: PushAction, resolve: (ticket: string) => string | undefined, onCreated?: (key: string) => Promise<void>): Promise<{created?: string}>;
 	/** The current state of these mapped issues. */
 	states(keys: string[]): Promise<RemoteState[]>;
 }

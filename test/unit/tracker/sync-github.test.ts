@@ -211,7 +211,14 @@ describe('sync push', () => {
 			'---\nid: T-9\ntitle: Found missing work\nstatus: todo\nbatch: b1\ndeps: [GH-1]\ndiscovered_from: GH-2\nfiled_by_run: r1\n---\nWhat was missing.\n',
 		);
 		edit('GH-2', {deps: ['GH-1', 'T-9']});
+		// The new issue is on disk before the next request: a push cut short there never files it twice.
+		const savedBeforeLink: boolean[] = [];
+		gh.onRequest = request => {
+			if (request.endsWith('/dependencies/blocked_by') && request.startsWith('POST'))
+				savedBeforeLink.push(readFileSync(path.join(root, '.proofloop/sync/github.json'), 'utf8').includes('"T-9": "github#'));
+		};
 		const r = await syncPush(session());
+		expect(savedBeforeLink).toEqual([true, true]);
 		expect(r.delivered.map(a => a.kind)).toEqual(['file']);
 		const made = [...gh.issues.values()].find(i => i.title === 'Found missing work')!;
 		expect(made.labels).toEqual(['proofloop']);
