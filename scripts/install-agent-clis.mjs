@@ -21,6 +21,7 @@ export const PINNED = {
 	claude: {pkg: '@anthropic-ai/claude-code', version: '2.1.330'},
 	codex: {pkg: '@openai/codex', version: '0.169.0'},
 	gemini: {pkg: '@google/gemini-cli', version: '0.61.0'},
+	opencode: {pkg: 'opencode-ai', version: '1.18.33'},
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -53,9 +54,21 @@ export function check(name) {
 	return {ok: true, version: said.split('\n')[0]};
 }
 
-function npmInstall(specs) {
-	mkdirSync(cacheDir, {recursive: true});
-	const args = ['install', '--prefix', cacheDir, '--save-exact', '--no-audit', '--no-fund', '--engine-strict=false', '--ignore-scripts=false', ...specs];
+/**
+ * opencode installs @opencode-ai/plugin into its config directory on every
+ * start, from registry.npmjs.org, unless it is there already (no setting turns
+ * it off in 1.18.33). The e2e test copies this seed into its config directory.
+ */
+export const opencodeConfigSeed = path.join(cacheDir, 'opencode-config');
+
+function seedOpencodeConfig() {
+	if (existsSync(path.join(opencodeConfigSeed, 'node_modules', '@opencode-ai', 'plugin', 'package.json'))) return;
+	npmInstall([`@opencode-ai/plugin@${PINNED.opencode.version}`], opencodeConfigSeed);
+}
+
+function npmInstall(specs, prefix = cacheDir) {
+	mkdirSync(prefix, {recursive: true});
+	const args = ['install', '--prefix', prefix, '--save-exact', '--no-audit', '--no-fund', '--engine-strict=false', '--ignore-scripts=false', ...specs];
 	console.log(`install-agent-clis: npm ${args.join(' ')}`);
 	const run = spawnSync('npm', args, {stdio: 'inherit', env: process.env});
 	if (run.status !== 0) throw new Error(`npm install exited ${run.status ?? run.signal}${run.error ? ` (${run.error.message})` : ''}`);
@@ -85,6 +98,7 @@ export function install(names = Object.keys(PINNED)) {
 			missing.push(name);
 		}
 	}
+	if (names.includes('opencode')) seedOpencodeConfig();
 	if (missing.length === 0) return;
 	npmInstall(missing.map(name => `${PINNED[name].pkg}@${PINNED[name].version}`));
 	const broken = [];

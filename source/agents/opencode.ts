@@ -15,11 +15,18 @@
  *   whole prompt would reach the model as `"…\"…\"…"`. Split on single spaces,
  *   no argument contains one, and the join (with " ") is the prompt, newlines
  *   and all. After `--`, so words starting with "-" stay words.
+ * - A word that reads as a number ("1", "-2", "0x1f") is made a number by its
+ *   argument parser, and `opencode run` then dies on `.includes(" ")` before it
+ *   asks the model (every prompt says "attempt 1 of 3"). Such a word gets an
+ *   invisible word joiner (U+2060) appended, so it stays a string and reads the same.
  * - stdin stays closed: opencode reads all of piped stdin before starting.
  * - Auto-update is off: a worker must not swap its own binary mid-batch.
  */
 import {defineCli, xdgDir} from './cli-adapter.js';
 import {OpencodeStreamParser} from './opencode-stream.js';
+
+/** What yargs-parser would turn into a number: decimal, exponent or hex, with a sign. */
+const looksNumeric = (word: string): boolean => /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(word) || /^0x[0-9a-f]+$/i.test(word);
 
 export const opencode = defineCli({
 	name: 'opencode',
@@ -27,7 +34,7 @@ export const opencode = defineCli({
 	modelExample: '"anthropic/claude-sonnet-4-5", in the form provider/model',
 	flags: ['run', '--format', 'json', '--auto'],
 	effort: {args: level => ['--variant', level], how: "--variant <level> (the provider's own words: high, max, minimal, ...)"},
-	prompt: text => ['--', ...text.split(' ')],
+	prompt: text => ['--', ...text.split(' ').map(word => (looksNumeric(word) ? `${word}\u2060` : word))],
 	env: {OPENCODE_DISABLE_AUTOUPDATE: '1'},
 	parser: () => new OpencodeStreamParser(),
 	homes: (env, home) =>

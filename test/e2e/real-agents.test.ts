@@ -1,5 +1,5 @@
 /**
- * Real CLIs, really run: pinned `claude`, `codex` and `gemini` (installed on
+ * Real CLIs, really run: pinned `claude`, `codex`, `gemini` and `opencode` (installed on
  * demand by scripts/install-agent-clis.mjs into .cache/agent-clis/) run ticket
  * batches headless through `proofloop run --headless`, one as the worker and
  * another as the reviewer, against the scripted model server in
@@ -24,6 +24,11 @@
  *   GEMINI_CLI_HOME holding .gemini/settings.json with
  *   security.auth.selectedType "gemini-api-key" (without it a base URL makes
  *   the auth type "gateway" and gemini exits 41, "Invalid auth method").
+ * - opencode: OPENCODE_CONFIG_CONTENT points its anthropic provider's baseURL
+ *   at the server (the worker's config names the model, `--model
+ *   anthropic/claude-sonnet-4-5`); no models.dev fetch, no update, no default
+ *   plugins, its XDG dirs in the scratch, and its config dir seeded with the
+ *   @opencode-ai/plugin package it would otherwise fetch on every start.
  * - all: HTTP(S)_PROXY / ALL_PROXY = the server, NO_PROXY = loopback. Whatever
  *   a CLI would send elsewhere (telemetry, plugin sync, update checks) reaches
  *   the server instead, is refused and fails the test; the settings that stop
@@ -32,7 +37,7 @@
  * A CLI that cannot install or start here is skipped with a loud reason,
  * unless PROOFLOOP_E2E_STRICT=1 (CI), where that is a failure.
  */
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -42,19 +47,24 @@ import type {EngineEvent} from '../../source/core/events.js';
 import {listRuns} from '../../source/core/run-dir.js';
 import {CLI, runEvents, trailerCount} from '../helpers/repo.js';
 // @ts-expect-error: a plain .mjs script without type declarations
-import {binPath, check, install, PINNED} from '../../scripts/install-agent-clis.mjs';
+import {binPath, check, install, opencodeConfigSeed, PINNED} from '../../scripts/install-agent-clis.mjs';
 import {ScriptedModelServer, type ModelRequest, type Session} from './model-server.js';
 
-type CliName = 'claude' | 'codex' | 'gemini';
-const CLIS: CliName[] = ['claude', 'codex', 'gemini'];
+type CliName = 'claude' | 'codex' | 'gemini' | 'opencode';
+const CLIS: CliName[] = ['claude', 'codex', 'gemini', 'opencode'];
 const STRICT = process.env['PROOFLOOP_E2E_STRICT'] === '1';
 /** PROOFLOOP_E2E_KEEP=1: keep the temp repos and the CLIs' config dirs, and print where they are. */
 const KEEP = process.env['PROOFLOOP_E2E_KEEP'] === '1';
-const PROTOCOL = {claude: 'anthropic', codex: 'responses', gemini: 'gemini'} as const;
+const PROTOCOL = {claude: 'anthropic', codex: 'responses', gemini: 'gemini', opencode: 'anthropic'} as const;
 /** What each CLI is told to use as its model (codex knows gpt-5.5's metadata, so it offers apply_patch). */
-const MODEL = {claude: 'claude-sonnet-4-5', codex: 'gpt-5.5', gemini: 'gemini-2.5-pro'} as const;
+const MODEL = {claude: 'claude-sonnet-4-5', codex: 'gpt-5.5', gemini: 'gemini-2.5-pro', opencode: 'anthropic/claude-sonnet-4-5'} as const;
 /** The user-agent each CLI sends: proof of who asked. */
-const USER_AGENT = {claude: /^claude-cli\/2\.1\.330 /, codex: /^codex_exec\/0\.169\.0 /, gemini: /^GeminiCLI[^/]*\/0\.61\.0\//} as const;
+const USER_AGENT = {
+	claude: /^claude-cli\/2\.1\.330 /,
+	codex: /^codex_exec\/0\.169\.0 /,
+	gemini: /^GeminiCLI[^/]*\/0\.61\.0\//,
+	opencode: /opencode\/1\.18\.33/,
+} as const;
 
 /** Why each CLI cannot run here, if it cannot. */
 const unavailable = new Map<CliName, string>();
@@ -223,6 +233,9 @@ function makeProject(opts: {
 		`${JSON.stringify({security: {auth: {selectedType: 'gemini-api-key'}}, privacy: {usageStatisticsEnabled: false}}, null, 2)}\n`,
 	);
 
+	// opencode's plugin package, installed ahead: else it fetches it from registry.npmjs.org on every start.
+	if (existsSync(opencodeConfigSeed)) cpSync(opencodeConfigSeed as string, path.join(scratch, 'xdg-config', 'opencode'), {recursive: true});
+
 	// Nothing of the outer agents' or models' settings may leak in: dummy keys only.
 	const env: Record<string, string> = {};
 	for (const [key, value] of Object.entries(process.env)) {
@@ -243,6 +256,21 @@ function makeProject(opts: {
 		GOOGLE_GEMINI_BASE_URL: opts.server.url,
 		GEMINI_API_KEY: 'gemini-e2e-dummy',
 		GEMINI_CLI_HOME: geminiHome,
+		// opencode: its anthropic provider pointed at the server, no models.dev fetch, no update, its dirs in the scratch.
+		OPENCODE_CONFIG_CONTENT: JSON.stringify({
+			provider: {anthropic: {options: {baseURL: `${opts.server.url}/v1`, apiKey: 'sk-ant-e2e-dummy'}}},
+			autoupdate: false,
+			share: 'disabled',
+		}),
+		OPENCODE_DISABLE_MODELS_FETCH: '1',
+		// Otherwise opencode 1.18.33 asks registry.npmjs.org for its default plugins.
+		OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+		OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+		OPENCODE_DISABLE_AUTOUPDATE: '1',
+		XDG_CONFIG_HOME: path.join(scratch, 'xdg-config'),
+		XDG_DATA_HOME: path.join(scratch, 'xdg-data'),
+		XDG_STATE_HOME: path.join(scratch, 'xdg-state'),
+		XDG_CACHE_HOME: path.join(scratch, 'xdg-cache'),
 		// Nothing leaves loopback: whatever a CLI would send elsewhere goes to the server, which refuses it.
 		HTTP_PROXY: opts.server.proxyUrl,
 		HTTPS_PROXY: opts.server.proxyUrl,
@@ -321,7 +349,7 @@ const reviewResults = (events: EngineEvent[], ticket: string) =>
 
 // ------------------------------------------------------------------ the tests
 
-describe('real CLIs, really run (pinned claude, codex and gemini against a scripted model server)', () => {
+describe('real CLIs, really run (pinned claude, codex, gemini and opencode against a scripted model server)', () => {
 	it('claude works three tickets, codex reviews them, everything merges and the oracle says done', async context => {
 		needs(context, 'claude', 'codex');
 		const ADD = 'export function add(a, b) {\n\treturn a + b;\n}\n';
@@ -650,6 +678,51 @@ describe('real CLIs, really run (pinned claude, codex and gemini against a scrip
 			expect(result.exitCode).toBe(0);
 			expect(server.problems).toEqual([]);
 			expect(await showOnMain(project.root, 'docs/USAGE.md')).toBe(USAGE.trimEnd());
+			const oracle = await proofloop(project, ['oracle']);
+			expect(oracle.exitCode, `${oracle.stdout}\n${oracle.stderr}`).toBe(0);
+			done(project);
+		} finally {
+			console.log(`model server, what the CLIs asked:\n  ${server.summary().join('\n  ')}`);
+			await server.close();
+		}
+	});
+
+	it('opencode works a ticket with its model flag and its own tools, codex approves it, and it merges', async context => {
+		needs(context, 'opencode', 'codex');
+		const SHOUT = 'export function shout(text) {\n\treturn `${text.toUpperCase()}!`;\n}\n';
+		const server = await ScriptedModelServer.start({
+			route: router('opencode'),
+			scripts: {
+				'worker:E2E-SHOUT': [[{write: 'src/shout.mjs', content: SHOUT}, {shell: 'node check.mjs shout'}, {text: 'Added src/shout.mjs; the check passes.'}]],
+				'reviewer:E2E-SHOUT': [[{shell: 'cat src/shout.mjs'}, {text: 'Correct and in scope.\n\n{"verdict": "approve"}'}]],
+			},
+		});
+		try {
+			const project = makeProject({
+				worker: 'opencode',
+				reviewer: 'codex',
+				server,
+				tickets: [
+					{
+						id: 'E2E-SHOUT',
+						title: 'Add a shout() module',
+						part: 'shout',
+						body: 'Create src/shout.mjs exporting `shout(text)`: the text in upper case, then "!".',
+					},
+				],
+			});
+			const result = await proofloop(project, ['run', '--headless']);
+			explainFailure(context, project, server, result);
+			expect(result.exitCode).toBe(0);
+			expect(server.problems).toEqual([]);
+			const work = server.mainRequests('worker:E2E-SHOUT');
+			// opencode asked for the model its --model flag named, through its anthropic provider.
+			for (const r of work) expect(r.userAgent).toMatch(USER_AGENT.opencode);
+			for (const r of work) expect(r.model).toBe('claude-sonnet-4-5');
+			const events = runEvents(project.root);
+			expect(reviewResults(events, 'E2E-SHOUT')).toEqual([{verdict: 'approve', findings: []}]);
+			expect(await trailerCount(project.root, 'E2E-SHOUT')).toBe(1);
+			expect(await showOnMain(project.root, 'src/shout.mjs')).toBe(SHOUT.trimEnd());
 			const oracle = await proofloop(project, ['oracle']);
 			expect(oracle.exitCode, `${oracle.stdout}\n${oracle.stderr}`).toBe(0);
 			done(project);

@@ -111,6 +111,13 @@ describe('the opencode adapter', () => {
 		expect(words.some(word => word.includes(' '))).toBe(false);
 		expect(words.join(' ')).toBe(PROMPT);
 	});
+
+	it("a word that reads as a number keeps an invisible word joiner, so opencode's parser leaves it a string (else it dies before asking)", () => {
+		const command = build(opencodeCli.adapter({}), 'Attempt 1 of 3: see T-2, -4 0x1f 2.5 and 1e3 (not 3rd or v2)');
+		const words = command.args.slice(command.args.indexOf('--') + 1);
+		const J = '\u2060';
+		expect(words).toEqual(['Attempt', `1${J}`, 'of', '3:', 'see', 'T-2,', `-4${J}`, `0x1f${J}`, `2.5${J}`, 'and', `1e3${J}`, '(not', '3rd', 'or', 'v2)']);
+	});
 });
 
 describe('the copilot adapter', () => {
