@@ -147,7 +147,8 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 				attempt: event.attempt,
 				maxAttempts: event.maxAttempts,
 				stage: 'prepare',
-				agent: event.agent,
+				// The pane names the engine profile that runs the attempt, with its agent type.
+				agent: event.engine === undefined ? event.agent : `${event.engine} (${event.agent})`,
 				startedAt: Date.parse(event.at),
 			});
 			return next;

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {profileRows, profileTableMarkdown} from '../../../source/core/engine-report.js';
 import type {EngineEvent, NewEvent} from '../../../source/core/events.js';
+import {emptyRunState, reduce} from '../../../source/core/run-state.js';
 
 // One second between events, so each attempt's time is its event span.
 const logOf = (raw: NewEvent[]): EngineEvent[] => raw.map((event, i) => ({...event, seq: i + 1, at: new Date(1000 * i).toISOString()}) as EngineEvent);
@@ -63,5 +64,12 @@ describe('attempts per engine profile', () => {
 		const rows = profileRows(logOf([started('A', 1, 'claude'), {type: 'ticket.done', ticket: 'A', attempt: 1, mergeCommit: 'm', verifyDigest: 'd'}]));
 		expect(rows).toMatchObject([{profile: 'agent', attempts: 1, done: 1}]);
 		expect(profileTableMarkdown(rows)).toEqual([]);
+	});
+
+	it("a worker's pane names the profile that runs its attempt, with the agent type", () => {
+		const [routed, plain] = logOf([started('A', 2, 'claude', 'strong'), started('B', 1, 'claude')]);
+		const state = reduce(reduce(emptyRunState(), routed!), plain!);
+		expect(state.workers.get('A')?.agent).toBe('strong (claude)');
+		expect(state.workers.get('B')?.agent).toBe('claude');
 	});
 });
