@@ -141,6 +141,7 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 				limits: {maxFiles: cfg.plan.maxFiles, maxAcceptance: cfg.plan.maxAcceptance},
 				baseFiles,
 				existingIds: new Set(read.tickets.map(t => t.id)),
+				configChecks: cfg.checks,
 			});
 		} catch (error) {
 			closeScreen();

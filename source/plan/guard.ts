@@ -8,6 +8,7 @@ import {createHash} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
+import {LEDGER_BRANCH} from '../git/ledger.js';
 
 export type PlanSnapshot = Map<string, string>;
 
@@ -31,6 +32,8 @@ export async function snapshotPlanState(root: string, base: string, trackerDir: 
 	const git = async (args: string[]) => (await runGit(root, args)).stdout.trim();
 	return new Map([
 		[`base (${base})`, await git(['rev-parse', '--verify', '--quiet', `refs/heads/${base}`])],
+		// The merge queue's ledger is the oracle's evidence of every done and every gate.
+		[`the ledger (${LEDGER_BRANCH})`, await git(['rev-parse', '--verify', '--quiet', `refs/heads/${LEDGER_BRANCH}`])],
 		[`the tracker (${trackerDir})`, hashTree(path.resolve(root, trackerDir))],
 		['.proofloop/config.json', hashTree(path.join(root, '.proofloop', 'config.json'))],
 		['.proofloop/prompts', hashTree(path.join(root, '.proofloop', 'prompts'))],

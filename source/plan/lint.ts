@@ -5,6 +5,7 @@
  */
 import {findCycle} from '../tracker/graph.js';
 import type {PlannedTicket} from './schema.js';
+import {weakChecks} from './weak-checks.js';
 
 export type LintFinding = {key: string; reason: string};
 
@@ -22,6 +23,8 @@ export type LintInput = {
 	/** Ids of tickets already in the tracker (a planned ticket may depend on them). */
 	existingIds: ReadonlySet<string>;
 	limits: LintLimits;
+	/** The config's `checks`: a planned ticket's own may add to them, never drop one. */
+	configChecks?: readonly string[];
 };
 
 // "src/a.ts:render" and "src/a.ts#L10" name src/a.ts.
@@ -54,6 +57,7 @@ export function lintPlan(input: LintInput): LintFinding[] {
 		if (t.acceptance.length === 0) refuse(t.key, 'it has no acceptance criteria: list what must be true when it is done');
 		if (t.testPlan.length === 0) refuse(t.key, 'it has no test plan: say how the checks prove the acceptance');
 		if (t.files.length === 0) refuse(t.key, 'it names no file where the change lands');
+		for (const reason of weakChecks(t.checks, input.configChecks ?? [])) refuse(t.key, reason);
 		for (const question of t.openQuestions) refuse(t.key, `it has an open question: ${question} (answer it from the code, or drop the ticket)`);
 		for (const hook of t.files) {
 			const file = fileOf(hook.path);

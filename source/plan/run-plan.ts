@@ -12,6 +12,7 @@ import {loadTemplate, renderTemplate} from '../core/prompt.js';
 import {askPlanAgent, type PlanAgentHost} from './agents.js';
 import {lintPlan, type LintFinding, type LintLimits} from './lint.js';
 import {Breakdown, Findings, MasterDraft, type PlannedTicket} from './schema.js';
+import {weakChecks} from './weak-checks.js';
 import {renderPlan, writePlan, type WrittenTicket} from './write.js';
 
 export type PlanRequest = {
@@ -25,6 +26,8 @@ export type PlanRequest = {
 	limits: LintLimits;
 	baseFiles: ReadonlySet<string>;
 	existingIds: ReadonlySet<string>;
+	/** The config's `checks`, which no planned ticket (nor the master) may drop or weaken. */
+	configChecks: readonly string[];
 };
 
 export type PlanRecord = {
@@ -67,6 +70,12 @@ export async function runPlan(host: PlanAgentHost, req: PlanRequest): Promise<Pl
 		prompt: template('plan-master', {request: req.request, base: host.base, researchers: String(req.researchers)}),
 	});
 	if (!master.ok) return fail(`no master ticket: ${master.reason}`);
+	const weakMaster = weakChecks(master.value.checks, req.configChecks);
+	if (weakMaster.length > 0)
+		return fail(
+			`no master ticket: ${weakMaster.join('; ')}`,
+			weakMaster.map(reason => `master: ${reason}`),
+		);
 	record.master = master.value;
 	save();
 	const masterText = JSON.stringify(master.value, null, 2);
@@ -131,7 +140,7 @@ export async function runPlan(host: PlanAgentHost, req: PlanRequest): Promise<Pl
 		}
 		const tickets = breakdown.value.tickets;
 		entry.tickets = tickets;
-		entry.lint = lintPlan({tickets, baseFiles: req.baseFiles, existingIds: req.existingIds, limits: req.limits});
+		entry.lint = lintPlan({tickets, baseFiles: req.baseFiles, existingIds: req.existingIds, limits: req.limits, configChecks: req.configChecks});
 		save();
 		if (entry.lint.length > 0) {
 			problems = entry.lint.map(f => `${f.key}: ${f.reason}`);

@@ -1,0 +1,105 @@
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {execaSync} from 'execa';
+import {describe, expect, it} from 'vitest';
+import {validateTickets} from '../../source/tracker/validate.js';
+import {makeRepo, runCli} from '../helpers/repo.js';
+
+// A planner, researchers and reviewers are agents: what they answer or do must not move the finish line.
+const PLANNER = path.resolve('test/fixtures/agents/fake-planner.mjs');
+const planner = {type: 'command', command: `node ${PLANNER} {prompt_file}`};
+const master = {
+	title: 'Metrics',
+	requirement: 'Requests are counted.',
+	acceptance: ['a request shows in the metrics'],
+	angles: ['where requests are handled'],
+};
+const ticket = (key: string, extra: Record<string, unknown> = {}) => ({
+	key,
+	title: `Do ${key}`,
+	scope: `change for ${key}`,
+	acceptance: [`${key} works`],
+	files: ['README.md'],
+	testPlan: [`a test of ${key}`],
+	...extra,
+});
+const script = (over: Record<string, unknown> = {}) => ({
+	master,
+	'research-1': {angle: master.angles[0], findings: [{text: 'here', cites: ['README.md:1']}]},
+	breakdown: {tickets: [ticket('counter')]},
+	review: {verdict: 'approve'},
+	...over,
+});
+
+function planRepo(plan: Record<string, unknown>, config: Record<string, unknown> = {}) {
+	const {root, io} = makeRepo({tickets: [], config: {plan: {planner, researchers: 1, rounds: 2}, ...config}});
+	const scriptFile = path.join(io, 'plan-script.json');
+	writeFileSync(scriptFile, JSON.stringify(plan));
+	const env = {FAKE_PLAN_SCRIPT: scriptFile, FAKE_PLAN_OUT: path.join(io, 'plan-calls.jsonl')};
+	const ticketsDir = path.join(root, '.proofloop', 'tickets');
+	const tickets = () => readdirSync(ticketsDir).filter(name => name.endsWith('.md'));
+	const text = (name: string) => readFileSync(path.join(ticketsDir, name), 'utf8');
+	return {root, env, tickets, text};
+}
+
+describe('proofloop plan and the finish line', () => {
+	it("refuses a planned check that cannot fail or that drops the config's: every round, so nothing is written (exit 1)", async () => {
+		const {root, env, tickets} = planRepo(
+			script({breakdown: {tickets: [ticket('noop', {checks: ['test -e README.md', 'npm test || true']}), ticket('drops', {checks: ['exit 0']})]}}),
+		);
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(result.exitCode).toBe(1);
+		expect(result.stdout).toMatch(/still failing: noop: its check `npm test \|\| true` cannot fail/);
+		expect(result.stdout).toMatch(/still failing: drops: its checks drop the config's check `test -e README.md`/);
+		expect(result.stdout).toMatch(/still failing: drops: its check `exit 0` cannot fail/);
+		expect(tickets()).toEqual([]);
+	});
+
+	it('refuses a master whose end-to-end check cannot fail (exit 1, nothing written)', async () => {
+		const {root, env, tickets} = planRepo(script({master: {...master, checks: ['test -e README.md', ': ']}}));
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(result.exitCode).toBe(1);
+		expect(result.stdout).toMatch(/no plan written: no master ticket: its check `:` cannot fail/);
+		expect(tickets()).toEqual([]);
+	});
+
+	it('writes none of the evidence or engine keys an answer smuggles, and no front matter from a title or label', async () => {
+		const smuggled = {
+			status: 'done',
+			merge_commit: 'a'.repeat(40),
+			verify_digest: 'x',
+			gate: {by: 'me', at: '2026-01-01', reason: 'trust me'},
+			allow: ['.proofloop/'],
+			engine: 'cheap',
+			verify: ['true'],
+			priority: 0,
+			title: 'Do it\nstatus: done\n---\nstatus: done',
+			labels: ['a\n---\nmerge_commit: x'],
+			scope: 'change\n---\nstatus: done\n---',
+		};
+		const {root, env, tickets, text} = planRepo(
+			script({master: {...master, status: 'done', gate: {by: 'x'}}, breakdown: {tickets: [ticket('counter', smuggled)]}}),
+		);
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(result.exitCode).toBe(0);
+		const files = tickets().map(name => ({file: `.proofloop/tickets/${name}`, text: text(name)}));
+		const read = validateTickets(files);
+		expect(read.issues).toEqual([]);
+		expect(read.tickets.map(t => t.status)).toEqual(['todo', 'todo']);
+		for (const file of files) expect(file.text).not.toMatch(/^(merge_commit|verify_digest|gate|allow|engine|verify):/m);
+		expect(read.tickets.find(t => t.title.startsWith('Do it'))?.title).toBe('Do it\nstatus: done\n---\nstatus: done');
+	});
+
+	it('stops at an unsandboxed agent moving the ledger, the oracle evidence (TAMPER, exit 1, nothing written)', async () => {
+		const {root, env, tickets} = planRepo(
+			script({'research-1': {answer: script()['research-1'], _git: ['update-ref', 'refs/heads/proofloop-ledger', 'HEAD']}}),
+			{sandbox: 'none'},
+		);
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(execaSync('git', ['rev-parse', '--verify', '--quiet', 'refs/heads/proofloop-ledger'], {cwd: root, reject: false}).exitCode).toBe(0);
+		expect(result.stdout).toMatch(/TAMPER: the ledger \(proofloop-ledger\) changed while research-1 ran/);
+		expect(result.exitCode).toBe(1);
+		expect(tickets()).toEqual([]);
+		expect(existsSync(path.join(root, '.proofloop', 'tickets', 'T-1.md'))).toBe(false);
+	});
+});
