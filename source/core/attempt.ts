@@ -160,7 +160,7 @@ export async function runAttempt(
 				);
 			}
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
-			await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
+			const leftover = await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
 			if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
 			if (claim?.kind === 'blocked') return claim;
 			if (claim?.kind === 'challenged') throw new StageFailure('implement', claim.reason);
@@ -171,8 +171,8 @@ export async function runAttempt(
 				return {kind: 'limited', until: Number.isFinite(until) ? until : Date.now() + 1000 * ctx.config.limitBackoffSeconds, reason: result.reason};
 			}
 			if (!result.ok) throw new StageFailure('implement', `the agent failed: ${result.reason}`);
-			// The commit the finish line judges, and exactly the one that gets merged.
-			const head = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';
+			// The commit the finish line judges, and exactly the one that gets merged (the commit just made is the branch's tip).
+			const head = leftover ?? (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';
 
 			stage('checks');
 			// An exit 0 counts only with at least the tests base's run of the command ran (check-results.ts).

@@ -1,5 +1,6 @@
 import {existsSync, lstatSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
+import {plainBranch} from './ref-files.js';
 import {commonDir, listWorktrees} from './worktrees.js';
 
 /**
@@ -21,14 +22,14 @@ function fromHeadFiles(common: string, base: string): string[] | undefined {
 	try {
 		const want = `ref: refs/heads/${base}`;
 		const found: string[] = [];
-		const main = headOf(common);
+		const main = headOf(common, common);
 		if (main === undefined) return undefined;
 		// The main checkout is the common dir's parent (git's own rule for a non-bare repository).
 		if (main === want && path.basename(common) === '.git' && existsSync(path.dirname(common))) found.push(path.dirname(common));
 		if (main === want && path.basename(common) !== '.git') return undefined;
 		const linked = path.join(common, 'worktrees');
 		for (const name of existsSync(linked) ? readdirSync(linked) : []) {
-			const head = headOf(path.join(linked, name));
+			const head = headOf(common, path.join(linked, name));
 			if (head === undefined) return undefined;
 			if (head !== want) continue;
 			const gitdirFile = path.join(linked, name, 'gitdir');
@@ -45,10 +46,15 @@ function fromHeadFiles(common: string, base: string): string[] | undefined {
 	}
 }
 
-/** The first line of a HEAD file; undefined when it is not a plain file or is the reftable stub. */
-function headOf(gitDir: string): string | undefined {
+/**
+ * The first line of a HEAD file; undefined when it is not a plain file, is the reftable stub,
+ * or names a branch that is itself a symref (git follows that one: `master` -> `main` is a checkout of main).
+ */
+function headOf(common: string, gitDir: string): string | undefined {
 	const file = path.join(gitDir, 'HEAD');
 	if (!lstatSync(file).isFile()) return undefined;
 	const head = readFileSync(file, 'utf8').split('\n')[0]!.trim();
-	return head === 'ref: refs/heads/.invalid' ? undefined : head;
+	if (head === 'ref: refs/heads/.invalid') return undefined;
+	const branch = /^ref: refs\/heads\/(.+)$/.exec(head)?.[1];
+	return branch !== undefined && !plainBranch(common, branch) ? undefined : head;
 }

@@ -10,9 +10,11 @@
  */
 import {GitError, briefStderr} from './errors.js';
 import {identityEnv} from './identity.js';
+import {looseRefHolds} from './ref-files.js';
 import {revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
 import {verifiedLedgerFiles} from './verified-ledger.js';
+import {knownCommonDir} from './worktrees.js';
 
 export const LEDGER_BRANCH = 'proofloop-ledger';
 export const LEDGER_REF = `refs/heads/${LEDGER_BRANCH}`;
@@ -61,6 +63,10 @@ export async function watchLedger(root: string): Promise<void> {
 export async function ledgerMovedBySomeoneElse(root: string): Promise<string | undefined> {
 	const generation = appending.get(root) ?? 0;
 	if (generation % 2 === 1 || !known.has(root)) return undefined;
+	// Asked every second: a loose ref file still holding the known tip is git's own answer, without a process.
+	const tip = known.get(root)?.tip;
+	const common = knownCommonDir(root);
+	if (tip !== undefined && common !== undefined && looseRefHolds(common, LEDGER_REF, tip)) return undefined;
 	// Origin's while there is no local branch: what the oracle and the first append read.
 	const now = await currentLedgerTip(root);
 	if (generation !== (appending.get(root) ?? 0)) return undefined;

@@ -13,7 +13,8 @@ import {branchExists, isAncestor, revParse} from './refs.js';
 import {removeTicketCheckout, withDetachedCheckout} from './detached-checkout.js';
 import {VerifyCheckouts} from './verify-checkouts.js';
 import {mustGit, runGit} from './run.js';
-import {checkName, listWorktrees, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
+import {branchInHeadFile, looseRefHolds} from './ref-files.js';
+import {checkName, knownCommonDir, listWorktrees, removeStaleLocks, worktreesDir, type WorktreeInfo} from './worktrees.js';
 
 /**
  * One repository as proofloop uses it: ticket checkouts under
@@ -101,6 +102,9 @@ export class Repo {
 
 	/** The branch a checkout has checked out (`proofloop/T-1`), or undefined on a detached HEAD. */
 	async currentBranch(checkout: string): Promise<string | undefined> {
+		// Read from the HEAD file git itself would read (no process); anything unusual asks git.
+		const fromFile = branchInHeadFile(checkout);
+		if (fromFile !== undefined) return fromFile === false ? undefined : fromFile;
 		// The full ref, not --short: that prints "heads/x" when a tag or remote ref shares the name.
 		const result = await runGit(checkout, ['symbolic-ref', '-q', 'HEAD']);
 		const ref = result.stdout.trim();
@@ -142,6 +146,9 @@ export class Repo {
 	async checkBase(): Promise<{base: string; expected: string; tip: string} | undefined> {
 		const watched = this.#watched;
 		if (!watched || this.#merging) return undefined;
+		// Asked every second: a loose ref file still holding the tip is git's own answer, without a process.
+		const common = knownCommonDir(this.root);
+		if (common !== undefined && looseRefHolds(common, `refs/heads/${watched.base}`, watched.tip)) return undefined;
 		const generation = this.#mergeGeneration;
 		const tip = (await revParse(this.root, `refs/heads/${watched.base}`)) ?? '(deleted)';
 		if (this.#merging || generation !== this.#mergeGeneration) return undefined;

@@ -46,6 +46,9 @@ describe("the engine's git processes", () => {
 		expect(count(/^update-index -q --refresh/)).toBeLessThanOrEqual(1);
 		// Each ticket's branch is read for the commit the finish line judges, and again after the checks (they must not move it).
 		for (const id of tickets) expect(count(new RegExp(`^rev-parse .*refs/heads/proofloop/${id}\\^`))).toBeLessThanOrEqual(2);
+		// The base and ledger watch asks every second: a ref file still holding the tip answers it without git
+		// (git is asked at the start, before the ledger's first record, and at the end).
+		expect(count(/^rev-parse --verify --quiet refs\/heads\/(main|proofloop-ledger)\^/)).toBeLessThanOrEqual(10);
 		// The rest per ticket (every part of the engine's), without what runs by the clock (the base and ledger watch, the live oracle's `git -C`).
 		const byClock = /^(-C |rev-parse --verify --quiet refs\/(heads\/main|heads\/proofloop-ledger|remotes\/origin\/proofloop-ledger)\^)/;
 		const rest = engine.filter(call => !byClock.test(call.args));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {openRepo, type Repo} from '../../../source/git/index.js';
 import {checkoutsOf} from '../../../source/git/base-checkouts.js';
-import {branchInRefFiles} from '../../../source/git/ref-files.js';
+import {branchInHeadFile, branchInRefFiles, looseRefHolds} from '../../../source/git/ref-files.js';
 import {commonDir, listWorktrees} from '../../../source/git/worktrees.js';
 import {findRunProcesses} from '../../../source/process/orphans.js';
 import {cleanup, git, makeRepo, status, write} from './helpers.js';
@@ -49,6 +49,52 @@ describe('branches read from the ref files', () => {
 	});
 });
 
+describe('the unchanged answer read from a loose ref file', () => {
+	it('holds only while the loose file names that commit; packed, moved or another sha asks git', async () => {
+		const dir = makeRepo();
+		const common = await commonDir(dir);
+		const tip = git(dir, 'rev-parse', 'main');
+		expect(looseRefHolds(common, 'refs/heads/main', tip)).toBe(true);
+		expect(
+			looseRefHolds(
+				common,
+				'refs/heads/main',
+				tip.replace(/^./, c => (c === 'a' ? 'b' : 'a')),
+			),
+		).toBe(false);
+		git(dir, 'pack-refs', '--all', '--prune');
+		expect(looseRefHolds(common, 'refs/heads/main', tip)).toBe(false);
+		git(dir, 'commit', '-q', '--allow-empty', '-m', 'moved');
+		expect(looseRefHolds(common, 'refs/heads/main', tip)).toBe(false);
+		expect(looseRefHolds(common, 'refs/heads/main', git(dir, 'rev-parse', 'main'))).toBe(true);
+	});
+});
+
+describe("a checkout's branch read from its HEAD file", () => {
+	it('agrees with git symbolic-ref: on a branch, detached, and asks git for the main checkout', async () => {
+		const dir = makeRepo();
+		const linked = `${dir}-linked`;
+		git(dir, 'worktree', 'add', '-q', '-b', 'proofloop/T-1', linked, 'main');
+		try {
+			expect(branchInHeadFile(linked)).toBe('proofloop/T-1');
+			git(linked, 'switch', '-q', '--detach');
+			expect(branchInHeadFile(linked)).toBe(false);
+			git(linked, 'symbolic-ref', 'HEAD', 'refs/heads/elsewhere');
+			expect(branchInHeadFile(linked)).toBe('elsewhere');
+			expect(branchInHeadFile(dir)).toBeUndefined();
+			// A branch that is itself a symref: git follows it, so the file answer steps aside.
+			git(dir, 'branch', 'elsewhere');
+			git(dir, 'symbolic-ref', 'refs/heads/elsewhere', 'refs/heads/main');
+			expect(branchInHeadFile(linked)).toBeUndefined();
+			const repo = await openRepo(dir);
+			expect(await repo.currentBranch(dir)).toBe('main');
+			expect(await repo.currentBranch(linked)).toBe('main');
+		} finally {
+			rmSync(linked, {recursive: true, force: true});
+		}
+	});
+});
+
 describe('checkouts of base read from the HEAD files', () => {
 	it("equal git's list: the main checkout and linked ones on base, not detached, other-branch or deleted ones", async () => {
 		const dir = makeRepo();
@@ -67,6 +113,11 @@ describe('checkouts of base read from the HEAD files', () => {
 			expect(await checkoutsOf(dir, 'main')).toEqual([other]);
 			expect(await checkoutsOf(dir, 'side')).toEqual([]);
 			for (const base of ['main', 'side', 'x']) expect(await checkoutsOf(dir, base)).toEqual(await byGit(base));
+			// `side` made a symref to main (as `master` -> `main` is): git counts its checkout as one of main, and so do we.
+			git(other, 'switch', '-q', '--ignore-other-worktrees', 'side');
+			git(dir, 'symbolic-ref', 'refs/heads/side', 'refs/heads/main');
+			expect(await checkoutsOf(dir, 'main')).toEqual([other]);
+			for (const base of ['main', 'side']) expect(await checkoutsOf(dir, base)).toEqual(await byGit(base));
 		} finally {
 			for (const p of [other, detached]) rmSync(p, {recursive: true, force: true});
 		}
