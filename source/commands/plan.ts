@@ -142,6 +142,8 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 				baseFiles,
 				existingIds: new Set(read.tickets.map(t => t.id)),
 				configChecks: cfg.checks,
+				openIds: new Set(read.tickets.filter(t => t.status !== 'done').map(t => t.id)),
+				declaredLocks: cfg.locks,
 			});
 		} catch (error) {
 			closeScreen();

@@ -25,6 +25,10 @@ export type LintInput = {
 	limits: LintLimits;
 	/** The config's `checks`: a planned ticket's own may add to them, never drop one. */
 	configChecks?: readonly string[];
+	/** Tracker tickets not done: in another batch (a plan writes a new one), so a dep on one could never start. */
+	openIds?: ReadonlySet<string>;
+	/** The config's `locks`: \`proofloop run\` refuses a ticket holding any other. */
+	declaredLocks?: readonly string[];
 };
 
 // "src/a.ts:render" and "src/a.ts#L10" name src/a.ts.
@@ -69,6 +73,14 @@ export function lintPlan(input: LintInput): LintFinding[] {
 		}
 		for (const dep of t.deps)
 			if (!keys.has(dep) && !existingIds.has(dep)) refuse(t.key, `it depends on ${dep}, which is neither a ticket of this plan nor one in the tracker`);
+			else if (!keys.has(dep) && input.openIds?.has(dep))
+				refuse(t.key, `it depends on ${dep}, a ticket of another batch that is not done, so it could never start; depend on this plan's tickets or done ones`);
+		for (const lock of t.locks)
+			if (input.declaredLocks && !input.declaredLocks.includes(lock))
+				refuse(
+					t.key,
+					`it holds the lock ${lock}, which the config does not declare (proofloop run would refuse it); use one of: ${input.declaredLocks.join(', ') || '(none)'}`,
+				);
 		if (t.files.length > limits.maxFiles)
 			refuse(t.key, `it is too big: it names ${t.files.length} files (the limit is plan.maxFiles = ${limits.maxFiles}); split it`);
 		if (t.acceptance.length > limits.maxAcceptance)

@@ -28,6 +28,9 @@ export type PlanRequest = {
 	existingIds: ReadonlySet<string>;
 	/** The config's `checks`, which no planned ticket (nor the master) may drop or weaken. */
 	configChecks: readonly string[];
+	/** Tracker tickets not done (another batch's) and the config's locks: what \`proofloop run\` would refuse. */
+	openIds?: ReadonlySet<string>;
+	declaredLocks?: readonly string[];
 };
 
 export type PlanRecord = {
@@ -140,7 +143,15 @@ export async function runPlan(host: PlanAgentHost, req: PlanRequest): Promise<Pl
 		}
 		const tickets = breakdown.value.tickets;
 		entry.tickets = tickets;
-		entry.lint = lintPlan({tickets, baseFiles: req.baseFiles, existingIds: req.existingIds, limits: req.limits, configChecks: req.configChecks});
+		entry.lint = lintPlan({
+			tickets,
+			baseFiles: req.baseFiles,
+			existingIds: req.existingIds,
+			limits: req.limits,
+			configChecks: req.configChecks,
+			openIds: req.openIds,
+			declaredLocks: req.declaredLocks,
+		});
 		save();
 		if (entry.lint.length > 0) {
 			problems = entry.lint.map(f => `${f.key}: ${f.reason}`);

@@ -23,6 +23,8 @@ export function cannotFail(command: string): boolean {
 export function weakChecks(checks: readonly string[] | undefined, configChecks: readonly string[]): string[] {
 	if (checks === undefined) return [];
 	const reasons: string[] = [];
+	if (checks.length === 0 && configChecks.length === 0)
+		reasons.push('its checks are empty, so nothing could prove it done; leave checks out or name a check that can fail');
 	for (const kept of configChecks)
 		if (!checks.includes(kept))
 			reasons.push(`its checks drop the config's check \`${kept}\`; a planned ticket may add checks, never drop one (leave checks out to keep the config's)`);

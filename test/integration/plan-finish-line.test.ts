@@ -31,8 +31,8 @@ const script = (over: Record<string, unknown> = {}) => ({
 	...over,
 });
 
-function planRepo(plan: Record<string, unknown>, config: Record<string, unknown> = {}) {
-	const {root, io} = makeRepo({tickets: [], config: {plan: {planner, researchers: 1, rounds: 2}, ...config}});
+function planRepo(plan: Record<string, unknown>, config: Record<string, unknown> = {}, existing: Array<{id: string; batch: string}> = []) {
+	const {root, io} = makeRepo({tickets: existing, config: {plan: {planner, researchers: 1, rounds: 2}, ...config}});
 	const scriptFile = path.join(io, 'plan-script.json');
 	writeFileSync(scriptFile, JSON.stringify(plan));
 	const env = {FAKE_PLAN_SCRIPT: scriptFile, FAKE_PLAN_OUT: path.join(io, 'plan-calls.jsonl')};
@@ -101,5 +101,18 @@ describe('proofloop plan and the finish line', () => {
 		expect(result.exitCode).toBe(1);
 		expect(tickets()).toEqual([]);
 		expect(existsSync(path.join(root, '.proofloop', 'tickets', 'T-1.md'))).toBe(false);
+	});
+
+	it("refuses what proofloop run would refuse: a dep on another batch's open ticket, an undeclared lock (exit 1, nothing written)", async () => {
+		const {root, env, tickets} = planRepo(
+			script({breakdown: {tickets: [ticket('waits', {deps: ['OLD']}), ticket('locked', {locks: ['db']})]}}),
+			{locks: ['infra']},
+			[{id: 'OLD', batch: 'other'}],
+		);
+		const result = await runCli(root, ['plan', '--batch', 'b', 'Count the requests.'], env);
+		expect(result.stdout).toMatch(/still failing: waits: it depends on OLD, a ticket of another batch that is not done, so it could never start/);
+		expect(result.stdout).toMatch(/still failing: locked: it holds the lock db, which the config does not declare .*use one of: infra/);
+		expect(result.exitCode).toBe(1);
+		expect(tickets()).toEqual(['OLD.md']);
 	});
 });

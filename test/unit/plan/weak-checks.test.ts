@@ -37,6 +37,7 @@ describe("a planned ticket's checks", () => {
 			"empty: its checks drop the config's check `npm test`; a planned ticket may add checks, never drop one (leave checks out to keep the config's)",
 		]);
 		// With no config checks a ticket's own are its whole finish line: one that cannot fail is refused.
+		expect(lint([t('none', [])], [])).toEqual(['none: its checks are empty, so nothing could prove it done; leave checks out or name a check that can fail']);
 		expect(lint([t('alone', ['exit 0'])], [])).toEqual([
 			'alone: its check `exit 0` cannot fail, so it proves nothing; write a check that fails when the acceptance does not hold',
 		]);
