@@ -90,27 +90,33 @@ describe('stop detection: the same harness error repeating across attempts', () 
 			plan: {_sleepMs: 2000},
 		});
 
-	it('stops dispatching after two tickets fail alike, spends no more attempts, and writes the stop report', async () => {
+	it('stops dispatching after two tickets fail alike (at most the one attempt already started past them), never starts the others, and writes the stop report', async () => {
 		const {root, plan} = repeatingRepo({max: 0, repeatLimit: 2});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 		expect(result.exitCode).toBe(1);
 		const events = runEvents(root);
-		// A spent its attempts (one ticket failing alike is its own cap's business); B's first
-		// attempt failed the same way: two tickets, so dispatch stopped. C and D were not burned.
-		expect(events.filter(e => e.type === 'attempt.started').map(e => ('ticket' in e ? e.ticket : ''))).toEqual(['A', 'A', 'A', 'B']);
+		// Attempts of A and B failed the same way: two tickets, so dispatch stopped. C and D were not burned.
+		// (Which of A's retries and B's first attempt comes first depends on when A's agent freed its slot.)
+		const started = events.filter(e => e.type === 'attempt.started').map(e => ('ticket' in e ? e.ticket : ''));
+		expect([...new Set(started)].sort()).toEqual(['A', 'B']);
 		const repeated = events.find(e => e.type === 'harness.repeated');
-		expect(repeated).toMatchObject({count: 4, tickets: ['A', 'B'], signature: 'the agent failed: timed out after #s; the process group was killed'});
-		expect(result.stdout + result.stderr).toMatch(/same harness error ended 4 attempts in a row \(A, B\)/);
+		expect(repeated).toMatchObject({signature: 'the agent failed: timed out after #s; the process group was killed'});
+		// A slot frees when an agent exits, before its failure is settled: at most one more attempt (concurrency 1) started.
+		const count = repeated?.type === 'harness.repeated' ? repeated.count : 0;
+		expect(count).toBeGreaterThanOrEqual(2);
+		expect(started.length).toBeLessThanOrEqual(count + 1);
+		expect(repeated?.type === 'harness.repeated' && [...repeated.tickets].sort()).toEqual(['A', 'B']);
+		expect(result.stdout + result.stderr).toMatch(new RegExp(`same harness error ended ${count} attempts in a row \\((A, B|B, A)\\)`));
 		const stopped = events.findLast(e => e.type === 'run.stopped');
 		expect(stopped).toMatchObject({reason: 'stuck', oracleExit: 1, detail: expect.stringMatching(/stop-report\.md$/)});
 		const stopReport = readFileSync(path.join(listRuns(root)[0]!.dir, 'stop-report.md'), 'utf8');
 		expect(stopReport).toMatch(/The same harness error keeps ending attempts/);
 		expect(stopReport).toMatch(/timed out after #s/);
 		const report = JSON.parse((await runCli(root, ['report', '--json'])).stdout);
-		expect(report.harnessRepeats).toEqual([expect.objectContaining({tickets: ['A', 'B'], count: 4})]);
+		expect(report.harnessRepeats).toEqual([expect.objectContaining({count})]);
 		// B, C and D are still startable: a resume after the fix has their budgets.
 		const status = (id: string) => /^status: (\S+)$/m.exec(readFileSync(path.join(root, `.proofloop/tickets/${id}.md`), 'utf8'))?.[1];
-		expect(['A', 'B', 'C', 'D'].map(status)).toEqual(['failed', 'todo', 'todo', 'todo']);
+		expect(['B', 'C', 'D'].map(status)).toEqual(['todo', 'todo', 'todo']);
 	});
 
 	it('heals early: the healer raises the timeout after the repeat, and every ticket then passes on its first attempt budget', {timeout: 240_000}, async () => {
@@ -123,12 +129,11 @@ describe('stop detection: the same harness error repeating across attempts', () 
 		const healAt = events.findIndex(e => e.type === 'heal.started');
 		expect(events.findIndex(e => e.type === 'harness.repeated')).toBeLessThan(healAt);
 		// C and D never ran before the heal: the repeat stopped dispatch, not the attempt caps.
-		expect(
-			events
-				.slice(0, healAt)
-				.filter(e => e.type === 'attempt.started')
-				.map(e => ('ticket' in e ? e.ticket : '')),
-		).toEqual(['A', 'A', 'A', 'B']);
+		const beforeHeal = events
+			.slice(0, healAt)
+			.filter(e => e.type === 'attempt.started')
+			.map(e => ('ticket' in e ? e.ticket : ''));
+		expect([...new Set(beforeHeal)].sort()).toEqual(['A', 'B']);
 		expect(events.filter(e => e.type === 'heal.result')).toEqual([expect.objectContaining({outcome: 'applied'})]);
 		expect((await runCli(root, ['oracle'])).exitCode).toBe(0);
 	});

@@ -73,7 +73,11 @@ describe('preflight: a program the run cannot start costs no attempt', () => {
 	});
 
 	it('a check program gone mid-run stops dispatch at its first failure to start; no attempt is charged', async () => {
-		const {root, plan, io} = makeRepo({tickets: [{id: 'A'}, {id: 'B'}], config: {concurrency: 1, attempts: 2, selfHeal: {max: 0}}, plan: {_sleepMs: 1500}});
+		const {root, plan, io} = makeRepo({
+			tickets: [{id: 'A'}, {id: 'B', deps: ['A']}],
+			config: {concurrency: 1, attempts: 2, selfHeal: {max: 0}},
+			plan: {_sleepMs: 1500},
+		});
 		const bin = path.join(io, 'bin');
 		mkdirSync(bin);
 		const check = path.join(bin, 'my-check');
