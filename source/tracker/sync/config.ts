@@ -33,10 +33,43 @@ export const GithubSyncConfig = z
 	});
 export type GithubSyncConfig = z.infer<typeof GithubSyncConfig>;
 
+export const LinearSyncConfig = z
+	.object({
+		type: z.literal('linear'),
+		team: z
+			.string()
+			.regex(/^[A-Za-z0-9]+$/, 'write the team\'s key, e.g. "ENG"')
+			.describe('The key of the team whose issues are synced (ENG of ENG-42).'),
+		project: z.string().min(1).optional().describe('Pull only the issues of this project (its name).'),
+		labels: z.array(z.string().min(1)).optional().describe('Pull only the issues that carry every one of these labels.'),
+		cycle: z.number().int().min(1).optional().describe('Pull only the issues of this cycle (its number).'),
+		skipStates: z
+			.array(z.enum(['triage', 'backlog', 'unstarted', 'started', 'completed', 'canceled']))
+			.default(['completed', 'canceled'])
+			.describe('Issues in a workflow state of these types are not pulled.'),
+		lockLabels: labelMap.default({}).describe('A label that makes the ticket hold a lock: {"needs-infra": "infra"}.'),
+		batchLabels: labelMap
+			.default({})
+			.describe('A label that puts the ticket in a batch: {"sprint-3": "sprint-3"}; an issue with none of them joins the config\'s "batch".'),
+		idPrefix: z
+			.string()
+			.regex(/^([A-Za-z][A-Za-z0-9_.-]*)?$/)
+			.default('')
+			.describe('A pulled issue ENG-42 becomes ticket <idPrefix>ENG-42.'),
+		minRequestInterval: z
+			.number()
+			.min(0.1)
+			.default(1.5)
+			.describe('Seconds between two requests to Linear, at least (1.5 keeps under its 2,500 requests an hour).'),
+		apiUrl: z.string().url().default('https://api.linear.app/graphql').describe('The GraphQL endpoint.'),
+	})
+	.strict();
+export type LinearSyncConfig = z.infer<typeof LinearSyncConfig>;
+
 export const SyncConfig = z
-	.discriminatedUnion('type', [GithubSyncConfig])
+	.discriminatedUnion('type', [GithubSyncConfig, LinearSyncConfig])
 	.describe(
 		'A remote tracker synced with the ticket files, which stay the live store: `proofloop sync pull` (and `proofloop run`, before it starts) ' +
-			'copies its open issues into tickets; results are pushed back as tickets settle. The token comes from GITHUB_TOKEN or `gh auth token`, never an agent\'s environment.',
+			'copies its open issues into tickets; results are pushed back as tickets settle. The token comes from GITHUB_TOKEN or `gh auth token` (GitHub), LINEAR_API_KEY (Linear), never an agent\'s environment.',
 	);
 export type SyncConfig = z.infer<typeof SyncConfig>;

@@ -3,13 +3,14 @@ import {currentLedgerTip, ledgerFiles} from '../../git/ledger.js';
 import type {Ticket} from '../ticket.js';
 import type {SyncConfig} from './config.js';
 import {GitHubSource} from './github.js';
+import {LinearSource} from './linear.js';
 import {applyPull, SyncInputError, type PullResult} from './pull.js';
 import {deliverActions, pendingActions, type PushResult} from './push.js';
 import {queuedPushes, readQueue, writeQueue} from './queue.js';
 import {actionKey, type PushAction, type RemoteState, type SyncSource} from './source.js';
 import {readSyncState, saveSyncState, syncStateFile, type SyncState} from './state.js';
 import {readTicketFiles} from './ticket-files.js';
-import {githubToken, MissingTokenError, TRACKER_TOKEN_VARS} from './token.js';
+import {githubToken, linearApiKey, MissingTokenError, TRACKER_TOKEN_VARS} from './token.js';
 
 // One sync with the configured remote: pull, push, check. The commands and the
 // run's hook both go through here.
@@ -37,7 +38,7 @@ export function openSync(project: SyncProject, env: NodeJS.ProcessEnv): SyncSess
 		);
 	let token: string;
 	try {
-		token = githubToken(env);
+		token = project.sync.type === 'linear' ? linearApiKey(env) : githubToken(env);
 	} catch (error) {
 		if (error instanceof MissingTokenError) throw new SyncInputError(error.message);
 		throw error;
@@ -45,12 +46,11 @@ export function openSync(project: SyncProject, env: NodeJS.ProcessEnv): SyncSess
 	const stateFile = syncStateFile(project.root, project.sync.type);
 	const state = readSyncState(stateFile);
 	const pace = Number(env['PROOFLOOP_SYNC_PACE_MS']);
-	const source = new GitHubSource(project.sync, {
-		token,
-		userAgent: `proofloop/${project.version}`,
-		cache: state.cache,
-		...(Number.isFinite(pace) && pace >= 0 && env['PROOFLOOP_SYNC_PACE_MS'] !== undefined ? {pace} : {}),
-	});
+	const paced = Number.isFinite(pace) && pace >= 0 && env['PROOFLOOP_SYNC_PACE_MS'] !== undefined ? {pace} : {};
+	const source =
+		project.sync.type === 'linear'
+			? new LinearSource(project.sync, {apiKey: token, ...paced})
+			: new GitHubSource(project.sync, {token, userAgent: `proofloop/${project.version}`, cache: state.cache, ...paced});
 	return {project, source, state, stateFile};
 }
 

@@ -1,0 +1,160 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import type {AddressInfo} from 'node:net';
+
+// A scripted Linear GraphQL server for one workspace, driven by the real
+// @linear/sdk client (its apiUrl option). It answers the `issues` root field:
+// the IssueFilter subset a sync uses, Relay paging, "blocks" relations both
+// ways, and Linear's rate-limit answers. What it cannot answer as Linear would
+// is a defect; a test asserts none.
+
+export type StateType = 'triage' | 'backlog' | 'unstarted' | 'started' | 'completed' | 'canceled';
+export type ScriptedLinearIssue = {
+	identifier: string;
+	title: string;
+	description: string | null;
+	state: StateType;
+	labels: string[];
+	project?: string;
+	cycle?: number;
+	/** Identifiers of the issues this one blocks (Linear's "blocks" relation; the other side reads it as "blocked by"). */
+	blocks: string[];
+};
+
+/** A rate-limit answer the next request gets: Linear's 400 with extensions.code RATELIMITED, or a 429. */
+export type ScriptedLimit = {status: 400 | 429; headers: Record<string, string>};
+
+type Json = Record<string, unknown>;
+
+export class ScriptedLinear {
+	readonly issues = new Map<string, ScriptedLinearIssue>();
+	/** Each request as it arrived (`at`, ms), with the status it got. */
+	readonly requests: Array<{at: number; status: number; auth?: string; query: string; variables: Json}> = [];
+	readonly limits: ScriptedLimit[] = [];
+	readonly defects: string[] = [];
+	readonly team = 'ENG';
+	url = '';
+	#server?: Server;
+
+	add(fields: Partial<ScriptedLinearIssue> & {title: string}): ScriptedLinearIssue {
+		const identifier = fields.identifier ?? `${this.team}-${this.issues.size + 1}`;
+		const issue: ScriptedLinearIssue = {identifier, description: null, state: 'unstarted', labels: [], blocks: [], ...fields};
+		this.issues.set(identifier, issue);
+		return issue;
+	}
+
+	async start(): Promise<this> {
+		this.#server = createServer((req, res) => void this.#handle(req, res));
+		await new Promise<void>(resolve => this.#server!.listen(0, '127.0.0.1', resolve));
+		this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/graphql`;
+		return this;
+	}
+
+	async stop(): Promise<void> {
+		await new Promise<void>(resolve => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+	}
+
+	async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const at = Date.now();
+		let text = '';
+		for await (const chunk of req) text += String(chunk);
+		const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+			res.writeHead(status, {'content-type': 'application/json; charset=utf-8', ...headers});
+			res.end(JSON.stringify(body));
+		};
+		let query = '';
+		let variables: Json = {};
+		try {
+			({query, variables = {}} = JSON.parse(text) as {query: string; variables?: Json});
+		} catch {
+			this.defects.push(`a request whose body is not JSON: ${text.slice(0, 80)}`);
+		}
+		const log = (status: number) => this.requests.push({at, status, query, variables, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
+		if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/graphql') this.defects.push(`${req.method} ${req.url}: Linear takes POST /graphql only`);
+		const limit = this.limits.shift();
+		if (limit) {
+			log(limit.status);
+			// Linear's documented answer: the error's extensions carry code RATELIMITED (and the SDK reads type "ratelimited").
+			const error = {message: 'Rate limit exceeded', extensions: {code: 'RATELIMITED', type: 'ratelimited', userPresentableMessage: 'Rate limit exceeded.'}};
+			return send(limit.status, {errors: [error]}, limit.headers);
+		}
+		if (!/^\s*query\b[\s\S]*\bissues\s*\(/.test(query)) {
+			this.defects.push(`a query this server does not answer: ${query.slice(0, 120)}`);
+			log(400);
+			return send(400, {errors: [{message: 'Unknown query', extensions: {code: 'GRAPHQL_VALIDATION_FAILED', type: 'graphql error'}}]});
+		}
+		const data = {issues: this.#issues(variables)};
+		this.#askedFor(data, query);
+		log(200);
+		send(200, {data}, {'x-ratelimit-requests-limit': '2500', 'x-ratelimit-requests-remaining': '2400'});
+	}
+
+	#issues(variables: Json): Json {
+		const filter = (variables['filter'] ?? {}) as Json;
+		const first = Number(variables['first'] ?? 50);
+		const after = variables['after'] === undefined ? 0 : Number(variables['after']);
+		const all = [...this.issues.values()].filter(issue => this.#matches(issue, filter)).sort((a, b) => num(a) - num(b));
+		const page = all.slice(after, after + first);
+		const ref = (id: string) => ({identifier: id, state: {type: this.issues.get(id)?.state ?? 'unstarted'}});
+		return {
+			nodes: page.map(issue => ({
+				identifier: issue.identifier,
+				title: issue.title,
+				description: issue.description,
+				url: `https://linear.app/acme/issue/${issue.identifier.toLowerCase()}`,
+				state: {type: issue.state},
+				labels: {nodes: issue.labels.map(name => ({name}))},
+				relations: {nodes: issue.blocks.filter(id => this.issues.has(id)).map(id => ({type: 'blocks', relatedIssue: ref(id)}))},
+				inverseRelations: {
+					nodes: [...this.issues.values()].filter(o => o.blocks.includes(issue.identifier)).map(o => ({type: 'blocks', issue: ref(o.identifier)})),
+				},
+			})),
+			pageInfo: {hasNextPage: after + first < all.length, endCursor: page.length > 0 ? String(after + page.length) : null},
+		};
+	}
+
+	// The IssueFilter subset a sync sends; anything else is a defect, not a silent match.
+	#matches(issue: ScriptedLinearIssue, filter: Json): boolean {
+		return Object.entries(filter).every(([key, value]) => {
+			const v = value as Json;
+			switch (key) {
+				case 'and':
+					return (value as Json[]).every(f => this.#matches(issue, f));
+				case 'team':
+					return compare(issue.identifier.split('-')[0]!, (v['key'] as Json) ?? {}, this.defects);
+				case 'state':
+					return compare(issue.state, (v['type'] as Json) ?? {}, this.defects);
+				case 'project':
+					return issue.project !== undefined && compare(issue.project, (v['name'] as Json) ?? {}, this.defects);
+				case 'cycle':
+					return issue.cycle !== undefined && compare(issue.cycle, (v['number'] as Json) ?? {}, this.defects);
+				case 'labels':
+					return issue.labels.some(name => compare(name, ((v['some'] as Json)?.['name'] as Json) ?? {}, this.defects));
+				default:
+					this.defects.push(`an IssueFilter field this server does not know: ${key}`);
+					return false;
+			}
+		});
+	}
+
+	// A GraphQL server answers only what was asked: every field of the answer must be named in the query.
+	#askedFor(value: unknown, query: string): void {
+		if (Array.isArray(value)) return value.forEach(v => this.#askedFor(v, query));
+		if (value === null || typeof value !== 'object') return;
+		for (const [key, v] of Object.entries(value)) {
+			if (!new RegExp(`\\b${key}\\b`).test(query)) this.defects.push(`the answer holds "${key}", which the query did not ask for`);
+			this.#askedFor(v, query);
+		}
+	}
+}
+
+const num = (issue: ScriptedLinearIssue) => Number(issue.identifier.split('-')[1]);
+
+function compare(actual: string | number, comparator: Json, defects: string[]): boolean {
+	return Object.entries(comparator).every(([op, expected]) => {
+		if (op === 'eq') return actual === expected;
+		if (op === 'in') return (expected as unknown[]).includes(actual);
+		if (op === 'nin') return !(expected as unknown[]).includes(actual);
+		defects.push(`a comparator this server does not know: ${op}`);
+		return false;
+	});
+}

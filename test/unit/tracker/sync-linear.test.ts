@@ -1,0 +1,123 @@
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {openSync, syncCheck, syncPull, type SyncProject} from '../../../source/tracker/sync/session.js';
+import {RemoteUnavailableError, SyncInputError} from '../../../source/tracker/sync/source.js';
+import {SyncConfig} from '../../../source/tracker/sync/config.js';
+import {ScriptedLinear} from '../../helpers/linear-server.js';
+
+// The Linear sync's pull against a scripted Linear GraphQL server, driven by the
+// real @linear/sdk client pointed at it (apiUrl).
+
+const KEY = 'lin_api_sync_test_key_never_for_agents';
+let linear: ScriptedLinear;
+let root: string;
+const dir = '.proofloop/tickets';
+const PACE = 5;
+
+function project(extra: Record<string, unknown> = {}, agentEnv = {pass: [] as string[], set: {}}): SyncProject {
+	const sync = SyncConfig.parse({type: 'linear', team: 'ENG', apiUrl: linear.url, lockLabels: {'needs-infra': 'infra'}, ...extra});
+	return {root, sync, batch: 'b1', trackerDir: dir, agentEnv, version: 'test'};
+}
+const session = (extra?: Record<string, unknown>) => openSync(project(extra), {LINEAR_API_KEY: KEY, PROOFLOOP_SYNC_PACE_MS: String(PACE)});
+const ticket = (id: string) => readFileSync(path.join(root, dir, `${id}.md`), 'utf8');
+const has = (id: string) => existsSync(path.join(root, dir, `${id}.md`));
+
+beforeEach(async () => {
+	linear = await new ScriptedLinear().start();
+	root = mkdtempSync(path.join(tmpdir(), 'pl-linear-'));
+	mkdirSync(path.join(root, dir), {recursive: true});
+});
+afterEach(async () => {
+	await linear.stop();
+	expect(linear.defects).toEqual([]);
+	rmSync(root, {recursive: true, force: true});
+});
+
+describe('sync pull from Linear', () => {
+	it('maps title, description, "blocks" and "blocked by" to deps, a lock label; skips completed and canceled; a second pull writes nothing', async () => {
+		linear.add({title: 'Split words', description: 'Scope: split.\nDone when tested.', blocks: ['ENG-2']});
+		linear.add({title: 'Count words', labels: ['needs-infra'], state: 'started'});
+		linear.add({title: 'Report counts'});
+		linear.add({title: 'Shipped', state: 'completed', blocks: ['ENG-3']});
+		linear.add({title: 'Dropped', state: 'canceled'});
+		linear.add({identifier: 'OPS-1', title: 'Another team'});
+		// ENG-3 is blocked by ENG-2, said from ENG-3's side only ("blocked by").
+		linear.issues.get('ENG-2')!.blocks.push('ENG-3');
+		const first = await syncPull(session());
+		expect(first.created.sort()).toEqual(['ENG-1', 'ENG-2', 'ENG-3']);
+		expect(ticket('ENG-2')).toMatch(/^deps: \[ENG-1\]$/m);
+		expect(ticket('ENG-3')).toMatch(/^deps: \[ENG-2\]$/m);
+		expect(ticket('ENG-1')).toMatch(/^deps: \[\]$/m);
+		expect(ticket('ENG-2')).toMatch(/^locks: \[infra\]$/m);
+		expect(ticket('ENG-2')).toMatch(/^source: linear:ENG-2$/m);
+		expect(ticket('ENG-1')).toMatch(/^title: Split words$/m);
+		expect(ticket('ENG-1')).toContain('---\nScope: split.\nDone when tested.\n');
+		expect(ticket('ENG-1')).toMatch(/^status: todo$/m);
+		for (const id of ['ENG-4', 'ENG-5', 'OPS-1']) expect(has(id)).toBe(false);
+		expect(linear.requests.every(r => r.auth === KEY)).toBe(true);
+
+		const files = ['ENG-1', 'ENG-2', 'ENG-3'].map(id => path.join(root, dir, `${id}.md`));
+		const mtimes = files.map(f => statSync(f).mtimeMs);
+		const second = await syncPull(session());
+		expect(second).toMatchObject({created: [], updated: [], stateWritten: false});
+		expect(files.map(f => statSync(f).mtimeMs)).toEqual(mtimes);
+		// Not there yet: said, never a silent "no disagreement".
+		await expect(syncCheck(session())).rejects.toThrow(/sync check. does not read Linear yet/);
+	});
+
+	it('selects by project, label and cycle', async () => {
+		linear.add({title: 'In it', project: 'Words', labels: ['proofloop'], cycle: 3});
+		linear.add({title: 'Other project', project: 'Other', labels: ['proofloop'], cycle: 3});
+		linear.add({title: 'No label', project: 'Words', cycle: 3});
+		linear.add({title: 'Other cycle', project: 'Words', labels: ['proofloop'], cycle: 4});
+		const r = await syncPull(session({project: 'Words', labels: ['proofloop'], cycle: 3}));
+		expect(r.created).toEqual(['ENG-1']);
+	});
+
+	it('pages through 250 issues, never asking sooner than the configured interval', async () => {
+		for (let i = 0; i < 250; i++) linear.add({title: `Issue ${i + 1}`});
+		const r = await syncPull(session({minRequestInterval: 20}));
+		expect(r.created).toHaveLength(250);
+		expect(linear.requests).toHaveLength(3);
+		const gaps = linear.requests.slice(1).map((req, i) => req.at - linear.requests[i]!.at);
+		for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(20 * PACE - 10);
+	});
+
+	it('backs off on Linear\'s rate-limit answer (400 RATELIMITED) until its reset, then retries', async () => {
+		linear.add({title: 'One'});
+		const resetIn = 4; // seconds, scaled by the pace to 20 ms
+		linear.limits.push({status: 400, headers: {'x-ratelimit-requests-reset': String(Date.now() + resetIn * 1000), 'x-ratelimit-requests-remaining': '0'}});
+		const r = await syncPull(session());
+		expect(r.created).toEqual(['ENG-1']);
+		expect(linear.requests.map(q => q.status)).toEqual([400, 200]);
+		expect(linear.requests[1]!.at - linear.requests[0]!.at).toBeGreaterThanOrEqual((resetIn - 1) * PACE);
+	});
+
+	it('a 429 whose retry-after is far off is RemoteUnavailableError with that time, and nothing is written', async () => {
+		linear.add({title: 'One'});
+		linear.limits.push({status: 429, headers: {'retry-after': '3600'}});
+		const before = Date.now();
+		const error = await syncPull(session()).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(RemoteUnavailableError);
+		expect((error as RemoteUnavailableError).retryAt).toBeGreaterThanOrEqual(before + 3600_000);
+		expect((error as Error).message).toMatch(/Linear rate limit/);
+		expect(linear.requests).toHaveLength(1);
+		expect(has('ENG-1')).toBe(false);
+		expect(existsSync(path.join(root, '.proofloop/sync/linear.json'))).toBe(false);
+	});
+
+	it('refuses a dependency cycle from Linear, naming the issues', async () => {
+		linear.add({title: 'A', blocks: ['ENG-2']});
+		linear.add({title: 'B', blocks: ['ENG-1']});
+		await expect(syncPull(session())).rejects.toThrow(/cycle: ENG-\d -> ENG-\d/);
+		expect(has('ENG-1')).toBe(false);
+	});
+
+	it('wants LINEAR_API_KEY, and refuses an agentEnv that would hand agents the key', () => {
+		expect(() => openSync(project(), {})).toThrow(SyncInputError);
+		expect(() => openSync(project(), {})).toThrow(/LINEAR_API_KEY/);
+		expect(() => openSync(project({}, {pass: ['LINEAR_*'], set: {}}), {LINEAR_API_KEY: KEY})).toThrow(/LINEAR_API_KEY/);
+	});
+});
