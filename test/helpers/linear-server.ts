@@ -16,6 +16,8 @@ export type ScriptedLinearIssue = {
 	labels: string[];
 	project?: string;
 	cycle?: number;
+	/** Deleted on the remote: no query finds it. */
+	deleted?: boolean;
 	/** Identifiers of the issues this one blocks (Linear's "blocks" relation; the other side reads it as "blocked by"). */
 	blocks: string[];
 };
@@ -82,8 +84,7 @@ export class ScriptedLinear {
 			log(400);
 			return send(400, {errors: [{message: 'Unknown query', extensions: {code: 'GRAPHQL_VALIDATION_FAILED', type: 'graphql error'}}]});
 		}
-		const data = {issues: this.#issues(variables)};
-		this.#askedFor(data, query);
+		const data = pick({issues: this.#issues(variables)}, query);
 		log(200);
 		send(200, {data}, {'x-ratelimit-requests-limit': '2500', 'x-ratelimit-requests-remaining': '2400'});
 	}
@@ -92,7 +93,7 @@ export class ScriptedLinear {
 		const filter = (variables['filter'] ?? {}) as Json;
 		const first = Number(variables['first'] ?? 50);
 		const after = variables['after'] === undefined ? 0 : Number(variables['after']);
-		const all = [...this.issues.values()].filter(issue => this.#matches(issue, filter)).sort((a, b) => num(a) - num(b));
+		const all = [...this.issues.values()].filter(issue => !issue.deleted && this.#matches(issue, filter)).sort((a, b) => num(a) - num(b));
 		const page = all.slice(after, after + first);
 		const ref = (id: string) => ({identifier: id, state: {type: this.issues.get(id)?.state ?? 'unstarted'}});
 		return {
@@ -125,6 +126,8 @@ export class ScriptedLinear {
 					return compare(issue.state, (v['type'] as Json) ?? {}, this.defects);
 				case 'project':
 					return issue.project !== undefined && compare(issue.project, (v['name'] as Json) ?? {}, this.defects);
+				case 'number':
+					return compare(num(issue), v, this.defects);
 				case 'cycle':
 					return issue.cycle !== undefined && compare(issue.cycle, (v['number'] as Json) ?? {}, this.defects);
 				case 'labels':
@@ -135,16 +138,16 @@ export class ScriptedLinear {
 			}
 		});
 	}
+}
 
-	// A GraphQL server answers only what was asked: every field of the answer must be named in the query.
-	#askedFor(value: unknown, query: string): void {
-		if (Array.isArray(value)) return value.forEach(v => this.#askedFor(v, query));
-		if (value === null || typeof value !== 'object') return;
-		for (const [key, v] of Object.entries(value)) {
-			if (!new RegExp(`\\b${key}\\b`).test(query)) this.defects.push(`the answer holds "${key}", which the query did not ask for`);
-			this.#askedFor(v, query);
-		}
-	}
+// A GraphQL server answers only what was asked: a field the query does not name is left out.
+function pick(value: unknown, query: string): Json {
+	const walk = (v: unknown): unknown => {
+		if (Array.isArray(v)) return v.map(walk);
+		if (v === null || typeof v !== 'object') return v;
+		return Object.fromEntries(Object.entries(v).filter(([key]) => new RegExp(`\\b${key}\\b`).test(query)).map(([key, inner]) => [key, walk(inner)]));
+	};
+	return walk(value) as Json;
 }
 
 const num = (issue: ScriptedLinearIssue) => Number(issue.identifier.split('-')[1]);

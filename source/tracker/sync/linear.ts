@@ -1,8 +1,8 @@
 import type {LinearSyncConfig} from './config.js';
 import {linearRequester, type LinearRequest} from './linear-client.js';
-import {SyncInputError, type PushAction, type RemoteIssue, type RemoteSnapshot, type RemoteState, type SyncSource} from './source.js';
+import type {PushAction, RemoteIssue, RemoteSnapshot, RemoteState, SyncSource} from './source.js';
 
-// Linear as a sync source (pull only so far). One paged GraphQL query brings the
+// Linear as a sync source (pull and check; push not yet). One paged GraphQL query brings the
 // selected issues with their workflow state, labels and "blocks" relations both
 // ways, so a pull costs one request per hundred issues, never one per issue.
 
@@ -23,6 +23,11 @@ const ISSUES_QUERY = `query proofloopIssues($filter: IssueFilter, $first: Int, $
     pageInfo { hasNextPage endCursor }
   }
 }`;
+
+const STATES_QUERY = `query proofloopStates($filter: IssueFilter, $first: Int) {
+  issues(filter: $filter, first: $first) { nodes { identifier state { type } } }
+}`;
+type StatesAnswer = {issues: {nodes: Array<{identifier: string; state?: {type: string} | null}>}};
 
 type Ref = {identifier: string; state?: {type: string} | null};
 type Node = {
@@ -95,7 +100,25 @@ export class LinearSource implements SyncSource {
 		throw new Error(`pushing to Linear is not supported yet (${action.kind} of ${action.ticket} stays queued)`);
 	}
 
-	async states(): Promise<RemoteState[]> {
-		throw new SyncInputError('`proofloop sync check` does not read Linear yet\n  fix: compare by hand for now; `sync pull` works');
+	/** Each mapped issue's state: closed when its workflow state is completed or canceled, gone when Linear no longer returns it. */
+	async states(keys: string[]): Promise<RemoteState[]> {
+		const found = new Map<string, string>();
+		const byTeam = new Map<string, number[]>();
+		for (const key of keys) {
+			const [team, n] = key.replace(/^linear:/, '').split('-');
+			if (team && n && /^\d+$/.test(n)) byTeam.set(team, [...(byTeam.get(team) ?? []), Number(n)]);
+		}
+		for (const [team, numbers] of byTeam) {
+			for (let i = 0; i < numbers.length; i += PAGE) {
+				const filter = {and: [{team: {key: {eq: team}}}, {number: {in: numbers.slice(i, i + PAGE)}}]};
+				const answer = await this.#request<StatesAnswer>('reading issues', STATES_QUERY, {filter, first: PAGE});
+				for (const node of answer.issues.nodes) found.set(`linear:${node.identifier}`, node.state?.type ?? '');
+			}
+		}
+		return keys.map(key => {
+			const type = found.get(key);
+			if (type === undefined) return {key, state: 'gone', reason: 'deleted or archived'};
+			return type === 'completed' || type === 'canceled' ? {key, state: 'closed', reason: type} : {key, state: 'open'};
+		});
 	}
 }

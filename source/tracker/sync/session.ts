@@ -123,7 +123,7 @@ export type Disagreement = {ticket: string; source: string; status: string; remo
 
 /** Where the remote and the ticket files (what the oracle judges) disagree. */
 export async function syncCheck(session: SyncSession): Promise<Disagreement[]> {
-	const tickets = loadTickets(session.project).filter(t => t.source?.startsWith(`${session.source.name}#`));
+	const tickets = loadTickets(session.project).filter(t => t.source?.startsWith(`${session.source.name}#`) || t.source?.startsWith(`${session.source.name}:`));
 	const states = new Map((await session.source.states(tickets.map(t => t.source!))).map(s => [s.key, s]));
 	const out: Disagreement[] = [];
 	for (const t of tickets) {

@@ -63,8 +63,6 @@ describe('sync pull from Linear', () => {
 		const second = await syncPull(session());
 		expect(second).toMatchObject({created: [], updated: [], stateWritten: false});
 		expect(files.map(f => statSync(f).mtimeMs)).toEqual(mtimes);
-		// Not there yet: said, never a silent "no disagreement".
-		await expect(syncCheck(session())).rejects.toThrow(/sync check. does not read Linear yet/);
 	});
 
 	it('selects by project, label and cycle', async () => {
@@ -113,6 +111,21 @@ describe('sync pull from Linear', () => {
 		linear.add({title: 'B', blocks: ['ENG-1']});
 		await expect(syncPull(session())).rejects.toThrow(/cycle: ENG-\d -> ENG-\d/);
 		expect(has('ENG-1')).toBe(false);
+	});
+
+	it('sync check names an issue completed by hand whose ticket is not done, and one deleted', async () => {
+		linear.add({title: 'One'});
+		linear.add({title: 'Two'});
+		linear.add({title: 'Three'});
+		await syncPull(session());
+		linear.issues.get('ENG-1')!.state = 'completed';
+		linear.issues.get('ENG-2')!.deleted = true;
+		const found = await syncCheck(session());
+		expect(found.map(d => [d.ticket, d.remote])).toEqual([
+			['ENG-1', 'closed'],
+			['ENG-2', 'gone'],
+		]);
+		expect(found[0]!.message).toMatch(/linear:ENG-1 is closed on the remote, but ticket ENG-1 is todo/);
 	});
 
 	it('wants LINEAR_API_KEY, and refuses an agentEnv that would hand agents the key', () => {
