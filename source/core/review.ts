@@ -23,10 +23,12 @@ export type ReviewVerdict = z.infer<typeof ReviewVerdict>;
 export function extractLastJson<T>(text: string, schema: z.ZodType<T>): {ok: true; value: T} | {ok: false; reason: string} {
 	const candidates: string[] = [];
 	// Every balanced {...} span, scanning from each '{' (answers often wrap the JSON in prose or fences).
-	for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
+	// The scan's work is bounded: an answer of unbalanced '{' would make it quadratic (minutes at 256 kB).
+	let budget = 64 * text.length;
+	for (let start = text.indexOf('{'); start >= 0 && budget > 0; start = text.indexOf('{', start + 1)) {
 		let depth = 0;
 		let inString = false;
-		for (let i = start; i < text.length; i++) {
+		for (let i = start; i < text.length && --budget > 0; i++) {
 			const c = text[i];
 			if (inString) {
 				if (c === '\\') i++;

@@ -9,8 +9,10 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
 import {LEDGER_BRANCH} from '../git/ledger.js';
+import {GitControl} from '../core/git-control.js';
 
-export type PlanSnapshot = Map<string, string>;
+/** What must not move, hashed by name; and git's control files (the engine's own list: filters, drivers, includes). */
+export type PlanSnapshot = Map<string, string> & {gitControl?: GitControl};
 
 /** A file's or a directory tree's names and contents, hashed; 'absent' when there is none. */
 function hashTree(top: string): string {
@@ -29,6 +31,12 @@ function hashTree(top: string): string {
 
 /** What must not move while the plan's agents run, each under the name a message says. */
 export async function snapshotPlanState(root: string, base: string, trackerDir: string): Promise<PlanSnapshot> {
+	const snapshot: PlanSnapshot = await stateHashes(root, base, trackerDir);
+	snapshot.gitControl = new GitControl(root);
+	return snapshot;
+}
+
+async function stateHashes(root: string, base: string, trackerDir: string): Promise<Map<string, string>> {
 	const git = async (args: string[]) => (await runGit(root, args)).stdout.trim();
 	return new Map([
 		[`base (${base})`, await git(['rev-parse', '--verify', '--quiet', `refs/heads/${base}`])],
@@ -52,8 +60,11 @@ export async function snapshotPlanState(root: string, base: string, trackerDir: 
 
 /** The names of what changed since `before`; empty when nothing did. */
 export async function movedSince(before: PlanSnapshot, root: string, base: string, trackerDir: string): Promise<string[]> {
-	const now = await snapshotPlanState(root, base, trackerDir);
-	return [...before].filter(([name, value]) => now.get(name) !== value).map(([name]) => name);
+	const now = await stateHashes(root, base, trackerDir);
+	const moved = [...before].filter(([name, value]) => now.get(name) !== value).map(([name]) => name);
+	const control = before.gitControl?.change();
+	if (control) moved.push(`git's control files (${control.slice(0, control.indexOf(' since the run started'))})`);
+	return moved;
 }
 
 /** What an agent left in its read-only checkout: git status lines, ignored files included. */

@@ -115,4 +115,24 @@ describe('proofloop plan and the finish line', () => {
 		expect(result.exitCode).toBe(1);
 		expect(tickets()).toEqual(['OLD.md']);
 	});
+
+	it("stops at an unsandboxed agent writing git's control files (.git/info/attributes: a filter the engine's git would run)", async () => {
+		const {root, env, tickets} = planRepo(script(), {sandbox: 'none'});
+		const attributes = path.join(root, '.git', 'info', 'attributes');
+		writeFileSync(env.FAKE_PLAN_SCRIPT, JSON.stringify(script({'research-1': {answer: script()['research-1'], _writeAbs: attributes}})));
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(result.stdout).toMatch(/TAMPER: git's control files \(.*\.git\/info\/attributes was created\) changed while research-1 ran/);
+		expect(result.exitCode).toBe(1);
+		expect(tickets()).toEqual([]);
+	});
+
+	it('answers of 256 kB of unbalanced braces fail fast, not after minutes of parsing', async () => {
+		const {root, env, tickets} = planRepo(script({master: '{'.repeat(300 * 1024)}));
+		const started = Date.now();
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(result.exitCode).toBe(1);
+		expect(result.stdout).toMatch(/no master ticket: the planner answered no valid JSON/);
+		expect(Date.now() - started).toBeLessThan(60_000);
+		expect(tickets()).toEqual([]);
+	}, 120_000);
 });
