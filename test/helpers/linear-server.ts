@@ -16,6 +16,7 @@ export type ScriptedLinearIssue = {
 	labels: string[];
 	project?: string;
 	cycle?: number;
+	comments: Array<{body: string}>;
 	/** Deleted on the remote: no query finds it. */
 	deleted?: boolean;
 	/** Identifiers of the issues this one blocks (Linear's "blocks" relation; the other side reads it as "blocked by"). */
@@ -33,13 +34,24 @@ export class ScriptedLinear {
 	readonly requests: Array<{at: number; status: number; auth?: string; query: string; variables: Json}> = [];
 	readonly limits: ScriptedLimit[] = [];
 	readonly defects: string[] = [];
+	/** Mutations answered with success: "commentCreate ENG-1", "issueUpdate ENG-1 st-done" (the state it moved to). */
+	readonly writes: string[] = [];
 	readonly team = 'ENG';
+	/** The team's workflow states (Linear's defaults). */
+	readonly states = [
+		{id: 'st-backlog', name: 'Backlog', type: 'backlog', position: 0},
+		{id: 'st-todo', name: 'Todo', type: 'unstarted', position: 1},
+		{id: 'st-progress', name: 'In Progress', type: 'started', position: 2},
+		{id: 'st-done', name: 'Done', type: 'completed', position: 3},
+		{id: 'st-shipped', name: 'Shipped', type: 'completed', position: 4},
+		{id: 'st-canceled', name: 'Canceled', type: 'canceled', position: 5},
+	];
 	url = '';
 	#server?: Server;
 
 	add(fields: Partial<ScriptedLinearIssue> & {title: string}): ScriptedLinearIssue {
 		const identifier = fields.identifier ?? `${this.team}-${this.issues.size + 1}`;
-		const issue: ScriptedLinearIssue = {identifier, description: null, state: 'unstarted', labels: [], blocks: [], ...fields};
+		const issue: ScriptedLinearIssue = {identifier, description: null, state: 'unstarted', labels: [], blocks: [], comments: [], ...fields};
 		this.issues.set(identifier, issue);
 		return issue;
 	}
@@ -78,6 +90,28 @@ export class ScriptedLinear {
 			// Linear's documented answer: the error's extensions carry code RATELIMITED (and the SDK reads type "ratelimited").
 			const error = {message: 'Rate limit exceeded', extensions: {code: 'RATELIMITED', type: 'ratelimited', userPresentableMessage: 'Rate limit exceeded.'}};
 			return send(limit.status, {errors: [error]}, limit.headers);
+		}
+		const uuid = (issue: ScriptedLinearIssue) => `uuid-${issue.identifier}`;
+		const find = (id: unknown) => [...this.issues.values()].find(i => !i.deleted && (i.identifier === id || uuid(i) === id));
+		const notFound = () => send(200, {data: null, errors: [{message: 'Entity not found: Issue', extensions: {code: 'INVALID_INPUT', type: 'invalid input', userPresentableMessage: 'Entity not found: Issue'}}]});
+		if (/^\s*mutation\b/.test(query)) {
+			const input = (variables['input'] ?? {}) as Json;
+			const issue = find(/commentCreate/.test(query) ? input['issueId'] : variables['id']);
+			const state = this.states.find(st => st.id === input['stateId']);
+			if (!issue || (/issueUpdate/.test(query) && !state)) return log(200), notFound();
+			if (/commentCreate/.test(query)) issue.comments.push({body: String(input['body'])});
+			else if (/issueUpdate/.test(query)) issue.state = state!.type as StateType;
+			else this.defects.push(`a mutation this server does not answer: ${query.slice(0, 120)}`);
+			this.writes.push(/commentCreate/.test(query) ? `commentCreate ${issue.identifier}` : `issueUpdate ${issue.identifier} ${state!.id}`);
+			log(200);
+			return send(200, {data: pick({commentCreate: {success: true}, issueUpdate: {success: true}}, query)});
+		}
+		if (/^\s*query\b[\s\S]*\bissue\s*\(/.test(query)) {
+			log(200);
+			const issue = find(variables['id']);
+			if (!issue) return notFound();
+			const answer = {id: uuid(issue), state: {type: issue.state}, comments: {nodes: issue.comments}, team: {states: {nodes: this.states}}};
+			return send(200, {data: pick({issue: answer}, query)});
 		}
 		if (!/^\s*query\b[\s\S]*\bissues\s*\(/.test(query)) {
 			this.defects.push(`a query this server does not answer: ${query.slice(0, 120)}`);

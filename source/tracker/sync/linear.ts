@@ -1,8 +1,9 @@
 import type {LinearSyncConfig} from './config.js';
 import {linearRequester, type LinearRequest} from './linear-client.js';
+import {deliverToLinear} from './linear-push.js';
 import type {PushAction, RemoteIssue, RemoteSnapshot, RemoteState, SyncSource} from './source.js';
 
-// Linear as a sync source (pull and check; push not yet). One paged GraphQL query brings the
+// Linear as a sync source (pull, check, push of done/failed/blocked). One paged GraphQL query brings the
 // selected issues with their workflow state, labels and "blocks" relations both
 // ways, so a pull costs one request per hundred issues, never one per issue.
 
@@ -97,7 +98,9 @@ export class LinearSource implements SyncSource {
 
 	async deliver(action: PushAction): Promise<{created?: string}> {
 		// Not lost: the push keeps it queued, and a later version delivers it.
-		throw new Error(`pushing to Linear is not supported yet (${action.kind} of ${action.ticket} stays queued)`);
+		if (action.kind === 'file' || action.kind === 'gated') throw new Error(`pushing ${action.kind} to Linear is not supported yet (${action.ticket} stays queued)`);
+		await deliverToLinear(this.#request, action, this.config.doneState);
+		return {};
 	}
 
 	/** Each mapped issue's state: closed when its workflow state is completed or canceled, gone when Linear no longer returns it. */

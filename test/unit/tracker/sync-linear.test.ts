@@ -1,11 +1,12 @@
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {openSync, syncCheck, syncPull, type SyncProject} from '../../../source/tracker/sync/session.js';
+import {openSync, syncCheck, syncPull, syncPush, type SyncProject} from '../../../source/tracker/sync/session.js';
 import {RemoteUnavailableError, SyncInputError} from '../../../source/tracker/sync/source.js';
 import {SyncConfig} from '../../../source/tracker/sync/config.js';
 import {ScriptedLinear} from '../../helpers/linear-server.js';
+import {setFrontMatterFields} from '../../../source/tracker/front-matter-write.js';
 
 // The Linear sync's pull against a scripted Linear GraphQL server, driven by the
 // real @linear/sdk client pointed at it (apiUrl).
@@ -22,6 +23,7 @@ function project(extra: Record<string, unknown> = {}, agentEnv = {pass: [] as st
 }
 const session = (extra?: Record<string, unknown>) => openSync(project(extra), {LINEAR_API_KEY: KEY, PROOFLOOP_SYNC_PACE_MS: String(PACE)});
 const ticket = (id: string) => readFileSync(path.join(root, dir, `${id}.md`), 'utf8');
+const edit = (id: string, fields: Record<string, unknown>) => writeFileSync(path.join(root, dir, `${id}.md`), setFrontMatterFields(ticket(id), fields));
 const has = (id: string) => existsSync(path.join(root, dir, `${id}.md`));
 
 beforeEach(async () => {
@@ -132,5 +134,61 @@ describe('sync pull from Linear', () => {
 		expect(() => openSync(project(), {})).toThrow(SyncInputError);
 		expect(() => openSync(project(), {})).toThrow(/LINEAR_API_KEY/);
 		expect(() => openSync(project({}, {pass: ['LINEAR_*'], set: {}}), {LINEAR_API_KEY: KEY})).toThrow(/LINEAR_API_KEY/);
+	});
+});
+
+describe('sync push to Linear', () => {
+	it('done: one evidence comment and a completed state; failed: a comment, state kept; a second push writes nothing', async () => {
+		linear.add({title: 'One', state: 'started'});
+		linear.add({title: 'Two'});
+		await syncPull(session());
+		const sha = 'a'.repeat(40);
+		edit('ENG-1', {status: 'done', merge_commit: sha, verify_digest: 'sha256:feed', done_at: '2026-01-01T00:00:00Z'});
+		edit('ENG-2', {status: 'failed', failure: 'checks: npm test failed (exit 1)', attempts: 3});
+		const r = await syncPush(session());
+		expect(r.delivered.map(a => `${a.ticket}:${a.kind}`).sort()).toEqual(['ENG-1:done', 'ENG-2:failed']);
+		const one = linear.issues.get('ENG-1')!;
+		expect(one.comments).toHaveLength(1);
+		expect(one.comments[0]!.body).toContain(sha);
+		expect(one.comments[0]!.body).toContain('sha256:feed');
+		expect(one.state).toBe('completed');
+		const two = linear.issues.get('ENG-2')!;
+		expect(two.comments[0]!.body).toContain('npm test failed');
+		expect(two.state).toBe('unstarted');
+		expect(linear.writes.sort()).toEqual(['commentCreate ENG-1', 'commentCreate ENG-2', 'issueUpdate ENG-1 st-done']);
+		const again = await syncPush(session());
+		expect(again.delivered).toEqual([]);
+		expect(linear.writes).toHaveLength(3);
+	});
+
+	it('a push whose record was lost does not comment twice (the marker), and doneState names the state', async () => {
+		linear.add({title: 'One'});
+		await syncPull(session());
+		edit('ENG-1', {status: 'done', merge_commit: 'b'.repeat(40), verify_digest: 'sha256:1'});
+		await syncPush(session({doneState: 'Shipped'}));
+		expect(linear.issues.get('ENG-1')!.state).toBe('completed');
+		expect(linear.writes).toEqual(['commentCreate ENG-1', 'issueUpdate ENG-1 st-shipped']);
+		rmSync(path.join(root, '.proofloop/sync/linear.json'));
+		linear.issues.get('ENG-1')!.state = 'started';
+		const r = await syncPush(session({doneState: 'Shipped'}));
+		expect(r.delivered.map(a => a.kind)).toEqual(['done']);
+		expect(linear.issues.get('ENG-1')!.comments).toHaveLength(1);
+		expect(linear.writes).toEqual(['commentCreate ENG-1', 'issueUpdate ENG-1 st-shipped', 'issueUpdate ENG-1 st-shipped']);
+	});
+
+	it('an issue deleted on Linear is said once, never retried; a gated ticket is not pushed yet and stays pending', async () => {
+		linear.add({title: 'One'});
+		linear.add({title: 'Two'});
+		await syncPull(session());
+		edit('ENG-1', {status: 'done', merge_commit: 'c'.repeat(40), verify_digest: 'sha256:1'});
+		edit('ENG-2', {status: 'human_gated', gate: {by: 'ana', reason: 'needs a person', at: '2026-01-01T00:00:00Z'}});
+		linear.issues.get('ENG-1')!.deleted = true;
+		const r = await syncPush(session());
+		expect(r.gone.map(g => [g.action.ticket, g.error])).toEqual([['ENG-1', 'linear:ENG-1 is not found on Linear (deleted or archived)']]);
+		expect(r.failed.map(f => f.action.ticket)).toEqual(['ENG-2']);
+		expect(linear.writes).toEqual([]);
+		const again = await syncPush(session());
+		expect(again.gone).toEqual([]);
+		expect(again.failed.map(f => f.action.ticket)).toEqual(['ENG-2']);
 	});
 });
