@@ -9,6 +9,7 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
 import {LEDGER_BRANCH} from '../git/ledger.js';
+import {ensureExcluded} from '../git/worktrees.js';
 import {GitControl} from '../core/git-control.js';
 
 /** What must not move, hashed by name; and git's control files (the engine's own list: filters, drivers, includes). */
@@ -31,6 +32,8 @@ function hashTree(top: string): string {
 
 /** What must not move while the plan's agents run, each under the name a message says. */
 export async function snapshotPlanState(root: string, base: string, trackerDir: string): Promise<PlanSnapshot> {
+	// proofloop's own line in info/exclude (its checkouts) is written before the snapshot, not during the plan.
+	await ensureExcluded(root);
 	const snapshot: PlanSnapshot = await stateHashes(root, base, trackerDir);
 	snapshot.gitControl = new GitControl(root);
 	return snapshot;
@@ -54,7 +57,11 @@ async function stateHashes(root: string, base: string, trackerDir: string): Prom
 				.filter(line => !line.slice(3).startsWith('.proofloop/plans/'))
 				.join('\n'),
 		],
-		['git hooks and config', hashTree(path.join(root, '.git', 'hooks')) + hashTree(path.join(root, '.git', 'config'))],
+		// info/exclude too: a pattern added with an untracked file hides that file from the status above.
+		[
+			'git hooks, config and info/exclude',
+			hashTree(path.join(root, '.git', 'hooks')) + hashTree(path.join(root, '.git', 'config')) + hashTree(path.join(root, '.git', 'info', 'exclude')),
+		],
 	]);
 }
 

@@ -135,4 +135,16 @@ describe('proofloop plan and the finish line', () => {
 		expect(Date.now() - started).toBeLessThan(60_000);
 		expect(tickets()).toEqual([]);
 	}, 120_000);
+
+	it('stops at an unsandboxed agent hiding a file it wrote in your checkout behind .git/info/exclude', async () => {
+		const {root, env, tickets} = planRepo(script(), {sandbox: 'none'});
+		// The fake writes "written by the research-1 agent" into each file: in info/exclude, a pattern naming the other.
+		const hidden = [path.join(root, '.git', 'info', 'exclude'), path.join(root, 'written by the research-1 agent')];
+		writeFileSync(env.FAKE_PLAN_SCRIPT, JSON.stringify(script({'research-1': {answer: script()['research-1'], _writeAbs: hidden}})));
+		const result = await runCli(root, ['plan', 'Count the requests.'], env);
+		expect(execaSync('git', ['status', '--porcelain'], {cwd: root}).stdout).toBe('');
+		expect(result.stdout).toMatch(/TAMPER: git hooks, config and info\/exclude changed while research-1 ran/);
+		expect(result.exitCode).toBe(1);
+		expect(tickets()).toEqual([]);
+	});
 });
