@@ -33,13 +33,14 @@ function foldMs(log: EngineEvent[]): number {
 }
 
 describe('the ledger fold', () => {
-	it('is linear in the log: 5× the events (and tickets) cost about 5× the time, not 25×', () => {
-		const small = longLog(10_000);
+	it('is linear in the log: 10× the events (and tickets) cost about 10× the time, not 100×', () => {
+		const small = longLog(5_000);
 		const large = longLog(50_000);
 		foldMs(small); // warm up the JIT
 		const ratio = foldMs(large) / foldMs(small);
-		// A copy of the ticket map per event (the quadratic fold) measures 20-30× here.
-		expect(ratio).toBeLessThan(12);
+		// A copy of the ticket map per event (the quadratic fold) is ~100× here; a loaded machine and the
+		// trie's log factor put the linear fold at 10-16×, so the line sits far from both.
+		expect(ratio).toBeLessThan(40);
 	});
 
 	it('counts the same on a long log as on a short one', () => {
