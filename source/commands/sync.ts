@@ -100,7 +100,7 @@ did not take are queued in the run directory and sent by the next run or sync pu
 Config (.proofloop/config.json):
   "sync": {"type": "github", "repo": "owner/name", "labels": ["proofloop"],
            "lockLabels": {"needs-infra": "infra"}, "batchLabels": {"sprint-3": "sprint-3"}}
-  "sync": {"type": "linear", "team": "ENG", "labels": ["proofloop"]}   (push: done/failed/blocked, so far)
+  "sync": {"type": "linear", "team": "ENG", "labels": ["proofloop"]}
 Token: GITHUB_TOKEN, else \`gh auth token\`; Linear: LINEAR_API_KEY; no agent, check or verify ever gets it.
 Exit: 0 done, 1 something not delivered or a disagreement (or the remote unreachable), 2 bad config.`,
 		);

@@ -37,6 +37,8 @@ export class ScriptedLinear {
 	/** Mutations answered with success: "commentCreate ENG-1", "issueUpdate ENG-1 st-done" (the state it moved to). */
 	readonly writes: string[] = [];
 	readonly team = 'ENG';
+	/** Workspace labels made by a push (an issue's labels exist too). */
+	readonly labels = new Set<string>();
 	/** The team's workflow states (Linear's defaults). */
 	readonly states = [
 		{id: 'st-backlog', name: 'Backlog', type: 'backlog', position: 0},
@@ -95,22 +97,33 @@ export class ScriptedLinear {
 		const find = (id: unknown) => [...this.issues.values()].find(i => !i.deleted && (i.identifier === id || uuid(i) === id));
 		const notFound = () => send(200, {data: null, errors: [{message: 'Entity not found: Issue', extensions: {code: 'INVALID_INPUT', type: 'invalid input', userPresentableMessage: 'Entity not found: Issue'}}]});
 		if (/^\s*mutation\b/.test(query)) {
-			const input = (variables['input'] ?? {}) as Json;
-			const issue = find(/commentCreate/.test(query) ? input['issueId'] : variables['id']);
-			const state = this.states.find(st => st.id === input['stateId']);
-			if (!issue || (/issueUpdate/.test(query) && !state)) return log(200), notFound();
-			if (/commentCreate/.test(query)) issue.comments.push({body: String(input['body'])});
-			else if (/issueUpdate/.test(query)) issue.state = state!.type as StateType;
-			else this.defects.push(`a mutation this server does not answer: ${query.slice(0, 120)}`);
-			this.writes.push(/commentCreate/.test(query) ? `commentCreate ${issue.identifier}` : `issueUpdate ${issue.identifier} ${state!.id}`);
 			log(200);
-			return send(200, {data: pick({commentCreate: {success: true}, issueUpdate: {success: true}}, query)});
+			const answer = this.#mutate(query, variables, find);
+			if (answer === undefined) return notFound();
+			return send(200, {data: pick(answer, query)});
+		}
+		if (/^\s*query\b[\s\S]*\bissueLabels\s*\(/.test(query)) {
+			log(200);
+			const name = (((variables['filter'] as Json)?.['name'] as Json)?.['eq'] as string) ?? '';
+			const known = this.labels.has(name) || [...this.issues.values()].some(i => i.labels.includes(name));
+			return send(200, {data: pick({issueLabels: {nodes: known ? [{id: `label-${name}`}] : []}}, query)});
+		}
+		if (/^\s*query\b[\s\S]*\bteams\s*\(/.test(query)) {
+			log(200);
+			const key = (((variables['filter'] as Json)?.['key'] as Json)?.['eq'] as string) ?? '';
+			return send(200, {data: pick({teams: {nodes: key === this.team ? [{id: 'team-eng'}] : []}}, query)});
 		}
 		if (/^\s*query\b[\s\S]*\bissue\s*\(/.test(query)) {
 			log(200);
 			const issue = find(variables['id']);
 			if (!issue) return notFound();
-			const answer = {id: uuid(issue), state: {type: issue.state}, comments: {nodes: issue.comments}, team: {states: {nodes: this.states}}};
+			const answer = {
+				id: uuid(issue),
+				state: {type: issue.state},
+				comments: {nodes: issue.comments},
+				labels: {nodes: issue.labels.map(name => ({id: `label-${name}`, name}))},
+				team: {id: 'team-eng', states: {nodes: this.states}},
+			};
 			return send(200, {data: pick({issue: answer}, query)});
 		}
 		if (!/^\s*query\b[\s\S]*\bissues\s*\(/.test(query)) {
@@ -121,6 +134,58 @@ export class ScriptedLinear {
 		const data = pick({issues: this.#issues(variables)}, query);
 		log(200);
 		send(200, {data}, {'x-ratelimit-requests-limit': '2500', 'x-ratelimit-requests-remaining': '2400'});
+	}
+
+	// The mutations a push sends; undefined is Linear's "Entity not found".
+	#mutate(query: string, variables: Json, find: (id: unknown) => ScriptedLinearIssue | undefined): Json | undefined {
+		const input = (variables['input'] ?? {}) as Json;
+		const name = /\b(commentCreate|issueUpdate|issueLabelCreate|issueAddLabel|issueCreate|issueRelationCreate)\s*\(/.exec(query)?.[1];
+		switch (name) {
+			case 'commentCreate': {
+				const issue = find(input['issueId']);
+				if (!issue) return undefined;
+				issue.comments.push({body: String(input['body'])});
+				this.writes.push(`commentCreate ${issue.identifier}`);
+				return {commentCreate: {success: true}};
+			}
+			case 'issueUpdate': {
+				const issue = find(variables['id']);
+				const state = this.states.find(st => st.id === input['stateId']);
+				if (!issue || !state) return undefined;
+				issue.state = state.type as StateType;
+				this.writes.push(`issueUpdate ${issue.identifier} ${state.id}`);
+				return {issueUpdate: {success: true}};
+			}
+			case 'issueLabelCreate':
+				this.labels.add(String(input['name']));
+				this.writes.push(`issueLabelCreate ${String(input['name'])}`);
+				return {issueLabelCreate: {issueLabel: {id: `label-${String(input['name'])}`}}};
+			case 'issueAddLabel': {
+				const issue = find(variables['id']);
+				const label = String(variables['labelId']).replace(/^label-/, '');
+				if (!issue || !this.labels.has(label)) return undefined;
+				issue.labels.push(label);
+				this.writes.push(`issueAddLabel ${issue.identifier} ${label}`);
+				return {issueAddLabel: {success: true}};
+			}
+			case 'issueCreate': {
+				if (input['teamId'] !== 'team-eng') return undefined;
+				const issue = this.add({title: String(input['title']), description: String(input['description'] ?? '')});
+				this.writes.push(`issueCreate ${issue.identifier}`);
+				return {issueCreate: {issue: {id: `uuid-${issue.identifier}`, identifier: issue.identifier}}};
+			}
+			case 'issueRelationCreate': {
+				const from = find(input['issueId']);
+				const to = find(input['relatedIssueId']);
+				if (!from || !to || input['type'] !== 'blocks') return undefined;
+				from.blocks.push(to.identifier);
+				this.writes.push(`issueRelationCreate ${from.identifier} blocks ${to.identifier}`);
+				return {issueRelationCreate: {success: true}};
+			}
+			default:
+				this.defects.push(`a mutation this server does not answer: ${query.slice(0, 120)}`);
+				return undefined;
+		}
 	}
 
 	#issues(variables: Json): Json {

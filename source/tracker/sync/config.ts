@@ -47,6 +47,7 @@ export const LinearSyncConfig = z
 			.array(z.enum(['triage', 'backlog', 'unstarted', 'started', 'completed', 'canceled']))
 			.default(['completed', 'canceled'])
 			.describe('Issues in a workflow state of these types are not pulled.'),
+		gatedLabel: z.string().min(1).default('proofloop:human-gated').describe('The label a human-gated ticket\'s issue gets (made in the team when missing).'),
 		doneState: z.string().min(1).optional().describe('The workflow state a done ticket\'s issue moves to (its name); else the team\'s first completed state.'),
 		lockLabels: labelMap.default({}).describe('A label that makes the ticket hold a lock: {"needs-infra": "infra"}.'),
 		batchLabels: labelMap

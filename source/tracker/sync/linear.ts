@@ -1,9 +1,9 @@
 import type {LinearSyncConfig} from './config.js';
 import {linearRequester, type LinearRequest} from './linear-client.js';
-import {deliverToLinear} from './linear-push.js';
+import {deliverToLinear, fileOnLinear} from './linear-push.js';
 import type {PushAction, RemoteIssue, RemoteSnapshot, RemoteState, SyncSource} from './source.js';
 
-// Linear as a sync source (pull, check, push of done/failed/blocked). One paged GraphQL query brings the
+// Linear as a sync source: pull, push, check. One paged GraphQL query brings the
 // selected issues with their workflow state, labels and "blocks" relations both
 // ways, so a pull costs one request per hundred issues, never one per issue.
 
@@ -96,10 +96,9 @@ export class LinearSource implements SyncSource {
 		return {issues, warnings: []};
 	}
 
-	async deliver(action: PushAction): Promise<{created?: string}> {
-		// Not lost: the push keeps it queued, and a later version delivers it.
-		if (action.kind === 'file' || action.kind === 'gated') throw new Error(`pushing ${action.kind} to Linear is not supported yet (${action.ticket} stays queued)`);
-		await deliverToLinear(this.#request, action, this.config.doneState);
+	async deliver(action: PushAction, resolve: (ticket: string) => string | undefined, onCreated?: (key: string) => Promise<void>): Promise<{created?: string}> {
+		if (action.kind === 'file') return {created: await fileOnLinear(this.#request, action, this.config, resolve, onCreated)};
+		await deliverToLinear(this.#request, action, this.config);
 		return {};
 	}
 

@@ -176,19 +176,48 @@ describe('sync push to Linear', () => {
 		expect(linear.writes).toEqual(['commentCreate ENG-1', 'issueUpdate ENG-1 st-shipped', 'issueUpdate ENG-1 st-shipped']);
 	});
 
-	it('an issue deleted on Linear is said once, never retried; a gated ticket is not pushed yet and stays pending', async () => {
+	it('an issue deleted on Linear is said once, never retried; human-gated: the label (made when missing) and a comment with who and why', async () => {
 		linear.add({title: 'One'});
 		linear.add({title: 'Two'});
 		await syncPull(session());
 		edit('ENG-1', {status: 'done', merge_commit: 'c'.repeat(40), verify_digest: 'sha256:1'});
-		edit('ENG-2', {status: 'human_gated', gate: {by: 'ana', reason: 'needs a person', at: '2026-01-01T00:00:00Z'}});
+		edit('ENG-2', {status: 'human_gated', gate: {by: 'ana', reason: 'needs a prod key', at: '2026-01-01T00:00:00Z'}});
 		linear.issues.get('ENG-1')!.deleted = true;
 		const r = await syncPush(session());
 		expect(r.gone.map(g => [g.action.ticket, g.error])).toEqual([['ENG-1', 'linear:ENG-1 is not found on Linear (deleted or archived)']]);
-		expect(r.failed.map(f => f.action.ticket)).toEqual(['ENG-2']);
-		expect(linear.writes).toEqual([]);
+		expect(r.delivered.map(a => `${a.ticket}:${a.kind}`)).toEqual(['ENG-2:gated']);
+		const two = linear.issues.get('ENG-2')!;
+		expect(two.labels).toEqual(['proofloop:human-gated']);
+		expect(two.comments[0]!.body).toMatch(/ana[\s\S]*needs a prod key/);
+		expect(linear.writes).toEqual(['issueLabelCreate proofloop:human-gated', 'issueAddLabel ENG-2 proofloop:human-gated', 'commentCreate ENG-2']);
 		const again = await syncPush(session());
-		expect(again.gone).toEqual([]);
-		expect(again.failed.map(f => f.action.ticket)).toEqual(['ENG-2']);
+		expect(again).toMatchObject({delivered: [], failed: [], gone: []});
+		expect(linear.writes).toHaveLength(3);
+	});
+
+	it('a ticket a worker filed becomes a new issue with "blocks" relations both ways, saved before its links; the next pull maps it', async () => {
+		linear.add({title: 'One'});
+		linear.add({title: 'Two'});
+		await syncPull(session());
+		writeFileSync(
+			path.join(root, dir, 'T-9.md'),
+			'---\nid: T-9\ntitle: Found missing work\nstatus: todo\nbatch: b1\ndeps: [ENG-1]\ndiscovered_from: ENG-2\nfiled_by_run: r1\n---\nWhat was missing.\n',
+		);
+		edit('ENG-2', {deps: ['T-9']});
+		const r = await syncPush(session());
+		expect(r.delivered.map(a => a.kind)).toEqual(['file']);
+		const made = [...linear.issues.values()].find(i => i.title === 'Found missing work')!;
+		expect(made.identifier).toBe('ENG-3');
+		expect(made.description).toContain('What was missing.');
+		expect(linear.writes).toEqual(['issueCreate ENG-3', 'issueRelationCreate ENG-1 blocks ENG-3', 'issueRelationCreate ENG-3 blocks ENG-2']);
+		expect(JSON.parse(readFileSync(path.join(root, '.proofloop/sync/linear.json'), 'utf8')).created).toEqual({'T-9': 'linear:ENG-3'});
+		const pulled = await syncPull(session());
+		expect(pulled.created).toEqual([]);
+		expect(ticket('T-9')).toMatch(/^source: linear:ENG-3$/m);
+		expect(ticket('T-9')).toMatch(/^deps: \[ENG-1\]$/m);
+		expect(ticket('ENG-2')).toMatch(/^deps: \[T-9\]$/m);
+		const again = await syncPush(session());
+		expect(again.delivered).toEqual([]);
+		expect(linear.writes).toHaveLength(3);
 	});
 });
