@@ -36,7 +36,7 @@ export class ScriptedLinear {
 	readonly defects: string[] = [];
 	/** Mutations answered with success: "commentCreate ENG-1", "issueUpdate ENG-1 st-done" (the state it moved to). */
 	readonly writes: string[] = [];
-	readonly team = 'ENG';
+
 	/** Workspace labels made by a push (an issue's labels exist too). */
 	readonly labels = new Set<string>();
 	/** The team's workflow states (Linear's defaults). */
@@ -50,6 +50,9 @@ export class ScriptedLinear {
 	];
 	url = '';
 	#server?: Server;
+
+	/** `team` is the team's key: its issues are <team>-1, <team>-2, ... */
+	constructor(readonly team = 'ENG') {}
 
 	add(fields: Partial<ScriptedLinearIssue> & {title: string}): ScriptedLinearIssue {
 		const identifier = fields.identifier ?? `${this.team}-${this.issues.size + 1}`;
