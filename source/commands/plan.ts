@@ -97,7 +97,11 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 			...Object.fromEntries(Object.entries(runEnv.plainEnv(process.env)).filter(([name]) => context.envAllowed(name, allow))),
 			...cfg.agentEnv.set,
 			PROOFLOOP_SANDBOX: decision.mode,
+			// Contained like a run's agents: what one starts (setsid, nohup, a double fork) ends with it, not after the plan is written.
+			PROOFLOOP_RUN_ID: planId,
 		};
+		for (const warning of (await import('../process/run-containment.js')).startRunContainment({id: planId, dir: planDir}, process.env).warnings)
+			say(`warning: ${warning}`);
 		if (decision.mode === 'none') say(`UNSANDBOXED plan (${decision.reason}): the guard still catches what an agent writes`);
 		const host: PlanAgentHost = {
 			repo,

@@ -2,6 +2,7 @@ import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {execaSync} from 'execa';
 import {describe, expect, it} from 'vitest';
+import {probeContainment} from '../../source/process/containment.js';
 import {validateTickets} from '../../source/tracker/validate.js';
 import {makeRepo, runCli} from '../helpers/repo.js';
 
@@ -147,4 +148,20 @@ describe('proofloop plan and the finish line', () => {
 		expect(result.exitCode).toBe(1);
 		expect(tickets()).toEqual([]);
 	});
+
+	// Where nothing but the process group holds (no cgroup, not root), the plan warns instead, as a run does.
+	it.skipIf(probeContainment(process.env).kind === 'group')(
+		'an unsandboxed agent leaves nothing running that rewrites a planned ticket once the plan is written (contained like a run)',
+		async () => {
+			const {root, env, tickets, text} = planRepo(script(), {sandbox: 'none'});
+			const later = {file: path.join(root, '.proofloop', 'tickets', 'T-2.md'), ms: 3000};
+			writeFileSync(env.FAKE_PLAN_SCRIPT, JSON.stringify(script({'research-1': {answer: script()['research-1'], _later: later}})));
+			const result = await runCli(root, ['plan', 'Count the requests.'], env);
+			expect(result.exitCode).toBe(0);
+			await new Promise(resolve => setTimeout(resolve, 5000));
+			expect(tickets().sort()).toEqual(['T-1.md', 'T-2.md']);
+			expect(text('T-2.md')).toMatch(/^---\nid: T-2\n/);
+		},
+		60_000,
+	);
 });
