@@ -23,8 +23,8 @@ export type ScriptedLinearIssue = {
 	blocks: string[];
 };
 
-/** A rate-limit answer the next request gets: Linear's 400 with extensions.code RATELIMITED, or a 429. */
-export type ScriptedLimit = {status: 400 | 429; headers: Record<string, string>};
+/** What the next request gets: Linear's rate-limit answer (400 with extensions.code RATELIMITED, or a 429), or a proxy's 5xx page. */
+export type ScriptedLimit = {status: 400 | 429; headers: Record<string, string>} | {status: 502 | 503; headers?: Record<string, string>};
 
 type Json = Record<string, unknown>;
 
@@ -90,6 +90,11 @@ export class ScriptedLinear {
 		const log = (status: number) => this.requests.push({at, status, query, variables, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
 		if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/graphql') this.defects.push(`${req.method} ${req.url}: Linear takes POST /graphql only`);
 		const limit = this.limits.shift();
+		if (limit && limit.status >= 500) {
+			log(limit.status);
+			res.writeHead(limit.status, {'content-type': 'text/html', ...limit.headers});
+			return void res.end('<html><body>502 Bad Gateway</body></html>');
+		}
 		if (limit) {
 			log(limit.status);
 			// Linear's documented answer: the error's extensions carry code RATELIMITED (and the SDK reads type "ratelimited").

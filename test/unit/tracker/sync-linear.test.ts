@@ -108,6 +108,21 @@ describe('sync pull from Linear', () => {
 		expect(existsSync(path.join(root, '.proofloop/sync/linear.json'))).toBe(false);
 	});
 
+	it('retries a 502 that then succeeds; a Linear that cannot be reached is RemoteUnavailableError, nothing written', async () => {
+		linear.add({title: 'One'});
+		linear.limits.push({status: 502});
+		const r = await syncPull(session());
+		expect(r.created).toEqual(['ENG-1']);
+		expect(linear.requests.map(q => q.status)).toEqual([502, 200]);
+		rmSync(path.join(root, dir, 'ENG-1.md'));
+		await linear.stop();
+		const error = await syncPull(session()).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(RemoteUnavailableError);
+		expect((error as Error).message).toMatch(/Linear unreachable while pulling issues/);
+		expect(has('ENG-1')).toBe(false);
+		await linear.start();
+	});
+
 	it('refuses a dependency cycle from Linear, naming the issues', async () => {
 		linear.add({title: 'A', blocks: ['ENG-2']});
 		linear.add({title: 'B', blocks: ['ENG-1']});
