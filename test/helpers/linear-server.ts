@@ -116,6 +116,15 @@ export class ScriptedLinear {
 			const known = this.labels.has(name) || [...this.issues.values()].some(i => i.labels.includes(name));
 			return send(200, {data: pick({issueLabels: {nodes: known ? [{id: `label-${name}`}] : []}}, query)});
 		}
+		if (/^\s*query\b[\s\S]*\b(projects|cycles)\s*\(/.test(query)) {
+			log(200);
+			const filter = (variables['filter'] ?? {}) as Json;
+			const projects = /\bprojects\s*\(/.test(query);
+			const wanted = projects ? ((filter['name'] as Json)?.['eq'] as string) : ((filter['number'] as Json)?.['eq'] as number);
+			const known = [...this.issues.values()].some(i => (projects ? i.project : i.cycle) === wanted);
+			const nodes = known ? [{id: `${projects ? 'project' : 'cycle'}-${wanted}`}] : [];
+			return send(200, {data: pick(projects ? {projects: {nodes}} : {cycles: {nodes}}, query)});
+		}
 		if (/^\s*query\b[\s\S]*\bteams\s*\(/.test(query)) {
 			log(200);
 			const key = (((variables['filter'] as Json)?.['key'] as Json)?.['eq'] as string) ?? '';
@@ -178,7 +187,16 @@ export class ScriptedLinear {
 			}
 			case 'issueCreate': {
 				if (input['teamId'] !== 'team-eng') return undefined;
-				const issue = this.add({title: String(input['title']), description: String(input['description'] ?? '')});
+				const labels = ((input['labelIds'] ?? []) as string[]).map(id => id.replace(/^label-/, ''));
+				const project = typeof input['projectId'] === 'string' ? input['projectId'].replace(/^project-/, '') : undefined;
+				const cycle = typeof input['cycleId'] === 'string' ? Number(input['cycleId'].replace(/^cycle-/, '')) : undefined;
+				const issue = this.add({
+					title: String(input['title']),
+					description: String(input['description'] ?? ''),
+					labels,
+					...(project === undefined ? {} : {project}),
+					...(cycle === undefined ? {} : {cycle}),
+				});
 				this.writes.push(`issueCreate ${issue.identifier}`);
 				return {issueCreate: {issue: {id: `uuid-${issue.identifier}`, identifier: issue.identifier}}};
 			}

@@ -30,11 +30,13 @@ const LABELS = `query proofloopLabels($filter: IssueLabelFilter, $first: Int) { 
 const MAKE_LABEL = `mutation proofloopMakeLabel($input: IssueLabelCreateInput!) { issueLabelCreate(input: $input) { issueLabel { id } } }`;
 const ADD_LABEL = `mutation proofloopAddLabel($id: String!, $labelId: String!) { issueAddLabel(id: $id, labelId: $labelId) { success } }`;
 const TEAMS = `query proofloopTeams($filter: TeamFilter, $first: Int) { teams(filter: $filter, first: $first) { nodes { id } } }`;
+const PROJECTS = `query proofloopProjects($filter: ProjectFilter, $first: Int) { projects(filter: $filter, first: $first) { nodes { id } } }`;
+const CYCLES = `query proofloopCycles($filter: CycleFilter, $first: Int) { cycles(filter: $filter, first: $first) { nodes { id } } }`;
 const CREATE = `mutation proofloopCreate($input: IssueCreateInput!) { issueCreate(input: $input) { issue { id identifier } } }`;
 const RELATE = `mutation proofloopRelate($input: IssueRelationCreateInput!) { issueRelationCreate(input: $input) { success } }`;
 const MOVE = `mutation proofloopMove($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, input: $input) { success } }`;
 
-export type LinearPushConfig = {team: string; doneState?: string | undefined; gatedLabel: string};
+export type LinearPushConfig = {team: string; doneState?: string | undefined; gatedLabel: string; labels?: string[] | undefined; project?: string | undefined; cycle?: number | undefined};
 
 export async function deliverToLinear(request: LinearRequest, action: Exclude<PushAction, {kind: 'file'}>, config: LinearPushConfig): Promise<void> {
 	const identifier = action.source.replace(/^linear:/, '');
@@ -48,12 +50,7 @@ export async function deliverToLinear(request: LinearRequest, action: Exclude<Pu
 	}
 	if (!issue) throw new RemoteIssueGoneError(`${action.source} is not found on Linear (deleted or archived)`);
 	if (action.kind === 'gated' && !issue.labels.nodes.some(l => l.name === config.gatedLabel)) {
-		const filter = {name: {eq: config.gatedLabel}};
-		const found = (await request<{issueLabels: {nodes: Array<{id: string}>}}>(what, LABELS, {filter, first: 1})).issueLabels.nodes[0];
-		const labelId =
-			found?.id ??
-			(await request<{issueLabelCreate: {issueLabel: {id: string}}}>(what, MAKE_LABEL, {input: {name: config.gatedLabel, teamId: issue.team.id}})).issueLabelCreate.issueLabel.id;
-		await request(what, ADD_LABEL, {id: issue.id, labelId});
+		await request(what, ADD_LABEL, {id: issue.id, labelId: await labelId(request, what, config.gatedLabel, issue.team.id)});
 	}
 	const tag = marker(action);
 	if (!issue.comments.nodes.some(c => c.body.includes(tag))) await request(what, COMMENT, {input: {issueId: issue.id, body: commentFor(action)}});
@@ -62,6 +59,29 @@ export async function deliverToLinear(request: LinearRequest, action: Exclude<Pu
 	const target = config.doneState ? states.find(s => s.name === config.doneState) : states.filter(s => s.type === 'completed').sort((a, b) => a.position - b.position)[0];
 	if (!target) throw new Error(`the team of ${identifier} has no ${config.doneState ? `workflow state named '${config.doneState}'` : 'completed workflow state'}\n  fix: set sync.doneState to one of: ${states.map(s => s.name).join(', ')}`);
 	await request(what, MOVE, {id: issue.id, input: {stateId: target.id}});
+}
+
+/** A label's id by its name, made in the team when the workspace has none. */
+async function labelId(request: LinearRequest, what: string, name: string, teamId: string): Promise<string> {
+	const found = (await request<{issueLabels: {nodes: Array<{id: string}>}}>(what, LABELS, {filter: {name: {eq: name}}, first: 1})).issueLabels.nodes[0];
+	if (found) return found.id;
+	return (await request<{issueLabelCreate: {issueLabel: {id: string}}}>(what, MAKE_LABEL, {input: {name, teamId}})).issueLabelCreate.issueLabel.id;
+}
+
+/** Where the selection looks (its labels, project, cycle), so the next pull finds a filed issue too. */
+async function selectionOf(request: LinearRequest, what: string, config: LinearPushConfig, teamId: string): Promise<Record<string, unknown>> {
+	const out: Record<string, unknown> = {};
+	if (config.labels?.length) out['labelIds'] = await Promise.all(config.labels.map(name => labelId(request, what, name, teamId)));
+	if (config.project !== undefined) {
+		const project = (await request<{projects: {nodes: Array<{id: string}>}}>(what, PROJECTS, {filter: {name: {eq: config.project}}, first: 1})).projects.nodes[0];
+		if (project) out['projectId'] = project.id;
+	}
+	if (config.cycle !== undefined) {
+		const filter = {team: {key: {eq: config.team}}, number: {eq: config.cycle}};
+		const cycle = (await request<{cycles: {nodes: Array<{id: string}>}}>(what, CYCLES, {filter, first: 1})).cycles.nodes[0];
+		if (cycle) out['cycleId'] = cycle.id;
+	}
+	return out;
 }
 
 /** A ticket a worker filed becomes an issue of the team, with "blocks" relations both ways; returns its key. */
@@ -75,7 +95,7 @@ export async function fileOnLinear(
 	const what = `filing ${action.ticket}`;
 	const team = (await request<{teams: {nodes: Array<{id: string}>}}>(what, TEAMS, {filter: {key: {eq: config.team}}, first: 1})).teams.nodes[0];
 	if (!team) throw new Error(`Linear has no team with key ${config.team}\n  fix: correct sync.team in .proofloop/config.json`);
-	const made = (await request<{issueCreate: {issue: {id: string; identifier: string}}}>(what, CREATE, {input: {teamId: team.id, title: action.title, description: bodyForFiled(action)}})).issueCreate.issue;
+	const made = (await request<{issueCreate: {issue: {id: string; identifier: string}}}>(what, CREATE, {input: {teamId: team.id, title: action.title, description: bodyForFiled(action), ...(await selectionOf(request, what, config, team.id))}})).issueCreate.issue;
 	const key = `linear:${made.identifier}`;
 	// Saved before its links: a push cut short here never files the same issue twice.
 	await onCreated?.(key);

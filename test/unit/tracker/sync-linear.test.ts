@@ -210,28 +210,30 @@ describe('sync push to Linear', () => {
 		expect(linear.writes).toHaveLength(3);
 	});
 
-	it('a ticket a worker filed becomes a new issue with "blocks" relations both ways, saved before its links; the next pull maps it', async () => {
-		linear.add({title: 'One'});
-		linear.add({title: 'Two'});
-		await syncPull(session());
+	it('a ticket a worker filed becomes a new issue in the selection, with "blocks" relations both ways; the next pull maps it', async () => {
+		const selection = {labels: ['proofloop'], project: 'Words', cycle: 3};
+		linear.add({title: 'One', labels: ['proofloop'], project: 'Words', cycle: 3});
+		linear.add({title: 'Two', labels: ['proofloop'], project: 'Words', cycle: 3});
+		await syncPull(session(selection));
 		writeFileSync(
 			path.join(root, dir, 'T-9.md'),
 			'---\nid: T-9\ntitle: Found missing work\nstatus: todo\nbatch: b1\ndeps: [ENG-1]\ndiscovered_from: ENG-2\nfiled_by_run: r1\n---\nWhat was missing.\n',
 		);
 		edit('ENG-2', {deps: ['T-9']});
-		const r = await syncPush(session());
+		const r = await syncPush(session(selection));
 		expect(r.delivered.map(a => a.kind)).toEqual(['file']);
 		const made = [...linear.issues.values()].find(i => i.title === 'Found missing work')!;
 		expect(made.identifier).toBe('ENG-3');
 		expect(made.description).toContain('What was missing.');
+		expect(made).toMatchObject({labels: ['proofloop'], project: 'Words', cycle: 3});
 		expect(linear.writes).toEqual(['issueCreate ENG-3', 'issueRelationCreate ENG-1 blocks ENG-3', 'issueRelationCreate ENG-3 blocks ENG-2']);
 		expect(JSON.parse(readFileSync(path.join(root, '.proofloop/sync/linear.json'), 'utf8')).created).toEqual({'T-9': 'linear:ENG-3'});
-		const pulled = await syncPull(session());
+		const pulled = await syncPull(session(selection));
 		expect(pulled.created).toEqual([]);
 		expect(ticket('T-9')).toMatch(/^source: linear:ENG-3$/m);
 		expect(ticket('T-9')).toMatch(/^deps: \[ENG-1\]$/m);
 		expect(ticket('ENG-2')).toMatch(/^deps: \[T-9\]$/m);
-		const again = await syncPush(session());
+		const again = await syncPush(session(selection));
 		expect(again.delivered).toEqual([]);
 		expect(linear.writes).toHaveLength(3);
 	});
