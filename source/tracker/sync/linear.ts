@@ -67,17 +67,21 @@ export class LinearSource implements SyncSource {
 	}
 
 	async fetch(): Promise<RemoteSnapshot> {
-		const nodes: Node[] = [];
-		let after: string | undefined;
-		for (;;) {
-			const answer = await this.#request<IssuesAnswer>('pulling issues', ISSUES_QUERY, {filter: linearFilter(this.config), first: PAGE, ...(after ? {after} : {})});
-			nodes.push(...answer.issues.nodes);
-			if (!answer.issues.pageInfo.hasNextPage || !answer.issues.pageInfo.endCursor) break;
-			after = answer.issues.pageInfo.endCursor;
-		}
 		const skipped = new Set<string>(this.config.skipStates);
 		const open = (ref: Ref) => !skipped.has(ref.state?.type ?? '');
-		const selected = nodes.filter(open);
+		const selected = (await this.#pages(linearFilter(this.config))).filter(open);
+		const warnings: string[] = [];
+		// Open blockers outside the selection come along (they must be done first), and theirs, until none is missing.
+		for (;;) {
+			const have = new Set(selected.map(n => n.identifier));
+			const missing = new Map<string, string>();
+			for (const node of selected)
+				for (const r of node.inverseRelations?.nodes ?? []) if (r.type === 'blocks' && r.issue && open(r.issue) && !have.has(r.issue.identifier)) missing.set(r.issue.identifier, node.identifier);
+			const extra = (await this.#byIdentifier([...missing.keys()])).filter(n => open(n) && !have.has(n.identifier));
+			if (extra.length === 0) break;
+			for (const n of extra) warnings.push(`pulled ${n.identifier} too: ${missing.get(n.identifier)} is blocked by it and the selection leaves it out`);
+			selected.push(...extra);
+		}
 		// "A blocks B" is one relation, seen from A (relations) and from B (inverse relations): both sides count.
 		const blockedBy = new Map<string, Set<string>>(selected.map(n => [n.identifier, new Set<string>()]));
 		for (const node of selected) {
@@ -93,7 +97,30 @@ export class LinearSource implements SyncSource {
 			labels: (node.labels?.nodes ?? []).map(l => l.name),
 			...(node.url ? {url: node.url} : {}),
 		}));
-		return {issues, warnings: []};
+		return {issues, warnings};
+	}
+
+	async #pages(filter: Record<string, unknown>): Promise<Node[]> {
+		const nodes: Node[] = [];
+		let after: string | undefined;
+		for (;;) {
+			const answer = await this.#request<IssuesAnswer>('pulling issues', ISSUES_QUERY, {filter, first: PAGE, ...(after ? {after} : {})});
+			nodes.push(...answer.issues.nodes);
+			if (!answer.issues.pageInfo.hasNextPage || !answer.issues.pageInfo.endCursor) return nodes;
+			after = answer.issues.pageInfo.endCursor;
+		}
+	}
+
+	// These issues (ENG-42, OPS-7), one query per team and hundred.
+	async #byIdentifier(identifiers: string[]): Promise<Node[]> {
+		const byTeam = new Map<string, number[]>();
+		for (const id of identifiers) {
+			const [team, n] = id.split('-');
+			if (team && n && /^\d+$/.test(n)) byTeam.set(team, [...(byTeam.get(team) ?? []), Number(n)]);
+		}
+		const out: Node[] = [];
+		for (const [team, numbers] of byTeam) out.push(...(await this.#pages({and: [{team: {key: {eq: team}}}, {number: {in: numbers}}]})));
+		return out;
 	}
 
 	async deliver(action: PushAction, resolve: (ticket: string) => string | undefined, onCreated?: (key: string) => Promise<void>): Promise<{created?: string}> {

@@ -76,6 +76,21 @@ describe('sync pull from Linear', () => {
 		expect(r.created).toEqual(['ENG-1']);
 	});
 
+	it('pulls an open blocker the selection leaves out (and its own, from another team), not a completed one', async () => {
+		linear.add({title: 'Selected', labels: ['proofloop']});
+		linear.add({title: 'Its blocker', blocks: ['ENG-1']});
+		linear.add({title: 'Done blocker', state: 'completed', blocks: ['ENG-1']});
+		linear.add({identifier: 'OPS-1', title: 'Blocker of the blocker', blocks: ['ENG-2']});
+		const r = await syncPull(session({labels: ['proofloop']}));
+		expect(r.created.sort()).toEqual(['ENG-1', 'ENG-2', 'OPS-1']);
+		expect(ticket('ENG-1')).toMatch(/^deps: \[ENG-2\]$/m);
+		expect(ticket('ENG-2')).toMatch(/^deps: \[OPS-1\]$/m);
+		expect(r.warnings).toEqual([
+			'pulled ENG-2 too: ENG-1 is blocked by it and the selection leaves it out',
+			'pulled OPS-1 too: ENG-2 is blocked by it and the selection leaves it out',
+		]);
+	});
+
 	it('pages through 250 issues, never asking sooner than the configured interval', async () => {
 		for (let i = 0; i < 250; i++) linear.add({title: `Issue ${i + 1}`});
 		const r = await syncPull(session({minRequestInterval: 20}));
