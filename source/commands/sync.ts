@@ -16,7 +16,10 @@ async function open(cwd: string) {
 		import('../core/paths.js'),
 	]);
 	const inside = runProcessAncestry();
-	if (inside) throw new InputError(`refused: this process runs inside a proofloop run (${inside}); the tracker's token is not an agent's\n  fix: run it from your own shell`);
+	if (inside)
+		throw new InputError(
+			`refused: this process runs inside a proofloop run (${inside}); the tracker's token is not an agent's\n  fix: run it from your own shell`,
+		);
 	const repo = await openRepo(cwd);
 	const config = loadProjectConfig(repo.root);
 	if (!config.sync)
@@ -39,7 +42,9 @@ async function act(verb: 'pull' | 'push' | 'check', opts: Options): Promise<numb
 		const {syncPull, syncPush, syncCheck} = await import('../tracker/sync/session.js');
 		if (verb === 'pull') {
 			if (running)
-				throw new InputError(`refused: run ${running.runId} is going (pid ${running.pid}); during a run the engine is the tickets' only writer\n  fix: pull after it ends (proofloop run pulls before it starts)`);
+				throw new InputError(
+					`refused: run ${running.runId} is going (pid ${running.pid}); during a run the engine is the tickets' only writer\n  fix: pull after it ends (proofloop run pulls before it starts)`,
+				);
 			const r = await syncPull(session, {dryRun: Boolean(opts.dryRun)});
 			const lines = [
 				`${opts.dryRun ? 'would pull' : 'pulled'} ${session.source.where}: ${r.created.length} new, ${r.updated.length} updated, ${r.unchanged} unchanged`,
@@ -59,14 +64,24 @@ async function act(verb: 'pull' | 'push' | 'check', opts: Options): Promise<numb
 				...r.delivered.map(a => `  ${a.ticket}: ${a.kind}`),
 				...r.failed.map(f => `  ${f.action.ticket}: ${f.action.kind} not delivered: ${f.error.split('\n')[0]}`),
 				...r.gone.map(g => `  warning: ${g.action.ticket}: ${g.action.kind} not delivered, never will be: ${g.error}`),
-				...(r.unavailable ? [`  warning: ${r.unavailable.message}; queued${newest ? ` in ${newest.dir}/sync-queue.json` : ''}, retry at ${at(r.unavailable.retryAt)}`] : []),
+				...(r.unavailable
+					? [`  warning: ${r.unavailable.message}; queued${newest ? ` in ${newest.dir}/sync-queue.json` : ''}, retry at ${at(r.unavailable.retryAt)}`]
+					: []),
 			];
-			out(lines.join('\n') + '\n', {verb, delivered: r.delivered, failed: r.failed, gone: r.gone, ...(r.unavailable ? {retryAt: at(r.unavailable.retryAt)} : {})});
+			out(lines.join('\n') + '\n', {
+				verb,
+				delivered: r.delivered,
+				failed: r.failed,
+				gone: r.gone,
+				...(r.unavailable ? {retryAt: at(r.unavailable.retryAt)} : {}),
+			});
 			return r.failed.length > 0 ? 1 : 0;
 		}
 		const found = await syncCheck(session);
 		out(
-			found.length === 0 ? `${session.source.where} agrees with the ticket files\n` : `${found.length} disagreement(s) with ${session.source.where}:\n${found.map(d => `  ${d.message}`).join('\n')}\n`,
+			found.length === 0
+				? `${session.source.where} agrees with the ticket files\n`
+				: `${found.length} disagreement(s) with ${session.source.where}:\n${found.map(d => `  ${d.message}`).join('\n')}\n`,
 			{verb, disagreements: found},
 		);
 		return found.length > 0 ? 1 : 0;
@@ -83,7 +98,9 @@ async function act(verb: 'pull' | 'push' | 'check', opts: Options): Promise<numb
 export function registerSync(program: Command): void {
 	const sync = program
 		.command('sync')
-		.description('sync the ticket files with the remote tracker of the config\'s "sync" (GitHub Issues or Linear): pull issues in, push results out, check where they disagree')
+		.description(
+			'sync the ticket files with the remote tracker of the config\'s "sync" (GitHub Issues or Linear): pull issues in, push results out, check where they disagree',
+		)
 		.addHelpText(
 			'after',
 			`
@@ -109,10 +126,7 @@ Exit: 0 done, 1 something not delivered or a disagreement (or the remote unreach
 		['push', 'tell the remote what it lacks of the results, and send the pushes queued by earlier runs'],
 		['check', 'list where the remote disagrees with the ticket files the oracle judges (exit 1 if anywhere)'],
 	] as const) {
-		const command = sync
-			.command(verb)
-			.description(what)
-			.option('--json', 'one JSON object on stdout');
+		const command = sync.command(verb).description(what).option('--json', 'one JSON object on stdout');
 		if (verb === 'pull') command.option('--dry-run', 'say what would change, write nothing');
 		command.action(async (opts: Options) => {
 			process.exitCode = await act(verb, opts);

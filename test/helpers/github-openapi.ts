@@ -56,7 +56,14 @@ export function assertGitHubShape(method: string, template: string, status: numb
 		const response = op.responses[String(status)];
 		if (!response) throw new Error(`${method} ${template} never answers ${status} in GitHub's OpenAPI description`);
 		const json = response.$ref === undefined ? response.content?.['application/json'] : 'ref';
-		validate = json === undefined ? null : a.getSchema(response.$ref !== undefined ? `gh#${response.$ref.slice(1)}/content/application~1json/schema` : `gh#/${pointer('paths', template, method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}`) ?? null;
+		validate =
+			json === undefined
+				? null
+				: (a.getSchema(
+						response.$ref !== undefined
+							? `gh#${response.$ref.slice(1)}/content/application~1json/schema`
+							: `gh#/${pointer('paths', template, method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}`,
+					) ?? null);
 		compiled.set(key, validate);
 	}
 	if (validate === null) {

@@ -55,7 +55,19 @@ export class ScriptedGitHub {
 	add(fields: Partial<ScriptedIssue> & {title: string}): ScriptedIssue {
 		const number = fields.number ?? this.issues.size + 1;
 		const t = stamp(this.#clock++);
-		const issue: ScriptedIssue = {number, id: 1000 + number, body: '', state: 'open', state_reason: null, labels: [], blockedBy: [], comments: [], created_at: t, updated_at: t, ...fields};
+		const issue: ScriptedIssue = {
+			number,
+			id: 1000 + number,
+			body: '',
+			state: 'open',
+			state_reason: null,
+			labels: [],
+			blockedBy: [],
+			comments: [],
+			created_at: t,
+			updated_at: t,
+			...fields,
+		};
 		this.issues.set(number, issue);
 		return issue;
 	}
@@ -93,7 +105,8 @@ export class ScriptedGitHub {
 	#handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
 		const url = new URL(req.url ?? '/', this.url);
 		const method = req.method ?? 'GET';
-		const record = (status: number) => this.requests.push({method, path: url.pathname + url.search, status, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
+		const record = (status: number) =>
+			this.requests.push({method, path: url.pathname + url.search, status, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
 		this.onRequest?.(`${method} ${url.pathname}`);
 		if (this.down) this.failures.unshift({status: 503, message: 'Service Unavailable'});
 		const failure = this.failures.findIndex(f => !f.match || f.match.test(`${method} ${url.pathname}`));
@@ -110,7 +123,11 @@ export class ScriptedGitHub {
 		assertGitHubShape(method, route.template, route.status, route.body);
 		const text = route.body === undefined ? '' : JSON.stringify(route.body);
 		const etag = `"${createHash('sha1').update(text).digest('hex')}"`;
-		const headers: Record<string, string> = {'content-type': 'application/json; charset=utf-8', 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600)};
+		const headers: Record<string, string> = {
+			'content-type': 'application/json; charset=utf-8',
+			'x-ratelimit-remaining': '4999',
+			'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+		};
 		if (route.link) headers['link'] = route.link;
 		if (method === 'GET' && route.status === 200) {
 			headers['etag'] = etag;
@@ -144,19 +161,38 @@ export class ScriptedGitHub {
 			const state = url.searchParams.get('state') ?? 'open';
 			const milestone = url.searchParams.get('milestone');
 			const all = [...this.issues.values()].filter(
-				i => !i.deleted && (state === 'all' || i.state === state) && labels.every(l => i.labels.includes(l)) && (milestone === null || String(i.milestone) === milestone),
+				i =>
+					!i.deleted &&
+					(state === 'all' || i.state === state) &&
+					labels.every(l => i.labels.includes(l)) &&
+					(milestone === null || String(i.milestone) === milestone),
 			);
-			return {template: '/repos/{owner}/{repo}/issues', status: 200, ...this.#page(url, all.map(i => this.#json(i)))};
+			return {
+				template: '/repos/{owner}/{repo}/issues',
+				status: 200,
+				...this.#page(
+					url,
+					all.map(i => this.#json(i)),
+				),
+			};
 		}
 		if (p === `${base}/issues` && method === 'POST') {
-			const issue = this.add({title: String(body['title']), body: String(body['body'] ?? ''), labels: (body['labels'] as string[] | undefined) ?? [], number: Math.max(0, ...this.issues.keys()) + 1});
+			const issue = this.add({
+				title: String(body['title']),
+				body: String(body['body'] ?? ''),
+				labels: (body['labels'] as string[] | undefined) ?? [],
+				number: Math.max(0, ...this.issues.keys()) + 1,
+			});
 			return {template: '/repos/{owner}/{repo}/issues', status: 201, body: this.#json(issue)};
 		}
 		if ((m = p.match(new RegExp(`^${base}/issues/(\\d+)$`)))) {
 			const issue = issueOf(m[1]!);
 			if (!issue) return notFound('/repos/{owner}/{repo}/issues/{issue_number}', m[1]);
 			if (method === 'PATCH') {
-				this.edit(issue.number, {...(body['state'] ? {state: body['state'] as 'open'} : {}), ...(body['state_reason'] ? {state_reason: body['state_reason'] as 'completed'} : {})});
+				this.edit(issue.number, {
+					...(body['state'] ? {state: body['state'] as 'open'} : {}),
+					...(body['state_reason'] ? {state_reason: body['state_reason'] as 'completed'} : {}),
+				});
 				return {template: '/repos/{owner}/{repo}/issues/{issue_number}', status: 200, body: this.#json(issue)};
 			}
 			return {template: '/repos/{owner}/{repo}/issues/{issue_number}', status: 200, body: this.#json(issue)};
@@ -169,7 +205,14 @@ export class ScriptedGitHub {
 				issue.comments.push(comment);
 				return {template: '/repos/{owner}/{repo}/issues/{issue_number}/comments', status: 201, body: this.#comment(issue, comment)};
 			}
-			return {template: '/repos/{owner}/{repo}/issues/{issue_number}/comments', status: 200, ...this.#page(url, issue.comments.map(c => this.#comment(issue, c)))};
+			return {
+				template: '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+				status: 200,
+				...this.#page(
+					url,
+					issue.comments.map(c => this.#comment(issue, c)),
+				),
+			};
 		}
 		if ((m = p.match(new RegExp(`^${base}/issues/(\\d+)/labels$`))) && method === 'POST') {
 			const issue = issueOf(m[1]!);
@@ -187,10 +230,24 @@ export class ScriptedGitHub {
 			}
 			// Every blocker, open or closed: the client decides which still block.
 			const blockers = issue.blockedBy.map(n => this.issues.get(n)!).filter(b => !b.deleted);
-			return {template: '/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by', status: 200, ...this.#page(url, blockers.map(b => this.#json(b)))};
+			return {
+				template: '/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by',
+				status: 200,
+				...this.#page(
+					url,
+					blockers.map(b => this.#json(b)),
+				),
+			};
 		}
 		if (p === `${base}/milestones` && method === 'GET') {
-			return {template: '/repos/{owner}/{repo}/milestones', status: 200, ...this.#page(url, this.milestones.map(m => this.#milestone(m.number)))};
+			return {
+				template: '/repos/{owner}/{repo}/milestones',
+				status: 200,
+				...this.#page(
+					url,
+					this.milestones.map(m => this.#milestone(m.number)),
+				),
+			};
 		}
 		if (p === '/search/issues' && method === 'GET') {
 			// The search words a test uses: repo:, is:issue, is:open, label:x; any other word is looked for in the title.
@@ -198,14 +255,25 @@ export class ScriptedGitHub {
 			const found = [...this.issues.values()].filter(i => {
 				if (i.deleted) return false;
 				return words.every(w =>
-					w === `repo:${OWNER}/${REPO}` || w === 'is:issue' ? true
-					: w === 'is:open' ? i.state === 'open'
-					: w.startsWith('label:') ? i.labels.includes(w.slice('label:'.length).replace(/^"|"$/g, ''))
-					: i.title.toLowerCase().includes(w.toLowerCase()),
+					w === `repo:${OWNER}/${REPO}` || w === 'is:issue'
+						? true
+						: w === 'is:open'
+							? i.state === 'open'
+							: w.startsWith('label:')
+								? i.labels.includes(w.slice('label:'.length).replace(/^"|"$/g, ''))
+								: i.title.toLowerCase().includes(w.toLowerCase()),
 				);
 			});
-			const page = this.#page(url, found.map(i => ({...this.#json(i), score: 1})));
-			return {template: '/search/issues', status: 200, body: {total_count: found.length, incomplete_results: false, items: page.body, search_type: 'lexical'}, ...(page.link ? {link: page.link} : {})};
+			const page = this.#page(
+				url,
+				found.map(i => ({...this.#json(i), score: 1})),
+			);
+			return {
+				template: '/search/issues',
+				status: 200,
+				body: {total_count: found.length, incomplete_results: false, items: page.body, search_type: 'lexical'},
+				...(page.link ? {link: page.link} : {}),
+			};
 		}
 		throw new Error(`the scripted GitHub has no route for ${method} ${p}`);
 	}
@@ -223,26 +291,67 @@ export class ScriptedGitHub {
 	#user() {
 		const u = 'https://api.github.com/users/octocat';
 		return {
-			login: 'octocat', id: 1, node_id: 'MDQ6VXNlcjE=', avatar_url: 'https://github.com/images/error/octocat_happy.gif', gravatar_id: '', url: u,
-			html_url: 'https://github.com/octocat', followers_url: `${u}/followers`, following_url: `${u}/following{/other_user}`, gists_url: `${u}/gists{/gist_id}`,
-			starred_url: `${u}/starred{/owner}{/repo}`, subscriptions_url: `${u}/subscriptions`, organizations_url: `${u}/orgs`, repos_url: `${u}/repos`,
-			events_url: `${u}/events{/privacy}`, received_events_url: `${u}/received_events`, type: 'User', site_admin: false,
+			login: 'octocat',
+			id: 1,
+			node_id: 'MDQ6VXNlcjE=',
+			avatar_url: 'https://github.com/images/error/octocat_happy.gif',
+			gravatar_id: '',
+			url: u,
+			html_url: 'https://github.com/octocat',
+			followers_url: `${u}/followers`,
+			following_url: `${u}/following{/other_user}`,
+			gists_url: `${u}/gists{/gist_id}`,
+			starred_url: `${u}/starred{/owner}{/repo}`,
+			subscriptions_url: `${u}/subscriptions`,
+			organizations_url: `${u}/orgs`,
+			repos_url: `${u}/repos`,
+			events_url: `${u}/events{/privacy}`,
+			received_events_url: `${u}/received_events`,
+			type: 'User',
+			site_admin: false,
 		};
 	}
 
 	#label(name: string) {
-		return {id: 1, node_id: 'MDU6TGFiZWwx', url: `https://api.github.com/repos/${OWNER}/${REPO}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false};
+		return {
+			id: 1,
+			node_id: 'MDU6TGFiZWwx',
+			url: `https://api.github.com/repos/${OWNER}/${REPO}/labels/${encodeURIComponent(name)}`,
+			name,
+			description: null,
+			color: 'ededed',
+			default: false,
+		};
 	}
 
 	#json(i: ScriptedIssue) {
 		const api = `https://api.github.com/repos/${OWNER}/${REPO}`;
 		const open = (n: number) => n !== i.number && this.issues.get(n)?.state === 'open';
 		return {
-			id: i.id, node_id: `I_${i.id}`, url: `${api}/issues/${i.number}`, repository_url: api, labels_url: `${api}/issues/${i.number}/labels{/name}`,
-			comments_url: `${api}/issues/${i.number}/comments`, events_url: `${api}/issues/${i.number}/events`, html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}`,
-			number: i.number, state: i.state, state_reason: i.state_reason, title: i.title, body: i.body, user: this.#user(), labels: i.labels.map(l => this.#label(l)),
-			assignee: null, assignees: [], milestone: i.milestone === undefined ? null : this.#milestone(i.milestone), locked: false, comments: i.comments.length, closed_at: i.state === 'closed' ? i.updated_at : null,
-			created_at: i.created_at, updated_at: i.updated_at, author_association: 'OWNER',
+			id: i.id,
+			node_id: `I_${i.id}`,
+			url: `${api}/issues/${i.number}`,
+			repository_url: api,
+			labels_url: `${api}/issues/${i.number}/labels{/name}`,
+			comments_url: `${api}/issues/${i.number}/comments`,
+			events_url: `${api}/issues/${i.number}/events`,
+			html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}`,
+			number: i.number,
+			state: i.state,
+			state_reason: i.state_reason,
+			title: i.title,
+			body: i.body,
+			user: this.#user(),
+			labels: i.labels.map(l => this.#label(l)),
+			assignee: null,
+			assignees: [],
+			milestone: i.milestone === undefined ? null : this.#milestone(i.milestone),
+			locked: false,
+			comments: i.comments.length,
+			closed_at: i.state === 'closed' ? i.updated_at : null,
+			created_at: i.created_at,
+			updated_at: i.updated_at,
+			author_association: 'OWNER',
 			issue_dependencies_summary: {blocked_by: i.blockedBy.filter(open).length, blocking: 0, total_blocked_by: i.blockedBy.length, total_blocking: 0},
 		};
 	}
@@ -252,18 +361,38 @@ export class ScriptedGitHub {
 		const api = `https://api.github.com/repos/${OWNER}/${REPO}`;
 		const of = [...this.issues.values()].filter(i => i.milestone === number && !i.deleted);
 		return {
-			url: `${api}/milestones/${number}`, html_url: `https://github.com/${OWNER}/${REPO}/milestone/${number}`, labels_url: `${api}/milestones/${number}/labels`,
-			id: 5000 + number, node_id: `MI_${number}`, number, state: 'open', title: m.title, description: null, creator: this.#user(),
-			open_issues: of.filter(i => i.state === 'open').length, closed_issues: of.filter(i => i.state === 'closed').length,
-			created_at: stamp(0), updated_at: stamp(0), closed_at: null, due_on: null,
+			url: `${api}/milestones/${number}`,
+			html_url: `https://github.com/${OWNER}/${REPO}/milestone/${number}`,
+			labels_url: `${api}/milestones/${number}/labels`,
+			id: 5000 + number,
+			node_id: `MI_${number}`,
+			number,
+			state: 'open',
+			title: m.title,
+			description: null,
+			creator: this.#user(),
+			open_issues: of.filter(i => i.state === 'open').length,
+			closed_issues: of.filter(i => i.state === 'closed').length,
+			created_at: stamp(0),
+			updated_at: stamp(0),
+			closed_at: null,
+			due_on: null,
 		};
 	}
 
 	#comment(i: ScriptedIssue, c: {id: number; body: string; created_at: string}) {
 		const api = `https://api.github.com/repos/${OWNER}/${REPO}`;
 		return {
-			id: c.id, node_id: `IC_${c.id}`, url: `${api}/issues/comments/${c.id}`, html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}#issuecomment-${c.id}`,
-			body: c.body, user: this.#user(), created_at: c.created_at, updated_at: c.created_at, issue_url: `${api}/issues/${i.number}`, author_association: 'OWNER',
+			id: c.id,
+			node_id: `IC_${c.id}`,
+			url: `${api}/issues/comments/${c.id}`,
+			html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}#issuecomment-${c.id}`,
+			body: c.body,
+			user: this.#user(),
+			created_at: c.created_at,
+			updated_at: c.created_at,
+			issue_url: `${api}/issues/${i.number}`,
+			author_association: 'OWNER',
 		};
 	}
 }

@@ -88,7 +88,8 @@ export class ScriptedLinear {
 			this.defects.push(`a request whose body is not JSON: ${text.slice(0, 80)}`);
 		}
 		const log = (status: number) => this.requests.push({at, status, query, variables, ...(req.headers.authorization ? {auth: req.headers.authorization} : {})});
-		if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/graphql') this.defects.push(`${req.method} ${req.url}: Linear takes POST /graphql only`);
+		if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/graphql')
+			this.defects.push(`${req.method} ${req.url}: Linear takes POST /graphql only`);
 		const limit = this.limits.shift();
 		if (limit && limit.status >= 500) {
 			log(limit.status);
@@ -103,7 +104,13 @@ export class ScriptedLinear {
 		}
 		const uuid = (issue: ScriptedLinearIssue) => `uuid-${issue.identifier}`;
 		const find = (id: unknown) => [...this.issues.values()].find(i => !i.deleted && (i.identifier === id || uuid(i) === id));
-		const notFound = () => send(200, {data: null, errors: [{message: 'Entity not found: Issue', extensions: {code: 'INVALID_INPUT', type: 'invalid input', userPresentableMessage: 'Entity not found: Issue'}}]});
+		const notFound = () =>
+			send(200, {
+				data: null,
+				errors: [
+					{message: 'Entity not found: Issue', extensions: {code: 'INVALID_INPUT', type: 'invalid input', userPresentableMessage: 'Entity not found: Issue'}},
+				],
+			});
 		if (/^\s*mutation\b/.test(query)) {
 			log(200);
 			const answer = this.#mutate(query, variables, find);
@@ -270,7 +277,11 @@ function pick(value: unknown, query: string): Json {
 	const walk = (v: unknown): unknown => {
 		if (Array.isArray(v)) return v.map(walk);
 		if (v === null || typeof v !== 'object') return v;
-		return Object.fromEntries(Object.entries(v).filter(([key]) => new RegExp(`\\b${key}\\b`).test(query)).map(([key, inner]) => [key, walk(inner)]));
+		return Object.fromEntries(
+			Object.entries(v)
+				.filter(([key]) => new RegExp(`\\b${key}\\b`).test(query))
+				.map(([key, inner]) => [key, walk(inner)]),
+		);
 	};
 	return walk(value) as Json;
 }

@@ -58,7 +58,10 @@ describe('the demo batch through GitHub Issues', () => {
 		expect(gh.issues.get(9)!.blockedBy).toContain(10);
 		for (const issue of gh.issues.values()) {
 			expect(issue, `#${issue.number}`).toMatchObject({state: 'closed', state_reason: 'completed'});
-			expect(issue.comments.map(c => c.body.split('\n')[0]), `#${issue.number}`).toEqual([expect.stringMatching(/^proofloop: \*\*done\*\*/)]);
+			expect(
+				issue.comments.map(c => c.body.split('\n')[0]),
+				`#${issue.number}`,
+			).toEqual([expect.stringMatching(/^proofloop: \*\*done\*\*/)]);
 		}
 		const check = await runCli(root, ['sync', 'check'], env);
 		expect(check.exitCode, check.stdout).toBe(0);

@@ -62,7 +62,10 @@ describe('the demo batch through Linear', () => {
 		expect(filed.blocks).toContain('T-9');
 		for (const issue of linear.issues.values()) {
 			expect(issue.state, issue.identifier).toBe('completed');
-			expect(issue.comments.map(c => c.body.split('\n')[0]), issue.identifier).toEqual([expect.stringMatching(/^proofloop: \*\*done\*\*/)]);
+			expect(
+				issue.comments.map(c => c.body.split('\n')[0]),
+				issue.identifier,
+			).toEqual([expect.stringMatching(/^proofloop: \*\*done\*\*/)]);
 		}
 		expect(linear.requests.every(r => r.auth === KEY)).toBe(true);
 		expect(filesHolding(root, KEY)).toEqual([]);

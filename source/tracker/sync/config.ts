@@ -13,13 +13,16 @@ export const GithubSyncConfig = z
 			.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'write the repository as owner/name')
 			.describe('The repository whose issues are synced, owner/name.'),
 		labels: z.array(z.string().min(1)).optional().describe('Pull the open issues that carry every one of these labels.'),
-		milestone: z.union([z.string().min(1), z.number().int().min(1)]).optional().describe('Pull the open issues of this milestone (its title or number).'),
+		milestone: z
+			.union([z.string().min(1), z.number().int().min(1)])
+			.optional()
+			.describe('Pull the open issues of this milestone (its title or number).'),
 		query: z.string().min(1).optional().describe('Pull the open issues a search finds (GitHub search syntax; repo:, is:issue and is:open are added).'),
 		lockLabels: labelMap.default({}).describe('A label that makes the ticket hold a lock: {"needs-infra": "infra"}.'),
 		batchLabels: labelMap
 			.default({})
 			.describe('A label that puts the ticket in a batch: {"sprint-3": "sprint-3"}; an issue with none of them joins the config\'s "batch".'),
-		gatedLabel: z.string().min(1).default('proofloop:human-gated').describe('The label a human-gated ticket\'s issue gets.'),
+		gatedLabel: z.string().min(1).default('proofloop:human-gated').describe("The label a human-gated ticket's issue gets."),
 		idPrefix: z
 			.string()
 			.regex(/^[A-Za-z][A-Za-z0-9_.-]*$/)
@@ -47,8 +50,8 @@ export const LinearSyncConfig = z
 			.array(z.enum(['triage', 'backlog', 'unstarted', 'started', 'completed', 'canceled']))
 			.default(['completed', 'canceled'])
 			.describe('Issues in a workflow state of these types are not pulled.'),
-		gatedLabel: z.string().min(1).default('proofloop:human-gated').describe('The label a human-gated ticket\'s issue gets (made in the team when missing).'),
-		doneState: z.string().min(1).optional().describe('The workflow state a done ticket\'s issue moves to (its name); else the team\'s first completed state.'),
+		gatedLabel: z.string().min(1).default('proofloop:human-gated').describe("The label a human-gated ticket's issue gets (made in the team when missing)."),
+		doneState: z.string().min(1).optional().describe("The workflow state a done ticket's issue moves to (its name); else the team's first completed state."),
 		lockLabels: labelMap.default({}).describe('A label that makes the ticket hold a lock: {"needs-infra": "infra"}.'),
 		batchLabels: labelMap
 			.default({})
@@ -72,6 +75,6 @@ export const SyncConfig = z
 	.discriminatedUnion('type', [GithubSyncConfig, LinearSyncConfig])
 	.describe(
 		'A remote tracker synced with the ticket files, which stay the live store: `proofloop sync pull` (and `proofloop run`, before it starts) ' +
-			'copies its open issues into tickets; results are pushed back as tickets settle. The token comes from GITHUB_TOKEN or `gh auth token` (GitHub), LINEAR_API_KEY (Linear), never an agent\'s environment.',
+			"copies its open issues into tickets; results are pushed back as tickets settle. The token comes from GITHUB_TOKEN or `gh auth token` (GitHub), LINEAR_API_KEY (Linear), never an agent's environment.",
 	);
 export type SyncConfig = z.infer<typeof SyncConfig>;

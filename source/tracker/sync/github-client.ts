@@ -53,7 +53,7 @@ export function githubClient(opts: ClientOptions): {octokit: GitHubClient; limit
 /** An octokit failure as a message; a remote that is down, limited or unreachable becomes RemoteUnavailableError. */
 export function githubFailure(error: unknown, what: string, limitedUntil: number | undefined): Error {
 	const status = (error as {status?: number}).status;
-	const headers = ((error as {response?: {headers?: Record<string, string>}}).response?.headers ?? {});
+	const headers = (error as {response?: {headers?: Record<string, string>}}).response?.headers ?? {};
 	const message = (error as Error).message?.split('\n')[0] ?? String(error);
 	if (status === 403 || status === 429) {
 		const reset = Number(headers['x-ratelimit-reset']);
@@ -64,6 +64,9 @@ export function githubFailure(error: unknown, what: string, limitedUntil: number
 	if (status === undefined || status >= 500 || status === 0) {
 		return new RemoteUnavailableError(`GitHub unreachable while ${what}: ${message}`, Date.now() + 5 * 60_000);
 	}
-	if (status === 401) return new SyncInputError(`GitHub refused the token while ${what} (401): ${message}\n  fix: a valid token in GITHUB_TOKEN, or \`gh auth login\``);
-	return new SyncInputError(`GitHub answered ${status} while ${what}: ${message}\n  fix: check sync.repo and the selection in .proofloop/config.json, and that the token may read and write its issues`);
+	if (status === 401)
+		return new SyncInputError(`GitHub refused the token while ${what} (401): ${message}\n  fix: a valid token in GITHUB_TOKEN, or \`gh auth login\``);
+	return new SyncInputError(
+		`GitHub answered ${status} while ${what}: ${message}\n  fix: check sync.repo and the selection in .proofloop/config.json, and that the token may read and write its issues`,
+	);
 }

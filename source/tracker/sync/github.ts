@@ -37,7 +37,9 @@ const slim = (issue: RawIssue): RawIssue => ({
 	html_url: issue.html_url,
 	repository_url: issue.repository_url,
 	...(issue.pull_request === undefined ? {} : {pull_request: true}),
-	...(issue.issue_dependencies_summary?.total_blocked_by === undefined ? {} : {issue_dependencies_summary: {total_blocked_by: issue.issue_dependencies_summary.total_blocked_by}}),
+	...(issue.issue_dependencies_summary?.total_blocked_by === undefined
+		? {}
+		: {issue_dependencies_summary: {total_blocked_by: issue.issue_dependencies_summary.total_blocked_by}}),
 });
 
 const lite = (issue: RawIssue): Lite => ({
@@ -116,7 +118,8 @@ export class GitHubSource implements SyncSource {
 				return await this.#deliverTo(number, action);
 			} catch (error) {
 				const status = (error as {status?: number}).status;
-				if (status === 404 || status === 410) throw new RemoteIssueGoneError(`${action.source} is ${status === 410 ? 'deleted' : 'not found'} on GitHub (${status})`);
+				if (status === 404 || status === 410)
+					throw new RemoteIssueGoneError(`${action.source} is ${status === 410 ? 'deleted' : 'not found'} on GitHub (${status})`);
 				throw error;
 			}
 		});
@@ -125,12 +128,14 @@ export class GitHubSource implements SyncSource {
 	async #deliverTo(number: number, action: Exclude<PushAction, {kind: 'file'}>): Promise<{created?: string}> {
 		if (action.kind === 'gated') {
 			const issue = await this.#issue(number);
-			if (!issue.labels.includes(this.config.gatedLabel)) await this.#write('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {issue_number: number, labels: [this.config.gatedLabel]});
+			if (!issue.labels.includes(this.config.gatedLabel))
+				await this.#write('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {issue_number: number, labels: [this.config.gatedLabel]});
 		}
 		await this.#commentOnce(number, action);
 		if (action.kind === 'done') {
 			const issue = await this.#issue(number, true);
-			if (issue.state === 'open') await this.#write('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {issue_number: number, state: 'closed', state_reason: 'completed'});
+			if (issue.state === 'open')
+				await this.#write('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {issue_number: number, state: 'closed', state_reason: 'completed'});
 		}
 		return {};
 	}
@@ -169,10 +174,18 @@ export class GitHubSource implements SyncSource {
 		const milestoneNumber = milestone === undefined ? undefined : await this.#milestone(milestone);
 		for (let page = 1; ; page++) {
 			const got = query
-				? await this.#get('GET /search/issues', {q: `repo:${this.config.repo} is:issue is:open ${query}`, per_page: 100, page}, (data: {items: RawIssue[]}) => data.items.map(slim))
+				? await this.#get('GET /search/issues', {q: `repo:${this.config.repo} is:issue is:open ${query}`, per_page: 100, page}, (data: {items: RawIssue[]}) =>
+						data.items.map(slim),
+					)
 				: await this.#get(
 						'GET /repos/{owner}/{repo}/issues',
-						{state: 'open', per_page: 100, page, ...(labels ? {labels: labels.join(',')} : {}), ...(milestoneNumber === undefined ? {} : {milestone: String(milestoneNumber)})},
+						{
+							state: 'open',
+							per_page: 100,
+							page,
+							...(labels ? {labels: labels.join(',')} : {}),
+							...(milestoneNumber === undefined ? {} : {milestone: String(milestoneNumber)}),
+						},
 						(data: RawIssue[]) => data.map(slim),
 					);
 			for (const issue of got.value as RawIssue[]) if (issue.pull_request === undefined) out.push(lite(issue));
@@ -183,10 +196,15 @@ export class GitHubSource implements SyncSource {
 	async #milestone(milestone: string | number): Promise<number> {
 		if (typeof milestone === 'number' || /^\d+$/.test(milestone)) return Number(milestone);
 		for (let page = 1; ; page++) {
-			const got = await this.#get('GET /repos/{owner}/{repo}/milestones', {state: 'all', per_page: 100, page}, (data: Array<{number: number; title: string}>) => data.map(m => ({number: m.number, title: m.title})));
+			const got = await this.#get('GET /repos/{owner}/{repo}/milestones', {state: 'all', per_page: 100, page}, (data: Array<{number: number; title: string}>) =>
+				data.map(m => ({number: m.number, title: m.title})),
+			);
 			const found = (got.value as Array<{number: number; title: string}>).find(m => m.title === milestone);
 			if (found) return found.number;
-			if (!got.next) throw new Error(`${this.config.repo} has no milestone titled '${milestone}'\n  fix: correct sync.milestone in .proofloop/config.json (a title or a number)`);
+			if (!got.next)
+				throw new Error(
+					`${this.config.repo} has no milestone titled '${milestone}'\n  fix: correct sync.milestone in .proofloop/config.json (a title or a number)`,
+				);
 		}
 	}
 
@@ -194,7 +212,11 @@ export class GitHubSource implements SyncSource {
 		if (issue.blockedTotal === 0) return [];
 		const open: number[] = [];
 		for (let page = 1; ; page++) {
-			const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by', {issue_number: issue.number, per_page: 100, page}, (data: RawIssue[]) => data.map(slim));
+			const got = await this.#get(
+				'GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by',
+				{issue_number: issue.number, per_page: 100, page},
+				(data: RawIssue[]) => data.map(slim),
+			);
 			for (const blocker of got.value as RawIssue[]) {
 				this.#cache.ids[String(blocker.number)] = blocker.id;
 				if (blocker.state !== 'open') continue;
@@ -219,14 +241,22 @@ export class GitHubSource implements SyncSource {
 	async #commentOnce(number: number, action: Exclude<PushAction, {kind: 'file'}>): Promise<void> {
 		const mark = marker(action);
 		for (let page = 1; ; page++) {
-			const got = await this.#get('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {issue_number: number, per_page: 100, page}, (data: Array<{body?: string}>) => data.map(c => ({body: c.body ?? ''})));
+			const got = await this.#get(
+				'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+				{issue_number: number, per_page: 100, page},
+				(data: Array<{body?: string}>) => data.map(c => ({body: c.body ?? ''})),
+			);
 			if ((got.value as Array<{body?: string}>).some(c => c.body?.includes(mark))) return;
 			if (!got.next) break;
 		}
 		await this.#write('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {issue_number: number, body: commentFor(action)});
 	}
 
-	async #file(action: Extract<PushAction, {kind: 'file'}>, resolve: (ticket: string) => string | undefined, onCreated?: (key: string) => Promise<void>): Promise<string> {
+	async #file(
+		action: Extract<PushAction, {kind: 'file'}>,
+		resolve: (ticket: string) => string | undefined,
+		onCreated?: (key: string) => Promise<void>,
+	): Promise<string> {
 		const {labels, milestone} = this.config;
 		const milestoneNumber = milestone === undefined ? undefined : await this.#milestone(milestone);
 		const created = await this.#write('POST /repos/{owner}/{repo}/issues', {
@@ -244,7 +274,11 @@ export class GitHubSource implements SyncSource {
 		};
 		for (const dep of action.blockedBy) {
 			const n = numberOf(dep);
-			if (n !== undefined) await this.#write('POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by', {issue_number: issue.number, issue_id: await this.#idOf(n)});
+			if (n !== undefined)
+				await this.#write('POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by', {
+					issue_number: issue.number,
+					issue_id: await this.#idOf(n),
+				});
 		}
 		for (const blocked of action.blocks) {
 			const n = numberOf(blocked);

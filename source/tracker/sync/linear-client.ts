@@ -80,7 +80,9 @@ export function linearRequester(opts: LinearClientOptions): LinearRequest {
 					throw new RemoteUnavailableError(`Linear unreachable while ${what}: ${(error as Error).message.split('\n')[0]}`, Date.now() + 5 * 60_000);
 				}
 				if (status === 401 || status === 403)
-					throw new SyncInputError(`Linear refused the API key while ${what} (${status}): ${(error as Error).message}\n  fix: a valid personal API key in LINEAR_API_KEY`);
+					throw new SyncInputError(
+						`Linear refused the API key while ${what} (${status}): ${(error as Error).message}\n  fix: a valid personal API key in LINEAR_API_KEY`,
+					);
 				throw new SyncInputError(
 					`Linear answered ${status} while ${what}: ${(error as Error).message}\n  fix: check sync.team and the selection in .proofloop/config.json`,
 				);

@@ -36,7 +36,14 @@ const CREATE = `mutation proofloopCreate($input: IssueCreateInput!) { issueCreat
 const RELATE = `mutation proofloopRelate($input: IssueRelationCreateInput!) { issueRelationCreate(input: $input) { success } }`;
 const MOVE = `mutation proofloopMove($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, input: $input) { success } }`;
 
-export type LinearPushConfig = {team: string; doneState?: string | undefined; gatedLabel: string; labels?: string[] | undefined; project?: string | undefined; cycle?: number | undefined};
+export type LinearPushConfig = {
+	team: string;
+	doneState?: string | undefined;
+	gatedLabel: string;
+	labels?: string[] | undefined;
+	project?: string | undefined;
+	cycle?: number | undefined;
+};
 
 export async function deliverToLinear(request: LinearRequest, action: Exclude<PushAction, {kind: 'file'}>, config: LinearPushConfig): Promise<void> {
 	const identifier = action.source.replace(/^linear:/, '');
@@ -56,8 +63,13 @@ export async function deliverToLinear(request: LinearRequest, action: Exclude<Pu
 	if (!issue.comments.nodes.some(c => c.body.includes(tag))) await request(what, COMMENT, {input: {issueId: issue.id, body: commentFor(action)}});
 	if (action.kind !== 'done' || issue.state?.type === 'completed') return;
 	const states = issue.team.states.nodes;
-	const target = config.doneState ? states.find(s => s.name === config.doneState) : states.filter(s => s.type === 'completed').sort((a, b) => a.position - b.position)[0];
-	if (!target) throw new Error(`the team of ${identifier} has no ${config.doneState ? `workflow state named '${config.doneState}'` : 'completed workflow state'}\n  fix: set sync.doneState to one of: ${states.map(s => s.name).join(', ')}`);
+	const target = config.doneState
+		? states.find(s => s.name === config.doneState)
+		: states.filter(s => s.type === 'completed').sort((a, b) => a.position - b.position)[0];
+	if (!target)
+		throw new Error(
+			`the team of ${identifier} has no ${config.doneState ? `workflow state named '${config.doneState}'` : 'completed workflow state'}\n  fix: set sync.doneState to one of: ${states.map(s => s.name).join(', ')}`,
+		);
 	await request(what, MOVE, {id: issue.id, input: {stateId: target.id}});
 }
 
@@ -73,7 +85,8 @@ async function selectionOf(request: LinearRequest, what: string, config: LinearP
 	const out: Record<string, unknown> = {};
 	if (config.labels?.length) out['labelIds'] = await Promise.all(config.labels.map(name => labelId(request, what, name, teamId)));
 	if (config.project !== undefined) {
-		const project = (await request<{projects: {nodes: Array<{id: string}>}}>(what, PROJECTS, {filter: {name: {eq: config.project}}, first: 1})).projects.nodes[0];
+		const project = (await request<{projects: {nodes: Array<{id: string}>}}>(what, PROJECTS, {filter: {name: {eq: config.project}}, first: 1})).projects
+			.nodes[0];
 		if (project) out['projectId'] = project.id;
 	}
 	if (config.cycle !== undefined) {
@@ -95,11 +108,19 @@ export async function fileOnLinear(
 	const what = `filing ${action.ticket}`;
 	const team = (await request<{teams: {nodes: Array<{id: string}>}}>(what, TEAMS, {filter: {key: {eq: config.team}}, first: 1})).teams.nodes[0];
 	if (!team) throw new Error(`Linear has no team with key ${config.team}\n  fix: correct sync.team in .proofloop/config.json`);
-	const made = (await request<{issueCreate: {issue: {id: string; identifier: string}}}>(what, CREATE, {input: {teamId: team.id, title: action.title, description: bodyForFiled(action), ...(await selectionOf(request, what, config, team.id))}})).issueCreate.issue;
+	const made = (
+		await request<{issueCreate: {issue: {id: string; identifier: string}}}>(what, CREATE, {
+			input: {teamId: team.id, title: action.title, description: bodyForFiled(action), ...(await selectionOf(request, what, config, team.id))},
+		})
+	).issueCreate.issue;
 	const key = `linear:${made.identifier}`;
 	// Saved before its links: a push cut short here never files the same issue twice.
 	await onCreated?.(key);
-	const linked = (tickets: string[]) => tickets.flatMap(t => resolve(t) ?? []).filter(k => k.startsWith('linear:')).map(k => k.slice('linear:'.length));
+	const linked = (tickets: string[]) =>
+		tickets
+			.flatMap(t => resolve(t) ?? [])
+			.filter(k => k.startsWith('linear:'))
+			.map(k => k.slice('linear:'.length));
 	for (const blocker of linked(action.blockedBy)) await request(what, RELATE, {input: {issueId: blocker, relatedIssueId: made.id, type: 'blocks'}});
 	for (const blocked of linked(action.blocks)) await request(what, RELATE, {input: {issueId: made.id, relatedIssueId: blocked, type: 'blocks'}});
 	return key;

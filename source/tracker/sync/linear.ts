@@ -63,7 +63,12 @@ export class LinearSource implements SyncSource {
 		opts: {apiKey: string; pace?: number},
 	) {
 		this.where = `Linear team ${config.team}`;
-		this.#request = linearRequester({apiKey: opts.apiKey, apiUrl: config.apiUrl, minInterval: config.minRequestInterval, ...(opts.pace === undefined ? {} : {pace: opts.pace})});
+		this.#request = linearRequester({
+			apiKey: opts.apiKey,
+			apiUrl: config.apiUrl,
+			minInterval: config.minRequestInterval,
+			...(opts.pace === undefined ? {} : {pace: opts.pace}),
+		});
 	}
 
 	async fetch(): Promise<RemoteSnapshot> {
@@ -76,7 +81,8 @@ export class LinearSource implements SyncSource {
 			const have = new Set(selected.map(n => n.identifier));
 			const missing = new Map<string, string>();
 			for (const node of selected)
-				for (const r of node.inverseRelations?.nodes ?? []) if (r.type === 'blocks' && r.issue && open(r.issue) && !have.has(r.issue.identifier)) missing.set(r.issue.identifier, node.identifier);
+				for (const r of node.inverseRelations?.nodes ?? [])
+					if (r.type === 'blocks' && r.issue && open(r.issue) && !have.has(r.issue.identifier)) missing.set(r.issue.identifier, node.identifier);
 			const extra = (await this.#byIdentifier([...missing.keys()])).filter(n => open(n) && !have.has(n.identifier));
 			if (extra.length === 0) break;
 			for (const n of extra) warnings.push(`pulled ${n.identifier} too: ${missing.get(n.identifier)} is blocked by it and the selection leaves it out`);
@@ -85,7 +91,8 @@ export class LinearSource implements SyncSource {
 		// "A blocks B" is one relation, seen from A (relations) and from B (inverse relations): both sides count.
 		const blockedBy = new Map<string, Set<string>>(selected.map(n => [n.identifier, new Set<string>()]));
 		for (const node of selected) {
-			for (const r of node.inverseRelations?.nodes ?? []) if (r.type === 'blocks' && r.issue && open(r.issue)) blockedBy.get(node.identifier)!.add(r.issue.identifier);
+			for (const r of node.inverseRelations?.nodes ?? [])
+				if (r.type === 'blocks' && r.issue && open(r.issue)) blockedBy.get(node.identifier)!.add(r.issue.identifier);
 			for (const r of node.relations?.nodes ?? []) if (r.type === 'blocks' && r.relatedIssue) blockedBy.get(r.relatedIssue.identifier)?.add(node.identifier);
 		}
 		const issues: RemoteIssue[] = selected.map(node => ({

@@ -82,7 +82,15 @@ export async function applyPull(opts: {
 			continue;
 		}
 		const file = `${opts.dir}/${id}.md`;
-		const fresh = setFrontMatterFields('---\n---\n', {id, title: issue.title, status: 'todo', batch: labelBatch ?? mapping.batch, deps, locks, source: issue.key});
+		const fresh = setFrontMatterFields('---\n---\n', {
+			id,
+			title: issue.title,
+			status: 'todo',
+			batch: labelBatch ?? mapping.batch,
+			deps,
+			locks,
+			source: issue.key,
+		});
 		next.set(file, withBody(fresh, issue.body));
 		created.push(id);
 	}

@@ -8,7 +8,12 @@ import type {SyncState} from './state.js';
 // a row make no second write.
 
 /** Every action the tickets call for that the remote does not have yet. */
-export function pendingActions(tickets: readonly Ticket[], state: SyncState, source: string, runOf: (ticket: string, merge: string) => string | undefined): PushAction[] {
+export function pendingActions(
+	tickets: readonly Ticket[],
+	state: SyncState,
+	source: string,
+	runOf: (ticket: string, merge: string) => string | undefined,
+): PushAction[] {
 	const ours = (key: string | undefined): key is string => key !== undefined && (key.startsWith(`${source}#`) || key.startsWith(`${source}:`));
 	const sourceOf = (t: Ticket): string | undefined => t.source ?? state.created[t.id];
 	const out: PushAction[] = [];
@@ -17,11 +22,25 @@ export function pendingActions(tickets: readonly Ticket[], state: SyncState, sou
 		if (ours(key)) {
 			if (t.status === 'done' && t.merge_commit && t.verify_digest) {
 				const runId = runOf(t.id, t.merge_commit);
-				out.push({kind: 'done', ticket: t.id, source: key, mergeCommit: t.merge_commit, verifyDigest: t.verify_digest, ...(runId ? {runId} : {}), ...(t.done_at ? {doneAt: t.done_at} : {})});
+				out.push({
+					kind: 'done',
+					ticket: t.id,
+					source: key,
+					mergeCommit: t.merge_commit,
+					verifyDigest: t.verify_digest,
+					...(runId ? {runId} : {}),
+					...(t.done_at ? {doneAt: t.done_at} : {}),
+				});
 			} else if (t.status === 'human_gated' && t.gate) {
 				out.push({kind: 'gated', ticket: t.id, source: key, ...t.gate});
 			} else if (t.status === 'failed') {
-				out.push({kind: 'failed', ticket: t.id, source: key, reasons: t.failure ?? 'no reason recorded', ...(t.attempts === undefined ? {} : {attempts: t.attempts})});
+				out.push({
+					kind: 'failed',
+					ticket: t.id,
+					source: key,
+					reasons: t.failure ?? 'no reason recorded',
+					...(t.attempts === undefined ? {} : {attempts: t.attempts}),
+				});
 			} else if (t.status === 'blocked' && t.block) {
 				const reasons = `wall: ${t.block.wall}\ntried: ${t.block.tried}\nevidence: ${t.block.evidence}`;
 				out.push({kind: 'blocked', ticket: t.id, source: key, reasons, ...(t.attempts === undefined ? {} : {attempts: t.attempts})});

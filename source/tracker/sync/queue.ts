@@ -8,7 +8,11 @@ import {actionKey, type PushAction} from './source.js';
 // and delivered by the next run or `proofloop sync push`. A result is never lost
 // to an unreachable tracker.
 
-const Entry = z.object({action: z.custom<PushAction>(v => typeof v === 'object' && v !== null && 'kind' in v && 'ticket' in v), error: z.string(), retryAt: z.string().optional()});
+const Entry = z.object({
+	action: z.custom<PushAction>(v => typeof v === 'object' && v !== null && 'kind' in v && 'ticket' in v),
+	error: z.string(),
+	retryAt: z.string().optional(),
+});
 const Queue = z.object({pending: z.array(Entry)});
 type Entry = z.infer<typeof Entry>;
 

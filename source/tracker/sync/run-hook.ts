@@ -30,7 +30,14 @@ export async function syncBeforeRun(opts: {
 }): Promise<RunSync | undefined> {
 	const {config} = opts;
 	if (!config.sync) return undefined;
-	const project: SyncProject = {root: opts.root, sync: config.sync, batch: config.batch, trackerDir: config.tracker.dir, agentEnv: config.agentEnv, version: opts.version};
+	const project: SyncProject = {
+		root: opts.root,
+		sync: config.sync,
+		batch: config.batch,
+		trackerDir: config.tracker.dir,
+		agentEnv: config.agentEnv,
+		version: opts.version,
+	};
 	const session = openSync(project, opts.env);
 	// The token now lives in the session alone: the engine's own environment drops it, so nothing it starts inherits it.
 	if (opts.env === process.env) for (const name of TRACKER_TOKEN_VARS) delete process.env[name];
@@ -51,7 +58,13 @@ export async function syncBeforeRun(opts: {
 			notes.push(`sync pull skipped: ${error.message}; the run goes on with the ticket files as they are; retry at ${at(error.retryAt)} (proofloop sync pull)`);
 		}
 	}
-	return hook(session, notes, () => pausedUntil, until => (pausedUntil = until), unreachable);
+	return hook(
+		session,
+		notes,
+		() => pausedUntil,
+		until => (pausedUntil = until),
+		unreachable,
+	);
 }
 
 function hook(session: SyncSession, notes: string[], pausedUntil: () => number, pause: (until: number) => void, unreachable?: string): RunSync {
@@ -70,7 +83,10 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 			// Not asked again before its retry time; at the run's end what it lacks is queued here for the next sync.
 			if (final) {
 				const queued = await queueWithoutPush(session, runDir, pausedUntil(), why).catch(() => 0);
-				if (queued > 0) warn(`sync push: ${queued} result(s) queued in ${runDir}/sync-queue.json (${why}); retry at ${at(pausedUntil())} with proofloop sync push, or the next run`);
+				if (queued > 0)
+					warn(
+						`sync push: ${queued} result(s) queued in ${runDir}/sync-queue.json (${why}); retry at ${at(pausedUntil())} with proofloop sync push, or the next run`,
+					);
 			}
 			return;
 		}
@@ -79,7 +95,9 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 			if (result.unavailable) {
 				pause(result.unavailable.retryAt);
 				why = result.unavailable.message;
-				warn(`sync push: ${result.unavailable.message}; ${result.queued} queued in ${runDir}/sync-queue.json, retried at ${at(result.unavailable.retryAt)}, on the next run or by proofloop sync push`);
+				warn(
+					`sync push: ${result.unavailable.message}; ${result.queued} queued in ${runDir}/sync-queue.json, retried at ${at(result.unavailable.retryAt)}, on the next run or by proofloop sync push`,
+				);
 			}
 			for (const f of result.failed) if (!result.unavailable) warn(`sync push of ${f.action.kind} for ${f.action.ticket} failed: ${f.error}`);
 			for (const g of result.gone) warn(`sync push of ${g.action.kind} for ${g.action.ticket}: ${g.error}; not retried (proofloop sync check names it)`);
@@ -107,7 +125,10 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 			schedule(true);
 			const finished = await Promise.race([chain.then(() => true), new Promise<false>(resolve => setTimeout(() => resolve(false), timeoutMs).unref())]);
 			// Not lost: the next sync push works out again what the remote lacks.
-			if (!finished) warn(`sync push still going after ${Math.round(timeoutMs / 1000)} s at the run's end; what it did not deliver goes out with proofloop sync push or the next run`);
+			if (!finished)
+				warn(
+					`sync push still going after ${Math.round(timeoutMs / 1000)} s at the run's end; what it did not deliver goes out with proofloop sync push or the next run`,
+				);
 			closed = true;
 		},
 	};

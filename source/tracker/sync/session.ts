@@ -88,7 +88,13 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 	const result = await deliverActions(source, [...byKey.values()], state, tickets, persist);
 	// A filed ticket's issue exists only now: its own result (done, say) goes in the same push.
 	if (result.delivered.some(a => a.kind === 'file') && !result.unavailable) {
-		const more = await deliverActions(source, pendingActions(tickets, state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`)), state, tickets, persist);
+		const more = await deliverActions(
+			source,
+			pendingActions(tickets, state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`)),
+			state,
+			tickets,
+			persist,
+		);
 		result.delivered.push(...more.delivered);
 		result.failed.push(...more.failed);
 		result.gone.push(...more.gone);
@@ -105,7 +111,11 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 	}
 	const oldKeys = new Set(queued.filter(q => q.runDir !== opts.queueIn).map(q => actionKey(q.entry.action)));
 	const mine = result.failed.filter(f => !oldKeys.has(actionKey(f.action)));
-	if (opts.queueIn) await writeQueue(opts.queueIn, mine.map(f => ({action: f.action, error: f.error, ...(retryAt ? {retryAt} : {})})));
+	if (opts.queueIn)
+		await writeQueue(
+			opts.queueIn,
+			mine.map(f => ({action: f.action, error: f.error, ...(retryAt ? {retryAt} : {})})),
+		);
 	return {...result, queued: result.failed.length};
 }
 
@@ -132,9 +142,14 @@ export async function syncCheck(session: SyncSession): Promise<Disagreement[]> {
 		const settled = t.status === 'done' || t.status === 'human_gated';
 		const base = {ticket: t.id, source: t.source!, status: t.status, remote: remote.state};
 		if (remote.state === 'closed' && !settled)
-			out.push({...base, message: `${t.source} is closed on the remote, but ticket ${t.id} is ${t.status}: the oracle does not count it done (reopen the issue, or let the run finish it)`});
-		else if (remote.state === 'gone') out.push({...base, message: `${t.source} is ${remote.reason ?? 'gone'} on the remote; ticket ${t.id} (${t.status}) stays in the files`});
-		else if (remote.state === 'open' && t.status === 'done') out.push({...base, message: `ticket ${t.id} is done, but ${t.source} is still open: \`proofloop sync push\` closes it`});
+			out.push({
+				...base,
+				message: `${t.source} is closed on the remote, but ticket ${t.id} is ${t.status}: the oracle does not count it done (reopen the issue, or let the run finish it)`,
+			});
+		else if (remote.state === 'gone')
+			out.push({...base, message: `${t.source} is ${remote.reason ?? 'gone'} on the remote; ticket ${t.id} (${t.status}) stays in the files`});
+		else if (remote.state === 'open' && t.status === 'done')
+			out.push({...base, message: `ticket ${t.id} is done, but ${t.source} is still open: \`proofloop sync push\` closes it`});
 	}
 	return out;
 }

@@ -29,7 +29,10 @@ export function readSyncState(file: string): SyncState {
 		return {version: 1, cache: {}, delivered: {}, created: {}};
 	}
 	const parsed = SyncState.safeParse(JSON.parse(text));
-	if (!parsed.success) throw new Error(`${file} does not read (${parsed.error.issues[0]?.message})\n  fix: delete it; the next sync rebuilds it (its pushes are found again by their markers)`);
+	if (!parsed.success)
+		throw new Error(
+			`${file} does not read (${parsed.error.issues[0]?.message})\n  fix: delete it; the next sync rebuilds it (its pushes are found again by their markers)`,
+		);
 	return parsed.data;
 }
 

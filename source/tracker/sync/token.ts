@@ -23,14 +23,18 @@ export function githubToken(env: NodeJS.ProcessEnv): string {
 	} catch {
 		// Not installed or not logged in: said below.
 	}
-	throw new MissingTokenError('no GitHub token: GITHUB_TOKEN is not set and `gh auth token` gave none\n  fix: export GITHUB_TOKEN=<a token with issues read/write>, or `gh auth login`');
+	throw new MissingTokenError(
+		'no GitHub token: GITHUB_TOKEN is not set and `gh auth token` gave none\n  fix: export GITHUB_TOKEN=<a token with issues read/write>, or `gh auth login`',
+	);
 }
 
 /** The Linear API key: LINEAR_API_KEY. Kept in the sync's memory only. */
 export function linearApiKey(env: NodeJS.ProcessEnv): string {
 	const key = env['LINEAR_API_KEY'];
 	if (key) return key;
-	throw new MissingTokenError('no Linear API key: LINEAR_API_KEY is not set\n  fix: export LINEAR_API_KEY=<a personal API key, Linear settings > Security & access>');
+	throw new MissingTokenError(
+		'no Linear API key: LINEAR_API_KEY is not set\n  fix: export LINEAR_API_KEY=<a personal API key, Linear settings > Security & access>',
+	);
 }
 
 /** The environment without any tracker token: what a run hands its agents, checks and verify. */

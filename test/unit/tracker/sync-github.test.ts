@@ -68,7 +68,7 @@ describe('sync pull', () => {
 		expect(gh.requests.every(r => r.auth === `token ${TOKEN}`)).toBe(true);
 	});
 
-	it('takes a person\'s edit of an issue between syncs, and only that ticket changes', async () => {
+	it("takes a person's edit of an issue between syncs, and only that ticket changes", async () => {
 		gh.add({title: 'One', labels: ['proofloop']});
 		gh.add({title: 'Two', labels: ['proofloop']});
 		await syncPull(session());
@@ -86,7 +86,11 @@ describe('sync pull', () => {
 
 	it('waits out a 403 rate limit until its reset header, and retries a 502 that then succeeds', async () => {
 		gh.add({title: 'One', labels: ['proofloop']});
-		gh.failures.push({status: 403, message: 'API rate limit exceeded for user ID 1.', headers: {'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1)}});
+		gh.failures.push({
+			status: 403,
+			message: 'API rate limit exceeded for user ID 1.',
+			headers: {'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1)},
+		});
 		gh.failures.push({status: 502, message: 'Server Error'});
 		const r = await syncPull(session());
 		expect(r.created).toEqual(['GH-1']);
@@ -96,7 +100,11 @@ describe('sync pull', () => {
 	it('a rate limit that lifts late is RemoteUnavailableError with its reset time, and nothing is written', async () => {
 		gh.add({title: 'One', labels: ['proofloop']});
 		const reset = Math.floor(Date.now() / 1000) + 3600;
-		gh.failures.push({status: 403, message: 'API rate limit exceeded for user ID 1.', headers: {'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset)}});
+		gh.failures.push({
+			status: 403,
+			message: 'API rate limit exceeded for user ID 1.',
+			headers: {'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset)},
+		});
 		const error = await syncPull(session()).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(RemoteUnavailableError);
 		expect(Math.abs((error as RemoteUnavailableError).retryAt - reset * 1000)).toBeLessThan(5000);
@@ -121,7 +129,11 @@ describe('sync pull', () => {
 		expect(r.created).toHaveLength(250);
 		// The ETag cache keeps what a sync reads of each issue, not GitHub's whole answer (about 3 kB an issue).
 		expect(statSync(path.join(root, '.proofloop/sync/github.json')).size).toBeLessThan(150_000);
-		expect(gh.requests.filter(q => q.path.startsWith('/repos/acme/app/issues?')).map(q => new URL(q.path, gh.url).searchParams.get('page'))).toEqual(['1', '2', '3']);
+		expect(gh.requests.filter(q => q.path.startsWith('/repos/acme/app/issues?')).map(q => new URL(q.path, gh.url).searchParams.get('page'))).toEqual([
+			'1',
+			'2',
+			'3',
+		]);
 	});
 
 	it('refuses a dependency cycle from the remote, naming the issues, and writes nothing', async () => {
@@ -187,7 +199,11 @@ describe('sync push', () => {
 
 	it('blocked: a comment with the wall, what was tried and the evidence; the issue stays open', async () => {
 		await pulledPair();
-		edit('GH-2', {status: 'blocked', block: {wall: 'no staging database', tried: 'the local one', evidence: 'connection refused', at: '2026-01-01T00:00:00Z'}, attempts: 1});
+		edit('GH-2', {
+			status: 'blocked',
+			block: {wall: 'no staging database', tried: 'the local one', evidence: 'connection refused', at: '2026-01-01T00:00:00Z'},
+			attempts: 1,
+		});
 		await syncPush(session());
 		const two = gh.issues.get(2)!;
 		expect(two.state).toBe('open');
@@ -272,7 +288,7 @@ describe('an issue deleted remotely mid-run', () => {
 });
 
 describe('the scripted server', () => {
-	it('sends only what GitHub\'s description allows: an invented or missing field fails', async () => {
+	it("sends only what GitHub's description allows: an invented or missing field fails", async () => {
 		gh.add({title: 'One'});
 		const real = (await (await fetch(`${gh.url}/repos/acme/app/issues/1`)).json()) as Record<string, unknown>;
 		const route = '/repos/{owner}/{repo}/issues/{issue_number}';

@@ -100,7 +100,7 @@ describe('sync pull from Linear', () => {
 		for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(20 * PACE - 10);
 	});
 
-	it('backs off on Linear\'s rate-limit answer (400 RATELIMITED) until its reset, then retries', async () => {
+	it("backs off on Linear's rate-limit answer (400 RATELIMITED) until its reset, then retries", async () => {
 		linear.add({title: 'One'});
 		const resetIn = 4; // seconds, scaled by the pace to 20 ms
 		linear.limits.push({status: 400, headers: {'x-ratelimit-requests-reset': String(Date.now() + resetIn * 1000), 'x-ratelimit-requests-remaining': '0'}});
