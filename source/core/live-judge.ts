@@ -67,7 +67,8 @@ export class OracleJudge implements Judge {
 			// Only when something changed (a settlement asked again), and never back to back (see #nextAt).
 			while (this.#again && (first || !this.stopping())) {
 				await this.#wait(Math.max(first ? this.pace.settleMs : 0, this.#nextAt - Date.now()));
-				if (!this.#again) break;
+				// settled() or close() took over, or the run began to stop while this one waited.
+				if (!this.#again || (!first && this.stopping())) break;
 				this.#again = false;
 				first = false;
 				await this.judge(false).catch(() => undefined);
@@ -114,6 +115,7 @@ export class OracleJudge implements Judge {
 	}
 
 	close(): void {
+		this.#again = false;
 		this.#waiting?.abort();
 		this.#tamper.close();
 	}

@@ -76,4 +76,15 @@ describe('live oracle verdicts', {timeout: 60_000}, () => {
 		expect(Date.now() - began).toBeLessThan(30_000);
 		expect(verdicts()).toHaveLength(1);
 	});
+
+	it('close() (the run winding down) drops a verdict still waiting: no verdict after it', async () => {
+		const {judge, verdicts} = judgeOn({gapMs: 60_000, costFactor: 3, settleMs: 0});
+		judge.schedule();
+		while (verdicts().length === 0) await sleep(20);
+		judge.schedule();
+		judge.close();
+		await sleep(3000);
+		await judge.settled();
+		expect(verdicts()).toHaveLength(1);
+	});
 });
