@@ -24,8 +24,9 @@ const finalVerdict = (events: EngineEvent[]) =>
 
 describe("done's evidence is what the merge queue recorded, not a trailer anyone can write", () => {
 	it('an unsandboxed agent that forges a trailered merge on base and rewrites its ticket to done is not counted; nor is a forger after the run', async () => {
+		// T-2 after T-1 is merged (a slot frees at an agent's exit: without the dep T-2's forgery would move base under T-1's merge).
 		const {root, plan, io} = makeRepo({
-			tickets: [{id: 'T-1'}, {id: 'T-2'}],
+			tickets: [{id: 'T-1'}, {id: 'T-2', deps: ['T-1']}],
 			config: {sandbox: 'none', attempts: 1, concurrency: 1, agent: {type: 'command', command: `node ${FORGER} {ticket} {attempt}`}},
 			plan: {'T-2': 'forge'},
 		});
@@ -76,7 +77,7 @@ describe("done's evidence is what the merge queue recorded, not a trailer anyone
 
 	it("an agent that also forges the merge queue's ledger is said out loud as TAMPER (unsandboxed it can write any ref: detected, not prevented)", async () => {
 		const {root, plan} = makeRepo({
-			tickets: [{id: 'T-1'}, {id: 'T-2'}],
+			tickets: [{id: 'T-1'}, {id: 'T-2', deps: ['T-1']}],
 			config: {sandbox: 'none', attempts: 1, concurrency: 1, agent: {type: 'command', command: `node ${FORGER} {ticket} {attempt}`}},
 			plan: {'T-2': 'forge-ledger'},
 		});

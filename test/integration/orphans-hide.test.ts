@@ -58,7 +58,8 @@ async function hidingRepo(opts: {sandbox: 'auto' | 'none'; mode: 'exit' | 'hang'
 	const checks = [...(opts.checkOrphan ? [`setsid env -i sh -c "sleep 300; : ${tag}-check" >/dev/null 2>&1 &`] : []), 'sleep 3'];
 	const {root, io} = makeRepo({
 		tickets: [{id: 'A'}],
-		config: {sandbox: opts.sandbox, attempts: 1, concurrency: 1, attemptTimeoutSeconds: opts.mode === 'hang' ? 10 : 120, checks},
+		// No heal: a healer is this same agent, and its own heartbeat would be taken for an escaped child's.
+		config: {sandbox: opts.sandbox, attempts: 1, concurrency: 1, attemptTimeoutSeconds: opts.mode === 'hang' ? 10 : 120, checks, selfHeal: {max: 0}},
 	});
 	// The command agent's template: {io} is not a placeholder, so the path goes in as written (no spaces in a temp dir).
 	const config = path.join(root, '.proofloop', 'config.json');
