@@ -143,6 +143,7 @@ export class Engine implements EngineCore {
 				if (this.state.stopRequested) break;
 				// About to stop: if the oracle is not at 0, a healer may fix the harness (never the verifier).
 				await this.ctx.tickets.settled();
+				await watch.lastLook();
 				await this.judge.settled();
 				const verdict = await this.judge.judge(false);
 				if (verdict.exit === 0 || !(await tryHeal(this, verdict))) break;

@@ -134,6 +134,22 @@ export class RunWatch {
 		}
 	}
 
+	/**
+	 * One more look at the tickets before the run judges its end: an edit to a
+	 * ticket's finish line made since the last tick (a run can end within one)
+	 * is said, not lost.
+	 */
+	async lastLook(): Promise<void> {
+		while (this.#ticking) await new Promise(resolve => setTimeout(resolve, 20));
+		if (this.#done) return;
+		this.#ticking = true;
+		try {
+			await this.#checkTracker();
+		} finally {
+			this.#ticking = false;
+		}
+	}
+
 	/** The merge queue's ledger moved by anyone but the engine: the evidence the oracle reads is in doubt, so the run halts. */
 	async checkLedger(): Promise<void> {
 		const moved = await ledgerMovedBySomeoneElse(this.ctx.repoRoot);

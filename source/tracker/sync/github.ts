@@ -1,58 +1,12 @@
 import type {GithubSyncConfig} from './config.js';
 import {githubClient, githubFailure, type GitHubClient} from './github-client.js';
 import {bodyForFiled, commentFor, marker} from './github-texts.js';
+import {lite, slim, type Cache, type Lite, type RawIssue} from './github-issue.js';
 import {RemoteIssueGoneError, type PushAction, type RemoteIssue, type RemoteSnapshot, type RemoteState, type SyncSource} from './source.js';
 
 // GitHub Issues as a sync source. Repeat pulls are cheap: every GET is
 // conditional (If-None-Match; a 304 costs no rate limit), and an issue's
 // "blocked by" list is asked for only when its dependency summary says it has one.
-
-type Lite = {number: number; id: number; title: string; body: string; labels: string[]; state: string; updated: string; blockedTotal?: number; url: string};
-type Cached = {etag: string; value: unknown; next?: boolean};
-type Cache = {etags: Record<string, Cached>; ids: Record<string, number>};
-
-type RawIssue = {
-	number: number;
-	id: number;
-	title: string;
-	body?: string | null;
-	labels: Array<string | {name?: string}>;
-	state: string;
-	updated_at: string;
-	html_url: string;
-	pull_request?: unknown;
-	repository_url: string;
-	issue_dependencies_summary?: {total_blocked_by?: number};
-};
-
-// What the cache keeps of an issue (the state file holds every cached answer): the fields a sync reads, no more.
-const slim = (issue: RawIssue): RawIssue => ({
-	number: issue.number,
-	id: issue.id,
-	title: issue.title,
-	body: issue.body ?? '',
-	labels: issue.labels.map(l => (typeof l === 'string' ? l : (l.name ?? ''))),
-	state: issue.state,
-	updated_at: issue.updated_at,
-	html_url: issue.html_url,
-	repository_url: issue.repository_url,
-	...(issue.pull_request === undefined ? {} : {pull_request: true}),
-	...(issue.issue_dependencies_summary?.total_blocked_by === undefined
-		? {}
-		: {issue_dependencies_summary: {total_blocked_by: issue.issue_dependencies_summary.total_blocked_by}}),
-});
-
-const lite = (issue: RawIssue): Lite => ({
-	number: issue.number,
-	id: issue.id,
-	title: issue.title,
-	body: issue.body ?? '',
-	labels: issue.labels.map(l => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
-	state: issue.state,
-	updated: issue.updated_at,
-	url: issue.html_url,
-	...(issue.issue_dependencies_summary?.total_blocked_by === undefined ? {} : {blockedTotal: issue.issue_dependencies_summary.total_blocked_by}),
-});
 
 export class GitHubSource implements SyncSource {
 	readonly name = 'github';
