@@ -731,4 +731,48 @@ describe('real CLIs, really run (pinned claude, codex, gemini and opencode again
 			await server.close();
 		}
 	});
+
+	it('the escalation ladder: the cheap profile (codex) fails the check, the strong one (claude) passes; the report attributes each attempt to its profile', async context => {
+		needs(context, 'claude', 'codex');
+		const WRONG = 'export function add(a, b) {\n\treturn a - b;\n}\n';
+		const ADD = 'export function add(a, b) {\n\treturn a + b;\n}\n';
+		const server = await ScriptedModelServer.start({
+			// Both are workers here: which rung asked is which protocol.
+			route: request => {
+				const id = /^id: (E2E-[A-Z]+)$/m.exec(request.prompt)?.[1];
+				return id ? `${request.protocol === PROTOCOL.codex ? 'cheap' : 'strong'}:${id}` : undefined;
+			},
+			scripts: {
+				'cheap:E2E-ADD': [[{write: 'src/add.mjs', content: WRONG}, {text: 'Added src/add.mjs.'}]],
+				'strong:E2E-ADD': [[{write: 'src/add.mjs', content: ADD}, {shell: 'node check.mjs add'}, {text: 'Fixed add(); the check passes.'}]],
+			},
+		});
+		try {
+			const project = makeProject({
+				worker: 'claude',
+				reviewer: 'codex',
+				server,
+				tickets: [{id: 'E2E-ADD', title: 'Add an add() module', part: 'add', body: 'Create src/add.mjs exporting `add(a, b)`, which returns a + b.'}],
+				config: {reviewer: undefined, engines: {cheap: agent('codex'), strong: agent('claude')}, routing: {ladder: ['cheap', 'strong']}},
+			});
+			const result = await proofloop(project, ['run', '--headless']);
+			explainFailure(context, project, server, result);
+			expect(result.exitCode).toBe(0);
+			expect(server.problems).toEqual([]);
+			const events = runEvents(project.root);
+			expect(events.flatMap(e => (e.type === 'attempt.failed' && e.ticket === 'E2E-ADD' ? [e.stage] : []))).toEqual(['checks']);
+			for (const r of server.mainRequests('cheap:E2E-ADD')) expect(r.userAgent).toMatch(USER_AGENT.codex);
+			for (const r of server.mainRequests('strong:E2E-ADD')) expect(r.userAgent).toMatch(USER_AGENT.claude);
+			const report = JSON.parse((await proofloop(project, ['report', '--json'])).stdout) as {engines: Array<Record<string, unknown>>};
+			expect(report.engines).toEqual([
+				expect.objectContaining({profile: 'cheap', agent: 'codex', attempts: 1, failed: 1, done: 0}),
+				expect.objectContaining({profile: 'strong', agent: 'claude', attempts: 1, failed: 0, done: 1}),
+			]);
+			expect(await showOnMain(project.root, 'src/add.mjs')).toBe(ADD.trimEnd());
+			done(project);
+		} finally {
+			console.log(`model server, what the CLIs asked:\n  ${server.summary().join('\n  ')}`);
+			await server.close();
+		}
+	});
 });
