@@ -64,6 +64,7 @@ async function act(verb: 'pull' | 'push' | 'check', opts: Options): Promise<numb
 				...r.delivered.map(a => `  ${a.ticket}: ${a.kind}`),
 				...r.failed.map(f => `  ${f.action.ticket}: ${f.action.kind} not delivered: ${f.error.split('\n')[0]}`),
 				...r.gone.map(g => `  warning: ${g.action.ticket}: ${g.action.kind} not delivered, never will be: ${g.error}`),
+				...r.unproven.map(line => `  TAMPER? ${line} (\`proofloop oracle\` says why)`),
 				...(r.unavailable
 					? [`  warning: ${r.unavailable.message}; queued${newest ? ` in ${newest.dir}/sync-queue.json` : ''}, retry at ${at(r.unavailable.retryAt)}`]
 					: []),
@@ -73,6 +74,7 @@ async function act(verb: 'pull' | 'push' | 'check', opts: Options): Promise<numb
 				delivered: r.delivered,
 				failed: r.failed,
 				gone: r.gone,
+				unproven: r.unproven,
 				...(r.unavailable ? {retryAt: at(r.unavailable.retryAt)} : {}),
 			});
 			return r.failed.length > 0 ? 1 : 0;

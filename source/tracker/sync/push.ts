@@ -13,6 +13,8 @@ export function pendingActions(
 	state: SyncState,
 	source: string,
 	runOf: (ticket: string, merge: string) => string | undefined,
+	/** Told of a done whose merge the merge queue never recorded: not pushed (a forged done never closes an issue). */
+	unproven: (ticket: string, merge: string) => void = () => {},
 ): PushAction[] {
 	const ours = (key: string | undefined): key is string => key !== undefined && (key.startsWith(`${source}#`) || key.startsWith(`${source}:`));
 	const sourceOf = (t: Ticket): string | undefined => t.source ?? state.created[t.id];
@@ -21,14 +23,19 @@ export function pendingActions(
 		const key = sourceOf(t);
 		if (ours(key)) {
 			if (t.status === 'done' && t.merge_commit && t.verify_digest) {
+				// The oracle's evidence of done is the merge queue's record, not the ticket file: a done without it stays unpushed.
 				const runId = runOf(t.id, t.merge_commit);
+				if (runId === undefined) {
+					unproven(t.id, t.merge_commit);
+					continue;
+				}
 				out.push({
 					kind: 'done',
 					ticket: t.id,
 					source: key,
 					mergeCommit: t.merge_commit,
 					verifyDigest: t.verify_digest,
-					...(runId ? {runId} : {}),
+					runId,
 					...(t.done_at ? {doneAt: t.done_at} : {}),
 				});
 			} else if (t.status === 'human_gated' && t.gate) {

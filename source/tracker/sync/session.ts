@@ -68,7 +68,7 @@ export async function syncPull(session: SyncSession, opts: {dryRun?: boolean} = 
 	return {...result, stateWritten};
 }
 
-export type PushReport = PushResult & {queued: number};
+export type PushReport = PushResult & {queued: number; unproven: string[]};
 
 /**
  * Deliver what the tickets call for and the remote lacks, plus every push
@@ -79,7 +79,14 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 	const {project, source, state} = session;
 	const tickets = loadTickets(project);
 	const runs = await runsOfMerges(project.root);
-	const fresh = pendingActions(tickets, state, source.name, (ticket, merge) => runs.get(`${ticket} ${merge}`));
+	const unproven: string[] = [];
+	const fresh = pendingActions(
+		tickets,
+		state,
+		source.name,
+		(ticket, merge) => runs.get(`${ticket} ${merge}`),
+		(ticket, merge) => unproven.push(`${ticket}: done with merge ${merge.slice(0, 7)}, which is not in the merge queue's record: not pushed`),
+	);
 	const queued = queuedPushes(path.join(project.root, '.proofloop', 'runs'));
 	const byKey = new Map<string, PushAction>();
 	for (const {entry} of queued) byKey.set(actionKey(entry.action), entry.action);
@@ -116,7 +123,7 @@ export async function syncPush(session: SyncSession, opts: {queueIn?: string} = 
 			opts.queueIn,
 			mine.map(f => ({action: f.action, error: f.error, ...(retryAt ? {retryAt} : {})})),
 		);
-	return {...result, queued: result.failed.length};
+	return {...result, queued: result.failed.length, unproven};
 }
 
 /** Without asking the remote (it is unreachable until `retryAt`): queue in `runDir` every push the tickets call for. */

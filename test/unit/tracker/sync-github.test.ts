@@ -6,6 +6,7 @@ import {openSync, syncCheck, syncPull, syncPush, type SyncProject} from '../../.
 import {RemoteUnavailableError, SyncInputError} from '../../../source/tracker/sync/source.js';
 import {GithubSyncConfig} from '../../../source/tracker/sync/config.js';
 import {setFrontMatterFields} from '../../../source/tracker/front-matter-write.js';
+import {recordMerges} from '../../helpers/merge-ledger.js';
 import {queueFile} from '../../../source/tracker/sync/queue.js';
 import {ScriptedGitHub} from '../../helpers/github-server.js';
 import {assertGitHubShape} from '../../helpers/github-openapi.js';
@@ -179,6 +180,7 @@ describe('sync push', () => {
 		await pulledPair();
 		const sha = 'a'.repeat(40);
 		edit('GH-1', {status: 'done', merge_commit: sha, verify_digest: 'sha256:feed', done_at: '2026-01-01T00:00:00Z'});
+		recordMerges(root, [{ticket: 'GH-1', merge: sha}]);
 		edit('GH-2', {status: 'failed', failure: 'checks: npm test failed (exit 1)', attempts: 3});
 		const r = await syncPush(session());
 		expect(r.delivered.map(a => `${a.ticket}:${a.kind}`).sort()).toEqual(['GH-1:done', 'GH-2:failed']);
@@ -195,6 +197,16 @@ describe('sync push', () => {
 		expect(again.delivered).toEqual([]);
 		expect(gh.writes.length).toBe(writes);
 		expect(one.comments).toHaveLength(1);
+	});
+
+	it('a done whose merge the merge queue never recorded (a ticket file forged to done) closes nothing and is named', async () => {
+		await pulledPair();
+		recordMerges(root, [{ticket: 'GH-2', merge: 'f'.repeat(40)}]);
+		edit('GH-1', {status: 'done', merge_commit: 'e'.repeat(40), verify_digest: 'sha256:forged'});
+		const r = await syncPush(session());
+		expect(r.delivered).toEqual([]);
+		expect(r.unproven).toEqual([`GH-1: done with merge eeeeeee, which is not in the merge queue's record: not pushed`]);
+		expect(gh.issues.get(1)).toMatchObject({state: 'open', comments: []});
 	});
 
 	it('blocked: a comment with the wall, what was tried and the evidence; the issue stays open', async () => {
@@ -249,6 +261,7 @@ describe('sync push', () => {
 	it('a push the remote does not take is queued in the run directory and goes out on the next push', async () => {
 		await pulledPair();
 		edit('GH-1', {status: 'done', merge_commit: 'b'.repeat(40), verify_digest: 'sha256:beef'});
+		recordMerges(root, [{ticket: 'GH-1', merge: 'b'.repeat(40)}]);
 		const runDir = path.join(root, '.proofloop/runs/r1');
 		mkdirSync(runDir, {recursive: true});
 		for (let i = 0; i < 8; i++) gh.failures.push({status: 502, message: 'Server Error'});
@@ -273,6 +286,10 @@ describe('an issue deleted remotely mid-run', () => {
 		await syncPull(session());
 		edit('GH-1', {status: 'done', merge_commit: 'c'.repeat(40), verify_digest: 'sha256:1'});
 		edit('GH-2', {status: 'done', merge_commit: 'd'.repeat(40), verify_digest: 'sha256:2'});
+		recordMerges(root, [
+			{ticket: 'GH-1', merge: 'c'.repeat(40)},
+			{ticket: 'GH-2', merge: 'd'.repeat(40)},
+		]);
 		gh.edit(2, {deleted: true});
 		const r = await syncPush(session());
 		expect(r.delivered.map(a => a.ticket)).toEqual(['GH-1']);

@@ -7,6 +7,7 @@ import {RemoteUnavailableError, SyncInputError} from '../../../source/tracker/sy
 import {SyncConfig} from '../../../source/tracker/sync/config.js';
 import {ScriptedLinear} from '../../helpers/linear-server.js';
 import {setFrontMatterFields} from '../../../source/tracker/front-matter-write.js';
+import {recordMerges} from '../../helpers/merge-ledger.js';
 
 // The Linear sync's pull against a scripted Linear GraphQL server, driven by the
 // real @linear/sdk client pointed at it (apiUrl).
@@ -174,6 +175,7 @@ describe('sync push to Linear', () => {
 		await syncPull(session());
 		const sha = 'a'.repeat(40);
 		edit('ENG-1', {status: 'done', merge_commit: sha, verify_digest: 'sha256:feed', done_at: '2026-01-01T00:00:00Z'});
+		recordMerges(root, [{ticket: 'ENG-1', merge: sha}]);
 		edit('ENG-2', {status: 'failed', failure: 'checks: npm test failed (exit 1)', attempts: 3});
 		const r = await syncPush(session());
 		expect(r.delivered.map(a => `${a.ticket}:${a.kind}`).sort()).toEqual(['ENG-1:done', 'ENG-2:failed']);
@@ -195,6 +197,7 @@ describe('sync push to Linear', () => {
 		linear.add({title: 'One'});
 		await syncPull(session());
 		edit('ENG-1', {status: 'done', merge_commit: 'b'.repeat(40), verify_digest: 'sha256:1'});
+		recordMerges(root, [{ticket: 'ENG-1', merge: 'b'.repeat(40)}]);
 		await syncPush(session({doneState: 'Shipped'}));
 		expect(linear.issues.get('ENG-1')!.state).toBe('completed');
 		expect(linear.writes).toEqual(['commentCreate ENG-1', 'issueUpdate ENG-1 st-shipped']);
@@ -211,6 +214,7 @@ describe('sync push to Linear', () => {
 		linear.add({title: 'Two'});
 		await syncPull(session());
 		edit('ENG-1', {status: 'done', merge_commit: 'c'.repeat(40), verify_digest: 'sha256:1'});
+		recordMerges(root, [{ticket: 'ENG-1', merge: 'c'.repeat(40)}]);
 		edit('ENG-2', {status: 'human_gated', gate: {by: 'ana', reason: 'needs a prod key', at: '2026-01-01T00:00:00Z'}});
 		linear.issues.get('ENG-1')!.deleted = true;
 		const r = await syncPush(session());
