@@ -1,17 +1,5 @@
 import {spawnSync} from 'node:child_process';
-
-// Variables that would aim git at another repository than the one cwd is in (as in git/run.ts).
-const locatorVars = [
-	'GIT_DIR',
-	'GIT_WORK_TREE',
-	'GIT_INDEX_FILE',
-	'GIT_COMMON_DIR',
-	'GIT_OBJECT_DIRECTORY',
-	'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-	'GIT_NAMESPACE',
-	'GIT_PREFIX',
-	'GIT_QUARANTINE_PATH',
-];
+import {locatorVars} from '../lib/git-locator-vars.js';
 
 function git(cwd: string, args: string[]): {ok: boolean; stdout: string} {
 	const env = {...process.env};

@@ -2,6 +2,7 @@ import {appendFileSync} from 'node:fs';
 import {intentsDurable} from '../lib/intent-barrier.js';
 import {runOffThread} from '../lib/thread-spawn.js';
 import {GitError, briefStderr} from './errors.js';
+import {locatorVars} from '../lib/git-locator-vars.js';
 
 export type GitResult = {exitCode: number; stdout: string; stderr: string};
 export type GitOptions = {
@@ -11,21 +12,7 @@ export type GitOptions = {
 	env?: Record<string, string>;
 };
 
-// Variables that make git ignore `cwd` and act on another repository or index.
-// They are set when we run under a git hook (a pre-commit hook running the
-// test suite sets GIT_INDEX_FILE), and would silently aim every command here
-// at the wrong repo. We always locate the repository from cwd.
-const locatorVars = [
-	'GIT_DIR',
-	'GIT_WORK_TREE',
-	'GIT_INDEX_FILE',
-	'GIT_COMMON_DIR',
-	'GIT_OBJECT_DIRECTORY',
-	'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-	'GIT_NAMESPACE',
-	'GIT_PREFIX',
-	'GIT_QUARANTINE_PATH',
-];
+// We always locate the repository from cwd, whatever a hook set (lib/git-locator-vars.ts).
 
 /**
  * The inherited environment minus the locator variables, plus `extra`, with
