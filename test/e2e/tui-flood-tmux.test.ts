@@ -95,8 +95,9 @@ describe.skipIf(!hasTmux)('the TUI under a flood, in tmux', () => {
 			keys('x');
 			await waitForScreen(t => !t.includes(HELP) && /line \d+ of W-1/.test(t), 'the help to close', 10_000);
 		}
-		// Memory: Ink's frames allocated per screen cell and RSS climbed ~30% in 15 s of this (the peak, not a sample a GC just lowered); now it levels off.
-		expect(Math.max(peakRss, rssMb(tuiPid))).toBeLessThanOrEqual(settledRss * 1.15);
+		// Memory: Ink's frames allocated per screen cell and RSS climbed ~50% in 15 s of this (130 -> 197 MB; the peak, not a sample a GC
+		// just lowered); now it levels off, moving with each full GC by up to ~20% (CI saw 117 -> 139 MB), so the line sits between.
+		expect(Math.max(peakRss, rssMb(tuiPid))).toBeLessThanOrEqual(settledRss * 1.3);
 
 		keys('d');
 		await waitForScreen(t => /detached: the run goes on/.test(t), 'the detach message');
