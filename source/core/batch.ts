@@ -1,4 +1,5 @@
 import type {Ticket} from '../tracker/ticket.js';
+import {cannotFail} from './cannot-fail.js';
 import type {ProjectConfig} from './config.js';
 
 export class BatchError extends Error {
@@ -11,7 +12,7 @@ export class BatchError extends Error {
 /**
  * The batch a new run will pin, checked before anything is written: an empty
  * selection, a dependency nobody will finish, an undeclared lock or a ticket
- * with no finish line at all are errors, never a pass.
+ * with no finish line at all, or a check that cannot fail, are errors, never a pass.
  */
 export function selectBatch(tickets: Ticket[], config: ProjectConfig): Ticket[] {
 	const batch = tickets.filter(t => t.batch === config.batch);
@@ -53,6 +54,28 @@ export function selectBatch(tickets: Ticket[], config: ProjectConfig): Ticket[] 
 			);
 		}
 	}
+	problems.push(...noOpCommands(batch, config));
 	if (problems.length > 0) throw new BatchError(problems.join('\n'));
 	return batch;
+}
+
+/** A check or verify command that cannot fail proves nothing: an error where it is written (the config once, each ticket's own). */
+function noOpCommands(batch: Ticket[], config: ProjectConfig): string[] {
+	const problems: string[] = [];
+	const refuse = (file: string, key: 'checks' | 'verify', commands: readonly string[]) => {
+		for (const command of commands.filter(cannotFail)) {
+			problems.push(
+				`${file}: the ${key} command \`${command}\` cannot fail (its status is 0 whatever it runs), so it proves nothing\n  fix: ` +
+					`remove it from "${key}", or write a command that fails when the work is not done (e.g. the tests)`,
+			);
+		}
+	};
+	const usesConfig = (key: 'checks' | 'verify') => batch.some(ticket => ticket[key] === undefined);
+	if (usesConfig('checks')) refuse('.proofloop/config.json', 'checks', config.checks);
+	if (usesConfig('verify')) refuse('.proofloop/config.json', 'verify', config.verify);
+	for (const ticket of batch) {
+		if (ticket.checks) refuse(ticket.file, 'checks', ticket.checks);
+		if (ticket.verify) refuse(ticket.file, 'verify', ticket.verify);
+	}
+	return problems;
 }

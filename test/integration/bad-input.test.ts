@@ -50,6 +50,9 @@ describe('bad input is refused with the file and the fix, and nothing is written
 	it('a ticket whose finish line could never fail', async () => {
 		const {root} = makeRepo({tickets: [{id: 'A'}], config: {checks: [], verify: []}});
 		await expectRefused(root, /A\.md: has no checks and no verify/);
+		// A check or verify that cannot fail is no finish line either: named where it is written.
+		const noop = makeRepo({tickets: [{id: 'A'}], config: {checks: ['npm test || true'], verify: ['true']}});
+		await expectRefused(noop.root, /config\.json: the checks command `npm test \|\| true` cannot fail.*config\.json: the verify command `true` cannot fail/s);
 	});
 
 	it('init refuses to overwrite an existing config', async () => {

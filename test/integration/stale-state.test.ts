@@ -18,7 +18,7 @@ describe('the bad-input rows that need a repository in a particular state', () =
 		const root = mkdtempSync(path.join(tmpdir(), 'pl-nocommit-'));
 		git(root, 'init', '-q', '-b', 'main');
 		mkdirSync(path.join(root, '.proofloop/tickets'), {recursive: true});
-		writeFileSync(path.join(root, '.proofloop/config.json'), JSON.stringify({batch: 'b', checks: ['true']}));
+		writeFileSync(path.join(root, '.proofloop/config.json'), JSON.stringify({batch: 'b', checks: ['test -e README.md']}));
 		writeFileSync(path.join(root, '.proofloop/tickets/A.md'), ticketText({id: 'A'}));
 		const files = ['.proofloop/config.json', '.proofloop/tickets/A.md'].map(f => readFileSync(path.join(root, f)));
 		const result = await runCli(root, ['run', '--headless']);
