@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import {open, rename, rm, stat} from 'node:fs/promises';
-import {closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 
 /**
@@ -67,4 +67,31 @@ export function writeFileAtomicSync(path: string, text: string, mode = 0o600): v
 	} finally {
 		closeSync(dirFd);
 	}
+}
+
+const TEMP = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+const alive = (pid: number) => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+};
+
+/** Removes the temp files a writer killed mid-write (kill -9) left in `dir`: those of a process that is gone. Returns their names. */
+export function sweepStaleTemps(dir: string): string[] {
+	let names: string[];
+	try {
+		names = readdirSync(dir);
+	} catch {
+		return [];
+	}
+	const stale = names.filter(name => {
+		const pid = Number(TEMP.exec(name)?.[1]);
+		return pid > 0 && pid !== process.pid && !alive(pid);
+	});
+	for (const name of stale) rmSync(join(dir, name), {force: true});
+	return stale;
 }

@@ -3,7 +3,7 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {intentsDurable} from '../lib/intent-barrier.js';
-import {writeFileAtomic} from './atomic-write.js';
+import {sweepStaleTemps, writeFileAtomic} from './atomic-write.js';
 import {setFrontMatterFields} from './front-matter-write.js';
 import type {NewTicket, Ticket, TicketUpdate} from './ticket.js';
 import {TrackerError, type Tracker} from './tracker.js';
@@ -21,6 +21,8 @@ export class FileTracker implements Tracker {
 	readonly #writes = new Map<string, Mutex>();
 	/** Where each ticket was at the last read: a write reads and replaces that one file, not the whole tracker. */
 	readonly #fileOf = new Map<string, string>();
+	/** A writer killed mid-write left its temp file: the first write of this process clears those of dead ones. */
+	#swept = false;
 
 	constructor(opts: {repoRoot: string; dir: string /* repo-relative, e.g. ".proofloop/tickets" */}) {
 		this.#repoRoot = opts.repoRoot;
@@ -38,6 +40,7 @@ export class FileTracker implements Tracker {
 	/** Updates of one file are queued: each one re-reads the file, so none is lost to a race. After the fsync of what the log holds. */
 	async update(id: string, fields: TicketUpdate, complete?: (current: Record<string, unknown>) => TicketUpdate): Promise<Ticket> {
 		await intentsDurable();
+		this.#sweep();
 		const file = this.#fileOf.get(id) ?? (await this.#find(id)).file;
 		return this.#lock(file).runExclusive(() => this.#update(id, file, fields, complete));
 	}
@@ -56,11 +59,18 @@ export class FileTracker implements Tracker {
 
 	async create(prepared: {file: string; text: string}): Promise<void> {
 		await intentsDurable();
+		this.#sweep();
 		return this.#lock(prepared.file).runExclusive(() => writeFileAtomic(join(this.#repoRoot, prepared.file), prepared.text));
 	}
 
 	protectedPaths(): string[] {
 		return [`${this.location}/`];
+	}
+
+	#sweep(): void {
+		if (this.#swept) return;
+		this.#swept = true;
+		sweepStaleTemps(join(this.#repoRoot, this.location));
 	}
 
 	#lock(file: string): Mutex {

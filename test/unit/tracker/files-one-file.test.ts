@@ -2,6 +2,7 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, sy
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
+import {spawn, spawnSync} from 'node:child_process';
 import {FileTracker} from '../../../source/tracker/files.js';
 
 const DIR = '.proofloop/tickets';
@@ -49,5 +50,20 @@ describe('a ticket write reads and replaces its one file', () => {
 		await Promise.all(ids.flatMap(id => [tracker.update(id, {status: 'in_progress'}), tracker.update(id, {attempts: 2})]));
 		for (const id of ids)
 			expect(readFileSync(path(`${id}.md`), 'utf8')).toMatch(/^status: in_progress$[\s\S]*^attempts: 2$|^attempts: 2$[\s\S]*^status: in_progress$/m);
+	});
+
+	it("the first write clears the temp files a writer killed mid-write left (its process gone), never a live writer's or any other file", async () => {
+		const {tracker, path} = repo(['A']);
+		const dead = spawnSync('true').pid!;
+		const live = spawn('sleep', ['30']);
+		try {
+			const names = [`.A.md.${dead}.0123456789ab.tmp`, `.A.md.${live.pid}.0123456789ab.tmp`, '.notes.tmp', `.A.md.${dead}.tmp`];
+			for (const name of names) writeFileSync(path(name), 'half a ticket');
+			await tracker.load();
+			await tracker.update('A', {status: 'in_progress'});
+			expect(names.map(name => existsSync(path(name)))).toEqual([false, true, true, true]);
+		} finally {
+			live.kill();
+		}
 	});
 });
