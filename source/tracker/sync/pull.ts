@@ -3,10 +3,11 @@ import {writeFileAtomic} from '../atomic-write.js';
 import {setFrontMatterFields} from '../front-matter-write.js';
 import {findCycle} from '../graph.js';
 import {TrackerError} from '../tracker.js';
-import {validateTickets} from '../validate.js';
+import {parseTicketCached, validateTickets} from '../validate.js';
 import {SyncInputError, type RemoteIssue, type RemoteSnapshot} from './source.js';
 import type {SyncState} from './state.js';
 import {readTicketFiles, withBody, type SyncFile} from './ticket-files.js';
+import {editedSincePull, pulledPart} from './pull-edits.js';
 
 // remote -> ticket files. The whole new tracker is built in memory and checked
 // the way the tracker and the oracle read it before one file is written; then
@@ -55,6 +56,7 @@ export async function applyPull(opts: {
 	const next = new Map(files.map(f => [f.file, f.text]));
 	const created: string[] = [];
 	const updated: string[] = [];
+	const kept = new Set<string>();
 	for (const issue of snapshot.issues) {
 		const id = idOf.get(issue.key)!;
 		const current = byKey.get(issue.key);
@@ -76,6 +78,14 @@ export async function applyPull(opts: {
 		if (current) {
 			const text = withBody(setFrontMatterFields(current.text, fields), issue.body);
 			if (text !== current.text) {
+				if (editedSincePull(state, current.file, current.text) && pulledPart(current.file, text) !== pulledPart(current.file, current.text)) {
+					kept.add(current.file);
+					warnings.push(
+						`${current.file}: your edits to its title, locks or body since the last pull are kept; ${issue.label} says otherwise and was not pulled into it` +
+							` (fix: put your edit on the remote, or undo it in the file, then pull again)`,
+					);
+					continue;
+				}
 				next.set(current.file, text);
 				updated.push(id);
 			}
@@ -103,6 +113,11 @@ export async function applyPull(opts: {
 	}
 	const {issues} = validateTickets([...next].map(([file, text]) => ({file, text})));
 	if (issues.length > 0) throw new TrackerError(issues.map(i => ({...i, message: `after the pull: ${i.message}`})));
+	// What this pull leaves in each synced file; a file kept as the person edited it keeps its older mark.
+	for (const [file, text] of next) {
+		const parsed = kept.has(file) ? undefined : parseTicketCached({file, text});
+		if (parsed?.ok && parsed.ticket.source) state.pulled[file] = pulledPart(file, text);
+	}
 	if (!opts.dryRun) {
 		const before = new Map(files.map(f => [f.file, f.text]));
 		for (const [file, text] of next) if (before.get(file) !== text) await writeFileAtomic(path.join(opts.root, file), text);

@@ -16,6 +16,8 @@ export const SyncState = z.object({
 	delivered: z.record(z.string(), z.string()).default({}),
 	/** Ticket id -> source key of an issue made for it (a filed ticket); pull writes it into the ticket. */
 	created: z.record(z.string(), z.string()).default({}),
+	/** Ticket file -> hash of its title, locks and body as the last pull left them: a change since is the person's own (pull-edits.ts). */
+	pulled: z.record(z.string(), z.string()).default({}),
 });
 export type SyncState = z.infer<typeof SyncState>;
 
@@ -26,7 +28,7 @@ export function readSyncState(file: string): SyncState {
 	try {
 		text = readFileSync(file, 'utf8');
 	} catch {
-		return {version: 1, cache: {}, delivered: {}, created: {}};
+		return {version: 1, cache: {}, delivered: {}, created: {}, pulled: {}};
 	}
 	const parsed = SyncState.safeParse(JSON.parse(text));
 	if (!parsed.success)

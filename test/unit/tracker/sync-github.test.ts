@@ -85,6 +85,30 @@ describe('sync pull', () => {
 		expect(statSync(path.join(root, dir, 'GH-1.md')).mtimeMs).toBe(untouched);
 	});
 
+	it("keeps a person's own edit of a pulled ticket's title, locks or body, names it, and pulls it again once undone", async () => {
+		gh.add({title: 'One', body: 'Scope one.', labels: ['proofloop']});
+		gh.add({title: 'Two', labels: ['proofloop']});
+		await syncPull(session());
+		const pulled = ticket('GH-1');
+		const mine = pulled.replace('Scope one.', 'Scope one, and my notes on how.');
+		writeFileSync(path.join(root, dir, 'GH-1.md'), mine);
+		edit('GH-2', {status: 'in_progress'});
+		gh.edit(1, {title: 'One, renamed'});
+		gh.edit(2, {title: 'Two, renamed'});
+		const r = await syncPull(session());
+		expect(ticket('GH-1')).toBe(mine);
+		expect(r.warnings.join('\n')).toMatch(/GH-1\.md: your edits to its title, locks or body since the last pull are kept; .*#1 says otherwise/);
+		// The engine's status write is not a person's edit: GH-2 takes the remote's title.
+		expect(r.updated).toEqual(['GH-2']);
+		expect(ticket('GH-2')).toMatch(/^title: Two, renamed$/m);
+		// Kept on every pull until the person undoes it; then the remote's text comes in.
+		expect((await syncPull(session())).warnings.join('\n')).toMatch(/GH-1\.md: your edits/);
+		writeFileSync(path.join(root, dir, 'GH-1.md'), pulled);
+		const undone = await syncPull(session());
+		expect(undone.updated).toEqual(['GH-1']);
+		expect(ticket('GH-1')).toMatch(/^title: One, renamed$/m);
+	});
+
 	it('waits out a 403 rate limit until its reset header, and retries a 502 that then succeeds', async () => {
 		gh.add({title: 'One', labels: ['proofloop']});
 		gh.failures.push({
