@@ -48,5 +48,7 @@ describe('benches, --quick', () => {
 			[4, 0, 4],
 		]);
 		for (const row of result.rows) expect(row.script_ms_per_ticket).toBeGreaterThan(0);
+		// Where the harness's time went at concurrency 1, from the run's own log.
+		expect(result.stages_c1.map((row: {segment: string}) => row.segment)).toContain('stage verify → verify.result');
 	}, 180_000);
 });
