@@ -2,6 +2,7 @@ import type {EngineEvent, Stage, TicketSummary} from './events.js';
 import {describeKept, keptFooter} from './user-checkout.js';
 import {compareIds, readySet, waitingOn, type SchedulableTicket} from './scheduler.js';
 import {attemptsOf, emptyLedger, ledgerStep, limitedUntil, mayStart, type Ledger} from './ledger.js';
+import {PersistentMap} from '../lib/persistent-map.js';
 import {attemptTimesStep, emptyAttemptTimes, type AttemptTimes} from './eta.js';
 
 // What a client (the TUI, `proofloop status`) knows of a run: a pure fold of
@@ -35,7 +36,8 @@ export type RunState = {
 	paused: boolean;
 	stopping: boolean;
 	stopped?: {reason: string; oracleExit?: number};
-	tickets: Map<string, TicketView>;
+	/** Persistent (lib/persistent-map.ts): an event shares all but the changed ticket, so replaying a long log stays linear. */
+	tickets: PersistentMap<TicketView>;
 	workers: Map<string, WorkerView>;
 	oracle?: OracleView;
 	/** What a person did to the work (gate, ungate, retry, reset; ledger.ts), and how often they steered the run (pause, resume, stop, restart). */
@@ -70,7 +72,7 @@ export function emptyRunState(concurrency = 0): RunState {
 		base: '',
 		paused: false,
 		stopping: false,
-		tickets: new Map(),
+		tickets: PersistentMap.empty(),
 		workers: new Map(),
 		interventions: 0,
 		controls: 0,
@@ -103,7 +105,7 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 	if (!view) return next;
 	const counted = attemptsOf(ledger, event.ticket);
 	const budget = counted.budget ?? ledger.defaultBudget;
-	return {...next, tickets: new Map(next.tickets).set(event.ticket, {...view, attempts: counted.used, ...(budget === undefined ? {} : {budget})})};
+	return {...next, tickets: next.tickets.with(event.ticket, {...view, attempts: counted.used, ...(budget === undefined ? {} : {budget})})};
 }
 
 function reduceView(state: RunState, event: EngineEvent): RunState {
@@ -111,7 +113,7 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 	const ticket = (id: string, update: (t: TicketView) => TicketView): void => {
 		const current = next.tickets.get(id);
 		if (!current) return;
-		next.tickets = new Map(next.tickets).set(id, update(current));
+		next.tickets = next.tickets.with(id, update(current));
 	};
 	switch (event.type) {
 		case 'run.started':
@@ -129,10 +131,10 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 		case 'tamper.refused':
 			return {...next, tampers: state.tampers + 1, lastTamper: tamperLine(event)};
 		case 'run.tickets': {
-			const tickets = new Map(next.tickets);
+			let tickets = next.tickets;
 			for (const summary of event.tickets) {
 				const budget = attemptsOf(state.ledger, summary.id).budget ?? state.ledger.defaultBudget;
-				tickets.set(summary.id, {
+				tickets = tickets.with(summary.id, {
 					attempts: attemptsOf(state.ledger, summary.id).used,
 					...(budget === undefined ? {} : {budget}),
 					...tickets.get(summary.id),
