@@ -194,14 +194,13 @@ export async function runAttempt(
 				}
 			}
 			reapRunProcesses(ctx.run.id, id);
-			if ((await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) !== head) {
+			if (!(await ctx.repo.branchStillAt(worktree.branch, head))) {
 				throw new StageFailure('checks', `the branch ${worktree.branch} moved while the checks ran; checks must not commit`);
 			}
 			ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: true});
 
 			stage('guard');
-			const files = await ctx.repo.changedFiles(worktree.path, base);
-			const guard = await guardAttempt(ctx, ticket, worktree.path, files, protectedPaths(ctx));
+			const {files, verdict: guard} = await guardAttempt(ctx, ticket, worktree.path, protectedPaths(ctx));
 			ctx.log.append({type: 'guard.result', ticket: id, attempt, ok: guard.ok, files, ...(guard.ok ? {} : {reason: guard.reason})});
 			if (!guard.ok) throw new StageFailure('guard', guard.reason);
 

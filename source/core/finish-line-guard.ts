@@ -1,4 +1,6 @@
+import {GitError} from '../git/errors.js';
 import {runGit} from '../git/index.js';
+import {mustGit} from '../git/run.js';
 import {objectStoreProblem} from '../git/object-integrity.js';
 import {commonDir} from '../git/worktrees.js';
 import type {Ticket} from '../tracker/ticket.js';
@@ -55,11 +57,40 @@ function scriptsOf(text: string | undefined): Record<string, unknown> {
 	}
 }
 
+/** What a branch changed since it forked from base: `files` as `git diff base...HEAD` lists them (renames as delete + add), and which of them it deletes. */
+export type BranchDiff = {fork: string; files: string[]; deleted: ReadonlySet<string>};
+
+/** The branch's diff from its fork point, in one `diff --name-status` (the file list and the deletions were two). */
+export async function branchDiff(checkout: string, base: string): Promise<BranchDiff> {
+	const fork = (await runGit(checkout, ['merge-base', base, 'HEAD'])).stdout.trim();
+	if (!fork) {
+		throw new GitError(
+			`listing the files changed since ${base} failed: no fork point between ${base} and HEAD in ${checkout}; fix: check that '${base}' exists and shares history with the branch`,
+		);
+	}
+	const out = await mustGit(
+		checkout,
+		['diff', '--name-status', '--no-renames', '-z', fork, 'HEAD', '--'],
+		`listing the files changed since ${base} failed`,
+		`check that '${base}' exists and shares history with the branch`,
+	);
+	const fields = out.split('\0');
+	const files = new Set<string>();
+	const deleted = new Set<string>();
+	for (let i = 0; i + 1 < fields.length; i += 2) {
+		const [status, file] = [fields[i]!, fields[i + 1]!];
+		if (!file) continue;
+		files.add(file);
+		if (status === 'D') deleted.add(file);
+	}
+	return {fork, files: [...files], deleted};
+}
+
 export type FinishLineCheck = {
 	checkout: string;
 	base: string;
-	/** Files the diff changes (three-dot, renames as delete + add). */
-	files: readonly string[];
+	/** The branch's diff (branchDiff). */
+	diff: BranchDiff;
 	commands: readonly string[];
 	/** The config's `protect` list. */
 	protect: readonly string[];
@@ -71,13 +102,10 @@ export type FinishLineCheck = {
 
 /** Each refused file with the rule that refuses it (empty: the diff leaves the finish line alone). */
 export async function finishLineFindings(check: FinishLineCheck): Promise<string[]> {
-	const fork = (await runGit(check.checkout, ['merge-base', check.base, 'HEAD'])).stdout.trim();
-	if (!fork) return [`cannot find where the branch forked from ${check.base}, so the finish line cannot be checked`];
+	const {fork, deleted} = check.diff;
 	const {tree, named} = await resolve(check.checkout, fork, [...check.commands]);
-	const deletedList = await runGit(check.checkout, ['diff', '--name-only', '--no-renames', '-z', '--diff-filter=D', fork, 'HEAD', '--']);
-	const deleted = new Set(deletedList.stdout.split('\0').filter(Boolean));
 	const findings: string[] = [];
-	for (const file of check.files) {
+	for (const file of check.diff.files) {
 		if (check.allow.some(rule => matchesPathRule(file, rule))) {
 			check.onAllowed?.(file);
 			continue;
@@ -132,9 +160,19 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 }
 
 /** The guard stage: a diff that does something, touches no protected path, and leaves the finish line alone. */
-export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout: string, files: string[], protectedPaths: string[]): Promise<GuardVerdict> {
+export async function guardAttempt(
+	ctx: EngineContext,
+	ticket: Ticket,
+	checkout: string,
+	protectedPaths: string[],
+): Promise<{files: string[]; verdict: GuardVerdict}> {
+	const diff = await branchDiff(checkout, ctx.config.base);
+	return {files: diff.files, verdict: await judge(ctx, ticket, checkout, diff, protectedPaths)};
+}
+
+async function judge(ctx: EngineContext, ticket: Ticket, checkout: string, diff: BranchDiff, protectedPaths: string[]): Promise<GuardVerdict> {
 	const base = ctx.config.base;
-	const plain = guardDiff(files, protectedPaths, base);
+	const plain = guardDiff(diff.files, protectedPaths, base);
 	if (!plain.ok) return plain;
 	// The diff is judged by object ids: they must still name what they named.
 	const forged = await objectStoreProblem(await commonDir(ctx.repoRoot));
@@ -143,7 +181,7 @@ export async function guardAttempt(ctx: EngineContext, ticket: Ticket, checkout:
 	const findings = await finishLineFindings({
 		checkout,
 		base,
-		files,
+		diff,
 		commands: await runCommands(ctx, ticket),
 		protect: ctx.config.protect,
 		allow,

@@ -15,6 +15,19 @@ export async function commitAll(checkout: string, message: string, identityFrom 
 			`committing the work in ${checkout} failed: \`git ${what}\` exited ${result.exitCode}: ${briefStderr(result.stderr)}; fix: ` +
 				`look at \`git status\` there (a stale .git index.lock? then prepare the worktree again)`,
 		);
+	// Nothing to commit, the usual case (the agent committed its work): one `status` says so, where
+	// `add -A` and `diff --cached` took two. It reads the index as `add -A` would; untracked cache off, every
+	// submodule change shown: anything it lists (even what add would skip) takes the full path below.
+	const status = await runGit(checkout, [
+		'-c',
+		'core.untrackedCache=false',
+		'status',
+		'--porcelain',
+		'-z',
+		'--untracked-files=all',
+		'--ignore-submodules=none',
+	]);
+	if (status.exitCode === 0 && status.stdout === '') return undefined;
 	const added = await runGit(checkout, ['add', '-A']);
 	if (added.exitCode !== 0) throw failed('add -A', added);
 	// Compare the index with HEAD: `status` would also count changes that

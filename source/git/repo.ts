@@ -39,6 +39,13 @@ export class Repo {
 		return revParse(this.root, ref);
 	}
 
+	/** Whether branch `name` still names `sha`: a loose ref file holding it is git's own answer (no process); anything else asks git. */
+	async branchStillAt(name: string, sha: string): Promise<boolean> {
+		const common = knownCommonDir(this.root);
+		if (common !== undefined && looseRefHolds(common, `refs/heads/${name}`, sha)) return true;
+		return (await revParse(this.root, `refs/heads/${name}`)) === sha;
+	}
+
 	branchExists(name: string): Promise<boolean> {
 		return branchExists(this.root, name);
 	}

@@ -44,8 +44,14 @@ describe("the engine's git processes", () => {
 		expect(count(/^worktree list/)).toBeLessThan(tickets.length);
 		// The sync after each merge reads the tree once (it refreshes the stat data only when refused).
 		expect(count(/^update-index -q --refresh/)).toBeLessThanOrEqual(1);
-		// Each ticket's branch is read for the commit the finish line judges, and again after the checks (they must not move it).
-		for (const id of tickets) expect(count(new RegExp(`^rev-parse .*refs/heads/proofloop/${id}\\^`))).toBeLessThanOrEqual(2);
+		// Each ticket's branch is read once, for the commit the finish line judges; after the checks (they must not
+		// move it) the loose ref file still holding that commit answers.
+		for (const id of tickets) expect(count(new RegExp(`^rev-parse .*refs/heads/proofloop/${id}\\^`))).toBeLessThanOrEqual(1);
+		// The agents committed their work: one `status` finds nothing left to commit (no `add -A`, no `diff --cached`).
+		expect(count(/^add -A/)).toBe(0);
+		expect(engine.filter(call => call.cwd.includes('/.proofloop/worktrees/') && /status --porcelain/.test(call.args)).length).toBe(tickets.length);
+		// The guard reads the branch's diff once (files and deletions together).
+		expect(count(/^diff /)).toBe(tickets.length);
 		// The base and ledger watch asks every second: a ref file still holding the tip answers it without git
 		// (git is asked at the start, before the ledger's first record, and at the end).
 		expect(count(/^rev-parse --verify --quiet refs\/heads\/(main|proofloop-ledger)\^/)).toBeLessThanOrEqual(10);
