@@ -16,6 +16,7 @@ const fastIntegration = [
 	'oracle-startup',
 	'outside-batch',
 	'pinned-oracle',
+	'redis-server',
 	'signed-merges',
 	'status-after-crash',
 	'ticket-new',
