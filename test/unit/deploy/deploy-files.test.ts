@@ -2,9 +2,10 @@ import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {AGENT_ENV_ALLOW, envAllowed} from '../../../source/core/context.js';
 import {ProjectConfig} from '../../../source/core/config.js';
-import {parseYamlDocuments, type Yaml} from '../../helpers/yaml-subset.js';
+import {parseAllDocuments} from 'yaml';
 
 // deploy/ (#17): the worker image and the Kubernetes manifests, read as a cluster would read them.
+type Yaml = string | number | boolean | null | Yaml[] | {[key: string]: Yaml};
 type Obj = {[key: string]: Yaml};
 const obj = (value: Yaml | undefined): Obj => {
 	expect(value).toBeTypeOf('object');
@@ -12,7 +13,12 @@ const obj = (value: Yaml | undefined): Obj => {
 };
 const get = (value: Yaml | undefined, ...path: (string | number)[]): Yaml | undefined =>
 	path.reduce<Yaml | undefined>((at, key) => (at === null || at === undefined ? undefined : (at as Obj)[key as string]), value);
-const manifests = (file: string): Obj[] => parseYamlDocuments(readFileSync(file, 'utf8')).map(obj);
+/** Every document of a multi-document YAML file; a syntax error or warning fails the test with its line. */
+const manifests = (file: string): Obj[] =>
+	parseAllDocuments(readFileSync(file, 'utf8'), {prettyErrors: true}).map(doc => {
+		expect([...doc.errors, ...doc.warnings].map(e => `${file}: ${e.message}`)).toEqual([]);
+		return obj(doc.toJS() as Yaml);
+	});
 const byKind = (docs: Obj[], kind: string, name?: string): Obj => {
 	const found = docs.filter(d => d['kind'] === kind && (name === undefined || get(d, 'metadata', 'name') === name));
 	expect(found, `${kind} ${name ?? ''}`).toHaveLength(1);
@@ -108,15 +114,5 @@ describe('deploy/k8s', () => {
 			// KEDA's metadata values are strings.
 			expect(get(trigger, 'metadata', 'listLength')).toBe(get(byKind(worker, 'ConfigMap', 'proofloop-worker'), 'data', 'concurrency'));
 		}
-	});
-});
-
-describe('the YAML reader of these tests', () => {
-	it('refuses what it cannot read rather than reading it wrong', () => {
-		expect(() => parseYamlDocuments('a: &anchor 1\n')).toThrow(/line 1: outside the YAML subset/);
-		expect(() => parseYamlDocuments('a: |\n  text\n')).toThrow(/line 1/);
-		expect(() => parseYamlDocuments('a:\n\tb: 1\n')).toThrow(/line 2: a tab/);
-		expect(() => parseYamlDocuments('a: 1\na: 2\n')).toThrow(/duplicate key a/);
-		expect(parseYamlDocuments('a:\n  - b: "x # y"\n    c: [1, "2"]\n  - 7 # seven\n---\nd: {}\n')).toEqual([{a: [{b: 'x # y', c: [1, '2']}, 7]}, {d: {}}]);
 	});
 });
