@@ -1,13 +1,13 @@
-import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {execFile, execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, openSync, closeSync, readFileSync, rmSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {redisCommands, RespError} from './resp.js';
 
 /**
  * A real redis-server for the queue tests (#17): each test starts its own on a
- * free loopback port with its own temp dir, and kills it when done.
+ * free loopback port with its own temp dir, and kills it when done. redis-cli
+ * (redis-tools, which Debian's redis-server brings) asks it whether it is up.
  *
  * Without redis-server the tests that need one skip LOUDLY (see `redisProbe`);
  * with PROOFLOOP_REDIS_STRICT=1 (set by .ci/run) they fail instead.
@@ -25,6 +25,8 @@ function probe(): RedisProbe {
 	if (run.error) return {ok: false, reason: `${bin} cannot run (${(run.error as NodeJS.ErrnoException).code ?? run.error.message})`};
 	if (run.status !== 0) return {ok: false, reason: `${bin} --version exited ${run.status}: ${run.stderr.trim()}`};
 	const version = /v=(\S+)/.exec(run.stdout)?.[1] ?? run.stdout.trim();
+	const cli = spawnSync('redis-cli', ['--version'], {encoding: 'utf8', timeout: 10_000});
+	if (cli.status !== 0) return {ok: false, reason: 'redis-cli (redis-tools) cannot run'};
 	return {ok: true, bin, version};
 }
 
@@ -53,8 +55,8 @@ export type RedisServer = {
 	dir: string;
 	/** The running server's pid (a new one after restart). */
 	pid(): number;
-	/** Send commands on a fresh connection (AUTH first when there is a password); replies in order, error replies returned. */
-	command(...args: string[]): Promise<string | number | null | unknown[] | RespError>;
+	/** One command through redis-cli (authenticated, over TLS with tls): its raw output, one line per value; nil is ''; an error reply is its text. */
+	command(...args: string[]): Promise<string>;
 	/**
 	 * Stop the server and start it again on the SAME port (the "Redis restarted" fault).
 	 * data 'keep' (default): a clean SHUTDOWN SAVE and the dump loaded again, as a Redis with persistence does;
@@ -129,9 +131,16 @@ export async function startRedis(options: {password?: string; tls?: boolean; arg
 	const dir = mkdtempSync(path.join(tmpdir(), 'pl-redis-'));
 	const log = path.join(dir, 'redis.log');
 	const {password} = options;
-	const auth = password === undefined ? [] : [['AUTH', password]];
 	const tls = options.tls ? selfSignedCert(dir) : undefined;
-	const clientTls = tls ? {ca: readFileSync(tls.cert, 'utf8')} : undefined;
+	// The password goes by environment, not argv (redis-cli's REDISCLI_AUTH).
+	const cliEnv = {...process.env, ...(password === undefined ? {} : {REDISCLI_AUTH: password})};
+	const cli = (onPort: number, args: string[], timeoutMs = 5000): Promise<{ok: boolean; out: string}> =>
+		new Promise(resolve => {
+			const target = ['-h', '127.0.0.1', '-p', String(onPort), ...(tls ? ['--tls', '--cacert', tls.cert] : [])];
+			execFile('redis-cli', [...target, ...args], {env: cliEnv, encoding: 'utf8', timeout: timeoutMs}, (error, stdout, stderr) =>
+				resolve({ok: !error, out: error ? `${stdout}${stderr}`.trim() : stdout.replace(/\n$/, '')}),
+			);
+		});
 	let child: ChildProcess | undefined;
 	let port = 0;
 
@@ -167,12 +176,8 @@ export async function startRedis(options: {password?: string; tls?: boolean; arg
 		const deadline = Date.now() + 20_000;
 		while (Date.now() < deadline) {
 			if (started.exitCode !== null || started.signalCode !== null) return false;
-			try {
-				const [reply] = await redisCommands(onPort, [['PING']], 2000, clientTls);
-				if (reply === 'PONG' || (reply instanceof RespError && reply.message.startsWith('NOAUTH'))) return true;
-			} catch {
-				// Not listening yet.
-			}
+			const ping = await cli(onPort, ['PING'], 2000);
+			if (ping.ok && ping.out === 'PONG') return true;
 			await sleep(25);
 		}
 		started.kill('SIGKILL');
@@ -190,9 +195,10 @@ export async function startRedis(options: {password?: string; tls?: boolean; arg
 	}
 	if (!child) throw new Error(`redis-server did not start; its log:\n${readFileSync(log, 'utf8')}`);
 
-	const command = async (...args: string[]) => {
-		const replies = await redisCommands(port, [...auth, args], 5000, clientTls);
-		return replies[replies.length - 1] as string | number | null | unknown[] | RespError;
+	const command = async (...args: string[]): Promise<string> => {
+		const result = await cli(port, args);
+		if (!result.ok) throw new Error(`redis-cli ${args.join(' ')} on port ${port}: ${result.out}`);
+		return result.out;
 	};
 	let stopped = false;
 	const server: RedisServer = {
@@ -207,7 +213,7 @@ export async function startRedis(options: {password?: string; tls?: boolean; arg
 			const old = child!;
 			if (data === 'keep') {
 				// SHUTDOWN closes the connection instead of replying: the dump is written once the process is gone.
-				await redisCommands(port, [...auth, ['SHUTDOWN', 'SAVE']], 5000, clientTls).catch(() => undefined);
+				await cli(port, ['SHUTDOWN', 'SAVE']);
 				const gone = exited(old);
 				if (await Promise.race([gone.then(() => true), sleep(10_000).then(() => false)])) {
 					// Exited cleanly after saving.
