@@ -10,6 +10,7 @@
  */
 import {GitError, briefStderr} from './errors.js';
 import {identityEnv} from './identity.js';
+import {looseObjectStore, treeContent, writeLooseObject} from './loose-object.js';
 import {looseRefHolds} from './ref-files.js';
 import {revParse} from './refs.js';
 import {mustGit, runGit} from './run.js';
@@ -191,9 +192,18 @@ async function append(root: string, add: Append): Promise<LedgerAppend> {
 
 /** merges.jsonl always (the oracle's first file), gates.jsonl once there is a gate. */
 async function writeTree(root: string, files: LedgerFiles): Promise<string> {
+	const named: {name: string; text: string}[] = [{name: LEDGER_FILE, text: files.merges}];
+	if (files.gates !== '') named.unshift({name: GATES_FILE, text: files.gates});
+	// Written by the engine itself where it can (loose-object.ts): two git processes fewer per record.
+	const store = await looseObjectStore(root);
+	if (store) {
+		const entries = [];
+		for (const {name, text} of named) entries.push({name, oid: await writeLooseObject(store, 'blob', Buffer.from(text))});
+		return writeLooseObject(store, 'tree', treeContent(entries));
+	}
 	const blob = async (text: string) =>
 		(await mustGit(root, [...FSYNC, 'hash-object', '-w', '--stdin'], 'writing the ledger record failed', undefined, {input: text})).trim();
-	const entries = [`100644 blob ${await blob(files.merges)}\t${LEDGER_FILE}\n`];
-	if (files.gates !== '') entries.unshift(`100644 blob ${await blob(files.gates)}\t${GATES_FILE}\n`);
+	const entries: string[] = [];
+	for (const {name, text} of named) entries.push(`100644 blob ${await blob(text)}\t${name}\n`);
 	return (await mustGit(root, [...FSYNC, 'mktree'], 'writing the ledger tree failed', undefined, {input: entries.join('')})).trim();
 }

@@ -50,6 +50,8 @@ describe("the engine's git processes", () => {
 		// The agents committed their work: one `status` finds nothing left to commit (no `add -A`, no `diff --cached`).
 		expect(count(/^add -A/)).toBe(0);
 		expect(engine.filter(call => call.cwd.includes('/.proofloop/worktrees/') && /status --porcelain/.test(call.args)).length).toBe(tickets.length);
+		// The ledger's blob and tree are written by the engine (git/loose-object.ts): only its commit and ref update are git's.
+		expect(count(/(^| )(hash-object|mktree)( |$)/)).toBe(0);
 		// The guard reads the branch's diff once (files and deletions together).
 		expect(count(/^diff /)).toBe(tickets.length);
 		// The base and ledger watch asks every second: a ref file still holding the tip answers it without git
