@@ -200,7 +200,7 @@ export async function runAttempt(
 			ctx.log.append({type: 'checks.result', ticket: id, attempt, ok: true});
 
 			stage('guard');
-			const {files, verdict: guard} = await guardAttempt(ctx, ticket, worktree.path, protectedPaths(ctx));
+			const {files, verdict: guard} = await guardAttempt(ctx, ticket, worktree.path, head, protectedPaths(ctx));
 			ctx.log.append({type: 'guard.result', ticket: id, attempt, ok: guard.ok, files, ...(guard.ok ? {} : {reason: guard.reason})});
 			if (!guard.ok) throw new StageFailure('guard', guard.reason);
 

@@ -57,20 +57,23 @@ function scriptsOf(text: string | undefined): Record<string, unknown> {
 	}
 }
 
-/** What a branch changed since it forked from base: `files` as `git diff base...HEAD` lists them (renames as delete + add), and which of them it deletes. */
-export type BranchDiff = {fork: string; files: string[]; deleted: ReadonlySet<string>};
+/** What `head` changed since it forked from base: `files` as `git diff base...head` lists them (renames as delete + add), and which of them it deletes. */
+export type BranchDiff = {head: string; fork: string; files: string[]; deleted: ReadonlySet<string>};
 
-/** The branch's diff from its fork point, in one `diff --name-status` (the file list and the deletions were two). */
-export async function branchDiff(checkout: string, base: string): Promise<BranchDiff> {
-	const fork = (await runGit(checkout, ['merge-base', base, 'HEAD'])).stdout.trim();
+/**
+ * The diff of `head` (the commit the checks passed and the merge takes, never the checkout's HEAD, which
+ * a check can move) from its fork point, in one `diff --name-status` (the file list and the deletions were two).
+ */
+export async function branchDiff(checkout: string, base: string, head: string): Promise<BranchDiff> {
+	const fork = (await runGit(checkout, ['merge-base', base, head])).stdout.trim();
 	if (!fork) {
 		throw new GitError(
-			`listing the files changed since ${base} failed: no fork point between ${base} and HEAD in ${checkout}; fix: check that '${base}' exists and shares history with the branch`,
+			`listing the files changed since ${base} failed: no fork point between ${base} and ${head} in ${checkout}; fix: check that '${base}' exists and shares history with the branch`,
 		);
 	}
 	const out = await mustGit(
 		checkout,
-		['diff', '--name-status', '--no-renames', '-z', fork, 'HEAD', '--'],
+		['diff', '--name-status', '--no-renames', '-z', fork, head, '--'],
 		`listing the files changed since ${base} failed`,
 		`check that '${base}' exists and shares history with the branch`,
 	);
@@ -83,7 +86,7 @@ export async function branchDiff(checkout: string, base: string): Promise<Branch
 		files.add(file);
 		if (status === 'D') deleted.add(file);
 	}
-	return {fork, files: [...files], deleted};
+	return {head, fork, files: [...files], deleted};
 }
 
 export type FinishLineCheck = {
@@ -118,7 +121,7 @@ export async function finishLineFindings(check: FinishLineCheck): Promise<string
 		const onBase = tree.files.has(file);
 		const how = !onBase ? 'adds' : deleted.has(file) ? 'deletes' : 'changes';
 		// Read only for the two rules that look inside (undefined: deleted, or too large to judge).
-		const head = (): Promise<string | undefined> => (deleted.has(file) ? Promise.resolve(undefined) : show(check.checkout, 'HEAD', file));
+		const head = (): Promise<string | undefined> => (deleted.has(file) ? Promise.resolve(undefined) : show(check.checkout, check.diff.head, file));
 		if (isRunnerConfig(file)) {
 			findings.push(`${file}: ${how} a file that changes how the finish line's commands run (package-manager or test-runner config)`);
 			continue;
@@ -164,9 +167,10 @@ export async function guardAttempt(
 	ctx: EngineContext,
 	ticket: Ticket,
 	checkout: string,
+	head: string,
 	protectedPaths: string[],
 ): Promise<{files: string[]; verdict: GuardVerdict}> {
-	const diff = await branchDiff(checkout, ctx.config.base);
+	const diff = await branchDiff(checkout, ctx.config.base, head);
 	return {files: diff.files, verdict: await judge(ctx, ticket, checkout, diff, protectedPaths)};
 }
 

@@ -55,6 +55,20 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		},
 	);
 
+	it('a check that detaches the checkout at a decoy commit does not get the real head past the guard (unsandboxed)', {timeout: 120_000}, async () => {
+		const root = finishLineRepo({sandbox: 'none'});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'detach-in-check'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A')).toMatchObject({ok: true});
+		// The checkout was moved to the decoy; the guard judged the commit the checks passed, which edits the config.
+		const guard = events.find(e => e.type === 'guard.result' && e.ticket === 'A');
+		expect(guard).toMatchObject({ok: false, reason: expect.stringContaining('protected paths (.proofloop/config.json')});
+		expect(guard?.['files']).toContain('test/aaa-detach.test.mjs');
+		expect(events.some(e => e.type === 'merge.done')).toBe(false);
+		expect(await trailerCount(root, 'A')).toBe(0);
+	});
+
 	it('a healer that sets the checks and verify to `true` is refused, and the ticket stays not done', {timeout: 120_000}, async () => {
 		const root = finishLineRepo({selfHeal: {max: 1, repeatLimit: 0}});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'heal-config'});
