@@ -28,7 +28,7 @@ export default tseslint.config(
 	},
 	// The layering of ARCHITECTURE.md: the engine and below never draw, and the oracle stands alone.
 	{
-		files: ['source/{core,agents,process,git,tracker,lib}/**/*.ts'],
+		files: ['source/{core,agents,process,git,tracker,lib,executor,queue}/**/*.ts'],
 		rules: {
 			'no-restricted-imports': [
 				'error',

@@ -24,6 +24,7 @@ const modules: Array<{commands: string[]; load: () => Promise<Register>}> = [
 	{commands: ['plan'], load: async () => (await import('./plan.js')).registerPlan},
 	{commands: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor},
 	{commands: ['sync'], load: async () => (await import('./sync.js')).registerSync},
+	{commands: ['worker'], load: async () => (await import('./worker.js')).registerWorker},
 	{commands: ['demo'], load: async () => (await import('../demo/command.js')).registerDemo},
 ];
 

@@ -2,8 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Ticket} from '../tracker/ticket.js';
 import {budgetOf, runEnv, type EngineContext} from './context.js';
-import {runWorker} from './run-worker.js';
-import {engineFor} from './engines.js';
+import {executorOf} from '../executor/local.js';
 import type {Stage} from './events.js';
 import {guardAttempt} from './finish-line-guard.js';
 import {pinnedTicket} from './ticket-pins.js';
@@ -125,7 +124,8 @@ export async function runAttempt(
 			naming(promptFile, () => writeFileSync(promptFile, prompt));
 
 			stage('implement');
-			const result = await runWorker(ctx, {id, attempt, promptFile, worktree: worktree.path, logFile, adapter: engineFor(ctx, ticket, attempt).adapter});
+			const implemented = await executorOf(ctx).implement(ctx, {ticket, attempt, promptFile, worktree, logFile});
+			const result = implemented.agent;
 			if (!result && !ctx.owns(id)) return {kind: 'interrupted', reason: 'a human gated the ticket while it waited for an agent slot'};
 			if (ctx.stopping() || !result) return {kind: 'interrupted', reason: 'the engine stopped during the agent run'};
 			// An agent whose log the disk had no room for did not fail: the machine did (this ends the run, to resume later).
@@ -148,7 +148,7 @@ export async function runAttempt(
 			const claim = ctx.claimAfterAgent(id, attempt);
 			// An agent that switched its worktree to another branch (or detached it) must not have
 			// its leftovers committed there: that could be main, or another ticket's branch.
-			const onBranch = await ctx.repo.currentBranch(worktree.path);
+			const onBranch = await implemented.branch();
 			if (onBranch !== worktree.branch) {
 				// Its claim still stands (the next attempt starts on its branch again); nothing from the wrong branch is kept.
 				if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
@@ -160,7 +160,7 @@ export async function runAttempt(
 				);
 			}
 			// Whatever the agent left uncommitted is its work too: commit it so the guard and the merge see it.
-			const leftover = await ctx.repo.commitAll(worktree.path, `${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
+			const leftover = await implemented.commitLeftovers(`${id}: work left uncommitted by attempt ${attempt}\n\nCommitted-By: proofloop`);
 			if (claim?.kind === 'parked') return {kind: 'parked', reason: claim.reason};
 			if (claim?.kind === 'blocked') return claim;
 			if (claim?.kind === 'challenged') throw new StageFailure('implement', claim.reason);

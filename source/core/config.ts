@@ -7,6 +7,7 @@ import {SANDBOX_SETTINGS} from '../agents/sandbox.js';
 import {NOTIFY_DEFAULT, NotifyConfig} from './notify/config.js';
 import {EnginesConfig, ReviewersConfig, RoutingConfig, unknownProfiles} from './engines-config.js';
 import {PLAN_DEFAULT, PlanConfig} from '../plan/config.js';
+import {ExecutorConfig} from '../executor/config.js';
 
 export const CONFIG_PATH = '.proofloop/config.json';
 
@@ -157,6 +158,9 @@ export const ProjectConfig = z
 				'More repo paths the guard refuses an agent\'s diff to touch unless a person allows them in the ticket (`allow: [path]`): "dir/" a folder, ' +
 					'a plain path a file or folder, `*`, `**` and `?` globs. The files the checks and verify run, and existing tests, are refused without being listed.',
 			),
+		executor: ExecutorConfig.describe(
+			'Where each attempt\'s agent runs: {"kind": "local"} (default) or {"kind": "queue", "url": "redis://HOST:PORT/DB", "remote": GIT_URL} for `proofloop worker` processes anywhere.',
+		),
 		sandbox: z
 			.enum(SANDBOX_SETTINGS)
 			.default('auto')

@@ -11,6 +11,7 @@ import type {WorkerChannel, WorkerHandlers} from './worker-channel.js';
 import type {TicketWriter} from './ticket-writer.js';
 import type {TicketPin} from './ticket-pins.js';
 import type {DiskFullStop} from './disk-full.js';
+import type {AttemptExecutor} from '../executor/executor.js';
 
 /**
  * What a run is made of, fixed for its length: built once by start-run (or by a
@@ -43,6 +44,8 @@ export type RunDeps = {
 	pins: Map<string, TicketPin>;
 	/** Wall-clock time in ms (a test moves it by hand). */
 	now: () => number;
+	/** Where the implement stage's agent runs (config "executor"); absent: on this machine. */
+	executor?: AttemptExecutor;
 };
 
 /** What an attempt (attempt.ts, review, plan, heal) asks of the engine running it; the engine implements it. */
@@ -73,7 +76,10 @@ export type EngineContext = RunDeps & AttemptHost;
 export type AgentClaim =
 	{kind: 'parked'; reason: string} | {kind: 'blocked'; wall: string; tried: string; evidence: string} | {kind: 'challenged'; reason: string};
 
-const runMarkers = (ctx: EngineContext, ticket: string, attempt: number): Record<string, string> => ({
+/** The part of a run an agent's environment comes from (a queue worker builds one of its own). */
+export type AgentEnvSource = Pick<EngineContext, 'config' | 'baseEnv' | 'sandbox'> & {run: Pick<RunDir, 'id' | 'dir'>};
+
+const runMarkers = (ctx: AgentEnvSource, ticket: string, attempt: number): Record<string, string> => ({
 	PROOFLOOP_RUN_ID: ctx.run.id,
 	PROOFLOOP_RUN_DIR: ctx.run.dir,
 	PROOFLOOP_TICKET: ticket,
@@ -141,7 +147,7 @@ export function envAllowed(name: string, allow: readonly string[]): boolean {
 }
 
 /** An agent's environment: the allow-listed part of the run's, the config's additions, then the run markers. */
-export function agentEnv(ctx: EngineContext, ticket: string, attempt: number): Record<string, string> {
+export function agentEnv(ctx: AgentEnvSource, ticket: string, attempt: number): Record<string, string> {
 	const allow = [...AGENT_ENV_ALLOW, ...ctx.config.agentEnv.pass];
 	const passed = Object.fromEntries(Object.entries(ctx.baseEnv).filter(([name]) => envAllowed(name, allow)));
 	return {

@@ -63,6 +63,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
 	z.object({...base, ...ticketRef, type: z.literal('stage'), stage: Stage}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.spawned'), pid: z.number()}),
 	z.object({...base, ...ticketRef, type: z.literal('agent.stalled'), silentSeconds: z.number()}),
+	// The attempt's agent runs on a queue worker (executor "queue"): which host took it.
+	z.object({...base, ...ticketRef, type: z.literal('agent.remote'), host: z.string()}),
 	// The agent type is at its cap (config agentCaps): this process waits for a slot before it starts.
 	z.object({...base, ...ticketRef, type: z.literal('agent.waiting'), agent: z.string(), role: z.enum(['worker', 'reviewer', 'healer']), cap: z.number()}),
 	z.object({

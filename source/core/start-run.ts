@@ -177,6 +177,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			openChannel: (ticket, attempt, handlers) => openWorkerChannel({channels, ticket, attempt, tamper, handlers}),
 			pins: new Map(),
 			now: Date.now,
+			executor: await (await import('../executor/create.js')).createExecutor(config.executor),
 		};
 		const engine = new Engine(deps);
 		// Before any spawn (and before recovery reaps): how every process of this run is contained.
@@ -273,6 +274,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 			await notifier.settle();
 			await repo.dropSpares();
 			await repo.dropVerifyCheckouts();
+			await deps.executor?.close();
 			await server.close();
 			tamper.end();
 			rmSync(controlFile(run.dir), {force: true});

@@ -40,6 +40,15 @@ describe('bad input is refused with the file and the fix, and nothing is written
 		await expectRefused(agent.root, /agent/);
 	});
 
+	it('an executor that names no Redis or no remote', async () => {
+		const http = makeRepo({tickets: [{id: 'A'}], config: {executor: {kind: 'queue', url: 'http://redis:6379', remote: '/srv/repo.git'}}});
+		await expectRefused(http.root, /\.proofloop\/config\.json: invalid config\n\s+executor\.url: expected a Redis URL/);
+		const noRemote = makeRepo({tickets: [{id: 'A'}], config: {executor: {kind: 'queue', url: 'redis://127.0.0.1:6379/0'}}});
+		await expectRefused(noRemote.root, /\.proofloop\/config\.json: invalid config\n\s+executor\.remote/);
+		const kind = makeRepo({tickets: [{id: 'A'}], config: {executor: {kind: 'ssh'}}});
+		await expectRefused(kind.root, /\.proofloop\/config\.json: invalid config\n\s+executor\.kind/);
+	});
+
 	it('an empty batch and a base branch that does not exist', async () => {
 		const empty = makeRepo({tickets: [{id: 'A', batch: 'other'}]});
 		await expectRefused(empty.root, /batch 'b' is empty.*fix: .*other/s);
