@@ -7,6 +7,7 @@ import type {Ticket} from '../tracker/ticket.js';
 import type {EngineContext} from './context.js';
 import {countFocused, countTests, isRunnerConfig, isTestFile, matchesPathRule, namedFiles, type BaseTree} from './finish-line-files.js';
 import {guardDiff, type GuardVerdict} from './guard.js';
+import {knownTree, rememberDiff, rememberTree} from './base-trees.js';
 import {allPins, pinnedTicket} from './ticket-pins.js';
 
 // The checks and verify run the repository's own scripts and tests: a diff
@@ -29,9 +30,10 @@ async function show(checkout: string, commit: string, file: string): Promise<str
 }
 
 async function baseTree(checkout: string, fork: string): Promise<BaseTree & {texts: Map<string, string | undefined>}> {
-	const listed = await runGit(checkout, ['ls-tree', '-r', '-z', '--name-only', fork]);
-	const files = new Set(listed.stdout.split('\0').filter(Boolean));
-	const texts = new Map<string, string | undefined>();
+	// Known from the last guard, or from the merge it led to (base-trees.ts): no ls-tree.
+	const known = knownTree(fork);
+	const files = known ? new Set(known.files) : await listFiles(checkout, fork);
+	const texts = new Map(known?.texts);
 	// Reads are few (package.json, the shell scripts named): fetch them up front, then resolve synchronously.
 	return {files, texts, read: file => texts.get(file)};
 }
@@ -42,10 +44,20 @@ async function resolve(checkout: string, fork: string, commands: string[]) {
 	for (let round = 0; round < 8; round++) {
 		const named = namedFiles(commands, tree);
 		const wanted = ['package.json', ...named.files.keys()].filter(file => tree.files.has(file) && !tree.texts.has(file));
-		if (wanted.length === 0) return {tree, named};
+		if (wanted.length === 0) {
+			rememberTree(fork, tree);
+			return {tree, named};
+		}
 		for (const file of wanted) tree.texts.set(file, await show(checkout, fork, file));
 	}
 	return {tree, named: namedFiles(commands, tree)};
+}
+
+async function listFiles(checkout: string, commit: string): Promise<Set<string>> {
+	const listed = await runGit(checkout, ['ls-tree', '-r', '-z', '--name-only', commit]);
+	// A listing git could not give is not remembered as a tree: an empty list here refuses nothing (as before), but must not be carried on.
+	if (listed.exitCode !== 0) throw new GitError(`listing the files of ${commit} failed: ${listed.stderr.trim()}; fix: run \`git fsck\` in ${checkout}`);
+	return new Set(listed.stdout.split('\0').filter(Boolean));
 }
 
 function scriptsOf(text: string | undefined): Record<string, unknown> {
@@ -171,6 +183,7 @@ export async function guardAttempt(
 	protectedPaths: string[],
 ): Promise<{files: string[]; verdict: GuardVerdict}> {
 	const diff = await branchDiff(checkout, ctx.config.base, head);
+	rememberDiff(diff);
 	return {files: diff.files, verdict: await judge(ctx, ticket, checkout, diff, protectedPaths)};
 }
 

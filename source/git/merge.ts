@@ -88,6 +88,8 @@ export async function mergeToBase(
 		const cas = await runGit(root, ['update-ref', '-m', `proofloop: merge ${req.ticketId}`, baseRef, commit, old]);
 		if (cas.exitCode === 0) {
 			trees.set(commit, tree.tree);
+			made.set(commit, {parent: old, head});
+			if (made.size > 64) made.delete(made.keys().next().value!);
 			// The merge has landed; from here on nothing may turn it into an error,
 			// or the caller would retry a merge that already happened.
 			const warnings = await (afterCas ? afterCas(old, commit) : syncCheckouts(root, req.base, old, commit)).catch((error: unknown) => [
@@ -115,6 +117,13 @@ export async function mergeToBase(
 
 /** Trees of the merges this process made (a commit's tree never changes): the next merge's "changes nothing" test needs no git call. */
 const trees = new Map<string, string>();
+/** The latest merges this process made: base's tip before each, and the commit merged. */
+const made = new Map<string, {parent: string; head: string}>();
+
+/** Whether this process made merge commit `commit`, and of what (its first parent and the merged commit). */
+export function mergeThisProcessMade(commit: string): {parent: string; head: string} | undefined {
+	return made.get(commit);
+}
 
 async function cachedTreeOf(root: string, commit: string): Promise<string | undefined> {
 	return trees.get(commit) ?? (await treeOf(root, commit));

@@ -52,6 +52,8 @@ describe("the engine's git processes", () => {
 		expect(engine.filter(call => call.cwd.includes('/.proofloop/worktrees/') && /status --porcelain/.test(call.args)).length).toBe(tickets.length);
 		// The ledger's blob and tree are written by the engine (git/loose-object.ts): only its commit and ref update are git's.
 		expect(count(/(^| )(hash-object|mktree)( |$)/)).toBe(0);
+		// Base's file list is carried from a fork to the merge the engine made of a head that held it (core/base-trees.ts).
+		expect(count(/^ls-tree -r -z --name-only/)).toBeLessThan(tickets.length);
 		// The guard reads the branch's diff once (files and deletions together).
 		expect(count(/^diff /)).toBe(tickets.length);
 		// The base and ledger watch asks every second: a ref file still holding the tip answers it without git
