@@ -19,6 +19,7 @@ import {profileFor} from '../core/routing.js';
 import {packageVersion} from '../core/paths.js';
 import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
+import {sayOutages} from '../queue/outage.js';
 import {AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef, type AttemptJob} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
@@ -64,13 +65,14 @@ const refused = (reason: string, durationMs: number): AgentRunResult => ({
 export function queueExecutor(opts: {url: string; remote: string}): AttemptExecutor {
 	let connected: Promise<Connected> | undefined;
 	const pushLock = new Mutex();
-	const connect = (): Promise<Connected> =>
+	const connect = (ctx: EngineContext): Promise<Connected> =>
 		(connected ??= (async () => {
 			const open = () => new Redis(opts.url, {maxRetriesPerRequest: null});
 			const connections = [open(), open(), open()];
 			const [forQueue, forEvents, redis] = connections as [Redis, Redis, Redis];
 			const queue = new Queue(QUEUE_NAME, {connection: forQueue});
 			const events = new QueueEvents(QUEUE_NAME, {connection: forEvents});
+			sayOutages(opts.url, redis, [forQueue, forEvents, queue, events], message => ctx.log.append({type: 'warning', message}));
 			await events.waitUntilReady();
 			return {queue, events, redis, connections};
 		})());
@@ -107,7 +109,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 	return {
 		kind: 'queue',
 		async implement(ctx, {ticket, attempt, promptFile, worktree, logFile}): Promise<Implemented> {
-			const c = await connect();
+			const c = await connect(ctx);
 			const started = Date.now();
 			const attemptId = attemptIdOf(ctx.run.id, ticket.id, attempt);
 			const start = (await ctx.repo.revParse(`refs/heads/${worktree.branch}`)) ?? '';

@@ -10,6 +10,7 @@ import {DelayedError, UnrecoverableError, Worker, type Job} from 'bullmq';
 import {Redis} from 'ioredis';
 import {packageVersion} from '../core/paths.js';
 import {sayRefused} from './log-stream.js';
+import {sayOutages} from './outage.js';
 import {AttemptJob, QUEUE_NAME, logStreamKey, versionRefusal, workerName} from './protocol.js';
 import {runQueuedAttempt} from './worker-attempt.js';
 import {WorkerClone} from './worker-clone.js';
@@ -101,7 +102,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 		stalledInterval: LOCK_MS,
 		maxStalledCount: 3,
 	});
-	worker.on('error', error => opts.say(`proofloop worker: queue error: ${error.message}`));
+	sayOutages(opts.url, redis, [...connections.slice(1), worker], line => opts.say(`proofloop worker: ${line}`));
 	worker.on('failed', (job, error) => opts.say(`proofloop worker: ${job?.id ?? '?'} failed: ${error.message}`));
 	await worker.waitUntilReady();
 	return {done, stop};

@@ -136,6 +136,29 @@ describe.skipIf(!probe.ok)('attempts run by proofloop workers through the queue'
 		await stopAll();
 	}, 180_000);
 
+	it('Redis restarted mid-attempt (its data kept): the run and the worker reconnect and go on to oracle 0', async () => {
+		const {root, plan, remote, top, url} = queuedRepo([{id: 'R1'}, {id: 'R2', deps: ['R1']}], 5, {_sleepMs: 3000});
+		const w = startWorker({url, remote, plan, dir: path.join(top, 'worker'), concurrency: 1});
+		const took = new Promise<void>(resolve => w.stdout?.on('data', (chunk: Buffer) => String(chunk).includes('(ticket R1, attempt 1)') && resolve()));
+		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		await took;
+		await redis.restart({data: 'keep', downMs: 1000});
+		const result = await run;
+		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+		expect(result.stderr).toBe('');
+		const events = runEvents(root);
+		expect(events.some(e => e.type === 'attempt.failed' || e.type === 'attempt.interrupted')).toBe(false);
+		// Said once each way, not a line per reconnect try.
+		const said = events.filter(e => e.type === 'warning').map(e => (e as {message: string}).message);
+		expect(said.filter(m => /is unreachable/.test(m))).toHaveLength(1);
+		expect(said.filter(m => /is back/.test(m))).toHaveLength(1);
+		for (const id of ['R1', 'R2']) expect(await trailerCount(root, id)).toBe(1);
+		expect(readFileSync(path.join(root, '.proofloop/runs', runEvents(root).find(e => e.type === 'run.started')!.runId, 'logs', 'R1', '1.log'), 'utf8')).toMatch(
+			/fake agent: R1 attempt 1 mode ok[\s\S]*fake agent: finished/,
+		);
+		expect(await stopAll()).toEqual([0]);
+	}, 180_000);
+
 	it('a worker of another proofloop version is refused at handshake, both versions named; the job waits for a worker of the right one', async () => {
 		const {root, plan, remote, top, url} = queuedRepo([{id: 'V'}], 3, {_sleepMs: 100});
 		// Another install of proofloop: the same build under another version number.
