@@ -173,7 +173,7 @@ export function App(props: AppProps) {
 		const worker = state.workers.get(id);
 		if (worker) files.push(logFileOf(id, worker.attempt));
 	}
-	const frame = useFrames(files, {animate: shownPanes.length > 0 || zoomedWorker !== undefined, intervalMs: logPollMs});
+	const frame = useFrames(files, {animate: shownPanes.length > 0 || zoomedWorker !== undefined, intervalMs: logPollMs, maxLines: rows});
 	// The clocks read the frame's time: a key's render moves no clock, and unchanged panes are not drawn again by React.
 	const now = props.now ? props.now() : frame.at;
 	const spinner = SPINNER[frame.n % SPINNER.length]!;

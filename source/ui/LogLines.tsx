@@ -14,7 +14,8 @@ import {fitWidth} from './text.js';
  * written, where Ink's caches live only as long as that one frame.
  */
 export function LogLines({lines, width, height}: {lines: readonly string[]; width: number; height: number}) {
-	const placeholder = useMemo(() => Array.from({length: height}, () => ' '.repeat(width)).join('\n'), [width, height]);
+	// One cell a row: Ink measures the placeholder every frame, and the row's real text is written whole by the transform.
+	const placeholder = useMemo(() => Array.from({length: height}, () => ' ').join('\n'), [height]);
 	if (height <= 0 || width <= 0) return null;
 	const shown = lines.slice(-height).map(line => fitWidth(line, width));
 	return (

@@ -20,6 +20,17 @@ const INK_GET_SHA256 = 'ff97f9abeabc83c4e1613b034c5951e6ebdd4b4f0641326606f9b6e6
 
 type StyleCode = {code: string; endCode: string};
 type StyledChar = {type: 'char'; value: string; fullWidth: boolean; styles: StyleCode[]};
+/** A shared unstyled character known to take one cell. */
+type NarrowChar = StyledChar & {cells?: 1};
+// Where such characters are looked for (each checked once against the tokenizer and string-width): Latin,
+// punctuation, arrows, box drawing, braille and other symbols. No combining or prepended marks live here.
+const NARROW_CANDIDATES: ReadonlyArray<readonly [number, number]> = [
+	[0xa1, 0x2ff],
+	[0x2010, 0x2027],
+	[0x2030, 0x205e],
+	[0x2070, 0x20cf],
+	[0x2100, 0x2bff],
+];
 type Clip = {x1?: number; x2?: number; y1?: number; y2?: number};
 type Operation =
 	| {type: 'write'; x: number; y: number; text: string; transformers: Array<(line: string, index: number) => string>}
@@ -68,7 +79,35 @@ export function fastGet(lib: Libraries): (this: OutputLike) => {output: string; 
 	// A line with no escape in it is all unstyled characters: one shared object per character, not one per cell.
 	const unstyled = new Map<string, StyledChar>();
 	const noStyles: StyleCode[] = [];
+	// Unstyled characters that are one grapheme and one cell whatever surrounds them, by UTF-16 code (null: not one).
+	// A line made only of those needs no tokenizer: most of a frame (log lines, borders, spinners) is such text.
+	const narrow: Array<NarrowChar | null | undefined> = [];
+	const narrowChar = (code: number): NarrowChar | null => {
+		let char = narrow[code];
+		if (char !== undefined) return char;
+		char = null;
+		if (code >= 0x20 && code <= 0x7e) char = {type: 'char', value: String.fromCharCode(code), fullWidth: false, styles: noStyles, cells: 1};
+		else if (NARROW_CANDIDATES.some(([low, high]) => code >= low && code <= high)) {
+			const value = String.fromCharCode(code);
+			const tokens = lib.tokenize(value) as Array<{type: string; value: string; fullWidth: boolean}>;
+			const one = tokens.length === 1 && tokens[0]!.type === 'char' && tokens[0]!.value === value && !tokens[0]!.fullWidth;
+			if (one && lib.stringWidth(value) === 1) char = {type: 'char', value, fullWidth: false, styles: noStyles, cells: 1};
+		}
+		narrow[code] = char;
+		return char;
+	};
+	const narrowLine = (line: string): StyledChar[] | undefined => {
+		const chars: StyledChar[] = new Array<StyledChar>(line.length);
+		for (let i = 0; i < line.length; i++) {
+			const char = narrowChar(line.charCodeAt(i));
+			if (!char) return undefined;
+			chars[i] = char;
+		}
+		return chars;
+	};
 	const styledChars = (line: string): StyledChar[] => {
+		const fast = narrowLine(line);
+		if (fast) return fast;
 		const tokens = lib.tokenize(line) as Array<{type: string; value: string; fullWidth: boolean}>;
 		if (line.includes('\u001B') || line.includes('\u009B')) return lib.styledCharsFromTokens(tokens);
 		if (unstyled.size > 10_000) unstyled.clear();
@@ -98,7 +137,7 @@ export function fastGet(lib: Libraries): (this: OutputLike) => {output: string; 
 
 	return function get(this: OutputLike) {
 		const output: StyledChar[][] = [];
-		for (let y = 0; y < this.height; y++) output.push(Array.from({length: this.width}, () => blank));
+		for (let y = 0; y < this.height; y++) output.push(new Array<StyledChar>(this.width).fill(blank));
 		const clips: Clip[] = [];
 		for (const operation of this.operations) {
 			if (operation.type === 'clip') clips.push(operation.clip);
@@ -146,7 +185,7 @@ export function fastGet(lib: Libraries): (this: OutputLike) => {output: string; 
 				let offsetX = x;
 				for (const character of characters) {
 					currentLine[offsetX] = character;
-					const characterWidth = Math.max(1, width(character.value));
+					const characterWidth = (character as NarrowChar).cells ?? Math.max(1, width(character.value));
 					for (let i = 1; i < characterWidth; i++) currentLine[offsetX + i] = {type: 'char', value: '', fullWidth: false, styles: character.styles};
 					offsetX += characterWidth;
 				}

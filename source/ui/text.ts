@@ -29,6 +29,7 @@ export function cleanLine(text: string, maxLength = 2000): string {
 }
 
 const graphemes = new Intl.Segmenter();
+const printableAscii = /^[\u0020-\u007E]*$/;
 
 /**
  * Cut a cleaned line to at most `width` cells, marking the cut with …. Not cli-truncate: it cuts a
@@ -36,6 +37,8 @@ const graphemes = new Intl.Segmenter();
  */
 export function fitWidth(line: string, width: number): string {
 	if (width <= 0) return '';
+	// Printable ASCII (most log lines): one cell per character, no grapheme walk (a flood cuts thousands a second).
+	if (printableAscii.test(line)) return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
 	if (stringWidth(line) <= width) return line;
 	let out = '';
 	let used = 0;

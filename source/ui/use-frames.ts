@@ -66,10 +66,16 @@ export type Frame = {
  * animates (`animate`: a spinner is on screen), or when the second changed
  * (the clocks); otherwise not at all.
  */
-export function useFrames(files: readonly string[], options: {animate: boolean; intervalMs?: number}): Frame {
+export function useFrames(files: readonly string[], options: {animate: boolean; intervalMs?: number; maxLines?: number}): Frame {
 	const intervalMs = options.intervalMs ?? DEFAULT_FRAME_MS;
-	const tails = useRef<LogTails | undefined>(undefined);
-	tails.current ??= new LogTails();
+	const tails = useRef<{tails: LogTails; maxLines: number | undefined} | undefined>(undefined);
+	// A tail holds only what the tallest view can show (the terminal's rows): a flood formats no line that cannot be seen.
+	if (tails.current?.maxLines !== options.maxLines) {
+		tails.current = {
+			tails: new LogTails({format: formatLogLine, ...(options.maxLines === undefined ? {} : {maxLines: options.maxLines})}),
+			maxLines: options.maxLines,
+		};
+	}
 	const filesRef = useRef(files);
 	filesRef.current = files;
 	const animate = useRef(options.animate);
@@ -79,17 +85,26 @@ export function useFrames(files: readonly string[], options: {animate: boolean; 
 	// A new file on screen is read at once, not on the next tick.
 	const key = files.join('\u0000');
 	useEffect(() => {
-		const tick = (): void => {
-			const changed = tails.current!.poll(filesRef.current);
+		let immediate: ReturnType<typeof setImmediate> | undefined;
+		const frame = (): void => {
+			immediate = undefined;
+			const changed = tails.current!.tails.poll(filesRef.current);
 			const now = Date.now();
 			if (!changed && !animate.current && Math.floor(now / 1000) === Math.floor(last.current / 1000)) return;
 			last.current = now;
 			setFrame(f => ({n: f.n + 1, at: now}));
 		};
-		tick();
+		// Input first: the frame is drawn after this turn's I/O, so a key that arrived with the tick is drawn before it.
+		const tick = (): void => {
+			immediate ??= setImmediate(frame);
+		};
+		frame();
 		const timer = setInterval(tick, intervalMs);
-		return () => clearInterval(timer);
-	}, [key, intervalMs]);
-	const lines = useRef((file: string | undefined) => tails.current!.lines(file));
+		return () => {
+			clearInterval(timer);
+			if (immediate) clearImmediate(immediate);
+		};
+	}, [key, intervalMs, options.maxLines]);
+	const lines = useRef((file: string | undefined) => tails.current!.tails.lines(file));
 	return {...frame, lines: lines.current};
 }

@@ -99,6 +99,16 @@ describe.skipIf(!hasTmux)('the TUI under a flood, in tmux', () => {
 		// just lowered); now it levels off, moving with each full GC by up to ~20% (CI saw 117 -> 139 MB), so the line sits between.
 		expect(Math.max(peakRss, rssMb(tuiPid))).toBeLessThanOrEqual(settledRss * 1.3);
 
+		// Zoomed, one worker fills the screen with its newest lines, and they follow the flood (a tail never holds fewer lines than the terminal shows).
+		keys('Enter');
+		const zoomed = await waitForScreen(
+			t => new Set(t.match(/line \d+ of W-\d/g)?.map(line => line.slice(-3))).size === 1 && (t.match(/line \d+ of W-\d/g)?.length ?? 0) >= 30,
+			"a zoomed pane full of one worker's lines",
+		);
+		const ticket = /line \d+ of (W-\d)/.exec(zoomed)![1]!;
+		await waitForScreen(t => newestShown(t, ticket) > newestShown(zoomed, ticket) + 1000, 'the zoomed pane to follow its worker');
+		keys('Escape');
+
 		keys('d');
 		await waitForScreen(t => /detached: the run goes on/.test(t), 'the detach message');
 	}, 180_000);

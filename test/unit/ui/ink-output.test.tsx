@@ -43,7 +43,26 @@ const STYLES = [
 	'\u001B[0m',
 	'\u001B[4m',
 ];
-const PIECES = ['line 4711 of W-1: xxxx', '日本語', '✓ done', '⠋', 'é', ' ', '│', '─', 'a\tb', '👍🏽', 'T-12 · running'];
+const PIECES = [
+	'line 4711 of W-1: xxxx',
+	'日本語',
+	'✓ done',
+	'⠋',
+	'é',
+	' ',
+	'│',
+	'─',
+	'a\tb',
+	'👍🏽',
+	'T-12 · running',
+	// Lines the tokenizer-free path takes or must refuse: a cut marker, a combining mark, an emoji selector, a soft hyphen, a joiner.
+	'xxxxxxx…',
+	'e\u0301',
+	'⚠\uFE0F',
+	'a\u00ADb',
+	'→ ⚙ ☺ ½',
+	'\u200D',
+];
 
 function randomText(next: () => number): string {
 	const lines: string[] = [];
