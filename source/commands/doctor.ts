@@ -13,12 +13,15 @@ import {FileTracker} from '../tracker/files.js';
 import {outsideBatch} from '../tracker/outside-batch.js';
 import {reviewerConfigs} from '../core/reviewers.js';
 import {unknownEngineOf} from '../core/routing.js';
+import {packageVersion} from '../core/paths.js';
 
 /** Check what a run here needs: git, each configured agent CLI (found, version, the flags we rely on), the sandbox tool. */
 export function registerDoctor(program: Command): void {
 	program
 		.command('doctor')
-		.description('check git, every configured agent CLI (found, version, the flags proofloop relies on) and the sandbox tool; say what to install')
+		.description(
+			'check git, every configured agent CLI (found, version, the flags proofloop relies on), the sandbox tool and, with a queue executor, the queue and its live workers; say what to install',
+		)
 		.option('--json', 'print the report as JSON')
 		.action(async (opts: {json?: boolean}) => {
 			try {
@@ -71,6 +74,11 @@ export function registerDoctor(program: Command): void {
 								},
 							]),
 				);
+				// A queue executor: the queue answers, and which workers are on it now.
+				if (config.executor.kind === 'queue') {
+					const {queueChecks} = await import('./doctor-queue.js');
+					report.checks.push(...(await queueChecks(config.executor.url, packageVersion())));
+				}
 				const allow = [...AGENT_ENV_ALLOW, ...config.agentEnv.pass];
 				const dropped = Object.keys(process.env)
 					.filter(name => !envAllowed(name, allow))

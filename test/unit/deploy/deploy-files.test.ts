@@ -2,6 +2,8 @@ import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {AGENT_ENV_ALLOW, envAllowed} from '../../../source/core/context.js';
 import {ProjectConfig} from '../../../source/core/config.js';
+import {buildProgram} from '../../../source/commands/program.js';
+import {QUEUE_NAME} from '../../../source/queue/protocol.js';
 import {parseAllDocuments} from 'yaml';
 
 // deploy/ (#17): the worker image and the Kubernetes manifests, read as a cluster would read them.
@@ -76,6 +78,15 @@ describe('deploy/k8s', () => {
 		expect(secretKeys(worker, 'proofloop-queue')).toEqual(expect.arrayContaining(['url', 'password']));
 	});
 
+	it("the flags it gives are the worker command's own", async () => {
+		const program = await buildProgram('0.0.0', ['node', 'proofloop']);
+		const command = program.commands.find(c => c.name() === 'worker');
+		const flags = new Set(command?.options.map(o => o.long));
+		const given = (get(container, 'args') as string[]).filter(a => a.startsWith('--'));
+		expect(given.length).toBeGreaterThan(0);
+		for (const flag of given) expect(flags, flag).toContain(flag);
+	});
+
 	it('no secret that is not an agent credential reaches the agents (their environment is allow-listed)', () => {
 		const fromSecrets = (get(container, 'env') as Obj[]).filter(e => get(e, 'valueFrom', 'secretKeyRef') !== undefined).map(e => e['name'] as string);
 		expect(fromSecrets).toContain('QUEUE_URL');
@@ -104,7 +115,8 @@ describe('deploy/k8s', () => {
 		expect(get(scaled, 'spec', 'scaleTargetRef', 'name')).toBe(get(deployment, 'metadata', 'name'));
 		const triggers = get(scaled, 'spec', 'triggers') as Obj[];
 		const lists = triggers.map(t => get(t, 'metadata', 'listName'));
-		expect(lists).toEqual(['bull:proofloop-attempts:wait', 'bull:proofloop-attempts:active']);
+		// BullMQ's keys under its default prefix: the queue's name is the coordinator's and the workers' (queue/protocol.ts).
+		expect(lists).toEqual([`bull:${QUEUE_NAME}:wait`, `bull:${QUEUE_NAME}:active`]);
 		const auth = byKind(keda, 'TriggerAuthentication', 'proofloop-redis-auth');
 		expect(get(auth, 'spec', 'secretTargetRef')).toEqual([{parameter: 'password', name: 'proofloop-queue', key: 'password'}]);
 		for (const trigger of triggers) {
