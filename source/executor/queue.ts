@@ -8,7 +8,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {Mutex} from 'async-mutex';
-import {Queue, QueueEvents, type Job} from 'bullmq';
+import {Job, Queue, QueueEvents} from 'bullmq';
 import {Redis} from 'ioredis';
 import type {AgentRunResult} from '../agents/runner.js';
 import {mustGit, runGit} from '../git/run.js';
@@ -20,7 +20,7 @@ import {packageVersion} from '../core/paths.js';
 import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
-import {AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef, type AttemptJob} from '../queue/protocol.js';
+import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
 type Connected = {queue: Queue; events: QueueEvents; redis: Redis; connections: Redis[]};
@@ -82,7 +82,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 		pushLock.runExclusive(() =>
 			mustGit(
 				ctx.repoRoot,
-				['push', '-q', opts.remote, `refs/heads/${ctx.config.base}:refs/heads/${ctx.config.base}`, `+${start}:${startRef(attemptId)}`],
+				['push', '-q', opts.remote, `refs/heads/${ctx.config.base}:refs/heads/${ctx.config.base}`, `+${start}:${startRef(attemptId, start)}`],
 				`pushing ${ctx.config.base} and the start of ${attemptId} to ${opts.remote} failed`,
 				`check that ${opts.remote} is reachable and that its ${ctx.config.base} is not ahead of this repository's`,
 			),
@@ -134,7 +134,10 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				refused: message => ctx.log.append({type: 'warning', ticket: ticket.id, message}),
 			});
 			// The attempt id is the job id: adding it again (a resumed run) finds the same job, never a second one.
-			const job = await c.queue.add('attempt', data, {jobId: attemptId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP});
+			const added = await c.queue.add('attempt', data, {jobId: attemptId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP});
+			// The job as the queue holds it: a resumed run finds the one it added before, maybe done while it was away.
+			const job = (await Job.fromId(c.queue, attemptId)) ?? added;
+			const jobStart = AttemptJob.safeParse(job.data).data?.startSha ?? start;
 			// A worker that stopped renewing the job's lock (killed, cut off): BullMQ hands the job to another, uncharged.
 			const onStalled = ({jobId}: {jobId: string}) => {
 				if (jobId === attemptId)
@@ -173,7 +176,9 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			// The attempt's refs are done with, here and on the remote (the branch holds the head from now on).
 			const dropRefs = async () => {
 				await runGit(ctx.repoRoot, ['update-ref', '-d', ref]);
-				await pushLock.runExclusive(() => runGit(ctx.repoRoot, ['push', '-q', opts.remote, `:${ref}`, `:${startRef(attemptId)}`]));
+				await pushLock.runExclusive(() =>
+					runGit(ctx.repoRoot, ['push', '-q', opts.remote, `:${ref}`, ...[...new Set([jobStart, start])].map(sha => `:${startRef(attemptId, sha)}`)]),
+				);
 			};
 			if (fetched !== result.head) {
 				ctx.chore(`dropping the queue refs of ${attemptId}`, dropRefs());

@@ -83,7 +83,8 @@ export type AttemptResult = z.infer<typeof AttemptResult>;
 
 /** One attempt's id: the job id, the refs' and the log stream's name. BullMQ refuses ':' in job ids. */
 export const attemptIdOf = (runId: string, ticket: string, attempt: number): string => `${runId}/${ticket}/a${attempt}`;
-export const startRef = (attemptId: string): string => `refs/proofloop/start/${attemptId}`;
+/** By its sha too: a resumed run pushing the same attempt's new start leaves a waiting job's own start where it was. */
+export const startRef = (attemptId: string, sha: string): string => `refs/proofloop/start/${attemptId}/${sha}`;
 export const resultRef = (attemptId: string): string => `refs/proofloop/result/${attemptId}`;
 export const logStreamKey = (attemptId: string): string => `proofloop:log:${attemptId}`;
 

@@ -36,7 +36,7 @@ export class WorkerClone {
 
 	/** A fresh checkout at the job's start, on its branch; refuses a start the remote does not hold at that sha. */
 	async checkout(job: AttemptJob): Promise<string> {
-		const ref = startRef(job.attemptId);
+		const ref = startRef(job.attemptId, job.startSha);
 		await mustGit(this.root, ['fetch', '-q', '--no-tags', 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
 		// Base too, under its own name, as a local checkout sees it (not fatal: an agent that checked base out somewhere holds it).
 		await runGit(this.root, ['fetch', '-q', '--no-tags', '--update-head-ok', 'origin', `+refs/heads/${job.base}:refs/heads/${job.base}`]);
@@ -67,6 +67,6 @@ export class WorkerClone {
 	}
 
 	async dropStart(job: AttemptJob): Promise<void> {
-		await runGit(this.root, ['update-ref', '-d', startRef(job.attemptId)]);
+		await runGit(this.root, ['update-ref', '-d', startRef(job.attemptId, job.startSha)]);
 	}
 }

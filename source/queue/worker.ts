@@ -89,7 +89,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 		opts.say(`proofloop worker: ${data.attemptId} (ticket ${data.ticket}, attempt ${data.attempt})`);
 		let agent: number | undefined;
 		try {
-			return await runQueuedAttempt(data, {clone, redis, host, version, env: opts.env, onSpawn: pid => agents.add((agent = pid))});
+			const result = await runQueuedAttempt(data, {clone, redis, host, version, env: opts.env, onSpawn: pid => agents.add((agent = pid))});
+			opts.say(`proofloop worker: ${data.attemptId} done: agent ${result.agent.ok ? 'ok' : 'failed'}, head ${result.head?.slice(0, 7) ?? 'none'}`);
+			return result;
 		} finally {
 			if (agent !== undefined) agents.delete(agent);
 		}

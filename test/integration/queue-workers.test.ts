@@ -159,6 +159,31 @@ describe.skipIf(!probe.ok)('attempts run by proofloop workers through the queue'
 		expect(await stopAll()).toEqual([0]);
 	}, 180_000);
 
+	it('the run SIGKILLed while a worker runs its attempt: the resumed run collects the result finished meanwhile, the agent ran once, one merge', async () => {
+		const {root, plan, remote, top, url} = queuedRepo([{id: 'K'}], 6, {_sleepMs: 2500}, {attempts: 1});
+		const w = startWorker({url, remote, plan, dir: path.join(top, 'worker'), concurrency: 1});
+		let said = '';
+		w.stdout?.on('data', (chunk: Buffer) => (said += String(chunk)));
+		const saw = (text: string) =>
+			new Promise<void>(resolve => {
+				const look = () => (said.includes(text) ? resolve() : setTimeout(look, 100));
+				look();
+			});
+		const took = saw('(ticket K, attempt 1)');
+		const finished = saw('/K/a1 done: agent ok');
+		const first = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		await took;
+		first.kill('SIGKILL');
+		await first;
+		await finished;
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+		expect(said.split('(ticket K, attempt 1)'), said).toHaveLength(2);
+		expect(await trailerCount(root, 'K')).toBe(1);
+		expect(runEvents(root).filter(e => e.type === 'merge.done' && e.ticket === 'K')).toHaveLength(1);
+		expect(await stopAll()).toEqual([0]);
+	}, 180_000);
+
 	it('a worker of another proofloop version is refused at handshake, both versions named; the job waits for a worker of the right one', async () => {
 		const {root, plan, remote, top, url} = queuedRepo([{id: 'V'}], 3, {_sleepMs: 100});
 		// Another install of proofloop: the same build under another version number.

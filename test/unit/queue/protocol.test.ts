@@ -6,7 +6,7 @@ describe('the queue protocol', () => {
 		const id = attemptIdOf('20261207-151200-ab12', 'T-1', 2);
 		expect(id).toBe('20261207-151200-ab12/T-1/a2');
 		expect(id).not.toContain(':');
-		expect(startRef(id)).toBe('refs/proofloop/start/20261207-151200-ab12/T-1/a2');
+		expect(startRef(id, 'f'.repeat(40))).toBe(`refs/proofloop/start/20261207-151200-ab12/T-1/a2/${'f'.repeat(40)}`);
 		expect(resultRef(id)).toBe('refs/proofloop/result/20261207-151200-ab12/T-1/a2');
 	});
 
