@@ -22,6 +22,8 @@ export type WorkerView = {
 	stalled?: boolean;
 	/** Set while the worker waits for a slot of its agent type (config agentCaps). */
 	waitingForSlot?: string;
+	/** The queue worker's host running the agent (executor "queue"); absent: this machine. */
+	host?: string;
 	/** ms since the epoch. */
 	startedAt: number;
 };
@@ -169,6 +171,11 @@ function reduceView(state: RunState, event: EngineEvent): RunState {
 		case 'agent.spawned': {
 			const worker = next.workers.get(event.ticket);
 			if (worker?.waitingForSlot) next.workers = new Map(next.workers).set(event.ticket, {...worker, waitingForSlot: undefined});
+			return next;
+		}
+		case 'agent.remote': {
+			const worker = next.workers.get(event.ticket);
+			if (worker) next.workers = new Map(next.workers).set(event.ticket, {...worker, host: event.host});
 			return next;
 		}
 		case 'agent.stalled': {

@@ -42,7 +42,7 @@ export const WorkerPane = memo(function WorkerPane({id, ticket, worker, lines, h
 	const inner = Math.max(1, width - 4);
 	const stage = worker
 		? `${worker.stage}${worker.waitingForSlot ? ` · queued for ${worker.waitingForSlot}` : ''}${worker.stalled ? ' · STALLED (silent)' : ''} · attempt ` +
-			`${worker.attempt}/${worker.maxAttempts} · ${cleanText(worker.agent, 30)}`
+			`${worker.attempt}/${worker.maxAttempts} · ${cleanText(worker.agent, 30)}${worker.host ? ` on ${cleanText(worker.host, 40)}` : ''}`
 		: `not running · attempt ${attempt ?? ticket?.attempts ?? 0}/${ticket?.budget ?? maxAttempts} · ` +
 			`${cleanText(ticket?.status ?? '', 20)}${ticket?.lastFailure ? ` · ${cleanText(ticket.lastFailure, 200)}` : ''}`;
 	return (
