@@ -12,6 +12,7 @@ const fastIntegration = [
 	'demo',
 	'filing-cap',
 	'first-run',
+	'keda-lists',
 	'limits',
 	'oracle-startup',
 	'outside-batch',
