@@ -20,6 +20,7 @@ import {packageVersion} from '../core/paths.js';
 import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
+import {watchSilence} from './queue-silence.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
@@ -129,9 +130,14 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				files: promptFiles(ctx, ticket.id, prompt),
 				config: workerConfig(ctx.config, ticket, attempt),
 			};
+			const silence = watchSilence(ctx, ticket.id, attempt, attemptId);
 			const follow = followLog(c.redis, logStreamKey(attemptId), logFile, {
-				host: host => ctx.log.append({type: 'agent.remote', ticket: ticket.id, attempt, host}),
+				host: host => {
+					silence.heard(host);
+					ctx.log.append({type: 'agent.remote', ticket: ticket.id, attempt, host});
+				},
 				refused: message => ctx.log.append({type: 'warning', ticket: ticket.id, message}),
+				lines: () => silence.heard(),
 			});
 			// The attempt id is the job id: adding it again (a resumed run) finds the same job, never a second one.
 			const added = await c.queue.add('attempt', data, {jobId: attemptId, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP});
@@ -153,10 +159,12 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				raw = await outcome(ctx, c, job);
 			} catch (error) {
 				c.events.off('stalled', onStalled);
+				silence.stop();
 				await follow.finish(0);
 				throw new Error(`the worker failed attempt ${attemptId}: ${(error as Error).message}`, {cause: error});
 			}
 			c.events.off('stalled', onStalled);
+			silence.stop();
 			await follow.finish(raw === undefined ? 0 : 5000);
 			const nothing: Implemented = {agent: undefined, branch: async () => worktree.branch, commitLeftovers: async () => undefined};
 			if (raw === undefined) return nothing;

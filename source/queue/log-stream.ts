@@ -87,7 +87,7 @@ export function followLog(
 	redis: Redis,
 	key: string,
 	file: string,
-	on: {host: (host: string) => void; refused: (message: string) => void},
+	on: {host: (host: string) => void; refused: (message: string) => void; lines: () => void},
 ): {finish: (graceMs?: number) => Promise<void>} {
 	let last = '0';
 	let ended = false;
@@ -98,7 +98,10 @@ export function followLog(
 			for (const [id, fields] of entries) {
 				last = id;
 				const entry = parse(fields);
-				if (entry?.kind === 'lines') appendFileSync(file, entry.text);
+				if (entry?.kind === 'lines') {
+					appendFileSync(file, entry.text);
+					on.lines();
+				}
 				if (entry?.kind === 'host') on.host(entry.host);
 				if (entry?.kind === 'refused') on.refused(entry.message);
 				// A stalled job runs again on another worker: its lines follow, so only the last end counts (finish waits for one).

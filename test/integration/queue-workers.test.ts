@@ -184,6 +184,26 @@ describe.skipIf(!probe.ok)('attempts run by proofloop workers through the queue'
 		expect(await stopAll()).toEqual([0]);
 	}, 180_000);
 
+	it('silence is said: a job no worker takes gets a warning, a remote agent silent for stallMinutes is shown stalled', async () => {
+		const {root, plan, remote, top, url} = queuedRepo([{id: 'Q'}], 7, {_sleepMs: 5000}, {stallMinutes: 0.05});
+		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		const warned = async (): Promise<boolean> => {
+			try {
+				return runEvents(root).some(e => e.type === 'warning' && /no worker has taken .*\/Q\/a1/.test(e.message));
+			} catch {
+				return false;
+			}
+		};
+		while (!(await warned())) await new Promise(resolve => setTimeout(resolve, 200));
+		startWorker({url, remote, plan, dir: path.join(top, 'worker'), concurrency: 1});
+		const result = await run;
+		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+		const events = runEvents(root);
+		expect(events.filter(e => e.type === 'warning' && /no worker has taken/.test(e.message))).toHaveLength(1);
+		expect(events.some(e => e.type === 'agent.stalled' && e.ticket === 'Q')).toBe(true);
+		await stopAll();
+	}, 180_000);
+
 	it('a worker of another proofloop version is refused at handshake, both versions named; the job waits for a worker of the right one', async () => {
 		const {root, plan, remote, top, url} = queuedRepo([{id: 'V'}], 3, {_sleepMs: 100});
 		// Another install of proofloop: the same build under another version number.
