@@ -13,6 +13,7 @@ import {sayRefused} from './log-stream.js';
 import {sayOutages} from './outage.js';
 import {AttemptJob, QUEUE_NAME, logStreamKey, versionRefusal, workerName} from './protocol.js';
 import {runQueuedAttempt} from './worker-attempt.js';
+import {settleClose} from './settle-close.js';
 import {WorkerClone} from './worker-clone.js';
 
 export type WorkerOptions = {url: string; remote: string; dir: string; concurrency: number; env: NodeJS.ProcessEnv; say: (line: string) => void};
@@ -55,7 +56,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 	const stop = (how: 'gentle' | 'hard'): Promise<void> => {
 		if (how === 'gentle')
 			return (gentle ??= (async () => {
-				await worker.close().catch(() => {});
+				await settleClose(worker.close(), () => agents.size === 0 && redis.status !== 'ready');
 				if (!hard) closed();
 			})());
 		return (hard ??= (async () => {
@@ -67,7 +68,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 					// already gone
 				}
 			}
-			await worker.close(true).catch(() => {});
+			await settleClose(worker.close(true), () => redis.status !== 'ready');
 			closed();
 		})());
 	};
