@@ -113,4 +113,29 @@ describe('preflight: a program the run cannot start costs no attempt', () => {
 		expect(status(root, 'B')).toBe('todo');
 		expect(existsSync(check)).toBe(false);
 	}, 120_000);
+
+	it("an agent that only says it could not start (bwrap's words, a check rewritten to exit 127) is charged, and dispatch goes on", async () => {
+		// A says bwrap could not start it; B rewrites the check's script to exit 127.
+		const liar = `sh -c 'if [ "$PROOFLOOP_TICKET" = A ]; then echo "bwrap: execvp team-agent: No such file or directory"; exit 1; fi; printf "exit 127\\n" > check.sh'`;
+		const {root} = makeRepo({
+			tickets: [{id: 'A'}, {id: 'B'}],
+			config: {concurrency: 1, attempts: 2, selfHeal: {max: 0}, sandbox: 'none', checks: ['sh check.sh'], agent: {type: 'command', command: liar}},
+		});
+		writeFileSync(path.join(root, 'check.sh'), 'exit 0\n');
+		await execa('git', ['add', 'check.sh'], {cwd: root});
+		await execa('git', ['commit', '-qm', 'the check'], {cwd: root});
+		const result = await runCli(root, ['run', '--headless']);
+		expect(result.exitCode, result.stdout).toBe(1);
+		const events = runEvents(root);
+		// Never taken for the harness's fault: no halt, every attempt charged, both tickets tried.
+		expect(events.filter(e => e.type === 'attempt.interrupted')).toEqual([]);
+		const ledger = buildLedger(events);
+		expect([attemptsUsed(ledger, 'A'), attemptsUsed(ledger, 'B')]).toEqual([2, 2]);
+		const stages = (id: string) => events.filter(e => e.type === 'attempt.failed' && e.ticket === id).map(e => e.type === 'attempt.failed' && e.stage);
+		expect([stages('A'), stages('B')]).toEqual([
+			['implement', 'implement'],
+			['checks', 'checks'],
+		]);
+		expect(events.filter(e => e.type === 'warning' && /the preflight passes now/.test(e.message))).toHaveLength(4);
+	}, 120_000);
 });
