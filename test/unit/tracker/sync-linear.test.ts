@@ -98,7 +98,8 @@ describe('sync pull from Linear', () => {
 		expect(r.created).toHaveLength(250);
 		expect(linear.requests).toHaveLength(3);
 		const gaps = linear.requests.slice(1).map((req, i) => req.at - linear.requests[i]!.at);
-		for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(20 * PACE - 10);
+		// Arrival times jitter on a loaded machine (89 ms seen for 100); unpaced requests come a few ms apart.
+		for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(20 * PACE * 0.75);
 	});
 
 	it("backs off on Linear's rate-limit answer (400 RATELIMITED) until its reset, then retries", async () => {
