@@ -1,3 +1,4 @@
+import {setFlagsFromString} from 'node:v8';
 import {render} from 'ink';
 import {useEffect, useMemo, useRef} from 'react';
 import type {Control} from '../core/control.js';
@@ -101,8 +102,10 @@ export async function attachTui(opts: AttachOptions): Promise<AttachResult> {
 	}
 	// Frames to text without Ink's per-cell garbage (a flood must not grow the heap).
 	await fasterInkOutput();
-	// V8's own heap sizing, on purpose: --optimize-for-size shrank the young generation at every full
-	// collection and grew it back, a 103 <-> 125 MB saw-tooth every few seconds under a flood (#14).
+	// Not --optimize-for-size: it shrank the young generation at every full collection and grew it back,
+	// a 103 <-> 125 MB saw-tooth every few seconds under a flood (#14). The old generation is collected once
+	// it holds 10% more than it kept last time, so what a frame promotes never piles up (RSS level, not creeping).
+	setFlagsFromString('--heap-growing-percent=10');
 	const {client} = opts;
 	// The screen gets exactly the four control verbs, not the client (which can send raw lines).
 	const control: Control = {

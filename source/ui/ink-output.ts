@@ -119,25 +119,44 @@ export function fastGet(lib: Libraries): (this: OutputLike) => {output: string; 
 		});
 	};
 	const width = (text: string): number => widths.get(text, () => lib.stringWidth(text));
-	// ansi-tokenize's styledCharsToString, with the diff of two equal style sets (always empty) skipped.
-	const rowToString = (chars: StyledChar[]): string => {
+	// ansi-tokenize's styledCharsToString over the row's defined cells, with the diff of two equal style sets (always empty) skipped.
+	const rowToString = (row: Array<StyledChar | undefined>): string => {
+		let last = row.length - 1;
+		while (last >= 0 && row[last] === undefined) last--;
 		let out = '';
-		for (let i = 0; i < chars.length; i++) {
-			const char = chars[i]!;
-			if (i === 0) out += char.styles.length === 0 ? '' : lib.ansiCodesToString(char.styles);
-			else {
-				const before = chars[i - 1]!.styles;
-				if (!sameStyles(before, char.styles)) out += lib.ansiCodesToString(lib.diffAnsiCodes(before, char.styles));
-			}
+		let before: StyledChar | undefined;
+		for (let i = 0; i <= last; i++) {
+			const char = row[i];
+			if (char === undefined) continue;
+			if (before === undefined) out += char.styles.length === 0 ? '' : lib.ansiCodesToString(char.styles);
+			else if (!sameStyles(before.styles, char.styles)) out += lib.ansiCodesToString(lib.diffAnsiCodes(before.styles, char.styles));
 			out += char.value;
-			if (i === chars.length - 1 && char.styles.length > 0) out += lib.ansiCodesToString(lib.diffAnsiCodes(char.styles, []));
+			if (i === last && char.styles.length > 0) out += lib.ansiCodesToString(lib.diffAnsiCodes(char.styles, []));
+			before = char;
 		}
 		return out;
 	};
+	const escaped = (line: string): boolean => line.includes('\u001B') || line.includes('\u009B');
+	const allNarrow = (line: string): boolean => {
+		for (let i = 0; i < line.length; i++) if (!narrowChar(line.charCodeAt(i))) return false;
+		return true;
+	};
+	// Two grids, this frame's and the last one's: a row whose cells are the very same objects as last frame's is not turned into text again.
+	const grids: [StyledChar[][], StyledChar[][]] = [[], []];
+	const rowTexts: [string[], string[]] = [[], []];
+	let current: 0 | 1 = 0;
 
 	return function get(this: OutputLike) {
-		const output: StyledChar[][] = [];
-		for (let y = 0; y < this.height; y++) output.push(new Array<StyledChar>(this.width).fill(blank));
+		current = current === 0 ? 1 : 0;
+		const last = current === 0 ? 1 : 0;
+		const output = grids[current];
+		const previous = grids[last];
+		output.length = this.height;
+		for (let y = 0; y < this.height; y++) {
+			const row = (output[y] ??= []);
+			row.length = this.width;
+			row.fill(blank);
+		}
 		const clips: Clip[] = [];
 		for (const operation of this.operations) {
 			if (operation.type === 'clip') clips.push(operation.clip);
@@ -163,6 +182,8 @@ export function fastGet(lib: Libraries): (this: OutputLike) => {output: string; 
 						const from = x < x1 ? x1 - x : 0;
 						const lineWidth = width(line);
 						const to = x + lineWidth > x2 ? x2 - x : lineWidth;
+						// One cell and one code unit a character, no escapes: a slice is the substring.
+						if (!escaped(line) && allNarrow(line)) return from === 0 && to >= line.length ? line : line.slice(from, to);
 						return sliced.get(`${from}:${to}:${line}`, () => lib.sliceAnsi(line, from, to));
 					});
 					if (x < x1) x = x1;
@@ -192,7 +213,17 @@ export function fastGet(lib: Libraries): (this: OutputLike) => {output: string; 
 				offsetY++;
 			}
 		}
-		const generated = output.map(line => rowToString(line.filter(item => item !== undefined)).trimEnd()).join('\n');
+		const texts = rowTexts[current];
+		const previousTexts = rowTexts[last];
+		texts.length = this.height;
+		for (let y = 0; y < this.height; y++) {
+			const row = output[y]!;
+			const before = previous[y];
+			let same = before !== undefined && before.length === row.length && previousTexts[y] !== undefined;
+			for (let x = 0; same && x < row.length; x++) same = row[x] === before![x];
+			texts[y] = same ? previousTexts[y]! : rowToString(row).trimEnd();
+		}
+		const generated = texts.join('\n');
 		styled.nextFrame();
 		widths.nextFrame();
 		sliced.nextFrame();
