@@ -77,7 +77,8 @@ export type BranchDiff = {head: string; fork: string; files: string[]; deleted: 
  * a check can move) from its fork point, in one `diff --name-status` (the file list and the deletions were two).
  */
 export async function branchDiff(checkout: string, base: string, head: string): Promise<BranchDiff> {
-	const fork = (await runGit(checkout, ['merge-base', base, head])).stdout.trim();
+	// The branch's full name: a bare `main` is a tag `main` (or a file .git/main) first, and an agent can make either.
+	const fork = (await runGit(checkout, ['merge-base', `refs/heads/${base}`, head])).stdout.trim();
 	if (!fork) {
 		throw new GitError(
 			`listing the files changed since ${base} failed: no fork point between ${base} and ${head} in ${checkout}; fix: check that '${base}' exists and shares history with the branch`,

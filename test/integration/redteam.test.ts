@@ -69,6 +69,17 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(await trailerCount(root, 'A')).toBe(0);
 	});
 
+	it('a tag named like base does not move where the guard diffs from (unsandboxed)', {timeout: 120_000}, async () => {
+		const root = finishLineRepo({sandbox: 'none'});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'tag-base'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		const guard = events.find(e => e.type === 'guard.result' && e.ticket === 'A');
+		expect(guard).toMatchObject({ok: false, reason: expect.stringContaining('protected paths (.proofloop/config.json')});
+		expect(events.some(e => e.type === 'merge.done')).toBe(false);
+		expect(await trailerCount(root, 'A')).toBe(0);
+	});
+
 	it('a healer that sets the checks and verify to `true` is refused, and the ticket stays not done', {timeout: 120_000}, async () => {
 		const root = finishLineRepo({selfHeal: {max: 1, repeatLimit: 0}});
 		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'heal-config'});
