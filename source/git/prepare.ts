@@ -24,7 +24,8 @@ export type Prepared = {
  * once keeps every step below on the same commit even if base moves.
  */
 export async function prepareWorktree(root: string, checkout: string, branch: string, base: string): Promise<Prepared> {
-	const baseSha = await revParse(root, base);
+	// The branch's full name: a bare `main` is a tag `main` (or .git/main) first, and an agent can make either.
+	const baseSha = await revParse(root, `refs/heads/${base}`);
 	if (baseSha === undefined) {
 		throw new GitError(`cannot prepare ${branch}: base '${base}' does not name a commit in ${root}; fix: pass an existing branch as the base`);
 	}
@@ -52,7 +53,7 @@ export async function tryFreshWorktree(root: string, checkout: string, branch: s
 		return {path: checkout, branch, created: true};
 	}
 	// git resolves base itself (one process fewer on the hot path); a base that names no commit fails the add.
-	const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, `${base}^{commit}`]);
+	const added = await runGit(root, ['worktree', 'add', '-b', branch, checkout, `refs/heads/${base}^{commit}`]);
 	if (added.exitCode === 0) return {path: checkout, branch, created: true};
 	// Half made (the branch, but no checkout): leave nothing the careful path would trip on.
 	if (!existsSync(checkout) && (await branchExists(root, branch))) await runGit(root, ['branch', '-D', branch]);

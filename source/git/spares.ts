@@ -56,7 +56,7 @@ export class SpareCheckouts {
 					'--reason',
 					'proofloop spare checkout',
 					spare,
-					`${base}^{commit}`,
+					`refs/heads/${base}^{commit}`,
 				]);
 				if (made.exitCode !== 0) {
 					// A repository where this cannot work (no room, odd layout): stop trying, quietly.
@@ -94,7 +94,7 @@ export class SpareCheckouts {
 			return false;
 		}
 		const unlocked = unlockInPlace(checkout) ? {exitCode: 0} : await runGit(this.root, ['worktree', 'unlock', checkout]);
-		const switched = unlocked.exitCode === 0 ? await runGit(checkout, ['checkout', '--quiet', '-b', branch, `${base}^{commit}`]) : unlocked;
+		const switched = unlocked.exitCode === 0 ? await runGit(checkout, ['checkout', '--quiet', '-b', branch, `refs/heads/${base}^{commit}`]) : unlocked;
 		if (switched.exitCode !== 0) {
 			await clearCheckout(this.root, checkout).catch(() => undefined);
 			return false;

@@ -207,6 +207,22 @@ describe('prepareWorktree', () => {
 		await expect(repo.prepareWorktree('T-1', 'main')).rejects.toThrow(/is checked out at .*; fix:/);
 	});
 
+	it('starts from the base branch, not a tag (or .git file) named like it, fresh and after a repair', async () => {
+		const dir = makeRepo();
+		const repo = await openRepo(dir);
+		const main = git(dir, 'rev-parse', 'main');
+		git(dir, 'checkout', '-q', '--detach');
+		commitFiles(dir, {'smuggled.txt': 'not reviewed\n'}, 'elsewhere');
+		git(dir, 'tag', 'main');
+		writeFileSync(path.join(dir, '.git', 'main'), `${git(dir, 'rev-parse', 'HEAD')}\n`);
+		git(dir, 'checkout', '-q', 'refs/heads/main');
+		const fresh = await repo.prepareWorktree('T-1', 'main');
+		expect(git(fresh.path, 'rev-parse', 'HEAD')).toBe(main);
+		rmSync(fresh.path, {recursive: true, force: true});
+		const repaired = await repo.prepareWorktree('T-1', 'main');
+		expect(git(repaired.path, 'rev-parse', 'HEAD')).toBe(main);
+	});
+
 	it('refuses an unknown base', async () => {
 		const repo = await openRepo(makeRepo());
 		await expect(repo.prepareWorktree('T-1', 'nope')).rejects.toThrow(GitError);
