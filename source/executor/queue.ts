@@ -21,7 +21,7 @@ import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
 import {watchSilence} from './queue-silence.js';
-import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef} from '../queue/protocol.js';
+import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
 type Connected = {queue: Queue; events: QueueEvents; redis: Redis; connections: Redis[]};
@@ -173,6 +173,9 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				return {...nothing, agent: refused(`refused: the result of ${attemptId} is not a proofloop attempt result`, Date.now() - started)};
 			}
 			const result = parsed.data;
+			// The worker's own handshake refuses another version; a worker that skips it is refused here.
+			if (result.version !== packageVersion())
+				return {...nothing, agent: refused(`refused: ${versionRefusal(result.version, packageVersion(), result.host)}`, Date.now() - started)};
 			const {logError, ...agentResult} = result.agent;
 			const agent: AgentRunResult = {...agentResult, ...(logError ? {logError: new Error(logError)} : {})};
 			const onBranch = async () => result.branch;
@@ -180,7 +183,9 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			// The worker's word is its result; the head is what the remote holds. They must be the same commit.
 			const ref = resultRef(attemptId);
 			const fetch = await fetchResult(ctx, ref);
-			const fetched = fetch.exitCode === 0 ? (await runGit(ctx.repoRoot, ['rev-parse', '--verify', '-q', `${ref}^{commit}`])).stdout.trim() : '';
+			let fetched = fetch.exitCode === 0 ? (await runGit(ctx.repoRoot, ['rev-parse', '--verify', '-q', `${ref}^{commit}`])).stdout.trim() : '';
+			// A run resumed after its fetch (the refs already dropped) holds the commit itself: pinned by its id, judged the same.
+			if (!fetched && (await runGit(ctx.repoRoot, ['cat-file', '-e', `${result.head}^{commit}`])).exitCode === 0) fetched = result.head;
 			// The attempt's refs are done with, here and on the remote (the branch holds the head from now on).
 			const dropRefs = async () => {
 				await runGit(ctx.repoRoot, ['update-ref', '-d', ref]);

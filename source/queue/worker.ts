@@ -74,19 +74,21 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 	};
 
 	const processor = async (job: Job, token?: string) => {
-		const parsed = AttemptJob.safeParse(job.data);
-		if (!parsed.success) throw new UnrecoverableError(`not a proofloop attempt job: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-		const data = parsed.data;
-		if (data.version !== version) {
-			const message = versionRefusal(version, data.version, host);
+		// The version first: another version's job may not parse as this one's schema, and is still not this worker's to fail.
+		const raw = (job.data ?? {}) as {version?: unknown; attemptId?: unknown};
+		if (typeof raw.version === 'string' && raw.version !== version) {
+			const message = versionRefusal(version, raw.version, host);
 			opts.say(`proofloop worker: ${message}`);
-			await sayRefused(redis, logStreamKey(data.attemptId), message);
+			if (typeof raw.attemptId === 'string') await sayRefused(redis, logStreamKey(raw.attemptId), message);
 			// Back to the queue, unspent, for a worker of the coordinator's version; this one stops.
 			await job.moveToDelayed(Date.now() + 500, token);
 			code = 2;
 			void stop('gentle');
 			throw new DelayedError();
 		}
+		const parsed = AttemptJob.safeParse(job.data);
+		if (!parsed.success) throw new UnrecoverableError(`not a proofloop attempt job: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+		const data = parsed.data;
 		opts.say(`proofloop worker: ${data.attemptId} (ticket ${data.ticket}, attempt ${data.attempt})`);
 		let agent: number | undefined;
 		try {
