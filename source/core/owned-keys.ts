@@ -55,11 +55,13 @@ export class OwnedKeys {
 	/**
 	 * Given the file's current front matter, the engine keys to write besides
 	 * `fields`: every one the file holds otherwise than the engine wrote it.
+	 * Called when the write takes its fields.
 	 */
 	complete(id: string, fields: TicketUpdate, quiet = false): (current: Record<string, unknown>) => TicketUpdate {
+		// The record as of now, when the write took its fields: one logged while it waits is the next write's, not yet the file's.
+		const written = {...this.#written.get(id)};
+		const baseline = this.#baseline.get(id) ?? {};
 		return current => {
-			const written = this.#written.get(id) ?? {};
-			const baseline = this.#baseline.get(id) ?? {};
 			const extra: Record<string, unknown> = {};
 			for (const key of ENGINE_KEYS) {
 				if (key in fields) continue;

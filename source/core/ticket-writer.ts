@@ -143,9 +143,10 @@ export class TicketWriter {
 		this.#queued.delete(id);
 		const pending = this.#unwritten.get(id);
 		if (!pending) return;
+		const complete = this.#owned.complete(id, pending.fields, quiet);
 		try {
 			await this.log.durable();
-			await this.tracker.update(id, pending.fields, this.#owned.complete(id, pending.fields, quiet));
+			await this.tracker.update(id, pending.fields, complete);
 			if (this.#unwritten.get(id)?.gen === pending.gen) {
 				this.#unwritten.delete(id);
 				this.#bump(id);
