@@ -7,9 +7,9 @@ import {packageVersion} from '../core/paths.js';
 import {redactUrl} from '../queue/protocol.js';
 import {reportError} from './errors.js';
 
-type WorkerFlags = {queue: string; remote: string; concurrency: string; dir?: string};
+type WorkerFlags = {queue: string; remote: string; concurrency: string; dir?: string; unsandboxed?: boolean};
 
-function parseFlags(flags: WorkerFlags): {url: string; remote: string; concurrency: number; dir: string} {
+function parseFlags(flags: WorkerFlags): {url: string; remote: string; concurrency: number; dir: string; unsandboxed: boolean} {
 	const url = RedisUrl.safeParse(flags.queue);
 	if (!url.success) throw new InputError(`--queue ${JSON.stringify(redactUrl(flags.queue))}: ${url.error.issues[0]?.message ?? 'not a Redis URL'}`);
 	const concurrency = Number(flags.concurrency);
@@ -18,7 +18,7 @@ function parseFlags(flags: WorkerFlags): {url: string; remote: string; concurren
 	}
 	// A remote that is a path here is one from this directory (the clone's git runs elsewhere).
 	const remote = existsSync(flags.remote) ? path.resolve(flags.remote) : flags.remote;
-	return {url: flags.queue, remote, concurrency, dir: path.resolve(flags.dir ?? 'proofloop-worker')};
+	return {url: flags.queue, remote, concurrency, dir: path.resolve(flags.dir ?? 'proofloop-worker'), unsandboxed: Boolean(flags.unsandboxed)};
 }
 
 export function registerWorker(program: Command): void {
@@ -29,6 +29,10 @@ export function registerWorker(program: Command): void {
 		.requiredOption('--remote <git-url>', 'the git remote the run pushes to (a bare repository path, ssh or https)')
 		.option('--concurrency <n>', 'attempts run at once', '1')
 		.option('--dir <path>', "this worker's clone, checkouts and logs", 'proofloop-worker')
+		.option(
+			'--unsandboxed',
+			"also run jobs whose agents would run outside bubblewrap (sandbox none, or no bwrap here): such an agent can read this worker's queue URL and git credentials",
+		)
 		.action(async (flags: WorkerFlags) => {
 			try {
 				const opts = parseFlags(flags);

@@ -21,7 +21,7 @@ import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
 import {watchSilence} from './queue-silence.js';
-import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
+import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
 type Connected = {queue: Queue; events: QueueEvents; redis: Redis; connections: Redis[]};
@@ -78,14 +78,14 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			return {queue, events, redis, connections};
 		})());
 
-	/** Base (as the merge queue left it) and the attempt's start, on the remote before the job exists. */
+	/** Base (as the merge queue left it) and the attempt's start, on the remote before the job exists, under refs only this run writes: a push to the remote's own branches moves neither. */
 	const pushStart = (ctx: EngineContext, attemptId: string, start: string) =>
 		pushLock.runExclusive(() =>
 			mustGit(
 				ctx.repoRoot,
-				['push', '-q', opts.remote, `refs/heads/${ctx.config.base}:refs/heads/${ctx.config.base}`, `+${start}:${startRef(attemptId, start)}`],
+				['push', '-q', opts.remote, `+refs/heads/${ctx.config.base}:${baseRef(ctx.config.base)}`, `+${start}:${startRef(attemptId, start)}`],
 				`pushing ${ctx.config.base} and the start of ${attemptId} to ${opts.remote} failed`,
-				`check that ${opts.remote} is reachable and that its ${ctx.config.base} is not ahead of this repository's`,
+				`check that ${opts.remote} is reachable and this machine may push to it`,
 			),
 		);
 

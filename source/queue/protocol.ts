@@ -86,6 +86,8 @@ export const attemptIdOf = (runId: string, ticket: string, attempt: number): str
 /** By its sha too: a resumed run pushing the same attempt's new start leaves a waiting job's own start where it was. */
 export const startRef = (attemptId: string, sha: string): string => `refs/proofloop/start/${attemptId}/${sha}`;
 export const resultRef = (attemptId: string): string => `refs/proofloop/result/${attemptId}`;
+/** Base as the coordinator's merge queue left it: the remote's own branches are anyone's to push. */
+export const baseRef = (base: string): string => `refs/proofloop/base/${base}`;
 export const logStreamKey = (attemptId: string): string => `proofloop:log:${attemptId}`;
 
 /** The message of the leftover commit, the same here and on a worker (attempt.ts writes it for local attempts). */

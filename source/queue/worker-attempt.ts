@@ -6,6 +6,7 @@
  */
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {UnrecoverableError} from 'bullmq';
 import type {Redis} from 'ioredis';
 import {createAdapter} from '../agents/registry.js';
 import {runAgent} from '../agents/runner.js';
@@ -19,7 +20,15 @@ import {publishLog, sayHost} from './log-stream.js';
 import {leftoverMessage, logStreamKey, type AttemptJob, type AttemptResult} from './protocol.js';
 import type {WorkerClone} from './worker-clone.js';
 
-export type WorkerSide = {clone: WorkerClone; redis: Redis; host: string; version: string; env: NodeJS.ProcessEnv; onSpawn: (pid: number) => void};
+export type WorkerSide = {
+	clone: WorkerClone;
+	redis: Redis;
+	host: string;
+	version: string;
+	env: NodeJS.ProcessEnv;
+	unsandboxed: boolean;
+	onSpawn: (pid: number) => void;
+};
 
 /** The job's config subset as a whole config (defaults for the rest), validated here as the coordinator validated it. */
 function configOf(job: AttemptJob): ProjectConfig {
@@ -37,6 +46,13 @@ async function branchOf(checkout: string): Promise<string | undefined> {
 export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promise<AttemptResult> {
 	const config = configOf(job);
 	const {clone} = side;
+	// Whoever can write a job chooses its sandbox: an agent outside bubblewrap here reads this worker's queue URL and git credentials.
+	const decision = resolveSandbox(config.sandbox, side.env);
+	if (decision.mode !== 'bwrap' && !side.unsandboxed)
+		throw new UnrecoverableError(
+			`worker ${side.host} runs agents only in bubblewrap, and this job's would run unsandboxed (sandbox "${config.sandbox}"${config.sandbox === 'none' ? '' : ', no working bwrap here'}): ` +
+				`such an agent could read the worker's queue URL and git credentials; fix: install bubblewrap on the worker, or start it with --unsandboxed to accept that`,
+		);
 	// Laid out as a local run's directory: inside the clone, readable from the box, never writable there.
 	const dir = path.join(clone.root, '.proofloop', 'runs', job.runId, 'queue', job.ticket, `a${job.attempt}`);
 	rmSync(dir, {recursive: true, force: true});
@@ -54,7 +70,6 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 	await sayHost(side.redis, key, side.host);
 	const checkout = await clone.checkout(job);
 	try {
-		const decision = resolveSandbox(config.sandbox, side.env);
 		const sandbox = decision.mode === 'bwrap' ? sandboxPolicy(decision, clone.root, config, side.env) : undefined;
 		const {PROOFLOOP_CONTROL: _none, ...baseEnv} = plainEnv(side.env);
 		const env = agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt);

@@ -8,7 +8,7 @@ import {existsSync, mkdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {mustGit, runGit} from '../git/run.js';
 import type {AttemptJob} from './protocol.js';
-import {resultRef, startRef} from './protocol.js';
+import {baseRef, resultRef, startRef} from './protocol.js';
 
 export class WorkerClone {
 	readonly root: string;
@@ -39,7 +39,7 @@ export class WorkerClone {
 		const ref = startRef(job.attemptId, job.startSha);
 		await mustGit(this.root, ['fetch', '-q', '--no-tags', 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
 		// Base too, under its own name, as a local checkout sees it (not fatal: an agent that checked base out somewhere holds it).
-		await runGit(this.root, ['fetch', '-q', '--no-tags', '--update-head-ok', 'origin', `+refs/heads/${job.base}:refs/heads/${job.base}`]);
+		await runGit(this.root, ['fetch', '-q', '--no-tags', '--update-head-ok', 'origin', `+${baseRef(job.base)}:refs/heads/${job.base}`]);
 		const fetched = (await mustGit(this.root, ['rev-parse', '--verify', `${ref}^{commit}`], `reading ${ref} failed`)).trim();
 		if (fetched !== job.startSha) throw new Error(`${ref} on ${this.remote} is ${fetched}, not the job's start ${job.startSha}`);
 		const checkout = this.checkoutOf(job);

@@ -16,7 +16,16 @@ import {runQueuedAttempt} from './worker-attempt.js';
 import {settleClose} from './settle-close.js';
 import {WorkerClone} from './worker-clone.js';
 
-export type WorkerOptions = {url: string; remote: string; dir: string; concurrency: number; env: NodeJS.ProcessEnv; say: (line: string) => void};
+export type WorkerOptions = {
+	url: string;
+	remote: string;
+	dir: string;
+	concurrency: number;
+	env: NodeJS.ProcessEnv;
+	say: (line: string) => void;
+	/** Jobs whose agents would run outside bubblewrap run anyway (their agents can read this worker's queue URL and git credentials). */
+	unsandboxed?: boolean;
+};
 
 export type RunningWorker = {
 	/** Resolves with the exit code once the worker has stopped (a refusal stops it with 2). */
@@ -92,7 +101,15 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 		opts.say(`proofloop worker: ${data.attemptId} (ticket ${data.ticket}, attempt ${data.attempt})`);
 		let agent: number | undefined;
 		try {
-			const result = await runQueuedAttempt(data, {clone, redis, host, version, env: opts.env, onSpawn: pid => agents.add((agent = pid))});
+			const result = await runQueuedAttempt(data, {
+				clone,
+				redis,
+				host,
+				version,
+				env: opts.env,
+				unsandboxed: Boolean(opts.unsandboxed),
+				onSpawn: pid => agents.add((agent = pid)),
+			});
 			opts.say(`proofloop worker: ${data.attemptId} done: agent ${result.agent.ok ? 'ok' : 'failed'}, head ${result.head?.slice(0, 7) ?? 'none'}`);
 			return result;
 		} finally {

@@ -1,4 +1,4 @@
-import {chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execFileSync} from 'node:child_process';
@@ -6,6 +6,7 @@ import {execa, type ResultPromise} from 'execa';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {CLI, makeRepo, runCli, runEvents, trailerCount, type TicketSpec} from '../helpers/repo.js';
 import {redisProbe, startRedis, type RedisServer} from '../helpers/redis-server.js';
+import {probeBwrap} from '../../source/agents/sandbox.js';
 
 // #17's hostile review: a worker of another version, a coordinator killed mid-finish-line, an agent that fakes
 // "could not start". Each case failed before its fix.
@@ -41,14 +42,36 @@ function queuedRepo(tickets: TicketSpec[], url: string, plan: Record<string, unk
 	return {...repo, remote, top};
 }
 
-function startWorker(opts: {url: string; remote: string; dir: string; plan: string; cli?: string; env?: Record<string, string>}): ResultPromise {
+function startWorker(opts: {
+	url: string;
+	remote: string;
+	dir: string;
+	plan: string;
+	cli?: string;
+	env?: Record<string, string>;
+	boxedOnly?: boolean;
+}): ResultPromise {
 	mkdirSync(opts.dir, {recursive: true});
-	const w = execa(process.execPath, [opts.cli ?? CLI, 'worker', '--queue', opts.url, '--remote', opts.remote, '--concurrency', '1'], {
-		cwd: opts.dir,
-		reject: false,
-		stdin: 'ignore',
-		env: {FAKE_AGENT_PLAN: opts.plan, NO_COLOR: '1', ...opts.env},
-	});
+	const w = execa(
+		process.execPath,
+		[
+			opts.cli ?? CLI,
+			'worker',
+			'--queue',
+			opts.url,
+			'--remote',
+			opts.remote,
+			'--concurrency',
+			'1',
+			...(opts.boxedOnly || probeBwrap().ok ? [] : ['--unsandboxed']),
+		],
+		{
+			cwd: opts.dir,
+			reject: false,
+			stdin: 'ignore',
+			env: {FAKE_AGENT_PLAN: opts.plan, NO_COLOR: '1', ...opts.env},
+		},
+	);
 	workers.push(w);
 	return w;
 }
@@ -143,5 +166,47 @@ describe.skipIf(!probe.ok)('queue workers, attacked', () => {
 			result.stdout,
 		).toEqual([]);
 		expect(await trailerCount(root, 'Y'), result.stdout).toBe(1);
+	}, 180_000);
+
+	it("a commit pushed onto the remote's main (anyone with the git remote) fails no ticket after it, and never reaches this repository's main", async () => {
+		const {root, plan, remote, top} = queuedRepo([{id: 'A'}, {id: 'B', deps: ['A']}], dbUrl(redis, 1), {_sleepMs: 100}, {attempts: 1});
+		// When A's head arrives, "someone" moves the remote's main one commit ahead of the coordinator's.
+		writeFileSync(
+			path.join(remote, 'hooks', 'post-receive'),
+			[
+				'#!/bin/sh',
+				'export GIT_AUTHOR_NAME=x GIT_AUTHOR_EMAIL=x@x.invalid GIT_COMMITTER_NAME=x GIT_COMMITTER_EMAIL=x@x.invalid',
+				'while read old new ref; do',
+				'  case "$ref" in refs/proofloop/result/*/A/*)',
+				'    m=$(git rev-parse refs/proofloop/base/main); c=$(git commit-tree "$m^{tree}" -p "$m" -m poison); git update-ref refs/heads/main "$c" ;;',
+				'  esac',
+				'done',
+				'',
+			].join('\n'),
+		);
+		chmodSync(path.join(remote, 'hooks', 'post-receive'), 0o755);
+		startWorker({url: dbUrl(redis, 1), remote, plan, dir: path.join(top, 'worker')});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(git(root, 'log', '--format=%s', 'main')).not.toMatch(/poison/);
+		expect(git(remote, 'log', '-1', '--format=%s', 'main'), 'the hook ran').toBe('poison');
+		const failed = runEvents(root).filter(e => e.type === 'attempt.failed');
+		expect(failed, JSON.stringify(failed)).toEqual([]);
+		expect(await trailerCount(root, 'B')).toBe(1);
+		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+	}, 180_000);
+
+	it('a job whose agent would run unsandboxed is refused by a worker not started with --unsandboxed; its agent never runs', async () => {
+		const {root, plan, remote, top, io} = queuedRepo([{id: 'U'}], dbUrl(redis, 3), {_sleepMs: 50}, {attempts: 1, sandbox: 'none', selfHeal: {max: 0}});
+		const ran = path.join(io, 'agent-ran');
+		const config = JSON.parse(readFileSync(path.join(root, '.proofloop', 'config.json'), 'utf8')) as Record<string, unknown>;
+		config['agent'] = {type: 'command', command: `touch ${ran}`};
+		writeFileSync(path.join(root, '.proofloop', 'config.json'), JSON.stringify(config, null, 2));
+		git(root, 'commit', '-qam', 'agent');
+		startWorker({url: dbUrl(redis, 3), remote, plan, dir: path.join(top, 'worker'), boxedOnly: true});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode).toBe(1);
+		const failed = runEvents(root).filter(e => e.type === 'attempt.failed');
+		expect(failed.map(e => (e.type === 'attempt.failed' ? e.reason : ''))).toEqual([expect.stringMatching(/runs agents only in bubblewrap.*--unsandboxed/s)]);
+		expect(existsSync(ran)).toBe(false);
 	}, 180_000);
 });

@@ -7,6 +7,10 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {CLI, makeRepo, runCli, runEvents, trailerCount, type TicketSpec} from '../helpers/repo.js';
 import {tagged} from '../helpers/processes.js';
 import {redisProbe, startRedis, type RedisServer} from '../helpers/redis-server.js';
+import {probeBwrap} from '../../source/agents/sandbox.js';
+
+// Where bwrap cannot run, makeRepo runs agents unsandboxed on purpose: the workers must accept that.
+const UNBOXED = probeBwrap().ok ? [] : ['--unsandboxed'];
 
 // Attempts through BullMQ on a real redis-server: `proofloop worker` processes,
 // each with its own clone, a bare repository as the shared remote, the finish line on the run.
@@ -42,12 +46,16 @@ function queuedRepo(tickets: TicketSpec[], db: number, plan: Record<string, unkn
 /** A `proofloop worker` in its own directory (its clone inside), from `cli` (another install for the version test). */
 function startWorker(opts: {url: string; remote: string; dir: string; plan: string; cli?: string; concurrency?: number}): ResultPromise {
 	mkdirSync(opts.dir, {recursive: true});
-	const w = execa(process.execPath, [opts.cli ?? CLI, 'worker', '--queue', opts.url, '--remote', opts.remote, '--concurrency', String(opts.concurrency ?? 2)], {
-		cwd: opts.dir,
-		reject: false,
-		stdin: 'ignore',
-		env: {FAKE_AGENT_PLAN: opts.plan, NO_COLOR: '1'},
-	});
+	const w = execa(
+		process.execPath,
+		[opts.cli ?? CLI, 'worker', '--queue', opts.url, '--remote', opts.remote, '--concurrency', String(opts.concurrency ?? 2), ...UNBOXED],
+		{
+			cwd: opts.dir,
+			reject: false,
+			stdin: 'ignore',
+			env: {FAKE_AGENT_PLAN: opts.plan, NO_COLOR: '1'},
+		},
+	);
 	workers.push(w);
 	return w;
 }
@@ -85,8 +93,9 @@ describe.skipIf(!probe.ok)('attempts run by proofloop workers through the queue'
 		const tail = await runCli(root, ['tail', 'B']);
 		expect(tail.stdout).toMatch(/fake agent: B attempt 1 mode ok/);
 		expect(readFileSync(path.join(root, '.proofloop/runs', runId, 'logs', 'B', '1.log'), 'utf8')).toMatch(/fake agent: B attempt 1/);
-		// Base went to the remote, and the oracle agrees on this repository.
-		expect(git(remote, 'rev-parse', 'refs/heads/main')).not.toBe('');
+		// Base went to the remote, under the run's own ref (the remote's main is anyone's to push), and the oracle agrees on this repository.
+		const remoteBase = git(remote, 'rev-parse', 'refs/proofloop/base/main');
+		expect(git(root, 'merge-base', remoteBase, 'main')).toBe(remoteBase);
 		expect((await runCli(root, ['oracle'])).exitCode).toBe(0);
 
 		expect(await stopAll()).toEqual([0, 0, 0]);
