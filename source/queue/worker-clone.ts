@@ -4,6 +4,7 @@
  * prompt names, laid out as a local run lays it (.proofloop/worktrees/<ticket>),
  * so the sandbox policy is the same one.
  */
+import {Mutex} from 'async-mutex';
 import {existsSync, mkdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {mustGit, runGit} from '../git/run.js';
@@ -12,6 +13,8 @@ import {baseRef, resultRef, startRef} from './protocol.js';
 
 export class WorkerClone {
 	readonly root: string;
+	/** One change of the clone's shared metadata at a time: concurrent `worktree add`/`remove`/`prune` race on .git/worktrees. */
+	readonly #lock = new Mutex();
 
 	constructor(
 		readonly dir: string,
@@ -36,6 +39,10 @@ export class WorkerClone {
 
 	/** A fresh checkout at the job's start, on its branch; refuses a start the remote does not hold at that sha. */
 	async checkout(job: AttemptJob): Promise<string> {
+		return this.#lock.runExclusive(() => this.#checkout(job));
+	}
+
+	async #checkout(job: AttemptJob): Promise<string> {
 		const ref = startRef(job.attemptId, job.startSha);
 		await mustGit(this.root, ['fetch', '-q', '--no-tags', 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
 		// Base too, under its own name, as a local checkout sees it (not fatal: an agent that checked base out somewhere holds it).
@@ -43,7 +50,7 @@ export class WorkerClone {
 		const fetched = (await mustGit(this.root, ['rev-parse', '--verify', `${ref}^{commit}`], `reading ${ref} failed`)).trim();
 		if (fetched !== job.startSha) throw new Error(`${ref} on ${this.remote} is ${fetched}, not the job's start ${job.startSha}`);
 		const checkout = this.checkoutOf(job);
-		await this.remove(job);
+		await this.#remove(job);
 		await mustGit(this.root, ['worktree', 'add', '-q', '-f', '-B', job.branch, checkout, job.startSha], `making the checkout ${checkout} failed`);
 		return checkout;
 	}
@@ -59,6 +66,10 @@ export class WorkerClone {
 
 	/** The checkout, its branch and its start ref go: the next attempt of the ticket starts clean. */
 	async remove(job: AttemptJob): Promise<void> {
+		return this.#lock.runExclusive(() => this.#remove(job));
+	}
+
+	async #remove(job: AttemptJob): Promise<void> {
 		const checkout = this.checkoutOf(job);
 		if (existsSync(checkout)) await runGit(this.root, ['worktree', 'remove', '--force', checkout]);
 		rmSync(checkout, {recursive: true, force: true});
