@@ -1,6 +1,7 @@
 import type {Command} from 'commander';
 import {plainPrinter} from '../core/progress.js';
 import {startRun} from '../core/start-run.js';
+import {PullGuard} from '../tracker/sync/pull-guard.js';
 import {attach} from './attach.js';
 import {keepRunningWithoutOutput} from './closed-output.js';
 import {startDaemon} from './daemon.js';
@@ -18,10 +19,13 @@ async function refuseWithoutAgent(cwd: string): Promise<void> {
 /** Run (or resume) the batch headless, printing one plain line per event; exits with the oracle's code. */
 export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean; allowDirty?: boolean} = {}): Promise<number> {
 	const print = plainPrinter(Date.now());
+	// A run that refuses to start writes nothing: not even its sync's pull.
+	const pullGuard = new PullGuard();
 	const output = keepRunningWithoutOutput();
 	try {
 		const outcome = await startRun({
 			cwd,
+			pullGuard,
 			handleSignals: true,
 			...(opts.unsandboxed ? {unsandboxed: true} : {}),
 			...(opts.allowDirty ? {allowDirty: true} : {}),
@@ -38,6 +42,7 @@ export async function runHeadless(cwd: string, opts: {unsandboxed?: boolean; all
 		if (!output.closed()) process.stdout.write(`report: ${outcome.report.md}\n`);
 		return outcome.exit;
 	} catch (error) {
+		pullGuard.undo();
 		return reportError(error);
 	}
 }

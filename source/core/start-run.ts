@@ -15,7 +15,8 @@ import type {EngineEvent} from './events.js';
 import {tripwire, type OracleVerdict} from './oracle.js';
 import {packageVersion} from './paths.js';
 import {loadPreferences} from './preferences.js';
-import {buildReport, writeReport} from './report.js';
+import {buildReport} from './report.js';
+import {writeFinalReport} from './final-report.js';
 import {actor, controlFile} from './control-client.js';
 import {ControlServer} from './control-server.js';
 import {humanPeerCheck} from './human-peer.js';
@@ -29,7 +30,7 @@ import {statusSummary} from './status-summary.js';
 import {acquireRunLock} from './run-lock.js';
 import {AgentSlots} from './agent-slots.js';
 import {startRunContainment} from '../process/run-containment.js';
-import {diskFullCause, DiskFullError, stopUnwritable, type RunUnwritableError} from './disk-full.js';
+import {diskFullCause, stopUnwritable, type RunUnwritableError} from './disk-full.js';
 
 import {InputError} from './input-error.js';
 import {refuseDirtyCheckouts} from './user-checkout.js';
@@ -39,7 +40,7 @@ import {reviewerConfigs} from './reviewers.js';
 import {protectedDirs, sandboxPolicy, sandboxWritable, workerEnv} from './run-env.js';
 import {Notifier} from './notify/notifier.js';
 import {sha256File} from '../lib/sha256.js';
-import {syncBeforeRun} from '../tracker/sync/run-hook.js';
+import {syncBeforeRun, type PullGuard} from '../tracker/sync/run-hook.js';
 import {withoutTrackerTokens} from '../tracker/sync/token.js';
 
 export {InputError} from './input-error.js';
@@ -59,6 +60,8 @@ export type StartRunOptions = {
 	allowDirty?: boolean;
 	/** Ends the process when the run finds no room to write (commands/run.ts); without it the error is thrown where the write failed. */
 	onUnwritable?: (error: RunUnwritableError) => never;
+	/** A sync's pull before the run, for the caller to undo when the run then refuses to start (tracker/sync/run-hook.ts). */
+	pullGuard?: PullGuard;
 };
 
 /** Start a new run of the configured batch, or resume the one a crash or a signal cut short. */
@@ -77,7 +80,7 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 	const adapter = createAdapter(agentOf(config));
 	const firstReviewer = reviewerConfigs(config)[0];
 	const reviewer = firstReviewer ? createAdapter(firstReviewer) : undefined;
-	const sync = await syncBeforeRun({root, config, env: opts.env ?? process.env, version: packageVersion()});
+	const sync = await syncBeforeRun({root, config, env: opts.env ?? process.env, version: packageVersion(), ...(opts.pullGuard ? {guard: opts.pullGuard} : {})});
 	const tracker = new FileTracker({repoRoot: root, dir: config.tracker.dir});
 	const tickets = await tracker.load();
 	refuseUnknownEngines(
@@ -282,19 +285,5 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		}
 	} finally {
 		release();
-	}
-}
-
-/** The run is over and recorded; a report the disk has no room for is said with the command that writes it again. */
-function writeFinalReport(run: RunDir, report: Parameters<typeof writeReport>[1], oracleExit: number): ReturnType<typeof writeReport> {
-	try {
-		return writeReport(run.dir, report);
-	} catch (error) {
-		const cause = diskFullCause(error);
-		if (cause === undefined) throw error;
-		throw new DiskFullError(
-			`run ${run.id} is over (oracle exit ${oracleExit}, recorded in ${run.eventsFile}), but its report could not be written: ${cause}\n` +
-				`  fix: free space (df -h ${run.dir}), then \`proofloop report ${run.id}\` writes it again`,
-		);
 	}
 }

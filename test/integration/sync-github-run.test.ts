@@ -53,6 +53,21 @@ function filesHolding(dirs: string[], needle: string): string[] {
 }
 
 describe('proofloop with GitHub Issues', () => {
+	it('a run that refuses to start (exit 2) writes nothing, not even what its pull brought', async () => {
+		gh.add({title: 'Elsewhere', labels: ['proofloop', 'sprint-9']});
+		const repo = makeRepo({
+			tickets: [],
+			config: {sync: {type: 'github', repo: gh.repo, labels: ['proofloop'], apiUrl: gh.url, batchLabels: {'sprint-9': 'other'}}},
+		});
+		const result = await runCli(repo.root, ['run', '--headless'], {GITHUB_TOKEN: TOKEN, PROOFLOOP_SYNC_PACE_MS: '5'});
+		expect(result.exitCode, result.stdout + result.stderr).toBe(2);
+		expect(result.stderr).toMatch(/batch 'b' is empty/);
+		expect(gh.requests.length, 'the pull asked the remote').toBeGreaterThan(0);
+		expect(readdirSync(path.join(repo.root, '.proofloop/tickets'))).toEqual([]);
+		expect(existsSync(path.join(repo.root, '.proofloop/sync/github.json'))).toBe(false);
+		expect(listRuns(repo.root)).toEqual([]);
+	});
+
 	it('sync pull + run: every issue closed with one evidence comment, the filed ticket a new linked issue, the token in no agent, check or log', async () => {
 		const {root, io, cli} = setup({'GH-2': 'file-blocker'});
 		const pulled = await cli(['sync', 'pull']);

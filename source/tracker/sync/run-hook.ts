@@ -4,6 +4,10 @@ import type {SyncConfig} from './config.js';
 import {openSync, queueWithoutPush, syncPull, syncPush, type SyncProject, type SyncSession} from './session.js';
 import {RemoteUnavailableError} from './source.js';
 import {TRACKER_TOKEN_VARS} from './token.js';
+import {PullGuard} from './pull-guard.js';
+import path from 'node:path';
+
+export {PullGuard};
 
 // The run's side of the sync: a pull before the run starts, pushes as tickets
 // settle. Pushes are chained one at a time beside the run and never awaited by
@@ -27,6 +31,8 @@ export async function syncBeforeRun(opts: {
 	config: {sync?: SyncConfig; batch: string; tracker: {dir: string}; agentEnv: {pass: string[]; set: Record<string, string>}};
 	env: NodeJS.ProcessEnv;
 	version: string;
+	/** Takes a snapshot before the pull, so the caller can undo it when the run then refuses to start. */
+	guard?: PullGuard;
 }): Promise<RunSync | undefined> {
 	const {config} = opts;
 	if (!config.sync) return undefined;
@@ -48,6 +54,7 @@ export async function syncBeforeRun(opts: {
 	const lock = readLock(opts.root);
 	const busy = (lock !== undefined && !isStale(lock)) || findResumableRun(opts.root) !== undefined;
 	if (!busy) {
+		opts.guard?.snapshot(path.join(opts.root, config.tracker.dir), session.stateFile);
 		try {
 			const pulled = await syncPull(session);
 			notes.push(...pulled.warnings.map(w => `sync: ${w}`));
@@ -64,10 +71,18 @@ export async function syncBeforeRun(opts: {
 		() => pausedUntil,
 		until => (pausedUntil = until),
 		unreachable,
+		() => opts.guard?.keep(),
 	);
 }
 
-function hook(session: SyncSession, notes: string[], pausedUntil: () => number, pause: (until: number) => void, unreachable?: string): RunSync {
+function hook(
+	session: SyncSession,
+	notes: string[],
+	pausedUntil: () => number,
+	pause: (until: number) => void,
+	unreachable: string | undefined,
+	started: () => void,
+): RunSync {
 	let chain: Promise<void> = Promise.resolve();
 	let log: Log | undefined;
 	let runDir = '';
@@ -112,6 +127,7 @@ function hook(session: SyncSession, notes: string[], pausedUntil: () => number, 
 	};
 	return {
 		attach(runLog, dir) {
+			started();
 			log = runLog;
 			runDir = dir;
 			for (const note of notes) warn(note);
