@@ -3,12 +3,13 @@
 // under five policies. real ÷ simulated-engine is the harness's own cost; the
 // simulated policies ÷ bound say how much a better order could win.
 // Flags: --seed 1 --tickets 200 --workers 8 --min 1 --max 4 (seconds) --quick.
-import {execFileSync, spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {initBenchRepo, makespanOf, runEvents} from './lib/bench-repo.mjs';
 import {timeline} from './lib/run-timeline.mjs';
 import {POLICIES, lowerBound, randomDag, simulate} from './lib/schedule-sim.mjs';
 
@@ -16,13 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 function makeRepo(tickets, workers) {
 	const repo = mkdtempSync(path.join(tmpdir(), 'pl-bench-makespan-'));
-	const git = (...args) => execFileSync('git', args, {cwd: repo});
-	git('init', '-q', '-b', 'main');
-	git('config', 'user.name', 'bench');
-	git('config', 'user.email', 'bench@proofloop.invalid');
-	mkdirSync(path.join(repo, '.proofloop/tickets'), {recursive: true});
-	writeFileSync(path.join(repo, 'README.md'), '# bench\n');
-	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
+	const git = initBenchRepo(repo);
 	const agent = `node ${root}test/fixtures/agents/fake-agent.mjs {ticket} {attempt}`;
 	writeFileSync(
 		path.join(repo, '.proofloop/config.json'),
@@ -59,15 +54,8 @@ function runForReal(tickets, workers) {
 		env: {...process.env, FAKE_AGENT_PLAN: plan},
 		encoding: 'utf8',
 	});
-	const runs = path.join(repo, '.proofloop/runs');
-	const runId = readdirSync(runs).find(name => /^\d/.test(name));
-	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8')
-		.trim()
-		.split('\n')
-		.map(line => JSON.parse(line));
-	const started = Date.parse(events.find(e => e.type === 'run.started').at);
-	const doneAt = events.filter(e => e.type === 'ticket.done').map(e => Date.parse(e.at));
-	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000, timeline: timeline(events, workers)};
+	const events = runEvents(repo);
+	return {exit: result.status, ...makespanOf(events), timeline: timeline(events, workers)};
 }
 
 const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -7,13 +7,14 @@
 // (a node agent paid ~40 ms per ticket on the harness's side only).
 // Also prints where the harness's time went at concurrency 1 (stage-timeline.mjs).
 // Flags: --tickets 40 --quick (4 tickets).
-import {execFile, execFileSync, spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
+import {execFile, spawnSync} from 'node:child_process';
+import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {initBenchRepo, makespanOf, runEvents} from './lib/bench-repo.mjs';
 import {stageTimeline} from './lib/stage-timeline.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,13 +27,7 @@ const shellQuote = value => `'${value.replaceAll("'", `'\\''`)}'`;
 
 function makeRepo(ids, concurrency) {
 	const repo = mkdtempSync(path.join(tmpdir(), 'pl-bench-overhead-'));
-	const git = (...args) => execFileSync('git', args, {cwd: repo});
-	git('init', '-q', '-b', 'main');
-	git('config', 'user.name', 'bench');
-	git('config', 'user.email', 'bench@proofloop.invalid');
-	mkdirSync(path.join(repo, '.proofloop/tickets'), {recursive: true});
-	writeFileSync(path.join(repo, 'README.md'), '# bench\n');
-	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
+	const git = initBenchRepo(repo);
 	writeFileSync(
 		path.join(repo, '.proofloop/config.json'),
 		JSON.stringify({
@@ -56,15 +51,8 @@ function makeRepo(ids, concurrency) {
 function harness(ids, concurrency) {
 	const repo = makeRepo(ids, concurrency);
 	const result = spawnSync(process.execPath, [`${root}dist/cli.js`, 'run', '--headless'], {cwd: repo, env: process.env, encoding: 'utf8'});
-	const runs = path.join(repo, '.proofloop/runs');
-	const runId = readdirSync(runs).find(name => /^\d/.test(name));
-	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8')
-		.trim()
-		.split('\n')
-		.map(line => JSON.parse(line));
-	const started = Date.parse(events.find(e => e.type === 'run.started').at);
-	const doneAt = events.filter(e => e.type === 'ticket.done').map(e => Date.parse(e.at));
-	return {exit: result.status, done: doneAt.length, seconds: (Math.max(...doneAt) - started) / 1000, stages: stageTimeline(events)};
+	const events = runEvents(repo);
+	return {exit: result.status, ...makespanOf(events), stages: stageTimeline(events)};
 }
 
 /** The same git steps per ticket, `concurrency` at a time. Steps that write the repository's shared

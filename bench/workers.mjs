@@ -4,12 +4,13 @@
 // same run of this bench, against one real redis-server. Prints the makespan ratio
 // (queue ÷ local; the issue's goal: at most 0.4). Flags: --tickets 24 --sleep 3000 --quick.
 import {execFileSync, spawn, spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {initBenchRepo, makespanOf, runEvents} from './lib/bench-repo.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = `${root}dist/cli.js`;
@@ -37,13 +38,7 @@ async function startRedis() {
 function makeRepo(count, executor, concurrency, sleepMs) {
 	const top = mkdtempSync(path.join(tmpdir(), 'pl-bench-workers-'));
 	const repo = path.join(top, 'repo');
-	mkdirSync(path.join(repo, '.proofloop/tickets'), {recursive: true});
-	const git = (...args) => execFileSync('git', args, {cwd: repo});
-	git('init', '-q', '-b', 'main');
-	git('config', 'user.name', 'bench');
-	git('config', 'user.email', 'bench@proofloop.invalid');
-	writeFileSync(path.join(repo, 'README.md'), '# bench\n');
-	writeFileSync(path.join(repo, '.gitignore'), '.proofloop/runs/\n.proofloop/worktrees/\n');
+	const git = initBenchRepo(repo);
 	writeFileSync(
 		path.join(repo, '.proofloop/config.json'),
 		JSON.stringify({
@@ -72,22 +67,9 @@ function makeRepo(count, executor, concurrency, sleepMs) {
 	return {top, repo, plan};
 }
 
-/** Seconds from run.started to the last ticket.done, and how many were done. */
-function makespan(repo) {
-	const runs = path.join(repo, '.proofloop/runs');
-	const runId = readdirSync(runs).find(name => /^\d/.test(name));
-	const events = readFileSync(path.join(runs, runId, 'events.jsonl'), 'utf8')
-		.trim()
-		.split('\n')
-		.map(line => JSON.parse(line));
-	const started = Date.parse(events.find(e => e.type === 'run.started').at);
-	const done = events.filter(e => e.type === 'ticket.done').map(e => Date.parse(e.at));
-	return {seconds: (Math.max(...done) - started) / 1000, done: done.length};
-}
-
 function runEngine(repo, plan) {
 	const result = spawnSync(process.execPath, [cli, 'run', '--headless'], {cwd: repo, env: {...process.env, FAKE_AGENT_PLAN: plan}, encoding: 'utf8'});
-	return {exit: result.status, ...makespan(repo)};
+	return {exit: result.status, ...makespanOf(runEvents(repo))};
 }
 
 export async function run(argv = []) {
