@@ -7,7 +7,7 @@
 
 // A no-op: true, :, exit 0, an echo or printf, a `cat`/`tee` a pipe ends in, `node -e 0`, `python -c pass`.
 const NO_OP =
-	/^(?:!\s*false|true|:|\/(?:usr\/)?bin\/true|exit(?:\s+0)?|echo\b.*|printf\b.*|cat|tee\b.*|node\s+(?:-e|--eval)\s*(?:0|1|''|""|'0'|"0"|'process\.exit\(0?\)'|"process\.exit\(0?\)")?|python3?\s+-c\s*(?:pass|'pass'|"pass"|''|"")?)$/;
+	/^(?:!\s*false|true|:|\/(?:usr\/)?bin\/true|exit\s+0|echo\b.*|printf\b.*|cat|tee\b.*|node\s+(?:-e|--eval)\s*(?:0|1|''|""|'0'|"0"|'process\.exit\(0?\)'|"process\.exit\(0?\)")?|python3?\s+-c\s*(?:pass|'pass'|"pass"|''|"")?)$/;
 
 const squash = (text: string) => text.trim().replace(/\s+/g, ' ');
 
@@ -22,7 +22,9 @@ function noOp(part: string): boolean {
 
 /** True when the command's status is 0 whatever it runs. */
 export function cannotFail(command: string): boolean {
-	if (squash(command) === '') return true;
+	if (squash(command) === '' || /^\s*exit\s*$/.test(command)) return true;
+	// `set -e` or pipefail: an earlier failure ends it, whatever comes last.
+	if (/\bset\s+(?:-\w*e|-o\s+pipefail)|\bpipefail\b/.test(command)) return false;
 	// The part after the last `||`, `|`, `;`, `&` or newline decides the status; `a && b` fails when a does.
 	const parts = command.replace(/&&/g, '\u0000').split(/\|\||\||;|\n|&/);
 	const last = parts[parts.length - 1]!;

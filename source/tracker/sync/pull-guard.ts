@@ -4,24 +4,33 @@ import path from 'node:path';
 /**
  * A run's pull writes ticket files before the run's own bad-input checks; a run
  * that then refuses to start (exit 2) writes nothing, so the caller undoes the
- * pull: every ticket file and the sync state as they were before it.
+ * pull: each file it wrote as it was before, unless someone changed it since.
  */
 export class PullGuard {
 	#undo: (() => void) | undefined;
 	#kept = false;
+	#after: Map<string, string | undefined> | undefined;
 
-	/** What the tracker directory and the sync state hold now, to put back on undo(). */
+	/** What the tracker directory and the sync state hold now, before the pull. */
 	snapshot(trackerDir: string, stateFile: string): void {
-		const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
-		const tickets = new Map(listTickets(trackerDir).map(name => [name, read(path.join(trackerDir, name))]));
-		const state = read(stateFile);
+		const before = stateOf(trackerDir, stateFile);
 		this.#undo = () => {
-			for (const name of listTickets(trackerDir)) if (!tickets.has(name)) rmSync(path.join(trackerDir, name), {force: true});
-			for (const [name, text] of tickets)
-				if (text !== undefined && read(path.join(trackerDir, name)) !== text) writeFileSync(path.join(trackerDir, name), text);
-			if (state === undefined) rmSync(stateFile, {force: true});
-			else if (read(stateFile) !== state) writeFileSync(stateFile, state);
+			// Only what the pull wrote and nobody changed since: a file a person saved meanwhile is theirs.
+			const after = this.#after;
+			if (!after) return;
+			const now = stateOf(trackerDir, stateFile);
+			for (const [file, text] of after) {
+				if (before.get(file) === text || now.get(file) !== text) continue;
+				const was = before.get(file);
+				if (was === undefined) rmSync(file, {force: true});
+				else writeFileSync(file, was);
+			}
 		};
+	}
+
+	/** What the pull left, once it has written. */
+	pulled(trackerDir: string, stateFile: string): void {
+		this.#after = stateOf(trackerDir, stateFile);
 	}
 
 	/** The run started: what the pull wrote is the run's now. */
@@ -34,6 +43,13 @@ export class PullGuard {
 		if (!this.#kept) this.#undo?.();
 		this.#undo = undefined;
 	}
+}
+
+/** Every ticket file's text and the sync state's, by path (undefined: absent). */
+function stateOf(trackerDir: string, stateFile: string): Map<string, string | undefined> {
+	const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+	const files = [...listTickets(trackerDir).map(name => path.join(trackerDir, name)), stateFile];
+	return new Map(files.map(file => [file, read(file)]));
 }
 
 function listTickets(dir: string): string[] {

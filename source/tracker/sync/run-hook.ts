@@ -57,6 +57,7 @@ export async function syncBeforeRun(opts: {
 		opts.guard?.snapshot(path.join(opts.root, config.tracker.dir), session.stateFile);
 		try {
 			const pulled = await syncPull(session);
+			opts.guard?.pulled(path.join(opts.root, config.tracker.dir), session.stateFile);
 			notes.push(...pulled.warnings.map(w => `sync: ${w}`));
 		} catch (error) {
 			if (!(error instanceof RemoteUnavailableError)) throw error;

@@ -32,3 +32,17 @@ describe('a finish-line command that cannot fail', () => {
 		expect(refusal([ticket('C', {checks: ['npm test']})], {checks: ['true']})).toBe('');
 	});
 });
+
+describe('a finish-line command that can fail (the review of cannot-fail)', () => {
+	it('is not refused for a bare exit that keeps the status, set -e or pipefail', () => {
+		for (const command of [
+			'npm test || exit',
+			'npm test; exit',
+			'set -e; npm test; echo done',
+			"sh -c 'set -e; npm test; echo done'",
+			'set -o pipefail; npm test | tee log',
+		])
+			expect(cannotFail(command), command).toBe(false);
+		for (const command of ['exit', 'exit 0', 'npm test; exit 0']) expect(cannotFail(command), command).toBe(true);
+	});
+});
