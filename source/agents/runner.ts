@@ -11,6 +11,7 @@ import type {AgentAdapter, AgentCommand, AgentEvent, AgentLimit, AttemptInput} f
 import {LineSplitter} from './line-splitter.js';
 import {spawnProcess, type SpawnResult} from '../process/spawn.js';
 import {sandboxCommand, type SandboxPolicy} from './sandbox.js';
+import {importWorktreeObjects} from './agent-objects.js';
 
 export type RunAgentOptions = {
 	adapter: AgentAdapter;
@@ -162,6 +163,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		return done({ok: false, reason: `could not build the ${adapter.name} command: ${error instanceof Error ? error.message : String(error)}`});
 	}
 	const {pid, exitCode, signal, timedOut, logError, startError} = await running;
+	// The box is gone with its processes: what its git wrote is checked and moved into the repository now.
+	const objects = opts.sandbox ? await importWorktreeObjects(input.worktree) : undefined;
 	splitter.end();
 	stderrSplitter.end();
 	if (callbackError !== undefined) throw callbackError as Error;
@@ -190,6 +193,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 		// The log is evidence the next attempt and the human read; a run we
 		// could not record is not a clean success.
 		return done({...base, ok: false, reason: `could not write the log ${opts.logFile}: ${logError.message}`});
+	}
+	if (objects?.refused.length && verdict.ok) {
+		const named = objects.refused.slice(0, 3).join(', ');
+		return done({...base, ok: false, reason: `the agent's git wrote objects that do not match their ids (${named}); they were not taken`});
 	}
 	// A limit only ever explains a failure.
 	if (!verdict.ok && verdict.limit) return done({...base, ok: false, reason: verdict.reason, limit: verdict.limit});

@@ -8,8 +8,8 @@
  * - a private /tmp (tmpfs, size-capped, gone with the sandbox);
  * - of the repository's git metadata only what `git commit` on its own branch
  *   writes: the linked worktree's gitdir (`.git/worktrees/<id>`: index, logs,
- *   COMMIT_EDITMSG), the object store (new loose objects; its `pack/` and
- *   `info/` stay read-only), and the directory of its branch ref and of that
+ *   COMMIT_EDITMSG, and the agent's own object store: the shared one stays
+ *   read-only, see agent-objects.ts), and the directory of its branch ref and of that
  *   ref's reflog (`refs/heads/proofloop/`, `logs/refs/heads/proofloop/`: git
  *   writes `<ref>.lock` next to the ref and renames it, so the directory is the
  *   smallest unit). Inside those, the files that steer where git looks are
@@ -45,6 +45,7 @@
 import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
+import {agentObjectEnv} from './agent-objects.js';
 import {gitWrites} from './git-writes.js';
 import {configHomes} from './registry.js';
 import {findOnPath} from '../lib/which.js';
@@ -242,6 +243,7 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 	const git = gitWrites(worktree);
 	const writable: string[] = policy.readOnlyWorktree ? [] : [worktree];
 	const readOnlyInside: string[] = [];
+	let objectEnv: Record<string, string> = {};
 	if (policy.readOnlyWorktree) {
 		// Nothing of the checkout is bound writable: the read-only root covers it.
 	} else if (git.ownRepo) {
@@ -250,9 +252,8 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 		readOnlyInside.push(git.dotGit);
 		writable.push(git.gitDir);
 		for (const file of ['HEAD', 'commondir', 'gitdir']) readOnlyInside.push(path.join(git.gitDir, file));
-		const objects = path.join(git.commonDir, 'objects');
-		writable.push(objects);
-		readOnlyInside.push(path.join(objects, 'pack'), path.join(objects, 'info'));
+		// The shared object store stays read-only: the agent's git writes to a store in its gitdir (agent-objects.ts).
+		objectEnv = agentObjectEnv(git.gitDir, git.commonDir);
 		for (const dir of [git.refDir, git.logDir]) {
 			if (!dir) continue;
 			// A branch whose ref is packed may have no loose directory yet; git would create it.
@@ -288,5 +289,5 @@ export function sandboxCommand(policy: SandboxPolicy, opts: {worktree: string; a
 	args.push('--chdir', worktree, ...namespaceFlags(policy.userns), '--', opts.file, ...opts.args);
 	// IS_SANDBOX: what Claude Code asks of a root user before it skips permission prompts;
 	// inside this box, with every capability dropped, it is true.
-	return {file: policy.bwrap, args, env: {TMPDIR: tmp, IS_SANDBOX: '1'}};
+	return {file: policy.bwrap, args, env: {TMPDIR: tmp, IS_SANDBOX: '1', ...objectEnv}};
 }

@@ -17,7 +17,7 @@ import {countedChecks} from './check-results.js';
 import {recordDone} from './record-done.js';
 import {verifyLive} from './verify-live.js';
 import {agentCannotStart, checkCannotStart} from './cannot-start.js';
-import {confirmCannotStart} from './cannot-start-confirm.js';
+import {attemptAgent, confirmCannotStart} from './cannot-start-confirm.js';
 
 export type AttemptOutcome =
 	| {kind: 'done'}
@@ -140,7 +140,7 @@ export async function runAttempt(
 				durationMs: result.durationMs,
 				usage: result.usage,
 			});
-			const cannot = await confirmCannotStart(ctx, {...ticket, checks, verify}, agentCannotStart(result, logFile));
+			const cannot = await confirmCannotStart(ctx, {...ticket, checks, verify}, agentCannotStart(result, logFile), {agent: attemptAgent(ctx, ticket, attempt)});
 			if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
 			// Nothing the agent started may outlive it and keep changing the branch (a setsid'd
 			// grandchild escapes the group kill, but not the run marker in its environment).
@@ -181,7 +181,7 @@ export async function runAttempt(
 			for (const command of checks) {
 				const check = await runCheck(ctx, {command, cwd: worktree.path, env, logFile, label: 'check', readOnlyFiles: counted.readOnly});
 				if (ctx.stopping()) return {kind: 'interrupted', reason: 'the engine stopped during the checks'};
-				const cannot = await confirmCannotStart(ctx, {...ticket, checks, verify}, checkCannotStart(command, check));
+				const cannot = await confirmCannotStart(ctx, {...ticket, checks, verify}, checkCannotStart(command, check), {command});
 				if (cannot) return {kind: 'interrupted', reason: cannot, halt: true};
 				if (!check.ok) {
 					const why = check.timedOut ? 'timed out' : `exit ${check.exitCode}`;

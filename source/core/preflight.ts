@@ -140,7 +140,7 @@ function agentsOf(config: ProjectConfig, tickets: readonly Ticket[]): Array<{rol
 	];
 }
 
-async function checkAgent(input: PreflightInput, role: string, agent: AgentConfig): Promise<PreflightProblem[]> {
+export async function checkAgent(input: PreflightInput, role: string, agent: AgentConfig): Promise<PreflightProblem[]> {
 	if (agent.type === 'demo') return [];
 	const what = `${role} (${agent.type})`;
 	const agentPath = input.config.agentEnv.set['PATH'] ?? input.env['PATH'];
@@ -229,7 +229,7 @@ async function checkAgent(input: PreflightInput, role: string, agent: AgentConfi
 	return problems;
 }
 
-async function checkCommand(input: PreflightInput, what: string, line: string): Promise<PreflightProblem[]> {
+export async function checkCommand(input: PreflightInput, what: string, line: string, inBase = true): Promise<PreflightProblem[]> {
 	const commands = simpleCommands(line);
 	if (!commands) return [];
 	const problems: PreflightProblem[] = [];
@@ -245,7 +245,7 @@ async function checkCommand(input: PreflightInput, what: string, line: string): 
 			if (!findOnPath(program, input.env['PATH'])) problems.push({what, problem: `\`${program}\` is not found on PATH`, fix});
 		} else if (path.isAbsolute(program)) {
 			if (!isExecutable(program)) problems.push({what, problem: `${program} does not exist or is not executable`, fix});
-		} else if (!movedAway && !(await existsInBase(input.repoRoot, input.config.base, program))) {
+		} else if (inBase && !movedAway && !(await existsInBase(input.repoRoot, input.config.base, program))) {
 			problems.push({
 				what,
 				problem: `${program} is not in ${input.config.base} (checks run in a checkout of it)`,

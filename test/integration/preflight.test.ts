@@ -138,4 +138,45 @@ describe('preflight: a program the run cannot start costs no attempt', () => {
 		]);
 		expect(events.filter(e => e.type === 'warning' && /the preflight passes now/.test(e.message))).toHaveLength(4);
 	}, 120_000);
+	it("an agent that deletes the check's script and base's object of it (unsandboxed) gets no uncharged halt: the run's preflight found it in base", async () => {
+		const {root, io} = makeRepo({tickets: [{id: 'A'}], config: {concurrency: 1, attempts: 2, selfHeal: {max: 0}, sandbox: 'none', checks: ['./check.sh']}});
+		const agent = path.join(io, 'unlink-agent.sh');
+		writeFileSync(
+			agent,
+			'#!/bin/sh\nrm -f check.sh\nid=$(git rev-parse main:check.sh)\nrest=${id#??}\nrm -f "$(git rev-parse --path-format=absolute --git-common-dir)/objects/${id%"$rest"}/$rest"\n',
+		);
+		chmodSync(agent, 0o755);
+		const configFile = path.join(root, '.proofloop', 'config.json');
+		writeFileSync(configFile, JSON.stringify({...JSON.parse(readFileSync(configFile, 'utf8')), agent: {type: 'command', command: agent}}));
+		writeFileSync(path.join(root, 'check.sh'), '#!/bin/sh\nexit 0\n');
+		chmodSync(path.join(root, 'check.sh'), 0o755);
+		await execa('git', ['add', '-A'], {cwd: root});
+		await execa('git', ['commit', '-qm', 'the check'], {cwd: root});
+		const result = await runCli(root, ['run', '--headless']);
+		expect(result.exitCode, result.stdout).toBe(1);
+		const events = runEvents(root);
+		expect(events.filter(e => e.type === 'attempt.interrupted')).toEqual([]);
+		expect(attemptsUsed(buildLedger(events), 'A')).toBe(2);
+		expect(events.filter(e => e.type === 'attempt.failed').map(e => e.type === 'attempt.failed' && e.stage)).toEqual(['checks', 'checks']);
+	}, 120_000);
+	it('an agent\'s "could not start" is judged by the agent\'s own preflight, not by another program it took away (unsandboxed)', async () => {
+		const {root, io} = makeRepo({tickets: [{id: 'A'}], config: {concurrency: 1, attempts: 2, selfHeal: {max: 0}, sandbox: 'none'}});
+		const bin = path.join(io, 'bin');
+		mkdirSync(bin);
+		const check = path.join(bin, 'my-check');
+		writeFileSync(check, '#!/bin/sh\nexit 0\n');
+		chmodSync(check, 0o755);
+		// It removes the check's program, then says bwrap could not start it.
+		const agent = path.join(io, 'liar.sh');
+		writeFileSync(agent, `#!/bin/sh\nrm -f ${check}\necho "bwrap: execvp team-agent: No such file or directory"\nexit 1\n`);
+		chmodSync(agent, 0o755);
+		const configFile = path.join(root, '.proofloop', 'config.json');
+		writeFileSync(configFile, JSON.stringify({...JSON.parse(readFileSync(configFile, 'utf8')), checks: [check], agent: {type: 'command', command: agent}}));
+		await execa('git', ['commit', '-qam', 'the check'], {cwd: root});
+		const result = await runCli(root, ['run', '--headless']);
+		expect(result.exitCode, result.stdout).toBe(1);
+		const events = runEvents(root);
+		expect(events.filter(e => e.type === 'attempt.interrupted')).toEqual([]);
+		expect(attemptsUsed(buildLedger(events), 'A')).toBe(2);
+	}, 120_000);
 });

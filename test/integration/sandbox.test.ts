@@ -1,4 +1,4 @@
-import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {createHash, randomBytes} from 'node:crypto';
@@ -37,7 +37,7 @@ const probes = (file: string): Probe[] =>
 		.map(line => JSON.parse(line) as Probe);
 
 /** Ticket A runs the escape agent; B is an honest ticket whose worktree exists while A tries to write it. */
-function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boolean}) {
+function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boolean; objects?: boolean}) {
 	const install = installCopy();
 	const {root, plan, io} = makeRepo({
 		tickets: [{id: 'A'}, {id: 'B'}],
@@ -71,6 +71,7 @@ function hostileBatch(sandbox: 'auto' | 'none', opts: {git: boolean; home: boole
 		FAKE_AGENT_OUT: out,
 		FAKE_TARGETS: targetsFile,
 		FAKE_ESCAPE_GIT: opts.git ? '1' : '0',
+		FAKE_ESCAPE_OBJECTS: opts.objects ? '1' : '0',
 		FAKE_ESCAPE_DELAY_MS: '1000',
 		NO_COLOR: '1',
 	};
@@ -90,7 +91,7 @@ const refused = (p: Probe | undefined) =>
 
 describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, user namespace ${probe.userns ? 'on' : 'off'}` : 'SKIPPED'})`, () => {
 	it('a sandboxed agent cannot write the tracker, the oracle, the run directory, another worktree, the main checkout, .git or HOME, yet commits in its own worktree', async () => {
-		const batch = hostileBatch('auto', {git: true, home: true});
+		const batch = hostileBatch('auto', {git: true, home: true, objects: true});
 		const readme = readFileSync(path.join(batch.root, 'README.md'), 'utf8');
 		const result = await batch.run();
 		expect(result.stderr).toBe('');
@@ -112,7 +113,8 @@ describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, u
 		]) {
 			expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
 		}
-		for (const target of ['git-base-ref', 'git-head', 'git-config']) expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
+		for (const target of ['git-base-ref', 'git-head', 'git-config', 'git-object-unlink', 'git-object-plant'])
+			expect(refused(of(target)), `${target}: ${JSON.stringify(of(target))}`).toBe(true);
 		// Its /tmp is its own: the write works there and never reaches the host's.
 		expect(of('host-tmp')?.ok).toBe(true);
 		expect(existsSync(batch.hostTmpProbe)).toBe(false);
@@ -135,6 +137,10 @@ describe.skipIf(!probe.ok)(`the bwrap sandbox (${probe.ok ? `${probe.version}, u
 		expect(events.find(e => e.type === 'run.started')).toMatchObject({sandbox: 'bwrap'});
 		expect(events.some(e => e.type === 'warning' && /never wrote/.test(e.message))).toBe(false);
 		for (const id of ['A', 'B']) expect(await trailerCount(batch.root, id)).toBe(1);
+		// The repository is whole: base's objects are all there, and nothing was planted.
+		expect((await execa('git', ['fsck', '--no-dangling'], {cwd: batch.root, reject: false})).exitCode).toBe(0);
+		const fans = readdirSync(path.join(batch.root, '.git/objects')).filter(fan => /^[0-9a-f]{2}$/.test(fan));
+		expect(fans.filter(fan => existsSync(path.join(batch.root, '.git/objects', fan, 'e'.repeat(38))))).toEqual([]);
 	});
 
 	it('the same agent unsandboxed lands its writes, and is caught: the forged status is put back and the tampered oracle cannot judge the run', async () => {

@@ -43,7 +43,7 @@ const binds = (args: string[]) => {
 };
 
 describe('the bwrap command line', () => {
-	it('binds the worktree, its gitdir, the object store and its branch ref dir writable, and re-protects the files that steer git', () => {
+	it("binds the worktree, its gitdir and its branch ref dir writable (not the shared object store: the agent's git writes its own), and re-protects the files that steer git", () => {
 		const {root, worktree} = repoWithWorktree();
 		const git = path.join(root, '.git');
 		const command = sandboxCommand(policy(root), {worktree, agent: 'command', file: '/bin/sh', args: ['-c', 'true']});
@@ -53,7 +53,6 @@ describe('the bwrap command line', () => {
 		expect(rw).toEqual([
 			worktree,
 			path.join(git, 'worktrees', 'T-1'),
-			path.join(git, 'objects'),
 			path.join(git, 'refs', 'heads', 'proofloop'),
 			path.join(git, 'logs', 'refs', 'heads', 'proofloop'),
 		]);
@@ -64,8 +63,6 @@ describe('the bwrap command line', () => {
 		for (const p of [
 			path.join(worktree, '.git'),
 			...['HEAD', 'commondir', 'gitdir'].map(f => path.join(git, 'worktrees', 'T-1', f)),
-			path.join(git, 'objects', 'pack'),
-			path.join(git, 'objects', 'info'),
 		]) {
 			expect(ro).toContain(p);
 			// After the writable bind it sits in, or it would be covered.
@@ -77,7 +74,13 @@ describe('the bwrap command line', () => {
 		expect(flags).not.toContain('--unshare-net');
 		expect(flags[flags.indexOf('--cap-drop') + 1]).toBe('ALL');
 		expect(command.args.slice(command.args.indexOf('--') + 1)).toEqual(['/bin/sh', '-c', 'true']);
-		expect(command.env).toEqual({TMPDIR: '/tmp', IS_SANDBOX: '1'});
+		expect(rw.some(p => p.startsWith(path.join(git, 'objects')))).toBe(false);
+		expect(command.env).toEqual({
+			TMPDIR: '/tmp',
+			IS_SANDBOX: '1',
+			GIT_OBJECT_DIRECTORY: path.join(git, 'worktrees', 'T-1', 'agent-objects'),
+			GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(git, 'objects'),
+		});
 	});
 
 	it("the run's channel directory is emptied in the box, and only the attempt's own worker socket is put back, after every other mount", () => {
@@ -131,7 +134,7 @@ describe('the bwrap command line', () => {
 			binds(sandboxCommand(policy(root, {env}), {worktree, agent, file: 'x', args: []}).args)
 				.filter(([f]) => f === '--bind')
 				.map(([, p]) => p)
-				.slice(5);
+				.slice(4);
 		expect(rw('codex')).toEqual([path.join(home, 'codex-home')]);
 		expect(statSync(path.join(home, 'codex-home')).isDirectory()).toBe(true);
 		expect(rw('claude')).toEqual([path.join(home, '.claude'), path.join(home, '.local/state/claude'), path.join(home, '.cache/claude')]);
