@@ -45,4 +45,20 @@ describe('a finish-line command that can fail (the review of cannot-fail)', () =
 			expect(cannotFail(command), command).toBe(false);
 		for (const command of ['exit', 'exit 0', 'npm test; exit 0']) expect(cannotFail(command), command).toBe(true);
 	});
+
+	it('reads quotes as a shell does: an operator inside quotes is a word, one inside sh -c decides', () => {
+		for (const command of [
+			"sh -c 'npm test || true'",
+			'bash -c "npm test; exit 0"',
+			'npm test 2>/dev/null || true',
+			'npm test || true 2>&1',
+			'npm test\ntrue',
+			'echo "a; npm test"',
+			'CI=1 true',
+			'npm test | tee "out log"',
+		])
+			expect(cannotFail(command), command).toBe(true);
+		for (const command of ['npm test "a || b"', "echo 'x' && npm test", 'npm test 2>&1', 'true\nnpm test', "node -e 'process.exit(1)' || npm test"])
+			expect(cannotFail(command), command).toBe(false);
+	});
 });
