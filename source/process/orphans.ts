@@ -9,6 +9,7 @@ import {killContained} from './containment.js';
  */
 export function findRunProcesses(runId: string, ticket?: string): number[] {
 	const marker = Buffer.from(`PROOFLOOP_RUN_ID=${runId}\0`, 'latin1');
+	const onWorker = Buffer.from(`${QUEUE_WORKER_MARKER}=`, 'latin1');
 	const ticketMarker = ticket === undefined ? undefined : Buffer.from(`PROOFLOOP_TICKET=${ticket}\0`, 'latin1');
 	const pids: number[] = [];
 	let entries: string[];
@@ -24,12 +25,24 @@ export function findRunProcesses(runId: string, ticket?: string): number[] {
 		try {
 			// Searched as bytes: this runs after every agent and every checks stage, over every process on the machine.
 			const environ = readFileSync(`/proc/${pid}/environ`);
-			if (hasEntry(environ, marker) && (!ticketMarker || hasEntry(environ, ticketMarker))) pids.push(pid);
+			// A queue worker's agent on this machine runs the same run's attempt, but is the worker's to end, not this engine's.
+			if (hasEntry(environ, marker) && (!ticketMarker || hasEntry(environ, ticketMarker)) && !hasName(environ, onWorker)) pids.push(pid);
 		} catch {
 			// Gone, or not ours to read.
 		}
 	}
 	return pids;
+}
+
+/** The variable a `proofloop worker` sets on its agents (the worker's clone): the run's engine leaves them alone. */
+export const QUEUE_WORKER_MARKER = 'PROOFLOOP_QUEUE_WORKER';
+
+/** Whether a variable starts with `name` ("NAME="), whatever its value. */
+function hasName(environ: Buffer, name: Buffer): boolean {
+	for (let at = environ.indexOf(name); at !== -1; at = environ.indexOf(name, at + 1)) {
+		if (at === 0 || environ[at - 1] === 0) return true;
+	}
+	return false;
 }
 
 /** Whether `entry` (NUL-terminated) is a whole variable of a NUL-separated environment block. */

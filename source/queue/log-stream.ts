@@ -3,9 +3,10 @@
  * the worker appends whole lines to a capped Redis stream per attempt, the
  * coordinator reads it from the start into the attempt's log in the run
  * directory (what a pane and `proofloop tail` read). Read from the start, the
- * stream loses nothing when the coordinator restarts mid-attempt.
+ * stream loses nothing when the coordinator restarts mid-attempt; a mark beside
+ * the log (<log>.stream) keeps a restarted one from appending a line twice.
  */
-import {appendFileSync, closeSync, openSync, readSync, statSync} from 'node:fs';
+import {appendFileSync, closeSync, openSync, readFileSync, readSync, statSync, writeFileSync} from 'node:fs';
 import type {Redis} from 'ioredis';
 
 /** Entries kept per attempt (each up to CHUNK bytes): a runaway agent's output cannot fill Redis. */
@@ -69,6 +70,21 @@ export function publishLog(redis: Redis, key: string, file: string): {end: () =>
 	};
 }
 
+function readMark(mark: string): string | undefined {
+	try {
+		return readFileSync(mark, 'utf8').trim() || undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Whether stream id `a` ("ms-seq") comes after `b`. */
+function after(a: string, b: string): boolean {
+	const [am = 0, as = 0] = a.split('-').map(Number);
+	const [bm = 0, bs = 0] = b.split('-').map(Number);
+	return am !== bm ? am > bm : as > bs;
+}
+
 function parse(fields: string[]): Entry | undefined {
 	const [field, value = ''] = fields;
 	if (field === 'd') return {kind: 'lines', text: value};
@@ -92,14 +108,18 @@ export function followLog(
 	let last = '0';
 	let ended = false;
 	let stopped = false;
+	// The last entry already in `file` (an engine before this one read it): its lines are not appended twice.
+	const mark = `${file}.stream`;
+	const copied = readMark(mark);
 	const read = async () => {
 		const answer = await redis.xread('COUNT', 200, 'STREAMS', key, last);
 		for (const [, entries] of answer ?? []) {
 			for (const [id, fields] of entries) {
 				last = id;
 				const entry = parse(fields);
-				if (entry?.kind === 'lines') {
+				if (entry?.kind === 'lines' && !(copied && !after(id, copied))) {
 					appendFileSync(file, entry.text);
+					writeFileSync(mark, id);
 					on.lines();
 				}
 				if (entry?.kind === 'host') on.host(entry.host);

@@ -17,6 +17,7 @@ import {agentEnv} from '../core/context.js';
 import {parseProjectConfig, type ProjectConfig} from '../core/config.js';
 import {plainEnv, sandboxPolicy} from '../core/run-env.js';
 import {publishLog, sayHost} from './log-stream.js';
+import {workerMarker} from './worker-orphans.js';
 import {leftoverMessage, logStreamKey, type AttemptJob, type AttemptResult} from './protocol.js';
 import type {WorkerClone} from './worker-clone.js';
 
@@ -72,7 +73,7 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 	try {
 		const sandbox = decision.mode === 'bwrap' ? sandboxPolicy(decision, clone.root, config, side.env) : undefined;
 		const {PROOFLOOP_CONTROL: _none, ...baseEnv} = plainEnv(side.env);
-		const env = agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt);
+		const env = {...agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt), ...workerMarker(clone.root)};
 		const log = publishLog(side.redis, key, logFile);
 		let agent;
 		try {

@@ -15,6 +15,7 @@ import {AttemptJob, QUEUE_NAME, logStreamKey, versionRefusal, workerName} from '
 import {runQueuedAttempt} from './worker-attempt.js';
 import {settleClose} from './settle-close.js';
 import {WorkerClone} from './worker-clone.js';
+import {reapWorkerOrphans} from './worker-orphans.js';
 
 export type WorkerOptions = {
 	url: string;
@@ -44,6 +45,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 	const version = packageVersion();
 	const host = hostname();
 	const clone = new WorkerClone(opts.dir, opts.remote);
+	const orphans = reapWorkerOrphans(clone.root);
+	if (orphans.length > 0) opts.say(`proofloop worker: killed ${orphans.length} agent process(es) a previous worker in ${opts.dir} left: ${orphans.join(', ')}`);
 	await clone.open();
 	const connections: Redis[] = [];
 	const open = () => {
