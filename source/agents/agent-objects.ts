@@ -23,7 +23,10 @@ export const agentObjectDir = (gitDir: string): string => path.join(gitDir, DIR)
 export function agentObjectEnv(gitDir: string, commonDir: string): Record<string, string> {
 	const own = agentObjectDir(gitDir);
 	mkdirSync(own, {recursive: true});
-	return {GIT_OBJECT_DIRECTORY: own, GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(commonDir, 'objects')};
+	const shared = path.join(commonDir, 'objects');
+	// The variable is a `:`-separated list; a path with a colon (or a quote) is given C-quoted, as git reads it.
+	const alternate = /[:"\\]/.test(shared) ? `"${shared.replace(/["\\]/g, c => `\\${c}`)}"` : shared;
+	return {GIT_OBJECT_DIRECTORY: own, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternate};
 }
 
 /** Whether a loose object's bytes inflate to the object its id names. */

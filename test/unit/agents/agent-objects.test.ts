@@ -10,8 +10,8 @@ const git = (cwd: string, args: string[], env: Record<string, string> = {}) =>
 	execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd, encoding: 'utf8', env: {...process.env, ...env}}).trim();
 
 /** A repo with one commit and a linked worktree, as an attempt has. */
-function attemptRepo() {
-	const dir = mkdtempSync(path.join(tmpdir(), 'pl-objects-'));
+function attemptRepo(name = 'pl-objects-') {
+	const dir = mkdtempSync(path.join(tmpdir(), name));
 	const root = path.join(dir, 'repo');
 	mkdirSync(root);
 	git(root, ['init', '-q', '-b', 'main']);
@@ -39,6 +39,14 @@ describe("a sandboxed agent's own object store", () => {
 		expect(result).toEqual({imported: 3, refused: []});
 		expect(git(repo.root, ['show', `${head}:b.txt`])).toBe('b');
 		expect(git(repo.root, ['fsck', '--no-dangling'])).toBe('');
+	});
+
+	it('a repository whose path holds a colon still gives the agent its base (the alternate is C-quoted)', () => {
+		const repo = attemptRepo('pl-objects:colon-');
+		expect(git(repo.worktree, ['cat-file', '-t', 'main^{tree}'], repo.env)).toBe('tree');
+		writeFileSync(path.join(repo.worktree, 'd.txt'), 'd\n');
+		git(repo.worktree, ['add', '-A'], repo.env);
+		git(repo.worktree, ['commit', '-qm', 'd'], repo.env);
 	});
 
 	it('an object whose bytes are not its id is refused, and one already in the store is never replaced', async () => {
