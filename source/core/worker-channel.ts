@@ -13,9 +13,26 @@ export type WorkerHandlers = {
 
 const READS = new Set(['status', 'subscribe']);
 /** A worker asks one thing at a time; a flood waits for its answers instead of queueing engine work without end. */
-const MAX_IN_FLIGHT = 16;
+export const MAX_IN_FLIGHT = 16;
 
 export type WorkerChannel = {socket: string; close(): Promise<void>};
+
+/**
+ * A type a worker channel does not serve: the refusal it answers, and the
+ * tamper log's detail (none for a read: status and the event stream change nothing).
+ * Shared with the queue worker's relay (queue/remote-verbs.ts), which refuses the same way.
+ */
+export function wrongVerb(type: string, ticket: string, attempt: number): {message: string; tamper?: string} {
+	const human = HUMAN_TYPES.has(type);
+	const what = human ? `\`${type}\` is a human's verb, served only on the human channel` : `\`${type}\` is no verb`;
+	const read = READS.has(type);
+	return {
+		message:
+			`refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ` +
+			`${what}.${read ? '' : ' Logged as a tamper attempt.'}`,
+		...(read ? {} : {tamper: human ? `a human verb on ${ticket}'s worker channel` : `an unknown verb on ${ticket}'s worker channel`}),
+	};
+}
 
 /**
  * One attempt's channel: a socket of its own, bound into that attempt's box
@@ -43,25 +60,9 @@ export async function openWorkerChannel(opts: {
 				if (!parsed.ok) {
 					const id = parsed.id ? {id: parsed.id} : {};
 					if (parsed.type !== undefined && !WORKER_TYPES.has(parsed.type)) {
-						const human = HUMAN_TYPES.has(parsed.type);
-						const what = human ? `\`${parsed.type}\` is a human's verb, served only on the human channel` : `\`${parsed.type}\` is no verb`;
-						const logged = READS.has(parsed.type) ? '' : ' Logged as a tamper attempt.';
-						// Reading the run (status, the event stream) changes nothing: refused, not a tamper attempt.
-						if (!READS.has(parsed.type))
-							tamper.refused({
-								channel: 'worker',
-								ticket,
-								attempt,
-								verb: parsed.type,
-								detail: human ? `a human verb on ${ticket}'s worker channel` : `an unknown verb on ${ticket}'s worker channel`,
-							});
-						server.send(socket, {
-							type: 'error',
-							...id,
-							message:
-								`refused: this is the worker channel of ${ticket} attempt ${attempt}; it serves only \`proofloop ticket file\`, \`note\` and \`blocked\`. ` +
-								`${what}.${logged}`,
-						});
+						const refusal = wrongVerb(parsed.type, ticket, attempt);
+						if (refusal.tamper) tamper.refused({channel: 'worker', ticket, attempt, verb: parsed.type, detail: refusal.tamper});
+						server.send(socket, {type: 'error', ...id, message: refusal.message});
 						return;
 					}
 					server.send(socket, {type: 'error', ...id, message: parsed.message});

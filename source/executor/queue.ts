@@ -5,6 +5,7 @@
  * taken only when it is the sha the result claims. Everything after (checks,
  * guard, review, merge, verify) runs here, as for a local attempt.
  */
+import {randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {Mutex} from 'async-mutex';
@@ -21,10 +22,11 @@ import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
 import {watchSilence} from './queue-silence.js';
+import {VerbsRelay} from './verbs-relay.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
-type Connected = {queue: Queue; events: QueueEvents; redis: Redis; connections: Redis[]};
+type Connected = {queue: Queue; events: QueueEvents; redis: Redis; connections: Redis[]; verbs: VerbsRelay};
 
 const KEEP = {age: 24 * 3600};
 
@@ -75,7 +77,8 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			const events = new QueueEvents(QUEUE_NAME, {connection: forEvents});
 			sayOutages(opts.url, redis, [forQueue, forEvents, queue, events], message => ctx.log.append({type: 'warning', message}));
 			await events.waitUntilReady();
-			return {queue, events, redis, connections};
+			// `proofloop ticket` from remote attempts (verbs-relay.ts), on a connection of its own.
+			return {queue, events, redis, connections, verbs: new VerbsRelay(ctx, open(), queue)};
 		})());
 
 	/** Base (as the merge queue left it) and the attempt's start, on the remote before the job exists, under refs only this run writes: a push to the remote's own branches moves neither. */
@@ -129,6 +132,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				prompt,
 				files: promptFiles(ctx, ticket.id, prompt),
 				config: workerConfig(ctx.config, ticket, attempt),
+				capability: randomBytes(32).toString('hex'),
 			};
 			const silence = watchSilence(ctx, ticket.id, attempt, attemptId);
 			const follow = followLog(c.redis, logStreamKey(attemptId), logFile, {
@@ -154,15 +158,19 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 					});
 			};
 			c.events.on('stalled', onStalled);
+			// Its requests are answered with the capability of the job as the queue holds it (a resumed run's worker has the first one's).
+			const verbs = await c.verbs.register(attemptId, ticket.id, attempt, job.data);
 			let raw: unknown;
 			try {
 				raw = await outcome(ctx, c, job);
 			} catch (error) {
+				await verbs.close(true);
 				c.events.off('stalled', onStalled);
 				silence.stop();
 				await follow.finish(0);
 				throw new Error(`the worker failed attempt ${attemptId}: ${(error as Error).message}`, {cause: error});
 			}
+			await verbs.close(raw !== undefined);
 			c.events.off('stalled', onStalled);
 			silence.stop();
 			await follow.finish(raw === undefined ? 0 : 5000);
@@ -210,6 +218,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			if (!connected) return;
 			const c = await connected.catch(() => undefined);
 			if (!c) return;
+			await c.verbs.close();
 			await c.events.close().catch(() => {});
 			await c.queue.close().catch(() => {});
 			for (const connection of c.connections) connection.disconnect();

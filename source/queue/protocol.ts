@@ -45,6 +45,8 @@ export const AttemptJob = z.object({
 	/** Files the prompt names by the coordinator's path (an earlier attempt's saved diff): the worker puts them beside its prompt and names its own path. */
 	files: z.array(z.object({path: z.string(), name: z.string().regex(/^[A-Za-z0-9_.-]+$/), content: z.string()})).default([]),
 	config: WorkerConfig,
+	/** The attempt's own secret: its worker sends it with each \`proofloop ticket\` request (queue/remote-verbs.ts). */
+	capability: z.string().regex(/^[0-9a-f]{64}$/, 'an attempt capability'),
 });
 export type AttemptJob = z.infer<typeof AttemptJob>;
 

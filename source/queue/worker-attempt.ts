@@ -15,8 +15,10 @@ import {commitAll} from '../git/commit.js';
 import {mustGit, runGit} from '../git/run.js';
 import {agentEnv} from '../core/context.js';
 import {parseProjectConfig, type ProjectConfig} from '../core/config.js';
-import {plainEnv, sandboxPolicy} from '../core/run-env.js';
+import {sandboxPolicy, workerEnv} from '../core/run-env.js';
+import type {RunDir} from '../core/run-dir.js';
 import {publishLog, sayHost} from './log-stream.js';
+import {openRemoteVerbs} from './remote-verbs.js';
 import {workerMarker} from './worker-orphans.js';
 import {leftoverMessage, logStreamKey, type AttemptJob, type AttemptResult} from './protocol.js';
 import type {WorkerClone} from './worker-clone.js';
@@ -71,9 +73,12 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 	await sayHost(side.redis, key, side.host);
 	const checkout = await clone.checkout(job);
 	try {
-		const sandbox = decision.mode === 'bwrap' ? sandboxPolicy(decision, clone.root, config, side.env) : undefined;
-		const {PROOFLOOP_CONTROL: _none, ...baseEnv} = plainEnv(side.env);
-		const env = {...agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt), ...workerMarker(clone.root)};
+		const policy = decision.mode === 'bwrap' ? sandboxPolicy(decision, clone.root, config, side.env) : undefined;
+		const baseEnv = workerEnv(side.env, {dir} as RunDir);
+		// The attempt's channel, where a local one would be: `proofloop ticket` requests go to the coordinator through the queue.
+		const verbs = await openRemoteVerbs(job, {...side, root: clone.root});
+		const sandbox = policy ? {...policy, socket: verbs.socket} : undefined;
+		const env = {...agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt), ...workerMarker(clone.root), PROOFLOOP_CONTROL: verbs.socket};
 		const log = publishLog(side.redis, key, logFile);
 		let agent;
 		try {
@@ -87,6 +92,7 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 				onSpawn: side.onSpawn,
 			});
 		} finally {
+			await verbs.close();
 			await log.end();
 		}
 		const branch = await branchOf(checkout);
