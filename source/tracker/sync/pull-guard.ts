@@ -1,5 +1,6 @@
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
 import path from 'node:path';
+import {writeFileAtomicSync} from '../atomic-write.js';
 
 /**
  * A run's pull writes ticket files before the run's own bad-input checks; a run
@@ -23,7 +24,8 @@ export class PullGuard {
 				if (before.get(file) === text || now.get(file) !== text) continue;
 				const was = before.get(file);
 				if (was === undefined) rmSync(file, {force: true});
-				else writeFileSync(file, was);
+				// Atomic, with the file's own mode: a crash mid-undo leaves either text, never half of one.
+				else writeFileAtomicSync(file, was, existsSync(file) ? statSync(file).mode & 0o777 : 0o644);
 			}
 		};
 	}
