@@ -142,7 +142,7 @@ export async function plan(cwd: string, words: string[], opts: Options): Promise
 				reviewers: reviewerConfigs.map((agent, i) => ({name: `reviewer ${i + 1} (${agent.type})`, adapter: registry.createAdapter(agent)})),
 				researchers: cfg.plan.researchers,
 				rounds: cfg.plan.rounds,
-				limits: {maxFiles: cfg.plan.maxFiles, maxAcceptance: cfg.plan.maxAcceptance},
+				limits: {maxFiles: cfg.plan.maxFiles, maxAcceptance: cfg.plan.maxAcceptance, maxTickets: cfg.plan.maxTickets},
 				baseFiles,
 				existingIds: new Set(read.tickets.map(t => t.id)),
 				configChecks: cfg.checks,
@@ -192,7 +192,7 @@ The planner writes the master ticket (requirement, context, open questions, out 
 researchers (plan.researchers, default 3) answer them in parallel from the code, read-only; the planner then
 breaks the master into sub-tickets (scope, acceptance, files, deps, locks, test plan). A readiness lint refuses
 a ticket with no acceptance or test plan, an open question, a file that does not exist and is not created, an
-unknown or cyclic dependency, or one too big (plan.maxFiles, plan.maxAcceptance); the reviewer, when configured,
+unknown or cyclic dependency, or one too big (plan.maxFiles, plan.maxAcceptance), a plan of more than plan.maxTickets tickets; the reviewer, when configured,
 must approve. Refused plans go back to the planner (plan.rounds, default 3). A plan that never passes writes
 nothing and says why (exit 1). Each step's prompt, log and answer: .proofloop/plans/<id>/.
 

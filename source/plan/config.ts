@@ -9,7 +9,14 @@ export const PlanConfig = z
 		rounds: z.number().int().min(1).max(10).default(3).describe('Breakdown rounds: the readiness lint and the reviewer may send the plan back this often.'),
 		maxFiles: z.number().int().min(1).max(100).default(8).describe('The readiness lint refuses a ticket naming more files than this as too big.'),
 		maxAcceptance: z.number().int().min(1).max(100).default(8).describe('Nor more acceptance criteria than this.'),
+		maxTickets: z
+			.number()
+			.int()
+			.min(1)
+			.max(500)
+			.default(30)
+			.describe('The readiness lint refuses a breakdown of more sub-tickets than this: a backlog nobody asked for is not a plan.'),
 	})
 	.strict();
 export type PlanConfig = z.infer<typeof PlanConfig>;
-export const PLAN_DEFAULT = {researchers: 3, rounds: 3, maxFiles: 8, maxAcceptance: 8};
+export const PLAN_DEFAULT = {researchers: 3, rounds: 3, maxFiles: 8, maxAcceptance: 8, maxTickets: 30};

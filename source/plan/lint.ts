@@ -14,6 +14,8 @@ export type LintLimits = {
 	maxFiles: number;
 	/** Nor more acceptance criteria than this. */
 	maxAcceptance: number;
+	/** A breakdown of more sub-tickets than this is refused as a whole. */
+	maxTickets?: number;
 };
 
 export type LintInput = {
@@ -86,6 +88,11 @@ export function lintPlan(input: LintInput): LintFinding[] {
 		if (t.acceptance.length > limits.maxAcceptance)
 			refuse(t.key, `it is too big: ${t.acceptance.length} acceptance criteria (the limit is plan.maxAcceptance = ${limits.maxAcceptance}); split it`);
 	}
+	if (limits.maxTickets !== undefined && tickets.length > limits.maxTickets)
+		refuse(
+			tickets[0]!.key,
+			`the plan is too big: ${tickets.length} sub-tickets (the limit is plan.maxTickets = ${limits.maxTickets}); merge small ones, or plan a smaller request`,
+		);
 	const cycle = findCycle(new Map(tickets.map(t => [t.key, t.deps.filter(dep => keys.has(dep))])));
 	if (cycle) refuse(cycle[0]!, `its dependencies close a cycle: ${cycle.join(' -> ')}; drop one of these edges`);
 	return findings;

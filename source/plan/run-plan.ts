@@ -132,6 +132,7 @@ export async function runPlan(host: PlanAgentHost, req: PlanRequest): Promise<Pl
 				base: host.base,
 				max_files: String(req.limits.maxFiles),
 				max_acceptance: String(req.limits.maxAcceptance),
+				max_tickets: String(req.limits.maxTickets ?? 30),
 			}),
 		});
 		if (!breakdown.ok) {

@@ -43,6 +43,13 @@ describe('the readiness lint', () => {
 		]);
 	});
 
+	it('refuses a plan of more sub-tickets than plan.maxTickets, as a whole', () => {
+		const many = ['a', 'b', 'c'].map(key => t(key));
+		const at = (maxTickets: number) => lintPlan({tickets: many, baseFiles: base, existingIds: new Set(), limits: {...limits, maxTickets}}).map(f => f.reason);
+		expect(at(3)).toEqual([]);
+		expect(at(2)).toEqual(['the plan is too big: 3 sub-tickets (the limit is plan.maxTickets = 2); merge small ones, or plan a smaller request']);
+	});
+
 	it('refuses a cycle, a duplicate key and a key the tracker already uses', () => {
 		expect(lint([t('a', {deps: ['c']}), t('b', {deps: ['a']}), t('c', {deps: ['b']})])).toEqual([
 			'a: its dependencies close a cycle: a -> c -> b -> a; drop one of these edges',
