@@ -4,15 +4,16 @@
  * shared store stays read-only in the box. Writable, it let an agent unlink
  * base's objects (a damaged repository, a check "not in base") or plant an
  * object under an id the engine would write later (git keeps a file it finds).
- * After the agent, each of its objects is checked against its id and copied in.
+ * After the agent, each of its objects is checked (its id, then by git) and copied in.
  */
-import {createHash, randomBytes} from 'node:crypto';
-import {closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync} from 'node:fs';
+import {createHash} from 'node:crypto';
+import {lstatSync, mkdirSync, readdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
-import {inflateSync} from 'node:zlib';
+import type {Readable} from 'node:stream';
 import {execa} from 'execa';
 import {gitEnv} from '../git/run.js';
 import {gitWrites} from './git-writes.js';
+import {packStream, readLoose} from './loose-pack.js';
 
 const DIR = 'agent-objects';
 
@@ -29,83 +30,68 @@ export function agentObjectEnv(gitDir: string, commonDir: string): Record<string
 	return {GIT_OBJECT_DIRECTORY: own, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternate};
 }
 
-/** Whether a loose object's bytes inflate to the object its id names. */
-function verified(bytes: Buffer, id: string): boolean {
-	let raw: Buffer;
-	try {
-		raw = inflateSync(bytes);
-	} catch {
-		return false;
-	}
-	const nul = raw.indexOf(0);
-	const header = /^(blob|tree|commit|tag) (\d+)$/.exec(raw.subarray(0, Math.max(nul, 0)).toString('latin1'));
-	if (nul < 0 || !header || Number(header[2]) !== raw.length - nul - 1) return false;
-	return (
-		createHash(id.length === 64 ? 'sha256' : 'sha1')
-			.update(raw)
-			.digest('hex') === id
-	);
+/** Whether a loose object file inflates to the object its id names. */
+function verified(file: string, id: string): boolean {
+	const object = readLoose(file);
+	if (!object) return false;
+	const hash = createHash(id.length === 64 ? 'sha256' : 'sha1');
+	return hash.update(`${object.type} ${object.body.length}\0`).update(object.body).digest('hex') === id;
 }
 
-/** Copies the verified bytes in as git does: a temporary file, fsync'd, linked into place (a file already there is kept). */
-function place(objects: string, id: string, bytes: Buffer): void {
-	const dir = path.join(objects, id.slice(0, 2));
-	const file = path.join(dir, id.slice(2));
-	if (existsSync(file)) return;
-	mkdirSync(dir, {recursive: true});
-	const temporary = path.join(dir, `tmp_obj_${process.pid}_${randomBytes(4).toString('hex')}`);
-	const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
-	try {
-		writeSync(fd, bytes);
-		fsyncSync(fd);
-	} finally {
-		closeSync(fd);
-	}
-	try {
-		linkSync(temporary, file);
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-	} finally {
-		unlinkSync(temporary);
-	}
+/** `git unpack-objects --strict` into the shared store: each object's form and links checked by git. The first line it said, or undefined. */
+async function unpack(commonDir: string, from: {inputFile: string} | {input: Readable}): Promise<string | undefined> {
+	const unpacked = await execa('git', ['unpack-objects', '-q', '--strict'], {cwd: commonDir, env: gitEnv(), extendEnv: false, reject: false, ...from});
+	return unpacked.exitCode === 0 ? undefined : unpacked.stderr.split('\n')[0] || `exit ${unpacked.exitCode}`;
 }
 
 export type ObjectImport = {imported: number; refused: string[]};
 
 /**
- * Moves what the agent wrote into the shared store: loose objects whose bytes
- * match their id, and packs through `git unpack-objects` (which checks every
- * object). Anything else is refused and named; the agent's store is emptied.
+ * Moves what the agent wrote into the shared store through git, which checks
+ * every object (`unpack-objects --strict`): its packs, then its loose objects
+ * (those whose bytes match their id) as one more pack. Anything else (a file
+ * of another kind: a fifo would hang the read, a symlink reads elsewhere) is
+ * refused and named; the agent's store is emptied.
  */
 export async function importAgentObjects(gitDir: string, commonDir: string): Promise<ObjectImport> {
 	const own = agentObjectDir(gitDir);
-	const objects = path.join(commonDir, 'objects');
 	const result: ObjectImport = {imported: 0, refused: []};
-	if (!existsSync(own)) return result;
+	const stat = lstatSync(own, {throwIfNoEntry: false});
+	if (!stat) return result;
+	if (!stat.isDirectory()) {
+		result.refused.push(`${DIR} (not a directory)`);
+		rmSync(own, {force: true});
+		return result;
+	}
+	const loose: string[] = [];
+	const packs: string[] = [];
 	for (const fan of readdirSync(own, {withFileTypes: true})) {
 		if (!fan.isDirectory()) continue;
 		if (/^[0-9a-f]{2}$/.test(fan.name)) {
 			for (const entry of readdirSync(path.join(own, fan.name), {withFileTypes: true})) {
-				const id = fan.name + entry.name;
-				const bytes = entry.isFile() && /^([0-9a-f]{38}|[0-9a-f]{62})$/.test(entry.name) ? readFileSync(path.join(own, fan.name, entry.name)) : undefined;
-				if (bytes && verified(bytes, id)) {
-					place(objects, id, bytes);
-					result.imported++;
-				} else if (!entry.name.startsWith('tmp_obj_')) result.refused.push(`${fan.name}/${entry.name}`);
+				const file = path.join(own, fan.name, entry.name);
+				if (entry.isFile() && /^([0-9a-f]{38}|[0-9a-f]{62})$/.test(entry.name) && verified(file, fan.name + entry.name)) loose.push(file);
+				else if (!entry.name.startsWith('tmp_obj_')) result.refused.push(`${fan.name}/${entry.name}`);
 			}
 		} else if (fan.name === 'pack') {
-			for (const name of readdirSync(path.join(own, 'pack')).filter(n => n.endsWith('.pack'))) {
-				const unpacked = await execa('git', ['unpack-objects', '-q', '--strict'], {
-					cwd: commonDir,
-					env: gitEnv(),
-					extendEnv: false,
-					inputFile: path.join(own, 'pack', name),
-					reject: false,
-				});
-				if (unpacked.exitCode === 0) result.imported++;
-				else result.refused.push(`pack/${name}`);
+			for (const entry of readdirSync(path.join(own, 'pack'), {withFileTypes: true})) {
+				if (!entry.name.endsWith('.pack')) continue;
+				if (entry.isFile()) packs.push(path.join(own, 'pack', entry.name));
+				else result.refused.push(`pack/${entry.name} (not a file)`);
 			}
 		}
+	}
+	// Packs first: a loose commit made after a `git gc` names objects in its packs.
+	for (const pack of packs) {
+		const said = await unpack(commonDir, {inputFile: pack});
+		if (said === undefined) result.imported++;
+		else result.refused.push(`pack/${path.basename(pack)} (${said})`);
+	}
+	if (loose.length > 0) {
+		const hash = path.basename(loose[0]!).length === 62 ? 'sha256' : 'sha1';
+		const said = await unpack(commonDir, {input: packStream(loose, hash)});
+		if (said === undefined) result.imported += loose.length;
+		else result.refused.push(`${loose.length} loose object(s) (${said})`);
 	}
 	rmSync(own, {recursive: true, force: true});
 	return result;

@@ -196,7 +196,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<AgentRunResult> {
 	}
 	if (objects?.refused.length && verdict.ok) {
 		const named = objects.refused.slice(0, 3).join(', ');
-		return done({...base, ok: false, reason: `the agent's git wrote objects that do not match their ids (${named}); they were not taken`});
+		return done({...base, ok: false, reason: `the agent's git wrote objects that do not match their ids or that git refuses (${named}); they were not taken`});
 	}
 	// A limit only ever explains a failure.
 	if (!verdict.ok && verdict.limit) return done({...base, ok: false, reason: verdict.reason, limit: verdict.limit});

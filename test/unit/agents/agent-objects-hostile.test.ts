@@ -1,0 +1,80 @@
+import {execFileSync} from 'node:child_process';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {createHash} from 'node:crypto';
+import {deflateSync} from 'node:zlib';
+import {describe, expect, it} from 'vitest';
+import {agentObjectEnv, importAgentObjects} from '../../../source/agents/agent-objects.js';
+
+const git = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+	execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd, encoding: 'utf8', env: {...process.env, ...env}}).trim();
+
+function attemptRepo() {
+	const dir = mkdtempSync(path.join(tmpdir(), 'pl-objects-hostile-'));
+	const root = path.join(dir, 'repo');
+	mkdirSync(root);
+	git(root, ['init', '-q', '-b', 'main']);
+	writeFileSync(path.join(root, 'a.txt'), 'a\n');
+	git(root, ['add', '-A']);
+	git(root, ['commit', '-qm', 'a']);
+	const worktree = path.join(dir, 'wt');
+	git(root, ['worktree', 'add', '-q', '-b', 'proofloop/T', worktree]);
+	const gitDir = git(worktree, ['rev-parse', '--path-format=absolute', '--git-dir']);
+	const commonDir = path.join(root, '.git');
+	const env = agentObjectEnv(gitDir, commonDir);
+	return {dir, root, worktree, gitDir, commonDir, env, own: env['GIT_OBJECT_DIRECTORY']!};
+}
+
+/** A loose object written by hand (as an agent can), under its true id. */
+function plant(own: string, type: string, body: Buffer): string {
+	const raw = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+	const id = createHash('sha1').update(raw).digest('hex');
+	mkdirSync(path.join(own, id.slice(0, 2)), {recursive: true});
+	writeFileSync(path.join(own, id.slice(0, 2), id.slice(2)), deflateSync(raw));
+	return id;
+}
+
+const inShared = (commonDir: string, id: string) => existsSync(path.join(commonDir, 'objects', id.slice(0, 2), id.slice(2)));
+
+describe("a hostile agent's own object store", () => {
+	it('a .pack that is a fifo does not hang the import (it is refused)', async () => {
+		const repo = attemptRepo();
+		mkdirSync(path.join(repo.own, 'pack'), {recursive: true});
+		execFileSync('mkfifo', [path.join(repo.own, 'pack', 'pack-x.pack')]);
+		const result = await Promise.race([importAgentObjects(repo.gitDir, repo.commonDir), new Promise(r => setTimeout(() => r('hung'), 8000))]);
+		expect(result).not.toBe('hung');
+	}, 20_000);
+
+	it('a loose commit whose tree is not anywhere is refused: the shared store never holds a broken link', async () => {
+		const repo = attemptRepo();
+		const base = git(repo.root, ['rev-parse', 'main']);
+		const body = Buffer.from(`tree ${'1'.repeat(40)}\nparent ${base}\nauthor a <a@a> 1 +0000\ncommitter a <a@a> 1 +0000\n\nx\n`);
+		const commit = plant(repo.own, 'commit', body);
+		const result = await importAgentObjects(repo.gitDir, repo.commonDir);
+		expect(inShared(repo.commonDir, commit)).toBe(false);
+		expect(result.refused.length).toBeGreaterThan(0);
+	});
+
+	it('a loose tree git itself refuses (an entry named .git) is refused', async () => {
+		const repo = attemptRepo();
+		const blob = git(repo.root, ['rev-parse', 'main:a.txt']);
+		const body = Buffer.concat([Buffer.from('100644 .git\0'), Buffer.from(blob, 'hex')]);
+		const tree = plant(repo.own, 'tree', body);
+		const result = await importAgentObjects(repo.gitDir, repo.commonDir);
+		expect(inShared(repo.commonDir, tree)).toBe(false);
+		expect(result.refused.length).toBeGreaterThan(0);
+	});
+
+	it('agent-objects made a symlink to a directory elsewhere: nothing there is read in or deleted', async () => {
+		const repo = attemptRepo();
+		const elsewhere = path.join(repo.dir, 'elsewhere');
+		mkdirSync(elsewhere);
+		const blob = plant(elsewhere, 'blob', Buffer.from('from elsewhere\n'));
+		execFileSync('rm', ['-rf', repo.own]);
+		symlinkSync(elsewhere, repo.own);
+		await importAgentObjects(repo.gitDir, repo.commonDir);
+		expect(readdirSync(elsewhere)).toEqual([blob.slice(0, 2)]);
+		expect(inShared(repo.commonDir, blob)).toBe(false);
+	});
+});
