@@ -1,4 +1,6 @@
+import {existsSync} from 'node:fs';
 import path from 'node:path';
+import {importWorktreeObjects} from '../agents/agent-objects.js';
 import {changedFiles, commitAll} from './commit.js';
 import {syncCheckouts, type KeptCheckout} from './sync.js';
 import {dirtyBaseCheckouts, type DirtyCheckout} from './dirty-checkouts.js';
@@ -68,6 +70,8 @@ export class Repo {
 	async prepareWorktree(ticketId: string, base: string): Promise<Prepared> {
 		const checkout = this.worktreePath(ticketId);
 		const branch = this.branchName(ticketId);
+		// A box that died with its engine left its objects in its own store, and its branch names them: taken in first.
+		if (existsSync(checkout)) await importWorktreeObjects(checkout);
 		return (
 			(await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ??
 			this.#lock.runExclusive(() => prepareWorktree(this.root, checkout, branch, base))
