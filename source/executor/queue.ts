@@ -8,11 +8,10 @@
 import {randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
-import {Mutex} from 'async-mutex';
 import {Job, Queue, QueueEvents} from 'bullmq';
 import {Redis} from 'ioredis';
 import type {AgentRunResult} from '../agents/runner.js';
-import {mustGit, runGit} from '../git/run.js';
+import {runGit} from '../git/run.js';
 import {briefStderr} from '../git/errors.js';
 import {agentOf, type ProjectConfig} from '../core/config.js';
 import {budgetOf, type EngineContext} from '../core/context.js';
@@ -22,6 +21,7 @@ import {savedDiffFile} from '../core/fresh-attempt.js';
 import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
 import {watchSilence} from './queue-silence.js';
+import {mustHavePushed, pushLane} from './remote-pushes.js';
 import {VerbsRelay} from './verbs-relay.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
@@ -67,7 +67,9 @@ const refused = (reason: string, durationMs: number): AgentRunResult => ({
 
 export function queueExecutor(opts: {url: string; remote: string}): AttemptExecutor {
 	let connected: Promise<Connected> | undefined;
-	const pushLock = new Mutex();
+	// Starts (with base) and drops in lanes of their own: a wave's starts go in one push, and no drop or fetch holds them up.
+	let lanes: {starts: ReturnType<typeof pushLane>; drops: ReturnType<typeof pushLane>} | undefined;
+	const lanesOf = (ctx: EngineContext) => (lanes ??= {starts: pushLane(ctx.repoRoot, opts.remote), drops: pushLane(ctx.repoRoot, opts.remote)});
 	const connect = (ctx: EngineContext): Promise<Connected> =>
 		(connected ??= (async () => {
 			const open = () => new Redis(opts.url, {maxRetriesPerRequest: null});
@@ -82,19 +84,16 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 		})());
 
 	/** Base (as the merge queue left it) and the attempt's start, on the remote before the job exists, under refs only this run writes: a push to the remote's own branches moves neither. */
-	const pushStart = (ctx: EngineContext, attemptId: string, start: string) =>
-		pushLock.runExclusive(() =>
-			mustGit(
-				ctx.repoRoot,
-				['push', '-q', opts.remote, `+refs/heads/${ctx.config.base}:${baseRef(ctx.config.base)}`, `+${start}:${startRef(attemptId, start)}`],
-				`pushing ${ctx.config.base} and the start of ${attemptId} to ${opts.remote} failed`,
-				`check that ${opts.remote} is reachable and this machine may push to it`,
-			),
+	const pushStart = async (ctx: EngineContext, attemptId: string, start: string) =>
+		mustHavePushed(
+			await lanesOf(ctx).starts([`+refs/heads/${ctx.config.base}:${baseRef(ctx.config.base)}`, `+${start}:${startRef(attemptId, start)}`]),
+			`pushing ${ctx.config.base} and the start of ${attemptId} to ${opts.remote} failed`,
+			`check that ${opts.remote} is reachable and this machine may push to it`,
 		);
 
-	/** The worker's pushed head, into this repository (under the remote lock: one git conversation with the remote at a time from here). */
+	/** The worker's pushed head, into this repository (its own ref: no other git conversation with the remote waits for it). */
 	const fetchResult = (ctx: EngineContext, ref: string) =>
-		pushLock.runExclusive(() => runGit(ctx.repoRoot, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', opts.remote, `+${ref}:${ref}`]));
+		runGit(ctx.repoRoot, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', opts.remote, `+${ref}:${ref}`]);
 
 	/** The job's result, or undefined when the run stops first (the job stays for a resumed run: same attempt, same job). */
 	async function outcome(ctx: EngineContext, c: Connected, job: Job): Promise<unknown> {
@@ -173,7 +172,11 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			await verbs.close(raw !== undefined);
 			c.events.off('stalled', onStalled);
 			silence.stop();
-			await follow.finish(raw === undefined ? 0 : 5000);
+			// The log's tail and the head come from two places: waited for together.
+			const ref = resultRef(attemptId);
+			const claimed = AttemptResult.safeParse(raw).data;
+			const fetchNow = claimed?.attemptId === attemptId && claimed.version === packageVersion() && claimed.branch === worktree.branch && claimed.head;
+			const [, early] = await Promise.all([follow.finish(raw === undefined ? 0 : 5000), fetchNow ? fetchResult(ctx, ref) : undefined]);
 			const nothing: Implemented = {agent: undefined, branch: async () => worktree.branch, commitLeftovers: async () => undefined};
 			if (raw === undefined) return nothing;
 			const parsed = AttemptResult.safeParse(raw);
@@ -189,17 +192,14 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			const onBranch = async () => result.branch;
 			if (result.branch !== worktree.branch || !result.head) return {agent, branch: onBranch, commitLeftovers: async () => undefined};
 			// The worker's word is its result; the head is what the remote holds. They must be the same commit.
-			const ref = resultRef(attemptId);
-			const fetch = await fetchResult(ctx, ref);
+			const fetch = early ?? (await fetchResult(ctx, ref));
 			let fetched = fetch.exitCode === 0 ? (await runGit(ctx.repoRoot, ['rev-parse', '--verify', '-q', `${ref}^{commit}`])).stdout.trim() : '';
 			// A run resumed after its fetch (the refs already dropped) holds the commit itself: pinned by its id, judged the same.
 			if (!fetched && (await runGit(ctx.repoRoot, ['cat-file', '-e', `${result.head}^{commit}`])).exitCode === 0) fetched = result.head;
 			// The attempt's refs are done with, here and on the remote (the branch holds the head from now on).
 			const dropRefs = async () => {
 				await runGit(ctx.repoRoot, ['update-ref', '-d', ref]);
-				await pushLock.runExclusive(() =>
-					runGit(ctx.repoRoot, ['push', '-q', opts.remote, `:${ref}`, ...[...new Set([jobStart, start])].map(sha => `:${startRef(attemptId, sha)}`)]),
-				);
+				await lanesOf(ctx).drops([`:${ref}`, ...[...new Set([jobStart, start])].map(sha => `:${startRef(attemptId, sha)}`)]);
 			};
 			if (fetched !== result.head) {
 				ctx.chore(`dropping the queue refs of ${attemptId}`, dropRefs());

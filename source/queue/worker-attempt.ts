@@ -12,6 +12,7 @@ import {createAdapter} from '../agents/registry.js';
 import {runAgent} from '../agents/runner.js';
 import {resolveSandbox} from '../agents/sandbox.js';
 import {commitAll} from '../git/commit.js';
+import {branchInHeadFile} from '../git/ref-files.js';
 import {mustGit, runGit} from '../git/run.js';
 import {agentEnv} from '../core/context.js';
 import {parseProjectConfig, type ProjectConfig} from '../core/config.js';
@@ -41,6 +42,9 @@ function configOf(job: AttemptJob): ProjectConfig {
 }
 
 async function branchOf(checkout: string): Promise<string | undefined> {
+	// From the HEAD file when it plainly names a branch (no process); anything unusual asks git.
+	const fromFile = branchInHeadFile(checkout);
+	if (fromFile !== undefined) return fromFile === false ? undefined : fromFile;
 	const result = await runGit(checkout, ['symbolic-ref', '-q', 'HEAD']);
 	const ref = result.stdout.trim();
 	return result.exitCode === 0 && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
@@ -70,9 +74,15 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 	}
 	writeFileSync(promptFile, prompt);
 	const key = logStreamKey(job.attemptId);
-	await sayHost(side.redis, key, side.host);
+	// Said while the checkout is made (a pane names the host as soon as a worker has the job); its failure is the attempt's, after.
+	const said = sayHost(side.redis, key, side.host).then(
+		() => undefined,
+		(error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+	);
 	const checkout = await clone.checkout(job);
 	try {
+		const unsaid = await said;
+		if (unsaid !== undefined) throw unsaid;
 		const policy = decision.mode === 'bwrap' ? sandboxPolicy(decision, clone.root, config, side.env) : undefined;
 		const baseEnv = workerEnv(side.env, {dir} as RunDir);
 		// The attempt's channel, where a local one would be: `proofloop ticket` requests go to the coordinator through the queue.
@@ -115,7 +125,7 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 			leftover,
 		};
 	} finally {
-		await clone.remove(job);
-		await clone.dropStart(job);
+		// The result goes now; the checkout and the start ref go right after (no later attempt can use them).
+		clone.cleanUpLater(job);
 	}
 }

@@ -5,16 +5,21 @@
  * so the sandbox policy is the same one.
  */
 import {Mutex} from 'async-mutex';
-import {existsSync, mkdirSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
+import {looseRefHolds} from '../git/ref-files.js';
 import {mustGit, runGit} from '../git/run.js';
 import type {AttemptJob} from './protocol.js';
 import {baseRef, resultRef, startRef} from './protocol.js';
+
+// No auto-maintenance after each fetch: it is a process per attempt on the handoff's path (the clone is small and short-lived).
+const FETCH = ['fetch', '-q', '--no-tags', '--no-auto-maintenance'];
 
 export class WorkerClone {
 	readonly root: string;
 	/** One change of the clone's shared metadata at a time: concurrent `worktree add`/`remove`/`prune` race on .git/worktrees. */
 	readonly #lock = new Mutex();
+	#pending: Promise<void> = Promise.resolve();
 
 	constructor(
 		readonly dir: string,
@@ -44,13 +49,18 @@ export class WorkerClone {
 
 	async #checkout(job: AttemptJob): Promise<string> {
 		const ref = startRef(job.attemptId, job.startSha);
-		await mustGit(this.root, ['fetch', '-q', '--no-tags', 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
-		// Base too, under its own name, as a local checkout sees it (not fatal: an agent that checked base out somewhere holds it).
-		await runGit(this.root, ['fetch', '-q', '--no-tags', '--update-head-ok', 'origin', `+${baseRef(job.base)}:refs/heads/${job.base}`]);
-		const fetched = (await mustGit(this.root, ['rev-parse', '--verify', `${ref}^{commit}`], `reading ${ref} failed`)).trim();
+		// Base too, under its own name, as a local checkout sees it, in the same fetch (one conversation with the remote);
+		// not fatal: a base that cannot be had (an agent checked it out somewhere) leaves the start alone to fetch.
+		const both = await runGit(this.root, [...FETCH, '--update-head-ok', 'origin', `+${ref}:${ref}`, `+${baseRef(job.base)}:refs/heads/${job.base}`]);
+		if (both.exitCode !== 0) await mustGit(this.root, [...FETCH, 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
+		// As the fetch wrote it (a loose ref file holding the sha is git's own answer, no process); anything else asks git.
+		const fetched = looseRefHolds(path.join(this.root, '.git'), ref, job.startSha)
+			? job.startSha
+			: (await mustGit(this.root, ['rev-parse', '--verify', `${ref}^{commit}`], `reading ${ref} failed`)).trim();
 		if (fetched !== job.startSha) throw new Error(`${ref} on ${this.remote} is ${fetched}, not the job's start ${job.startSha}`);
 		const checkout = this.checkoutOf(job);
-		await this.#remove(job);
+		// What an earlier attempt left (its cleanup is cut short only by a killed worker, and open() clears that).
+		if (this.#leftFrom(checkout)) await this.#remove(job);
 		await mustGit(this.root, ['worktree', 'add', '-q', '-f', '-B', job.branch, checkout, job.startSha], `making the checkout ${checkout} failed`);
 		return checkout;
 	}
@@ -67,6 +77,33 @@ export class WorkerClone {
 	/** The checkout, its branch and its start ref go: the next attempt of the ticket starts clean. */
 	async remove(job: AttemptJob): Promise<void> {
 		return this.#lock.runExclusive(() => this.#remove(job));
+	}
+
+	/** After the job completed, off the handoff's path: the next checkout waits for it (same lock, first come first served). */
+	cleanUpLater(job: AttemptJob): void {
+		this.#pending = Promise.all([this.#pending, this.remove(job).then(() => this.dropStart(job))]).then(
+			() => {},
+			() => {},
+		);
+	}
+
+	/** Resolves once every cleanup handed over so far is done (a stopping worker leaves no git of its own running). */
+	settled(): Promise<void> {
+		return this.#pending;
+	}
+
+	/** Whether a checkout at this path, or git's record of one, is still there. */
+	#leftFrom(checkout: string): boolean {
+		if (existsSync(checkout)) return true;
+		const admin = path.join(this.root, '.git', 'worktrees');
+		if (!existsSync(admin)) return false;
+		return readdirSync(admin).some(name => {
+			try {
+				return path.dirname(readFileSync(path.join(admin, name, 'gitdir'), 'utf8').trim()) === checkout;
+			} catch {
+				return true;
+			}
+		});
 	}
 
 	async #remove(job: AttemptJob): Promise<void> {

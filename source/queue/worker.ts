@@ -61,7 +61,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 	let code = 0;
 	let gentle: Promise<void> | undefined;
 	let hard: Promise<void> | undefined;
-	const closed = () => {
+	const closed = async () => {
+		// The last attempts' cleanup (git in the clone, a second at most) ends before the worker does.
+		await Promise.race([clone.settled(), new Promise(resolve => setTimeout(resolve, 5000).unref())]);
 		for (const connection of connections) connection.disconnect();
 		finish(code);
 	};
@@ -69,7 +71,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 		if (how === 'gentle')
 			return (gentle ??= (async () => {
 				await settleClose(worker.close(), () => agents.size === 0 && redis.status !== 'ready');
-				if (!hard) closed();
+				if (!hard) await closed();
 			})());
 		return (hard ??= (async () => {
 			// Its agents end with the worker: no process of an attempt outlives it.
@@ -81,7 +83,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 				}
 			}
 			await settleClose(worker.close(true), () => redis.status !== 'ready');
-			closed();
+			await closed();
 		})());
 	};
 
