@@ -122,7 +122,8 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		expect(readFileSync(path.join(root, '.proofloop/tickets/B.md'), 'utf8')).toMatch(/block: \{wall: "cloud quota is zero"/);
 		// The human verbs are in the run's tamper log, with the ticket and attempt, and none of them happened.
 		const logged = tampers(events).filter(e => e.ticket === 'W' && e.attempt === 1);
-		expect(logged.map(e => e.verb)).toEqual(['pause', 'gate', 'retry', 'stop']);
+		// In any order: the run answers its queue four at a time.
+		expect(logged.map(e => e.verb).sort()).toEqual(['gate', 'pause', 'retry', 'stop']);
 		for (const e of logged) expect(e.detail).toMatch(/a human verb on W's worker channel, refused by worker /);
 		expect(events.some(e => e.type === 'intervention')).toBe(false);
 	}, 240_000);
@@ -232,5 +233,55 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		expect(notes.filter(text => text === 'late note from W')).toHaveLength(1);
 		expect(notes.filter(text => text === 'remote note from W')).toHaveLength(1);
 		expect(tampers(runEvents(root)).filter(e => !/refused by worker/.test(e.detail))).toEqual([]);
+	}, 240_000);
+	it('a remote agent files a blocker of its own ticket: the new ticket runs and is done, then the parked attempt resumes on its branch, oracle 0', async () => {
+		const {root, plan, remote, top, url, out} = queuedRepo([{id: 'T-1'}], 4, {'T-1': 'file-blocker', _sleepMs: 50});
+		startWorker({url, remote, plan, out, dir: path.join(top, 'worker')});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+		expect(records(out)[0]!['filed']).toMatchObject({exit: 0, out: expect.stringMatching(/filed T-2; T-1 now waits on it/)});
+		const order = runEvents(root).flatMap(e => {
+			if (e.type === 'ticket.filed') return [`filed ${e.ticket}`];
+			if (e.type === 'attempt.parked') return [`parked ${e.ticket}`];
+			if (e.type === 'ticket.done') return [`done ${e.ticket}`];
+			return [];
+		});
+		expect(order).toEqual(['filed T-2', 'parked T-1', 'done T-2', 'done T-1']);
+		// The resumed attempt kept the first half its parked attempt committed on the worker.
+		expect(git(root, 'show', 'main:work/T-1-part.txt')).toBe('first half');
+		expect(readFileSync(path.join(root, '.proofloop/tickets/T-2.md'), 'utf8')).toMatch(/discovered_from: T-1/);
+	}, 240_000);
+	it('a request the run never answered before its attempt ended is withdrawn: the resumed run neither applies it nor logs it', async () => {
+		const {root, plan, remote, top, url, out} = queuedRepo([{id: 'W'}], 5, {W: 'remote-verbs', _sleepMs: 50, _lateNoteNoWait: true}, {attempts: 1});
+		startWorker({url, remote, plan, out, dir: path.join(top, 'worker')});
+		const first = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		await until('W waiting', () => existsSync(`${plan}.W.waiting`));
+		first.kill('SIGKILL');
+		await first;
+		const runId = runIdOf(root)!;
+		const connection = new Redis(url, {maxRetriesPerRequest: null});
+		const attempts = new Queue(QUEUE_NAME, {connection});
+		const verbs = new Queue(verbQueueName(runId), {connection});
+		closers.push(
+			() => verbs.close(),
+			() => attempts.close(),
+			async () => connection.disconnect(),
+		);
+		writeFileSync(`${plan}.go`, '');
+		// The worker finishes the attempt (after waiting its 10 s for an answer that does not come).
+		const job = (await Job.fromId(attempts, attemptIdOf(runId, 'W', 1)))!;
+		const deadline = Date.now() + 90_000;
+		while ((await job.getState()) !== 'completed') {
+			if (Date.now() > deadline) throw new Error('the attempt never completed');
+			await new Promise(resolve => setTimeout(resolve, 300));
+		}
+		expect(records(out).find(r => r['unanswered'])?.['unanswered']).toMatchObject({replies: []});
+		const left = await verbs.getJobs(['waiting', 'delayed', 'active']);
+		expect(left.filter(j => String((j.data as {line?: string}).line).includes('unanswered note'))).toEqual([]);
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+		const events = runEvents(root);
+		expect(events.some(e => e.type === 'ticket.note' && /unanswered/.test(e.text))).toBe(false);
+		expect(tampers(events).filter(e => !/refused by worker/.test(e.detail))).toEqual([]);
 	}, 240_000);
 });
