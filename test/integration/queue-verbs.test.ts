@@ -128,8 +128,8 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		expect(events.some(e => e.type === 'intervention')).toBe(false);
 	}, 240_000);
 
-	it('forged requests put straight into Redis are refused, logged with the ticket and attempt, and change nothing', async () => {
-		const {root, plan, remote, top, url, out} = queuedRepo([{id: 'W'}, {id: 'V'}, {id: 'Q'}], 2, {W: 'remote-verbs', V: 'remote-verbs', _sleepMs: 50}, {concurrency: 3});
+	it('forged requests put straight into Redis are refused, logged with the ticket and attempt, and change nothing; a flood from an agent is held to 16 in flight', async () => {
+		const {root, plan, remote, top, url, out} = queuedRepo([{id: 'W'}, {id: 'V'}, {id: 'Q'}], 2, {W: 'remote-verbs', V: 'remote-verbs', '_flood:V': true, _sleepMs: 50}, {concurrency: 3});
 		startWorker({url, remote, plan, out, dir: path.join(top, 'worker')});
 		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 
@@ -184,10 +184,19 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		// The one genuine request, W's own capability for W: answered.
 		expect(await forge(w, wCap, note('W, genuinely'))).toMatchObject({type: 'ok'});
 
+		// V's flood: beyond 16 in flight its worker answers busy and sends nothing on; what it sent on was each applied once.
+		const flood = (records(out).find(r => r['flood']) as {flood: {ok: number; busy: number; other: number}}).flood;
+		expect(flood.ok + flood.busy + flood.other).toBe(100);
+		expect(flood.other).toBe(0);
+		expect(flood.busy).toBeGreaterThan(0);
+		const relayed = (await verbs.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter(j => /"flood /.test(String((j.data as {line?: string}).line)));
+		expect(relayed).toHaveLength(flood.ok);
+
 		writeFileSync(`${plan}.go`, '');
 		const result = await run;
 		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
 		const log = runEvents(root);
+		expect(log.filter(e => e.type === 'ticket.note' && e.ticket === 'V' && /^flood /.test(e.text))).toHaveLength(flood.ok);
 		const notes = log.flatMap(e => (e.type === 'ticket.note' ? [`${e.ticket}: ${e.text}`] : []));
 		expect(notes.filter(t => /forged/.test(t))).toEqual([]);
 		expect(notes).toContain('W: W, genuinely');
