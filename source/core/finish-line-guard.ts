@@ -193,7 +193,7 @@ async function judge(ctx: EngineContext, ticket: Ticket, checkout: string, diff:
 	const plain = guardDiff(diff.files, protectedPaths, base);
 	if (!plain.ok) return plain;
 	// The diff is judged by object ids: they must still name what they named.
-	const forged = await objectStoreProblem(await commonDir(ctx.repoRoot));
+	const forged = await objectStoreProblem(await commonDir(ctx.repoRoot), {packs: !ctx.sandbox});
 	if (forged) return {ok: false, reason: forged};
 	const {allow} = pinnedTicket(ctx, ticket);
 	const findings = await finishLineFindings({

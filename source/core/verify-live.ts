@@ -32,7 +32,7 @@ export async function verifyLive(
 					return `\`${command}\` ${result.timedOut ? 'timed out' : `exited ${result.exitCode}`}: ${gist(result.output)}\n${lastLines(result.output, 25)}`;
 			}
 			// What the verify commands ran must be what base holds (see object-integrity.ts).
-			return objectStoreProblem(await commonDir(ctx.repoRoot));
+			return objectStoreProblem(await commonDir(ctx.repoRoot), {packs: !ctx.sandbox});
 		});
 		if (!failed) return {ok: true, digest: sha256(`${sha}\n${outputs.join('\n')}`), tries: t};
 		lastReason = failed;

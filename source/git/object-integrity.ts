@@ -4,6 +4,7 @@ import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import {inflate} from 'node:zlib';
+import {forgedPacks, objectDirs} from './pack-integrity.js';
 
 // Git trusts a loose object's file to hold what its name (the hash) says and
 // never checks it when reading. An agent that can write `.git/objects` (its
@@ -42,8 +43,7 @@ async function hashMatches(file: string, oid: string): Promise<boolean | 'gone'>
  * (at most `limit`), each as `<oid> (<file>)`. Objects already found true are
  * not read again unless their file changed (another inode or ctime).
  */
-export async function forgedLooseObjects(commonDir: string, limit = 10): Promise<string[]> {
-	const objects = path.join(commonDir, 'objects');
+export async function forgedLooseObjects(commonDir: string, limit = 10, objects = path.join(commonDir, 'objects')): Promise<string[]> {
 	const seen = verified.get(objects) ?? new Map<string, string>();
 	verified.set(objects, seen);
 	const forged: string[] = [];
@@ -97,11 +97,14 @@ function statKey(file: string): string | undefined {
 }
 
 /** The failure reason for forged objects, or undefined when every loose object is what its name says. */
-export async function objectStoreProblem(commonDir: string): Promise<string | undefined> {
-	const forged = await forgedLooseObjects(commonDir);
+// `packs`: the packs too (git verify-pack re-hashes each one once); a run whose boxes cannot write the store skips that cost.
+export async function objectStoreProblem(commonDir: string, opts: {packs?: boolean} = {}): Promise<string | undefined> {
+	const forged: string[] = [];
+	for (const objects of objectDirs(commonDir)) forged.push(...(await forgedLooseObjects(commonDir, 10, objects)));
+	if (opts.packs) forged.push(...(await forgedPacks(commonDir)));
 	if (forged.length === 0) return undefined;
 	return (
-		`git's object store was rewritten: ${forged.length === 10 ? 'at least ' : ''}${forged.length} loose object(s) hold content that is not what their id says ` +
+		`git's object store was rewritten: ${forged.length >= 10 ? 'at least ' : ''}${forged.length} object(s) or pack(s) hold content that is not what their id says ` +
 		`(${forged.join(', ')}); every checkout of them writes that content while a diff shows nothing. ` +
 		`Not merged and not counted. Fix (a person): \`git fsck\` names them; restore them from a clone (or delete them and fetch) before the next run`
 	);
