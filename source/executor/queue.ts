@@ -23,6 +23,7 @@ import {sayOutages} from '../queue/outage.js';
 import {watchSilence} from './queue-silence.js';
 import {mustHavePushed, pushLane} from './remote-pushes.js';
 import {VerbsRelay} from './verbs-relay.js';
+import {jobFailure, remoteAnswers, withUnchargedFaults} from './queue-faults.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
@@ -109,7 +110,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 		}
 	}
 
-	return {
+	const executor: AttemptExecutor = {
 		kind: 'queue',
 		async implement(ctx, {ticket, attempt, promptFile, worktree, logFile}): Promise<Implemented> {
 			const c = await connect(ctx);
@@ -167,7 +168,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				c.events.off('stalled', onStalled);
 				silence.stop();
 				await follow.finish(0);
-				throw new Error(`the worker failed attempt ${attemptId}: ${(error as Error).message}`, {cause: error});
+				throw await jobFailure(c.queue, attemptId, error);
 			}
 			await verbs.close(raw !== undefined);
 			c.events.off('stalled', onStalled);
@@ -201,6 +202,7 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 				await runGit(ctx.repoRoot, ['update-ref', '-d', ref]);
 				await lanesOf(ctx).drops([`:${ref}`, ...[...new Set([jobStart, start])].map(sha => `:${startRef(attemptId, sha)}`)]);
 			};
+			if (!fetched && !(await remoteAnswers(ctx.repoRoot, opts.remote))) throw new Error(`fetching ${ref} failed: ${briefStderr(fetch.stderr)}`);
 			if (fetched !== result.head) {
 				ctx.chore(`dropping the queue refs of ${attemptId}`, dropRefs());
 				const why = fetched ? `${ref} on the remote is ${fetched.slice(0, 7)}` : `${ref} could not be fetched from the remote (${briefStderr(fetch.stderr)})`;
@@ -224,4 +226,6 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			for (const connection of c.connections) connection.disconnect();
 		},
 	};
+	// A failed job goes before the retry: kept a day, it would fail the same attempt id again at once.
+	return withUnchargedFaults(executor, id => connected?.then(c => c.queue.remove(id)));
 }

@@ -211,6 +211,9 @@ describe.skipIf(!probe.ok)('chaos through the queue: workers and the coordinator
 			expect((await execa('node', [CLI, 'oracle'], {cwd: root, reject: false})).exitCode, why).toBe(0);
 
 			await Promise.all(restarts);
+			// Each up (a worker still starting has no SIGTERM handler yet: it would just die, which is fine, but not what is tested here).
+			const ready = Date.now() + 20_000;
+			while (workers.some(w => !w!.out.includes('taking attempts from')) && Date.now() < ready) await sleep(50);
 			// The workers stop on a SIGTERM once idle, and nothing of the run or of theirs is left running.
 			await sleep(randInt(0, 500));
 			const stopping = workers.map(w => w!.child);
