@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import type {AgentCommand} from '../agents/adapter.js';
 import path from 'node:path';
 import type {AgentConfig} from '../agents/config.js';
+import {programOf} from './command-program.js';
 import {createAdapter} from '../agents/registry.js';
 import {versionFails} from '../agents/doctor.js';
 import {runGit} from '../git/run.js';
@@ -44,8 +45,6 @@ const BUILTINS = new Set([
 ]);
 /** Programs whose first argument is the script they run. */
 const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'sh', 'bash', 'zsh', 'ruby', 'perl', 'tsx', 'ts-node']);
-/** Words that run the next word: the program is after them. */
-const WRAPPERS = new Set(['env', 'exec', 'command', 'nohup', 'time', 'nice', 'xargs']);
 
 /**
  * A command line split into its simple commands' words, for the plain cases
@@ -84,18 +83,7 @@ export function simpleCommands(line: string): string[][] | undefined {
 	return commands.filter(words => words.length > 0);
 }
 
-/** The program a simple command runs (assignments and wrappers skipped), and the words after it. */
-export function programOf(words: readonly string[]): {program: string; args: string[]} | undefined {
-	let i = 0;
-	while (
-		i < words.length &&
-		(/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || WRAPPERS.has(words[i]!) || (i > 0 && WRAPPERS.has(words[i - 1]!) && words[i]!.startsWith('-')))
-	)
-		i++;
-	const program = words[i];
-	if (program === undefined || program.includes('$') || /[<>]/.test(program)) return undefined;
-	return {program, args: words.slice(i + 1)};
-}
+export {programOf} from './command-program.js';
 
 const within = (p: string, dir: string): boolean => {
 	const rel = path.relative(dir, p);

@@ -14,5 +14,10 @@ describe('preflight: reading a command line', () => {
 	it('finds the program past assignments and wrappers', () => {
 		expect(programOf(['FOO=1', 'env', '-i', 'node', '/x.mjs'])).toEqual({program: 'node', args: ['/x.mjs']});
 		expect(programOf(['$CMD', 'x'])).toBeUndefined();
+		// Options that take a value, a wrapper after a wrapper, timeout's duration.
+		expect(programOf(['env', '-u', 'TOKEN', 'node', 'x.mjs'])).toEqual({program: 'node', args: ['x.mjs']});
+		expect(programOf(['nice', '-n', '10', 'env', '-i', 'FOO=1', 'npm', 'test'])).toEqual({program: 'npm', args: ['test']});
+		expect(programOf(['timeout', '-k', '5', '300', 'npm', 'test'])).toEqual({program: 'npm', args: ['test']});
+		expect(programOf(['env', '--', 'make'])).toEqual({program: 'make', args: []});
 	});
 });
