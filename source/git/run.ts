@@ -30,6 +30,8 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 	const count = Number.parseInt(merged['GIT_CONFIG_COUNT'] ?? '0', 10) || 0;
 	return {
 		...merged,
+		// A ref under refs/replace/ makes git read another object wherever it reads one: a checkout would write it.
+		GIT_NO_REPLACE_OBJECTS: '1',
 		GIT_CONFIG_COUNT: String(count + 2),
 		[`GIT_CONFIG_KEY_${count}`]: 'core.hooksPath',
 		[`GIT_CONFIG_VALUE_${count}`]: '/dev/null',

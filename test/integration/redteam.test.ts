@@ -66,6 +66,16 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(await trailerCount(root, 'A')).toBe(0);
 	});
 
+	it("an unsandboxed agent that replaces base's smoke script and test through refs/replace gets nothing counted", {timeout: 120_000}, async () => {
+		const root = finishLineRepo({sandbox: 'none'});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'replace-blob'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		// The engine's git reads no replacement: its verify checkout holds base's real smoke script, which fails on junk.
+		expect(events.find(e => e.type === 'verify.result' && e.ticket === 'A')).toMatchObject({ok: false});
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
+
 	it("boxed, the same agent cannot touch base's object files at all: the store is whole, and nothing of it is done", {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
 		const objects = (file: string) => {
