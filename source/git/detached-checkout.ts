@@ -28,7 +28,7 @@ export async function withDetachedCheckout<T>(root: string, lock: Mutex, name: s
 	}
 }
 
-/** Removes a ticket's checkout and its branch; fine if either is already gone. The caller holds the repo's lock. */
+/** Removes a ticket's checkout and its branch; fine if either is already gone. The caller holds the repo's worktree lock. */
 export async function removeTicketCheckout(root: string, checkout: string, branch: string): Promise<void> {
 	await removeCheckout(root, checkout);
 	// Delete first and ask only when that fails: a done ticket's branch is nearly always there.

@@ -11,7 +11,7 @@ export type GateLedgerRecord =
 	| {kind: 'gate'; ticket: string; by: string; reason: string; at: string; run: string}
 	| {kind: 'ungate'; ticket: string; by: string; at: string; run: string; reason?: string};
 
-/** Append one gate or ungate record. The caller holds the repo mutex (Repo.recordGate). */
+/** Append one gate or ungate record. The caller holds the ledger mutex (Repo.recordGate). */
 export function appendGate(root: string, record: GateLedgerRecord): Promise<LedgerAppend> {
 	const message = `proofloop: ledger ${record.kind} ${record.ticket}\n\nby ${record.by}\n${record.reason ? `reason ${record.reason}\n` : ''}run ${record.run}\n`;
 	return appendGateLine(root, record.ticket, JSON.stringify(record), message);

@@ -6,7 +6,7 @@
  * sandboxed agent may write), so it travels with a clone and the oracle reads
  * it. A person's gates and ungates go beside it, in gates.jsonl of the same
  * tree (gate-ledger.ts). Appended with plumbing (no checkout) and a
- * compare-and-swap of the ref, under the repo mutex the merge queue holds.
+ * compare-and-swap of the ref, under the repo's ledger mutex (Repo.recordMerge).
  */
 import {GitError, briefStderr} from './errors.js';
 import {identityEnv} from './identity.js';
@@ -114,7 +114,7 @@ function holds(text: string, record: LedgerRecord): boolean {
 
 /**
  * Append `record` unless an equal one is there (idempotent, so a resume may
- * redo it). The caller holds the repo mutex. A branch that is not where this
+ * redo it). The caller holds the ledger mutex. A branch that is not where this
  * engine last left it was written by someone else: LedgerMovedError, nothing appended.
  */
 export function appendLedger(root: string, record: LedgerRecord): Promise<LedgerAppend> {

@@ -20,15 +20,23 @@ import {checkName, knownCommonDir, listWorktrees, removeStaleLocks, worktreesDir
 
 /**
  * One repository as proofloop uses it: ticket checkouts under
- * .proofloop/worktrees, the merge queue into base, ancestry checks. Every
- * operation that changes shared refs or worktree metadata runs through one
- * mutex per instance; the merge's compare-and-swap covers other writers.
- * Git keeps its refs and worktree metadata safe from torn writes, not from two
- * of our read-modify-write sequences interleaving (list worktrees, then add
- * one). The mutexes are not re-entrant: a holder calls unlocked helpers only.
+ * .proofloop/worktrees, the merge queue into base, ancestry checks. Each
+ * shared thing our read-modify-write sequences change has its own mutex per
+ * instance: base (merges, state commits), the ledger branch (records), and
+ * git's worktree metadata (list worktrees, then add or remove one). They
+ * touch no common file, so a merge never waits behind a ledger record or a
+ * checkout's removal. The compare-and-swaps cover other writers. Git keeps
+ * its refs and worktree metadata safe from torn writes, not from two of our
+ * sequences interleaving. The mutexes are not re-entrant, and no holder takes
+ * another: a holder calls unlocked helpers only.
  */
 export class Repo {
+	/** Base: merges and state commits (the merge queue). */
 	readonly #lock = new Mutex();
+	/** The ledger branch: merge and gate records. */
+	readonly #ledgerLock = new Mutex();
+	/** Git's worktree metadata: checkouts added and removed, with their branches. */
+	readonly #treeLock = new Mutex();
 	readonly #syncLock = new Mutex();
 
 	/** Use openRepo(): it checks the directory is a usable repository. */
@@ -74,7 +82,7 @@ export class Repo {
 		if (existsSync(checkout)) await importWorktreeObjects(checkout);
 		return (
 			(await tryFreshWorktree(this.root, checkout, branch, base, this.#spares)) ??
-			this.#lock.runExclusive(() => prepareWorktree(this.root, checkout, branch, base))
+			this.#treeLock.runExclusive(() => prepareWorktree(this.root, checkout, branch, base))
 		);
 	}
 
@@ -169,8 +177,8 @@ export class Repo {
 	async mergeToBase(req: MergeRequest): Promise<MergeResult> {
 		const branch = this.branchName(req.ticketId);
 		// The checkout sync (read-tree in the user's checkout) runs under its own
-		// lock, after the ref lock is released: worktree creation for the next
-		// dispatch need not wait for it. Queued in merge order, so syncs apply in order.
+		// lock, after the ref lock is released: the next merge need not wait for
+		// it. Queued in merge order, so syncs apply in order.
 		let sync: Promise<string[]> | undefined;
 		const result = await this.#lock.runExclusive(async () => {
 			const watched = this.#watched?.base === req.base ? this.#watched : undefined;
@@ -229,14 +237,14 @@ export class Repo {
 		return this.#syncLock.runExclusive(() => syncCheckouts(this.root, base, oldSha, newSha, this.onCheckoutKept));
 	}
 
-	/** Append a finished ticket to the merge queue's ledger (idempotent), under the merge queue's lock. */
+	/** Append a finished ticket to the merge queue's ledger (idempotent), under the ledger's lock. */
 	recordMerge(record: LedgerRecord): Promise<LedgerAppend> {
-		return this.#lock.runExclusive(() => appendLedger(this.root, record));
+		return this.#ledgerLock.runExclusive(() => appendLedger(this.root, record));
 	}
 
 	/** Append a person's gate or ungate to the ledger (the oracle's evidence for human_gated), under the same lock. */
 	recordGate(record: GateLedgerRecord): Promise<LedgerAppend> {
-		return this.#lock.runExclusive(() => appendGate(this.root, record));
+		return this.#ledgerLock.runExclusive(() => appendGate(this.root, record));
 	}
 
 	/** The ledger's latest gate or ungate of `ticket`, or undefined. */
@@ -250,25 +258,25 @@ export class Repo {
 
 	/** Runs `fn` in a throwaway checkout detached at `sha`, removed whatever happened (see detached-checkout.ts). */
 	withDetachedCheckout<T>(name: string, sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
-		return withDetachedCheckout(this.root, this.#lock, name, sha, fn);
+		return withDetachedCheckout(this.root, this.#treeLock, name, sha, fn);
 	}
 
 	#verify: VerifyCheckouts | undefined;
 
 	/** Runs `fn` in a reused checkout moved to `sha` and proven to hold exactly its tree (verify-checkouts.ts); dropped when the run ends. */
 	withVerifyCheckout<T>(sha: string, fn: (checkout: string) => Promise<T>): Promise<T> {
-		return (this.#verify ??= new VerifyCheckouts(this.root, this.#lock)).use(sha, fn);
+		return (this.#verify ??= new VerifyCheckouts(this.root, this.#treeLock)).use(sha, fn);
 	}
 
 	dropVerifyCheckouts(): Promise<void> {
-		const verify = this.#verify ?? new VerifyCheckouts(this.root, this.#lock);
+		const verify = this.#verify ?? new VerifyCheckouts(this.root, this.#treeLock);
 		this.#verify = undefined;
 		return verify.drain();
 	}
 
 	/** Removes a ticket's checkout and its branch; fine if either is already gone. */
 	removeWorktree(ticketId: string): Promise<void> {
-		return this.#lock.runExclusive(() => removeTicketCheckout(this.root, this.worktreePath(ticketId), this.branchName(ticketId)));
+		return this.#treeLock.runExclusive(() => removeTicketCheckout(this.root, this.worktreePath(ticketId), this.branchName(ticketId)));
 	}
 
 	/** Checkouts of `base` with uncommitted changes to tracked files outside what `ignore` drops. */
