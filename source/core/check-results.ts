@@ -1,6 +1,7 @@
 import {existsSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runGit} from '../git/index.js';
+import {forkPoint} from '../git/fork-point.js';
 import {sha256} from '../lib/sha256.js';
 import {runCheck} from './check-box.js';
 import type {EngineContext} from './context.js';
@@ -127,8 +128,8 @@ export async function countedChecks(
 	opts: {ticket: Ticket; head: string; cwd: string; env: Record<string, string>; logFile: string},
 ): Promise<CountedChecks> {
 	const store = storeOf(ctx);
-	const forkPoint = await runGit(ctx.repoRoot, ['merge-base', opts.head, `refs/heads/${ctx.config.base}`]);
-	const baseSha = forkPoint.exitCode === 0 ? forkPoint.stdout.trim() : undefined;
+	// The same fork point the guard diffs from (one process for both while base stays put).
+	const baseSha = await forkPoint(ctx.repoRoot, ctx.repoRoot, ctx.config.base, opts.head);
 	const readOnly = baseSha && ctx.sandbox ? await baseTestFiles(ctx, baseSha, opts.cwd) : [];
 	// A person who lets existing tests change (allow:) may let the count drop: said out loud, not counted.
 	const {allow} = pinnedTicket(ctx, opts.ticket);

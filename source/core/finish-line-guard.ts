@@ -1,6 +1,7 @@
 import {GitError} from '../git/errors.js';
 import {runGit} from '../git/index.js';
 import {mustGit} from '../git/run.js';
+import {forkPoint} from '../git/fork-point.js';
 import {objectStoreProblem} from '../git/object-integrity.js';
 import {commonDir} from '../git/worktrees.js';
 import type {Ticket} from '../tracker/ticket.js';
@@ -38,8 +39,22 @@ async function baseTree(checkout: string, fork: string): Promise<BaseTree & {tex
 	return {files, texts, read: file => texts.get(file)};
 }
 
+type Resolved = {tree: BaseTree & {texts: Map<string, string | undefined>}; named: ReturnType<typeof namedFiles>};
+const resolving = new Map<string, Promise<Resolved>>();
+
+/** resolve(), shared by guards that judge against the same fork with the same commands at the same time (read-only after). */
+function resolveOnce(root: string, fork: string, commands: string[]): Promise<Resolved> {
+	const key = `${root}\0${fork}\0${JSON.stringify(commands)}`;
+	const running = resolving.get(key);
+	if (running) return running;
+	const started = resolve(root, fork, commands);
+	resolving.set(key, started);
+	void started.finally(() => resolving.delete(key)).catch(() => undefined);
+	return started;
+}
+
 /** Resolve the commands against base, reading each file the resolution asks for (a fixed point: scripts name scripts). */
-async function resolve(checkout: string, fork: string, commands: string[]) {
+async function resolve(checkout: string, fork: string, commands: string[]): Promise<Resolved> {
 	const tree = await baseTree(checkout, fork);
 	for (let round = 0; round < 8; round++) {
 		const named = namedFiles(commands, tree);
@@ -76,9 +91,9 @@ export type BranchDiff = {head: string; fork: string; files: string[]; deleted: 
  * The diff of `head` (the commit the checks passed and the merge takes, never the checkout's HEAD, which
  * a check can move) from its fork point, in one `diff --name-status` (the file list and the deletions were two).
  */
-export async function branchDiff(checkout: string, base: string, head: string): Promise<BranchDiff> {
-	// The branch's full name: a bare `main` is a tag `main` (or a file .git/main) first, and an agent can make either.
-	const fork = (await runGit(checkout, ['merge-base', `refs/heads/${base}`, head])).stdout.trim();
+export async function branchDiff(checkout: string, base: string, head: string, root = checkout): Promise<BranchDiff> {
+	// From refs/heads/<base>: a bare `main` is a tag `main` (or a file .git/main) first, and an agent can make either.
+	const fork = await forkPoint(root, checkout, base, head);
 	if (!fork) {
 		throw new GitError(
 			`listing the files changed since ${base} failed: no fork point between ${base} and ${head} in ${checkout}; fix: check that '${base}' exists and shares history with the branch`,
@@ -104,6 +119,8 @@ export async function branchDiff(checkout: string, base: string, head: string): 
 
 export type FinishLineCheck = {
 	checkout: string;
+	/** The repository's main checkout, where base's files are read (default: checkout). */
+	root?: string;
 	base: string;
 	/** The branch's diff (branchDiff). */
 	diff: BranchDiff;
@@ -119,7 +136,8 @@ export type FinishLineCheck = {
 /** Each refused file with the rule that refuses it (empty: the diff leaves the finish line alone). */
 export async function finishLineFindings(check: FinishLineCheck): Promise<string[]> {
 	const {fork, deleted} = check.diff;
-	const {tree, named} = await resolve(check.checkout, fork, [...check.commands]);
+	// Base's side is read from the repository itself, not through the agent's checkout.
+	const {tree, named} = await resolveOnce(check.root ?? check.checkout, fork, [...check.commands]);
 	const findings: string[] = [];
 	for (const file of check.diff.files) {
 		if (check.allow.some(rule => matchesPathRule(file, rule))) {
@@ -183,7 +201,7 @@ export async function guardAttempt(
 	head: string,
 	protectedPaths: string[],
 ): Promise<{files: string[]; verdict: GuardVerdict}> {
-	const diff = await branchDiff(checkout, ctx.config.base, head);
+	const diff = await branchDiff(checkout, ctx.config.base, head, ctx.repoRoot);
 	rememberDiff(diff);
 	return {files: diff.files, verdict: await judge(ctx, ticket, checkout, diff, protectedPaths)};
 }
@@ -198,6 +216,7 @@ async function judge(ctx: EngineContext, ticket: Ticket, checkout: string, diff:
 	const {allow} = pinnedTicket(ctx, ticket);
 	const findings = await finishLineFindings({
 		checkout,
+		root: ctx.repoRoot,
 		base,
 		diff,
 		commands: await runCommands(ctx, ticket),
