@@ -1,5 +1,6 @@
 import {appendFileSync} from 'node:fs';
 import {intentsDurable} from '../lib/intent-barrier.js';
+import {readsOnly} from './read-only.js';
 import {runOffThread} from '../lib/thread-spawn.js';
 import {GitError, briefStderr} from './errors.js';
 import {locatorVars} from '../lib/git-locator-vars.js';
@@ -57,8 +58,8 @@ function logCall(cwd: string, args: string[], exit: number, ms: number): void {
  * on exit codes (is-ancestor, merge-tree, update-ref) need the code itself.
  */
 export async function runGit(cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
-	// Every git command may act on a logged intent: it starts after that intent's fsync (group commit).
-	await intentsDurable();
+	// Every git command that writes may act on a logged intent: it starts after that intent's fsync (group commit).
+	if (!readsOnly(args)) await intentsDurable();
 	const started = callLog === undefined ? 0 : performance.now();
 	// Spawned off the main thread (lib/thread-spawn.ts): the engine's loop does not wait for git's exec.
 	const result = await runOffThread({file: 'git', args, cwd, env: gitEnv(opts.env), ...(opts.input === undefined ? {} : {input: opts.input})});
