@@ -81,17 +81,25 @@ export async function importAgentObjects(gitDir: string, commonDir: string): Pro
 			}
 		}
 	}
-	// Packs first: a loose commit made after a `git gc` names objects in its packs.
-	for (const pack of packs) {
-		const said = await unpack(commonDir, {inputFile: pack});
-		if (said === undefined) result.imported++;
-		else result.refused.push(`pack/${path.basename(pack)} (${said})`);
-	}
-	if (loose.length > 0) {
-		const hash = path.basename(loose[0]!).length === 62 ? 'sha256' : 'sha1';
-		const said = await unpack(commonDir, {input: packStream(loose, hash)});
-		if (said === undefined) result.imported += loose.length;
-		else result.refused.push(`${loose.length} loose object(s) (${said})`);
+	// Each pack, and the loose objects as one more: git checks each one's links, so one that names objects of
+	// another (a commit after a `git gc`, a fetch onto a loose commit) goes again once that other is in.
+	const hash = loose.length > 0 && path.basename(loose[0]!).length === 62 ? 'sha256' : 'sha1';
+	let pending = [
+		...packs.map(pack => ({name: `pack/${path.basename(pack)}`, count: 1, from: () => ({inputFile: pack})})),
+		...(loose.length > 0 ? [{name: `${loose.length} loose object(s)`, count: loose.length, from: () => ({input: packStream(loose, hash)})}] : []),
+	];
+	for (let progress = true; pending.length > 0 && progress; ) {
+		progress = false;
+		const failed: Array<(typeof pending)[number] & {said: string}> = [];
+		for (const source of pending) {
+			const said = await unpack(commonDir, source.from());
+			if (said === undefined) {
+				result.imported += source.count;
+				progress = true;
+			} else failed.push({...source, said});
+		}
+		pending = failed;
+		if (!progress) for (const source of failed) result.refused.push(`${source.name} (${source.said})`);
 	}
 	rmSync(own, {recursive: true, force: true});
 	return result;

@@ -78,3 +78,28 @@ describe("a hostile agent's own object store", () => {
 		expect(inShared(repo.commonDir, blob)).toBe(false);
 	});
 });
+
+describe("an honest agent's objects in any order", () => {
+	it('a pack that names a loose commit (a fetch onto it) goes in once the loose objects are in', async () => {
+		const repo = attemptRepo();
+		const commit = (name: string) => {
+			writeFileSync(path.join(repo.worktree, name), `${name}\n`);
+			git(repo.worktree, ['add', '-A'], repo.env);
+			git(repo.worktree, ['commit', '-qm', name], repo.env);
+			return git(repo.worktree, ['rev-parse', 'HEAD'], repo.env);
+		};
+		const first = commit('one.txt');
+		const second = commit('two.txt');
+		// The second commit's objects in a pack; the first's stay loose (the pack names the first as parent).
+		const pack = path.join(repo.own, 'pack');
+		mkdirSync(pack, {recursive: true});
+		execFileSync('git', ['pack-objects', '-q', '--revs', path.join(pack, 'pack')], {cwd: repo.worktree, input: `${second}\n^${first}\n`, env: {...process.env, ...repo.env}});
+		for (const id of git(repo.worktree, ['rev-list', '--objects', '--no-object-names', `${first}..${second}`], repo.env).split('\n')) {
+			execFileSync('rm', ['-f', path.join(repo.own, id.slice(0, 2), id.slice(2))]);
+		}
+		const result = await importAgentObjects(repo.gitDir, repo.commonDir);
+		expect(result.refused).toEqual([]);
+		expect(git(repo.root, ['show', `${second}:two.txt`])).toBe('two.txt');
+		expect(git(repo.root, ['fsck', '--no-dangling'])).toBe('');
+	});
+});
