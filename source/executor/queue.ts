@@ -22,11 +22,14 @@ import {followLog} from '../queue/log-stream.js';
 import {sayOutages} from '../queue/outage.js';
 import {watchSilence} from './queue-silence.js';
 import {mustHavePushed, pushLane} from './remote-pushes.js';
+import {gitLane} from '../queue/git-lane.js';
+import type {GitResult} from '../git/run.js';
 import {VerbsRelay} from './verbs-relay.js';
 import {jobFailure, remoteAnswers, withUnchargedFaults} from './queue-faults.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
+type Lane = (refspecs: string[]) => Promise<GitResult>;
 type Connected = {queue: Queue; events: QueueEvents; redis: Redis; connections: Redis[]; verbs: VerbsRelay};
 
 const KEEP = {age: 24 * 3600};
@@ -69,8 +72,14 @@ const refused = (reason: string, durationMs: number): AgentRunResult => ({
 export function queueExecutor(opts: {url: string; remote: string}): AttemptExecutor {
 	let connected: Promise<Connected> | undefined;
 	// Starts (with base) and drops in lanes of their own: a wave's starts go in one push, and no drop or fetch holds them up.
-	let lanes: {starts: ReturnType<typeof pushLane>; drops: ReturnType<typeof pushLane>} | undefined;
-	const lanesOf = (ctx: EngineContext) => (lanes ??= {starts: pushLane(ctx.repoRoot, opts.remote), drops: pushLane(ctx.repoRoot, opts.remote)});
+	let lanes: {starts: Lane; drops: Lane; results: Lane} | undefined;
+	const lanesOf = (ctx: EngineContext) =>
+		(lanes ??= {
+			starts: pushLane(ctx.repoRoot, opts.remote),
+			drops: pushLane(ctx.repoRoot, opts.remote),
+			// Results that come in together are fetched together (each its own ref, written only here).
+			results: gitLane(ctx.repoRoot, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', opts.remote]),
+		});
 	const connect = (ctx: EngineContext): Promise<Connected> =>
 		(connected ??= (async () => {
 			const open = () => new Redis(opts.url, {maxRetriesPerRequest: null});
@@ -92,9 +101,8 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			`check that ${opts.remote} is reachable and this machine may push to it`,
 		);
 
-	/** The worker's pushed head, into this repository (its own ref: no other git conversation with the remote waits for it). */
-	const fetchResult = (ctx: EngineContext, ref: string) =>
-		runGit(ctx.repoRoot, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', opts.remote, `+${ref}:${ref}`]);
+	/** The worker's pushed head, into this repository (no push waits for it, nor it for a push). */
+	const fetchResult = (ctx: EngineContext, ref: string) => lanesOf(ctx).results([`+${ref}:${ref}`]);
 
 	/** The job's result, or undefined when the run stops first (the job stays for a resumed run: same attempt, same job). */
 	async function outcome(ctx: EngineContext, c: Connected, job: Job): Promise<unknown> {

@@ -8,7 +8,8 @@ import {Mutex} from 'async-mutex';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {looseRefHolds} from '../git/ref-files.js';
-import {mustGit, runGit} from '../git/run.js';
+import {mustGit, runGit, type GitResult} from '../git/run.js';
+import {gitLane} from './git-lane.js';
 import type {AttemptJob} from './protocol.js';
 import {baseRef, resultRef, startRef} from './protocol.js';
 
@@ -19,6 +20,8 @@ export class WorkerClone {
 	readonly root: string;
 	/** One change of the clone's shared metadata at a time: concurrent `worktree add`/`remove`/`prune` race on .git/worktrees. */
 	readonly #lock = new Mutex();
+	/** Fetches, outside that lock: one at a time (each writes base's ref), the starts of jobs taken meanwhile together. */
+	readonly #fetches: (refspecs: string[]) => Promise<GitResult>;
 	#pending: Promise<void> = Promise.resolve();
 
 	constructor(
@@ -26,6 +29,7 @@ export class WorkerClone {
 		readonly remote: string,
 	) {
 		this.root = path.join(dir, 'repo');
+		this.#fetches = gitLane(this.root, [...FETCH, '--update-head-ok', 'origin']);
 	}
 
 	/** Makes the clone (once) and clears what a killed worker left (checkouts, their branches). */
@@ -44,25 +48,23 @@ export class WorkerClone {
 
 	/** A fresh checkout at the job's start, on its branch; refuses a start the remote does not hold at that sha. */
 	async checkout(job: AttemptJob): Promise<string> {
-		return this.#lock.runExclusive(() => this.#checkout(job));
-	}
-
-	async #checkout(job: AttemptJob): Promise<string> {
 		const ref = startRef(job.attemptId, job.startSha);
-		// Base too, under its own name, as a local checkout sees it, in the same fetch (one conversation with the remote);
+		// Base too, under its own name, as a local checkout sees it, in the same fetch as the starts of jobs taken meanwhile;
 		// not fatal: a base that cannot be had (an agent checked it out somewhere) leaves the start alone to fetch.
-		const both = await runGit(this.root, [...FETCH, '--update-head-ok', 'origin', `+${ref}:${ref}`, `+${baseRef(job.base)}:refs/heads/${job.base}`]);
+		const both = await this.#fetches([`+${ref}:${ref}`, `+${baseRef(job.base)}:refs/heads/${job.base}`]);
 		if (both.exitCode !== 0) await mustGit(this.root, [...FETCH, 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
 		// As the fetch wrote it (a loose ref file holding the sha is git's own answer, no process); anything else asks git.
 		const fetched = looseRefHolds(path.join(this.root, '.git'), ref, job.startSha)
 			? job.startSha
 			: (await mustGit(this.root, ['rev-parse', '--verify', `${ref}^{commit}`], `reading ${ref} failed`)).trim();
 		if (fetched !== job.startSha) throw new Error(`${ref} on ${this.remote} is ${fetched}, not the job's start ${job.startSha}`);
-		const checkout = this.checkoutOf(job);
-		// What an earlier attempt left (its cleanup is cut short only by a killed worker, and open() clears that).
-		if (this.#leftFrom(checkout)) await this.#remove(job);
-		await mustGit(this.root, ['worktree', 'add', '-q', '-f', '-B', job.branch, checkout, job.startSha], `making the checkout ${checkout} failed`);
-		return checkout;
+		return this.#lock.runExclusive(async () => {
+			const checkout = this.checkoutOf(job);
+			// What an earlier attempt left (its cleanup is cut short only by a killed worker, and open() clears that).
+			if (this.#leftFrom(checkout)) await this.#remove(job);
+			await mustGit(this.root, ['worktree', 'add', '-q', '-f', '-B', job.branch, checkout, job.startSha], `making the checkout ${checkout} failed`);
+			return checkout;
+		});
 	}
 
 	/** Sends the attempt's head to the remote, where the coordinator fetches it. */
@@ -81,7 +83,11 @@ export class WorkerClone {
 
 	/** After the job completed, off the handoff's path: the next checkout waits for it (same lock, first come first served). */
 	cleanUpLater(job: AttemptJob): void {
-		this.#pending = Promise.all([this.#pending, this.remove(job).then(() => this.dropStart(job))]).then(
+		const done = this.#lock.runExclusive(async () => {
+			await this.#remove(job);
+			await this.dropStart(job);
+		});
+		this.#pending = Promise.all([this.#pending, done]).then(
 			() => {},
 			() => {},
 		);

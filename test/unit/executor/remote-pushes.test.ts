@@ -10,15 +10,18 @@ const git = (cwd: string, ...args: string[]) => execFileSync('git', args, {cwd, 
 const calls = path.join(mkdtempSync(path.join(tmpdir(), 'pl-pushes-log-')), 'git.jsonl');
 process.env['PROOFLOOP_GIT_LOG'] = calls;
 const {pushLane} = await import('../../../source/executor/remote-pushes.js');
+const {WorkerClone} = await import('../../../source/queue/worker-clone.js');
+const {startRef} = await import('../../../source/queue/protocol.js');
 
-const pushesTo = (remote: string) =>
+const callsOf = (verb: string, where: (args: string[], cwd: string) => boolean) =>
 	existsSync(calls)
 		? readFileSync(calls, 'utf8')
 				.trim()
 				.split('\n')
-				.map(line => JSON.parse(line) as {args: string[]})
-				.filter(call => call.args[0] === 'push' && call.args.includes(remote)).length
+				.map(line => JSON.parse(line) as {args: string[]; cwd: string})
+				.filter(call => call.args[0] === verb && where(call.args, call.cwd)).length
 		: 0;
+const pushesTo = (remote: string) => callsOf('push', args => args.includes(remote));
 
 function repoAndRemote() {
 	const top = mkdtempSync(path.join(tmpdir(), 'pl-pushes-'));
@@ -32,7 +35,7 @@ function repoAndRemote() {
 	return {repo, remote, head: git(repo, 'rev-parse', 'HEAD')};
 }
 
-describe("the coordinator's pushes to the shared remote", () => {
+describe("git conversations with the shared remote, asked for at once", () => {
 	it('pushes asked for while one runs go together in the next: six starts at once cost two pushes, and all arrive', async () => {
 		const {repo, remote, head} = repoAndRemote();
 		const push = pushLane(repo, remote);
@@ -55,5 +58,16 @@ describe("the coordinator's pushes to the shared remote", () => {
 		expect(good.exitCode).toBe(0);
 		expect(bad.exitCode).not.toBe(0);
 		expect(git(remote, 'for-each-ref', '--format=%(refname)', 'refs/proofloop/start').split('\n')).toHaveLength(2);
+	}, 60_000);
+
+	it("a worker's jobs taken at once fetch their starts together: six checkouts, two fetches, each at its own start", async () => {
+		const {repo, remote, head} = repoAndRemote();
+		const jobs = Array.from({length: 6}, (_, i) => ({attemptId: `run/T-${i}/a1`, ticket: `T-${i}`, branch: `proofloop/T-${i}`, base: 'main', startSha: head}));
+		git(repo, 'push', '-q', remote, 'main:refs/proofloop/base/main', ...jobs.map(job => `${head}:${startRef(job.attemptId, head)}`));
+		const clone = new WorkerClone(path.join(path.dirname(remote), 'worker'), remote);
+		await clone.open();
+		const checkouts = await Promise.all(jobs.map(job => clone.checkout(job as Parameters<typeof clone.checkout>[0])));
+		expect(checkouts.map(checkout => git(checkout, 'rev-parse', 'HEAD'))).toEqual(jobs.map(() => head));
+		expect(callsOf('fetch', (_, cwd) => cwd === clone.root)).toBe(2);
 	}, 60_000);
 });
