@@ -3,12 +3,15 @@ import type {EngineEvent} from './events.js';
 import {reconcileFilings} from './filing-reconcile.js';
 import {reapRunProcesses} from '../process/orphans.js';
 import {recordDone} from './record-done.js';
+import {recoverAgentObjects} from './recover-objects.js';
 
 /** Reconcile a resumed run with what survived the crash, before any dispatch. */
 export async function recover(engine: EngineCore): Promise<void> {
 	const {ctx, view} = engine;
 	const reaped = reapRunProcesses(ctx.run.id);
 	if (reaped.length > 0) ctx.log.append({type: 'warning', message: `killed ${reaped.length} process(es) left by the previous engine: ${reaped.join(', ')}`});
+	// The boxes are gone: what their git wrote is taken in before any branch is read.
+	await recoverAgentObjects(ctx);
 
 	// Redo tracker writes a crash may have cut off: the event came first. A
 	// ticket.done logged after the ticket's last status write is the truth.
