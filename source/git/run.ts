@@ -33,12 +33,15 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 		...merged,
 		// A ref under refs/replace/ makes git read another object wherever it reads one: a checkout would write it.
 		GIT_NO_REPLACE_OBJECTS: '1',
-		GIT_CONFIG_COUNT: String(count + 2),
+		GIT_CONFIG_COUNT: String(count + 3),
 		[`GIT_CONFIG_KEY_${count}`]: 'core.hooksPath',
 		[`GIT_CONFIG_VALUE_${count}`]: '/dev/null',
 		// An fsmonitor is a program git runs on every status and checkout.
 		[`GIT_CONFIG_KEY_${count + 1}`]: 'core.fsmonitor',
 		[`GIT_CONFIG_VALUE_${count + 1}`]: 'false',
+		// git takes a commit's tree and parents from the commit-graph file unchecked: a forged one gave base's tip another tree.
+		[`GIT_CONFIG_KEY_${count + 2}`]: 'core.commitGraph',
+		[`GIT_CONFIG_VALUE_${count + 2}`]: 'false',
 	};
 }
 

@@ -76,6 +76,15 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
 	});
 
+	it("an unsandboxed agent's commit-graph that gives base's tip its own tree does not hide its change from the guard", {timeout: 120_000}, async () => {
+		const root = finishLineRepo({sandbox: 'none'});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'commit-graph'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+		expect(execaSync('git', ['show', 'main:scripts/smoke.mjs'], {cwd: root}).stdout).not.toBe('process.exit(0)');
+	});
+
 	it("boxed, the same agent cannot touch base's object files at all: the store is whole, and nothing of it is done", {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
 		const objects = (file: string) => {
