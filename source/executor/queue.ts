@@ -26,6 +26,7 @@ import {gitLane} from '../queue/git-lane.js';
 import type {GitResult} from '../git/run.js';
 import {VerbsRelay} from './verbs-relay.js';
 import {jobFailure, remoteAnswers, withUnchargedFaults} from './queue-faults.js';
+import {withAgentCaps} from './queue-caps.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
 
@@ -235,5 +236,5 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 		},
 	};
 	// A failed job goes before the retry: kept a day, it would fail the same attempt id again at once.
-	return withUnchargedFaults(executor, id => connected?.then(c => c.queue.remove(id)));
+	return withUnchargedFaults(withAgentCaps(executor), id => connected?.then(c => c.queue.remove(id)));
 }
