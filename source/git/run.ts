@@ -33,7 +33,7 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 		...merged,
 		// A ref under refs/replace/ makes git read another object wherever it reads one: a checkout would write it.
 		GIT_NO_REPLACE_OBJECTS: '1',
-		GIT_CONFIG_COUNT: String(count + 3),
+		GIT_CONFIG_COUNT: String(count + 4),
 		[`GIT_CONFIG_KEY_${count}`]: 'core.hooksPath',
 		[`GIT_CONFIG_VALUE_${count}`]: '/dev/null',
 		// An fsmonitor is a program git runs on every status and checkout.
@@ -42,6 +42,9 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 		// git takes a commit's tree and parents from the commit-graph file unchecked: a forged one gave base's tip another tree.
 		[`GIT_CONFIG_KEY_${count + 2}`]: 'core.commitGraph',
 		[`GIT_CONFIG_VALUE_${count + 2}`]: 'false',
+		// Nor from the multi-pack-index, which says where in a pack an id's object is: a forged one filed another object there.
+		[`GIT_CONFIG_KEY_${count + 3}`]: 'core.multiPackIndex',
+		[`GIT_CONFIG_VALUE_${count + 3}`]: 'false',
 	};
 }
 

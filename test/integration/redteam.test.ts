@@ -85,6 +85,14 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		expect(execaSync('git', ['show', 'main:scripts/smoke.mjs'], {cwd: root}).stdout).not.toBe('process.exit(0)');
 	});
 
+	it("an unsandboxed agent's multi-pack-index that files other objects' offsets under base's ids gets nothing counted", {timeout: 120_000}, async () => {
+		const root = finishLineRepo({sandbox: 'none'});
+		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'midx'});
+		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+		const events = runEvents(root);
+		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+	});
+
 	it("boxed, the same agent cannot touch base's object files at all: the store is whole, and nothing of it is done", {timeout: 120_000}, async () => {
 		const root = finishLineRepo();
 		const objects = (file: string) => {
