@@ -6,14 +6,13 @@
  * object under an id the engine would write later (git keeps a file it finds).
  * After the agent, each of its objects is checked (its id, then by git) and copied in.
  */
-import {createHash} from 'node:crypto';
 import {lstatSync, mkdirSync, readdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {execa} from 'execa';
 import {gitEnv} from '../git/run.js';
 import {gitWrites} from './git-writes.js';
-import {packStream, readLoose} from './loose-pack.js';
+import {checkLoose, packStream, type LooseObject} from './loose-pack.js';
 
 const DIR = 'agent-objects';
 
@@ -28,14 +27,6 @@ export function agentObjectEnv(gitDir: string, commonDir: string): Record<string
 	// The variable is a `:`-separated list; a path with a colon (or a quote) is given C-quoted, as git reads it.
 	const alternate = /[:"\\]/.test(shared) ? `"${shared.replace(/["\\]/g, c => `\\${c}`)}"` : shared;
 	return {GIT_OBJECT_DIRECTORY: own, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternate};
-}
-
-/** Whether a loose object file inflates to the object its id names. */
-function verified(file: string, id: string): boolean {
-	const object = readLoose(file);
-	if (!object) return false;
-	const hash = createHash(id.length === 64 ? 'sha256' : 'sha1');
-	return hash.update(`${object.type} ${object.body.length}\0`).update(object.body).digest('hex') === id;
 }
 
 /** `git unpack-objects --strict` into the shared store: each object's form and links checked by git. The first line it said, or undefined. */
@@ -63,14 +54,15 @@ export async function importAgentObjects(gitDir: string, commonDir: string): Pro
 		rmSync(own, {force: true});
 		return result;
 	}
-	const loose: string[] = [];
+	const loose: LooseObject[] = [];
 	const packs: string[] = [];
 	for (const fan of readdirSync(own, {withFileTypes: true})) {
 		if (!fan.isDirectory()) continue;
 		if (/^[0-9a-f]{2}$/.test(fan.name)) {
 			for (const entry of readdirSync(path.join(own, fan.name), {withFileTypes: true})) {
 				const file = path.join(own, fan.name, entry.name);
-				if (entry.isFile() && /^([0-9a-f]{38}|[0-9a-f]{62})$/.test(entry.name) && verified(file, fan.name + entry.name)) loose.push(file);
+				const object = entry.isFile() && /^([0-9a-f]{38}|[0-9a-f]{62})$/.test(entry.name) ? await checkLoose(file, fan.name + entry.name) : undefined;
+				if (object) loose.push(object);
 				else if (!entry.name.startsWith('tmp_obj_')) result.refused.push(`${fan.name}/${entry.name}`);
 			}
 		} else if (fan.name === 'pack') {
@@ -83,7 +75,7 @@ export async function importAgentObjects(gitDir: string, commonDir: string): Pro
 	}
 	// Each pack, and the loose objects as one more: git checks each one's links, so one that names objects of
 	// another (a commit after a `git gc`, a fetch onto a loose commit) goes again once that other is in.
-	const hash = loose.length > 0 && path.basename(loose[0]!).length === 62 ? 'sha256' : 'sha1';
+	const hash = loose.length > 0 && path.basename(loose[0]!.file).length === 62 ? 'sha256' : 'sha1';
 	let pending = [
 		...packs.map(pack => ({name: `pack/${path.basename(pack)}`, count: 1, from: () => ({inputFile: pack})})),
 		...(loose.length > 0 ? [{name: `${loose.length} loose object(s)`, count: loose.length, from: () => ({input: packStream(loose, hash)})}] : []),

@@ -1,9 +1,11 @@
 import {execFileSync} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {once} from 'node:events';
+import {pipeline} from 'node:stream/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {createHash} from 'node:crypto';
-import {deflateSync} from 'node:zlib';
+import {createDeflate, deflateSync} from 'node:zlib';
 import {describe, expect, it} from 'vitest';
 import {agentObjectEnv, importAgentObjects} from '../../../source/agents/agent-objects.js';
 
@@ -102,4 +104,33 @@ describe("an honest agent's objects in any order", () => {
 		expect(git(repo.root, ['show', `${second}:two.txt`])).toBe('two.txt');
 		expect(git(repo.root, ['fsck', '--no-dangling'])).toBe('');
 	});
+});
+
+describe('a loose object that inflates to gigabytes', () => {
+	it('is read as a stream and refused as soon as it holds more than its header says: the engine keeps running meanwhile', async () => {
+		const repo = attemptRepo();
+		const id = 'b'.repeat(40);
+		mkdirSync(path.join(repo.own, 'bb'), {recursive: true});
+		// "blob 5", then 2 GiB of zeros: about 2 MB on disk.
+		const file = path.join(repo.own, 'bb', id.slice(2));
+		const deflate = createDeflate({level: 1});
+		const written = pipeline(deflate, createWriteStream(file));
+		deflate.write(Buffer.from('blob 5\0'));
+		const zeros = Buffer.alloc(1 << 20);
+		for (let i = 0; i < 2048; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
+		deflate.end();
+		await written;
+		let last = Date.now();
+		let longest = 0;
+		const ticker = setInterval(() => {
+			longest = Math.max(longest, Date.now() - last);
+			last = Date.now();
+		}, 10);
+		const result = await importAgentObjects(repo.gitDir, repo.commonDir);
+		clearInterval(ticker);
+		longest = Math.max(longest, Date.now() - last);
+		expect(result.refused).toEqual([`bb/${id.slice(2)}`]);
+		// The old whole-file inflate held the loop (and 2 GiB) for seconds.
+		expect(longest).toBeLessThan(1000);
+	}, 120_000);
 });
