@@ -23,7 +23,12 @@ async function* inflated(file: string): AsyncGenerator<Buffer> {
 	const source = createReadStream(file);
 	source.on('error', error => inflate.destroy(error));
 	source.pipe(inflate);
-	for await (const chunk of inflate) yield chunk as Buffer;
+	try {
+		for await (const chunk of inflate) yield chunk as Buffer;
+	} finally {
+		// Left early (more than the header says): the file is closed now, not when collected.
+		source.destroy();
+	}
 }
 
 /** The object in `file` when its bytes hash to `id` and hold what its header says, else undefined (stops as soon as they do not). */
