@@ -4,13 +4,9 @@ import type {RunningAttempt} from './engine-state.js';
  * How many attempts may start now. `concurrency` is agents at once: an attempt
  * whose agent has exited holds no slot while its checks, guard, merge and
  * verify run beside the next agents (it keeps its locks to the end). All in
- * flight stay within IN_FLIGHT × `concurrency`: short tickets finish in
- * several times their agent's time, and a lower bound idled the agents; a
- * stalled merge queue still cannot pile up work without end.
+ * flight stay within twice `concurrency`, so finishing work cannot pile up.
  * With a reviewer the attempt runs another agent later, so it keeps its slot.
  */
-export const IN_FLIGHT = 4;
-
 export function freeSlots(concurrency: number, running: Iterable<RunningAttempt>, reviewed: boolean): number {
 	let inFlight = 0;
 	let holding = 0;
@@ -18,7 +14,7 @@ export function freeSlots(concurrency: number, running: Iterable<RunningAttempt>
 		inFlight++;
 		if (reviewed || !attempt.agentExited) holding++;
 	}
-	return Math.max(0, Math.min(concurrency - holding, IN_FLIGHT * concurrency - inFlight));
+	return Math.max(0, Math.min(concurrency - holding, 2 * concurrency - inFlight));
 }
 
 /** The attempt's agent has exited (its claim is being read): its slot is free. True when that changed anything. */
