@@ -82,3 +82,36 @@ export function withUnchargedFaults(executor: AttemptExecutor, forget: (attemptI
 		},
 	};
 }
+
+/**
+ * Settles as the job does, read from the queue itself every `everyMs`: a
+ * finish whose event never came, or a job that is gone (a Redis restarted
+ * without its data), which would otherwise be waited for forever.
+ */
+export function watchJob(queue: Queue, attemptId: string, everyMs = 3000): {settled: Promise<unknown>; stop: () => void} {
+	let timer: NodeJS.Timeout | undefined;
+	let stopped = false;
+	const settled = new Promise<unknown>((resolve, reject) => {
+		const look = async () => {
+			const job = await Job.fromId(queue, attemptId);
+			if (!job) throw new Error(`the job of ${attemptId} is gone from the queue (a Redis restarted without its data?)`);
+			const state = await job.getState();
+			if (state === 'completed') return {value: job.returnvalue as unknown};
+			if (state === 'failed') throw new Error(job.failedReason);
+			return undefined;
+		};
+		const poll = () =>
+			void look().then(
+				done => (stopped ? undefined : done ? resolve(done.value) : (timer = setTimeout(poll, everyMs))),
+				(error: unknown) => (stopped ? undefined : reject(error as Error)),
+			);
+		timer = setTimeout(poll, everyMs);
+	});
+	return {
+		settled,
+		stop: () => {
+			stopped = true;
+			clearTimeout(timer);
+		},
+	};
+}

@@ -25,7 +25,7 @@ import {mustHavePushed, pushLane} from './remote-pushes.js';
 import {gitLane} from '../queue/git-lane.js';
 import type {GitResult} from '../git/run.js';
 import {VerbsRelay} from './verbs-relay.js';
-import {jobFailure, remoteAnswers, withUnchargedFaults} from './queue-faults.js';
+import {jobFailure, remoteAnswers, watchJob, withUnchargedFaults} from './queue-faults.js';
 import {withAgentCaps} from './queue-caps.js';
 import {AttemptJob, AttemptResult, QUEUE_NAME, attemptIdOf, baseRef, logStreamKey, resultRef, startRef, versionRefusal} from '../queue/protocol.js';
 import type {AttemptExecutor, ImplementRequest, Implemented} from './executor.js';
@@ -112,10 +112,12 @@ export function queueExecutor(opts: {url: string; remote: string}): AttemptExecu
 			const poll = () => (ctx.stopping() ? resolve(undefined) : (stopTimer = setTimeout(poll, 300)));
 			poll();
 		});
+		const watch = watchJob(c.queue, job.id ?? '');
 		try {
-			return await Promise.race([job.waitUntilFinished(c.events), stopped]);
+			return await Promise.race([job.waitUntilFinished(c.events), stopped, watch.settled]);
 		} finally {
 			clearTimeout(stopTimer);
+			watch.stop();
 		}
 	}
 

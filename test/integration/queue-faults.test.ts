@@ -31,26 +31,27 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A run on the queue whose remote (for the run, or for the worker) is a link the test takes away and puts back. */
-function setUp(db: number, broken: 'run' | 'worker') {
+function setUp(db: number, broken: 'run' | 'worker' | 'none', plan: Record<string, unknown> = {_sleepMs: 200}) {
 	const top = mkdtempSync(path.join(tmpdir(), 'pl-qfaults-'));
 	const remote = path.join(top, 'remote.git');
 	execFileSync('git', ['init', '-q', '--bare', remote]);
 	const link = path.join(top, 'link.git');
 	const url = redis.url.replace(/\/\d+$/, `/${db}`);
 	const runRemote = broken === 'run' ? link : remote;
-	const repo = makeRepo({tickets: [{id: 'N'}], plan: {_sleepMs: 200}, config: {executor: {kind: 'queue', url, remote: runRemote}, attempts: 1}});
+	const repo = makeRepo({tickets: [{id: 'N'}], plan, config: {executor: {kind: 'queue', url, remote: runRemote}, attempts: 1}});
 	const dir = path.join(top, 'worker');
 	mkdirSync(dir);
 	const workerRemote = broken === 'worker' ? link : remote;
-	workers.push(
-		execa(process.execPath, [CLI, 'worker', '--queue', url, '--remote', workerRemote, '--concurrency', '1', ...UNBOXED], {
-			cwd: dir,
-			reject: false,
-			stdin: 'ignore',
-			env: {FAKE_AGENT_PLAN: repo.plan, NO_COLOR: '1'},
-		}),
-	);
-	return {...repo, mend: () => symlinkSync(remote, link)};
+	const worker = execa(process.execPath, [CLI, 'worker', '--queue', url, '--remote', workerRemote, '--concurrency', '1', ...UNBOXED], {
+		cwd: dir,
+		reject: false,
+		stdin: 'ignore',
+		env: {FAKE_AGENT_PLAN: repo.plan, NO_COLOR: '1'},
+	});
+	workers.push(worker);
+	let said = '';
+	worker.stdout?.on('data', (chunk: Buffer) => (said += String(chunk)));
+	return {...repo, mend: () => symlinkSync(remote, link), said: () => said};
 }
 
 async function events(root: string): Promise<EngineEvent[]> {
@@ -89,5 +90,20 @@ describe.skipIf(!probe.ok)("the queue's plumbing failing costs no attempt", () =
 	it("the worker cannot fetch the attempt's start: the job fails on the worker, not charged, and runs again as a new job", async () => {
 		const limited = await runThroughFault(2, 'worker');
 		expect(limited[0]).toMatchObject({reason: expect.stringMatching(/the worker failed attempt .*fetching refs\/proofloop\/start/)});
+	}, 120_000);
+
+	it('Redis restarted empty mid-attempt (its data lost): the job is gone, the attempt is not charged and runs again as a new job', async () => {
+		const {root, plan, said} = setUp(3, 'none', {_sleepMs: 3000});
+		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		while (!said().includes('(ticket N, attempt 1)')) await sleep(50);
+		await redis.restart({data: 'lose', downMs: 500});
+		const result = await run;
+		expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+		const all = runEvents(root);
+		expect(all.filter(e => e.type === 'attempt.failed')).toEqual([]);
+		const limited = all.filter(e => e.type === 'attempt.limited');
+		// Gone, as the run sees it; or failed, as the worker finishing a job Redis no longer holds may say first.
+		expect(limited[0], JSON.stringify(limited)).toMatchObject({reason: expect.stringMatching(/^not charged: /)});
+		expect(await trailerCount(root, 'N')).toBe(1);
 	}, 120_000);
 });
