@@ -6,7 +6,7 @@
  * object under an id the engine would write later (git keeps a file it finds).
  * After the agent, each of its objects is checked (its id, then by git) and copied in.
  */
-import {lstatSync, mkdirSync, readdirSync, rmSync} from 'node:fs';
+import {chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, type Dirent} from 'node:fs';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {execa} from 'execa';
@@ -37,6 +37,17 @@ async function unpack(commonDir: string, from: {inputFile: string} | {input: Rea
 
 export type ObjectImport = {imported: number; refused: string[]};
 
+/** A directory of the agent's store, listed: made readable first (the agent may have made it 000), refused and named when it still cannot be. */
+function listed(dir: string, name: string, refused: string[]): Dirent[] {
+	try {
+		chmodSync(dir, 0o700);
+		return readdirSync(dir, {withFileTypes: true});
+	} catch (error) {
+		refused.push(`${name} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+		return [];
+	}
+}
+
 /**
  * Moves what the agent wrote into the shared store through git, which checks
  * every object (`unpack-objects --strict`): its packs, then its loose objects
@@ -56,17 +67,17 @@ export async function importAgentObjects(gitDir: string, commonDir: string): Pro
 	}
 	const loose: LooseObject[] = [];
 	const packs: string[] = [];
-	for (const fan of readdirSync(own, {withFileTypes: true})) {
+	for (const fan of listed(own, DIR, result.refused)) {
 		if (!fan.isDirectory()) continue;
 		if (/^[0-9a-f]{2}$/.test(fan.name)) {
-			for (const entry of readdirSync(path.join(own, fan.name), {withFileTypes: true})) {
+			for (const entry of listed(path.join(own, fan.name), fan.name, result.refused)) {
 				const file = path.join(own, fan.name, entry.name);
 				const object = entry.isFile() && /^([0-9a-f]{38}|[0-9a-f]{62})$/.test(entry.name) ? await checkLoose(file, fan.name + entry.name) : undefined;
 				if (object) loose.push(object);
 				else if (!entry.name.startsWith('tmp_obj_')) result.refused.push(`${fan.name}/${entry.name}`);
 			}
 		} else if (fan.name === 'pack') {
-			for (const entry of readdirSync(path.join(own, 'pack'), {withFileTypes: true})) {
+			for (const entry of listed(path.join(own, 'pack'), 'pack', result.refused)) {
 				if (!entry.name.endsWith('.pack')) continue;
 				if (entry.isFile()) packs.push(path.join(own, 'pack', entry.name));
 				else result.refused.push(`pack/${entry.name} (not a file)`);
@@ -80,7 +91,7 @@ export async function importAgentObjects(gitDir: string, commonDir: string): Pro
 		...packs.map(pack => ({name: `pack/${path.basename(pack)}`, count: 1, from: () => ({inputFile: pack})})),
 		...(loose.length > 0 ? [{name: `${loose.length} loose object(s)`, count: loose.length, from: () => ({input: packStream(loose, hash)})}] : []),
 	];
-	for (let progress = true; pending.length > 0 && progress; ) {
+	for (let progress = true; pending.length > 0 && progress;) {
 		progress = false;
 		const failed: Array<(typeof pending)[number] & {said: string}> = [];
 		for (const source of pending) {
@@ -93,7 +104,11 @@ export async function importAgentObjects(gitDir: string, commonDir: string): Pro
 		pending = failed;
 		if (!progress) for (const source of failed) result.refused.push(`${source.name} (${source.said})`);
 	}
-	rmSync(own, {recursive: true, force: true});
+	try {
+		rmSync(own, {recursive: true, force: true});
+	} catch {
+		// A directory the agent made unremovable stays; the next import lists it again, and refuses it again.
+	}
 	return result;
 }
 

@@ -1,9 +1,10 @@
 import {execFileSync} from 'node:child_process';
-import {createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
 import {once} from 'node:events';
 import {pipeline} from 'node:stream/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {pathToFileURL} from 'node:url';
 import {createHash} from 'node:crypto';
 import {createDeflate, deflateSync} from 'node:zlib';
 import {describe, expect, it} from 'vitest';
@@ -95,7 +96,11 @@ describe("an honest agent's objects in any order", () => {
 		// The second commit's objects in a pack; the first's stay loose (the pack names the first as parent).
 		const pack = path.join(repo.own, 'pack');
 		mkdirSync(pack, {recursive: true});
-		execFileSync('git', ['pack-objects', '-q', '--revs', path.join(pack, 'pack')], {cwd: repo.worktree, input: `${second}\n^${first}\n`, env: {...process.env, ...repo.env}});
+		execFileSync('git', ['pack-objects', '-q', '--revs', path.join(pack, 'pack')], {
+			cwd: repo.worktree,
+			input: `${second}\n^${first}\n`,
+			env: {...process.env, ...repo.env},
+		});
 		for (const id of git(repo.worktree, ['rev-list', '--objects', '--no-object-names', `${first}..${second}`], repo.env).split('\n')) {
 			execFileSync('rm', ['-f', path.join(repo.own, id.slice(0, 2), id.slice(2))]);
 		}
@@ -133,4 +138,24 @@ describe('a loose object that inflates to gigabytes', () => {
 		// The old whole-file inflate held the loop (and 2 GiB) for seconds.
 		expect(longest).toBeLessThan(1000);
 	}, 120_000);
+});
+
+describe('an agent store the agent made unreadable (chmod 000)', () => {
+	it('is listed anyway by an engine that is not root, and its objects are taken in: the ticket is not wedged', () => {
+		const repo = attemptRepo();
+		const id = plant(repo.own, 'blob', Buffer.from('kept\n'));
+		const fan = path.join(repo.own, id.slice(0, 2));
+		mkdirSync(path.join(repo.own, 'info'));
+		chmodSync(path.join(repo.own, 'info'), 0o000);
+		chmodSync(fan, 0o000);
+		// Root reads a 000 directory anyway: the import runs without root's powers over files (setpriv drops every
+		// capability; the engine's uid still owns the store), as an engine run by an ordinary user does.
+		const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-all', '--inh-caps=-all'] : [];
+		const module = pathToFileURL(path.resolve('dist/source/agents/agent-objects.js')).href;
+		const script = `const {importAgentObjects} = await import(${JSON.stringify(module)}); console.log(JSON.stringify(await importAgentObjects(process.argv[1], process.argv[2])));`;
+		const [file, ...args] = [...asUser, process.execPath, '--input-type=module', '-e', script, repo.gitDir, repo.commonDir];
+		const said = execFileSync(file!, args, {encoding: 'utf8'});
+		expect(JSON.parse(said)).toMatchObject({imported: 1});
+		expect(inShared(repo.commonDir, id)).toBe(true);
+	});
 });
