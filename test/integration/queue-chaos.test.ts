@@ -16,7 +16,7 @@ import {listRuns} from '../../source/core/run-dir.js';
 
 // Chaos through the queue (#17): a batch runs on three `proofloop worker`s (each in
 // its own clone, a bare remote between) while workers and the coordinator are
-// SIGKILLed at seeded random moments and restarted. Replay a failure with
+// SIGKILLed at seeded random moments and restarted (and now and then Redis restarted). Replay a failure with
 // PROOFLOOP_CHAOS_SEED=<the seed printed>; PROOFLOOP_CHAOS_KILLS sets the kills (default 6).
 const SEED = Number(process.env['PROOFLOOP_CHAOS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const KILLS = Number(process.env['PROOFLOOP_CHAOS_KILLS'] ?? 6);
@@ -159,7 +159,14 @@ describe.skipIf(!probe.ok)('chaos through the queue: workers and the coordinator
 					break;
 				}
 				kills++;
-				if (random() < 0.35) {
+				const victim = random();
+				if (victim < 0.1) {
+					// Redis itself, its data kept (as one with persistence): everyone reconnects.
+					const down = randInt(200, 1500);
+					await redis.restart({data: 'keep', downMs: down});
+					log.push(`redis (${down} ms)`);
+					say(`kill ${kills}/${KILLS}: redis, down ${down} ms`);
+				} else if (victim < 0.45) {
 					// The coordinator: at a random moment, or just as a worker finished (its result on the way to the run).
 					if (random() < 0.5) {
 						const before = finished;
