@@ -22,8 +22,10 @@ afterAll(async () => {
 	await redis?.stop();
 });
 const workers: ResultPromise[] = [];
+// Runs too: a test that fails mid-way must not leave its run waiting for a job forever.
+const runs: ResultPromise[] = [];
 afterEach(async () => {
-	for (const w of workers.splice(0)) {
+	for (const w of [...workers.splice(0), ...runs.splice(0)]) {
 		w.kill('SIGKILL');
 		await w.catch(() => {});
 	}
@@ -65,6 +67,7 @@ async function events(root: string): Promise<EngineEvent[]> {
 async function runThroughFault(db: number, broken: 'run' | 'worker') {
 	const {root, plan, mend} = setUp(db, broken);
 	const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+	runs.push(run);
 	// Down until the first fault is taken as one; then the remote is back.
 	let over = false;
 	void run.then(() => (over = true));
@@ -95,6 +98,7 @@ describe.skipIf(!probe.ok)("the queue's plumbing failing costs no attempt", () =
 	it('Redis restarted empty mid-attempt (its data lost): the job is gone, the attempt is not charged and runs again as a new job', async () => {
 		const {root, plan, said} = setUp(3, 'none', {_sleepMs: 3000});
 		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		runs.push(run);
 		while (!said().includes('(ticket N, attempt 1)')) await sleep(50);
 		await redis.restart({data: 'lose', downMs: 500});
 		const result = await run;

@@ -20,8 +20,10 @@ afterAll(async () => {
 	await redis?.stop();
 });
 const workers: ResultPromise[] = [];
+// Runs too: a test that fails mid-way must not leave its run waiting for a job forever.
+const runs: ResultPromise[] = [];
 afterEach(async () => {
-	for (const w of workers.splice(0)) {
+	for (const w of [...workers.splice(0), ...runs.splice(0)]) {
 		w.kill('SIGKILL');
 		await w.catch(() => {});
 	}
@@ -79,6 +81,7 @@ describe.skipIf(!probe.ok)('a coordinator resumed while its attempt runs on a wo
 	it('leaves the running agent alone (not killed, not charged), and its log holds each line once', async () => {
 		const {root, plan, said} = queued(1, {_sleepMs: 5000});
 		const first = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		runs.push(first);
 		const log = () => {
 			const run = listRuns(root)[0];
 			return run && path.join(run.dir, 'logs', 'K', '1.log');
@@ -102,6 +105,7 @@ describe.skipIf(!probe.ok)('a coordinator resumed while its attempt runs on a wo
 	it('a worker started again in its clone ends the unsandboxed agent its SIGKILLed predecessor left', async () => {
 		const {root, plan, clone, said, worker, start} = queued(2, {_sleepMs: 4000}, {unsandboxed: true});
 		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		runs.push(run);
 		while (agentsOf(clone).length === 0) await sleep(50);
 		const left = agentsOf(clone);
 		worker.kill('SIGKILL');
