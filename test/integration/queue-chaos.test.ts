@@ -77,7 +77,7 @@ const readdirProc = () =>
 		.map(Number);
 
 describe.skipIf(!probe.ok)('chaos through the queue: workers and the coordinator SIGKILLed at random', () => {
-	it(`${KILLS} kills: oracle 0, each ticket merged once, no kill charged, no process left, no job left in the queue`, async () => {
+	it(`up to ${KILLS} kills (as many as land before the batch is through): oracle 0, each ticket merged once, no kill charged, no process left, no job left in the queue`, async () => {
 		say(`${KILLS} kills (replay: PROOFLOOP_CHAOS_SEED=${SEED})`);
 		const top = mkdtempSync(path.join(tmpdir(), 'pl-qchaos-'));
 		const remote = path.join(top, 'remote.git');
