@@ -9,10 +9,15 @@ import {runGit, type GitResult} from '../git/run.js';
 type Waiting = {refspecs: string[]; done: (result: GitResult) => void};
 
 /** `lane(refspecs)` runs `git <command> <refspecs>` in `cwd`, with whatever else waits; resolves with how its own refs went. */
-export function gitLane(cwd: string, command: string[]): (refspecs: string[]) => Promise<GitResult> {
+export function gitLane(
+	cwd: string,
+	command: string[],
+	/** Around each git run (a lock it must hold). */
+	around: (run: () => Promise<GitResult>) => Promise<GitResult> = run => run(),
+): (refspecs: string[]) => Promise<GitResult> {
 	let waiting: Waiting[] = [];
 	let running: Promise<void> | undefined;
-	const run = (refspecs: string[]) => runGit(cwd, [...command, ...refspecs]);
+	const run = (refspecs: string[]) => around(() => runGit(cwd, [...command, ...refspecs]));
 	const drain = async () => {
 		while (waiting.length > 0) {
 			const batch = waiting;

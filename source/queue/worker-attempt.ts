@@ -13,7 +13,7 @@ import {runAgent} from '../agents/runner.js';
 import {resolveSandbox} from '../agents/sandbox.js';
 import {commitAll} from '../git/commit.js';
 import {branchInHeadFile} from '../git/ref-files.js';
-import {mustGit, runGit} from '../git/run.js';
+import {runGit} from '../git/run.js';
 import {agentEnv} from '../core/context.js';
 import {parseProjectConfig, type ProjectConfig} from '../core/config.js';
 import {sandboxPolicy, workerEnv} from '../core/run-env.js';
@@ -110,8 +110,9 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 		let leftover = false;
 		// Off its branch: nothing is committed or pushed (the coordinator fails the attempt as a local one would).
 		if (branch === job.branch) {
-			leftover = (await commitAll(checkout, leftoverMessage(job.ticket, job.attempt), clone.root)) !== undefined;
-			head = (await mustGit(checkout, ['rev-parse', '--verify', 'HEAD^{commit}'], 'reading the attempt head failed')).trim();
+			const committed = await commitAll(checkout, leftoverMessage(job.ticket, job.attempt), clone.root);
+			leftover = committed !== undefined;
+			head = committed ?? (await clone.tipOf(checkout, job.branch));
 			await clone.push(job, head);
 		}
 		const {logError, ...rest} = agent;

@@ -5,7 +5,7 @@
  * so the sandbox policy is the same one.
  */
 import {Mutex} from 'async-mutex';
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {looseRefHolds} from '../git/ref-files.js';
 import {mustGit, runGit, type GitResult} from '../git/run.js';
@@ -20,7 +20,7 @@ export class WorkerClone {
 	readonly root: string;
 	/** One change of the clone's shared metadata at a time: concurrent `worktree add`/`remove`/`prune` race on .git/worktrees. */
 	readonly #lock = new Mutex();
-	/** Fetches, outside that lock: one at a time (each writes base's ref), the starts of jobs taken meanwhile together. */
+	/** Fetches, one at a time (each writes base's ref), the starts of jobs taken meanwhile together. */
 	readonly #fetches: (refspecs: string[]) => Promise<GitResult>;
 	#pending: Promise<void> = Promise.resolve();
 
@@ -29,7 +29,8 @@ export class WorkerClone {
 		readonly remote: string,
 	) {
 		this.root = path.join(dir, 'repo');
-		this.#fetches = gitLane(this.root, [...FETCH, '--update-head-ok', 'origin']);
+		// Under the lock too: a fetch reads .git/worktrees (the branches checked out there) while an add or a prune changes it.
+		this.#fetches = gitLane(this.root, [...FETCH, '--update-head-ok', 'origin'], run => this.#lock.runExclusive(run));
 	}
 
 	/** Makes the clone (once) and clears what a killed worker left (checkouts, their branches). */
@@ -52,7 +53,8 @@ export class WorkerClone {
 		// Base too, under its own name, as a local checkout sees it, in the same fetch as the starts of jobs taken meanwhile;
 		// not fatal: a base that cannot be had (an agent checked it out somewhere) leaves the start alone to fetch.
 		const both = await this.#fetches([`+${ref}:${ref}`, `+${baseRef(job.base)}:refs/heads/${job.base}`]);
-		if (both.exitCode !== 0) await mustGit(this.root, [...FETCH, 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`);
+		if (both.exitCode !== 0)
+			await this.#lock.runExclusive(() => mustGit(this.root, [...FETCH, 'origin', `+${ref}:${ref}`], `fetching ${ref} from ${this.remote} failed`));
 		// As the fetch wrote it (a loose ref file holding the sha is git's own answer, no process); anything else asks git.
 		const fetched = looseRefHolds(path.join(this.root, '.git'), ref, job.startSha)
 			? job.startSha
@@ -65,6 +67,18 @@ export class WorkerClone {
 			await mustGit(this.root, ['worktree', 'add', '-q', '-f', '-B', job.branch, checkout, job.startSha], `making the checkout ${checkout} failed`);
 			return checkout;
 		});
+	}
+
+	/** The head of the checkout on `branch`: the branch's loose ref file when it holds a plain sha (what git reads first), else git's answer. */
+	async tipOf(checkout: string, branch: string): Promise<string> {
+		try {
+			const file = path.join(this.root, '.git', 'refs', 'heads', ...branch.split('/'));
+			const text = lstatSync(file).isFile() ? readFileSync(file, 'utf8') : '';
+			if (/^[0-9a-f]{40}\n$/.test(text)) return text.trim();
+		} catch {
+			// no loose ref: packed, or something unusual (git answers)
+		}
+		return (await mustGit(checkout, ['rev-parse', '--verify', 'HEAD^{commit}'], 'reading the attempt head failed')).trim();
 	}
 
 	/** Sends the attempt's head to the remote, where the coordinator fetches it. */

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -77,6 +77,23 @@ describe("a worker's clone", () => {
 		const other = {...job, attemptId: 'run/T-1/a2'} as AttemptJob;
 		git(source, 'push', '-q', remote, `HEAD:${startRef(other.attemptId, job.startSha)}`);
 		await expect(clone.checkout(other)).rejects.toThrow(`not the job's start ${job.startSha}`);
+	}, 60_000);
+
+	it("reads an attempt's head as git does: the branch's loose ref, else git (a packed ref, a symref an agent wrote)", async () => {
+		const {clone, job} = await oneJob();
+		const checkout = await clone.checkout(job);
+		writeFileSync(path.join(checkout, 'work.txt'), 'w\n');
+		git(checkout, 'add', '-A');
+		git(checkout, '-c', 'user.name=t', '-c', 'user.email=t@t.invalid', 'commit', '-qm', 'work');
+		const head = git(checkout, 'rev-parse', 'HEAD');
+		expect(head).not.toBe(job.startSha);
+		expect(await clone.tipOf(checkout, job.branch)).toBe(head);
+		git(clone.root, 'pack-refs', '--all');
+		expect(await clone.tipOf(checkout, job.branch)).toBe(head);
+		git(clone.root, 'branch', '-q', 'other', job.startSha);
+		mkdirSync(path.join(clone.root, '.git', 'refs', 'heads', 'proofloop'), {recursive: true});
+		writeFileSync(path.join(clone.root, '.git', 'refs', 'heads', 'proofloop', 'T-1'), 'ref: refs/heads/other\n');
+		expect(await clone.tipOf(checkout, job.branch)).toBe(job.startSha);
 	}, 60_000);
 });
 
