@@ -28,6 +28,7 @@ import {createRun, findResumableRun, newRunId, readManifest, writeFileAtomic, ty
 import {emptyRunState, reduce} from './run-state.js';
 import {statusSummary} from './status-summary.js';
 import {acquireRunLock} from './run-lock.js';
+import {runStartedEvent} from './run-started.js';
 import {AgentSlots} from './agent-slots.js';
 import {startRunContainment} from '../process/run-containment.js';
 import {diskFullCause, stopUnwritable, type RunUnwritableError} from './disk-full.js';
@@ -185,26 +186,16 @@ export async function startRun(opts: StartRunOptions): Promise<RunOutcome> {
 		const engine = new Engine(deps);
 		// Before any spawn (and before recovery reaps): how every process of this run is contained.
 		const containment = startRunContainment(run, env);
+		const how = {pid: process.pid, sandbox: sandbox.mode, containment: containment.description, attempts: config.attempts};
 		if (resumable) {
+			if (!history.some(e => e.type === 'run.started')) log.append(runStartedEvent(manifest, how));
 			log.append({type: 'run.resumed', pid: process.pid, sandbox: sandbox.mode, containment: containment.description, attempts: config.attempts});
 			// Someone started it again: a human action, counted like any other.
 			log.append({type: 'intervention', kind: 'restart', by: actor()});
 			for (const message of containment.warnings) log.append({type: 'warning', message});
 			await engine.recover();
 		} else {
-			log.append({
-				type: 'run.started',
-				runId: manifest.run_id,
-				batch: manifest.batch,
-				base: manifest.base_branch,
-				baseCommit: manifest.base_commit,
-				ticketIds: manifest.ticket_ids,
-				oracleSha256: manifest.oracle_sha256,
-				pid: process.pid,
-				sandbox: sandbox.mode,
-				containment: containment.description,
-				attempts: config.attempts,
-			});
+			log.append(runStartedEvent(manifest, how));
 			for (const message of containment.warnings) log.append({type: 'warning', message});
 			const outside = outsideBatchNote(tickets, config.batch);
 			if (outside) log.append({type: 'warning', message: outside});

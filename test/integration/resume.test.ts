@@ -51,6 +51,25 @@ describe('crash and resume', () => {
 		expect(worktrees.stdout.match(/^worktree /gm)).toHaveLength(1);
 	});
 
+	it('a run killed before its first event resumes as a run of its batch: the resumed log starts with run.started from the manifest', async () => {
+		const {root, plan} = makeRepo({tickets: [{id: 'A'}], plan: {_sleepMs: 2000}});
+		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
+		await waitFor(() => Boolean(listRuns(root)[0]) && runEvents(root).some(e => e.type === 'agent.spawned'), 30_000);
+		engine.kill('SIGKILL');
+		await engine;
+		// As if the kill came right after the run directory was made: the log is empty.
+		const run = listRuns(root)[0]!;
+		writeFileSync(run.eventsFile, '');
+		const manifest = JSON.parse(readFileSync(path.join(run.dir, 'manifest.json'), 'utf8'));
+		const resumed = await runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
+		expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+		const events = runEvents(root);
+		expect(events[0]).toMatchObject({type: 'run.started', runId: run.id, batch: manifest.batch, base: manifest.base_branch});
+		expect(events[1]).toMatchObject({type: 'run.resumed'});
+		const status = await runCli(root, ['status']);
+		expect(status.stdout).toContain(`run ${run.id} (batch '${manifest.batch}')`);
+	});
+
 	it('a filing cut by a crash after its event (no manifest entry, no blocker edge) is finished on resume: the filer still waits for its blocker', async () => {
 		const {root, plan} = makeRepo({tickets: [{id: 'T-1'}], plan: {'T-1': 'file-blocker', _sleepMs: 50, '_sleepMs:T-2': 60_000}});
 		const engine = execa(process.execPath, [CLI, 'run', '--headless'], {cwd: root, reject: false, env: {FAKE_AGENT_PLAN: plan}, stdin: 'ignore'});
