@@ -1,6 +1,8 @@
 // runGit spawns git from a helper thread: the same answers as before (codes,
 // output, stdin, a git that cannot start), and the caller's thread is not held
 // while each child execs.
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
 import {performance} from 'node:perf_hooks';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -31,14 +33,20 @@ describe('runGit off the main thread', () => {
 
 	it("starting many gits does not hold the caller's thread for their spawns", async () => {
 		const repo = makeRepo();
-		await runGit(repo, ['--version']); // the helper thread is up
-		const started = performance.now();
-		const calls = Array.from({length: 40}, () => runGit(repo, ['rev-parse', 'HEAD']));
-		const synchronous = performance.now() - started;
-		const results = await Promise.all(calls);
-		const total = performance.now() - started;
-		expect(results.every(r => r.exitCode === 0)).toBe(true);
-		// Spawning in this thread, the 40 forks-and-execs happen before the calls return: most of the total.
-		expect(synchronous).toBeLessThan(total * 0.25);
+		await Promise.all(Array.from({length: 40}, () => runGit(repo, ['rev-parse', 'HEAD']))); // the helper thread is up, the code warm
+		// The least disturbed of three rounds each, taken in turns: ours, and 40 spawns in this thread (what it replaced).
+		const best = {ours: Infinity, inThread: Infinity};
+		for (let round = 0; round < 3; round++) {
+			let started = performance.now();
+			const calls = Array.from({length: 40}, () => runGit(repo, ['rev-parse', 'HEAD']));
+			best.ours = Math.min(best.ours, performance.now() - started);
+			expect((await Promise.all(calls)).every(r => r.exitCode === 0)).toBe(true);
+			started = performance.now();
+			const children = Array.from({length: 40}, () => spawn('git', ['rev-parse', 'HEAD'], {cwd: repo, stdio: 'ignore'}));
+			best.inThread = Math.min(best.inThread, performance.now() - started);
+			await Promise.all(children.map(child => once(child, 'exit')));
+		}
+		// Spawning in this thread, each fork-and-exec holds it; handed to the helper thread, a call returns at once.
+		expect(best.ours).toBeLessThan(best.inThread * 0.5);
 	});
 });
