@@ -26,7 +26,10 @@ const REPORTED = 20;
 const DRAIN_MS = 10_000;
 const KEEP = {age: 3600};
 
-export async function openRemoteVerbs(job: AttemptJob, side: {redis: Redis; host: string; version: string; root: string; env: NodeJS.ProcessEnv}): Promise<RemoteVerbs> {
+export async function openRemoteVerbs(
+	job: AttemptJob,
+	side: {redis: Redis; host: string; version: string; root: string; env: NodeJS.ProcessEnv},
+): Promise<RemoteVerbs> {
 	const {ticket, attempt} = job;
 	const channels = channelDirFor(path.join(side.root, '.proofloop', 'worker'), side.env);
 	ensurePrivateDir(path.dirname(channels.dir));
@@ -92,7 +95,11 @@ export async function openRemoteVerbs(job: AttemptJob, side: {redis: Redis; host
 					return;
 				}
 				if (inFlight.size >= MAX_IN_FLIGHT) {
-					server.send(socket, {type: 'error', ...id, message: `busy: ${MAX_IN_FLIGHT} requests of this attempt are still being answered; wait for their replies`});
+					server.send(socket, {
+						type: 'error',
+						...id,
+						message: `busy: ${MAX_IN_FLIGHT} requests of this attempt are still being answered; wait for their replies`,
+					});
 					return;
 				}
 				const handled = ask(JSON.stringify(request))

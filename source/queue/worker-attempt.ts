@@ -88,7 +88,11 @@ export async function runQueuedAttempt(job: AttemptJob, side: WorkerSide): Promi
 		// The attempt's channel, where a local one would be: `proofloop ticket` requests go to the coordinator through the queue.
 		const verbs = await openRemoteVerbs(job, {...side, root: clone.root});
 		const sandbox = policy ? {...policy, socket: verbs.socket} : undefined;
-		const env = {...agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt), ...workerMarker(clone.root), PROOFLOOP_CONTROL: verbs.socket};
+		const env = {
+			...agentEnv({config, baseEnv, sandbox, run: {id: job.runId, dir}}, job.ticket, job.attempt),
+			...workerMarker(clone.root),
+			PROOFLOOP_CONTROL: verbs.socket,
+		};
 		const log = publishLog(side.redis, key, logFile);
 		let agent;
 		try {

@@ -101,7 +101,10 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 			['stop', 'error'],
 			['impersonate', 'error'],
 		]);
-		for (const r of replies.slice(0, 4)) expect(r.message).toMatch(/refused: this is the worker channel of W attempt 1; .* is a human's verb, served only on the human channel\. Logged as a tamper attempt\./);
+		for (const r of replies.slice(0, 4))
+			expect(r.message).toMatch(
+				/refused: this is the worker channel of W attempt 1; .* is a human's verb, served only on the human channel\. Logged as a tamper attempt\./,
+			);
 		expect(replies[4]!.message).toMatch(/invalid message/);
 
 		const events = runEvents(root);
@@ -129,12 +132,20 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 	}, 240_000);
 
 	it('forged requests put straight into Redis are refused, logged with the ticket and attempt, and change nothing; a flood from an agent is held to 16 in flight', async () => {
-		const {root, plan, remote, top, url, out} = queuedRepo([{id: 'W'}, {id: 'V'}, {id: 'Q'}], 2, {W: 'remote-verbs', V: 'remote-verbs', '_flood:V': true, _sleepMs: 50}, {concurrency: 3});
+		const {root, plan, remote, top, url, out} = queuedRepo(
+			[{id: 'W'}, {id: 'V'}, {id: 'Q'}],
+			2,
+			{W: 'remote-verbs', V: 'remote-verbs', '_flood:V': true, _sleepMs: 50},
+			{concurrency: 3},
+		);
 		startWorker({url, remote, plan, out, dir: path.join(top, 'worker')});
 		const run = runCli(root, ['run', '--headless'], {FAKE_AGENT_PLAN: plan});
 
 		// W and V hold their attempts open; Q's attempt is over (merged).
-		await until('W and V waiting and Q done', () => existsSync(`${plan}.W.waiting`) && existsSync(`${plan}.V.waiting`) && eventsOf(root).some(e => e.type === 'ticket.done' && e.ticket === 'Q'));
+		await until(
+			'W and V waiting and Q done',
+			() => existsSync(`${plan}.W.waiting`) && existsSync(`${plan}.V.waiting`) && eventsOf(root).some(e => e.type === 'ticket.done' && e.ticket === 'Q'),
+		);
 		const runId = runIdOf(root)!;
 		const connection = new Redis(url, {maxRetriesPerRequest: null});
 		const attempts = new Queue(QUEUE_NAME, {connection});
@@ -164,15 +175,24 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		const v = attemptIdOf(runId, 'V', 1);
 
 		// A bad capability for a running attempt; W's capability under another attempt's id; a human verb with W's true capability (past any worker).
-		expect(await forge(w, '0'.repeat(64), note('forged: no capability'))).toMatchObject({type: 'error', message: expect.stringMatching(/not the capability of W attempt 1/)});
-		expect(await forge(v, wCap, note('forged: W speaking for V'))).toMatchObject({type: 'error', message: expect.stringMatching(/not the capability of V attempt 1/)});
+		expect(await forge(w, '0'.repeat(64), note('forged: no capability'))).toMatchObject({
+			type: 'error',
+			message: expect.stringMatching(/not the capability of W attempt 1/),
+		});
+		expect(await forge(v, wCap, note('forged: W speaking for V'))).toMatchObject({
+			type: 'error',
+			message: expect.stringMatching(/not the capability of V attempt 1/),
+		});
 		expect(await forge(w, wCap, {type: 'gate', ticket: 'Q', reason: 'forged'})).toMatchObject({
 			type: 'error',
 			message: expect.stringMatching(/`gate` is a human's verb/),
 		});
 		// An attempt that ended, with its own capability; an attempt that never was; a line with a second request smuggled in.
 		expect(await forge(q, qCap, note('forged: after the end'))).toMatchObject({type: 'error', message: expect.stringMatching(/attempt 1 of Q is over/)});
-		expect(await forge(`${runId}/NOPE/a1`, wCap, note('forged: nobody'))).toMatchObject({type: 'error', message: expect.stringMatching(/no attempt running in this run/)});
+		expect(await forge(`${runId}/NOPE/a1`, wCap, note('forged: nobody'))).toMatchObject({
+			type: 'error',
+			message: expect.stringMatching(/no attempt running in this run/),
+		});
 		const smuggled = await verbs.add(
 			'verb',
 			{version, attemptId: w, capability: wCap, host: 'forger', line: `${JSON.stringify(note('forged: first'))}\n${JSON.stringify({type: 'stop'})}`},
@@ -180,7 +200,10 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		);
 		expect(await smuggled.waitUntilFinished(events, 60_000)).toMatchObject({type: 'error', message: expect.stringMatching(/one JSON object on one line/)});
 		// A request over the size cap (as the local channel's: one line of 1 MiB), with W's capability.
-		expect(await forge(w, wCap, note('x'.repeat(2 * 1024 * 1024)))).toMatchObject({type: 'error', message: expect.stringMatching(/not a proofloop verb request: Too big/)});
+		expect(await forge(w, wCap, note('x'.repeat(2 * 1024 * 1024)))).toMatchObject({
+			type: 'error',
+			message: expect.stringMatching(/not a proofloop verb request: Too big/),
+		});
 		// The one genuine request, W's own capability for W: answered.
 		expect(await forge(w, wCap, note('W, genuinely'))).toMatchObject({type: 'ok'});
 
@@ -189,7 +212,9 @@ describe.skipIf(!probe.ok)('worker verbs from a remote attempt', () => {
 		expect(flood.ok + flood.busy + flood.other).toBe(100);
 		expect(flood.other).toBe(0);
 		expect(flood.busy).toBeGreaterThan(0);
-		const relayed = (await verbs.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter(j => /"flood /.test(String((j.data as {line?: string}).line)));
+		const relayed = (await verbs.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter(j =>
+			/"flood /.test(String((j.data as {line?: string}).line)),
+		);
 		expect(relayed).toHaveLength(flood.ok);
 
 		writeFileSync(`${plan}.go`, '');

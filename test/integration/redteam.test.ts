@@ -55,16 +55,23 @@ describe(`red team (${sandboxed ? 'sandboxed' : 'unsandboxed'})`, () => {
 		},
 	);
 
-	it('an unsandboxed agent that shadows base\'s smoke script and test with a pack of its own under their ids is caught by the guard', {timeout: 120_000}, async () => {
-		const root = finishLineRepo({sandbox: 'none'});
-		const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'pack-blob'});
-		expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
-		const events = runEvents(root);
-		expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A')).toMatchObject({ok: true});
-		expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A')).toMatchObject({ok: false, reason: expect.stringContaining('object store was rewritten')});
-		expect(events.some(e => e.type === 'ticket.done')).toBe(false);
-		expect(await trailerCount(root, 'A')).toBe(0);
-	});
+	it(
+		"an unsandboxed agent that shadows base's smoke script and test with a pack of its own under their ids is caught by the guard",
+		{timeout: 120_000},
+		async () => {
+			const root = finishLineRepo({sandbox: 'none'});
+			const result = await runCli(root, ['run', '--headless'], {FAKE_REDTEAM: 'pack-blob'});
+			expect(result.exitCode, result.stdout + result.stderr).not.toBe(0);
+			const events = runEvents(root);
+			expect(events.find(e => e.type === 'checks.result' && e.ticket === 'A')).toMatchObject({ok: true});
+			expect(events.find(e => e.type === 'guard.result' && e.ticket === 'A')).toMatchObject({
+				ok: false,
+				reason: expect.stringContaining('object store was rewritten'),
+			});
+			expect(events.some(e => e.type === 'ticket.done')).toBe(false);
+			expect(await trailerCount(root, 'A')).toBe(0);
+		},
+	);
 
 	it("an unsandboxed agent that replaces base's smoke script and test through refs/replace gets nothing counted", {timeout: 120_000}, async () => {
 		const root = finishLineRepo({sandbox: 'none'});

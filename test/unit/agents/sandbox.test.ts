@@ -60,10 +60,7 @@ describe('the bwrap command line', () => {
 		expect(ro[0]).toBe('/');
 		// The repo lives under /tmp, which the sandbox replaces: it is made visible read-only first.
 		expect(ro).toContain(root);
-		for (const p of [
-			path.join(worktree, '.git'),
-			...['HEAD', 'commondir', 'gitdir'].map(f => path.join(git, 'worktrees', 'T-1', f)),
-		]) {
+		for (const p of [path.join(worktree, '.git'), ...['HEAD', 'commondir', 'gitdir'].map(f => path.join(git, 'worktrees', 'T-1', f))]) {
 			expect(ro).toContain(p);
 			// After the writable bind it sits in, or it would be covered.
 			expect(list.findIndex(([f, q]) => f === '--ro-bind' && q === p)).toBeGreaterThan(list.findIndex(([f]) => f === '--bind'));

@@ -35,7 +35,7 @@ function repoAndRemote() {
 	return {repo, remote, head: git(repo, 'rev-parse', 'HEAD')};
 }
 
-describe("git conversations with the shared remote, asked for at once", () => {
+describe('git conversations with the shared remote, asked for at once', () => {
 	it('pushes asked for while one runs go together in the next: six starts at once cost two pushes, and all arrive', async () => {
 		const {repo, remote, head} = repoAndRemote();
 		const push = pushLane(repo, remote);

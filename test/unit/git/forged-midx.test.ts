@@ -11,7 +11,7 @@ function forgedMidx() {
 	const root = mkdtempSync(path.join(tmpdir(), 'pl-midx-'));
 	const git = (args: string[], input?: string) => execaSync('git', args, {cwd: root, ...(input === undefined ? {} : {input})}).stdout;
 	git(['init', '-q', '-b', 'main']);
-	writeFileSync(path.join(root, 'smoke.mjs'), "if (!process.env.FEATURE) process.exit(1);\n");
+	writeFileSync(path.join(root, 'smoke.mjs'), 'if (!process.env.FEATURE) process.exit(1);\n');
 	writeFileSync(path.join(root, 'other.mjs'), 'process.exit(0)\n');
 	git(['add', '-A']);
 	git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init']);
@@ -29,7 +29,10 @@ function forgedMidx() {
 	const position = (oid: string) => [...Array(count).keys()].find(i => midx.toString('hex', chunk('OIDL') + i * 20, chunk('OIDL') + i * 20 + 20) === oid)!;
 	const offsets = chunk('OOFF');
 	midx.copy(midx, offsets + position(original) * 8, offsets + position(gutted) * 8, offsets + position(gutted) * 8 + 8);
-	createHash('sha1').update(midx.subarray(0, midx.length - 20)).digest().copy(midx, midx.length - 20);
+	createHash('sha1')
+		.update(midx.subarray(0, midx.length - 20))
+		.digest()
+		.copy(midx, midx.length - 20);
 	writeFileSync(file, midx);
 	return {root, original, git};
 }

@@ -24,7 +24,12 @@ function countingGit(dir: string): () => string[] {
 	onTestFinished(() => {
 		process.env['PATH'] = before;
 	});
-	return () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(line => line.startsWith('merge-base')) : []);
+	return () =>
+		existsSync(log)
+			? readFileSync(log, 'utf8')
+					.split('\n')
+					.filter(line => line.startsWith('merge-base'))
+			: [];
 }
 
 describe('the fork point of a head', () => {

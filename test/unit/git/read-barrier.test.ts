@@ -40,7 +40,14 @@ describe('the intent barrier for git', () => {
 		expect(readsOnly(['-c', 'x.y=z', '--no-optional-locks', 'cat-file', 'blob', 'a:b'])).toBe(true);
 		expect(readsOnly(['diff', '--name-status', 'a', 'b'])).toBe(true);
 		expect(readsOnly(['diff', '--output=/tmp/x', 'a', 'b'])).toBe(false);
-		for (const write of [['update-ref', 'r', 'a'], ['status', '--porcelain'], ['commit-tree', 't'], ['merge-tree', '--write-tree', 'a', 'b'], ['-C', '/x', 'rev-parse', 'HEAD'], []]) {
+		for (const write of [
+			['update-ref', 'r', 'a'],
+			['status', '--porcelain'],
+			['commit-tree', 't'],
+			['merge-tree', '--write-tree', 'a', 'b'],
+			['-C', '/x', 'rev-parse', 'HEAD'],
+			[],
+		]) {
 			expect(readsOnly(write)).toBe(false);
 		}
 	});

@@ -41,7 +41,7 @@ describe("a worker's clone", () => {
 		expect(git(clone.root, 'worktree', 'list').split('\n')).toHaveLength(1);
 	}, 60_000);
 
-	it("cleans up after the job has completed: the checkout, its branch and its start ref go, and settled() waits for that", async () => {
+	it('cleans up after the job has completed: the checkout, its branch and its start ref go, and settled() waits for that', async () => {
 		const {clone, job, remote} = await oneJob();
 		const checkout = await clone.checkout(job);
 		expect(existsSync(path.join(checkout, 'README.md'))).toBe(true);
